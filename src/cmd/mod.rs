@@ -1,0 +1,105 @@
+//! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
+//! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
+
+pub mod rules;
+pub mod scan;
+
+use crate::cli::{Cli, Command};
+use crate::config::ScanConfig;
+use crate::finding::Finding;
+use crate::report;
+use crate::scan::{Report, ScanError, Skipped, Summary};
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => rules::run(args),
+    }
+}
+
+/// Exit code for usage and input errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// The shared ending of a scan: drop findings below `--min-severity`, write the report, print the
+/// summary and the reasons for an error exit on stderr, and pick the exit code
+/// (2 on errors or an empty scan, else `--exit-code` on findings, else 0).
+pub fn finish(
+    cfg: &ScanConfig,
+    mut findings: Vec<Finding>,
+    skipped: Vec<Skipped>,
+    errors: Vec<ScanError>,
+    mut summary: Summary,
+    expect_input: bool,
+) -> Result<ExitCode> {
+    if let Some(min) = cfg.min_severity {
+        findings.retain(|f| f.severity >= min);
+        summary.findings = findings.len() as u64;
+        summary.secrets = findings
+            .iter()
+            .map(|f| &f.secret_id)
+            .collect::<std::collections::HashSet<_>>()
+            .len() as u64;
+    }
+    let report = Report {
+        findings,
+        skipped,
+        errors,
+        summary,
+    };
+    let mut buf = Vec::new();
+    report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
+    match &cfg.output {
+        Some(path) => report::write_atomic(path, &buf, cfg.report.show_secrets)
+            .with_context(|| format!("cannot write report to {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&buf)?;
+            out.flush()?;
+        }
+    }
+    let s = &report.summary;
+    if !cfg.quiet && (cfg.output.is_some() || cfg.format != report::Format::Text) {
+        eprintln!(
+            "leaksweep: {} findings ({} secrets) in {} files, {} bytes, {} skipped, {} errors, {} ms",
+            s.findings,
+            s.secrets,
+            s.files,
+            s.bytes,
+            s.skipped.values().sum::<u64>(),
+            s.errors,
+            s.duration_ms
+        );
+    }
+    if cfg.verbose > 0 && cfg.format != report::Format::Text {
+        for sk in &report.skipped {
+            eprintln!("leaksweep: skipped {} ({})", sk.path, sk.reason.as_str());
+        }
+    }
+    if cfg.format != report::Format::Text || cfg.output.is_some() {
+        for e in &report.errors {
+            eprintln!("leaksweep: error: {}: {}", e.path, e.message);
+        }
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "leaksweep: {} item(s) could not be read; the scan is incomplete (exit 2)",
+            report.errors.len()
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    if expect_input && s.files == 0 && !cfg.allow_empty {
+        eprintln!(
+            "leaksweep: nothing was scanned (0 files; {} skipped): check the path and ignore files, or pass --allow-empty",
+            s.skipped.values().sum::<u64>()
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    if s.findings > 0 {
+        return Ok(ExitCode::from(cfg.exit_code));
+    }
+    Ok(ExitCode::SUCCESS)
+}

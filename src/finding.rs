@@ -1,0 +1,311 @@
+//! Findings and the identities that name them.
+//!
+//! A finding is reported once per location. It carries two fingerprints (DESIGN.md decision 3):
+//! the [`SecretId`], a hash of the secret's value alone, which groups one secret across files,
+//! commits and rules and keys baselines so they survive rebases and line shifts; and the location
+//! [`Fingerprint`] (`commit:path:rule:line`) as secondary metadata. The raw secret lives in a
+//! [`Secret`], which zeroizes on drop, prints `<redacted>` and is never serialized by derive.
+
+use crate::rules::Severity;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::ops::Range;
+use zeroize::Zeroizing;
+
+/// Names a secret by its value: `sha256("leaksweep:" + secret)`, hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretId(String);
+
+impl SecretId {
+    pub fn of(secret: &[u8]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"leaksweep:");
+        h.update(secret);
+        SecretId(hex::encode(h.finalize()))
+    }
+    /// Parses a 64-character lower-case hex id.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| SecretId(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A location fingerprint: `commit:path:rule:line` (commit empty outside git history).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    pub fn new(commit: Option<&str>, path: &str, rule: &str, line: usize) -> Self {
+        Fingerprint(format!("{}:{path}:{rule}:{line}", commit.unwrap_or("")))
+    }
+    pub fn from_string(s: String) -> Self {
+        Fingerprint(s)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Raw secret bytes: zeroized on drop, redacted in `Debug`, not `Serialize`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Secret(Zeroizing::new(bytes))
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+    /// The secret as text (lossy for invalid UTF-8); only for `--show-secrets` and 0600 files.
+    pub fn expose_str(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How sure we are that a finding is a real, live secret.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// Where in git a blob was found (filled in by the history source for blobs with findings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GitProvenance {
+    /// The commit that first introduced the blob (oldest by topology).
+    pub commit: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+    pub summary: String,
+    /// The blob's object id (empty for commit and tag messages).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub blob: String,
+    /// `file`, `commit-message` or `tag-message`.
+    pub kind: String,
+    /// Every (commit, path) where the blob appears, with `--all-locations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<GitLocation>,
+}
+
+/// One (commit, path) occurrence of a blob.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct GitLocation {
+    pub commit: String,
+    pub path: String,
+}
+
+/// One reported secret at one location.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule_id: String,
+    pub description: String,
+    pub category: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    /// Display path (relative to the scan root where possible; `-` for stdin).
+    pub path: String,
+    /// 1-based line and column (in bytes) of the secret's first byte.
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// Byte span of the secret within the scanned blob (half-open).
+    pub span: Range<usize>,
+    /// The line holding the secret with the secret masked, trimmed to a readable width.
+    pub preview: String,
+    /// The secret masked (`Ab****** (43 chars)`).
+    pub redacted: String,
+    pub entropy: f64,
+    pub secret_id: SecretId,
+    pub fingerprint: Fingerprint,
+    pub secret: Secret,
+    /// Validator notes (e.g. decoded JWT claims), key/value.
+    pub notes: Vec<(String, String)>,
+    pub git: Option<GitProvenance>,
+}
+
+impl Finding {
+    /// Sort key: path, then position, then rule.
+    pub fn sort_key(&self) -> (String, String, usize, usize, String) {
+        let commit = self
+            .git
+            .as_ref()
+            .map(|g| g.commit.clone())
+            .unwrap_or_default();
+        (
+            self.path.clone(),
+            commit,
+            self.line,
+            self.column,
+            self.rule_id.clone(),
+        )
+    }
+
+    /// Recomputes the location fingerprint after provenance changed.
+    pub fn refresh_fingerprint(&mut self) {
+        let commit = self.git.as_ref().map(|g| g.commit.as_str());
+        self.fingerprint = Fingerprint::new(commit, &self.path, &self.rule_id, self.line);
+    }
+}
+
+/// Masks a secret: keeps a short prefix (at most 4 bytes, at most a fifth of it) and the length.
+pub fn redact(secret: &[u8]) -> String {
+    let keep = (secret.len() / 5).min(4);
+    let head: String = String::from_utf8_lossy(&secret[..keep])
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    format!("{head}{} ({} chars)", "*".repeat(6), secret.len())
+}
+
+/// Builds the preview: the secret's line with the secret replaced by its redaction, at most
+/// `width` characters around it, control characters removed.
+pub fn preview(data: &[u8], span: &Range<usize>, redacted: &str, width: usize) -> String {
+    let line_start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
+    let first_line_end =
+        memchr::memchr(b'\n', &data[span.start..]).map_or(data.len(), |i| span.start + i);
+    let line_end = if span.end > first_line_end {
+        // Multi-line secret: show the first line only, masked to its end.
+        span.start
+    } else {
+        memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i)
+    };
+    let before = clean(&data[line_start..span.start]);
+    let after = if span.end > first_line_end {
+        String::new()
+    } else {
+        clean(&data[span.end..line_end])
+    };
+    let budget = width.saturating_sub(redacted.len()) / 2;
+    let before = tail_chars(before.trim_start(), budget);
+    let after = head_chars(after.trim_end(), budget);
+    format!("{before}{redacted}{after}")
+}
+
+fn clean(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .collect()
+}
+
+fn tail_chars(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n {
+        s.to_string()
+    } else {
+        format!("…{}", s.chars().skip(count - n).collect::<String>())
+    }
+}
+
+fn head_chars(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// Maps byte offsets to 1-based (line, column); built once per blob that has findings.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(data: &[u8]) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', data).map(|i| i + 1));
+        LineIndex { starts }
+    }
+    /// 1-based line and column of byte `offset`.
+    pub fn locate(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset);
+        (line, offset - self.starts[line - 1] + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_id_is_value_only() {
+        assert_eq!(SecretId::of(b"abc"), SecretId::of(b"abc"));
+        assert_ne!(SecretId::of(b"abc"), SecretId::of(b"abd"));
+        assert_eq!(SecretId::of(b"abc").as_str().len(), 64);
+    }
+
+    #[test]
+    fn redaction_hides_most() {
+        let r = redact(b"LD0FEHeQp838JYrrxnzfDzrMy0HRrucxLDBOvysNFxA");
+        assert_eq!(r, "LD0F****** (43 chars)");
+        assert_eq!(redact(b"abcdefg"), "a****** (7 chars)");
+        assert_eq!(format!("{:?}", Secret::new(b"x".to_vec())), "<redacted>");
+    }
+
+    #[test]
+    fn line_index() {
+        let idx = LineIndex::new(b"a\nbc\n\nd");
+        assert_eq!(idx.locate(0), (1, 1));
+        assert_eq!(idx.locate(3), (2, 2));
+        assert_eq!(idx.locate(6), (4, 1));
+    }
+
+    #[test]
+    fn preview_masks_secret() {
+        let data = b"x=1\nJWT_SECRET=abcdefghijkl # note\n";
+        let p = preview(data, &(15..27), "ab***", 80);
+        assert_eq!(p, "JWT_SECRET=ab*** # note");
+    }
+}

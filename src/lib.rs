@@ -1,0 +1,15 @@
+//! leaksweep: find leaked secrets in working trees and git history, report them, generate
+//! replacements, and rewrite history to remove them. See DESIGN.md for the architecture:
+//! sources push blobs into the scanner, the matcher turns bytes into matches, reporters format.
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod finding;
+pub mod matcher;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;

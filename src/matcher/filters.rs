@@ -1,0 +1,268 @@
+//! Cheap checks on a captured secret: entropy and the placeholder heuristics that keep
+//! `${JWT_SECRET}`, `process.env.X`, `<your-secret>`, `changeme` and `xxxxxxxx` out of reports.
+
+/// Shannon entropy of `data` in bits per byte.
+pub fn shannon_entropy(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in data {
+        counts[b as usize] += 1;
+    }
+    let len = data.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Words that mark a value as a placeholder, example or test value rather than a real secret.
+/// Matched case-insensitively as substrings.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "changeme",
+    "change_me",
+    "change-me",
+    "changethis",
+    "placeholder",
+    "example",
+    "sample",
+    "your_",
+    "your-",
+    "yoursecret",
+    "yourkey",
+    "yourpass",
+    "xxxx",
+    "****",
+    "••",
+    "dummy",
+    "redacted",
+    "replace",
+    "insert",
+    "todo",
+    "fixme",
+    "notreal",
+    "not_real",
+    "not-real",
+    "fake",
+    "foobar",
+    "lorem",
+    "secret_here",
+    "_here",
+    "-here",
+    "set_in_",
+    "set-in-",
+    "generate",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "}}",
+    "%(",
+    "$(",
+    "process.env",
+    "os.environ",
+    "getenv",
+    "import.meta",
+    "system.getenv",
+    "environ[",
+    "env(",
+    "env[",
+    "env.",
+    "secretkeyref",
+    "valuefrom",
+    "secrets.",
+    "vault:",
+    "/run/secrets",
+    "testsecret",
+    "test-secret",
+    "test_secret",
+    "supersecret",
+    "mysecret",
+    "my-secret",
+    "my_secret",
+    "s3cr3t",
+    "password1",
+    "password123",
+    "p@ssw0rd",
+    "passw0rd",
+    "qwerty",
+    "letmein",
+    "abc123",
+    "123456",
+    "abcdef",
+];
+
+/// Whole values that are placeholders or well-known defaults (case-insensitive).
+const PLACEHOLDER_VALUES: &[&str] = &[
+    "secret",
+    "password",
+    "pass",
+    "passwd",
+    "admin",
+    "root",
+    "postgres",
+    "mysql",
+    "redis",
+    "guest",
+    "test",
+    "testing",
+    "dev",
+    "development",
+    "local",
+    "default",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "key",
+    "token",
+    "shhh",
+    "string",
+    "str",
+    "bytes",
+    "value",
+    "required",
+    "optional",
+    "empty",
+    "blank",
+    "tbd",
+    "n/a",
+    "na",
+    "unset",
+    "hidden",
+    "masked",
+];
+
+/// True when `secret` looks like a placeholder, template reference, env lookup or example value.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    let text = String::from_utf8_lossy(&lower);
+    let text = text.as_ref();
+    if PLACEHOLDER_VALUES.contains(&text) {
+        return true;
+    }
+    if PLACEHOLDER_WORDS.iter().any(|w| text.contains(w)) {
+        return true;
+    }
+    if secret.first() == Some(&b'$')
+        || secret.first() == Some(&b'@')
+        || secret.first() == Some(&b'%')
+    {
+        return true;
+    }
+    if one_class_words(secret) || repeated_or_sequential(secret) || code_expression(secret) {
+        return true;
+    }
+    false
+}
+
+/// `CHANGE_ME`, `your_value_here`, `insert-key-here`: letters of one case with separators only.
+fn one_class_words(s: &[u8]) -> bool {
+    let letters = s.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    if letters == 0 {
+        return false;
+    }
+    let only_words = s
+        .iter()
+        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.' | b' '));
+    if !only_words {
+        return false;
+    }
+    let all_lower = s.iter().all(|b| !b.is_ascii_uppercase());
+    let all_upper = s.iter().all(|b| !b.is_ascii_lowercase());
+    // Identifier-shaped camelCase words (`jwtSecretKey`, `appConfig.secret`) are code, not secrets.
+    let camel = s.iter().all(|b| b.is_ascii_alphabetic() || *b == b'.') && looks_like_words(s);
+    all_lower || all_upper || camel
+}
+
+/// Mixed-case letters that read as camelCase words: few upper-case letters, each starting a run of
+/// lower case.
+fn looks_like_words(s: &[u8]) -> bool {
+    let upper = s.iter().filter(|b| b.is_ascii_uppercase()).count();
+    upper * 4 <= s.len()
+        && !s
+            .windows(2)
+            .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
+}
+
+/// Code rather than a literal: a call or index (`getPassword()`, `request.form[`) or a dotted path of
+/// letter-only identifiers (`self.password`, `config.db.secret`).
+fn code_expression(s: &[u8]) -> bool {
+    let call = memchr::memmem::find(s, b"()").is_some()
+        || matches!(s.last(), Some(b'(' | b'['))
+        || s.iter().any(|b| matches!(b, b'{' | b'}'));
+    if call {
+        return true;
+    }
+    s.contains(&b'.')
+        && s.split(|&b| b == b'.')
+            .all(|seg| !seg.is_empty() && seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_'))
+}
+
+/// `aaaaaaaa`, `abcdefgh`, `12345678`.
+fn repeated_or_sequential(s: &[u8]) -> bool {
+    if s.len() < 2 {
+        return true;
+    }
+    let same = s.iter().all(|&b| b == s[0]);
+    let asc = s.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+    let desc = s.windows(2).all(|w| w[0] == w[1].wrapping_add(1));
+    same || asc || desc
+}
+
+/// Character classes present: (lower, upper, digit, other).
+pub fn classes(s: &[u8]) -> usize {
+    let lower = s.iter().any(|b| b.is_ascii_lowercase()) as usize;
+    let upper = s.iter().any(|b| b.is_ascii_uppercase()) as usize;
+    let digit = s.iter().any(|b| b.is_ascii_digit()) as usize;
+    let other = s.iter().any(|b| !b.is_ascii_alphanumeric()) as usize;
+    lower + upper + digit + other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_bounds() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"ab") - 1.0).abs() < 1e-9);
+        assert!(shannon_entropy(b"0123456789abcdef") > 3.99);
+    }
+
+    #[test]
+    fn placeholders() {
+        for p in [
+            "${JWT_SECRET}",
+            "process.env.JWT",
+            "<your-secret>",
+            "changeme",
+            "xxxxxxxx",
+            "your_jwt_secret_here",
+            "CHANGE_ME",
+            "__SET_IN_VAULT__",
+            "insert-key-here",
+            "12345678",
+            "REPLACE_WITH_RANDOM_STRING",
+            "{{ .Values.auth.secret }}",
+            "%(JWT_SECRET)s",
+            "jwtSecretKey",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+        for s in [
+            "LD0FEHeQp838JYrrxnzfDzrMy0HRrucxLDBOvysNFxA",
+            "Nq^JoUD#!Ydua!5ZM5",
+            "4f087e51b429fe81",
+        ] {
+            assert!(!is_placeholder(s.as_bytes()), "{s}");
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! The compiled rule set: what turns bytes into matches.
+//!
+//! Cheap filter first (ripgrep's lesson): one Aho-Corasick automaton over every rule's keywords,
+//! ASCII case-insensitive, finds candidate rules and where they might match. Only the triggered
+//! rules run their regex, and only on the lines around each keyword hit (or the whole blob for
+//! multi-line rules such as PEM keys). Entropy, placeholder, allowlist and validator checks run last,
+//! on the captured secret alone. Regexes are compiled lazily, the first time a rule's keywords hit,
+//! so a scan of a few small files (a pre-commit hook) compiles almost nothing.
+//!
+//! The matcher sees bytes and an optional path; it knows nothing of files or git. It is `Sync`:
+//! worker threads share one `Matcher`.
+
+pub mod filters;
+pub mod validate;
+
+use crate::finding::Confidence;
+use crate::rules::Rule;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use base64::Engine;
+use regex::bytes::{Regex, RegexBuilder};
+use std::ops::Range;
+use std::sync::OnceLock;
+use validate::Verdict;
+
+/// A rule compiled for matching.
+pub struct CompiledRule {
+    pub rule: Rule,
+    regex: OnceLock<Result<Regex, String>>,
+    allow_regexes: OnceLock<Vec<Regex>>,
+    stopwords: Vec<Vec<u8>>,
+    paths: Option<globset::GlobSet>,
+}
+
+impl CompiledRule {
+    fn new(rule: Rule) -> Result<Self, String> {
+        let stopwords = rule
+            .allowlist
+            .stopwords
+            .iter()
+            .map(|s| s.to_ascii_lowercase().into_bytes())
+            .collect();
+        let paths = if rule.allowlist.paths.is_empty() {
+            None
+        } else {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &rule.allowlist.paths {
+                b.add(
+                    globset::Glob::new(p)
+                        .map_err(|e| format!("rule '{}': path glob '{p}': {e}", rule.id))?,
+                );
+            }
+            Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
+        };
+        Ok(CompiledRule {
+            rule,
+            regex: OnceLock::new(),
+            allow_regexes: OnceLock::new(),
+            stopwords,
+            paths,
+        })
+    }
+
+    /// The rule's regex, compiled on first use.
+    pub fn regex(&self) -> Result<&Regex, &str> {
+        self.regex
+            .get_or_init(|| {
+                RegexBuilder::new(&self.rule.regex)
+                    .unicode(false)
+                    .size_limit(50 << 20)
+                    .dfa_size_limit(20 << 20)
+                    .build()
+                    .map_err(|e| format!("rule '{}': {e}", self.rule.id))
+            })
+            .as_ref()
+            .map_err(|e| e.as_str())
+    }
+
+    fn allow_regexes(&self) -> &[Regex] {
+        self.allow_regexes.get_or_init(|| {
+            // Validated at load, so every pattern compiles.
+            self.rule
+                .allowlist
+                .regexes
+                .iter()
+                .filter_map(|r| Regex::new(r).ok())
+                .collect()
+        })
+    }
+}
+
+/// A secret the matcher found in a buffer.
+#[derive(Debug, Clone)]
+pub struct Match {
+    /// Index of the rule in [`Matcher::rules`].
+    pub rule: usize,
+    /// Byte span of the secret in the buffer.
+    pub span: Range<usize>,
+    pub entropy: f64,
+    pub confidence: Confidence,
+    pub notes: Vec<(String, String)>,
+}
+
+/// Every rule, compiled, with the keyword prefilter.
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    prefilter: AhoCorasick,
+    /// For each prefilter pattern, the rules it triggers.
+    triggers: Vec<Vec<usize>>,
+}
+
+/// Reusable per-thread buffers for [`Matcher::scan`].
+#[derive(Default)]
+pub struct Scratch {
+    windows: Vec<Vec<Range<usize>>>,
+    triggered: Vec<usize>,
+}
+
+impl Matcher {
+    /// Builds the prefilter over `rules`' keywords. Regexes are compiled lazily.
+    pub fn new(rules: Vec<Rule>) -> Result<Self, String> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut triggers: Vec<Vec<usize>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        let mut compiled = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.into_iter().enumerate() {
+            for k in &rule.keywords {
+                let k = k.to_ascii_lowercase();
+                let slot = *index.entry(k.clone()).or_insert_with(|| {
+                    keywords.push(k);
+                    triggers.push(Vec::new());
+                    triggers.len() - 1
+                });
+                if !triggers[slot].contains(&i) {
+                    triggers[slot].push(i);
+                }
+            }
+            compiled.push(CompiledRule::new(rule)?);
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| format!("keyword prefilter: {e}"))?;
+        Ok(Matcher {
+            rules: compiled,
+            prefilter,
+            triggers,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, i: usize) -> &Rule {
+        &self.rules[i].rule
+    }
+
+    /// Finds every secret in `data`. `path` (if any) is used for path allowlists only.
+    pub fn scan(&self, data: &[u8], path: Option<&str>, scratch: &mut Scratch) -> Vec<Match> {
+        let mut out = Vec::new();
+        if data.is_empty() {
+            return out;
+        }
+        self.collect_windows(data, scratch);
+        for &ri in &scratch.triggered {
+            let cr = &self.rules[ri];
+            if let (Some(paths), Some(p)) = (&cr.paths, path) {
+                if paths.is_match(p) {
+                    continue;
+                }
+            }
+            let Ok(regex) = cr.regex() else { continue };
+            for w in &scratch.windows[ri] {
+                for caps in regex.captures_iter(&data[w.clone()]) {
+                    let Some(m) = caps.name("secret") else {
+                        continue;
+                    };
+                    let span = w.start + m.start()..w.start + m.end();
+                    // A URI whose password equals its user name (`postgres:postgres@`) is a default.
+                    if caps
+                        .name("user")
+                        .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(m.as_bytes()))
+                    {
+                        continue;
+                    }
+                    if let Some(mut found) = self.check(ri, data, span) {
+                        if caps
+                            .name("host")
+                            .is_some_and(|h| is_local_host(h.as_bytes()))
+                        {
+                            found.confidence = Confidence::Low;
+                        }
+                        out.push(found);
+                    }
+                }
+            }
+        }
+        resolve_overlaps(&mut out, &self.rules);
+        out
+    }
+
+    /// Runs the prefilter and records, per triggered rule, the merged byte windows to search.
+    fn collect_windows(&self, data: &[u8], scratch: &mut Scratch) {
+        scratch.windows.resize_with(self.rules.len(), Vec::new);
+        for &ri in &scratch.triggered {
+            scratch.windows[ri].clear();
+        }
+        scratch.triggered.clear();
+        for hit in self.prefilter.find_overlapping_iter(data) {
+            for &ri in &self.triggers[hit.pattern().as_usize()] {
+                let rule = &self.rules[ri].rule;
+                let windows = &mut scratch.windows[ri];
+                if windows.is_empty() {
+                    scratch.triggered.push(ri);
+                }
+                if rule.multiline {
+                    if windows.is_empty() {
+                        windows.push(0..data.len());
+                    }
+                    continue;
+                }
+                if let Some(last) = windows.last() {
+                    if hit.start() >= last.start && hit.end() <= last.end {
+                        continue;
+                    }
+                }
+                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
+                let mut end = hit.end();
+                for _ in 0..=rule.context_lines {
+                    end = memchr::memchr(b'\n', &data[end.min(data.len())..])
+                        .map_or(data.len(), |i| end + i + 1);
+                    if end >= data.len() {
+                        break;
+                    }
+                }
+                match windows.last_mut() {
+                    Some(last) if start <= last.end => last.end = last.end.max(end),
+                    _ => windows.push(start..end),
+                }
+            }
+        }
+    }
+
+    /// Applies the secret-level checks of rule `ri` to `span`.
+    fn check(&self, ri: usize, data: &[u8], span: Range<usize>) -> Option<Match> {
+        let cr = &self.rules[ri];
+        let rule = &cr.rule;
+        let raw = &data[span.clone()];
+        let decoded;
+        let secret: &[u8] = match rule.decode.as_deref() {
+            Some("base64") => {
+                decoded = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
+                if decoded.iter().any(|&b| b < 0x20 || b >= 0x7f) {
+                    return None;
+                }
+                &decoded
+            }
+            _ => raw,
+        };
+        if secret.len() < rule.min_len {
+            return None;
+        }
+        let entropy = filters::shannon_entropy(secret);
+        if entropy < rule.entropy {
+            return None;
+        }
+        if !rule.no_placeholder_check && filters::is_placeholder(secret) {
+            return None;
+        }
+        if !cr.stopwords.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if cr
+                .stopwords
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return None;
+            }
+        }
+        if cr.allow_regexes().iter().any(|r| r.is_match(secret)) {
+            return None;
+        }
+        let (confidence, notes) = match rule.validator {
+            Some(v) => match validate::run(v, secret) {
+                Verdict::Reject => return None,
+                Verdict::Accept { confidence, notes } => (confidence, notes),
+            },
+            None => (Confidence::Medium, Vec::new()),
+        };
+        Some(Match {
+            rule: ri,
+            span,
+            entropy,
+            confidence,
+            notes,
+        })
+    }
+}
+
+/// Loopback and container-local host names: credentials for them are usually development defaults.
+fn is_local_host(host: &[u8]) -> bool {
+    let h = host.to_ascii_lowercase();
+    matches!(
+        h.as_slice(),
+        b"localhost" | b"127.0.0.1" | b"0.0.0.0" | b"[::1]" | b"host.docker.internal"
+    )
+}
+
+/// Drops a match whose secret overlaps a match of a higher-priority rule, and exact duplicates
+/// (the same span found by two rules of equal priority keeps the first rule).
+fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[CompiledRule]) {
+    if matches.len() < 2 {
+        return;
+    }
+    matches.sort_by(|a, b| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then(
+                rules[b.rule]
+                    .rule
+                    .priority
+                    .cmp(&rules[a.rule].rule.priority),
+            )
+            .then(a.rule.cmp(&b.rule))
+    });
+    let mut keep = vec![true; matches.len()];
+    for i in 0..matches.len() {
+        // Sorted by start: only later matches starting before this one ends can overlap it,
+        // and earlier ones are checked from their side.
+        for j in i + 1..matches.len() {
+            if matches[j].span.start >= matches[i].span.end {
+                break;
+            }
+            let (pi, pj) = (
+                rules[matches[i].rule].rule.priority,
+                rules[matches[j].rule].rule.priority,
+            );
+            if pi < pj {
+                keep[i] = false;
+            } else if pj < pi || matches[i].span == matches[j].span {
+                keep[j] = false;
+            }
+        }
+    }
+    let mut k = keep.into_iter();
+    matches.retain(|_| k.next().unwrap_or(true));
+}

@@ -1,0 +1,71 @@
+//! Reporters: they only format a finished [`Report`]; they never scan. One file per format; a new
+//! format is one file plus one line in [`Format`] and [`reporter`].
+
+pub mod json;
+pub mod text;
+
+use crate::scan::Report;
+use std::io::{self, Write};
+
+/// Output formats of `scan` and `git`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Grouped by file, for people; secrets redacted.
+    Text,
+    /// One JSON document (schema: schema/report.schema.json).
+    Json,
+    /// One JSON object per line: findings, then a summary.
+    Jsonl,
+}
+
+/// Options every reporter honours.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Include raw secrets (JSON `secret` field, text shows them unmasked).
+    pub show_secrets: bool,
+    /// Use ANSI colours (text only).
+    pub color: bool,
+    /// Mention skipped items and errors one by one.
+    pub verbose: bool,
+}
+
+/// Formats a report.
+pub trait Reporter {
+    fn write(&self, report: &Report, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The reporter for `format`.
+pub fn reporter(format: Format) -> Box<dyn Reporter> {
+    match format {
+        Format::Text => Box::new(text::Text),
+        Format::Json => Box::new(json::Json { lines: false }),
+        Format::Jsonl => Box::new(json::Json { lines: true }),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so
+/// an interrupted run never leaves a half-written report. `private` files (holding secrets) are
+/// created with mode 0600.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".leaksweep-")
+        .tempfile_in(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if private { 0o600 } else { 0o644 };
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Text for people: findings grouped by file, secrets masked, colours on a terminal, then a summary.
+
+use super::{ReportOptions, Reporter};
+use crate::scan::Report;
+use anstyle::{AnsiColor, Style};
+use std::io::{self, Write};
+
+pub struct Text;
+
+fn paint(on: bool, style: Style, s: &str) -> String {
+    if on {
+        format!("{}{s}{}", style.render(), style.render_reset())
+    } else {
+        s.to_string()
+    }
+}
+
+impl Reporter for Text {
+    fn write(&self, report: &Report, opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+        let c = opts.color;
+        let bold = Style::new().bold();
+        let red = AnsiColor::Red.on_default().bold();
+        let yellow = AnsiColor::Yellow.on_default();
+        let dim = Style::new().dimmed();
+        let mut current: Option<(&str, Option<&str>)> = None;
+        for f in &report.findings {
+            let key = (f.path.as_str(), f.git.as_ref().map(|g| g.commit.as_str()));
+            if current != Some(key) {
+                if current.is_some() {
+                    writeln!(out)?;
+                }
+                match &f.git {
+                    Some(g) if !g.commit.is_empty() => writeln!(
+                        out,
+                        "{} {}",
+                        paint(c, bold, &f.path),
+                        paint(
+                            c,
+                            dim,
+                            &format!(
+                                "(commit {} by {} on {}: {})",
+                                short(&g.commit),
+                                g.author_name,
+                                g.date,
+                                g.summary
+                            )
+                        )
+                    )?,
+                    _ => writeln!(out, "{}", paint(c, bold, &f.path))?,
+                }
+                current = Some(key);
+            }
+            let sev = paint(
+                c,
+                if f.severity >= crate::rules::Severity::High {
+                    red
+                } else {
+                    yellow
+                },
+                f.severity.as_str(),
+            );
+            writeln!(
+                out,
+                "  {}:{}  {}  {} [{}]",
+                f.line,
+                f.column,
+                sev,
+                f.rule_id,
+                f.confidence.as_str()
+            )?;
+            writeln!(out, "    {}", f.preview)?;
+            if opts.show_secrets {
+                writeln!(out, "    secret: {}", f.secret.expose_str())?;
+            }
+            writeln!(
+                out,
+                "    {}",
+                paint(
+                    c,
+                    dim,
+                    &format!("secret_id {}", &f.secret_id.as_str()[..16])
+                )
+            )?;
+            for (k, v) in &f.notes {
+                writeln!(out, "    {}", paint(c, dim, &format!("{k}: {v}")))?;
+            }
+        }
+        if !report.findings.is_empty() {
+            writeln!(out)?;
+        }
+        if opts.verbose {
+            for s in &report.skipped {
+                writeln!(out, "skipped {} ({})", s.path, s.reason.as_str())?;
+            }
+        }
+        for e in &report.errors {
+            writeln!(out, "{} {}: {}", paint(c, red, "error:"), e.path, e.message)?;
+        }
+        let s = &report.summary;
+        let skipped: u64 = s.skipped.values().sum();
+        let mut line = format!(
+            "{} finding{} ({} distinct secret{}) in {} file{}, {} scanned in {} ms",
+            s.findings,
+            plural(s.findings),
+            s.secrets,
+            plural(s.secrets),
+            s.files,
+            plural(s.files),
+            human_bytes(s.bytes),
+            s.duration_ms
+        );
+        if let Some(commits) = s.commits {
+            line.push_str(&format!(
+                "; {commits} commits, {} blobs",
+                s.blobs.unwrap_or(0)
+            ));
+        }
+        if skipped > 0 {
+            let detail: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            line.push_str(&format!("; skipped {skipped} ({})", detail.join(", ")));
+        }
+        if s.errors > 0 {
+            line.push_str(&format!("; {} error{}", s.errors, plural(s.errors)));
+        }
+        if s.suppressed_inline > 0 {
+            line.push_str(&format!(
+                "; {} suppressed by inline allow",
+                s.suppressed_inline
+            ));
+        }
+        let style = if s.findings > 0 || s.errors > 0 {
+            red
+        } else {
+            AnsiColor::Green.on_default()
+        };
+        writeln!(out, "{}", paint(c, style, &line))
+    }
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// `1.2 MiB`-style sizes.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

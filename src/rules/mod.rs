@@ -1,0 +1,235 @@
+//! Rule model and loading.
+//!
+//! Rules are data: the built-in set lives in `rules/*.toml` at the repository root and is embedded at
+//! compile time; users add their own files with `--rules FILE`. Loading validates everything that can
+//! be checked without running a scan (TOML shape, regex syntax, the `secret` capture group, examples
+//! present, known validator and rotation kind) and names the file and rule in every error. Regexes are
+//! only *parsed* here; the matcher compiles each one lazily the first time its keywords hit, so an
+//! empty or small scan (a pre-commit hook) pays for no regex it does not use.
+
+mod model;
+mod template;
+
+pub use model::{Allowlist, RotationKind, Rule, RuleFile, Severity, Validator};
+
+use std::path::Path;
+
+/// The built-in rule files, embedded at compile time: (file name, contents).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("mission.toml", include_str!("../../rules/mission.toml")),
+    ("database.toml", include_str!("../../rules/database.toml")),
+    ("keys.toml", include_str!("../../rules/keys.toml")),
+    ("cloud.toml", include_str!("../../rules/cloud.toml")),
+    ("vcs.toml", include_str!("../../rules/vcs.toml")),
+    ("saas.toml", include_str!("../../rules/saas.toml")),
+    ("generic.toml", include_str!("../../rules/generic.toml")),
+];
+
+/// An error in a rule file: names the file and, where known, the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: cannot read rule file: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: invalid rule file: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: rule '{rule}': {message}")]
+    Rule {
+        file: String,
+        rule: String,
+        message: String,
+    },
+}
+
+/// Loads and validates every built-in rule.
+pub fn builtin() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN {
+        rules.extend(parse(name, text)?);
+    }
+    check_unique(&rules, "built-in rules")?;
+    Ok(rules)
+}
+
+/// Loads and validates a user rule file.
+pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| RuleError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    parse(&file, &text)
+}
+
+/// Parses and validates the text of one rule file; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+        file: file.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    let mut rules = Vec::with_capacity(parsed.rule.len());
+    for mut rule in parsed.rule {
+        rule.regex = template::expand(&rule.regex);
+        rule.source_file = file.to_string();
+        validate(&rule).map_err(|message| RuleError::Rule {
+            file: file.to_string(),
+            rule: rule.id.clone(),
+            message,
+        })?;
+        rules.push(rule);
+    }
+    check_unique(&rules, file)?;
+    Ok(rules)
+}
+
+fn check_unique(rules: &[Rule], file: &str) -> Result<(), RuleError> {
+    let mut seen = std::collections::HashSet::new();
+    for r in rules {
+        if !seen.insert(r.id.as_str()) {
+            return Err(RuleError::Rule {
+                file: file.to_string(),
+                rule: r.id.clone(),
+                message: "duplicate rule id".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks one rule without compiling its regex to an automaton.
+fn validate(rule: &Rule) -> Result<(), String> {
+    if rule.id.is_empty()
+        || !rule
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err("id must be non-empty and use only letters, digits, '-', '_' or '.'".into());
+    }
+    if rule.keywords.is_empty() {
+        return Err(
+            "needs at least one keyword (the prefilter only runs rules whose keywords occur)"
+                .into(),
+        );
+    }
+    if rule.keywords.iter().any(|k| k.trim().len() < 2) {
+        return Err("keywords must be at least 2 characters".into());
+    }
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .unicode(false)
+        .build()
+        .parse(&rule.regex)
+        .map_err(|e| format!("regex does not compile:\n{e}"))?;
+    if let Some(d) = &rule.decode {
+        if d != "base64" {
+            return Err(format!("unknown decode '{d}' (only \"base64\")"));
+        }
+    }
+    let names = capture_names(&rule.regex)?;
+    if !names.iter().any(|n| n == "secret") {
+        return Err("regex has no capture group named 'secret' (write (?P<secret>...))".into());
+    }
+    if rule.examples.is_empty() {
+        return Err("needs at least one example (a string the rule must match)".into());
+    }
+    if rule.negatives.is_empty() {
+        return Err(
+            "needs at least one negative example (a string the rule must not match)".into(),
+        );
+    }
+    if !(0.0..=8.0).contains(&rule.entropy) {
+        return Err(format!("entropy {} is out of range 0..=8", rule.entropy));
+    }
+    for re in &rule.allowlist.regexes {
+        regex::bytes::Regex::new(re)
+            .map_err(|e| format!("allowlist regex does not compile: {e}"))?;
+    }
+    for p in &rule.allowlist.paths {
+        globset::Glob::new(p).map_err(|e| format!("allowlist path glob '{p}': {e}"))?;
+    }
+    Ok(())
+}
+
+fn capture_names(pattern: &str) -> Result<Vec<String>, String> {
+    // regex-syntax's AST keeps group names; walk it to list them.
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| format!("regex does not compile:\n{e}"))?;
+    let mut names = Vec::new();
+    collect_names(&ast, &mut names);
+    Ok(names)
+}
+
+fn collect_names(ast: &regex_syntax::ast::Ast, out: &mut Vec<String>) {
+    use regex_syntax::ast::{Ast, GroupKind};
+    match ast {
+        Ast::Group(g) => {
+            if let GroupKind::CaptureName { name, .. } = &g.kind {
+                out.push(name.name.clone());
+            }
+            collect_names(&g.ast, out);
+        }
+        Ast::Alternation(a) => a.asts.iter().for_each(|x| collect_names(x, out)),
+        Ast::Concat(c) => c.asts.iter().for_each(|x| collect_names(x, out)),
+        Ast::Repetition(r) => collect_names(&r.ast, out),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load() {
+        let rules = builtin().expect("built-in rules are valid");
+        assert!(rules.len() >= 40, "only {} rules", rules.len());
+    }
+
+    /// Every built-in rule's examples match and its negatives do not.
+    #[test]
+    fn builtin_rule_examples() {
+        let rules = builtin().expect("built-in rules are valid");
+        let failures = crate::cmd::rules::check_examples(&rules);
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn bad_rules_name_file_and_rule() {
+        let e = parse(
+            "x.toml",
+            "[[rule]]\nid='a'\nkeywords=['ab']\nregex='(ab'\nexamples=['ab']\nnegatives=['c']\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.toml: rule 'a': regex does not compile"),
+            "{e}"
+        );
+        let e = parse(
+            "x.toml",
+            "[[rule]]\nid='a'\nkeywords=['ab']\nregex='ab'\nexamples=['ab']\nnegatives=['c']\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("no capture group named 'secret'"),
+            "{e}"
+        );
+        let e = parse(
+            "x.toml",
+            "[[rule]]\nid='a'\nkeywords=['ab']\nregex='(?P<secret>ab)'\nnegatives=['c']\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("needs at least one example"), "{e}");
+        let e = parse("x.toml", "[[rule]]\nid='a'\nbogus=1\n").unwrap_err();
+        assert!(e.to_string().contains("unknown field `bogus`"), "{e}");
+    }
+}

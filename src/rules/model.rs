@@ -1,0 +1,240 @@
+//! The rule file schema. Unknown fields are errors, so a typo in a user's rule file is reported
+//! instead of silently ignored.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// One rule file: a list of `[[rule]]` tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default)]
+    pub rule: Vec<Rule>,
+}
+
+/// A detection rule. See `rules/*.toml` for the built-in set and the README for the field reference.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable identifier, e.g. `jwt-secret`.
+    pub id: String,
+    /// One line for people.
+    #[serde(default)]
+    pub description: String,
+    /// Family used for grouping and rotation advice: `jwt`, `database`, `encryption-key`, ...
+    #[serde(default = "default_category")]
+    pub category: String,
+    #[serde(default)]
+    pub severity: Severity,
+    /// Literal strings, matched case-insensitively; the rule's regex runs only where one occurs.
+    pub keywords: Vec<String>,
+    /// Regex with a `(?P<secret>...)` group. `%NAME%` fragments are expanded (see `template.rs`).
+    #[serde(default)]
+    pub regex: String,
+    /// Minimum Shannon entropy (bits per byte) of the secret.
+    #[serde(default)]
+    pub entropy: f64,
+    /// Minimum length of the secret in bytes.
+    #[serde(default = "default_min_len")]
+    pub min_len: usize,
+    /// Lines after a keyword's line that the regex may reach (for YAML keys nested under a parent).
+    #[serde(default)]
+    pub context_lines: usize,
+    /// Run on the whole blob rather than on lines around keyword hits (multi-line secrets like PEM).
+    #[serde(default)]
+    pub multiline: bool,
+    /// The secret is base64 of the real value (Kubernetes `data:`); filters apply to the decoded value.
+    #[serde(default)]
+    pub decode: Option<String>,
+    /// Rules with a lower priority yield to overlapping findings of higher priority (generic < specific).
+    #[serde(default)]
+    pub priority: i32,
+    /// Skip placeholder heuristics (for tokens whose format alone proves they are real).
+    #[serde(default)]
+    pub no_placeholder_check: bool,
+    #[serde(default)]
+    pub allowlist: Allowlist,
+    #[serde(default)]
+    pub validator: Option<Validator>,
+    /// What a replacement looks like (used by `rotate`).
+    #[serde(default)]
+    pub rotation: RotationKind,
+    /// Strings the rule must flag.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// Strings the rule must not flag.
+    #[serde(default)]
+    pub negatives: Vec<String>,
+    /// The file the rule came from (set at load).
+    #[serde(skip)]
+    pub source_file: String,
+}
+
+fn default_category() -> String {
+    "generic".into()
+}
+fn default_min_len() -> usize {
+    8
+}
+
+/// Per-rule allowlist: a match is dropped when any entry applies.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allowlist {
+    /// Regexes tested against the secret.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Case-insensitive substrings; a secret containing one is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Path globs where the rule does not apply.
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+/// How bad a finding is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    #[default]
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => {
+                return Err(format!(
+                    "unknown severity '{s}' (info, low, medium, high, critical)"
+                ))
+            }
+        })
+    }
+}
+
+/// Offline checks that a match is the real thing (see `matcher/validate.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// Three base64url segments; the header decodes to a JSON object with `alg`.
+    Jwt,
+    /// A PEM body that decodes as base64 (DER) of plausible size.
+    Pem,
+    /// GitHub's `ghp_`/`gho_`/... tokens: base62 CRC32 checksum in the last 6 characters.
+    GithubCrc32,
+    /// AWS access key id: known prefix and base32 body.
+    AwsKeyId,
+    /// A connection URI whose password is not a well-known default or a template.
+    DbUri,
+}
+
+/// What a replacement for a leaked secret looks like.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RotationKind {
+    /// Same encoding and length as the old value (hex stays hex of the same length, ...).
+    #[default]
+    Match,
+    /// N random bytes, hex-encoded.
+    Hex(usize),
+    /// N random bytes, base64.
+    Base64(usize),
+    /// N random bytes, base64url without padding.
+    Base64Url(usize),
+    /// A password from the password policy.
+    Password,
+    /// A Django `SECRET_KEY` (50 characters of its usual alphabet).
+    Django,
+    /// A Rails `secret_key_base` (128 hex characters).
+    Rails,
+    /// A Laravel `APP_KEY` (`base64:` + 32 random bytes).
+    Laravel,
+    /// Issued by a provider: cannot be generated locally; revoke and reissue there.
+    Revoke,
+}
+
+impl FromStr for RotationKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = |n: &str| -> Result<usize, String> {
+            n.parse::<usize>()
+                .ok()
+                .filter(|n| (8..=1024).contains(n))
+                .ok_or_else(|| format!("rotation '{s}': byte count must be 8..=1024"))
+        };
+        Ok(match s.split_once(':') {
+            None => match s {
+                "match" => RotationKind::Match,
+                "password" => RotationKind::Password,
+                "django" => RotationKind::Django,
+                "rails" => RotationKind::Rails,
+                "laravel" => RotationKind::Laravel,
+                "revoke" => RotationKind::Revoke,
+                _ => return Err(format!("unknown rotation kind '{s}'")),
+            },
+            Some(("hex", n)) => RotationKind::Hex(bytes(n)?),
+            Some(("base64", n)) => RotationKind::Base64(bytes(n)?),
+            Some(("base64url", n)) => RotationKind::Base64Url(bytes(n)?),
+            Some(_) => return Err(format!("unknown rotation kind '{s}'")),
+        })
+    }
+}
+
+impl fmt::Display for RotationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RotationKind::Match => f.write_str("match"),
+            RotationKind::Hex(n) => write!(f, "hex:{n}"),
+            RotationKind::Base64(n) => write!(f, "base64:{n}"),
+            RotationKind::Base64Url(n) => write!(f, "base64url:{n}"),
+            RotationKind::Password => f.write_str("password"),
+            RotationKind::Django => f.write_str("django"),
+            RotationKind::Rails => f.write_str("rails"),
+            RotationKind::Laravel => f.write_str("laravel"),
+            RotationKind::Revoke => f.write_str("revoke"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RotationKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for RotationKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}

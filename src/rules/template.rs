@@ -1,0 +1,31 @@
+//! Named regex fragments shared by rule files, so that the dozens of "a secret-like name is assigned
+//! a value" rules agree on what an assignment looks like in .env, YAML, JSON, TOML and code.
+//!
+//! A fragment is written `%NAME%` in a rule's regex (a percent sign is literal in regex syntax, so
+//! the placeholders cannot collide with real patterns).
+
+/// (placeholder, expansion)
+const FRAGMENTS: &[(&str, &str)] = &[
+    // Start of a name: a word boundary, optionally followed by a prefix that ends in a separator
+    // (`APP_`, `process.env.`, `auth.`), so `MY_JWT_SECRET` and `settings.jwt_secret` match.
+    ("%PRE%", r"(?:^|[^\w.-])(?:[\w.-]*[_.-])?"),
+    // Between a name and its value: optional closing quote of a quoted key, an optional type
+    // annotation (`: string`, `: &str`), then `=`, `:=`, `:`, `=>` or `?=`.
+    (
+        "%ASSIGN%",
+        r#"["'`]?[ \t]*(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w:<>]*[ \t]*)?(?:=|:=|:|=>|\?=)[ \t]*"#,
+    ),
+    // The value: an optional opening quote, then the secret up to whitespace, a quote, `,` or `;`.
+    ("%VALUE%", r#"["'`]?(?P<secret>[^\s"'`,;\\]+)"#),
+];
+
+/// Expands every `%NAME%` fragment in `pattern`.
+pub fn expand(pattern: &str) -> String {
+    let mut out = pattern.to_string();
+    for (k, v) in FRAGMENTS {
+        if out.contains(k) {
+            out = out.replace(k, v);
+        }
+    }
+    out
+}
