@@ -1,0 +1,74 @@
+//! Shared test harness: temp fixture trees, random secrets, and running the real binary.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use rand::Rng;
+use std::path::{Path, PathBuf};
+
+/// A temporary directory with helpers to write files into it.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, contents).expect("write");
+        p
+    }
+}
+
+/// The leaksweep binary, run from `cwd`, with colour off.
+pub fn leaksweep(cwd: &Path) -> Command {
+    let mut c = Command::cargo_bin("leaksweep").expect("binary built");
+    c.current_dir(cwd).env("NO_COLOR", "1");
+    c
+}
+
+/// Random base64url string of `n` random bytes (no padding).
+pub fn b64url(n: usize) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = (0..n).map(|_| rand::thread_rng().gen()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Random lower-case hex of `n` bytes.
+pub fn hex(n: usize) -> String {
+    let bytes: Vec<u8> = (0..n).map(|_| rand::thread_rng().gen()).collect();
+    hex::encode(bytes)
+}
+
+/// A random password of `n` characters with letters, digits and symbols, always mixed.
+pub fn password(n: usize) -> String {
+    const A: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!^*+-_";
+    let mut rng = rand::thread_rng();
+    let mut s: String = (0..n - 3).map(|_| A[rng.gen_range(0..A.len())] as char).collect();
+    s.push_str("Q7x");
+    s
+}
+
+/// Runs the command, returns (exit code, parsed JSON stdout, stderr).
+pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
+    let out = cmd.output().expect("run");
+    let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {stderr}", String::from_utf8_lossy(&out.stdout)));
+    (code, json, stderr)
+}
+
+/// The findings array of a JSON report.
+pub fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["findings"].as_array().cloned().unwrap_or_default()
+}

@@ -1,0 +1,309 @@
+//! Working-tree and stdin scans through the real binary: exact findings, exit codes, bad input.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+#[test]
+fn env_file_ignored_by_default_found_with_no_ignore() {
+    let fx = Fixture::new();
+    let secret = b64url(32);
+    fx.write(".gitignore", ".env\n");
+    fx.write(".env", format!("PORT=3000\nJWT_SECRET=\"{secret}\"\n"));
+    fx.write("src/app.js", "const s = process.env.JWT_SECRET;\n");
+
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(findings(&report).len(), 0);
+
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--no-ignore", "--format", "json"]));
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["rule_id"], "jwt-secret");
+    assert_eq!(f[0]["path"], ".env");
+    assert_eq!(f[0]["line"], 2);
+    assert_eq!(f[0]["column"], 13);
+    assert_eq!(f[0]["end_column"], 12 + secret.len() as u64);
+    assert_eq!(f[0]["category"], "jwt-secret");
+    assert!(f[0].get("secret").is_none(), "raw secret must not be in JSON by default");
+    assert!(!report.to_string().contains(&secret), "secret leaked into the report");
+    assert_eq!(report["summary"]["files"], 3);
+    assert_eq!(report["summary"]["findings"], 1);
+}
+
+#[test]
+fn show_secrets_puts_raw_value_in_json_only_when_asked() {
+    let fx = Fixture::new();
+    let secret = hex(32);
+    fx.write("config/.env.production", format!("ENCRYPTION_KEY={secret}\n"));
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "config", "--format", "json", "--show-secrets"]));
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f[0]["secret"], secret.as_str());
+    assert_eq!(f[0]["rule_id"], "encryption-key");
+    assert_eq!(f[0]["path"], "config/.env.production");
+
+    // Text output is redacted.
+    let out = leaksweep(fx.path()).args(["scan", "config"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(&secret));
+    assert!(text.contains("encryption-key"), "{text}");
+    assert!(text.contains(&format!("{}****** (64 chars)", &secret[..4])), "{text}");
+}
+
+#[test]
+fn same_password_in_two_places_has_one_secret_id() {
+    let fx = Fixture::new();
+    let pw = password(20);
+    fx.write(
+        "app.env",
+        format!("DATABASE_PASSWORD={pw}\nDATABASE_URL=postgres://app:{pw}@db.internal:5432/app\n"),
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "app.env", "--format", "json"]));
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f.len(), 2, "{report:#}");
+    assert_eq!(f[0]["rule_id"], "db-password");
+    assert_eq!(f[1]["rule_id"], "db-connection-uri");
+    assert_eq!(f[0]["secret_id"], f[1]["secret_id"]);
+    assert_eq!(report["summary"]["secrets"], 1);
+    assert_ne!(f[0]["fingerprint"], f[1]["fingerprint"]);
+}
+
+#[test]
+fn placeholders_and_references_are_not_reported() {
+    let fx = Fixture::new();
+    fx.write(
+        ".env.example",
+        "JWT_SECRET=${JWT_SECRET}\nNEXTAUTH_SECRET=<your-secret>\nENCRYPTION_KEY=changeme\n\
+         DB_PASSWORD=xxxxxxxxxxxx\nAUTH_SECRET=your_jwt_secret_here\nDATABASE_URL=postgresql://user:password@localhost:5432/mydb\n\
+         REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379\nJWT_SECRET_FILE=/run/secrets/jwt\n",
+    );
+    fx.write("src/config.ts", "export const jwtSecret = process.env.JWT_SECRET;\nconst k = os.environ['AES_KEY']\n");
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn stdin_is_scanned_as_dash() {
+    let fx = Fixture::new();
+    let secret = b64url(32);
+    let (code, report, _) = run_json(
+        leaksweep(fx.path())
+            .args(["scan", "-", "--format", "json"])
+            .write_stdin(format!("x\nNEXTAUTH_SECRET={secret}\n")),
+    );
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f[0]["path"], "-");
+    assert_eq!(f[0]["rule_id"], "nextauth-secret");
+    assert_eq!(f[0]["line"], 2);
+}
+
+#[test]
+fn k8s_secret_data_is_decoded_and_reported_at_outer_location() {
+    use base64::Engine;
+    let fx = Fixture::new();
+    let pw = password(22);
+    let url = format!("postgresql://app:{pw}@db.internal:5432/app");
+    let enc = base64::engine::general_purpose::STANDARD.encode(url);
+    fx.write(
+        "k8s/secret.yaml",
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  database-url: {enc}\n"),
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 1, "{report:#}");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["rule_id"], "db-connection-uri");
+    assert_eq!(f[0]["line"], 7);
+    assert_eq!(f[0]["column"], 17);
+    // The secret_id names the decoded password, so it groups with the plain-text occurrences.
+    use sha2::Digest;
+    let id = hex::encode(sha2::Sha256::digest(format!("leaksweep:{pw}")));
+    assert_eq!(f[0]["secret_id"], id.as_str());
+}
+
+#[test]
+fn inline_allow_suppresses_and_is_counted() {
+    let fx = Fixture::new();
+    fx.write(
+        "a.py",
+        format!(
+            "JWT_SECRET = '{}'  # leaksweep:allow\nAUTH_SECRET = '{}'  # pragma: allowlist secret\nNEXTAUTH_SECRET='{}'\n",
+            b64url(32),
+            b64url(32),
+            b64url(32)
+        ),
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 1);
+    assert_eq!(findings(&report).len(), 1);
+    assert_eq!(findings(&report)[0]["line"], 3);
+    assert_eq!(report["summary"]["suppressed_inline"], 2);
+}
+
+#[test]
+fn exit_code_is_configurable() {
+    let fx = Fixture::new();
+    fx.write("s.env", format!("NEXTAUTH_SECRET={}\n", b64url(32)));
+    leaksweep(fx.path()).args(["scan", ".", "--exit-code", "7"]).assert().code(7);
+    leaksweep(fx.path()).args(["scan", ".", "--exit-code", "0"]).assert().code(0);
+}
+
+#[test]
+fn empty_scan_fails_loudly_unless_allowed() {
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.path().join("empty")).unwrap();
+    leaksweep(fx.path())
+        .args(["scan", "empty"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing was scanned"));
+    leaksweep(fx.path()).args(["scan", "empty", "--allow-empty"]).assert().code(0);
+}
+
+#[test]
+fn bad_inputs_are_skipped_counted_and_explained() {
+    let fx = Fixture::new();
+    let pw = password(20);
+    // Invalid UTF-8 around a real secret: still found.
+    let mut latin1 = b"caf\xe9 \xff\xfe\n".to_vec();
+    latin1.extend_from_slice(format!("DB_PASSWORD={pw}\n").as_bytes());
+    fx.write("latin1.txt", latin1);
+    fx.write("blob.bin", b"\x00\x01\x02JWT_SECRET=abcdefghijklmnopqrstuvwxyz012345\x00");
+    let big = fx.write("big.log", vec![b'a'; 50 << 20]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/nonexistent/target", fx.path().join("dangling")).unwrap();
+
+    let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json", "-v"]));
+    assert_eq!(code, 1, "{stderr}");
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["path"], "latin1.txt");
+    assert_eq!(f[0]["line"], 2);
+    assert_eq!(report["summary"]["skipped"]["binary"], 1);
+    assert_eq!(report["summary"]["skipped"]["too-large"], 1);
+    #[cfg(unix)]
+    assert_eq!(report["summary"]["skipped"]["symlink"], 1);
+    assert!(stderr.contains("skipped big.log (too-large)"), "{stderr}");
+
+    // Raising the limit scans the big file.
+    let (_, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json", "--max-file-size", "60M"]));
+    assert_eq!(report["summary"]["skipped"].get("too-large"), None);
+    drop(big);
+
+    // A dangling symlink named explicitly is an input error: exit 2, named.
+    #[cfg(unix)]
+    leaksweep(fx.path())
+        .args(["scan", "dangling"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("dangling"));
+}
+
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_an_error_and_the_scan_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let p = fx.write("locked.env", format!("JWT_SECRET={}\n", b64url(32)));
+    fx.write("open.env", format!("AUTH_SECRET={}\n", b64url(32)));
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&p).is_ok() {
+        // Running with privileges that bypass file modes (root): nothing to test here.
+        return;
+    }
+    let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 2);
+    assert_eq!(findings(&report).len(), 1);
+    assert_eq!(report["errors"][0]["path"], "locked.env");
+    assert!(stderr.contains("locked.env: permission denied"), "{stderr}");
+}
+
+#[test]
+fn bad_user_rule_file_names_file_and_rule() {
+    let fx = Fixture::new();
+    fx.write("a.env", "x=1\n");
+    fx.write(
+        "my-rules.toml",
+        "[[rule]]\nid = \"acme-token\"\nkeywords = [\"acme_\"]\nregex = '''acme_(?P<secret>[a-z0-9]{32'''\nexamples = [\"x\"]\nnegatives = [\"y\"]\n",
+    );
+    leaksweep(fx.path())
+        .args(["scan", "a.env", "--rules", "my-rules.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("my-rules.toml: rule 'acme-token': regex does not compile"));
+    fx.write("broken.toml", "[[rule]\nid=");
+    leaksweep(fx.path())
+        .args(["scan", "a.env", "--rules", "broken.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.toml: invalid rule file"));
+    leaksweep(fx.path())
+        .args(["scan", "a.env", "--rules", "missing.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.toml: cannot read rule file"));
+}
+
+#[test]
+fn user_rule_file_adds_a_rule() {
+    let fx = Fixture::new();
+    let tok: String = hex(16);
+    fx.write("a.cfg", format!("token: acme_{tok}\n"));
+    fx.write(
+        "my-rules.toml",
+        format!(
+            "[[rule]]\nid = \"acme-token\"\ncategory = \"saas\"\nkeywords = [\"acme_\"]\nregex = '''acme_(?P<secret>[a-f0-9]{{32}})'''\nexamples = [\"acme_{}\"]\nnegatives = [\"acme_short\"]\n",
+            hex(16)
+        ),
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "a.cfg", "--rules", "my-rules.toml", "--format", "json"]));
+    assert_eq!(code, 1);
+    assert_eq!(findings(&report)[0]["rule_id"], "acme-token");
+    leaksweep(fx.path()).args(["rules", "check", "my-rules.toml"]).assert().code(0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let fx = Fixture::new();
+    leaksweep(fx.path()).args(["scan", "--max-file-size", "10X"]).assert().code(2);
+    leaksweep(fx.path()).args(["scan", "--format", "yaml"]).assert().code(2);
+    leaksweep(fx.path()).args(["scan", "no/such/dir"]).assert().code(2);
+}
+
+#[test]
+fn jsonl_has_one_finding_per_line_then_summary() {
+    let fx = Fixture::new();
+    fx.write("a.env", format!("JWT_SECRET={}\nAUTH_SECRET={}\n", b64url(32), b64url(32)));
+    let out = leaksweep(fx.path()).args(["scan", ".", "--format", "jsonl"]).output().unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["type"], "finding");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["type"], "summary");
+    assert_eq!(lines[2]["findings"], 2);
+}
+
+#[test]
+fn output_file_is_written() {
+    let fx = Fixture::new();
+    fx.write("a.env", format!("JWT_SECRET={}\n", b64url(32)));
+    leaksweep(fx.path())
+        .args(["scan", "a.env", "--format", "json", "--output", "out/report.json"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot write report to out/report.json"));
+    leaksweep(fx.path())
+        .args(["scan", "a.env", "--format", "json", "--output", "report.json"])
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(fx.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(v["summary"]["findings"], 1);
+}
