@@ -195,6 +195,21 @@ fn looks_like_words(s: &[u8]) -> bool {
 /// Code rather than a literal: a call or index (`getPassword()`, `request.form[`) or a dotted path of
 /// letter-only identifiers (`self.password`, `config.db.secret`).
 fn code_expression(s: &[u8]) -> bool {
+    // `Curl_bufref_ptr(&x)`, `ctx->key`, `*ptr`, `&buf`: an identifier followed by a call,
+    // a member access, or a pointer expression.
+    let ident_len = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
+        .count();
+    let rest = &s[ident_len..];
+    if ident_len > 0
+        && (rest.starts_with(b"(") || rest.starts_with(b"->") || rest.starts_with(b"["))
+    {
+        return true;
+    }
+    if matches!(s.first(), Some(b'&' | b'*')) {
+        return true;
+    }
     let call = memchr::memmem::find(s, b"()").is_some()
         || matches!(s.last(), Some(b'(' | b'['))
         || s.iter().any(|b| matches!(b, b'{' | b'}'));
