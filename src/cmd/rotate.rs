@@ -34,10 +34,24 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         .iter()
         .map(|r| (r.id.clone(), r.rotation.clone()))
         .collect();
-    let (findings, scan_errors) = match &args.from_report {
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
+    let (mut findings, scan_errors) = match &args.from_report {
         Some(path) => (read_report(path)?, 0),
         None => scan(&args)?,
     };
+    // Our own output (the new values of an earlier run) is not a leak to rotate again.
+    let before = findings.len();
+    findings.retain(|f| !is_rotate_output(&f.path, &out));
+    if findings.len() < before && !args.quiet {
+        eprintln!(
+            "leaksweep: ignored {} finding(s) in new-values files of earlier runs (*.rotated, {})",
+            before - findings.len(),
+            out.display()
+        );
+    }
     let exit = if scan_errors > 0 {
         ExitCode::from(super::EXIT_ERROR)
     } else {
@@ -64,10 +78,6 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         return Ok(exit);
     }
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
     let has_values = plans.iter().any(|p| p.new.is_some());
     if has_values && out.exists() && !args.force {
         bail!(
@@ -84,6 +94,9 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         let content = checklist::out_file(&plans);
         report::write_atomic(&out, &content, true)
             .with_context(|| format!("cannot write new values to {}", out.display()))?;
+        if let Some(w) = git_exposure(&out) {
+            eprintln!("leaksweep: warning: {w}");
+        }
     }
     let mut applied = Vec::new();
     for f in &args.apply {
@@ -300,6 +313,17 @@ fn write_keeping_mode(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> st
     Ok(())
 }
 
+/// True when `path` is the new-values file of this run or a `*.rotated` file of an earlier one.
+fn is_rotate_output(path: &str, out: &Path) -> bool {
+    if path.ends_with(".rotated") {
+        return true;
+    }
+    match (std::fs::canonicalize(path), std::fs::canonicalize(out)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// True for `.env`, `.env.local`, `.env.production`... but not examples, templates or our output.
 fn is_env_file(path: &str) -> bool {
     let name = Path::new(path)
@@ -400,35 +424,34 @@ fn git_ignore_warnings(findings: &[Finding]) -> Vec<String> {
         .collect();
     paths.sort_unstable();
     paths.dedup();
-    let mut out = Vec::new();
-    for p in paths {
-        let Ok(abs) = std::fs::canonicalize(p) else {
-            continue;
-        };
-        let Some(dir) = abs.parent() else { continue };
-        let Ok(repo) = git2::Repository::discover(dir) else {
-            continue;
-        };
-        let Some(workdir) = repo.workdir().and_then(|w| std::fs::canonicalize(w).ok()) else {
-            continue;
-        };
-        let Ok(rel) = abs.strip_prefix(&workdir) else {
-            continue;
-        };
-        let tracked = repo.index().ok().and_then(|i| i.get_path(rel, 0)).is_some();
-        if tracked {
-            out.push(format!(
-                "{p} is tracked by git: `git rm --cached {}` and add it to .gitignore (and rewrite history)",
-                rel.display()
-            ));
-        } else if !repo.status_should_ignore(rel).unwrap_or(true) {
-            out.push(format!(
-                "{p} is not ignored by git: add `{}` to .gitignore before someone commits it",
-                rel.display()
-            ));
-        }
+    paths
+        .into_iter()
+        .filter_map(|p| git_exposure(Path::new(p)))
+        .collect()
+}
+
+/// A warning when git would commit `path` (not ignored) or already tracks it; `None` outside a
+/// git work tree or when the file is safely ignored.
+fn git_exposure(path: &Path) -> Option<String> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    let repo = git2::Repository::discover(abs.parent()?).ok()?;
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let rel = abs.strip_prefix(&workdir).ok()?;
+    let p = path.display();
+    let tracked = repo.index().ok().and_then(|i| i.get_path(rel, 0)).is_some();
+    if tracked {
+        Some(format!(
+            "{p} is tracked by git: `git rm --cached {}` and add it to .gitignore (and rewrite history)",
+            rel.display()
+        ))
+    } else if !repo.status_should_ignore(rel).unwrap_or(true) {
+        Some(format!(
+            "{p} is not ignored by git: add `{}` to .gitignore before someone commits it",
+            rel.display()
+        ))
+    } else {
+        None
     }
-    out
 }
 
 #[cfg(test)]

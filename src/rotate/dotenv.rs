@@ -319,3 +319,125 @@ pub fn quote_value(value: &[u8]) -> Zeroizing<Vec<u8>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, RngCore};
+
+    /// Bytes outside the edited spans are identical, in order, and every edit holds the new value.
+    fn assert_only_spans_changed(input: &[u8], r: &Rewritten) {
+        let mut i_pos = 0;
+        let mut o_pos = 0;
+        for e in &r.edits {
+            assert_eq!(
+                &input[i_pos..e.input.start],
+                &r.bytes[o_pos..e.output.start]
+            );
+            i_pos = e.input.end;
+            o_pos = e.output.end;
+        }
+        assert_eq!(&input[i_pos..], &r.bytes[o_pos..]);
+    }
+
+    const OLD_PW: &[u8] = b"Fu3l-kpuYNvscpXz5lZXODhb";
+    const OLD_KEY: &[u8] = b"1d09e42bff4d34163f2d6e88783fc534";
+
+    fn reps() -> Vec<Replacement<'static>> {
+        vec![
+            Replacement {
+                old: OLD_PW,
+                new: b"NEWpassword-1234567890.~_abcdefgh",
+            },
+            Replacement {
+                old: OLD_KEY,
+                new: b"ffffeeeeddddccccbbbbaaaa99998888",
+            },
+        ]
+    }
+
+    #[test]
+    fn round_trip_keeps_every_other_byte() {
+        let input = b"# comment with Fu3l-kpuYNvscpXz5lZXODhb stays\r\n\
+export DATABASE_PASSWORD=Fu3l-kpuYNvscpXz5lZXODhb\r\n\
+DATABASE_URL=\"postgresql://app:Fu3l-kpuYNvscpXz5lZXODhb@db:5432/app\"\r\n\
+  ENCRYPTION_KEY = '1d09e42bff4d34163f2d6e88783fc534'   # inline comment\r\n\
+\r\n\
+OTHER=keep me\r\n\
+MULTI=\"line one\r\nFu3l-kpuYNvscpXz5lZXODhb\r\nend\"\r\n\
+LAST=1d09e42bff4d34163f2d6e88783fc534";
+        let r = rewrite(input, &reps());
+        assert_eq!(r.counts, vec![3, 2]);
+        assert_eq!(r.edits.len(), 5);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_only_spans_changed(input, &r);
+        let out = String::from_utf8(r.bytes.to_vec()).unwrap();
+        assert!(out.starts_with("# comment with Fu3l-kpuYNvscpXz5lZXODhb stays\r\n"));
+        assert_eq!(out.matches("\r\n").count(), 9);
+        assert!(!out.contains("1d09e42b"));
+        assert!(out.contains("postgresql://app:NEWpassword-1234567890.~_abcdefgh@db:5432/app"));
+    }
+
+    #[test]
+    fn assignments_are_parsed() {
+        let input = b"A=1\n# B=2\nexport C='x y' # c\nD=\"a\\\"b\"\nnot an assignment\nE=v # c\n";
+        let a = assignments(input);
+        let keys: Vec<_> = a.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["A", "C", "D", "E"]);
+        assert_eq!(&input[a[1].value.clone()], b"x y");
+        assert_eq!(&input[a[2].value.clone()], b"a\\\"b");
+        assert_eq!(&input[a[3].value.clone()], b"v");
+        assert_eq!(a[3].line, 6);
+    }
+
+    #[test]
+    fn unsafe_new_value_gets_quoted() {
+        let input = b"SECRET_KEY=abcdefghijklmnop\n";
+        let r = rewrite(
+            input,
+            &[Replacement {
+                old: b"abcdefghijklmnop",
+                new: b"a#b$c",
+            }],
+        );
+        assert_eq!(&r.bytes[..], b"SECRET_KEY='a#b$c'\n");
+        assert_eq!(r.warnings.len(), 1);
+        assert_only_spans_changed(input, &r);
+    }
+
+    #[test]
+    fn quote_values() {
+        assert_eq!(&quote_value(b"plain")[..], b"plain");
+        assert_eq!(&quote_value(b"a b")[..], b"'a b'");
+        assert_eq!(&quote_value(b"it's $x")[..], b"\"it's \\$x\"");
+    }
+
+    /// A cheap fuzz: random dotenv-ish bytes never panic, and nothing changes without hits.
+    #[test]
+    fn random_inputs() {
+        let alphabet = b"AB=_ \t#'\"\\\r\nxyz$";
+        let mut rng = rand::thread_rng();
+        for _ in 0..2000 {
+            let len = rng.gen_range(0..80);
+            let mut input: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            if rng.gen_bool(0.1) {
+                let mut junk = [0u8; 8];
+                rng.fill_bytes(&mut junk);
+                input.extend_from_slice(&junk);
+            }
+            let _ = assignments(&input);
+            let r = rewrite(
+                &input,
+                &[Replacement {
+                    old: b"xyz",
+                    new: b"NEW",
+                }],
+            );
+            assert_only_spans_changed(&input, &r);
+            let none = rewrite(&input, &[]);
+            assert_eq!(&none.bytes[..], &input[..]);
+        }
+    }
+}

@@ -266,7 +266,21 @@ impl Recipe {
             Recipe::Chars { alphabet, .. } if alphabet == DJANGO_ALPHABET => {
                 "leaksweep keygen --kind django".into()
             }
-            Recipe::Chars { .. } => "leaksweep keygen --kind password".into(),
+            Recipe::Chars { len, alphabet } => {
+                let set = if alphabet == SAFE_ALPHABET {
+                    String::new()
+                } else if alphabet == ALNUM_ALPHABET {
+                    " --charset alnum".to_string()
+                } else {
+                    " --charset '...'".to_string()
+                };
+                let length = if *len == PASSWORD_LEN {
+                    String::new()
+                } else {
+                    format!(" --length {len}")
+                };
+                format!("leaksweep keygen --kind password{set}{length}")
+            }
             Recipe::Laravel => "php artisan key:generate --show".into(),
         };
         format!("<generate: {cmd}>")
@@ -709,4 +723,157 @@ pub fn replacements(plans: &[SecretPlan]) -> Vec<dotenv::Replacement<'_>> {
 /// Shannon entropy in bits per byte (a test helper and a sanity check on generated values).
 pub fn entropy(data: &[u8]) -> f64 {
     crate::matcher::filters::shannon_entropy(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_kinds() -> Vec<(&'static str, Recipe)> {
+        let p = Policy::default();
+        [
+            "jwt",
+            "nextauth",
+            "aes256",
+            "password",
+            "hex:16",
+            "base64:24",
+            "base64url:48",
+            "django",
+            "rails",
+            "laravel",
+        ]
+        .into_iter()
+        .map(|k| (k, keygen_recipe(k, &p).unwrap()))
+        .collect()
+    }
+
+    fn check_format(kind: &str, v: &[u8]) {
+        let s = std::str::from_utf8(v).unwrap();
+        let b64 = |s: &str, e: base64::engine::GeneralPurpose| e.decode(s).unwrap().len();
+        use base64::engine::general_purpose as gp;
+        match kind {
+            "jwt" => assert_eq!((s.len(), b64(s, gp::URL_SAFE_NO_PAD)), (43, 32), "{kind}"),
+            "nextauth" => assert_eq!((s.len(), b64(s, gp::STANDARD)), (44, 32), "{kind}"),
+            "aes256" => assert!(
+                s.len() == 64
+                    && s.bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            ),
+            "password" => {
+                assert_eq!(s.len(), 32);
+                assert!(s.bytes().all(|b| SAFE_ALPHABET.contains(&b)));
+            }
+            "hex:16" => assert!(s.len() == 32 && hex::decode(s).is_ok()),
+            "base64:24" => assert_eq!(b64(s, gp::STANDARD), 24),
+            "base64url:48" => assert_eq!(b64(s, gp::URL_SAFE_NO_PAD), 48),
+            "django" => {
+                assert_eq!(s.len(), 50);
+                assert!(s.bytes().all(|b| DJANGO_ALPHABET.contains(&b)));
+            }
+            "rails" => assert!(s.len() == 128 && hex::decode(s).is_ok()),
+            "laravel" => {
+                let body = s.strip_prefix("base64:").unwrap();
+                assert_eq!(b64(body, gp::STANDARD), 32);
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_format_and_length() {
+        for (kind, r) in all_kinds() {
+            let v = r.generate();
+            check_format(kind, v.expose());
+            assert_eq!(v.len(), r.len(), "{kind}");
+            assert!(r.bits() >= 128.0, "{kind}: {} bits", r.bits());
+        }
+        assert!(keygen_recipe("match", &Policy::default()).is_err());
+        assert!(keygen_recipe("hex:4", &Policy::default()).is_err());
+        assert!(keygen_recipe("bogus", &Policy::default()).is_err());
+    }
+
+    #[test]
+    fn thousand_values_distinct_and_random_looking() {
+        for (kind, r) in all_kinds() {
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..1000 {
+                let v = r.generate();
+                // Simple entropy check: most of what the length and alphabet allow.
+                let alphabet = match kind {
+                    "aes256" | "hex:16" | "rails" => 16.0f64,
+                    "django" => 50.0,
+                    "password" => 66.0,
+                    _ => 64.0,
+                };
+                let ceiling = alphabet.log2().min((v.len() as f64).log2());
+                let e = entropy(v.expose());
+                assert!(e > 0.75 * ceiling, "{kind}: entropy {e} of {ceiling}");
+                assert!(seen.insert(v.expose().to_vec()), "{kind}: repeated value");
+            }
+        }
+    }
+
+    #[test]
+    fn detects_encodings() {
+        assert_eq!(detect(b"deadbeef0123"), Encoding::Hex { upper: false });
+        assert_eq!(detect(b"DEADBEEF0123"), Encoding::Hex { upper: true });
+        assert_eq!(detect(b"DeadBeef0123"), Encoding::Alnum);
+        assert_eq!(detect(b"ab+/cdEF"), Encoding::Base64 { padded: false });
+        assert_eq!(detect(b"abcdEF=="), Encoding::Base64 { padded: true });
+        assert_eq!(detect(b"ab-_cdEF"), Encoding::Base64Url { padded: false });
+        assert_eq!(detect(b"p@ss w0rd!"), Encoding::Other);
+    }
+
+    #[test]
+    fn match_keeps_format_and_length() {
+        let p = Policy::default();
+        let hex_lower = b"0123456789abcdef".to_vec();
+        let hex_upper = b"0123456789ABCDEF".to_vec();
+        let b64 = [ALNUM_ALPHABET, b"+/"].concat();
+        let b64url = [ALNUM_ALPHABET, b"-_"].concat();
+        let cases: Vec<(&[u8], Vec<u8>)> = vec![
+            (b"0123456789abcdef0123456789abcdef", hex_lower),
+            (b"0123456789ABCDEF0123456789ABCDEF", hex_upper),
+            (b"KtbkT8iU+NIRuPW9FDOTzr1nWeWmZYPJQB+eFh1Z47A=", b64.clone()),
+            (b"KtbkT8iU+NIRuPW9FDOTzr1nWeWmZYPJQB+eFh1Z4w==", b64.clone()),
+            (b"KtbkT8iU+NIRuPW9FDOTzr1nWeWmZYPJQB+eFh1Z4", b64),
+            (b"x_jXBgIvMPnLBUYOKZsxAghfdJzUH5xi6mHNvzGxNL4", b64url),
+            (b"Q2xhdWRlIGlzIGEgZ29vZCBib3Q", ALNUM_ALPHABET.to_vec()),
+        ];
+        for (old, alphabet) in cases {
+            let r = recipe(&RotationKind::Match, "encryption-key", old, &p).unwrap();
+            for _ in 0..50 {
+                let v = r.generate();
+                let what = String::from_utf8_lossy(old);
+                assert_eq!(v.len(), old.len(), "{what}");
+                let pad = old.iter().rev().take_while(|&&b| b == b'=').count();
+                let (body, tail) = v.expose().split_at(v.len() - pad);
+                assert!(tail.iter().all(|&b| b == b'='), "{what}: padding");
+                assert!(
+                    body.iter().all(|b| alphabet.contains(b)),
+                    "{what}: alphabet"
+                );
+                assert_ne!(v.expose(), old);
+            }
+        }
+        // A weak old JWT secret does not beget a weak new one.
+        let r = recipe(&RotationKind::Match, "jwt-secret", b"changeme123", &p).unwrap();
+        assert!(r.bits() >= 256.0);
+        // Provider tokens get no value.
+        assert!(recipe(&RotationKind::Revoke, "aws", b"AKIA...", &p).is_none());
+    }
+
+    #[test]
+    fn charset_policy() {
+        assert_eq!(Policy::charset("safe").unwrap(), SAFE_ALPHABET);
+        assert!(Policy::charset("abc").is_err());
+        assert!(Policy::charset("abcdefghijklmnop qr").is_err());
+        let set = Policy::charset("abcdefghijklmnop!").unwrap();
+        let r = Recipe::Chars {
+            len: 40,
+            alphabet: set.clone(),
+        };
+        assert!(r.generate().expose().iter().all(|b| set.contains(b)));
+    }
 }
