@@ -23,6 +23,10 @@ pub enum Command {
     /// Inspect and check rules.
     #[command(subcommand)]
     Rules(RulesCmd),
+    /// Generate new values for leaked secrets and a rotation checklist.
+    Rotate(RotateCmd),
+    /// Print one new random secret value.
+    Keygen(KeygenCmd),
 }
 
 #[derive(Debug, Args)]
@@ -95,4 +99,77 @@ pub enum RulesCmd {
     Show { id: String },
     /// Validate a rule file and run its examples.
     Check { file: PathBuf },
+}
+
+/// Output formats of `rotate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RotateFormat {
+    /// A checklist for a terminal.
+    Text,
+    /// One JSON document.
+    Json,
+    /// A markdown checklist for an issue or pull request.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateCmd {
+    /// Files or directories to scan (including git-ignored files such as .env). Default: `.`.
+    pub paths: Vec<PathBuf>,
+    /// Take findings from a JSON report made with `scan --format json --show-secrets`.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub from_report: Option<PathBuf>,
+    /// Checklist format (standard output).
+    #[arg(long, short = 'f', value_enum, default_value_t = RotateFormat::Text)]
+    pub format: RotateFormat,
+    /// Where the new values go (dotenv, mode 0600; default `.env.rotated`); with --example,
+    /// where the example goes (default: `.env.example` next to each .env file).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite an existing --out file (or .env.example).
+    #[arg(long)]
+    pub force: bool,
+    /// Rewrite this dotenv file in place with the new values (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub apply: Vec<PathBuf>,
+    /// With --apply, keep a copy of the original as FILE.bak (mode 0600).
+    #[arg(long, requires = "apply")]
+    pub backup: bool,
+    /// Print old and new values in the checklist. Never use in public CI logs.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Password alphabet: `safe` (letters, digits, -_.~), `alnum`, or the literal characters.
+    #[arg(long, value_name = "SET", default_value = "safe")]
+    pub charset: String,
+    /// Write .env.example files with placeholders instead of generating values.
+    #[arg(long, conflicts_with_all = ["apply", "from_report"])]
+    pub example: bool,
+    /// Respect .gitignore and friends while scanning (by default rotation sees ignored .env files).
+    #[arg(long)]
+    pub respect_ignore: bool,
+    /// Extra rule file(s) to load in addition to the built-in rules.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+    /// Skip files larger than SIZE (bytes, or with a K/M/G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "10M")]
+    pub max_file_size: String,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// No notes on stderr (warnings are still printed).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenCmd {
+    /// jwt, nextauth, aes256, password, hex:N, base64:N, base64url:N (N bytes), django, rails, laravel.
+    #[arg(long, short = 'k', value_name = "KIND", default_value = "password")]
+    pub kind: String,
+    /// Password alphabet (for --kind password): `safe`, `alnum`, or the literal characters.
+    #[arg(long, value_name = "SET", default_value = "safe")]
+    pub charset: String,
+    /// Password length (for --kind password).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub length: usize,
 }

@@ -1,6 +1,8 @@
 //! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
 //! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
 
+pub mod keygen;
+pub mod rotate;
 pub mod rules;
 pub mod scan;
 
@@ -18,6 +20,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Rotate(args) => rotate::run(args),
+        Command::Keygen(args) => keygen::run(args),
     }
 }
 

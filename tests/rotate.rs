@@ -1,0 +1,375 @@
+//! `leaksweep rotate` and `keygen` on the real binary, over a MediaNest-style leak built fresh in a
+//! temp dir with random secrets (so no secret is ever committed as a fixture).
+
+use assert_cmd::Command;
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use std::path::Path;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    jwt: String,
+    nextauth: String,
+    key: String,
+    password: String,
+}
+
+fn random(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// .env (LF, unquoted) and .env.production (CRLF, some values quoted, comments) holding the same
+/// five variables; the DB password appears as DATABASE_PASSWORD and inside DATABASE_URL.
+fn medianest() -> Fixture {
+    use base64::engine::general_purpose as gp;
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = gp::URL_SAFE_NO_PAD.encode(random(32));
+    let nextauth = gp::STANDARD.encode(random(32));
+    let key = hex::encode(random(32));
+    let password = gp::URL_SAFE_NO_PAD.encode(random(18));
+    let env = format!(
+        "# MediaNest\nNODE_ENV=development\nJWT_SECRET={jwt}\nNEXTAUTH_SECRET={nextauth}\n\
+ENCRYPTION_KEY={key}\nDATABASE_PASSWORD={password}\n\
+DATABASE_URL=postgresql://medianest:{password}@localhost:5432/medianest\nPORT=3000\n"
+    );
+    let prod = format!(
+        "# production  \r\nNODE_ENV=production\r\nJWT_SECRET=\"{jwt}\"\r\nNEXTAUTH_SECRET='{nextauth}' # auth\r\n\
+\r\nENCRYPTION_KEY={key}\r\nexport DATABASE_PASSWORD={password}\r\n\
+DATABASE_URL=\"postgresql://medianest:{password}@db.prod.internal:5432/medianest?sslmode=require\"\r\n"
+    );
+    std::fs::write(dir.path().join(".env"), env).unwrap();
+    std::fs::write(dir.path().join(".env.production"), prod).unwrap();
+    Fixture {
+        dir,
+        jwt,
+        nextauth,
+        key,
+        password,
+    }
+}
+
+impl Fixture {
+    fn olds(&self) -> [&str; 4] {
+        [&self.jwt, &self.nextauth, &self.key, &self.password]
+    }
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("leaksweep").unwrap();
+        c.current_dir(self.dir.path());
+        c
+    }
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap()
+    }
+}
+
+fn assert_no_secret(text: &str, secrets: &[&str], what: &str) {
+    for s in secrets {
+        assert!(!text.contains(s), "{what} holds a secret");
+    }
+}
+
+/// `NAME=value` lines of a dotenv text (quotes stripped).
+fn values(text: &str, name: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim_end_matches('\r');
+            let l = l.strip_prefix("export ").unwrap_or(l);
+            let v = l.strip_prefix(&format!("{name}="))?;
+            let v = v.split(" #").next().unwrap_or(v);
+            Some(v.trim_matches(|c| c == '"' || c == '\'').to_string())
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn medianest_apply_one_new_db_password_everywhere() {
+    let fx = medianest();
+    let env_before = fx.read(".env");
+    let prod_before = fx.read(".env.production");
+    let out = fx
+        .cmd()
+        .args([
+            "rotate",
+            ".",
+            "--apply",
+            ".env",
+            "--apply",
+            ".env.production",
+            "--backup",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_no_secret(&stdout, &fx.olds(), "stdout");
+    assert_no_secret(&stderr, &fx.olds(), "stderr");
+    assert!(stdout.contains("4 secrets from 10 findings"), "{stdout}");
+    assert!(stdout.contains(
+        "ALTER ROLE \"medianest\" WITH PASSWORD '<DATABASE_PASSWORD from .env.rotated>'"
+    ));
+
+    let rotated = fx.read(".env.rotated");
+    #[cfg(unix)]
+    assert_eq!(mode(&fx.dir.path().join(".env.rotated")), 0o600);
+    #[cfg(unix)]
+    assert_eq!(mode(&fx.dir.path().join(".env.production.bak")), 0o600);
+    assert_eq!(fx.read(".env.production.bak"), prod_before);
+    let new_pw = values(&rotated, "DATABASE_PASSWORD");
+    assert_eq!(new_pw.len(), 1, "{rotated}");
+    let new_pw = &new_pw[0];
+    assert_eq!(new_pw.len(), 32);
+    assert_ne!(new_pw, &fx.password);
+    for stdout_part in [&stdout, &stderr] {
+        assert!(!stdout_part.contains(new_pw.as_str()), "new value printed");
+    }
+
+    let env = fx.read(".env");
+    let prod = fx.read(".env.production");
+    // Exactly one new DB password, in both variables of both files.
+    let mut seen = std::collections::HashSet::new();
+    for text in [&env, &prod] {
+        for v in values(text, "DATABASE_PASSWORD") {
+            seen.insert(v);
+        }
+        for url in values(text, "DATABASE_URL") {
+            let pw = url
+                .split("medianest:")
+                .nth(1)
+                .unwrap()
+                .split('@')
+                .next()
+                .unwrap();
+            seen.insert(pw.to_string());
+        }
+    }
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen.contains(new_pw));
+    assert_no_secret(&env, &fx.olds(), ".env");
+    assert_no_secret(&prod, &fx.olds(), ".env.production");
+
+    // Every non-secret byte is unchanged: put the old values back and get the original files.
+    let new_of = |name: &str| values(&rotated, name).pop().unwrap();
+    let restore = |text: &str| {
+        text.replace(&new_of("JWT_SECRET"), &fx.jwt)
+            .replace(&new_of("NEXTAUTH_SECRET"), &fx.nextauth)
+            .replace(&new_of("ENCRYPTION_KEY"), &fx.key)
+            .replace(new_pw.as_str(), &fx.password)
+    };
+    assert_eq!(restore(&env), env_before);
+    assert_eq!(restore(&prod), prod_before);
+    assert_eq!(
+        prod.matches("\r\n").count(),
+        prod_before.matches("\r\n").count()
+    );
+}
+
+#[test]
+fn outputs_never_hold_secrets_without_show_secrets() {
+    for format in ["text", "json", "markdown"] {
+        let fx = medianest();
+        let out = fx
+            .cmd()
+            .args(["rotate", "--format", format])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let rotated = fx.read(".env.rotated");
+        let news: Vec<String> = [
+            "JWT_SECRET",
+            "NEXTAUTH_SECRET",
+            "ENCRYPTION_KEY",
+            "DATABASE_PASSWORD",
+        ]
+        .iter()
+        .map(|n| values(&rotated, n).pop().unwrap())
+        .collect();
+        let news: Vec<&str> = news.iter().map(String::as_str).collect();
+        assert_no_secret(&stdout, &fx.olds(), format);
+        assert_no_secret(&stdout, &news, format);
+        assert_no_secret(&stderr, &fx.olds(), format);
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(v["secrets"].as_array().unwrap().len(), 4);
+        }
+        if format == "markdown" {
+            assert!(stdout.contains("- [ ] "));
+        }
+    }
+    // With --show-secrets the new values are shown.
+    let fx = medianest();
+    let out = fx
+        .cmd()
+        .args(["rotate", "--show-secrets"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let pw = values(&fx.read(".env.rotated"), "DATABASE_PASSWORD")
+        .pop()
+        .unwrap();
+    assert!(stdout.contains(&pw));
+}
+
+#[test]
+fn refuses_to_overwrite_without_force() {
+    let fx = medianest();
+    fx.cmd().arg("rotate").assert().success();
+    let first = fx.read(".env.rotated");
+    let out = fx.cmd().arg("rotate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(fx.read(".env.rotated"), first);
+    fx.cmd().args(["rotate", "--force"]).assert().success();
+    assert_ne!(fx.read(".env.rotated"), first);
+    // The second run did not treat the first run's new values as leaks.
+    assert_eq!(
+        values(&fx.read(".env.rotated"), "DATABASE_PASSWORD").len(),
+        1
+    );
+}
+
+#[test]
+fn from_report_needs_raw_secrets() {
+    let fx = medianest();
+    let report = fx.dir.path().join("report.json");
+    fx.cmd()
+        .args(["scan", "--no-ignore", ".", "--format", "json", "-o"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let out = fx
+        .cmd()
+        .arg("rotate")
+        .arg("--from-report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--show-secrets"));
+
+    fx.cmd()
+        .args([
+            "scan",
+            "--no-ignore",
+            ".",
+            "--format",
+            "json",
+            "--show-secrets",
+            "-o",
+        ])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let out = fx
+        .cmd()
+        .args(["rotate", "--format", "json", "--from-report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_no_secret(&stdout, &fx.olds(), "json");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["secrets"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn example_files_have_placeholders() {
+    let fx = medianest();
+    fx.cmd().args(["rotate", "--example"]).assert().success();
+    let ex = fx.read(".env.example");
+    assert_no_secret(&ex, &fx.olds(), ".env.example");
+    assert!(
+        ex.contains("NEXTAUTH_SECRET='<generate: openssl rand -base64 32>'"),
+        "{ex}"
+    );
+    assert!(
+        ex.contains("ENCRYPTION_KEY='<generate: openssl rand -hex 32>'"),
+        "{ex}"
+    );
+    assert!(ex.contains("NODE_ENV=development\n"));
+    let prod = fx.read(".env.production.example");
+    assert!(prod.contains("\r\n"));
+    assert!(!fx.dir.path().join(".env.rotated").exists());
+    // No overwrite without --force.
+    fx.cmd().args(["rotate", "--example"]).assert().code(2);
+}
+
+#[test]
+fn warns_when_env_is_not_git_ignored() {
+    let fx = medianest();
+    git2::Repository::init(fx.dir.path()).unwrap();
+    std::fs::write(fx.dir.path().join(".gitignore"), ".env\n.env.rotated\n").unwrap();
+    let out = fx.cmd().arg("rotate").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(".env.production is not ignored by git"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("./.env is not ignored"), "{stderr}");
+}
+
+#[test]
+fn keygen_every_kind() {
+    use base64::engine::general_purpose as gp;
+    let run = |kind: &str| {
+        let out = Command::cargo_bin("leaksweep")
+            .unwrap()
+            .args(["keygen", "--kind", kind])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{kind}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim_end()
+            .to_string()
+    };
+    assert_eq!(gp::URL_SAFE_NO_PAD.decode(run("jwt")).unwrap().len(), 32);
+    assert_eq!(gp::STANDARD.decode(run("nextauth")).unwrap().len(), 32);
+    assert_eq!(hex::decode(run("aes256")).unwrap().len(), 32);
+    assert_eq!(run("password").len(), 32);
+    assert_eq!(hex::decode(run("hex:20")).unwrap().len(), 20);
+    assert_eq!(gp::STANDARD.decode(run("base64:16")).unwrap().len(), 16);
+    assert_eq!(
+        gp::URL_SAFE_NO_PAD
+            .decode(run("base64url:64"))
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(run("django").len(), 50);
+    assert_eq!(hex::decode(run("rails")).unwrap().len(), 64);
+    let l = run("laravel");
+    assert_eq!(
+        gp::STANDARD
+            .decode(l.strip_prefix("base64:").unwrap())
+            .unwrap()
+            .len(),
+        32
+    );
+    assert_ne!(run("password"), run("password"));
+    Command::cargo_bin("leaksweep")
+        .unwrap()
+        .args(["keygen", "--kind", "nope"])
+        .assert()
+        .code(2);
+}
