@@ -120,8 +120,11 @@ impl Reporter for Junit {
         if failures + errors == 0 {
             writeln!(
                 out,
-                r#"    <testcase classname="leaksweep" name="no secrets in {} files"/>"#,
-                s.files
+                r#"    <testcase classname="leaksweep" name="no secrets found ({} scanned)"/>"#,
+                match s.files {
+                    1 => "1 file".to_string(),
+                    n => format!("{n} files"),
+                }
             )?;
         }
         writeln!(out, "  </testsuite>")?;
