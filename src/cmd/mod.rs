@@ -1,6 +1,8 @@
 //! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
 //! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
 
+pub mod completions;
+pub mod hook;
 pub mod rules;
 pub mod scan;
 
@@ -18,6 +20,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
     }
 }
 
