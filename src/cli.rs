@@ -27,6 +27,36 @@ pub enum Command {
     Rotate(RotateCmd),
     /// Print one new random secret value.
     Keygen(KeygenCmd),
+    /// Install or remove git hooks that block commits (or pushes) adding secrets.
+    #[command(subcommand)]
+    Hook(HookCmd),
+    /// Print a shell completion script (e.g. `leaksweep completions bash > /etc/bash_completion.d/leaksweep`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `leaksweep man > leaksweep.1`.
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCmd {
+    /// Write the pre-commit hook (or pre-push with --pre-push) into the repository's hooks
+    /// directory (core.hooksPath is honoured).
+    Install {
+        /// Install the pre-push hook (scans the pushed commits) instead of pre-commit.
+        #[arg(long)]
+        pre_push: bool,
+        /// Replace a hook not written by leaksweep (it is kept as <hook>.leaksweep-backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the leaksweep hook (never a foreign one) and restore a backup if there is one.
+    Uninstall {
+        /// Remove the pre-push hook instead of pre-commit.
+        #[arg(long)]
+        pre_push: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
 //! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
 
+pub mod completions;
+pub mod hook;
 pub mod keygen;
 pub mod rotate;
 pub mod rules;
@@ -22,6 +24,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rules(args) => rules::run(args),
         Command::Rotate(args) => rotate::run(args),
         Command::Keygen(args) => keygen::run(args),
+        Command::Hook(args) => hook::run(args),
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
     }
 }
 

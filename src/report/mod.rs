@@ -1,7 +1,12 @@
 //! Reporters: they only format a finished [`Report`]; they never scan. One file per format; a new
 //! format is one file plus one line in [`Format`] and [`reporter`].
 
+pub mod csv;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use crate::scan::Report;
@@ -17,6 +22,16 @@ pub enum Format {
     Json,
     /// One JSON object per line: findings, then a summary.
     Jsonl,
+    /// SARIF 2.1.0 for code scanning; never holds raw secrets.
+    Sarif,
+    /// One row per finding, RFC 4180 quoting.
+    Csv,
+    /// JUnit XML for CI test dashboards; never holds raw secrets.
+    Junit,
+    /// GitHub Actions annotations (`::error file=...`); never holds raw secrets.
+    Github,
+    /// Markdown audit summary, each secret once; never holds raw secrets.
+    Markdown,
 }
 
 /// Options every reporter honours.
@@ -41,6 +56,11 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
         Format::Text => Box::new(text::Text),
         Format::Json => Box::new(json::Json { lines: false }),
         Format::Jsonl => Box::new(json::Json { lines: true }),
+        Format::Sarif => Box::new(sarif::Sarif),
+        Format::Csv => Box::new(csv::Csv),
+        Format::Junit => Box::new(junit::Junit),
+        Format::Github => Box::new(github::Github),
+        Format::Markdown => Box::new(markdown::Markdown),
     }
 }
 

@@ -1,0 +1,304 @@
+//! `leaksweep hook install|uninstall [--pre-push]`: plain git hooks, for repositories that do
+//! not use the pre-commit framework (that one uses `.pre-commit-hooks.yaml` instead).
+//!
+//! The hooks directory is git's: `core.hooksPath` when set (relative to the working tree, as git
+//! reads it), else `hooks/` in the common git directory (shared by linked worktrees). git2 finds
+//! the repository and reads the config, so this works from any subdirectory.
+//!
+//! A hook we wrote carries a marker line ([`MARKER`]). We overwrite or remove only hooks with that
+//! marker. A foreign hook is left alone unless `--force`, which first moves it to
+//! `<hook>.leaksweep-backup`; `uninstall` puts the backup back.
+//!
+//! The script calls the binary by the absolute path of the one that installed it (so a hook works
+//! where `leaksweep` is not on git's PATH, e.g. in GUI clients), falling back to `leaksweep` on
+//! PATH if that file is gone; `LEAKSWEEP_BIN` overrides both. It fails closed: a scan error blocks
+//! the commit or push too, with a message saying how to bypass once (`--no-verify`).
+//!
+//! NOTE: the scripts call `leaksweep git --staged` and `leaksweep git --range`, which the history
+//! source provides; until it is merged the installed hooks report a usage error (exit 2).
+
+use crate::cli::HookCmd;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Marks a hook as ours; only hooks carrying it are overwritten or removed.
+pub const MARKER: &str = "# leaksweep-hook: v1";
+
+/// Suffix of the backup of a foreign hook replaced with `--force`.
+pub const BACKUP_SUFFIX: &str = ".leaksweep-backup";
+
+/// Which git hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookKind {
+    PreCommit,
+    PrePush,
+}
+
+impl HookKind {
+    /// The hook's file name in the hooks directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            HookKind::PreCommit => "pre-commit",
+            HookKind::PrePush => "pre-push",
+        }
+    }
+}
+
+/// Runs `hook install` / `hook uninstall`.
+pub fn run(args: HookCmd) -> Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    match args {
+        HookCmd::Install { pre_push, force } => {
+            let kind = kind(pre_push);
+            let dir = hooks_dir(&cwd)?;
+            let exe = std::env::current_exe().ok();
+            let msg = install(&dir, kind, force, exe.as_deref())?;
+            eprintln!("leaksweep: {msg}");
+            Ok(ExitCode::SUCCESS)
+        }
+        HookCmd::Uninstall { pre_push } => {
+            let dir = hooks_dir(&cwd)?;
+            let msg = uninstall(&dir, kind(pre_push))?;
+            eprintln!("leaksweep: {msg}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn kind(pre_push: bool) -> HookKind {
+    if pre_push {
+        HookKind::PrePush
+    } else {
+        HookKind::PreCommit
+    }
+}
+
+/// The hooks directory of the repository containing `start`.
+pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
+    let repo = git2::Repository::discover(start).with_context(|| {
+        format!(
+            "{} is not inside a git repository (run `git init` first, or cd into one)",
+            start.display()
+        )
+    })?;
+    let config = repo
+        .config()
+        .context("cannot read the repository's git config")?;
+    if let Ok(p) = config.get_path("core.hooksPath") {
+        if p.is_absolute() {
+            return Ok(p);
+        }
+        // git runs hooks from the top of the working tree, so a relative path is relative to it.
+        let base = repo.workdir().unwrap_or_else(|| repo.path());
+        return Ok(base.join(p));
+    }
+    Ok(repo.commondir().join("hooks"))
+}
+
+/// Quotes `s` for a POSIX shell (single quotes, `'` as `'\''`).
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The hook script. `exe` is the binary to call (absolute), if known.
+pub fn script(kind: HookKind, exe: Option<&Path>) -> String {
+    let default = exe
+        .and_then(|p| p.to_str())
+        .map(shell_quote)
+        .unwrap_or_else(|| "leaksweep".into());
+    let head = format!(
+        r#"#!/bin/sh
+{MARKER} ({name})
+# Installed by `leaksweep hook install`; remove with `leaksweep hook uninstall`.
+# It blocks a {what} that adds a secret. Bypass once: git {verb} --no-verify
+
+LEAKSWEEP={default}
+if [ -n "$LEAKSWEEP_BIN" ]; then LEAKSWEEP=$LEAKSWEEP_BIN; fi
+if [ ! -x "$LEAKSWEEP" ]; then
+  LEAKSWEEP=$(command -v "$LEAKSWEEP" 2>/dev/null || command -v leaksweep 2>/dev/null)
+fi
+if [ -z "$LEAKSWEEP" ]; then
+  echo "leaksweep hook: the leaksweep binary was not found; install it, or run 'leaksweep hook uninstall'." >&2
+  echo "Bypass once: git {verb} --no-verify" >&2
+  exit 1
+fi
+
+allow_help() {{
+  cat >&2 <<'EOF'
+
+leaksweep: {what} blocked: it adds the secret(s) listed above (shown redacted).
+  - Remove the secret from the file, stage it again, and rotate the secret if it was
+    ever pushed or shared (leaksweep rotate).
+  - Not a secret (a test fixture, a public example)? Either add a comment containing
+    leaksweep:allow on the same line, or record its secret_id in a baseline file.
+  - Bypass this check once: git {verb} --no-verify
+EOF
+}}
+"#,
+        name = kind.file_name(),
+        what = match kind {
+            HookKind::PreCommit => "commit",
+            HookKind::PrePush => "push",
+        },
+        verb = match kind {
+            HookKind::PreCommit => "commit",
+            HookKind::PrePush => "push",
+        },
+    );
+    let body = match kind {
+        HookKind::PreCommit => {
+            r#"
+"$LEAKSWEEP" git --staged
+status=$?
+if [ "$status" -eq 1 ]; then
+  allow_help
+elif [ "$status" -ne 0 ]; then
+  echo "leaksweep: the scan failed (exit $status), so the commit is blocked; see the error above." >&2
+fi
+exit "$status"
+"#
+        }
+        HookKind::PrePush => {
+            r#"
+# stdin: one line per pushed ref: <local ref> <local sha> <remote ref> <remote sha>
+status=0
+while read -r local_ref local_sha remote_ref remote_sha; do
+  case "$local_sha" in *[!0]*) ;; *) continue ;; esac   # a deleted ref: nothing to scan
+  case "$remote_sha" in
+    *[!0]*)
+      if git cat-file -e "$remote_sha^{commit}" 2>/dev/null; then
+        range="$remote_sha..$local_sha"
+      else
+        range="$local_sha"   # the remote's commit is unknown here: scan all of the pushed history
+      fi ;;
+    *) range="$local_sha" ;;   # a new branch: scan all of its history
+  esac
+  "$LEAKSWEEP" git --range "$range" </dev/null
+  rc=$?
+  if [ "$rc" -gt "$status" ]; then status=$rc; fi
+done
+if [ "$status" -eq 1 ]; then
+  allow_help
+elif [ "$status" -ne 0 ]; then
+  echo "leaksweep: the scan failed (exit $status), so the push is blocked; see the error above." >&2
+fi
+exit "$status"
+"#
+        }
+    };
+    head + body
+}
+
+/// True when the file at `path` is a hook we wrote.
+pub fn is_ours(path: &Path) -> bool {
+    std::fs::read(path)
+        .map(|b| memchr::memmem::find(&b, MARKER.as_bytes()).is_some())
+        .unwrap_or(false)
+}
+
+fn backup_path(hook: &Path) -> PathBuf {
+    let mut s = hook.as_os_str().to_owned();
+    s.push(BACKUP_SUFFIX);
+    PathBuf::from(s)
+}
+
+/// Writes the hook into `dir`. Returns what was done, for the user.
+pub fn install(dir: &Path, kind: HookKind, force: bool, exe: Option<&Path>) -> Result<String> {
+    let path = dir.join(kind.file_name());
+    let mut note = String::new();
+    if path.exists() || path.is_symlink() {
+        if is_ours(&path) {
+            note = " (updated the existing leaksweep hook)".into();
+        } else if !force {
+            bail!(
+                "{} already exists and was not written by leaksweep; leaving it alone. \
+                 Rerun with --force to replace it (it is kept as {}), or call \
+                 `leaksweep git --staged` from it yourself",
+                path.display(),
+                backup_path(&path).display()
+            );
+        } else {
+            let backup = backup_path(&path);
+            if backup.exists() {
+                bail!(
+                    "{} already exists; move it away first so that --force does not overwrite an older backup",
+                    backup.display()
+                );
+            }
+            std::fs::rename(&path, &backup).with_context(|| {
+                format!("cannot move {} to {}", path.display(), backup.display())
+            })?;
+            note = format!(" (the previous hook is kept as {})", backup.display());
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(&path, script(kind, exe))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", path.display()))?;
+    }
+    Ok(format!(
+        "installed the {} hook at {}{note}",
+        kind.file_name(),
+        path.display()
+    ))
+}
+
+/// Removes our hook from `dir` and restores a backup if there is one.
+pub fn uninstall(dir: &Path, kind: HookKind) -> Result<String> {
+    let path = dir.join(kind.file_name());
+    if !path.exists() {
+        return Ok(format!(
+            "no {} hook at {}",
+            kind.file_name(),
+            path.display()
+        ));
+    }
+    if !is_ours(&path) {
+        bail!(
+            "{} was not written by leaksweep; leaving it alone",
+            path.display()
+        );
+    }
+    std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    let backup = backup_path(&path);
+    if backup.exists() {
+        std::fs::rename(&backup, &path)
+            .with_context(|| format!("cannot restore {}", backup.display()))?;
+        return Ok(format!(
+            "removed the leaksweep {} hook and restored the previous one from {}",
+            kind.file_name(),
+            backup.display()
+        ));
+    }
+    Ok(format!(
+        "removed the leaksweep {} hook at {}",
+        kind.file_name(),
+        path.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
+    }
+
+    #[test]
+    fn scripts_carry_the_marker() {
+        for k in [HookKind::PreCommit, HookKind::PrePush] {
+            let s = script(k, Some(Path::new("/opt/bin/leaksweep")));
+            assert!(s.starts_with("#!/bin/sh\n"));
+            assert!(s.contains(MARKER));
+            assert!(s.contains("'/opt/bin/leaksweep'"));
+            assert!(s.contains("leaksweep:allow"));
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Markdown audit summary, for people deciding what to rotate first (a ticket, a wiki page, a PR
+//! comment, `$GITHUB_STEP_SUMMARY`).
+//!
+//! Sections: scope and totals; findings and distinct secrets by severity and by category; the
+//! files with most findings; the oldest leak (by git author date, so only history scans have
+//! one); then each secret once (grouped by secret_id, worst first) with every location it was
+//! found at. Grouping by secret rather than by location is the point of an audit: one secret is
+//! rotated once however many files and commits hold it.
+//!
+//! Text from scanned content (paths, previews, commit summaries) is escaped so that it cannot
+//! break a table or inject links or HTML. The raw secret is never written, even with
+//! `--show-secrets`: audit reports are shared.
+
+use super::{ReportOptions, Reporter};
+use crate::finding::Finding;
+use crate::rules::Severity;
+use crate::scan::Report;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+/// The Markdown audit reporter.
+pub struct Markdown;
+
+/// How many files the "top files" table lists.
+const TOP_FILES: usize = 10;
+
+/// Escapes text for Markdown prose and table cells: backslash-escapes what could start emphasis,
+/// code, a link, HTML, an entity or a table cell, and turns line breaks into spaces. (Text never
+/// starts a line here, so `#`, `-` and `+` need no escape.)
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline code that survives backticks in `s`: the fence is one backtick longer than the longest
+/// run inside. Pipes are escaped so that the span is safe inside a table too.
+pub fn code(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .collect();
+    let s = s.replace('|', "\\|");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 date (`2024-05-01T12:00:00+02:00`), or `None`.
+pub fn rfc3339_seconds(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest.as_bytes().first()? {
+        b'Z' | b'z' => 0,
+        sign @ (b'+' | b'-') => {
+            let oh = rest.get(1..3)?.parse::<i64>().ok()?;
+            let om = rest.get(4..6)?.parse::<i64>().ok()?;
+            let o = oh * 3600 + om * 60;
+            if *sign == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
+}
+
+const SEVERITIES: [Severity; 5] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Info,
+];
+
+fn location(f: &Finding) -> String {
+    let mut s = format!("{}:{}:{}", code(&f.path), f.line, f.column);
+    if let Some(g) = &f.git {
+        if !g.commit.is_empty() {
+            s.push_str(&format!(
+                " in commit {} by {} on {} ({})",
+                code(&g.commit[..g.commit.len().min(12)]),
+                escape(&g.author_name),
+                escape(&g.date),
+                escape(&g.summary)
+            ));
+        }
+    }
+    s
+}
+
+/// Findings and distinct secrets per key.
+fn tally<'a, K: Ord>(
+    findings: &'a [Finding],
+    key: impl Fn(&'a Finding) -> K,
+) -> BTreeMap<K, (usize, BTreeSet<&'a str>)> {
+    let mut m: BTreeMap<K, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for f in findings {
+        let e = m.entry(key(f)).or_default();
+        e.0 += 1;
+        e.1.insert(f.secret_id.as_str());
+    }
+    m
+}
+
+impl Reporter for Markdown {
+    fn write(&self, report: &Report, _opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+        let s = &report.summary;
+        let fs = &report.findings;
+        writeln!(out, "# leaksweep audit report\n")?;
+        let mut scope = format!(
+            "Scanned {} file{} ({}) in mode `{}`",
+            s.files,
+            if s.files == 1 { "" } else { "s" },
+            super::text::human_bytes(s.bytes),
+            escape(&s.mode)
+        );
+        if let Some(c) = s.commits {
+            scope.push_str(&format!(", {c} commits, {} blobs", s.blobs.unwrap_or(0)));
+        }
+        writeln!(out, "{scope}.\n")?;
+        writeln!(out, "| | |\n|---|---:|")?;
+        writeln!(out, "| Findings | {} |", s.findings)?;
+        writeln!(out, "| Distinct secrets | {} |", s.secrets)?;
+        writeln!(
+            out,
+            "| Skipped items | {} |",
+            s.skipped.values().sum::<u64>()
+        )?;
+        writeln!(out, "| Unreadable items | {} |", s.errors)?;
+        writeln!(out, "| Suppressed inline | {} |", s.suppressed_inline)?;
+        writeln!(out)?;
+        if fs.is_empty() {
+            writeln!(out, "No secrets found.")?;
+            return write_errors(report, out);
+        }
+
+        writeln!(out, "## By severity\n")?;
+        writeln!(out, "| Severity | Findings | Secrets |\n|---|---:|---:|")?;
+        let by_sev = tally(fs, |f| f.severity);
+        for sev in SEVERITIES {
+            if let Some((n, ids)) = by_sev.get(&sev) {
+                writeln!(out, "| {sev} | {n} | {} |", ids.len())?;
+            }
+        }
+        writeln!(out)?;
+
+        writeln!(out, "## By category\n")?;
+        writeln!(out, "| Category | Findings | Secrets |\n|---|---:|---:|")?;
+        for (cat, (n, ids)) in tally(fs, |f| f.category.as_str()) {
+            writeln!(out, "| {} | {n} | {} |", escape(cat), ids.len())?;
+        }
+        writeln!(out)?;
+
+        writeln!(out, "## Top files\n")?;
+        writeln!(out, "| File | Findings | Secrets |\n|---|---:|---:|")?;
+        let mut files: Vec<(&str, (usize, BTreeSet<&str>))> =
+            tally(fs, |f| f.path.as_str()).into_iter().collect();
+        files.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        for (path, (n, ids)) in files.iter().take(TOP_FILES) {
+            writeln!(out, "| {} | {n} | {} |", code(path), ids.len())?;
+        }
+        if files.len() > TOP_FILES {
+            writeln!(out, "\n…and {} more files.", files.len() - TOP_FILES)?;
+        }
+        writeln!(out)?;
+
+        writeln!(out, "## Oldest leak\n")?;
+        let oldest = fs
+            .iter()
+            .filter_map(|f| {
+                let g = f.git.as_ref()?;
+                Some((rfc3339_seconds(&g.date)?, f))
+            })
+            .min_by(|a, b| a.0.cmp(&b.0).then(a.1.sort_key().cmp(&b.1.sort_key())));
+        match oldest {
+            Some((_, f)) => writeln!(
+                out,
+                "{} ({}, {}) at {}.\n",
+                code(&f.redacted),
+                escape(&f.rule_id),
+                f.severity,
+                location(f)
+            )?,
+            None => writeln!(
+                out,
+                "No finding carries a commit date (this was not a history scan).\n"
+            )?,
+        }
+
+        writeln!(out, "## Secrets\n")?;
+        let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+        for f in fs {
+            groups.entry(f.secret_id.as_str()).or_default().push(f);
+        }
+        let mut groups: Vec<Vec<&Finding>> = groups.into_values().collect();
+        // Worst first, then by first location (findings are sorted, so group[0] is the first).
+        groups.sort_by(|a, b| {
+            let sa = a.iter().map(|f| f.severity).max();
+            let sb = b.iter().map(|f| f.severity).max();
+            sb.cmp(&sa).then(a[0].sort_key().cmp(&b[0].sort_key()))
+        });
+        for (i, g) in groups.iter().enumerate() {
+            let first = g[0];
+            let worst = g.iter().map(|f| f.severity).max().unwrap_or(first.severity);
+            let rules: BTreeSet<&str> = g.iter().map(|f| f.rule_id.as_str()).collect();
+            let rules: Vec<String> = rules.into_iter().map(escape).collect();
+            writeln!(
+                out,
+                "### {}. {} ({})\n",
+                i + 1,
+                code(&first.redacted),
+                worst
+            )?;
+            writeln!(out, "- {}", escape(&first.description))?;
+            writeln!(out, "- rules: {}", rules.join(", "))?;
+            writeln!(out, "- secret_id: {}", code(first.secret_id.as_str()))?;
+            writeln!(
+                out,
+                "- {} location{}:",
+                g.len(),
+                if g.len() == 1 { "" } else { "s" }
+            )?;
+            for f in g {
+                writeln!(out, "  - {}", location(f))?;
+            }
+            writeln!(out)?;
+        }
+        write_errors(report, out)
+    }
+}
+
+fn write_errors(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.errors.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Unreadable items\n")?;
+    for e in &report.errors {
+        writeln!(out, "- {}: {}", code(&e.path), escape(&e.message))?;
+    }
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape("a|b*[x](y)\n"), "a\\|b\\*\\[x\\](y) ");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339_seconds("1970-01-01T02:00:00+02:00"), Some(0));
+        assert_eq!(rfc3339_seconds("2000-03-01T00:00:00Z"), Some(951_868_800));
+        assert!(
+            rfc3339_seconds("2020-01-01T00:30:00+01:00") < rfc3339_seconds("2019-12-31T23:45:00Z")
+        );
+        assert_eq!(rfc3339_seconds("yesterday"), None);
+    }
+}
