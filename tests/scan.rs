@@ -17,7 +17,8 @@ fn env_file_ignored_by_default_found_with_no_ignore() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(findings(&report).len(), 0);
 
-    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--no-ignore", "--format", "json"]));
+    let (code, report, _) =
+        run_json(leaksweep(fx.path()).args(["scan", ".", "--no-ignore", "--format", "json"]));
     assert_eq!(code, 1);
     let f = findings(&report);
     assert_eq!(f.len(), 1, "{report:#}");
@@ -27,8 +28,14 @@ fn env_file_ignored_by_default_found_with_no_ignore() {
     assert_eq!(f[0]["column"], 13);
     assert_eq!(f[0]["end_column"], 12 + secret.len() as u64);
     assert_eq!(f[0]["category"], "jwt-secret");
-    assert!(f[0].get("secret").is_none(), "raw secret must not be in JSON by default");
-    assert!(!report.to_string().contains(&secret), "secret leaked into the report");
+    assert!(
+        f[0].get("secret").is_none(),
+        "raw secret must not be in JSON by default"
+    );
+    assert!(
+        !report.to_string().contains(&secret),
+        "secret leaked into the report"
+    );
     assert_eq!(report["summary"]["files"], 3);
     assert_eq!(report["summary"]["findings"], 1);
 }
@@ -37,8 +44,17 @@ fn env_file_ignored_by_default_found_with_no_ignore() {
 fn show_secrets_puts_raw_value_in_json_only_when_asked() {
     let fx = Fixture::new();
     let secret = hex(32);
-    fx.write("config/.env.production", format!("ENCRYPTION_KEY={secret}\n"));
-    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "config", "--format", "json", "--show-secrets"]));
+    fx.write(
+        "config/.env.production",
+        format!("ENCRYPTION_KEY={secret}\n"),
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        "config",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]));
     assert_eq!(code, 1);
     let f = findings(&report);
     assert_eq!(f[0]["secret"], secret.as_str());
@@ -46,11 +62,17 @@ fn show_secrets_puts_raw_value_in_json_only_when_asked() {
     assert_eq!(f[0]["path"], "config/.env.production");
 
     // Text output is redacted.
-    let out = leaksweep(fx.path()).args(["scan", "config"]).output().unwrap();
+    let out = leaksweep(fx.path())
+        .args(["scan", "config"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(&secret));
     assert!(text.contains("encryption-key"), "{text}");
-    assert!(text.contains(&format!("{}****** (64 chars)", &secret[..4])), "{text}");
+    assert!(
+        text.contains(&format!("{}****** (64 chars)", &secret[..4])),
+        "{text}"
+    );
 }
 
 #[test]
@@ -61,7 +83,8 @@ fn same_password_in_two_places_has_one_secret_id() {
         "app.env",
         format!("DATABASE_PASSWORD={pw}\nDATABASE_URL=postgres://app:{pw}@db.internal:5432/app\n"),
     );
-    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "app.env", "--format", "json"]));
+    let (code, report, _) =
+        run_json(leaksweep(fx.path()).args(["scan", "app.env", "--format", "json"]));
     assert_eq!(code, 1);
     let f = findings(&report);
     assert_eq!(f.len(), 2, "{report:#}");
@@ -81,7 +104,10 @@ fn placeholders_and_references_are_not_reported() {
          DB_PASSWORD=xxxxxxxxxxxx\nAUTH_SECRET=your_jwt_secret_here\nDATABASE_URL=postgresql://user:password@localhost:5432/mydb\n\
          REDIS_URL=redis://:${REDIS_PASSWORD}@redis:6379\nJWT_SECRET_FILE=/run/secrets/jwt\n",
     );
-    fx.write("src/config.ts", "export const jwtSecret = process.env.JWT_SECRET;\nconst k = os.environ['AES_KEY']\n");
+    fx.write(
+        "src/config.ts",
+        "export const jwtSecret = process.env.JWT_SECRET;\nconst k = os.environ['AES_KEY']\n",
+    );
     let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
     assert_eq!(code, 0, "{report:#}");
 }
@@ -149,8 +175,14 @@ fn inline_allow_suppresses_and_is_counted() {
 fn exit_code_is_configurable() {
     let fx = Fixture::new();
     fx.write("s.env", format!("NEXTAUTH_SECRET={}\n", b64url(32)));
-    leaksweep(fx.path()).args(["scan", ".", "--exit-code", "7"]).assert().code(7);
-    leaksweep(fx.path()).args(["scan", ".", "--exit-code", "0"]).assert().code(0);
+    leaksweep(fx.path())
+        .args(["scan", ".", "--exit-code", "7"])
+        .assert()
+        .code(7);
+    leaksweep(fx.path())
+        .args(["scan", ".", "--exit-code", "0"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -162,7 +194,10 @@ fn empty_scan_fails_loudly_unless_allowed() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("nothing was scanned"));
-    leaksweep(fx.path()).args(["scan", "empty", "--allow-empty"]).assert().code(0);
+    leaksweep(fx.path())
+        .args(["scan", "empty", "--allow-empty"])
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -173,12 +208,16 @@ fn bad_inputs_are_skipped_counted_and_explained() {
     let mut latin1 = b"caf\xe9 \xff\xfe\n".to_vec();
     latin1.extend_from_slice(format!("DB_PASSWORD={pw}\n").as_bytes());
     fx.write("latin1.txt", latin1);
-    fx.write("blob.bin", b"\x00\x01\x02JWT_SECRET=abcdefghijklmnopqrstuvwxyz012345\x00");
+    fx.write(
+        "blob.bin",
+        b"\x00\x01\x02JWT_SECRET=abcdefghijklmnopqrstuvwxyz012345\x00",
+    );
     let big = fx.write("big.log", vec![b'a'; 50 << 20]);
     #[cfg(unix)]
     std::os::unix::fs::symlink("/nonexistent/target", fx.path().join("dangling")).unwrap();
 
-    let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json", "-v"]));
+    let (code, report, stderr) =
+        run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json", "-v"]));
     assert_eq!(code, 1, "{stderr}");
     let f = findings(&report);
     assert_eq!(f.len(), 1, "{report:#}");
@@ -191,7 +230,14 @@ fn bad_inputs_are_skipped_counted_and_explained() {
     assert!(stderr.contains("skipped big.log (too-large)"), "{stderr}");
 
     // Raising the limit scans the big file.
-    let (_, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json", "--max-file-size", "60M"]));
+    let (_, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--max-file-size",
+        "60M",
+    ]));
     assert_eq!(report["summary"]["skipped"].get("too-large"), None);
     drop(big);
 
@@ -216,7 +262,8 @@ fn unreadable_file_is_an_error_and_the_scan_goes_on() {
         // Running with privileges that bypass file modes (root): nothing to test here.
         return;
     }
-    let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    let (code, report, stderr) =
+        run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
     assert_eq!(code, 2);
     assert_eq!(findings(&report).len(), 1);
     assert_eq!(report["errors"][0]["path"], "locked.env");
@@ -235,7 +282,9 @@ fn bad_user_rule_file_names_file_and_rule() {
         .args(["scan", "a.env", "--rules", "my-rules.toml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("my-rules.toml: rule 'acme-token': regex does not compile"));
+        .stderr(predicate::str::contains(
+            "my-rules.toml: rule 'acme-token': regex does not compile",
+        ));
     fx.write("broken.toml", "[[rule]\nid=");
     leaksweep(fx.path())
         .args(["scan", "a.env", "--rules", "broken.toml"])
@@ -246,7 +295,9 @@ fn bad_user_rule_file_names_file_and_rule() {
         .args(["scan", "a.env", "--rules", "missing.toml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("missing.toml: cannot read rule file"));
+        .stderr(predicate::str::contains(
+            "missing.toml: cannot read rule file",
+        ));
 }
 
 #[test]
@@ -261,25 +312,50 @@ fn user_rule_file_adds_a_rule() {
             hex(16)
         ),
     );
-    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "a.cfg", "--rules", "my-rules.toml", "--format", "json"]));
+    let (code, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        "a.cfg",
+        "--rules",
+        "my-rules.toml",
+        "--format",
+        "json",
+    ]));
     assert_eq!(code, 1);
     assert_eq!(findings(&report)[0]["rule_id"], "acme-token");
-    leaksweep(fx.path()).args(["rules", "check", "my-rules.toml"]).assert().code(0);
+    leaksweep(fx.path())
+        .args(["rules", "check", "my-rules.toml"])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let fx = Fixture::new();
-    leaksweep(fx.path()).args(["scan", "--max-file-size", "10X"]).assert().code(2);
-    leaksweep(fx.path()).args(["scan", "--format", "yaml"]).assert().code(2);
-    leaksweep(fx.path()).args(["scan", "no/such/dir"]).assert().code(2);
+    leaksweep(fx.path())
+        .args(["scan", "--max-file-size", "10X"])
+        .assert()
+        .code(2);
+    leaksweep(fx.path())
+        .args(["scan", "--format", "yaml"])
+        .assert()
+        .code(2);
+    leaksweep(fx.path())
+        .args(["scan", "no/such/dir"])
+        .assert()
+        .code(2);
 }
 
 #[test]
 fn jsonl_has_one_finding_per_line_then_summary() {
     let fx = Fixture::new();
-    fx.write("a.env", format!("JWT_SECRET={}\nAUTH_SECRET={}\n", b64url(32), b64url(32)));
-    let out = leaksweep(fx.path()).args(["scan", ".", "--format", "jsonl"]).output().unwrap();
+    fx.write(
+        "a.env",
+        format!("JWT_SECRET={}\nAUTH_SECRET={}\n", b64url(32), b64url(32)),
+    );
+    let out = leaksweep(fx.path())
+        .args(["scan", ".", "--format", "jsonl"])
+        .output()
+        .unwrap();
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -296,14 +372,31 @@ fn output_file_is_written() {
     let fx = Fixture::new();
     fx.write("a.env", format!("JWT_SECRET={}\n", b64url(32)));
     leaksweep(fx.path())
-        .args(["scan", "a.env", "--format", "json", "--output", "out/report.json"])
+        .args([
+            "scan",
+            "a.env",
+            "--format",
+            "json",
+            "--output",
+            "out/report.json",
+        ])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("cannot write report to out/report.json"));
+        .stderr(predicate::str::contains(
+            "cannot write report to out/report.json",
+        ));
     leaksweep(fx.path())
-        .args(["scan", "a.env", "--format", "json", "--output", "report.json"])
+        .args([
+            "scan",
+            "a.env",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+        ])
         .assert()
         .code(1);
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(fx.path().join("report.json")).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fx.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(v["summary"]["findings"], 1);
 }

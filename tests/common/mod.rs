@@ -53,7 +53,9 @@ pub fn hex(n: usize) -> String {
 pub fn password(n: usize) -> String {
     const A: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!^*+-_";
     let mut rng = rand::thread_rng();
-    let mut s: String = (0..n - 3).map(|_| A[rng.gen_range(0..A.len())] as char).collect();
+    let mut s: String = (0..n - 3)
+        .map(|_| A[rng.gen_range(0..A.len())] as char)
+        .collect();
     s.push_str("Q7x");
     s
 }
@@ -63,8 +65,12 @@ pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
     let out = cmd.output().expect("run");
     let code = out.status.code().unwrap_or(-1);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {stderr}", String::from_utf8_lossy(&out.stdout)));
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
     (code, json, stderr)
 }
 
