@@ -11,10 +11,10 @@ use std::process::Output;
 // A made-up JWT signing secret from rules/mission.toml's examples: random, belongs to nothing.
 const SECRET: &str = "LD0FEHeQp838JYrrxnzfDzrMy0HRrucxLDBOvysNFxA";
 
-/// The gate script from README.md (after the merge) or README.formats.md.
+/// The gate script from README.md, between the ci-gate markers.
 fn gate_script() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in ["README.md", "README.formats.md"] {
+    for name in ["README.md"] {
         let Ok(text) = std::fs::read_to_string(root.join(name)) else {
             continue;
         };
@@ -30,7 +30,7 @@ fn gate_script() -> String {
         let body_end = block.rfind("```").expect("closing fence");
         return block[body_start..body_end].to_string();
     }
-    panic!("no ci-gate block in README.md or README.formats.md");
+    panic!("no ci-gate block in README.md");
 }
 
 fn git(dir: &Path, args: &[&str]) {
