@@ -15,8 +15,13 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "%ASSIGN%",
         r#"["'`]?[ \t]*(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w:<>]*[ \t]*)?(?:=|:=|:|=>|\?=)[ \t]*"#,
     ),
-    // The value: an optional opening quote, then the secret up to whitespace, a quote, `,` or `;`.
-    ("%VALUE%", r#"["'`]?(?P<secret>[^\s"'`,;\\]+)"#),
+    // The value: an optional byte-string wrapper (Go `[]byte(`, JS `Buffer.from(`,
+    // `new TextEncoder().encode(`), an optional opening quote (Python `b"`), then the secret up to
+    // whitespace, a quote, `,` or `;`.
+    (
+        "%VALUE%",
+        r#"(?:\[\]byte\(|Buffer\.from\(|(?:new )?TextEncoder\(\)\.encode\()?(?:b?["'`])?(?P<secret>[^\s"'`,;\\]+)"#,
+    ),
 ];
 
 /// Expands every `%NAME%` fragment in `pattern`.
