@@ -304,11 +304,14 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
 }
 
 fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
-    let status = std::process::Command::new("git")
+    // Standard streams are not inherited: git's repack misreads an inherited regular-file stdout
+    // in some environments, and its chatter is not ours to print.
+    let out = std::process::Command::new("git")
         .arg("--git-dir")
         .arg(repo_dir)
         .args(args)
-        .status()
+        .stdin(std::process::Stdio::null())
+        .output()
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!("git is not installed (needed for reflog expire and gc); install git or run `git reflog expire --expire=now --all && git gc --prune=now` elsewhere")
@@ -316,8 +319,13 @@ fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
                 anyhow::Error::from(e)
             }
         })?;
-    if !status.success() {
-        bail!("`git {}` failed ({status})", args.join(" "));
+    if !out.status.success() {
+        bail!(
+            "`git {}` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(())
 }

@@ -55,7 +55,7 @@ pub struct Outcome {
     pub signed_commits_dropped: usize,
     pub signed_tags_dropped: usize,
     pub refs: Vec<RefUpdate>,
-    /// old commit -> new commit (`None`: pruned with no parent to stand in).
+    /// old commit -> new commit (`None`: pruned; its children now point at what stands in for it).
     #[serde(skip)]
     pub commit_map: Vec<(Oid, Option<Oid>)>,
 }
@@ -163,7 +163,8 @@ pub fn rewrite(
     // Per commit: its new id (None: pruned away with nothing to stand in) and new tree.
     let mut new_commit: Vec<Option<Oid>> = Vec::with_capacity(graph.commits.len());
     let mut new_tree_of: Vec<Oid> = Vec::with_capacity(graph.commits.len());
-    for c in &graph.commits {
+    let mut pruned = vec![false; graph.commits.len()];
+    for (ci, c) in graph.commits.iter().enumerate() {
         let tree = w.node(c.tree)?;
         let old_tree = graph.nodes[c.tree as usize].oid;
         let changed_parent = c.parents.iter().any(|&p| {
@@ -222,6 +223,7 @@ pub fn rewrite(
             let became_empty = tree == new_parent_tree && old_tree != old_parent_tree;
             if became_empty {
                 outcome.commits_pruned += 1;
+                pruned[ci] = true;
                 new_commit.push(parents.first().copied());
                 new_tree_of.push(tree);
                 continue;
@@ -275,7 +277,8 @@ pub fn rewrite(
         .commits
         .iter()
         .zip(&new_commit)
-        .map(|(c, n)| (c.oid, *n))
+        .zip(&pruned)
+        .map(|((c, n), &p)| (c.oid, if p { None } else { *n }))
         .collect();
     Ok(outcome)
 }

@@ -140,6 +140,7 @@ pub fn verify(
         problems: Vec::new(),
     };
     let mut pairs = 0usize;
+    let mut old_gone = 0usize;
     for (old, new) in &map {
         let Some(new) = new else { continue };
         pairs += 1;
@@ -149,22 +150,24 @@ pub fn verify(
             ));
             continue;
         }
-        let (Ok(oc), Ok(nc)) = (repo.find_commit(*old), repo.find_commit(*new)) else {
-            v.fail(format!("commit {old} or {new} is missing"));
+        let Ok(nc) = repo.find_commit(*new) else {
+            v.fail(format!("new commit {new} is missing"));
             continue;
         };
-        let want: Vec<Oid> = {
-            let mut w = Vec::new();
-            for p in oc.parent_ids() {
-                // Pruned parents are stood in for by their own parent (or vanish).
-                if let Some(m) = mapped.get(&p).copied().unwrap_or(Some(p)) {
-                    if !w.contains(&m) {
-                        w.push(m);
-                    }
+        let Ok(oc) = repo.find_commit(*old) else {
+            // `rewrite finish` pruned the old history: nothing left to compare against.
+            old_gone += 1;
+            continue;
+        };
+        let mut want: Vec<Oid> = Vec::new();
+        for p in oc.parent_ids() {
+            // A pruned parent is stood in for by its own (first) parent, recursively.
+            if let Some(m) = stand_in(repo, &mapped, p) {
+                if !want.contains(&m) {
+                    want.push(m);
                 }
             }
-            w
-        };
+        }
         let got: Vec<Oid> = nc.parent_ids().collect();
         if want != got {
             v.fail(format!(
@@ -176,11 +179,28 @@ pub fn verify(
     for p in cmp.problems.drain(..) {
         v.fail(p);
     }
+    if old_gone > 0 {
+        v.notes.push(format!(
+            "{old_gone} old commit(s) are gone (pruned by `rewrite finish`): not compared"
+        ));
+    }
     v.notes.push(format!(
-        "compared {pairs} commit pairs ({} distinct tree pairs): parents and every file outside the replaced values",
+        "compared {} commit pairs ({} distinct tree pairs): parents and every file outside the replaced values",
+        pairs - old_gone,
         cmp.seen.len()
     ));
     Ok(v)
+}
+
+/// What a parent maps to: its new commit, or for a pruned one, what stands in for it.
+fn stand_in(repo: &Repository, mapped: &HashMap<Oid, Option<Oid>>, mut p: Oid) -> Option<Oid> {
+    loop {
+        match mapped.get(&p) {
+            None => return Some(p),
+            Some(Some(n)) => return Some(*n),
+            Some(None) => p = repo.find_commit(p).ok()?.parent_id(0).ok()?,
+        }
+    }
 }
 
 struct TreeCompare<'a> {
