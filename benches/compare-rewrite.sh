@@ -28,9 +28,10 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 echo "== base copy of $SRC (branches and tags only)"
 git clone -q --bare --no-local "$SRC" "$WORK/base.git"
 git -C "$WORK/base.git" fetch -q "$SRC" '+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*'
-git -C "$WORK/base.git" for-each-ref --format='%(refname)' | grep -vE '^refs/(heads|tags)/' |
+{ git -C "$WORK/base.git" for-each-ref --format='%(refname)' | grep -vE '^refs/(heads|tags)/' || true; } |
     xargs -r -n1 git -C "$WORK/base.git" update-ref -d
-git -C "$WORK/base.git" gc -q --prune=now
+# Closed stdin and no inherited stdout: git's repack misreads an inherited regular-file stdout.
+git -C "$WORK/base.git" gc -q --prune=now < /dev/null > /dev/null
 echo "commits: $(git -C "$WORK/base.git" rev-list --all | wc -l), refs: $(git -C "$WORK/base.git" for-each-ref | wc -l)"
 
 echo "== picking 10 secrets from old blobs"
