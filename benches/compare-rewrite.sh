@@ -88,7 +88,7 @@ python3 -c "print(f'ratios leaksweep/filter-repo: wall {$LW/$FW:.2f}, peak RSS {
 echo "== comparing the rewritten histories"
 for tool in leaksweep filter-repo; do
     git -C "$WORK/$tool.git" log --branches --tags --format='%T %at %ae' | sort > "$WORK/$tool.trees"
-    git -C "$WORK/$tool.git" for-each-ref --format='%(refname) %(objectname:short=0)' refs/heads refs/tags |
+    git -C "$WORK/$tool.git" for-each-ref --format='%(refname) %(objectname)' refs/heads refs/tags |
         while read -r name oid; do echo "$name $(git -C "$WORK/$tool.git" rev-parse "$oid^{tree}")"; done > "$WORK/$tool.reftrees"
 done
 wc -l "$WORK/leaksweep.trees" "$WORK/filter-repo.trees"

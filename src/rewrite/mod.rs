@@ -88,12 +88,13 @@ pub fn targets_from_findings_with(findings: &[Finding], template: &str) -> Vec<T
 
 /// Parses a filter-repo style `--replace-text` file: one `literal` or `literal==>replacement` per
 /// line (a `literal:` prefix is accepted; `regex:` and `glob:` are not supported, because the
-/// verification needs exact values). Blank lines and lines starting with `#` are skipped.
+/// verification needs exact values). Blank lines are skipped; like filter-repo, a line starting
+/// with `#` is a literal too, not a comment.
 pub fn parse_secrets_file(bytes: &[u8], template: &str) -> Result<Vec<Target>> {
     let mut out = Vec::new();
     for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() || line.starts_with(b"#") {
+        if line.is_empty() {
             continue;
         }
         if line.starts_with(b"regex:") || line.starts_with(b"glob:") {
@@ -259,12 +260,14 @@ mod tests {
 
     #[test]
     fn secrets_file_parses_both_forms() {
-        let t = parse_secrets_file(b"# c\nabc\nxyz==>NOPE\n\nliteral:q1==>\n", "R:{rule}").unwrap();
-        assert_eq!(t.len(), 3);
+        let t =
+            parse_secrets_file(b"abc\nxyz==>NOPE\n\nliteral:q1==>\n#if x\n", "R:{rule}").unwrap();
+        assert_eq!(t.len(), 4);
         assert_eq!(t[0].replacement, b"R:secrets-file");
         assert_eq!(t[1].replacement, b"NOPE");
         assert_eq!(t[2].secret.expose(), b"q1");
         assert!(t[2].replacement.is_empty());
+        assert_eq!(t[3].secret.expose(), b"#if x");
         assert!(parse_secrets_file(b"regex:a+\n", "x").is_err());
     }
 
