@@ -37,6 +37,8 @@ pub enum Command {
     },
     /// Print the man page (roff): `leaksweep man > leaksweep.1`.
     Man,
+    /// Remove leaked values (and files) from all of git history: plan, apply, verify, finish.
+    Rewrite(RewriteCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,4 +204,103 @@ pub struct KeygenCmd {
     /// Password length (for --kind password).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub length: usize,
+}
+
+/// `leaksweep rewrite`.
+#[derive(Debug, Args)]
+pub struct RewriteCmd {
+    #[command(subcommand)]
+    pub action: RewriteAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RewriteAction {
+    /// What a rewrite would change and cost, the equivalent filter-repo/BFG commands, the after-steps.
+    Plan(RewritePlanArgs),
+    /// Rewrite history in place (git2): replace the values, drop the paths, move every ref.
+    Apply(RewriteApplyArgs),
+    /// Prove the rewrite: no value left in any ref, same topology, every other byte unchanged.
+    Verify(RewriteVerifyArgs),
+    /// Drop the backup refs, expire reflogs and gc, so the old objects are gone locally.
+    Finish(RewriteFinishArgs),
+}
+
+/// What to remove: the secrets (from a report and/or a literal list) and paths.
+#[derive(Debug, Args, Clone)]
+pub struct RewriteInput {
+    /// The repository (default: the one containing the current directory).
+    pub repo: Option<PathBuf>,
+    /// A JSON report with raw secrets (`leaksweep scan --format json --show-secrets -o FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub from_report: Option<PathBuf>,
+    /// Literal secrets, one per line, `literal` or `literal==>replacement` (filter-repo's
+    /// --replace-text format; keep it mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    /// Remove files matching GLOB from every commit (repeatable; a glob without `/` matches file
+    /// names anywhere).
+    #[arg(long = "remove-path", value_name = "GLOB")]
+    pub remove_path: Vec<String>,
+    /// Replacement text: `{rule}` is the rule id, `{id}` the start of the secret id.
+    #[arg(long, value_name = "TEMPLATE", default_value = "REDACTED:{rule}")]
+    pub replacement: String,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// Output formats of `rewrite plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct RewritePlanArgs {
+    #[command(flatten)]
+    pub input: RewriteInput,
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Where to write the filter-repo/BFG replacements file (mode 0600; default
+    /// `<gitdir>/leaksweep/replacements.txt`).
+    #[arg(long, value_name = "FILE")]
+    pub replacements_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RewriteApplyArgs {
+    #[command(flatten)]
+    pub input: RewriteInput,
+    /// Rewrite a repository that does not look like a fresh clone or mirror.
+    #[arg(long)]
+    pub force: bool,
+    /// Drop commits that become empty (their children are re-parented).
+    #[arg(long)]
+    pub prune_empty: bool,
+    /// Print what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format of the summary.
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RewriteVerifyArgs {
+    #[command(flatten)]
+    pub input: RewriteInput,
+    /// Also search every object in the object database, reachable or not.
+    #[arg(long)]
+    pub include_unreachable: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RewriteFinishArgs {
+    /// The repository (default: the one containing the current directory).
+    pub repo: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod finding;
 pub mod matcher;
 pub mod report;
+pub mod rewrite;
 pub mod rotate;
 pub mod rules;
 pub mod scan;

@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod hook;
 pub mod keygen;
+pub mod rewrite;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Hook(args) => hook::run(args),
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
+        Command::Rewrite(args) => rewrite::run(args),
     }
 }
 

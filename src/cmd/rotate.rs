@@ -171,7 +171,8 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
 }
 
 /// Reads findings back from a JSON report; it must carry raw secrets (`--show-secrets`).
-fn read_report(path: &Path) -> Result<Vec<Finding>> {
+/// Reads findings back from a JSON report made with `--show-secrets` (also used by `rewrite`).
+pub(crate) fn read_report(path: &Path) -> Result<Vec<Finding>> {
     let bytes = Zeroizing::new(
         std::fs::read(path).with_context(|| format!("cannot read report {}", path.display()))?,
     );

@@ -1,0 +1,373 @@
+//! `leaksweep rewrite plan|apply|verify|finish [REPO]`: remove leaked values from all of history.
+//!
+//! Inputs: `--from-report` (a JSON report with raw secrets) and/or `--secrets` (filter-repo's
+//! literal list), plus `--remove-path` globs. The targets are built with
+//! [`rewrite::targets_from_findings`], the seam where a fresh history scan plugs in later.
+//! Order of effects in `apply`: refuse early (dirty tree, operation in progress, not a fresh
+//! clone), write every new object, write the maps, move all refs in one transaction, check out.
+
+use crate::cli::{
+    PlanFormat, RewriteAction, RewriteApplyArgs, RewriteCmd, RewriteFinishArgs, RewriteInput,
+    RewritePlanArgs, RewriteVerifyArgs,
+};
+use crate::rewrite::apply::{self, ApplyOptions, BACKUP_PREFIX};
+use crate::rewrite::graph::{BuildOptions, Graph};
+use crate::rewrite::{self, plan, verify, RemoveSet, Replacer, Target};
+use anyhow::{bail, Context, Result};
+use git2::Repository;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use zeroize::Zeroizing;
+
+pub fn run(cmd: RewriteCmd) -> Result<ExitCode> {
+    match cmd.action {
+        RewriteAction::Plan(a) => run_plan(a),
+        RewriteAction::Apply(a) => run_apply(a),
+        RewriteAction::Verify(a) => run_verify(a),
+        RewriteAction::Finish(a) => run_finish(a),
+    }
+}
+
+/// The resolved inputs.
+struct Inputs {
+    repo: Repository,
+    /// Path the parallel workers reopen.
+    path: PathBuf,
+    targets: Vec<Target>,
+    remove: RemoveSet,
+}
+
+fn open_repo(repo: Option<&Path>) -> Result<(Repository, PathBuf)> {
+    let start = repo.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let r = Repository::discover(&start)
+        .with_context(|| format!("{} is not in a git repository", start.display()))?;
+    let path = r.path().to_path_buf();
+    Ok((r, path))
+}
+
+fn inputs(input: &RewriteInput) -> Result<Inputs> {
+    let (repo, path) = open_repo(input.repo.as_deref())?;
+    if input.from_report.is_none() && input.secrets.is_none() && input.remove_path.is_empty() {
+        bail!(
+            "nothing to remove: pass --from-report FILE (a `leaksweep scan --format json --show-secrets` report), \
+             --secrets FILE (one literal per line, `literal` or `literal==>replacement`), and/or --remove-path GLOB"
+        );
+    }
+    let mut targets = Vec::new();
+    if let Some(r) = &input.from_report {
+        let findings = super::rotate::read_report(r)?;
+        targets.extend(rewrite::targets_from_findings_with(
+            &findings,
+            &input.replacement,
+        ));
+    }
+    if let Some(f) = &input.secrets {
+        let bytes = Zeroizing::new(
+            std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?,
+        );
+        warn_if_readable(f);
+        targets.extend(
+            rewrite::parse_secrets_file(&bytes, &input.replacement)
+                .with_context(|| format!("{}", f.display()))?,
+        );
+    }
+    let targets = rewrite::dedup_targets(targets);
+    let remove = RemoveSet::new(&input.remove_path)?;
+    Ok(Inputs {
+        repo,
+        path,
+        targets,
+        remove,
+    })
+}
+
+fn warn_if_readable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.permissions().mode() & 0o077 != 0 {
+                eprintln!(
+                    "leaksweep: warning: {} holds secrets and is readable by others: chmod 600 it",
+                    path.display()
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn build_graph(
+    inp: &Inputs,
+    replacer: &Replacer,
+    write: bool,
+    threads: Option<usize>,
+) -> Result<Graph> {
+    Graph::build(
+        &inp.repo,
+        &inp.path,
+        &BuildOptions {
+            replacer,
+            remove: &inp.remove,
+            write_blobs: write,
+            threads,
+        },
+    )
+    .context("cannot walk the history")
+}
+
+fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
+    let inp = inputs(&args.input)?;
+    let replacer = Replacer::new(&inp.targets)?;
+    let graph = build_graph(&inp, &replacer, false, args.input.threads)?;
+    let file = args
+        .replacements_out
+        .clone()
+        .unwrap_or_else(|| apply::state_dir(&inp.repo).join("replacements.txt"));
+    if !inp.targets.is_empty() {
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        crate::report::write_atomic(&file, &rewrite::replacements_file(&inp.targets), true)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    let p = plan::build(
+        &inp.repo,
+        &graph,
+        &inp.targets,
+        &inp.remove.globs,
+        &file.display().to_string(),
+    );
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        PlanFormat::Text => out.write_all(plan::text(&p).as_bytes())?,
+        PlanFormat::Markdown => out.write_all(plan::markdown(&p).as_bytes())?,
+        PlanFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &p)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let inp = inputs(&args.input)?;
+    let repo = &inp.repo;
+    let problems = apply::worktree_problems(repo)?;
+    if !problems.is_empty() {
+        bail!("refusing to rewrite: {}", problems.join("; "));
+    }
+    if !args.force {
+        let mut fresh = apply::freshness_problems(repo);
+        if repo
+            .references_glob(&format!("{BACKUP_PREFIX}*"))
+            .map(|mut it| it.next().is_some())
+            .unwrap_or(false)
+        {
+            fresh.push(format!(
+                "{BACKUP_PREFIX}* exists: this repository was rewritten before (run `leaksweep rewrite finish` first)"
+            ));
+        }
+        if !fresh.is_empty() {
+            bail!(
+                "refusing to rewrite: this does not look like a fresh clone or mirror: {}. \
+                 Rewrite a fresh clone (`git clone --mirror URL`), so a mistake costs a re-clone and no work; \
+                 or pass --force",
+                fresh.join("; ")
+            );
+        }
+    }
+    let replacer = Replacer::new(&inp.targets)?;
+    let graph = build_graph(&inp, &replacer, !args.dry_run, args.input.threads)?;
+    let scanned = started.elapsed();
+    let old_head_tree = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_tree().ok())
+        .map(|t| t.id());
+    let outcome = apply::rewrite(
+        repo,
+        &graph,
+        &replacer,
+        &ApplyOptions {
+            prune_empty: args.prune_empty,
+            dry_run: args.dry_run,
+        },
+    )?;
+    if !args.dry_run && !outcome.refs.is_empty() {
+        apply::write_maps(repo, &outcome)?;
+        apply::update_refs(repo, &outcome.refs)?;
+        apply::checkout_head(repo, old_head_tree)?;
+    }
+    let mut out = std::io::stdout().lock();
+    if args.format == PlanFormat::Json {
+        serde_json::to_writer_pretty(&mut out, &outcome)?;
+        out.write_all(b"\n")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verb = if args.dry_run {
+        "would rewrite"
+    } else {
+        "rewrote"
+    };
+    writeln!(
+        out,
+        "leaksweep: {verb} {} of {} commits ({} pruned), {} trees, {} blobs cleaned, {} tags; {} ref(s) {}",
+        outcome.commits_rewritten,
+        outcome.commits,
+        outcome.commits_pruned,
+        outcome.trees_written,
+        outcome.blobs_cleaned,
+        outcome.tags_rewritten,
+        outcome.refs.len(),
+        if args.dry_run { "would move" } else { "moved" }
+    )?;
+    for r in &outcome.refs {
+        writeln!(
+            out,
+            "  {} {} -> {}",
+            r.name,
+            &r.old[..12],
+            r.new.as_deref().map_or("(deleted)", |n| &n[..12])
+        )?;
+    }
+    if outcome.signed_commits_dropped + outcome.signed_tags_dropped > 0 {
+        writeln!(
+            out,
+            "  signatures dropped (they cannot verify any more): {} commit(s), {} tag(s)",
+            outcome.signed_commits_dropped, outcome.signed_tags_dropped
+        )?;
+    }
+    if args.dry_run {
+        writeln!(out, "leaksweep: dry run: nothing was written")?;
+    } else if outcome.refs.is_empty() {
+        writeln!(
+            out,
+            "leaksweep: nothing to rewrite: no ref reaches a target"
+        )?;
+    } else {
+        let dir = apply::state_dir(repo);
+        writeln!(
+            out,
+            "leaksweep: old refs kept under {BACKUP_PREFIX}; commit-map and ref-map in {}\n\
+             next: leaksweep rewrite verify (same inputs), then leaksweep rewrite finish, then force-push every moved ref",
+            dir.display()
+        )?;
+    }
+    eprintln!(
+        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; total {:.1}s",
+        graph.blobs_scanned,
+        graph.bytes_scanned,
+        scanned.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
+    let inp = inputs(&args.input)?;
+    let replacer = Replacer::new(&inp.targets)?;
+    let v = verify::verify(
+        &inp.repo,
+        &inp.path,
+        &replacer,
+        &inp.remove,
+        args.include_unreachable,
+        args.input.threads,
+    )?;
+    let mut out = std::io::stdout().lock();
+    for n in &v.notes {
+        writeln!(out, "  {n}")?;
+    }
+    if v.problems.is_empty() {
+        writeln!(
+            out,
+            "leaksweep: verified: no secret reachable outside {BACKUP_PREFIX}, same topology, every other byte unchanged"
+        )?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &v.problems {
+            writeln!(out, "  FAIL {p}")?;
+        }
+        writeln!(
+            out,
+            "leaksweep: verification failed ({} problem(s))",
+            v.problems.len()
+        )?;
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
+    // Standard streams are not inherited: git's repack misreads an inherited regular-file stdout
+    // in some environments, and its chatter is not ours to print.
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(repo_dir)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!("git is not installed (needed for reflog expire and gc); install git or run `git reflog expire --expire=now --all && git gc --prune=now` elsewhere")
+            } else {
+                anyhow::Error::from(e)
+            }
+        })?;
+    if !out.status.success() {
+        bail!(
+            "`git {}` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
+    let (repo, path) = open_repo(args.repo.as_deref())?;
+    let backups: Vec<String> = repo
+        .references_glob(&format!("{BACKUP_PREFIX}*"))?
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect();
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "finish deletes the backup refs ({} under {BACKUP_PREFIX}) and prunes the old objects for good; \
+                 pass --yes to confirm (standard input is not a terminal, so I cannot ask)",
+                backups.len()
+            );
+        }
+        eprint!(
+            "Delete {} backup ref(s) under {BACKUP_PREFIX}, expire all reflogs and prune old objects in {}? This cannot be undone. [y/N] ",
+            backups.len(),
+            path.display()
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("leaksweep: nothing done");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    for name in &backups {
+        repo.find_reference(name)?
+            .delete()
+            .with_context(|| format!("cannot delete {name}"))?;
+    }
+    git(&path, &["reflog", "expire", "--expire=now", "--all"])?;
+    git(&path, &["gc", "--prune=now", "--quiet"])?;
+    println!(
+        "leaksweep: removed {} backup ref(s), expired reflogs, pruned unreachable objects. \
+         Next: force-push every rewritten ref, ask your host to purge cached refs, and have everyone re-clone.",
+        backups.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,531 @@
+//! The native rewrite, in process with git2: new objects first, refs last, all in one transaction.
+//!
+//! Built on the [`Graph`] pass: blobs holding a target were already cleaned (and written) by it;
+//! here trees are rewritten bottom-up from their raw bytes (only those whose mask is non-zero, each
+//! once: a memo maps node -> new id), then commits oldest first, then annotated tags. An object
+//! whose content does not change keeps its id, so untouched history (and its signatures) stays
+//! exactly as it was; a changed commit or tag loses its signature, which can no longer verify, and
+//! is counted. Commit and tag messages are cleaned with the same literals, and no footer is added.
+//!
+//! Crash safety: objects are written before any ref moves, and refs move in one libgit2
+//! transaction (all locked, then all written). A crash before it leaves the old refs in place and
+//! only unreachable objects behind; rerunning rewrites the same content to the same ids. The old
+//! ref values go to `refs/leaksweep/original/<ref>` in the same transaction, and
+//! `<gitdir>/leaksweep/commit-map` / `ref-map` record old -> new ids (filter-repo's format).
+
+use super::graph::{
+    header_fields, split_object, tag_signature_start, Graph, Obj, GITLINK, REMOVED,
+};
+use super::Replacer;
+use anyhow::{bail, Context, Result};
+use git2::{ObjectType, Odb, Oid, Repository};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Prefix of the backup refs.
+pub const BACKUP_PREFIX: &str = "refs/leaksweep/original/";
+/// Set to make `apply` stop after writing objects, before moving refs (tests of recovery).
+pub const CRASH_ENV: &str = "LEAKSWEEP_TEST_CRASH_BEFORE_REFS";
+
+/// Options of [`rewrite`].
+pub struct ApplyOptions {
+    pub prune_empty: bool,
+    /// Compute ids without writing anything.
+    pub dry_run: bool,
+}
+
+/// One ref that moves.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefUpdate {
+    pub name: String,
+    pub old: String,
+    /// `None`: the ref is deleted (its commit was pruned away entirely).
+    pub new: Option<String>,
+}
+
+/// What the rewrite did (or would do).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Outcome {
+    pub commits: usize,
+    pub commits_rewritten: usize,
+    pub commits_pruned: usize,
+    pub trees_written: usize,
+    pub blobs_cleaned: usize,
+    pub tags_rewritten: usize,
+    pub signed_commits_dropped: usize,
+    pub signed_tags_dropped: usize,
+    pub refs: Vec<RefUpdate>,
+    /// old commit -> new commit (`None`: pruned; its children now point at what stands in for it).
+    #[serde(skip)]
+    pub commit_map: Vec<(Oid, Option<Oid>)>,
+}
+
+struct Writer<'a> {
+    odb: Odb<'a>,
+    graph: &'a Graph,
+    dry_run: bool,
+    new_tree: Vec<Option<Oid>>,
+    empty_tree: Oid,
+    trees_written: usize,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, kind: ObjectType, data: &[u8]) -> Result<Oid> {
+        if self.dry_run {
+            Ok(Oid::hash_object(kind, data)?)
+        } else {
+            Ok(self.odb.write(kind, data)?)
+        }
+    }
+
+    fn node(&mut self, i: u32) -> Result<Oid> {
+        let n = &self.graph.nodes[i as usize];
+        if self.graph.mask[i as usize] == 0 {
+            return Ok(n.oid);
+        }
+        if !n.is_tree {
+            return Ok(*self.graph.new_blob.get(&i).unwrap_or(&n.oid));
+        }
+        if let Some(done) = self.new_tree[i as usize] {
+            return Ok(done);
+        }
+        let (oid, start) = (n.oid, n.start as usize);
+        let raw = self.odb.read(oid)?.data().to_vec();
+        let entries = super::graph::tree_entries(&raw)?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (k, (mode, name, id)) in entries.into_iter().enumerate() {
+            let child = self.graph.children[start + k];
+            let new_id = match child {
+                REMOVED => continue,
+                GITLINK => id,
+                c => self.node(c)?,
+            };
+            // A directory emptied by removals goes too (git does not keep empty trees).
+            if new_id == self.empty_tree && id != self.empty_tree {
+                continue;
+            }
+            out.extend_from_slice(mode);
+            out.push(b' ');
+            out.extend_from_slice(name);
+            out.push(0);
+            out.extend_from_slice(new_id.as_bytes());
+        }
+        let new = if out == raw {
+            oid
+        } else {
+            self.trees_written += 1;
+            self.write(ObjectType::Tree, &out)?
+        };
+        self.new_tree[i as usize] = Some(new);
+        Ok(new)
+    }
+}
+
+/// Cleans header lines: drops signatures (they cannot verify any more), replaces targets.
+fn clean_headers(headers: &[u8], skip: &[&[u8]], replacer: &Replacer, out: &mut Vec<u8>) -> bool {
+    let mut dropped_sig = false;
+    for (name, line) in header_fields(headers) {
+        if name == b"gpgsig" || name == b"gpgsig-sha256" {
+            dropped_sig = true;
+            continue;
+        }
+        if skip.contains(&name) {
+            continue;
+        }
+        match replacer.replace(line) {
+            Some(r) => out.extend_from_slice(&r),
+            None => out.extend_from_slice(line),
+        }
+    }
+    dropped_sig
+}
+
+/// Rewrites every object of `graph` that holds a target; returns the new id of every ref.
+pub fn rewrite(
+    repo: &Repository,
+    graph: &Graph,
+    replacer: &Replacer,
+    opts: &ApplyOptions,
+) -> Result<Outcome> {
+    let mut w = Writer {
+        odb: repo.odb()?,
+        graph,
+        dry_run: opts.dry_run,
+        new_tree: vec![None; graph.nodes.len()],
+        empty_tree: Oid::hash_object(ObjectType::Tree, b"")?,
+        trees_written: 0,
+    };
+    let mut outcome = Outcome {
+        commits: graph.commits.len(),
+        blobs_cleaned: graph.new_blob.len(),
+        ..Outcome::default()
+    };
+    // Per commit: its new id (None: pruned away with nothing to stand in) and new tree.
+    let mut new_commit: Vec<Option<Oid>> = Vec::with_capacity(graph.commits.len());
+    let mut new_tree_of: Vec<Oid> = Vec::with_capacity(graph.commits.len());
+    let mut pruned = vec![false; graph.commits.len()];
+    for (ci, c) in graph.commits.iter().enumerate() {
+        let tree = w.node(c.tree)?;
+        let old_tree = graph.nodes[c.tree as usize].oid;
+        let changed_parent = c.parents.iter().any(|&p| {
+            p != GITLINK && new_commit[p as usize] != Some(graph.commits[p as usize].oid)
+        });
+        if tree == old_tree && c.msg_mask == 0 && !changed_parent {
+            new_commit.push(Some(c.oid));
+            new_tree_of.push(tree);
+            continue;
+        }
+        let raw = w.odb.read(c.oid)?.data().to_vec();
+        let raw = zeroize::Zeroizing::new(raw);
+        let (headers, message) = split_object(&raw);
+        // Parents in order, pruned ones replaced by what stands in for them, duplicates dropped.
+        let old_parents: Vec<Oid> = header_fields(headers)
+            .into_iter()
+            .filter(|(n, _)| *n == b"parent")
+            .filter_map(|(_, l)| {
+                std::str::from_utf8(l)
+                    .ok()
+                    .and_then(|s| s.split_whitespace().nth(1))
+                    .and_then(|h| Oid::from_str(h).ok())
+            })
+            .collect();
+        let mut parents: Vec<Oid> = Vec::new();
+        for (k, p) in old_parents.iter().enumerate() {
+            let mapped = match c.parents.get(k) {
+                Some(&pi) if pi != GITLINK => new_commit[pi as usize],
+                _ => Some(*p),
+            };
+            if let Some(m) = mapped {
+                if !parents.contains(&m) {
+                    parents.push(m);
+                }
+            }
+        }
+        if opts.prune_empty && old_parents.len() <= 1 && parents.len() <= 1 {
+            let old_parent_tree = match c.parents.first() {
+                Some(&pi) if pi != GITLINK => {
+                    graph.nodes[graph.commits[pi as usize].tree as usize].oid
+                }
+                Some(_) => Oid::zero(),
+                None => w.empty_tree,
+            };
+            let new_parent_tree = match c.parents.first() {
+                Some(&pi) if pi != GITLINK => {
+                    // The tree of whatever now stands in for the parent.
+                    match new_commit[pi as usize] {
+                        Some(_) => new_tree_of[pi as usize],
+                        None => w.empty_tree,
+                    }
+                }
+                Some(_) => Oid::zero(),
+                None => w.empty_tree,
+            };
+            let became_empty = tree == new_parent_tree && old_tree != old_parent_tree;
+            if became_empty {
+                outcome.commits_pruned += 1;
+                pruned[ci] = true;
+                new_commit.push(parents.first().copied());
+                new_tree_of.push(tree);
+                continue;
+            }
+        }
+        let mut out = Vec::with_capacity(raw.len());
+        out.extend_from_slice(format!("tree {tree}\n").as_bytes());
+        for p in &parents {
+            out.extend_from_slice(format!("parent {p}\n").as_bytes());
+        }
+        if clean_headers(headers, &[b"tree", b"parent"], replacer, &mut out) {
+            outcome.signed_commits_dropped += 1;
+        }
+        out.push(b'\n');
+        match replacer.replace(message) {
+            Some(m) => out.extend_from_slice(&m),
+            None => out.extend_from_slice(message),
+        }
+        let new = w.write(ObjectType::Commit, &out)?;
+        if new != c.oid {
+            outcome.commits_rewritten += 1;
+        }
+        new_commit.push(Some(new));
+        new_tree_of.push(tree);
+    }
+    outcome.trees_written = w.trees_written;
+
+    // Annotated tags, memoised (a tag may point at a tag).
+    let mut new_tag: HashMap<u32, Option<Oid>> = HashMap::new();
+    let mut refs = Vec::new();
+    for r in &graph.refs {
+        let new = resolve(
+            &mut w,
+            graph,
+            replacer,
+            r.target,
+            &new_commit,
+            &mut new_tag,
+            &mut outcome,
+        )?;
+        if new != Some(r.oid) {
+            refs.push(RefUpdate {
+                name: r.name.clone(),
+                old: r.oid.to_string(),
+                new: new.map(|o| o.to_string()),
+            });
+        }
+    }
+    outcome.refs = refs;
+    outcome.commit_map = graph
+        .commits
+        .iter()
+        .zip(&new_commit)
+        .zip(&pruned)
+        .map(|((c, n), &p)| (c.oid, if p { None } else { *n }))
+        .collect();
+    Ok(outcome)
+}
+
+fn resolve(
+    w: &mut Writer,
+    graph: &Graph,
+    replacer: &Replacer,
+    obj: Obj,
+    new_commit: &[Option<Oid>],
+    new_tag: &mut HashMap<u32, Option<Oid>>,
+    outcome: &mut Outcome,
+) -> Result<Option<Oid>> {
+    match obj {
+        Obj::Commit(i) => Ok(new_commit[i as usize]),
+        Obj::Node(i) => Ok(Some(w.node(i)?)),
+        Obj::Other(o) => Ok(Some(o)),
+        Obj::Tag(i) => {
+            if let Some(done) = new_tag.get(&i) {
+                return Ok(*done);
+            }
+            let t = &graph.tags[i as usize];
+            let target = resolve(w, graph, replacer, t.target, new_commit, new_tag, outcome)?;
+            let old_target = target_oid(graph, t.target);
+            let result = match target {
+                None => None,
+                Some(target) if target == old_target && t.mask == 0 => Some(t.oid),
+                Some(target) => {
+                    let raw = zeroize::Zeroizing::new(w.odb.read(t.oid)?.data().to_vec());
+                    let (headers, message) = split_object(&raw);
+                    let mut out = Vec::with_capacity(raw.len());
+                    out.extend_from_slice(format!("object {target}\n").as_bytes());
+                    let mut dropped = clean_headers(headers, &[b"object"], replacer, &mut out);
+                    out.push(b'\n');
+                    let body = match tag_signature_start(message) {
+                        Some(s) => {
+                            dropped = true;
+                            &message[..s]
+                        }
+                        None => message,
+                    };
+                    match replacer.replace(body) {
+                        Some(m) => out.extend_from_slice(&m),
+                        None => out.extend_from_slice(body),
+                    }
+                    if dropped {
+                        outcome.signed_tags_dropped += 1;
+                    }
+                    outcome.tags_rewritten += 1;
+                    Some(w.write(ObjectType::Tag, &out)?)
+                }
+            };
+            new_tag.insert(i, result);
+            Ok(result)
+        }
+    }
+}
+
+fn target_oid(graph: &Graph, obj: Obj) -> Oid {
+    match obj {
+        Obj::Commit(i) => graph.commits[i as usize].oid,
+        Obj::Tag(i) => graph.tags[i as usize].oid,
+        Obj::Node(i) => graph.nodes[i as usize].oid,
+        Obj::Other(o) => o,
+    }
+}
+
+/// `<gitdir>/leaksweep`, where the maps live.
+pub fn state_dir(repo: &Repository) -> PathBuf {
+    repo.path().join("leaksweep")
+}
+
+/// Writes `commit-map` (every walked commit, `0000…` for pruned ones) and `ref-map`.
+pub fn write_maps(repo: &Repository, outcome: &Outcome) -> Result<()> {
+    let dir = state_dir(repo);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut cm = String::from("old                                      new\n");
+    for (old, new) in &outcome.commit_map {
+        cm.push_str(&format!("{old} {}\n", new.unwrap_or_else(Oid::zero)));
+    }
+    crate::report::write_atomic(&dir.join("commit-map"), cm.as_bytes(), false)
+        .context("cannot write commit-map")?;
+    let mut rm = String::from(
+        "old                                      new                                      ref\n",
+    );
+    for r in &outcome.refs {
+        let new = r.new.clone().unwrap_or_else(|| Oid::zero().to_string());
+        rm.push_str(&format!("{} {new} {}\n", r.old, r.name));
+    }
+    crate::report::write_atomic(&dir.join("ref-map"), rm.as_bytes(), false)
+        .context("cannot write ref-map")?;
+    Ok(())
+}
+
+/// Old commit -> new commit (`None`: pruned with nothing to stand in).
+pub type CommitMap = Vec<(Oid, Option<Oid>)>;
+
+/// Reads `commit-map`: old -> new (`None` for pruned).
+pub fn read_commit_map(repo: &Repository) -> Result<Option<CommitMap>> {
+    let path = state_dir(repo).join("commit-map");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let mut it = line.split_whitespace();
+        let (Some(a), Some(b)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let old =
+            Oid::from_str(a).with_context(|| format!("{}: bad line {line:?}", path.display()))?;
+        let new =
+            Oid::from_str(b).with_context(|| format!("{}: bad line {line:?}", path.display()))?;
+        out.push((old, (!new.is_zero()).then_some(new)));
+    }
+    Ok(Some(out))
+}
+
+/// Moves every ref in one transaction, keeping the old values under [`BACKUP_PREFIX`] (an
+/// existing backup is kept: it holds the state before the first rewrite).
+pub fn update_refs(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
+    if std::env::var_os(CRASH_ENV).is_some() {
+        bail!("simulated crash before updating refs ({CRASH_ENV} is set)");
+    }
+    let mut tx = repo.transaction()?;
+    let mut detached_head = None;
+    for r in refs {
+        let old = Oid::from_str(&r.old)?;
+        let backup = format!("{BACKUP_PREFIX}{}", r.name);
+        if repo.find_reference(&backup).is_err() {
+            tx.lock_ref(&backup)?;
+            tx.set_target(&backup, old, None, "leaksweep rewrite: backup")?;
+        }
+        if r.name == "HEAD" {
+            detached_head = r.new.as_deref().map(Oid::from_str).transpose()?;
+            continue;
+        }
+        tx.lock_ref(&r.name)
+            .with_context(|| format!("cannot lock {}", r.name))?;
+        match &r.new {
+            Some(n) => tx.set_target(&r.name, Oid::from_str(n)?, None, "leaksweep rewrite")?,
+            None => tx.remove(&r.name)?,
+        }
+    }
+    tx.commit().context("cannot update refs")?;
+    if let Some(h) = detached_head {
+        repo.set_head_detached(h)?;
+    }
+    Ok(())
+}
+
+/// Non-bare repositories: makes the working tree and index match the new HEAD (files whose path
+/// was removed from history are deleted from the working tree too).
+pub fn checkout_head(repo: &Repository, old_head_tree: Option<Oid>) -> Result<()> {
+    if repo.is_bare() {
+        return Ok(());
+    }
+    let Ok(head) = repo.head() else { return Ok(()) };
+    let tree = head.peel_to_tree()?;
+    let mut cb = git2::build::CheckoutBuilder::new();
+    cb.force();
+    repo.checkout_tree(tree.as_object(), Some(&mut cb))
+        .context("cannot check out the rewritten HEAD")?;
+    if let (Some(old), Some(workdir)) = (old_head_tree, repo.workdir()) {
+        let old = repo.find_tree(old)?;
+        let diff = repo.diff_tree_to_tree(Some(&old), Some(&tree), None)?;
+        for d in diff.deltas() {
+            if d.status() == git2::Delta::Deleted {
+                if let Some(p) = d.old_file().path() {
+                    let _ = std::fs::remove_file(workdir.join(p));
+                }
+            }
+        }
+    }
+    let mut index = repo.index()?;
+    index.read_tree(&tree)?;
+    index.write()?;
+    Ok(())
+}
+
+/// Why `repo` does not look like a fresh clone or mirror (empty when it does).
+///
+/// The rewrite should run on a fresh clone, so that a mistake costs a re-clone, not work:
+/// a non-bare repository whose HEAD reflog has more than one entry has seen commits, checkouts or
+/// resets since it was cloned; a stash holds local work; a local branch without an upstream
+/// exists nowhere else. A bare repository (a mirror) has no reflog by default and only needs no
+/// stash.
+pub fn freshness_problems(repo: &Repository) -> Vec<String> {
+    let mut out = Vec::new();
+    if repo.find_reference("refs/stash").is_ok() {
+        out.push("it has a stash (refs/stash): local work that exists nowhere else".into());
+    }
+    if repo.is_bare() {
+        return out;
+    }
+    if let Ok(log) = repo.reflog("HEAD") {
+        if log.len() > 1 {
+            out.push(format!(
+                "the HEAD reflog has {} entries (a fresh clone has 1): work happened here since the clone",
+                log.len()
+            ));
+        }
+    }
+    if let Ok(branches) = repo.branches(Some(git2::BranchType::Local)) {
+        let lonely: Vec<String> = branches
+            .flatten()
+            .filter(|(b, _)| b.upstream().is_err())
+            .filter_map(|(b, _)| b.name().ok().flatten().map(str::to_string))
+            .collect();
+        if !lonely.is_empty() {
+            out.push(format!(
+                "local branch(es) without an upstream: {} (they exist only here)",
+                lonely.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// Why the working tree cannot be rewritten under the user (empty when it can).
+pub fn worktree_problems(repo: &Repository) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if repo.state() != git2::RepositoryState::Clean {
+        out.push(format!(
+            "an operation is in progress ({:?}): finish or abort it first",
+            repo.state()
+        ));
+    }
+    if !repo.is_bare() {
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(false).include_ignored(false);
+        let st = repo.statuses(Some(&mut opts))?;
+        let dirty: Vec<String> = st
+            .iter()
+            .filter(|e| e.status() != git2::Status::CURRENT)
+            .filter_map(|e| e.path().map(str::to_string))
+            .take(5)
+            .collect();
+        if !dirty.is_empty() {
+            out.push(format!(
+                "the working tree has uncommitted changes ({}{}): commit or stash them, or better, rewrite a fresh clone",
+                dirty.join(", "),
+                if st.len() > 5 { ", ..." } else { "" }
+            ));
+        }
+    }
+    Ok(out)
+}

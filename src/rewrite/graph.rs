@@ -1,0 +1,570 @@
+//! One pass over the history reachable from every ref: the compact object graph that `plan`,
+//! `apply` and `verify` share.
+//!
+//! Order of work, chosen so each object is read once: commits are walked oldest first
+//! (topological, reversed) from every ref except `refs/leaksweep/`; each commit's tree is read
+//! recursively with memoisation (a tree already seen is not read again); every unique blob is
+//! recorded in discovery order. The blobs are then read in parallel (rayon, one `Repository` per
+//! worker because it is `Send` but not `Sync`, chunks in discovery order so each worker's delta
+//! cache sees related objects) and searched for all target literals at once. Per node we keep a
+//! bit mask of the targets below it (bit 63: a removed path below), so `apply` knows, without
+//! reading anything again, which trees must change.
+//!
+//! Trees are parsed from their raw bytes, not through `git2::Tree`, so that `apply` can write a
+//! byte-identical tree with only the changed ids swapped (libgit2's tree builder would normalise
+//! odd file modes and change ids that must not change).
+//!
+//! With `--remove-path`, whether an entry goes depends on its path, so trees are keyed by
+//! (id, path) instead of id alone; without it, the path is not part of the key (and costs nothing).
+//! NOTE: the walk recurses once per directory level; trees nested thousands deep would exhaust
+//! the stack.
+
+use super::{RemoveSet, Replacer, REMOVED_BIT};
+use anyhow::{bail, Context, Result};
+use git2::{ObjectType, Odb, Oid, Repository, Sort};
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// Child slot of a gitlink (submodule commit): kept as is.
+pub const GITLINK: u32 = u32::MAX;
+/// Child slot of an entry dropped by `--remove-path`.
+pub const REMOVED: u32 = u32::MAX - 1;
+
+/// A tree or a blob.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub oid: Oid,
+    pub is_tree: bool,
+    /// For trees: the range of this tree's entries in [`Graph::children`].
+    pub start: u32,
+    pub end: u32,
+}
+
+/// What a ref or tag points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obj {
+    Commit(u32),
+    Tag(u32),
+    Node(u32),
+    /// Anything outside the walk (kept as is).
+    Other(Oid),
+}
+
+/// A commit, in topological order (parents first).
+#[derive(Debug, Clone)]
+pub struct CommitNode {
+    pub oid: Oid,
+    pub tree: u32,
+    /// Indices of parent commits; `GITLINK` for a parent outside the walk (shallow clone).
+    pub parents: Vec<u32>,
+    /// Targets in the message or headers.
+    pub msg_mask: u64,
+    /// Has a `gpgsig` header.
+    pub signed: bool,
+}
+
+/// An annotated tag object.
+#[derive(Debug, Clone)]
+pub struct TagNode {
+    pub oid: Oid,
+    pub target: Obj,
+    pub mask: u64,
+    /// Carries a signature (in the message or a `gpgsig` header).
+    pub signed: bool,
+}
+
+/// A direct ref (symbolic refs follow their target; `HEAD` is listed only when detached).
+#[derive(Debug, Clone)]
+pub struct RefEntry {
+    pub name: String,
+    pub oid: Oid,
+    pub target: Obj,
+}
+
+/// The graph of everything reachable from the refs.
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub children: Vec<u32>,
+    /// Per node: targets (and [`REMOVED_BIT`]) at or below it.
+    pub mask: Vec<u64>,
+    /// Blob node -> the id of its cleaned content (only blobs that held a target).
+    pub new_blob: HashMap<u32, Oid>,
+    pub commits: Vec<CommitNode>,
+    pub tags: Vec<TagNode>,
+    pub refs: Vec<RefEntry>,
+    /// Blobs found only at removed paths, or also at removed paths.
+    pub removed_blobs: HashSet<Oid>,
+    /// Unique blobs read, and their total size.
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Per target bit: blobs holding it.
+    pub blobs_per_bit: [u64; 64],
+}
+
+/// Options of the pass.
+pub struct BuildOptions<'a> {
+    pub replacer: &'a Replacer,
+    pub remove: &'a RemoveSet,
+    /// Write the cleaned blobs into the object database (else only hash them).
+    pub write_blobs: bool,
+    pub threads: Option<usize>,
+}
+
+/// True for refs the walk leaves alone: our own backups.
+pub fn is_backup_ref(name: &str) -> bool {
+    name.starts_with("refs/leaksweep/")
+}
+
+/// A raw tree entry: (mode, name, id).
+pub type Entry<'a> = (&'a [u8], &'a [u8], Oid);
+
+/// Entries of a raw tree: (mode, name, id).
+pub fn tree_entries(data: &[u8]) -> Result<Vec<Entry<'_>>> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let sp = memchr::memchr(b' ', rest).context("malformed tree: no mode")?;
+        let nul = memchr::memchr(0, &rest[sp..]).context("malformed tree: no name end")? + sp;
+        if rest.len() < nul + 21 {
+            bail!("malformed tree: truncated id (only SHA-1 repositories are supported)");
+        }
+        let oid = Oid::from_bytes(&rest[nul + 1..nul + 21])?;
+        out.push((&rest[..sp], &rest[sp + 1..nul], oid));
+        rest = &rest[nul + 21..];
+    }
+    Ok(out)
+}
+
+/// Whether a tree entry mode is a directory / a gitlink.
+pub fn mode_is_tree(mode: &[u8]) -> bool {
+    mode == b"40000" || mode == b"040000"
+}
+pub fn mode_is_gitlink(mode: &[u8]) -> bool {
+    mode == b"160000"
+}
+
+/// Splits a raw commit or tag into (headers including their final newline, message).
+pub fn split_object(raw: &[u8]) -> (&[u8], &[u8]) {
+    if raw.starts_with(b"\n") {
+        return (&raw[..0], &raw[1..]);
+    }
+    match memchr::memmem::find(raw, b"\n\n") {
+        Some(i) => (&raw[..i + 1], &raw[i + 2..]),
+        None => (raw, &raw[raw.len()..]),
+    }
+}
+
+/// Header lines of a raw object as (name, whole line(s) including continuation lines).
+pub fn header_fields(headers: &[u8]) -> Vec<(&[u8], &[u8])> {
+    let mut out: Vec<(&[u8], &[u8])> = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < headers.len() {
+        let end = memchr::memchr(b'\n', &headers[i..]).map_or(headers.len(), |j| i + j + 1);
+        let line = &headers[i..end];
+        if line.starts_with(b" ") && !out.is_empty() {
+            // Continuation of the previous field.
+            if let Some(last) = out.last_mut() {
+                last.1 = &headers[start..end];
+            }
+        } else {
+            let name_end = memchr::memchr(b' ', line).unwrap_or(line.len());
+            start = i;
+            out.push((&line[..name_end], line));
+        }
+        i = end;
+    }
+    out
+}
+
+/// Whether a tag message carries a signature block, and where it starts.
+pub fn tag_signature_start(message: &[u8]) -> Option<usize> {
+    const MARKERS: [&[u8]; 3] = [
+        b"-----BEGIN PGP SIGNATURE-----",
+        b"-----BEGIN SSH SIGNATURE-----",
+        b"-----BEGIN SIGNED MESSAGE-----",
+    ];
+    MARKERS
+        .iter()
+        .filter_map(|m| {
+            memchr::memmem::rfind(message, m).filter(|&i| i == 0 || message[i - 1] == b'\n')
+        })
+        .min()
+}
+
+struct Builder<'a> {
+    odb: Odb<'a>,
+    opts: &'a BuildOptions<'a>,
+    tree_index: HashMap<(Oid, Vec<u8>), u32>,
+    blob_index: HashMap<Oid, u32>,
+    commit_index: HashMap<Oid, u32>,
+    tag_index: HashMap<Oid, u32>,
+    nodes: Vec<Node>,
+    children: Vec<u32>,
+    blobs: Vec<u32>,
+    removed_blobs: HashSet<Oid>,
+    removes_here: HashSet<u32>,
+    commits: Vec<CommitNode>,
+    tags: Vec<TagNode>,
+}
+
+impl Builder<'_> {
+    fn blob(&mut self, oid: Oid) -> u32 {
+        if let Some(&i) = self.blob_index.get(&oid) {
+            return i;
+        }
+        let i = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            oid,
+            is_tree: false,
+            start: 0,
+            end: 0,
+        });
+        self.blob_index.insert(oid, i);
+        self.blobs.push(i);
+        i
+    }
+
+    fn tree(&mut self, oid: Oid, path: &[u8]) -> Result<u32> {
+        let key_path = if self.opts.remove.is_empty() {
+            Vec::new()
+        } else {
+            path.to_vec()
+        };
+        if let Some(&i) = self.tree_index.get(&(oid, key_path.clone())) {
+            return Ok(i);
+        }
+        let raw = self
+            .odb
+            .read(oid)
+            .with_context(|| format!("cannot read tree {oid}"))?
+            .data()
+            .to_vec();
+        let entries = tree_entries(&raw).with_context(|| format!("tree {oid}"))?;
+        let mut kids = Vec::with_capacity(entries.len());
+        let mut removes = false;
+        let mut child_path = Vec::new();
+        for (mode, name, id) in entries {
+            if !self.opts.remove.is_empty() {
+                child_path.clear();
+                if !path.is_empty() {
+                    child_path.extend_from_slice(path);
+                    child_path.push(b'/');
+                }
+                child_path.extend_from_slice(name);
+                if self.opts.remove.matches(&child_path, name) {
+                    removes = true;
+                    if !mode_is_tree(mode) && !mode_is_gitlink(mode) {
+                        self.removed_blobs.insert(id);
+                    }
+                    kids.push(REMOVED);
+                    continue;
+                }
+            }
+            if mode_is_gitlink(mode) {
+                kids.push(GITLINK);
+            } else if mode_is_tree(mode) {
+                let cp = child_path.clone();
+                kids.push(self.tree(id, &cp)?);
+            } else {
+                kids.push(self.blob(id));
+            }
+        }
+        let i = self.nodes.len() as u32;
+        let start = self.children.len() as u32;
+        self.children.extend_from_slice(&kids);
+        self.nodes.push(Node {
+            oid,
+            is_tree: true,
+            start,
+            end: self.children.len() as u32,
+        });
+        if removes {
+            self.removes_here.insert(i);
+        }
+        self.tree_index.insert((oid, key_path), i);
+        Ok(i)
+    }
+
+    fn commit(&mut self, oid: Oid) -> Result<()> {
+        let raw = self
+            .odb
+            .read(oid)
+            .with_context(|| format!("cannot read commit {oid}"))?
+            .data()
+            .to_vec();
+        let (headers, message) = split_object(&raw);
+        let mut tree = None;
+        let mut parents = Vec::new();
+        let mut signed = false;
+        let mut msg_mask = self.opts.replacer.mask(message);
+        for (name, line) in header_fields(headers) {
+            match name {
+                b"tree" => tree = Some(parse_oid_line(line)?),
+                b"parent" => {
+                    let p = parse_oid_line(line)?;
+                    parents.push(self.commit_index.get(&p).copied().unwrap_or(GITLINK));
+                }
+                b"gpgsig" | b"gpgsig-sha256" => signed = true,
+                _ => msg_mask |= self.opts.replacer.mask(line),
+            }
+        }
+        let tree = tree.with_context(|| format!("commit {oid} has no tree"))?;
+        let tree = self.tree(tree, b"")?;
+        self.commit_index.insert(oid, self.commits.len() as u32);
+        self.commits.push(CommitNode {
+            oid,
+            tree,
+            parents,
+            msg_mask,
+            signed,
+        });
+        Ok(())
+    }
+
+    fn object(&mut self, oid: Oid) -> Result<Obj> {
+        if let Some(&i) = self.commit_index.get(&oid) {
+            return Ok(Obj::Commit(i));
+        }
+        if let Some(&i) = self.tag_index.get(&oid) {
+            return Ok(Obj::Tag(i));
+        }
+        let header = self.odb.read_header(oid);
+        let kind = match header {
+            Ok((_, k)) => k,
+            Err(_) => return Ok(Obj::Other(oid)),
+        };
+        match kind {
+            ObjectType::Tag => {
+                let raw = self.odb.read(oid)?.data().to_vec();
+                let (headers, message) = split_object(&raw);
+                let mut target = None;
+                let mut signed = tag_signature_start(message).is_some();
+                let mut mask = self.opts.replacer.mask(message);
+                for (name, line) in header_fields(headers) {
+                    match name {
+                        b"object" => target = Some(parse_oid_line(line)?),
+                        b"gpgsig" | b"gpgsig-sha256" => signed = true,
+                        _ => mask |= self.opts.replacer.mask(line),
+                    }
+                }
+                let target = target.with_context(|| format!("tag {oid} has no object"))?;
+                let target = self.object(target)?;
+                let i = self.tags.len() as u32;
+                self.tags.push(TagNode {
+                    oid,
+                    target,
+                    mask,
+                    signed,
+                });
+                self.tag_index.insert(oid, i);
+                Ok(Obj::Tag(i))
+            }
+            ObjectType::Tree => Ok(Obj::Node(self.tree(oid, b"")?)),
+            ObjectType::Blob => Ok(Obj::Node(self.blob(oid))),
+            // A commit outside the walk cannot happen (every ref's commit was pushed).
+            _ => Ok(Obj::Other(oid)),
+        }
+    }
+}
+
+fn parse_oid_line(line: &[u8]) -> Result<Oid> {
+    let s = std::str::from_utf8(line).context("header is not UTF-8")?;
+    let hex = s
+        .split_whitespace()
+        .nth(1)
+        .context("header without a value")?;
+    Oid::from_str(hex).with_context(|| format!("bad object id {hex:?}"))
+}
+
+/// The direct refs of the repository except our backups, sorted by name (plus a detached HEAD).
+pub fn list_refs(repo: &Repository) -> Result<Vec<(String, Oid)>> {
+    let mut out = Vec::new();
+    for r in repo.references()? {
+        let r = r?;
+        let Some(name) = r.name() else { continue };
+        if is_backup_ref(name) || r.kind() != Some(git2::ReferenceType::Direct) {
+            continue;
+        }
+        if let Some(oid) = r.target() {
+            out.push((name.to_string(), oid));
+        }
+    }
+    out.sort();
+    if repo.head_detached().unwrap_or(false) {
+        if let Some(oid) = repo.head().ok().and_then(|h| h.target()) {
+            out.push(("HEAD".to_string(), oid));
+        }
+    }
+    Ok(out)
+}
+
+impl Graph {
+    /// Walks `repo` (opened at `path`, which the parallel workers reopen).
+    pub fn build(repo: &Repository, path: &Path, opts: &BuildOptions) -> Result<Graph> {
+        let refs = list_refs(repo)?;
+        let mut walk = repo.revwalk()?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+        for (_, oid) in &refs {
+            if let Ok(c) = repo
+                .find_object(*oid, None)
+                .and_then(|o| o.peel_to_commit())
+            {
+                walk.push(c.id())?;
+            }
+        }
+        let mut b = Builder {
+            odb: repo.odb()?,
+            opts,
+            tree_index: HashMap::new(),
+            blob_index: HashMap::new(),
+            commit_index: HashMap::new(),
+            tag_index: HashMap::new(),
+            nodes: Vec::new(),
+            children: Vec::new(),
+            blobs: Vec::new(),
+            removed_blobs: HashSet::new(),
+            removes_here: HashSet::new(),
+            commits: Vec::new(),
+            tags: Vec::new(),
+        };
+        for oid in walk {
+            b.commit(oid?)?;
+        }
+        let mut ref_entries = Vec::with_capacity(refs.len());
+        for (name, oid) in refs {
+            let target = b.object(oid)?;
+            ref_entries.push(RefEntry { name, oid, target });
+        }
+
+        // Blobs in parallel.
+        let scanned = scan_blobs(path, &b.nodes, &b.blobs, opts)?;
+        let mut mask = vec![0u64; b.nodes.len()];
+        let mut new_blob = HashMap::new();
+        let mut bytes = 0u64;
+        let mut blobs_per_bit = [0u64; 64];
+        for (i, m, size, new) in scanned {
+            bytes += size;
+            mask[i as usize] = m;
+            for (bit, count) in blobs_per_bit.iter_mut().enumerate() {
+                if m & (1 << bit) != 0 {
+                    *count += 1;
+                }
+            }
+            if let Some(n) = new {
+                new_blob.insert(i, n);
+            }
+        }
+        // Children precede parents in node order, so one forward pass propagates the masks.
+        for i in 0..b.nodes.len() {
+            let n = &b.nodes[i];
+            if !n.is_tree {
+                continue;
+            }
+            let mut m = if b.removes_here.contains(&(i as u32)) {
+                REMOVED_BIT
+            } else {
+                0
+            };
+            for &c in &b.children[n.start as usize..n.end as usize] {
+                if c != GITLINK && c != REMOVED {
+                    m |= mask[c as usize];
+                }
+            }
+            mask[i] = m;
+        }
+        Ok(Graph {
+            blobs_scanned: b.blobs.len() as u64,
+            nodes: b.nodes,
+            children: b.children,
+            mask,
+            new_blob,
+            commits: b.commits,
+            tags: b.tags,
+            refs: ref_entries,
+            removed_blobs: b.removed_blobs,
+            bytes_scanned: bytes,
+            blobs_per_bit,
+        })
+    }
+
+    /// Per commit: whether its id changes (its tree or message holds a target or a removed path,
+    /// or a parent changes).
+    pub fn rewritten_commits(&self) -> Vec<bool> {
+        let mut out = vec![false; self.commits.len()];
+        for (i, c) in self.commits.iter().enumerate() {
+            out[i] = self.mask[c.tree as usize] != 0
+                || c.msg_mask != 0
+                || c.parents.iter().any(|&p| p != GITLINK && out[p as usize]);
+        }
+        out
+    }
+
+    /// Whether an object reached by a ref changes.
+    pub fn obj_rewritten(&self, obj: Obj, commits: &[bool]) -> bool {
+        match obj {
+            Obj::Commit(i) => commits[i as usize],
+            Obj::Tag(i) => {
+                let t = &self.tags[i as usize];
+                t.mask != 0 || self.obj_rewritten(t.target, commits)
+            }
+            Obj::Node(i) => self.mask[i as usize] != 0,
+            Obj::Other(_) => false,
+        }
+    }
+}
+
+type Scanned = (u32, u64, u64, Option<Oid>);
+
+fn scan_blobs(
+    path: &Path,
+    nodes: &[Node],
+    blobs: &[u32],
+    opts: &BuildOptions,
+) -> Result<Vec<Scanned>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.unwrap_or(0))
+        .build()?;
+    let chunks: Vec<&[u32]> = blobs.chunks(512).collect();
+    let results: Vec<Result<Vec<Scanned>>> = pool.install(|| {
+        chunks
+            .par_iter()
+            .map_init(
+                || Repository::open(path).map_err(anyhow::Error::from),
+                |repo, chunk| {
+                    let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                    let odb = repo.odb()?;
+                    let mut out = Vec::with_capacity(chunk.len());
+                    for &i in chunk.iter() {
+                        let oid = nodes[i as usize].oid;
+                        let obj = odb
+                            .read(oid)
+                            .with_context(|| format!("cannot read blob {oid}"))?;
+                        let data = obj.data();
+                        let m = opts.replacer.mask(data);
+                        let new = if m != 0 {
+                            let cleaned = zeroize::Zeroizing::new(
+                                opts.replacer.replace(data).unwrap_or_default(),
+                            );
+                            Some(if opts.write_blobs {
+                                odb.write(ObjectType::Blob, &cleaned)?
+                            } else {
+                                Oid::hash_object(ObjectType::Blob, &cleaned)?
+                            })
+                        } else {
+                            None
+                        };
+                        out.push((i, m, data.len() as u64, new));
+                    }
+                    Ok(out)
+                },
+            )
+            .collect()
+    });
+    let mut all = Vec::with_capacity(blobs.len());
+    for r in results {
+        all.extend(r?);
+    }
+    Ok(all)
+}

@@ -1,0 +1,290 @@
+//! History rewrite: the targets (leaked values to replace, paths to drop), the plan, and the
+//! shared pass over history that both `plan` and `apply` build on.
+//!
+//! `rewrite` consumes findings and never re-implements rule matching (DESIGN.md): a [`Target`] is a
+//! literal secret, found earlier by a scan (a JSON report with raw secrets, or a live history scan
+//! through [`targets_from_findings`]) or listed by the user in a filter-repo style `--secrets` file.
+//! Finding where those literals occur in history is then a plain multi-literal search (one
+//! Aho-Corasick automaton over all literals), which is both faster than re-running the rules and
+//! exact: a value the rules missed in one place but found in another is still replaced everywhere.
+//!
+//! The pass over history ([`graph`]) reads every unique tree once, every unique blob once (in
+//! parallel), and every commit and annotated tag once; it leaves a compact graph with, per object,
+//! a bit mask of the targets it (transitively) holds. `plan` only reads that graph; `apply`
+//! rewrites exactly the objects whose mask is non-zero, oldest first, and leaves every other object
+//! (and its id, and its signature) untouched.
+
+pub mod apply;
+pub mod graph;
+pub mod plan;
+pub mod verify;
+
+use crate::finding::{redact, Finding, Secret, SecretId};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use anyhow::{bail, Context, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::HashMap;
+use zeroize::Zeroizing;
+
+/// Default replacement template: `{rule}` is the rule id, `{id}` the first 12 hex digits of the
+/// secret id.
+pub const DEFAULT_TEMPLATE: &str = "REDACTED:{rule}";
+
+/// Rule id given to literals from a `--secrets` file.
+pub const SECRETS_FILE_RULE: &str = "secrets-file";
+
+/// One leaked value to remove from history.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The literal bytes (zeroized on drop).
+    pub secret: Secret,
+    /// The rule that found it (`secrets-file` for user-listed literals).
+    pub rule_id: String,
+    pub secret_id: SecretId,
+    /// What replaces it; not secret.
+    pub replacement: Vec<u8>,
+}
+
+impl Target {
+    /// The secret masked for display.
+    pub fn redacted(&self) -> String {
+        redact(self.secret.expose())
+    }
+}
+
+/// Expands a replacement template for one secret.
+pub fn expand_template(template: &str, rule_id: &str, id: &SecretId) -> Vec<u8> {
+    template
+        .replace("{rule}", rule_id)
+        .replace("{id}", &id.as_str()[..12])
+        .into_bytes()
+}
+
+/// One target per distinct secret (by [`SecretId`]), replacement `REDACTED:<rule-id>` from the
+/// first finding's rule; the seam for a fresh history scan. Empty secrets are skipped.
+pub fn targets_from_findings(findings: &[Finding]) -> Vec<Target> {
+    targets_from_findings_with(findings, DEFAULT_TEMPLATE)
+}
+
+/// [`targets_from_findings`] with a replacement template.
+pub fn targets_from_findings_with(findings: &[Finding], template: &str) -> Vec<Target> {
+    let mut seen: HashMap<&SecretId, ()> = HashMap::new();
+    let mut out = Vec::new();
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| (&a.secret_id, &a.rule_id).cmp(&(&b.secret_id, &b.rule_id)));
+    for f in sorted {
+        if f.secret.is_empty() || seen.insert(&f.secret_id, ()).is_some() {
+            continue;
+        }
+        out.push(Target {
+            secret: f.secret.clone(),
+            rule_id: f.rule_id.clone(),
+            secret_id: f.secret_id.clone(),
+            replacement: expand_template(template, &f.rule_id, &f.secret_id),
+        });
+    }
+    out
+}
+
+/// Parses a filter-repo style `--replace-text` file: one `literal` or `literal==>replacement` per
+/// line (a `literal:` prefix is accepted; `regex:` and `glob:` are not supported, because the
+/// verification needs exact values). Blank lines are skipped; like filter-repo, a line starting
+/// with `#` is a literal too, not a comment.
+pub fn parse_secrets_file(bytes: &[u8], template: &str) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with(b"regex:") || line.starts_with(b"glob:") {
+            bail!(
+                "line {}: regex: and glob: patterns are not supported; list each literal value",
+                n + 1
+            );
+        }
+        let line = line.strip_prefix(b"literal:").unwrap_or(line);
+        let (lit, repl) = match memchr::memmem::find(line, b"==>") {
+            Some(i) => (&line[..i], Some(&line[i + 3..])),
+            None => (line, None),
+        };
+        if lit.is_empty() {
+            bail!("line {}: empty literal", n + 1);
+        }
+        let secret = Secret::new(lit.to_vec());
+        let secret_id = SecretId::of(secret.expose());
+        let replacement = match repl {
+            Some(r) => r.to_vec(),
+            None => expand_template(template, SECRETS_FILE_RULE, &secret_id),
+        };
+        out.push(Target {
+            secret,
+            rule_id: SECRETS_FILE_RULE.to_string(),
+            secret_id,
+            replacement,
+        });
+    }
+    Ok(out)
+}
+
+/// Merges target lists: the first target of each secret id wins.
+pub fn dedup_targets(targets: Vec<Target>) -> Vec<Target> {
+    let mut seen = std::collections::HashSet::new();
+    targets
+        .into_iter()
+        .filter(|t| seen.insert(t.secret_id.clone()))
+        .collect()
+}
+
+/// The filter-repo `--replace-text` file for `targets` (holds secrets: write it 0600).
+pub fn replacements_file(targets: &[Target]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::new());
+    for t in targets {
+        out.extend_from_slice(t.secret.expose());
+        out.extend_from_slice(b"==>");
+        out.extend_from_slice(&t.replacement);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Finds and replaces every target literal in a buffer. Overlapping literals: the leftmost,
+/// then longest, match wins.
+pub struct Replacer {
+    ac: Option<AhoCorasick>,
+    replacements: Vec<Vec<u8>>,
+}
+
+/// Bit of the mask that stands for "a removed path is below" (see [`graph`]).
+pub const REMOVED_BIT: u64 = 1 << 63;
+/// Targets beyond the 63rd share the last secret bit.
+const LAST_SECRET_BIT: usize = 62;
+
+/// The mask bit of target `i`.
+pub fn target_bit(i: usize) -> u64 {
+    1 << i.min(LAST_SECRET_BIT)
+}
+
+impl Replacer {
+    pub fn new(targets: &[Target]) -> Result<Self> {
+        if targets.is_empty() {
+            return Ok(Replacer {
+                ac: None,
+                replacements: Vec::new(),
+            });
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(targets.iter().map(|t| t.secret.expose()))
+            .context("cannot build the literal matcher")?;
+        Ok(Replacer {
+            ac: Some(ac),
+            replacements: targets.iter().map(|t| t.replacement.clone()).collect(),
+        })
+    }
+
+    /// The mask of targets that occur in `data` (0 when none).
+    pub fn mask(&self, data: &[u8]) -> u64 {
+        let Some(ac) = &self.ac else { return 0 };
+        let mut m = 0;
+        for hit in ac.find_iter(data) {
+            m |= target_bit(hit.pattern().as_usize());
+        }
+        m
+    }
+
+    /// `data` with every target replaced, or `None` when nothing matched.
+    pub fn replace(&self, data: &[u8]) -> Option<Vec<u8>> {
+        let ac = self.ac.as_ref()?;
+        if !ac.is_match(data) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(data.len());
+        ac.replace_all_with_bytes(data, &mut out, |m, _, dst| {
+            dst.extend_from_slice(&self.replacements[m.pattern().as_usize()]);
+            true
+        });
+        Some(out)
+    }
+}
+
+/// Paths to drop from every tree (`--remove-path`). A glob with a `/` is matched against the whole
+/// path from the repository root; one without `/` against every path and against the file name,
+/// so `.env.production` drops that file in any directory. A matching directory goes with its
+/// whole content.
+#[derive(Clone)]
+pub struct RemoveSet {
+    full: GlobSet,
+    names: GlobSet,
+    pub globs: Vec<String>,
+}
+
+impl RemoveSet {
+    pub fn new(globs: &[String]) -> Result<Self> {
+        let mut full = GlobSetBuilder::new();
+        let mut names = GlobSetBuilder::new();
+        for g in globs {
+            let glob = Glob::new(g.trim_start_matches('/'))
+                .with_context(|| format!("--remove-path {g}: not a valid glob"))?;
+            if g.contains('/') {
+                full.add(glob);
+            } else {
+                names.add(glob);
+            }
+        }
+        Ok(RemoveSet {
+            full: full.build()?,
+            names: names.build()?,
+            globs: globs.to_vec(),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.globs.is_empty()
+    }
+
+    /// Whether the entry at `path` (with file name `name`) is removed.
+    pub fn matches(&self, path: &[u8], name: &[u8]) -> bool {
+        if self.globs.is_empty() {
+            return false;
+        }
+        let p = String::from_utf8_lossy(path);
+        let n = String::from_utf8_lossy(name);
+        self.full.is_match(p.as_ref()) || self.names.is_match(n.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_file_parses_both_forms() {
+        let t =
+            parse_secrets_file(b"abc\nxyz==>NOPE\n\nliteral:q1==>\n#if x\n", "R:{rule}").unwrap();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t[0].replacement, b"R:secrets-file");
+        assert_eq!(t[1].replacement, b"NOPE");
+        assert_eq!(t[2].secret.expose(), b"q1");
+        assert!(t[2].replacement.is_empty());
+        assert_eq!(t[3].secret.expose(), b"#if x");
+        assert!(parse_secrets_file(b"regex:a+\n", "x").is_err());
+    }
+
+    #[test]
+    fn replacer_replaces_longest() {
+        let t = parse_secrets_file(b"abc==>1\nabcdef==>2\n", "x").unwrap();
+        let r = Replacer::new(&t).unwrap();
+        assert_eq!(r.replace(b"xabcdefyabc").unwrap(), b"x2y1");
+        assert_eq!(r.mask(b"abc"), 1);
+        assert!(r.replace(b"nothing").is_none());
+    }
+
+    #[test]
+    fn remove_set_names_and_paths() {
+        let r = RemoveSet::new(&[".env.production".into(), "secrets/*.pem".into()]).unwrap();
+        assert!(r.matches(b"a/b/.env.production", b".env.production"));
+        assert!(r.matches(b"secrets/k.pem", b"k.pem"));
+        assert!(!r.matches(b"other/k.pem", b"k.pem"));
+    }
+}

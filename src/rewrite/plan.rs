@@ -1,0 +1,402 @@
+//! `rewrite plan`: what a rewrite will change and cost, the equivalent filter-repo and BFG
+//! commands, and the steps after it. Built from the [`Graph`] alone; never holds raw secrets
+//! (the replacements file is written separately, 0600, by the command).
+
+use super::graph::{Graph, Obj};
+use super::{target_bit, Target};
+use git2::Repository;
+use serde::Serialize;
+
+/// One secret to replace, redacted.
+#[derive(Debug, Serialize)]
+pub struct PlanSecret {
+    pub secret_id: String,
+    pub rule_id: String,
+    pub redacted: String,
+    pub replacement: String,
+    /// Unique blobs holding it.
+    pub blobs: u64,
+    /// Commits whose message (or headers) hold it.
+    pub commit_messages: u64,
+    pub tag_messages: u64,
+    /// First commit (oldest, topologically) holding it in its tree or message.
+    pub first_commit: Option<String>,
+}
+
+/// A commit named for people.
+#[derive(Debug, Serialize)]
+pub struct CommitRef {
+    pub id: String,
+    pub date: String,
+    pub summary: String,
+}
+
+/// The plan.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    pub repository: String,
+    pub refs: usize,
+    pub commits: usize,
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    pub secrets: Vec<PlanSecret>,
+    pub remove_paths: Vec<String>,
+    pub removed_blobs: usize,
+    /// Commits whose tree or message holds a target or a removed path.
+    pub commits_affected: usize,
+    /// Commits whose id changes (affected ones and all their descendants).
+    pub commits_rewritten: usize,
+    pub earliest_affected: Option<CommitRef>,
+    pub refs_rewritten: Vec<String>,
+    pub tags_rewritten: Vec<String>,
+    pub signed_commits_losing_signature: usize,
+    pub signed_tags_losing_signature: usize,
+    pub lfs_objects_orphaned: usize,
+    /// Branches (other than the current one) that contributors must rebase onto the new history.
+    pub branches_to_rebase: Vec<String>,
+    pub replacements_file: String,
+    pub filter_repo_command: String,
+    pub bfg_command: String,
+    pub after_steps: Vec<String>,
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn commit_ref(repo: &Repository, oid: git2::Oid) -> CommitRef {
+    match repo.find_commit(oid) {
+        Ok(c) => {
+            let t = c.time();
+            CommitRef {
+                id: oid.to_string(),
+                date: format_time(t.seconds(), t.offset_minutes()),
+                summary: c.summary().unwrap_or("").to_string(),
+            }
+        }
+        Err(_) => CommitRef {
+            id: oid.to_string(),
+            date: String::new(),
+            summary: String::new(),
+        },
+    }
+}
+
+/// `YYYY-MM-DD` of a unix time at an offset (civil-from-days, no time zone database needed).
+fn format_time(secs: i64, offset_min: i32) -> String {
+    let days = (secs + offset_min as i64 * 60).div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Builds the plan from the graph.
+pub fn build(
+    repo: &Repository,
+    graph: &Graph,
+    targets: &[Target],
+    remove: &[String],
+    replacements_file: &str,
+) -> Plan {
+    let rewritten = graph.rewritten_commits();
+    let mut first: Vec<Option<String>> = vec![None; targets.len()];
+    let mut msg_counts = vec![0u64; targets.len()];
+    let mut affected = 0;
+    let mut earliest = None;
+    for c in &graph.commits {
+        let own = graph.mask[c.tree as usize] | c.msg_mask;
+        if own == 0 {
+            continue;
+        }
+        affected += 1;
+        earliest.get_or_insert(c.oid);
+        for (i, f) in first.iter_mut().enumerate() {
+            let bit = target_bit(i);
+            if own & bit != 0 && f.is_none() {
+                *f = Some(c.oid.to_string());
+            }
+            if c.msg_mask & bit != 0 {
+                msg_counts[i] += 1;
+            }
+        }
+    }
+    let secrets = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| PlanSecret {
+            secret_id: t.secret_id.to_string(),
+            rule_id: t.rule_id.clone(),
+            redacted: t.redacted(),
+            replacement: String::from_utf8_lossy(&t.replacement).into_owned(),
+            blobs: graph.blobs_per_bit[i.min(62)],
+            commit_messages: msg_counts[i],
+            tag_messages: graph
+                .tags
+                .iter()
+                .filter(|tg| tg.mask & target_bit(i) != 0)
+                .count() as u64,
+            first_commit: first[i].clone(),
+        })
+        .collect();
+    let mut refs_rewritten = Vec::new();
+    let mut tags_rewritten = Vec::new();
+    let mut branches_to_rebase = Vec::new();
+    let head = repo.head().ok().and_then(|h| h.name().map(str::to_string));
+    for r in &graph.refs {
+        if !graph.obj_rewritten(r.target, &rewritten) {
+            continue;
+        }
+        refs_rewritten.push(r.name.clone());
+        if r.name.starts_with("refs/tags/") {
+            tags_rewritten.push(r.name.trim_start_matches("refs/tags/").to_string());
+        }
+        let is_branch = r.name.starts_with("refs/heads/")
+            || (r.name.starts_with("refs/remotes/") && !r.name.ends_with("/HEAD"));
+        let is_head = head.as_deref() == Some(r.name.as_str())
+            || head.as_deref().is_some_and(|h| {
+                r.name
+                    .strip_prefix("refs/remotes/")
+                    .and_then(|rest| rest.split_once('/'))
+                    .is_some_and(|(_, b)| h == format!("refs/heads/{b}"))
+            });
+        if is_branch && !is_head {
+            branches_to_rebase.push(r.name.clone());
+        }
+    }
+    let signed_commits = graph
+        .commits
+        .iter()
+        .zip(&rewritten)
+        .filter(|(c, &rw)| rw && c.signed)
+        .count();
+    let signed_tags = graph
+        .tags
+        .iter()
+        .filter(|t| t.signed && graph.obj_rewritten(Obj::Tag(tag_index(graph, t.oid)), &rewritten))
+        .count();
+    let lfs = graph
+        .removed_blobs
+        .iter()
+        .filter(|oid| is_lfs_pointer(repo, **oid))
+        .count();
+    let file = shell_quote(replacements_file);
+    let mut filter_repo = format!("git filter-repo --replace-text {file} --replace-message {file}");
+    let mut bfg = format!("bfg --no-blob-protection --replace-text {file}");
+    if !remove.is_empty() {
+        filter_repo.push_str(" --invert-paths");
+        for g in remove {
+            filter_repo.push_str(&format!(" --path-glob {}", shell_quote(g)));
+        }
+        let names: Vec<&str> = remove
+            .iter()
+            .map(|g| g.rsplit('/').next().unwrap_or(g))
+            .collect();
+        let arg = if names.len() == 1 {
+            names[0].to_string()
+        } else {
+            format!("{{{}}}", names.join(","))
+        };
+        bfg.push_str(&format!(" --delete-files {}", shell_quote(&arg)));
+    }
+    bfg.push_str(" <repo.git>");
+    let mut after = vec![
+        "Rotate first: every leaked value must already be revoked or replaced (`leaksweep rotate`); a rewrite does not un-leak anything that was pushed or cloned.".to_string(),
+        "Run the rewrite on a fresh clone or mirror (`git clone --mirror URL`), then `leaksweep rewrite verify`.".to_string(),
+        "Drop the old objects locally: `leaksweep rewrite finish` (removes refs/leaksweep/original/*, `git reflog expire --expire=now --all`, `git gc --prune=now`).".to_string(),
+        format!(
+            "Force-push every rewritten ref ({}): `git push --force --mirror origin`, or one by one with `git push --force origin <ref>`.",
+            refs_rewritten.len()
+        ),
+        "Hosting services keep the old commits: read-only refs/pull/* (GitHub) and refs/merge-requests/* (GitLab), cached commit and blob views, and forks. Ask the provider's support to purge them (GitHub: 'remove sensitive data' request; GitLab: project housekeeping and support).".to_string(),
+        "Every existing clone still holds the secrets and will push them back: every contributor must re-clone (not pull).".to_string(),
+    ];
+    if !branches_to_rebase.is_empty() {
+        after.push(format!(
+            "Open branches ({}) must be rebased by their owners onto the rewritten history (`git rebase --onto <new> <old>`, using the commit-map).",
+            branches_to_rebase.len()
+        ));
+    }
+    if signed_commits + signed_tags > 0 {
+        after.push(format!(
+            "{signed_commits} signed commit(s) and {signed_tags} signed tag(s) lose their signatures; re-sign tags that matter (`git tag -s -f`)."
+        ));
+    }
+    if lfs > 0 {
+        after.push(format!(
+            "{lfs} Git LFS object(s) behind removed paths become orphaned on the LFS server; delete them there (the pointer files are gone from history)."
+        ));
+    }
+    let commits_rewritten = rewritten.iter().filter(|&&r| r).count();
+    Plan {
+        repository: repo
+            .workdir()
+            .unwrap_or_else(|| repo.path())
+            .display()
+            .to_string(),
+        refs: graph.refs.len(),
+        commits: graph.commits.len(),
+        blobs_scanned: graph.blobs_scanned,
+        bytes_scanned: graph.bytes_scanned,
+        secrets,
+        remove_paths: remove.to_vec(),
+        removed_blobs: graph.removed_blobs.len(),
+        commits_affected: affected,
+        commits_rewritten,
+        earliest_affected: earliest.map(|o| commit_ref(repo, o)),
+        refs_rewritten,
+        tags_rewritten,
+        signed_commits_losing_signature: signed_commits,
+        signed_tags_losing_signature: signed_tags,
+        lfs_objects_orphaned: lfs,
+        branches_to_rebase,
+        replacements_file: replacements_file.to_string(),
+        filter_repo_command: filter_repo,
+        bfg_command: bfg,
+        after_steps: after,
+    }
+}
+
+fn tag_index(graph: &Graph, oid: git2::Oid) -> u32 {
+    graph.tags.iter().position(|t| t.oid == oid).unwrap_or(0) as u32
+}
+
+fn is_lfs_pointer(repo: &Repository, oid: git2::Oid) -> bool {
+    let Ok(odb) = repo.odb() else { return false };
+    let found = match odb.read(oid) {
+        Ok(o) => {
+            o.len() < 1024
+                && o.data()
+                    .starts_with(b"version https://git-lfs.github.com/spec/")
+        }
+        Err(_) => false,
+    };
+    found
+}
+
+/// The plan for a terminal.
+pub fn text(p: &Plan) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "Rewrite plan for {}\n  {} refs, {} commits, {} unique blobs ({} bytes) searched\n\n",
+        p.repository, p.refs, p.commits, p.blobs_scanned, p.bytes_scanned
+    ));
+    s.push_str(&format!("Secrets to replace ({}):\n", p.secrets.len()));
+    for x in &p.secrets {
+        s.push_str(&format!(
+            "  {:<24} {}  -> {}\n      secret_id {}  blobs {}  commit messages {}  tag messages {}  first in {}\n",
+            x.rule_id,
+            x.redacted,
+            x.replacement,
+            &x.secret_id[..16],
+            x.blobs,
+            x.commit_messages,
+            x.tag_messages,
+            x.first_commit.as_deref().map_or("(not found in history)", |c| &c[..12.min(c.len())])
+        ));
+    }
+    if !p.remove_paths.is_empty() {
+        s.push_str(&format!(
+            "\nPaths to remove from every commit: {} ({} blob(s))\n",
+            p.remove_paths.join(", "),
+            p.removed_blobs
+        ));
+    }
+    s.push_str(&format!(
+        "\nCommits holding a target: {}; commits rewritten (with descendants): {} of {}\n",
+        p.commits_affected, p.commits_rewritten, p.commits
+    ));
+    if let Some(e) = &p.earliest_affected {
+        s.push_str(&format!(
+            "Earliest affected commit: {} {} {}\n",
+            e.id, e.date, e.summary
+        ));
+    }
+    s.push_str(&format!("Refs rewritten ({}):\n", p.refs_rewritten.len()));
+    for r in &p.refs_rewritten {
+        s.push_str(&format!("  {r}\n"));
+    }
+    s.push_str(&format!(
+        "\nCosts:\n  signed commits losing their signature: {}\n  signed tags losing their signature: {}\n  LFS objects orphaned: {}\n  branches contributors must rebase: {}\n",
+        p.signed_commits_losing_signature,
+        p.signed_tags_losing_signature,
+        p.lfs_objects_orphaned,
+        if p.branches_to_rebase.is_empty() { "none".to_string() } else { p.branches_to_rebase.join(", ") }
+    ));
+    s.push_str(&format!(
+        "\nReplacements file (holds the secrets, mode 0600): {}\nEquivalent commands:\n  {}\n  {}\n",
+        p.replacements_file, p.filter_repo_command, p.bfg_command
+    ));
+    s.push_str("\nOr natively: leaksweep rewrite apply (same inputs), then leaksweep rewrite verify.\n\nAfter the rewrite:\n");
+    for (i, a) in p.after_steps.iter().enumerate() {
+        s.push_str(&format!("  {}. {a}\n", i + 1));
+    }
+    s
+}
+
+/// The plan as markdown (for an issue or a change ticket).
+pub fn markdown(p: &Plan) -> String {
+    let mut s = format!("# History rewrite plan: `{}`\n\n", p.repository);
+    s.push_str(&format!(
+        "{} refs, {} commits, {} unique blobs searched. **{} of {} commits** are rewritten; {} hold a target.\n\n",
+        p.refs, p.commits, p.blobs_scanned, p.commits_rewritten, p.commits, p.commits_affected
+    ));
+    s.push_str("## Secrets\n\n| rule | secret | secret_id | replacement | blobs | messages | first commit |\n|---|---|---|---|---|---|---|\n");
+    for x in &p.secrets {
+        s.push_str(&format!(
+            "| {} | `{}` | `{}` | `{}` | {} | {} | {} |\n",
+            x.rule_id,
+            x.redacted,
+            &x.secret_id[..16],
+            x.replacement,
+            x.blobs,
+            x.commit_messages + x.tag_messages,
+            x.first_commit
+                .as_deref()
+                .map_or("-", |c| &c[..12.min(c.len())])
+        ));
+    }
+    if !p.remove_paths.is_empty() {
+        s.push_str(&format!(
+            "\n## Paths removed\n\n{}\n",
+            p.remove_paths
+                .iter()
+                .map(|g| format!("- `{g}`\n"))
+                .collect::<String>()
+        ));
+    }
+    if let Some(e) = &p.earliest_affected {
+        s.push_str(&format!(
+            "\nEarliest affected commit: `{}` ({}) {}\n",
+            e.id, e.date, e.summary
+        ));
+    }
+    s.push_str("\n## Refs rewritten\n\n");
+    for r in &p.refs_rewritten {
+        s.push_str(&format!("- `{r}`\n"));
+    }
+    s.push_str(&format!(
+        "\n## Costs\n\n- signed commits losing their signature: {}\n- signed tags losing their signature: {}\n- LFS objects orphaned: {}\n- branches to rebase: {}\n",
+        p.signed_commits_losing_signature, p.signed_tags_losing_signature, p.lfs_objects_orphaned, p.branches_to_rebase.len()
+    ));
+    s.push_str(&format!(
+        "\n## Commands\n\nReplacements file (0600, holds the secrets): `{}`\n\n```sh\n{}\n{}\nleaksweep rewrite apply   # native equivalent\n```\n\n## After the rewrite\n\n",
+        p.replacements_file, p.filter_repo_command, p.bfg_command
+    ));
+    for a in &p.after_steps {
+        s.push_str(&format!("- [ ] {a}\n"));
+    }
+    s
+}

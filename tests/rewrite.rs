@@ -1,0 +1,628 @@
+//! `leaksweep rewrite`: plan, apply, verify and finish on generated repositories, checked with the
+//! git CLI (an independent reader of the result) and, when present, gitleaks.
+
+mod common;
+
+use common::{leaksweep, Fixture};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A GitHub token from the rule's examples (valid checksum), found by the scanner and gitleaks.
+const TOKEN: &str = "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";
+/// A password given as a literal.
+const PASSWORD: &str = "hunter2-Zq8vLm3RtYx9";
+/// A secret that appears only in a commit message.
+const MSG_SECRET: &str = "sk_msg_Wd83kLq0Pz71NcVb";
+const SECRETS: [&str; 3] = [TOKEN, PASSWORD, MSG_SECRET];
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_raw(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn git_raw(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", "2021-03-04T05:06:07Z")
+        .env("GIT_COMMITTER_DATE", "2021-03-04T05:06:07Z")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs")
+}
+
+fn write(dir: &Path, rel: &str, data: &[u8]) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, data).unwrap();
+}
+
+/// The binary file that must stay untouched (no secret inside).
+fn binary_blob() -> Vec<u8> {
+    (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect()
+}
+
+/// Builds the source repository; returns its path.
+fn build_source(fx: &Fixture) -> PathBuf {
+    let src = fx.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    git(&src, &["init", "-q", "-b", "main"]);
+    write(&src, "README.md", b"# demo\n");
+    write(
+        &src,
+        "config/app.env",
+        format!("GITHUB_TOKEN={TOKEN}\nDEBUG=1\n").as_bytes(),
+    );
+    write(&src, "assets/logo.bin", &binary_blob());
+    let mut bin_with_secret = vec![0u8, 159, 146, 150, 0, 1];
+    bin_with_secret.extend_from_slice(PASSWORD.as_bytes());
+    bin_with_secret.extend_from_slice(&[0, 255, 254, 0]);
+    write(&src, "assets/blob.dat", &bin_with_secret);
+    write(
+        &src,
+        ".env.production",
+        format!("DB_PASSWORD={PASSWORD}\n").as_bytes(),
+    );
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "initial import"]);
+    // The file holding the token is renamed later.
+    git(&src, &["mv", "config/app.env", "config/settings.env"]);
+    write(&src, "README.md", b"# demo\n\nmore\n");
+    git(
+        &src,
+        &[
+            "commit",
+            "-q",
+            "-am",
+            &format!("rename config; temp key {MSG_SECRET}"),
+        ],
+    );
+    git(&src, &["tag", "-a", "v1.0", "-m", "release 1.0\n\nnotes"]);
+    git(&src, &["tag", "light"]);
+    git(&src, &["checkout", "-q", "-b", "feature"]);
+    write(
+        &src,
+        "src/lib.rs",
+        format!("const PW: &str = \"{PASSWORD}\";\n").as_bytes(),
+    );
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "feature work"]);
+    git(&src, &["checkout", "-q", "main"]);
+    write(&src, "docs/guide.md", b"guide\n");
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "docs"]);
+    git(&src, &["merge", "-q", "--no-ff", "--no-edit", "feature"]);
+    write(&src, "docs/guide.md", b"guide v2\n");
+    git(&src, &["commit", "-q", "-am", "docs v2"]);
+    git(&src, &["tag", "-a", "v2.0", "-m", "release 2.0"]);
+    src
+}
+
+/// A fresh non-bare clone of the source (what a user should rewrite).
+fn fresh_clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
+    let dst = fx.path().join(name);
+    git(
+        fx.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            src.to_str().unwrap(),
+            dst.to_str().unwrap(),
+        ],
+    );
+    dst
+}
+
+fn secrets_file(fx: &Fixture) -> PathBuf {
+    let p = fx.path().join("secrets.txt");
+    std::fs::write(&p, format!("{PASSWORD}\n{MSG_SECRET}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    p
+}
+
+/// A JSON report with raw secrets made by `leaksweep scan` over a directory holding the token.
+fn token_report(fx: &Fixture) -> PathBuf {
+    let dir = fx.path().join("scan-input");
+    write(
+        &dir,
+        "app.env",
+        format!("GITHUB_TOKEN={TOKEN}\n").as_bytes(),
+    );
+    let report = fx.path().join("report.json");
+    let out = leaksweep(&dir)
+        .args(["scan", ".", "--format", "json", "--show-secrets", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    report
+}
+
+fn input_args(fx: &Fixture, report: &Path) -> Vec<String> {
+    vec![
+        "--from-report".into(),
+        report.display().to_string(),
+        "--secrets".into(),
+        secrets_file(fx).display().to_string(),
+        "--remove-path".into(),
+        ".env.production".into(),
+    ]
+}
+
+fn run_ls(repo: &Path, args: &[&str], extra: &[String]) -> (i32, String, String) {
+    let out = leaksweep(repo).args(args).args(extra).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every object reachable from the live refs (not the backups), raw, concatenated.
+fn reachable_objects(repo: &Path) -> Vec<u8> {
+    let list = git(
+        repo,
+        &["rev-list", "--objects", "--branches", "--tags", "--remotes"],
+    );
+    let ids: String = list
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
+        .collect();
+    let mut child = Command::new("git")
+        .current_dir(repo)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ids.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn commit_map(repo: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(repo.join(".git/leaksweep/commit-map")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            (
+                it.next().unwrap().to_string(),
+                it.next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// path -> (mode, blob id) of a commit's whole tree.
+fn files(repo: &Path, commit: &str) -> BTreeMap<String, (String, String)> {
+    git(repo, &["ls-tree", "-r", "--full-tree", commit])
+        .lines()
+        .map(|l| {
+            let (meta, path) = l.split_once('\t').unwrap();
+            let m: Vec<&str> = meta.split(' ').collect();
+            (path.to_string(), (m[0].to_string(), m[2].to_string()))
+        })
+        .collect()
+}
+
+fn blob(repo: &Path, id: &str) -> Vec<u8> {
+    Command::new("git")
+        .current_dir(repo)
+        .args(["cat-file", "blob", id])
+        .output()
+        .unwrap()
+        .stdout
+}
+
+fn replace_all(data: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut s = data.to_vec();
+    for (from, to) in pairs {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < s.len() {
+            if s[i..].starts_with(from.as_bytes()) {
+                out.extend_from_slice(to.as_bytes());
+                i += from.len();
+            } else {
+                out.push(s[i]);
+                i += 1;
+            }
+        }
+        s = out;
+    }
+    s
+}
+
+#[test]
+fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let repo = fresh_clone(&fx, &src, "work");
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    let before_tag = git(&repo, &["cat-file", "-p", "v1.0"]);
+    let before_count = git(&repo, &["rev-list", "--count", "--all"]);
+
+    // Plan: redacted, with the replacements file 0600 and both peer commands.
+    let (code, plan, err) = run_ls(&repo, &["rewrite", "plan", "--format", "json"], &args);
+    assert_eq!(code, 0, "{err}");
+    for s in SECRETS {
+        assert!(!plan.contains(s), "plan leaks a secret");
+    }
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    assert_eq!(plan["secrets"].as_array().unwrap().len(), 3);
+    assert!(plan["filter_repo_command"]
+        .as_str()
+        .unwrap()
+        .contains("--replace-text"));
+    assert!(plan["bfg_command"]
+        .as_str()
+        .unwrap()
+        .contains("--delete-files .env.production"));
+    let rfile = PathBuf::from(plan["replacements_file"].as_str().unwrap());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&rfile).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert!(std::fs::read_to_string(&rfile)
+        .unwrap()
+        .contains(&format!("{TOKEN}==>REDACTED:github-pat")));
+    assert!(plan["earliest_affected"]["summary"] == "initial import");
+    assert!(plan["refs_rewritten"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "refs/tags/v1.0"));
+
+    let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
+    assert_eq!(code, 0, "apply failed: {out}\n{err}");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "verify"], &args);
+    assert_eq!(code, 0, "verify failed: {out}\n{err}");
+    assert!(out.contains("verified"), "{out}");
+
+    // None of the secrets reachable from any live ref, by the git CLI.
+    let all = reachable_objects(&repo);
+    let log = git(
+        &repo,
+        &[
+            "log",
+            "--branches",
+            "--tags",
+            "--remotes",
+            "-p",
+            "--format=%B",
+        ],
+    );
+    for s in SECRETS {
+        assert!(!contains(&all, s), "secret still reachable");
+        assert!(!log.contains(s));
+    }
+    assert!(log.contains("REDACTED:github-pat"));
+    assert!(log.contains("temp key REDACTED:secrets-file"));
+    let revs = git(&repo, &["rev-list", "--branches", "--tags", "--remotes"]);
+    let revs: Vec<&str> = revs.lines().collect();
+    let mut grep = vec!["grep", "-F", "-e", TOKEN, "-e", PASSWORD];
+    grep.extend(revs.iter().copied());
+    assert_eq!(
+        git_raw(&repo, &grep).status.code(),
+        Some(1),
+        "git grep found a secret"
+    );
+
+    // Same commit count and topology; every file byte-identical except the cleaned ones.
+    let map = commit_map(&repo);
+    let m: HashMap<&str, &str> = map.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        map.len().to_string(),
+        before_count
+            .trim()
+            .to_string()
+            .parse::<usize>()
+            .map(|n| n.to_string())
+            .unwrap()
+    );
+    let pairs = [
+        (TOKEN, "REDACTED:github-pat"),
+        (PASSWORD, "REDACTED:secrets-file"),
+        (MSG_SECRET, "REDACTED:secrets-file"),
+    ];
+    for (old, new) in &map {
+        assert_ne!(
+            old, new,
+            "every commit descends from the first one, so every id changes"
+        );
+        let op: Vec<String> = git(&repo, &["rev-list", "--parents", "-n1", old])
+            .split_whitespace()
+            .skip(1)
+            .map(|p| m[p].to_string())
+            .collect();
+        let np: Vec<String> = git(&repo, &["rev-list", "--parents", "-n1", new])
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_string)
+            .collect();
+        assert_eq!(op, np, "topology differs at {old}");
+        let of = files(&repo, old);
+        let nf = files(&repo, new);
+        let expected_paths: Vec<&String> = of
+            .keys()
+            .filter(|p| !p.ends_with(".env.production"))
+            .collect();
+        assert_eq!(expected_paths, nf.keys().collect::<Vec<_>>());
+        for (path, (mode, id)) in &nf {
+            let (omode, oid) = &of[path];
+            assert_eq!(mode, omode);
+            if id != oid {
+                let want = replace_all(&blob(&repo, oid), &pairs);
+                assert_ne!(want, blob(&repo, oid), "{path} changed without a secret");
+                assert_eq!(
+                    want,
+                    blob(&repo, id),
+                    "{path} differs beyond the replacement"
+                );
+            }
+        }
+        assert_eq!(
+            nf["assets/logo.bin"], of["assets/logo.bin"],
+            "binary untouched"
+        );
+        // Author, committer, dates kept.
+        let fmt = "--format=%an %ae %ad %cn %ce %cd";
+        assert_eq!(
+            git(&repo, &["show", "-s", fmt, old]),
+            git(&repo, &["show", "-s", fmt, new])
+        );
+    }
+    // The binary file with a secret is cleaned, the rest of its bytes kept.
+    let head = files(&repo, "HEAD");
+    let dat = blob(&repo, &head["assets/blob.dat"].1);
+    assert!(dat.starts_with(&[0, 159, 146, 150, 0, 1]) && dat.ends_with(&[0, 255, 254, 0]));
+
+    // The annotated tag stays annotated, with its tagger and message.
+    assert_eq!(git(&repo, &["cat-file", "-t", "v1.0"]).trim(), "tag");
+    let after_tag = git(&repo, &["cat-file", "-p", "v1.0"]);
+    assert_eq!(
+        before_tag.lines().skip(1).collect::<Vec<_>>(),
+        after_tag.lines().skip(1).collect::<Vec<_>>()
+    );
+    assert_eq!(git(&repo, &["cat-file", "-t", "light"]).trim(), "commit");
+    // Backups and remote-tracking refs.
+    assert!(git(&repo, &["for-each-ref", "refs/leaksweep/original/"])
+        .contains("refs/leaksweep/original/refs/tags/v1.0"));
+    let feature = git(&repo, &["rev-parse", "refs/remotes/origin/feature"]);
+    assert!(m.values().any(|n| *n == feature.trim()));
+    // The working tree is the new HEAD: clean, no removed file.
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    assert!(!repo.join(".env.production").exists());
+    assert!(!std::fs::read_to_string(repo.join("config/settings.env"))
+        .unwrap()
+        .contains(TOKEN));
+
+    // finish drops the backups; then nothing at all in the object database holds a secret.
+    let (code, _, err) = run_ls(&repo, &["rewrite", "finish"], &[]);
+    assert_eq!(
+        code, 2,
+        "finish without --yes on a non-TTY must refuse: {err}"
+    );
+    assert!(err.contains("--yes"));
+    let (code, out, err) = run_ls(&repo, &["rewrite", "finish", "--yes"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut v = vec![
+        "rewrite".to_string(),
+        "verify".into(),
+        "--include-unreachable".into(),
+    ];
+    v.extend(args.clone());
+    let (code, out, _) = run_ls(
+        &repo,
+        &v.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    assert_eq!(code, 0, "{out}");
+
+    // gitleaks (offline), when installed, finds none of the planted secrets.
+    let gitleaks = Path::new("/tmp/peers/bin/gitleaks");
+    if gitleaks.exists() {
+        let rep = fx.path().join("gitleaks.json");
+        let out = Command::new(gitleaks)
+            .args([
+                "git",
+                "--no-banner",
+                "--report-format",
+                "json",
+                "--report-path",
+            ])
+            .arg(&rep)
+            .arg(&repo)
+            .output()
+            .unwrap();
+        let text = std::fs::read_to_string(&rep).unwrap_or_default();
+        for s in SECRETS {
+            assert!(
+                !text.contains(s),
+                "gitleaks found a planted secret: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // Sanity: gitleaks does find the token in the untouched source.
+        let rep2 = fx.path().join("gitleaks-src.json");
+        Command::new(gitleaks)
+            .args([
+                "git",
+                "--no-banner",
+                "--report-format",
+                "json",
+                "--report-path",
+            ])
+            .arg(&rep2)
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(std::fs::read_to_string(&rep2)
+            .unwrap_or_default()
+            .contains(TOKEN));
+    } else {
+        eprintln!("gitleaks not installed at /tmp/peers/bin/gitleaks: skipped");
+    }
+}
+
+fn snapshot(repo: &Path) -> (String, usize) {
+    let refs = git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+    let objects = walkdir(&repo.join(".git/objects"));
+    (refs, objects)
+}
+
+fn walkdir(p: &Path) -> usize {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walkdir(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let repo = fresh_clone(&fx, &src, "work");
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    let before = snapshot(&repo);
+    let (code, out, err) = run_ls(&repo, &["rewrite", "apply", "--dry-run"], &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("would rewrite") && out.contains("nothing was written"),
+        "{out}"
+    );
+    assert_eq!(snapshot(&repo), before);
+    assert!(!repo.join(".git/leaksweep/commit-map").exists());
+}
+
+#[test]
+fn refuses_dirty_tree_and_stale_clone() {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    // The source itself has a long HEAD reflog and a local branch without upstream.
+    let (code, _, err) = run_ls(&src, &["rewrite", "apply"], &args);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("fresh clone") && err.contains("reflog"),
+        "{err}"
+    );
+    let repo = fresh_clone(&fx, &src, "work");
+    write(&repo, "README.md", b"local edit\n");
+    let (code, _, err) = run_ls(&repo, &["rewrite", "apply", "--force"], &args);
+    assert_eq!(code, 2);
+    assert!(err.contains("uncommitted changes"), "{err}");
+    // No input at all: a clear error.
+    let (code, _, err) = run_ls(&repo, &["rewrite", "plan"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--from-report") && err.contains("--secrets"),
+        "{err}"
+    );
+    // --force on the stale source works.
+    let (code, out, err) = run_ls(&src, &["rewrite", "apply", "--force"], &args);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn interrupted_before_refs_then_rerun_recovers() {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let repo = fresh_clone(&fx, &src, "work");
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    let refs_before = git(&repo, &["for-each-ref"]);
+    let out = leaksweep(&repo)
+        .args(["rewrite", "apply"])
+        .args(&args)
+        .env("LEAKSWEEP_TEST_CRASH_BEFORE_REFS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("simulated crash"));
+    assert_eq!(
+        git(&repo, &["for-each-ref"]),
+        refs_before,
+        "refs moved before the crash point"
+    );
+    let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn verify_fails_before_apply_and_prune_empty_drops_commits() {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let repo = fresh_clone(&fx, &src, "mirror");
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL"));
+    // A commit that only touched the removed file becomes empty.
+    write(&src, ".env.production", b"DB_PASSWORD=other\n");
+    git(&src, &["commit", "-q", "-am", "rotate db password"]);
+    let repo2 = fresh_clone(&fx, &src, "work2");
+    let n = git(&repo2, &["rev-list", "--count", "--all"])
+        .trim()
+        .parse::<usize>()
+        .unwrap();
+    let (code, out, err) = run_ls(&repo2, &["rewrite", "apply", "--prune-empty"], &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("(1 pruned)"), "{out}");
+    let live = git(
+        &repo2,
+        &["rev-list", "--count", "--branches", "--tags", "--remotes"],
+    );
+    assert_eq!(live.trim().parse::<usize>().unwrap(), n - 1);
+    let (code, out, _) = run_ls(&repo2, &["rewrite", "verify"], &args);
+    assert_eq!(code, 0, "{out}");
+}
