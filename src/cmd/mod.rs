@@ -1,6 +1,7 @@
 //! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
 //! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
 
+pub mod git;
 pub mod rules;
 pub mod scan;
 
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Git(args) => git::run(args),
         Command::Rules(args) => rules::run(args),
     }
 }
@@ -84,7 +86,7 @@ pub fn finish(
             eprintln!("leaksweep: error: {}: {}", e.path, e.message);
         }
     }
-    if !report.errors.is_empty() {
+    if !report.errors.is_empty() && !cfg.ignore_errors {
         eprintln!(
             "leaksweep: {} item(s) could not be read; the scan is incomplete (exit 2)",
             report.errors.len()

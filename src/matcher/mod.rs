@@ -251,7 +251,7 @@ impl Matcher {
         let secret: &[u8] = match rule.decode.as_deref() {
             Some("base64") => {
                 decoded = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
-                if decoded.iter().any(|&b| b < 0x20 || b >= 0x7f) {
+                if decoded.iter().any(|&b| !(0x20..0x7f).contains(&b)) {
                     return None;
                 }
                 &decoded
