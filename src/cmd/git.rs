@@ -27,6 +27,10 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
             );
             cfg.ignore_errors = false;
         }
+        if stats.conflicts > 0 {
+            // An unresolved conflict cannot be committed: say so rather than pass it.
+            cfg.ignore_errors = false;
+        }
         let summary = summarize(
             "staged", &findings, &skipped, &errors, files, bytes, &scanner,
         );
@@ -45,6 +49,7 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
         max_file_size: cfg.max_file_size,
         threads: cfg.threads,
         progress: cfg.progress,
+        timings: cfg.verbose >= 2,
     };
     let hist = history::scan(&repo, &opts, &scanner, &collector)?;
     if hist.stats.shallow {
@@ -55,6 +60,9 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
         );
     }
     let (mut findings, skipped, errors, files, bytes) = collector.finish();
+    if range.is_some() {
+        hist.drop_inherited(&repo, &mut findings, &scanner);
+    }
     hist.annotate(&repo, &mut findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);

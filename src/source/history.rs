@@ -57,6 +57,8 @@ pub struct HistoryOptions {
     pub max_file_size: u64,
     pub threads: usize,
     pub progress: bool,
+    /// Print phase timings on stderr (`-vv`).
+    pub timings: bool,
 }
 
 /// Totals of a history scan, for the summary.
@@ -74,26 +76,52 @@ pub struct History {
     pub stats: HistoryStats,
 }
 
-/// A hasher for object ids: they are already uniformly distributed, so the first 8 bytes do.
-#[derive(Default)]
-struct OidHasher(u64);
+/// A raw object id used as a hash key: compared inline (git2's `Oid` compares through FFI,
+/// which showed up in profiles of the walk) and hashed by its first 8 bytes, which are already
+/// uniformly distributed.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Id([u8; 20]);
 
-impl Hasher for OidHasher {
+impl Id {
+    fn of(oid: Oid) -> Id {
+        let mut b = [0u8; 20];
+        b.copy_from_slice(&oid.as_bytes()[..20]);
+        Id(b)
+    }
+    fn oid(self) -> Oid {
+        // 20 bytes always make a SHA-1 object id.
+        Oid::from_bytes(&self.0).unwrap_or_else(|_| Oid::zero())
+    }
+}
+
+impl std::hash::Hash for Id {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(b));
+    }
+}
+
+/// Passes [`Id`]'s 8 bytes through unchanged.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
         self.0
     }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
     fn write(&mut self, bytes: &[u8]) {
-        // `Oid` hashes its 20 raw bytes in one call (after a length prefix on some versions).
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
         }
     }
 }
 
-type OidSet = HashSet<Oid, BuildHasherDefault<OidHasher>>;
-type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+type IdSet = HashSet<Id, BuildHasherDefault<IdHasher>>;
+type IdMap<V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
 
 /// No commit (unreachable blobs, tags on trees or blobs).
 const NO_COMMIT: u32 = u32::MAX;
@@ -142,7 +170,8 @@ impl Paths {
 /// Enumeration state.
 struct Walker<'r> {
     repo: &'r Repository,
-    seen: OidSet,
+    seen: IdSet,
+    odb: git2::Odb<'r>,
     items: Vec<Item>,
     paths: Paths,
     collector: &'r Collector,
@@ -173,6 +202,10 @@ pub fn scan(
 ) -> Result<History> {
     // Trees and commits are read once each: libgit2's object cache would only grow.
     git2::opts::enable_caching(false);
+    // Re-hashing every object on read (SHA-1 with collision detection) cost a third of the CPU
+    // time on curl's history; zlib's checksum still catches corrupt data, as `git cat-file` does.
+    git2::opts::strict_hash_verification(false);
+    let t0 = std::time::Instant::now();
     let spinner = progress_bar(opts.progress, None);
     spinner.set_style(
         ProgressStyle::with_template("{spinner} walking history: {pos} commits, {msg}")
@@ -180,7 +213,8 @@ pub fn scan(
     );
     let mut w = Walker {
         repo,
-        seen: OidSet::default(),
+        seen: IdSet::default(),
+        odb: repo.odb().context("cannot open the object database")?,
         items: Vec::new(),
         paths: Paths::default(),
         collector,
@@ -200,11 +234,25 @@ pub fn scan(
         mut items,
         paths,
         seen,
+        odb,
         ..
     } = w;
     drop(seen);
+    drop(odb);
+    let t1 = std::time::Instant::now();
     sort_by_pack_offset(repo, &mut items);
+    let t2 = std::time::Instant::now();
     scan_items(repo, &items, &commits, &paths, opts, scanner, collector)?;
+    if opts.timings {
+        eprintln!(
+            "leaksweep: timings: walk {} ms ({} commits, {} items), pack order {} ms, read+scan {} ms",
+            (t1 - t0).as_millis(),
+            commits.len(),
+            items.len(),
+            (t2 - t1).as_millis(),
+            t2.elapsed().as_millis()
+        );
+    }
     Ok(History {
         stats: HistoryStats {
             commits: commits.len() as u64,
@@ -254,8 +302,8 @@ impl Walker<'_> {
         }
         for (ci, &oid) in commits.iter().enumerate() {
             let ci = ci as u32;
-            match repo.find_commit(oid) {
-                Ok(c) => {
+            match self.commit_tree(oid) {
+                Ok(tree) => {
                     self.items.push(Item {
                         oid,
                         commit: ci,
@@ -263,7 +311,7 @@ impl Walker<'_> {
                         kind: Kind::CommitMessage,
                     });
                     self.current = Some(oid);
-                    self.walk_tree(c.tree_id(), ci, true);
+                    self.walk_tree(tree, ci, true);
                 }
                 Err(e) => self
                     .collector
@@ -279,7 +327,7 @@ impl Walker<'_> {
             match tree {
                 Target::Tree(t) => self.walk_tree(t, NO_COMMIT, true),
                 Target::Blob(b) => {
-                    if self.seen.insert(b) {
+                    if self.seen.insert(Id::of(b)) {
                         let path = self.paths.intern(&name);
                         self.items.push(Item {
                             oid: b,
@@ -292,6 +340,17 @@ impl Walker<'_> {
             }
         }
         Ok(commits)
+    }
+
+    /// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
+    fn commit_tree(&self, oid: Oid) -> std::result::Result<Oid, String> {
+        let obj = self.odb.read(oid).map_err(|e| e.message().to_string())?;
+        obj.data()
+            .strip_prefix(b"tree ")
+            .and_then(|rest| rest.get(..40))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| Oid::from_str(hex).ok())
+            .ok_or_else(|| "malformed commit (no tree line)".to_string())
     }
 
     /// Commit tips of every ref (peeled), HEAD and the stash reflog; annotated tags become
@@ -332,9 +391,9 @@ impl Walker<'_> {
                 named.push((format!("stash@{{{i}}}"), entry.id_new()));
             }
         }
-        let mut seen_tips = OidSet::default();
+        let mut seen_tips = IdSet::default();
         for (name, oid) in named {
-            if !seen_tips.insert(oid) {
+            if !seen_tips.insert(Id::of(oid)) {
                 continue;
             }
             self.peel_tip(&name, oid, &mut tips, extra);
@@ -367,7 +426,7 @@ impl Walker<'_> {
                     return;
                 }
                 ObjectType::Tag => {
-                    if self.seen.insert(oid) {
+                    if self.seen.insert(Id::of(oid)) {
                         let path = self.paths.intern(name);
                         self.items.push(Item {
                             oid,
@@ -400,14 +459,14 @@ impl Walker<'_> {
 
     /// Range mode: blobs in the trees of the boundary commits count as already present.
     fn mark_boundary(&mut self, commits: &[Oid]) {
-        let in_range: OidSet = commits.iter().copied().collect();
-        let mut boundary = OidSet::default();
+        let in_range: IdSet = commits.iter().map(|&c| Id::of(c)).collect();
+        let mut boundary = IdSet::default();
         for &oid in commits {
             if let Ok(c) = self.repo.find_commit(oid) {
-                boundary.extend(c.parent_ids().filter(|p| !in_range.contains(p)));
+                boundary.extend(c.parent_ids().map(Id::of).filter(|p| !in_range.contains(p)));
             }
         }
-        let mut boundary: Vec<Oid> = boundary.into_iter().collect();
+        let mut boundary: Vec<Oid> = boundary.into_iter().map(Id::oid).collect();
         boundary.sort();
         for oid in boundary {
             match self.repo.find_commit(oid) {
@@ -424,40 +483,41 @@ impl Walker<'_> {
 
     /// Depth-first walk of a tree in entry order, skipping everything already seen. With
     /// `record`, new blobs become items attributed to `commit`; without, they are only marked.
+    /// Trees are read raw and parsed here: libgit2's parsed trees allocate per entry.
     fn walk_tree(&mut self, root: Oid, commit: u32, record: bool) {
-        let mut stack: Vec<(Oid, String)> = vec![(root, String::new())];
-        while let Some((tree_oid, prefix)) = stack.pop() {
-            if !self.seen.insert(tree_oid) {
+        let mut stack: Vec<(Id, String)> = vec![(Id::of(root), String::new())];
+        let mut subtrees = Vec::new();
+        while let Some((tree_id, prefix)) = stack.pop() {
+            if !self.seen.insert(tree_id) {
                 continue;
             }
-            let tree = match self.repo.find_tree(tree_oid) {
-                Ok(t) => t,
+            let obj = match self.odb.read(tree_id.oid()) {
+                Ok(o) if o.kind() == ObjectType::Tree => o,
+                Ok(o) => {
+                    self.tree_error(&prefix, tree_id, &format!("is a {}, not a tree", o.kind()));
+                    continue;
+                }
                 Err(e) => {
-                    let at = if prefix.is_empty() { "/" } else { &prefix };
-                    self.collector.error(
-                        format!("{}:{at}", self.commit_label(commit)),
-                        format!("cannot read tree {tree_oid}: {e}"),
-                    );
+                    self.tree_error(&prefix, tree_id, e.message());
                     continue;
                 }
             };
-            let mut subtrees = Vec::new();
-            for entry in tree.iter() {
-                let oid = entry.id();
-                let mode = entry.filemode();
-                if mode == 0o040000 {
-                    if !self.seen.contains(&oid) {
-                        subtrees.push((oid, join(&prefix, entry.name_bytes())));
+            let mut malformed = false;
+            for entry in TreeEntries(obj.data()) {
+                let Some((mode, name, id)) = entry else {
+                    malformed = true;
+                    break;
+                };
+                if mode == 0o40000 {
+                    if !self.seen.contains(&id) {
+                        subtrees.push((id, join(&prefix, name)));
                     }
                     continue;
                 }
-                if !self.seen.insert(oid) {
+                if !self.seen.insert(id) || !record {
                     continue;
                 }
-                if !record {
-                    continue;
-                }
-                let path = join(&prefix, entry.name_bytes());
+                let path = join(&prefix, name);
                 if mode == 0o160000 {
                     self.collector.skip(
                         format!("{}:{path}", self.commit_label(commit)),
@@ -467,14 +527,25 @@ impl Walker<'_> {
                 }
                 let path = self.paths.intern(&path);
                 self.items.push(Item {
-                    oid,
+                    oid: id.oid(),
                     commit,
                     path,
                     kind: Kind::Blob,
                 });
             }
-            stack.extend(subtrees.into_iter().rev());
+            if malformed {
+                self.tree_error(&prefix, tree_id, "malformed tree entry");
+            }
+            stack.extend(subtrees.drain(..).rev());
         }
+    }
+
+    fn tree_error(&self, prefix: &str, tree: Id, message: &str) {
+        let at = if prefix.is_empty() { "/" } else { prefix };
+        self.collector.error(
+            format!("{}:{at}", self.commit_label(0)),
+            format!("cannot read tree {}: {message}", tree.oid()),
+        );
     }
 
     /// `commit7` of the tree being walked, as skipped and unreadable items are named.
@@ -490,7 +561,7 @@ impl Walker<'_> {
         let odb = self.repo.odb().context("cannot open the object database")?;
         let mut candidates = Vec::new();
         odb.foreach(|oid| {
-            if !self.seen.contains(oid) {
+            if !self.seen.contains(&Id::of(*oid)) {
                 candidates.push(*oid);
             }
             true
@@ -501,7 +572,7 @@ impl Walker<'_> {
         for oid in candidates {
             match odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    self.seen.insert(oid);
+                    self.seen.insert(Id::of(oid));
                     let path = self.paths.intern(&format!("{UNREACHABLE_PREFIX}{oid}>"));
                     self.items.push(Item {
                         oid,
@@ -517,6 +588,44 @@ impl Walker<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Iterates the entries of a raw tree object: `mode SP name NUL id[20]`; `None` on malformed data.
+struct TreeEntries<'a>(&'a [u8]);
+
+impl<'a> Iterator for TreeEntries<'a> {
+    type Item = Option<(u32, &'a [u8], Id)>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let data = self.0;
+        let parsed = (|| {
+            let sp = memchr::memchr(b' ', data)?;
+            let mut mode = 0u32;
+            for &c in &data[..sp] {
+                if !(b'0'..=b'7').contains(&c) {
+                    return None;
+                }
+                mode = mode.checked_mul(8)? + u32::from(c - b'0');
+            }
+            let nul = sp + 1 + memchr::memchr(0, &data[sp + 1..])?;
+            let id = data.get(nul + 1..nul + 21)?;
+            let mut b = [0u8; 20];
+            b.copy_from_slice(id);
+            Some((mode, &data[sp + 1..nul], Id(b), nul + 21))
+        })();
+        match parsed {
+            Some((mode, name, id, next)) => {
+                self.0 = &data[next..];
+                Some(Some((mode, name, id)))
+            }
+            None => {
+                self.0 = &[];
+                Some(None)
+            }
+        }
     }
 }
 
@@ -796,20 +905,8 @@ impl Ctx<'_> {
     }
 
     fn scan_blob(&self, item: &Item, scratch: &mut Scratch) {
-        match self.odb.read_header(item.oid) {
-            Ok((size, _)) if size as u64 > self.opts.max_file_size => {
-                self.collector.skip(self.label(item), SkipReason::TooLarge);
-                return;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                self.collector.error(
-                    self.label(item),
-                    format!("cannot read blob {}: {}", item.oid, e.message()),
-                );
-                return;
-            }
-        }
+        // NOTE: the size is checked after reading: a separate header lookup per blob cost more
+        // than it saved, so one oversized blob is briefly held in memory before being skipped.
         let obj = match self.odb.read(item.oid) {
             Ok(o) => o,
             Err(e) => {
@@ -821,6 +918,10 @@ impl Ctx<'_> {
             }
         };
         let data = obj.data();
+        if data.len() as u64 > self.opts.max_file_size {
+            self.collector.skip(self.label(item), SkipReason::TooLarge);
+            return;
+        }
         if is_lfs_pointer(data) {
             self.collector
                 .skip(self.label(item), SkipReason::LfsPointer);
@@ -915,11 +1016,11 @@ impl History {
             }
         }
         if all_locations {
-            let targets: OidSet = findings
+            let targets: IdSet = findings
                 .iter()
                 .filter_map(|f| f.git.as_ref())
                 .filter(|g| g.kind == "file")
-                .filter_map(|g| Oid::from_str(&g.blob).ok())
+                .filter_map(|g| Oid::from_str(&g.blob).ok().map(Id::of))
                 .collect();
             let locations = self.locations(repo, &targets);
             for f in findings.iter_mut() {
@@ -927,7 +1028,10 @@ impl History {
                 if g.kind != "file" {
                     continue;
                 }
-                if let Some(l) = Oid::from_str(&g.blob).ok().and_then(|b| locations.get(&b)) {
+                if let Some(l) = Oid::from_str(&g.blob)
+                    .ok()
+                    .and_then(|b| locations.get(&Id::of(b)))
+                {
                     g.locations.clone_from(l);
                 }
             }
@@ -937,18 +1041,71 @@ impl History {
         }
     }
 
+    /// Range mode: drops file findings whose secret was already at the same path in a parent of
+    /// the introducing commit (an old secret in a file edited elsewhere is not new).
+    pub fn drop_inherited(
+        &self,
+        repo: &Repository,
+        findings: &mut Vec<Finding>,
+        scanner: &Scanner,
+    ) {
+        let mut scratch = Scratch::default();
+        let mut cache: HashMap<(Oid, String), HashSet<crate::finding::SecretId>> = HashMap::new();
+        findings.retain(|f| {
+            let Some(g) = f.git.as_ref().filter(|g| g.kind == "file") else {
+                return true;
+            };
+            let Some(commit) = Oid::from_str(&g.commit)
+                .ok()
+                .and_then(|c| repo.find_commit(c).ok())
+            else {
+                return true;
+            };
+            for parent in commit.parents() {
+                let ids = cache
+                    .entry((parent.id(), f.path.clone()))
+                    .or_insert_with(|| {
+                        let blob = parent
+                            .tree()
+                            .ok()
+                            .and_then(|t| t.get_path(Path::new(&f.path)).ok())
+                            .and_then(|e| repo.find_blob(e.id()).ok());
+                        match blob {
+                            Some(b) if !is_binary(b.content()) => scanner
+                                .scan_blob(
+                                    &Blob {
+                                        data: b.content(),
+                                        path: &f.path,
+                                    },
+                                    &mut scratch,
+                                )
+                                .into_iter()
+                                .map(|x| x.secret_id)
+                                .collect(),
+                            _ => HashSet::new(),
+                        }
+                    });
+                if ids.contains(&f.secret_id) {
+                    return false;
+                }
+            }
+            true
+        });
+    }
+
     /// Every (commit, path) where one of `targets` appears, in walk order (oldest first).
-    fn locations(&self, repo: &Repository, targets: &OidSet) -> OidMap<Vec<GitLocation>> {
-        let mut out: OidMap<Vec<GitLocation>> = OidMap::default();
+    fn locations(&self, repo: &Repository, targets: &IdSet) -> IdMap<Vec<GitLocation>> {
+        let mut out: IdMap<Vec<GitLocation>> = IdMap::default();
+        let Ok(odb) = repo.odb() else { return out };
         if targets.is_empty() {
             return out;
         }
-        let mut memo: OidMap<Rc<Vec<(String, Oid)>>> = OidMap::default();
+        let mut memo: IdMap<Rc<Vec<(String, Id)>>> = IdMap::default();
         for &c in &self.commits {
             let Ok(commit) = repo.find_commit(c) else {
                 continue;
             };
-            let hits = tree_hits(repo, commit.tree_id(), targets, &mut memo, 0);
+            let hits = tree_hits(&odb, Id::of(commit.tree_id()), targets, &mut memo, 0);
             for (path, blob) in hits.iter() {
                 out.entry(*blob).or_default().push(GitLocation {
                     commit: c.to_string(),
@@ -962,26 +1119,28 @@ impl History {
 
 /// Paths (relative to `tree`) of the target blobs inside `tree`, memoized per tree.
 fn tree_hits(
-    repo: &Repository,
-    tree: Oid,
-    targets: &OidSet,
-    memo: &mut OidMap<Rc<Vec<(String, Oid)>>>,
+    odb: &git2::Odb<'_>,
+    tree: Id,
+    targets: &IdSet,
+    memo: &mut IdMap<Rc<Vec<(String, Id)>>>,
     depth: usize,
-) -> Rc<Vec<(String, Oid)>> {
+) -> Rc<Vec<(String, Id)>> {
     if let Some(h) = memo.get(&tree) {
         return Rc::clone(h);
     }
     let mut hits = Vec::new();
     // Depth guard: real trees are shallow; a crafted one must not overflow the stack.
     if depth < 512 {
-        if let Ok(t) = repo.find_tree(tree) {
-            for e in t.iter() {
-                let name = String::from_utf8_lossy(e.name_bytes()).into_owned();
-                if e.filemode() == 0o040000 {
-                    let sub = tree_hits(repo, e.id(), targets, memo, depth + 1);
-                    hits.extend(sub.iter().map(|(p, b)| (format!("{name}/{p}"), *b)));
-                } else if targets.contains(&e.id()) {
-                    hits.push((name, e.id()));
+        if let Ok(obj) = odb.read(tree.oid()) {
+            for (mode, name, id) in TreeEntries(obj.data()).map_while(|e| e) {
+                if mode == 0o40000 {
+                    let sub = tree_hits(odb, id, targets, memo, depth + 1);
+                    if !sub.is_empty() {
+                        let name = String::from_utf8_lossy(name);
+                        hits.extend(sub.iter().map(|(p, b)| (format!("{name}/{p}"), *b)));
+                    }
+                } else if targets.contains(&id) {
+                    hits.push((String::from_utf8_lossy(name).into_owned(), id));
                 }
             }
         }

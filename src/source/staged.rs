@@ -28,6 +28,8 @@ pub struct StagedStats {
     pub staged: u64,
     /// Of those, the ones that were read (scanned or skipped on purpose).
     pub read: u64,
+    /// Paths with unresolved merge conflicts (not scanned; they make the scan fail).
+    pub conflicts: u64,
 }
 
 /// Scans the staged changes of `repo`. Unreadable blobs and conflicts are recorded in the
@@ -44,6 +46,7 @@ pub fn scan(
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
         Err(e) => return Err(e).context("cannot resolve HEAD"),
     };
+    let mut stats = StagedStats::default();
     let mut conflicted = std::collections::HashSet::new();
     if index.has_conflicts() {
         for c in index.conflicts().context("cannot read index conflicts")? {
@@ -55,6 +58,7 @@ pub fn scan(
                     "unresolved merge conflict: not scanned (resolve it, stage the result, scan again)",
                 );
                 conflicted.insert(path);
+                stats.conflicts += 1;
             }
         }
     }
@@ -67,7 +71,6 @@ pub fn scan(
         .context("cannot compare the index with HEAD")?;
     diff.find_similar(Some(DiffFindOptions::new().renames(true)))
         .context("cannot detect renames in the staged changes")?;
-    let mut stats = StagedStats::default();
     let mut scratch = Scratch::default();
     for i in 0..diff.deltas().len() {
         let Some(delta) = diff.get_delta(i) else {
