@@ -71,6 +71,6 @@ awk '{name=$1; w[name]+=$3; c[name]+=$6; m[name]+=$10; n[name]++}
            for (k in n) printf "%-22s wall x%.2f   cpu x%.2f   peak RSS x%.2f\n", k, (w[k]/n[k])/lw, (c[k]/n[k])/lc, (m[k]/n[k])/lm }' "$out/rows"
 if command -v hyperfine >/dev/null; then
     hyperfine --warmup 0 --runs "$rounds" -i \
-        "$leaksweep git $repo --format json -o /dev/null --ignore-errors -q" \
+        "$leaksweep git $repo --format json -o $out/hyperfine.json --ignore-errors -q" \
         "git --git-dir=$repo cat-file --batch-all-objects --batch --unordered >/dev/null"
 fi
