@@ -15,7 +15,7 @@ pub mod validate;
 
 use crate::finding::Confidence;
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
@@ -139,9 +139,6 @@ impl Matcher {
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            // A full DFA: overlapping search over a few hundred case-folded keywords is the
-            // hottest loop of a history scan, and the NFA was ~2x slower there.
-            .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .map_err(|e| format!("keyword prefilter: {e}"))?;
         Ok(Matcher {
