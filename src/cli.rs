@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (the working tree), or standard input with `-`.
     Scan(ScanCmd),
+    /// Scan git history: every blob reachable from every ref once, plus commit and tag messages.
+    Git(GitCmd),
     /// Inspect and check rules.
     #[command(subcommand)]
     Rules(RulesCmd),
@@ -68,6 +70,32 @@ pub struct ScanCmd {
     /// Also scan files that .gitignore/.ignore exclude (`.env` usually is: use this for audits).
     #[arg(long)]
     pub no_ignore: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GitCmd {
+    /// The repository (or any path inside it). Default: the repository containing the current directory.
+    pub repo: Option<PathBuf>,
+    /// List every (commit, path) where a blob with findings appears, not only where it was introduced.
+    #[arg(long, conflicts_with = "staged")]
+    pub all_locations: bool,
+    /// Also scan blobs in the object database that no ref reaches (dangling objects).
+    #[arg(long, conflicts_with_all = ["staged", "range", "since"])]
+    pub include_unreachable: bool,
+    /// Only blobs introduced by commits after REV on HEAD (same as --range REV..HEAD).
+    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "range"])]
+    pub since: Option<String>,
+    /// Only blobs introduced by commits in BASE..HEAD (blobs already present in BASE are not reported).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "staged")]
+    pub range: Option<String>,
+    /// Scan what is staged in the index against HEAD; report only findings on added or changed lines.
+    #[arg(long)]
+    pub staged: bool,
+    /// Exit as if unreadable objects were not there (they are still listed in the report).
+    #[arg(long)]
+    pub ignore_errors: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -24,6 +24,8 @@ pub struct ScanConfig {
     pub quiet: bool,
     /// Whether progress bars may be drawn (stderr is a terminal and not --quiet).
     pub progress: bool,
+    /// Unreadable items are reported but do not force exit 2 (set by commands that offer it).
+    pub ignore_errors: bool,
 }
 
 impl ScanConfig {
@@ -70,6 +72,7 @@ impl ScanConfig {
             verbose: args.verbose,
             quiet: args.quiet,
             progress: !args.quiet && std::io::stderr().is_terminal(),
+            ignore_errors: false,
         })
     }
 

@@ -2,6 +2,7 @@
 //! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
 
 pub mod completions;
+pub mod git;
 pub mod hook;
 pub mod keygen;
 pub mod rewrite;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Git(args) => git::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Rotate(args) => rotate::run(args),
         Command::Keygen(args) => keygen::run(args),
@@ -95,7 +97,7 @@ pub fn finish(
             eprintln!("leaksweep: error: {}: {}", e.path, e.message);
         }
     }
-    if !report.errors.is_empty() {
+    if !report.errors.is_empty() && !cfg.ignore_errors {
         eprintln!(
             "leaksweep: {} item(s) could not be read; the scan is incomplete (exit 2)",
             report.errors.len()

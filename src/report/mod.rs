@@ -68,6 +68,14 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
 /// an interrupted run never leaves a half-written report. `private` files (holding secrets) are
 /// created with mode 0600.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::Result<()> {
+    // A device or FIFO (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming a temp
+    // file over it would replace the device node with a regular file (as root, system-wide).
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .write_all(bytes);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -2,5 +2,7 @@
 //! skipped (recording why in the [`Collector`](crate::scan::Collector)) and pushes blobs to the
 //! [`Scanner`](crate::scan::Scanner). A source knows nothing of rules.
 
+pub mod history;
+pub mod staged;
 pub mod stdin;
 pub mod worktree;

@@ -1,0 +1,591 @@
+//! `leaksweep git`: builds real repositories in temp dirs with the git CLI, runs the real binary
+//! with `--format json`, and checks exact commit ids, paths, lines and exit codes.
+
+use assert_cmd::Command;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+const DATE: &str = "2024-01-02T03:04:05 +0100";
+const DATE_RFC3339: &str = "2024-01-02T03:04:05+01:00";
+
+/// A random 43-character value, fresh per test run (never a committed secret).
+fn secret() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(43)
+        .map(char::from)
+        .collect()
+}
+
+fn jwt(s: &str) -> String {
+    format!("JWT_SECRET={s}\n")
+}
+
+struct Repo {
+    _tmp: TempDir,
+    dir: PathBuf,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("repo");
+        std::fs::create_dir(&dir).unwrap();
+        let r = Repo { _tmp: tmp, dir };
+        r.git(&["init", "-q", "-b", "main"]);
+        r
+    }
+
+    fn git_in(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=Ada Tester",
+                "-c",
+                "user.email=ada@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "tag.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "core.autocrlf=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ada Tester")
+            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+            .env("GIT_AUTHOR_DATE", DATE)
+            .env("GIT_COMMITTER_NAME", "Ada Tester")
+            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+            .env("GIT_COMMITTER_DATE", DATE)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        Repo::git_in(&self.dir, args)
+    }
+
+    fn write(&self, path: &str, content: &str) {
+        let p = self.dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    /// Stages everything and commits; returns the commit id.
+    fn commit(&self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+        self.rev("HEAD")
+    }
+
+    fn rev(&self, r: &str) -> String {
+        self.git(&["rev-parse", r])
+    }
+}
+
+/// Runs `leaksweep git <args> --format json` in `dir`; returns (exit code, report, stderr).
+fn run_in(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = Command::cargo_bin("leaksweep")
+        .unwrap()
+        .current_dir(dir)
+        .arg("git")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn run(r: &Repo, args: &[&str]) -> (i32, Value) {
+    let (code, v, err) = run_in(&r.dir, args);
+    assert!(v.is_object(), "no JSON report; stderr: {err}");
+    (code, v)
+}
+
+fn findings(v: &Value) -> Vec<Value> {
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
+/// (commit, path, line) of every finding, in report order.
+fn places(v: &Value) -> Vec<(String, String, u64)> {
+    findings(v)
+        .iter()
+        .map(|f| {
+            (
+                f["git"]["commit"].as_str().unwrap_or("").to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn place(commit: &str, path: &str, line: u64) -> (String, String, u64) {
+    (commit.to_string(), path.to_string(), line)
+}
+
+#[test]
+fn secret_added_then_deleted() {
+    let r = Repo::new();
+    r.write("README.md", "hello\n");
+    r.commit("init");
+    r.write("config/app.env", &format!("PORT=8080\n{}", jwt(&secret())));
+    let c2 = r.commit("add config");
+    std::fs::remove_file(r.dir.join("config/app.env")).unwrap();
+    r.commit("remove config");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c2, "config/app.env", 2)]);
+    let f = &findings(&v)[0];
+    let g = &f["git"];
+    assert_eq!(g["kind"], "file");
+    assert_eq!(g["blob"], r.rev(&format!("{c2}:config/app.env")).as_str());
+    assert_eq!(g["author_name"], "Ada Tester");
+    assert_eq!(g["author_email"], "ada@example.com");
+    assert_eq!(g["date"], DATE_RFC3339);
+    assert_eq!(g["summary"], "add config");
+    assert_eq!(
+        f["fingerprint"],
+        format!("{c2}:config/app.env:jwt-secret:2").as_str()
+    );
+    assert_eq!(v["summary"]["commits"], 3);
+    assert_eq!(v["summary"]["blobs"], 2);
+    assert_eq!(v["summary"]["mode"], "git");
+}
+
+#[test]
+fn secret_only_on_side_branch() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("init");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.write("side/.env", &jwt(&secret()));
+    let c = r.commit("side work");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("a.txt", "b\n");
+    r.commit("main work");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c, "side/.env", 1)]);
+}
+
+#[test]
+fn secret_only_in_tags() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("init");
+    // Lightweight tag on a commit no branch reaches.
+    r.git(&["checkout", "-q", "-b", "tmp"]);
+    r.write("light.env", &jwt(&secret()));
+    let light = r.commit("light");
+    r.git(&["tag", "v1"]);
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&["branch", "-q", "-D", "tmp"]);
+    // Annotated tag on another unreachable commit, with a secret in its message too.
+    r.git(&["checkout", "-q", "-b", "tmp2"]);
+    r.write("annotated.env", &jwt(&secret()));
+    let annotated = r.commit("annotated");
+    let msg = format!("release notes\n\n{}", jwt(&secret()));
+    r.git(&["tag", "-a", "v2", "-m", &msg]);
+    let tag_obj = r.rev("v2");
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&["branch", "-q", "-D", "tmp2"]);
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        places(&v),
+        vec![
+            place(&tag_obj, "<tag message>", 3),
+            place(&annotated, "annotated.env", 1),
+            place(&light, "light.env", 1),
+        ]
+    );
+    let t = &findings(&v)[0]["git"];
+    assert_eq!(t["kind"], "tag-message");
+    assert_eq!(t["summary"], "tag v2");
+    assert_eq!(t["author_name"], "Ada Tester");
+    assert_eq!(t["date"], DATE_RFC3339);
+}
+
+#[test]
+fn secret_only_in_commit_message() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    let msg = format!("fix login\n\ntemporarily set\n{}", jwt(&secret()));
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-q", "-m", &msg]);
+    let c = r.rev("HEAD");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c, "<commit message>", 4)]);
+    let g = &findings(&v)[0]["git"];
+    assert_eq!(g["kind"], "commit-message");
+    assert_eq!(g["summary"], "fix login");
+    assert!(g.get("blob").is_none());
+}
+
+#[test]
+fn secret_only_in_stashes() {
+    let r = Repo::new();
+    r.write("app.env", "PORT=1\n");
+    r.commit("init");
+    r.write("app.env", &format!("PORT=1\n{}", jwt(&secret())));
+    r.git(&["stash", "-q"]);
+    let older = r.rev("refs/stash");
+    r.write("app.env", &format!("PORT=2\n\n{}", jwt(&secret())));
+    r.git(&["stash", "-q"]);
+    let newer = r.rev("refs/stash");
+    assert_ne!(older, newer);
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    let mut got = places(&v);
+    got.sort();
+    let mut want = vec![place(&older, "app.env", 2), place(&newer, "app.env", 3)];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn secret_in_merge_commit() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("init");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.write("b.txt", "b\n");
+    r.commit("side");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("c.txt", "c\n");
+    r.commit("main");
+    r.git(&["merge", "-q", "--no-commit", "--no-ff", "side"]);
+    r.write("merge.env", &jwt(&secret()));
+    r.git(&["add", "merge.env"]);
+    r.git(&["commit", "-q", "-m", "merge side"]);
+    let m = r.rev("HEAD");
+    assert_eq!(
+        r.git(&["rev-list", "--parents", "-n1", "HEAD"])
+            .split(' ')
+            .count(),
+        3
+    );
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&m, "merge.env", 1)]);
+    assert_eq!(findings(&v)[0]["git"]["summary"], "merge side");
+}
+
+#[test]
+fn renamed_file_is_one_finding_with_both_locations() {
+    let r = Repo::new();
+    r.write("old.env", &jwt(&secret()));
+    let c1 = r.commit("add");
+    r.git(&["mv", "old.env", "new.env"]);
+    let c2 = r.commit("rename");
+    let (code, v) = run(&r, &["--all-locations"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c1, "old.env", 1)]);
+    let locs: Vec<(String, String)> = findings(&v)[0]["git"]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["commit"].as_str().unwrap().to_string(),
+                l["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        locs,
+        vec![
+            (c1.clone(), "old.env".to_string()),
+            (c2, "new.env".to_string())
+        ]
+    );
+    // Without the flag, no locations are listed.
+    let (_, v) = run(&r, &[]);
+    assert!(findings(&v)[0]["git"].get("locations").is_none());
+}
+
+#[test]
+fn same_secret_in_three_files_is_one_secret() {
+    let r = Repo::new();
+    let s = secret();
+    r.write("a.env", &jwt(&s));
+    r.write("b/b.env", &format!("X=1\n{}", jwt(&s)));
+    r.write("c/c/c.env", &format!("X=1\nY=2\n{}", jwt(&s)));
+    let c = r.commit("three");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        places(&v),
+        vec![
+            place(&c, "a.env", 1),
+            place(&c, "b/b.env", 2),
+            place(&c, "c/c/c.env", 3)
+        ]
+    );
+    let ids: std::collections::HashSet<String> = findings(&v)
+        .iter()
+        .map(|f| f["secret_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(v["summary"]["secrets"], 1);
+    assert_eq!(v["summary"]["findings"], 3);
+}
+
+#[test]
+fn dangling_blob_needs_include_unreachable() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("init");
+    std::fs::write(
+        r.dir.join("../loose.env"),
+        format!("X=1\n{}", jwt(&secret())),
+    )
+    .unwrap();
+    let blob = r.git(&["hash-object", "-w", "../loose.env"]);
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 0);
+    assert!(findings(&v).is_empty());
+    let (code, v) = run(&r, &["--include-unreachable"]);
+    assert_eq!(code, 1);
+    let path = format!("<unreachable blob {blob}>");
+    assert_eq!(places(&v), vec![place("", &path, 2)]);
+    let g = &findings(&v)[0]["git"];
+    assert_eq!(g["blob"], blob.as_str());
+    assert_eq!(g["kind"], "unreachable");
+}
+
+#[test]
+fn ranges_report_only_what_they_introduce() {
+    let r = Repo::new();
+    r.write("old.env", &format!("A=1\n{}", jwt(&secret())));
+    let c1 = r.commit("before");
+    r.write("new.env", &jwt(&secret()));
+    let c2 = r.commit("inside");
+    r.write("other.txt", "x\n");
+    let c3 = r.commit("later");
+    for args in [
+        vec!["--range".to_string(), format!("{c1}..HEAD")],
+        vec!["--since".to_string(), c1.clone()],
+        vec!["--range".to_string(), format!("{c1}..{c3}")],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, v) = run(&r, &args);
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(places(&v), vec![place(&c2, "new.env", 1)], "{args:?}");
+        assert_eq!(v["summary"]["commits"], 2, "{args:?}");
+    }
+    // Nothing introduced after c2: clean, and an empty range is not an error.
+    let (code, v) = run(&r, &["--range", &format!("{c2}..HEAD")]);
+    assert_eq!(code, 0);
+    assert!(findings(&v).is_empty());
+    let (code, v) = run(&r, &["--since", "HEAD"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["summary"]["commits"], 0);
+    // A file that already held a secret, touched in the range on another line: the unchanged
+    // secret is not reported again.
+    r.write(
+        "old.env",
+        &format!(
+            "A=2\n{}",
+            std::fs::read_to_string(r.dir.join("old.env"))
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+        ),
+    );
+    let c4 = r.commit("touch old.env");
+    let (code, v) = run(&r, &["--range", &format!("{c3}..{c4}")]);
+    assert_eq!((code, places(&v)), (0, vec![]));
+    // A bad range is a usage error.
+    let (code, _, err) = run_in(&r.dir, &["--range", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("BASE..HEAD"), "{err}");
+}
+
+#[test]
+fn staged_reports_only_added_lines() {
+    let r = Repo::new();
+    r.write("app.env", &format!("{}PORT=1\n", jwt(&secret())));
+    r.commit("init with an old secret");
+    // Nothing staged (but an unstaged secret in the working tree): clean.
+    r.write("unstaged.env", &jwt(&secret()));
+    let (code, v) = run(&r, &["--staged"]);
+    assert_eq!(code, 0);
+    assert!(findings(&v).is_empty());
+    assert_eq!(v["summary"]["mode"], "staged");
+    std::fs::remove_file(r.dir.join("unstaged.env")).unwrap();
+    // Add a line with a new secret below the old one; only the new line is reported.
+    let old = std::fs::read_to_string(r.dir.join("app.env")).unwrap();
+    r.write("app.env", &format!("{old}DEBUG=0\n{}", jwt(&secret())));
+    r.git(&["add", "app.env"]);
+    let (code, v) = run(&r, &["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place("", "app.env", 4)]);
+    assert!(findings(&v)[0].get("git").is_none());
+    // A pure rename of a file holding an old secret adds nothing.
+    r.git(&["reset", "-q", "--hard"]);
+    r.git(&["mv", "app.env", "moved.env"]);
+    let (code, v) = run(&r, &["--staged"]);
+    assert_eq!((code, places(&v)), (0, vec![]));
+}
+
+#[test]
+fn staged_first_commit_without_head() {
+    let r = Repo::new();
+    r.write("a.txt", "nothing\n");
+    r.write("conf/.env", &format!("A=1\nB=2\n{}", jwt(&secret())));
+    r.git(&["add", "-A"]);
+    let (code, v) = run(&r, &["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place("", "conf/.env", 3)]);
+    assert_eq!(v["summary"]["files"], 2);
+}
+
+#[test]
+fn staged_during_a_merge() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("init");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.write("side.env", &jwt(&secret()));
+    r.commit("side");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("c.txt", "c\n");
+    r.commit("main");
+    r.git(&["merge", "-q", "--no-commit", "--no-ff", "side"]);
+    assert!(r.dir.join(".git/MERGE_HEAD").exists());
+    let (code, v) = run(&r, &["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place("", "side.env", 1)]);
+}
+
+#[test]
+fn staged_conflict_fails_closed() {
+    let r = Repo::new();
+    r.write("x.txt", "base\n");
+    r.commit("init");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.write("x.txt", "side\n");
+    r.commit("side");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("x.txt", "main\n");
+    r.commit("main");
+    let st = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@b",
+            "merge",
+            "-q",
+            "side",
+        ])
+        .current_dir(&r.dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(!st.status.success());
+    let (code, v, err) = run_in(&r.dir, &["--staged", "--ignore-errors"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(v["errors"][0]["path"], "x.txt");
+}
+
+#[test]
+fn bare_repo_worktree_and_subdirectory() {
+    let r = Repo::new();
+    r.write("sub/dir/k.env", &jwt(&secret()));
+    let c = r.commit("add");
+    let want = vec![place(&c, "sub/dir/k.env", 1)];
+    // From a subdirectory.
+    let (code, v, _) = run_in(&r.dir.join("sub/dir"), &[]);
+    assert_eq!((code, places(&v)), (1, want.clone()));
+    // A bare clone, given as an argument.
+    let bare = r.dir.parent().unwrap().join("bare.git");
+    Repo::git_in(
+        r.dir.parent().unwrap(),
+        &["clone", "-q", "--bare", "repo", "bare.git"],
+    );
+    let (code, v, _) = run_in(&r.dir, &[bare.to_str().unwrap()]);
+    assert_eq!((code, places(&v)), (1, want.clone()));
+    // A linked worktree.
+    let wt = r.dir.parent().unwrap().join("wt");
+    r.git(&["worktree", "add", "-q", "-b", "wt", wt.to_str().unwrap()]);
+    let (code, v, _) = run_in(&wt, &[]);
+    assert_eq!((code, places(&v)), (1, want));
+}
+
+#[test]
+fn not_a_repository_is_exit_2() {
+    let tmp = TempDir::new().unwrap();
+    let (code, _, err) = run_in(tmp.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not inside a git repository"), "{err}");
+}
+
+#[test]
+fn submodules_lfs_and_binaries_are_counted() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    let c = r.commit("init");
+    r.write(
+        "big.bin",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n",
+    );
+    std::fs::write(r.dir.join("blob.dat"), b"\0\x01\x02binary").unwrap();
+    r.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{c},vendor/lib"),
+    ]);
+    r.git(&["add", "big.bin", "blob.dat"]);
+    r.git(&["commit", "-q", "-m", "more"]);
+    assert_eq!(
+        r.git(&["ls-tree", "HEAD", "vendor/lib"]),
+        format!("160000 commit {c}\tvendor/lib")
+    );
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["summary"]["skipped"]["submodule"], 1);
+    assert_eq!(v["summary"]["skipped"]["lfs-pointer"], 1);
+    assert_eq!(v["summary"]["skipped"]["binary"], 1);
+}
+
+#[test]
+fn missing_object_is_named_and_the_scan_goes_on() {
+    let r = Repo::new();
+    r.write("keep.env", &jwt(&secret()));
+    r.write("lost.txt", "this blob will go missing\n");
+    let c = r.commit("add");
+    let lost = r.rev(&format!("{c}:lost.txt"));
+    std::fs::remove_file(r.dir.join(".git/objects").join(&lost[..2]).join(&lost[2..])).unwrap();
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(places(&v), vec![place(&c, "keep.env", 1)]);
+    assert_eq!(
+        v["errors"][0]["path"],
+        format!("{}:lost.txt", &c[..7]).as_str()
+    );
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains(&lost));
+    let (code, _) = run(&r, &["--ignore-errors"]);
+    assert_eq!(code, 1);
+}
