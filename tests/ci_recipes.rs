@@ -146,7 +146,6 @@ fn the_gate_fails_when_the_scanner_cannot_run() {
 }
 
 #[test]
-#[ignore = "needs the `leaksweep git` subcommand (history branch)"]
 fn the_gate_scans_only_the_new_commits_with_a_base() {
     let dir = repo(&[("README.md", "hello\n".into())]);
     let base = String::from_utf8(

@@ -325,7 +325,6 @@ impl StdinBytes for std::process::Command {
 }
 
 #[test]
-#[ignore = "needs git --staged"]
 fn end_to_end_the_hook_blocks_a_jwt_and_lets_a_clean_commit_through() {
     let dir = repo();
     leaksweep(dir.path())
