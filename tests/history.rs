@@ -415,8 +415,18 @@ fn ranges_report_only_what_they_introduce() {
     let c4 = r.commit("touch old.env");
     let (code, v) = run(&r, &["--range", &format!("{c3}..{c4}")]);
     assert_eq!((code, places(&v)), (0, vec![]));
+    // A single revision is everything reachable from it (a pre-push of a new branch).
+    let (code, v) = run(&r, &["--range", &c2]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        places(&v),
+        vec![place(&c2, "new.env", 1), place(&c1, "old.env", 2)]
+    );
     // A bad range is a usage error.
     let (code, _, err) = run_in(&r.dir, &["--range", "nonsense"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown revision 'nonsense'"), "{err}");
+    let (code, _, err) = run_in(&r.dir, &["--range", "..HEAD"]);
     assert_eq!(code, 2);
     assert!(err.contains("BASE..HEAD"), "{err}");
 }

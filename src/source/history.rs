@@ -278,9 +278,11 @@ impl Walker<'_> {
         match &opts.range {
             Some((base, head)) => {
                 let head_oid = peel_commit(repo, head)?;
-                let base_oid = peel_commit(repo, base)?;
                 walk.push(head_oid)?;
-                walk.hide(base_oid)?;
+                // An empty base: everything reachable from `head` (a single-revision range).
+                if !base.is_empty() {
+                    walk.hide(peel_commit(repo, base)?)?;
+                }
             }
             None => {
                 for tip in self.tips(&mut extra_trees) {
@@ -660,7 +662,9 @@ fn peel_commit(repo: &Repository, rev: &str) -> Result<Oid> {
     Ok(c.id())
 }
 
-/// Splits `BASE..HEAD` (HEAD defaults to `HEAD`); `BASE...HEAD` means from their merge base.
+/// Splits `BASE..HEAD` (HEAD defaults to `HEAD`); `BASE...HEAD` means from their merge base; a
+/// single `REV` means everything reachable from it (returned with an empty base), as a pre-push
+/// hook needs for a new branch.
 pub fn parse_range(repo: &Repository, spec: &str) -> Result<(String, String)> {
     if let Some((a, b)) = spec.split_once("...") {
         let b = if b.is_empty() { "HEAD" } else { b };
@@ -674,7 +678,13 @@ pub fn parse_range(repo: &Repository, spec: &str) -> Result<(String, String)> {
             let b = if b.is_empty() { "HEAD" } else { b };
             Ok((a.to_string(), b.to_string()))
         }
-        _ => bail!("invalid --range '{spec}': expected BASE..HEAD (for example origin/main..HEAD)"),
+        Some(_) => {
+            bail!("invalid --range '{spec}': expected BASE..HEAD (for example origin/main..HEAD)")
+        }
+        None => {
+            peel_commit(repo, spec)?;
+            Ok((String::new(), spec.to_string()))
+        }
     }
 }
 
