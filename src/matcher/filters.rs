@@ -157,7 +157,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    if one_class_words(secret) || repeated_or_sequential(secret) || code_expression(secret) {
+    if one_class_words(secret)
+        || repeated_or_sequential(secret)
+        || code_expression(secret)
+        || file_name(&lower)
+    {
         return true;
     }
     false
@@ -207,7 +211,7 @@ fn code_expression(s: &[u8]) -> bool {
     {
         return true;
     }
-    if matches!(s.first(), Some(b'&' | b'*')) {
+    if matches!(s.first(), Some(b'&' | b'*' | b'(')) {
         return true;
     }
     let call = memchr::memmem::find(s, b"()").is_some()
@@ -219,6 +223,37 @@ fn code_expression(s: &[u8]) -> bool {
     s.contains(&b'.')
         && s.split(|&b| b == b'.')
             .all(|seg| !seg.is_empty() && seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_'))
+}
+
+/// A file name or path (`server.key`, `/etc/ssl/private/app.pem`): config naming where a key
+/// lives, not the key.
+fn file_name(lower: &[u8]) -> bool {
+    const EXT: &[&[u8]] = &[
+        b".key",
+        b".pem",
+        b".crt",
+        b".cer",
+        b".p12",
+        b".pfx",
+        b".jks",
+        b".der",
+        b".pub",
+        b".asc",
+        b".gpg",
+        b".json",
+        b".yaml",
+        b".yml",
+        b".txt",
+        b".cnf",
+        b".conf",
+        b".cfg",
+        b".env",
+        b".ini",
+        b".keystore",
+        b".secret",
+        b".enc",
+    ];
+    EXT.iter().any(|e| lower.ends_with(e))
 }
 
 /// `aaaaaaaa`, `abcdefgh`, `12345678`.

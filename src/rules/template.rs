@@ -10,10 +10,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
     // (`APP_`, `process.env.`, `auth.`), so `MY_JWT_SECRET` and `settings.jwt_secret` match.
     ("%PRE%", r"(?:^|[^\w.-])(?:[\w.-]*[_.-])?"),
     // Between a name and its value: optional closing quote of a quoted key, an optional type
-    // annotation (`: string`, `: &str`), then `=`, `:=`, `:`, `=>` or `?=`.
+    // annotation (`: string`, `: &str`) followed by `=`, `:=`, `=>` or `?=`; or a bare `:` (YAML, JSON).
     (
         "%ASSIGN%",
-        r#"["'`]?[ \t]*(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w:<>]*[ \t]*)?(?:=|:=|:|=>|\?=)[ \t]*"#,
+        r#"["'`]?[ \t]*(?:(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w:<>]*[ \t]*)?(?:=|:=|=>|\?=)|:)[ \t]*"#,
     ),
     // The value: an optional byte-string wrapper (Go `[]byte(`, JS `Buffer.from(`,
     // `new TextEncoder().encode(`), an optional opening quote (Python `b"`), then the secret up to
