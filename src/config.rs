@@ -97,8 +97,11 @@ impl ScanConfig {
                     .iter()
                     .map(|(id, r)| (id.clone(), r.allowlist.clone()))
                     .collect();
-                Allowlists::new(&p.allowlist, &per_rule, &root_shown)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.path.display()))?
+                let mut a = Allowlists::new(&p.allowlist, &per_rule, &root_shown)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.path.display()))?;
+                // Its own `[[rule]]` examples would match: the config file is not scanned.
+                a.skip_file(crate::source::worktree::display(&p.path));
+                a
             }
             None => Allowlists::default(),
         };

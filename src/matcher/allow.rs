@@ -126,6 +126,8 @@ pub struct Allowlists {
     /// The scan root as displayed (`proj` for `leaksweep scan proj`, empty for `.`): path globs
     /// match the displayed path or the path relative to this root.
     root: String,
+    /// Files never scanned (the project config itself: its rule examples would match).
+    files: Vec<String>,
     empty: bool,
 }
 
@@ -149,6 +151,7 @@ impl Allowlists {
         Ok(Allowlists {
             global: CompiledAllow::new(global, "allowlist")?,
             empty: global.is_empty() && map.is_empty(),
+            files: Vec::new(),
             per_rule: map,
             root: if root == "." {
                 String::new()
@@ -158,9 +161,17 @@ impl Allowlists {
         })
     }
 
-    /// True when the whole blob at `path` is excluded by a global path glob.
+    /// Never scan the file displayed as `path`.
+    pub fn skip_file(&mut self, path: String) {
+        self.files.push(path);
+        self.empty = false;
+    }
+
+    /// True when the whole blob at `path` is excluded by a global path glob (or is the project
+    /// config).
     pub fn skips_path(&self, path: &str) -> bool {
-        !self.empty && self.global.path_matches(path, &self.root)
+        !self.empty
+            && (self.files.iter().any(|f| f == path) || self.global.path_matches(path, &self.root))
     }
 
     /// True when a finding of `rule_id` with this secret on this line is allowlisted.

@@ -298,7 +298,7 @@ impl Matcher {
         if entropy < rule.entropy {
             return None;
         }
-        if filters::is_vendor_example(secret) {
+        if filters::is_vendor_example(secret) || validate::fails_known_checksum(secret) {
             return None;
         }
         if !rule.no_placeholder_check && filters::is_placeholder(secret) {

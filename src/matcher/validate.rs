@@ -180,6 +180,17 @@ fn github_crc32(secret: &[u8]) -> Verdict {
     }
 }
 
+/// True for a value shaped like a checksum-bearing token (GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/
+/// `ghr_`, npm `npm_`: prefix + 36 base62) whose checksum fails. It is not a live token, whichever
+/// rule matched it (a generic `token = ...` rule included).
+pub fn fails_known_checksum(secret: &[u8]) -> bool {
+    let shaped = secret.len() == 40
+        && (secret.starts_with(b"npm_")
+            || (secret.starts_with(b"gh") && secret[3] == b'_' && b"pousr".contains(&secret[2])))
+        && secret[4..].iter().all(u8::is_ascii_alphanumeric);
+    shaped && github_crc32(secret) == Verdict::Reject
+}
+
 fn aws_key_id(secret: &[u8]) -> Verdict {
     // Body after the 4-character prefix is base32 (A-Z, 2-7).
     let ok = secret.len() == 20
