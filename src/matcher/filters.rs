@@ -227,7 +227,21 @@ fn code_expression(s: &[u8]) -> bool {
         .count();
     let rest = &s[ident_len..];
     if ident_len > 0
-        && (rest.starts_with(b"(") || rest.starts_with(b"->") || rest.starts_with(b"["))
+        && (rest.starts_with(b"(")
+            || rest.starts_with(b"->")
+            || rest.starts_with(b"[")
+            || rest.starts_with(b"!("))
+    {
+        return true;
+    }
+    // A path of identifiers (`Token::Literal`, `_bindgen_ty_3::IFLA_TOKEN`, `std::env::var`).
+    if memchr::memmem::find(s, b"::").is_some()
+        && s.split(|&b| b == b':')
+            .filter(|seg| !seg.is_empty())
+            .all(|seg| {
+                (seg[0].is_ascii_alphabetic() || seg[0] == b'_')
+                    && seg.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            })
     {
         return true;
     }
@@ -302,6 +316,9 @@ mod tests {
             "{{ .Values.auth.secret }}",
             "%(JWT_SECRET)s",
             "jwtSecretKey",
+            "_bindgen_ty_3::IFLA_INET6_TOKEN",
+            "Token::Literal",
+            "bracketed!(content",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
