@@ -54,6 +54,31 @@ fn bench(c: &mut Criterion) {
         let mut scratch = Scratch::default();
         b.iter(|| matcher.scan(&data, None, &mut scratch).len())
     });
+    // The whole per-blob path (matcher + decode pass + findings), with decoding on (the default,
+    // depth 2) and off, to keep the decode pass's cost visible.
+    for depth in [0usize, 2] {
+        let rules = leaksweep::rules::builtin().expect("built-in rules");
+        let opts = leaksweep::matcher::MatchOptions {
+            decode_depth: depth,
+            ..Default::default()
+        };
+        let scanner =
+            leaksweep::scan::Scanner::new(Matcher::new(rules).expect("matcher").with_options(opts));
+        group.bench_function(format!("scanner-4MiB-decode-{depth}"), |b| {
+            let mut scratch = Scratch::default();
+            b.iter(|| {
+                scanner
+                    .scan_blob(
+                        &leaksweep::scan::Blob {
+                            data: &data,
+                            path: "bench.txt",
+                        },
+                        &mut scratch,
+                    )
+                    .len()
+            })
+        });
+    }
     group.bench_function("startup-build-matcher", |b| {
         b.iter(|| {
             Matcher::new(leaksweep::rules::builtin().expect("rules"))

@@ -22,6 +22,9 @@ pub enum Command {
     Scan(ScanCmd),
     /// Scan git history: every blob reachable from every ref once, plus commit and tag messages.
     Git(GitCmd),
+    /// Record the secrets found now, so later scans with `--baseline FILE` report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCmd),
     /// Inspect and check rules.
     #[command(subcommand)]
     Rules(RulesCmd),
@@ -61,6 +64,14 @@ pub enum HookCmd {
         #[arg(long)]
         pre_push: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCmd {
+    /// Scan exactly like `scan` (same arguments) and write a baseline to `-o FILE` (or standard
+    /// output): one entry per secret with its secret_id, rules, paths and first commit; never the
+    /// secret itself, no line numbers, no timestamps.
+    Create(ScanCmd),
 }
 
 #[derive(Debug, Args)]
@@ -103,9 +114,9 @@ pub struct GitCmd {
 /// Options shared by every scanning command.
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: text, or `format` in .leaksweep.toml].
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -115,15 +126,28 @@ pub struct CommonArgs {
     /// Exit code when findings are reported.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub exit_code: u8,
-    /// Skip files (and blobs) larger than SIZE (bytes, or with a K/M/G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "10M")]
-    pub max_file_size: String,
+    /// Skip files (and blobs) larger than SIZE (bytes, or with a K/M/G suffix) [default: 10M].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
     /// Extra rule file(s) to load in addition to the built-in rules.
     #[arg(long = "rules", value_name = "FILE")]
     pub rule_files: Vec<PathBuf>,
     /// Only report findings at or above this severity (info, low, medium, high, critical).
     #[arg(long, value_name = "LEVEL")]
     pub min_severity: Option<String>,
+    /// Only report findings at or above this confidence (low, medium, high).
+    #[arg(long, value_name = "LEVEL")]
+    pub min_confidence: Option<String>,
+    /// Project config file [default: .leaksweep.toml at the scan root, if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report only findings whose secret is not in this baseline (from `baseline create`, or a
+    /// JSON report).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Layers of base64/percent encoding to decode and scan inside (0 disables) [default: 2].
+    #[arg(long, value_name = "N")]
+    pub decode_depth: Option<usize>,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

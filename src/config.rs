@@ -1,13 +1,22 @@
-//! Resolves what the user typed (`cli.rs`) into what the library needs: the rule set, limits,
-//! format and output. Nothing below this module reads clap structs.
+//! Resolves what the user typed (`cli.rs`) and the project's `.leaksweep.toml` (`project.rs`)
+//! into what the library needs: the rule set, allowlists, limits, format, output, baseline.
+//! The command line wins over the config file, which wins over the defaults. Nothing below this
+//! module reads clap structs.
 
+use crate::baseline::{Baseline, IgnoreList};
 use crate::cli::{ColorChoice, CommonArgs};
-use crate::matcher::Matcher;
+use crate::finding::Confidence;
+use crate::matcher::{allow::Allowlists, MatchOptions, Matcher};
+use crate::project::{self, ProjectConfig, SizeSetting};
 use crate::report::{Format, ReportOptions};
 use crate::rules::{self, Rule, Severity};
 use anyhow::{bail, Context, Result};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Default `--max-file-size`.
+pub const DEFAULT_MAX_FILE_SIZE: &str = "10M";
 
 /// Everything a scanning command needs, validated.
 pub struct ScanConfig {
@@ -18,6 +27,15 @@ pub struct ScanConfig {
     pub report: ReportOptions,
     pub exit_code: u8,
     pub min_severity: Option<Severity>,
+    pub min_confidence: Option<Confidence>,
+    /// Decoding depth and project allowlists, handed to the matcher.
+    pub match_options: MatchOptions,
+    /// `--baseline FILE`: findings whose secret it lists are not reported.
+    pub baseline: Option<Baseline>,
+    /// `.leaksweepignore` at the scan root.
+    pub ignore: Option<IgnoreList>,
+    /// The `.leaksweep.toml` in effect, if any.
+    pub config_file: Option<PathBuf>,
     pub threads: usize,
     pub allow_empty: bool,
     pub verbose: u8,
@@ -29,18 +47,71 @@ pub struct ScanConfig {
 }
 
 impl ScanConfig {
+    /// Resolves with the current directory as the scan root (where `.leaksweep.toml` and
+    /// `.leaksweepignore` are looked for).
     pub fn resolve(args: &CommonArgs) -> Result<Self> {
-        let rules = load_rules(&args.rule_files)?;
-        let max_file_size = parse_size(&args.max_file_size)
-            .with_context(|| format!("invalid --max-file-size '{}'", args.max_file_size))?;
+        Self::resolve_at(args, Path::new("."))
+    }
+
+    /// Resolves for a scan rooted at `root`.
+    pub fn resolve_at(args: &CommonArgs, root: &Path) -> Result<Self> {
+        let project = project::load(args.config.as_deref(), root)?;
+        let rules = assemble_rules(&args.rule_files, project.as_ref())?;
+        let configured_size = project.as_ref().and_then(|p| p.max_file_size.as_ref());
+        let max_file_size = match (&args.max_file_size, configured_size) {
+            (Some(s), _) => {
+                parse_size(s).with_context(|| format!("invalid --max-file-size '{s}'"))?
+            }
+            (None, Some(SizeSetting::Bytes(n))) => *n,
+            (None, Some(SizeSetting::Text(s))) => parse_size(s).with_context(|| {
+                format!(
+                    "{}: invalid max_file_size '{s}'",
+                    config_name(project.as_ref())
+                )
+            })?,
+            (None, None) => parse_size(DEFAULT_MAX_FILE_SIZE)?,
+        };
         let min_severity = match &args.min_severity {
             Some(s) => Some(
                 s.parse::<Severity>()
                     .map_err(anyhow::Error::msg)
                     .context("invalid --min-severity")?,
             ),
+            None => project.as_ref().and_then(|p| p.min_severity),
+        };
+        let min_confidence = match &args.min_confidence {
+            Some(s) => Some(parse_confidence(s).context("invalid --min-confidence")?),
+            None => project.as_ref().and_then(|p| p.min_confidence),
+        };
+        let format = args
+            .format
+            .or(project.as_ref().and_then(|p| p.format))
+            .unwrap_or(Format::Text);
+        let decode_depth = args
+            .decode_depth
+            .or(project.as_ref().and_then(|p| p.decode_depth))
+            .unwrap_or(2);
+        let root_shown = crate::source::worktree::display(root);
+        let allow = match &project {
+            Some(p) => {
+                let per_rule: Vec<_> = p
+                    .rules
+                    .iter()
+                    .map(|(id, r)| (id.clone(), r.allowlist.clone()))
+                    .collect();
+                let mut a = Allowlists::new(&p.allowlist, &per_rule, &root_shown)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.path.display()))?;
+                // Its own `[[rule]]` examples would match: the config file is not scanned.
+                a.skip_file(crate::source::worktree::display(&p.path));
+                a
+            }
+            None => Allowlists::default(),
+        };
+        let baseline = match &args.baseline {
+            Some(path) => Some(Baseline::load(path)?),
             None => None,
         };
+        let ignore = IgnoreList::load(&root.join(crate::baseline::IGNORE_FILE))?;
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -58,7 +129,7 @@ impl ScanConfig {
         Ok(ScanConfig {
             rules,
             max_file_size,
-            format: args.format,
+            format,
             output: args.output.clone(),
             report: ReportOptions {
                 show_secrets: args.show_secrets,
@@ -67,6 +138,14 @@ impl ScanConfig {
             },
             exit_code: args.exit_code,
             min_severity,
+            min_confidence,
+            match_options: MatchOptions {
+                decode_depth,
+                allow: Arc::new(allow),
+            },
+            baseline,
+            ignore,
+            config_file: project.map(|p| p.path),
             threads,
             allow_empty: args.allow_empty,
             verbose: args.verbose,
@@ -76,20 +155,81 @@ impl ScanConfig {
         })
     }
 
+    /// The matcher for this configuration (rules, decoding depth, allowlists).
     pub fn matcher(&self) -> Result<Matcher> {
-        Matcher::new(self.rules.clone()).map_err(anyhow::Error::msg)
+        Ok(Matcher::new(self.rules.clone())
+            .map_err(anyhow::Error::msg)?
+            .with_options(self.match_options.clone()))
     }
+}
+
+fn config_name(p: Option<&ProjectConfig>) -> String {
+    p.map_or_else(
+        || project::FILE_NAME.to_string(),
+        |p| p.path.display().to_string(),
+    )
+}
+
+/// Parses `low`, `medium` or `high`.
+pub fn parse_confidence(s: &str) -> Result<Confidence> {
+    Ok(match s {
+        "low" => Confidence::Low,
+        "medium" => Confidence::Medium,
+        "high" => Confidence::High,
+        _ => bail!("unknown confidence '{s}' (low, medium, high)"),
+    })
 }
 
 /// The built-in rules plus user rule files; a user rule with a built-in id replaces it.
 pub fn load_rules(files: &[PathBuf]) -> Result<Vec<Rule>> {
-    let mut rules = rules::builtin()?;
-    for f in files {
-        for r in rules::load_file(f)? {
+    assemble_rules(files, None)
+}
+
+/// The rule set: built-in rules (unless the project config says `extend_builtin = false`), then
+/// the config's `[[rule]]` tables, then `--rules` files (a rule with an existing id replaces it);
+/// then per-rule severity overrides and `disable`. Unknown ids in `disable` or `[rules.<id>]`
+/// are errors, so a typo does not silently leave a rule on.
+fn assemble_rules(files: &[PathBuf], project: Option<&ProjectConfig>) -> Result<Vec<Rule>> {
+    let mut rules = match project {
+        Some(p) if !p.extend_builtin => Vec::new(),
+        _ => rules::builtin()?,
+    };
+    let merge = |rules: &mut Vec<Rule>, extra: Vec<Rule>| {
+        for r in extra {
             match rules.iter_mut().find(|b| b.id == r.id) {
                 Some(slot) => *slot = r,
                 None => rules.push(r),
             }
+        }
+    };
+    if let Some(p) = project {
+        let shown = p.path.display().to_string();
+        merge(&mut rules, rules::prepare(&shown, p.rule.clone())?);
+    }
+    for f in files {
+        merge(&mut rules, rules::load_file(f)?);
+    }
+    if let Some(p) = project {
+        let shown = p.path.display();
+        for (id, settings) in &p.rules {
+            let Some(rule) = rules.iter_mut().find(|r| &r.id == id) else {
+                bail!("{shown}: [rules.{id}]: no rule with id '{id}' (see `leaksweep rules list`)");
+            };
+            if let Some(sev) = settings.severity {
+                rule.severity = sev;
+            }
+        }
+        for id in &p.disable {
+            let before = rules.len();
+            rules.retain(|r| &r.id != id);
+            if rules.len() == before {
+                bail!("{shown}: disable: no rule with id '{id}' (see `leaksweep rules list`)");
+            }
+        }
+        if rules.is_empty() {
+            bail!(
+                "{shown}: no rules left (extend_builtin = false needs [[rule]] tables or --rules files)"
+            );
         }
     }
     Ok(rules)

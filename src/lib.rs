@@ -4,11 +4,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod finding;
 pub mod matcher;
+pub mod project;
 pub mod report;
 pub mod rewrite;
 pub mod rotate;

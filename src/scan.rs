@@ -6,8 +6,8 @@
 //! to read one item is recorded in the collector with its path and the scan goes on; the command
 //! turns a non-zero error count into exit code 2 at the end.
 
-use crate::finding::{self, Finding, Fingerprint, LineIndex, Secret, SecretId};
-use crate::matcher::{Match, Matcher, Scratch};
+use crate::finding::{self, Confidence, Finding, Fingerprint, LineIndex, Secret, SecretId};
+use crate::matcher::{allow, validate, Match, Matcher, Scratch};
 use base64::Engine;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -133,8 +133,15 @@ pub struct Summary {
     pub secrets: u64,
     /// Findings suppressed by inline allow comments.
     pub suppressed_inline: u64,
+    /// Findings dropped because the baseline or `.leaksweepignore` lists them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed_baseline: u64,
     pub duration_ms: u64,
     pub rules: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The result of a scan, ready for reporters.
@@ -155,7 +162,8 @@ pub const INLINE_ALLOW: &[&str] = &[
 /// Scans blobs with a shared [`Matcher`].
 pub struct Scanner {
     pub matcher: Matcher,
-    /// How many layers of base64 to peel off encoded values (0 disables decoding).
+    /// How many layers of encoding (base64, percent) to peel off encoded values (0 disables
+    /// decoding). Taken from the matcher's options.
     pub decode_depth: usize,
     started: Instant,
     pub suppressed_inline: AtomicU64,
@@ -164,8 +172,8 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(matcher: Matcher) -> Self {
         Scanner {
+            decode_depth: matcher.options().decode_depth,
             matcher,
-            decode_depth: 2,
             started: Instant::now(),
             suppressed_inline: AtomicU64::new(0),
         }
@@ -174,6 +182,9 @@ impl Scanner {
     /// Scans one blob; called from any worker thread with that thread's scratch.
     pub fn scan_blob(&self, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
         let data = blob.data;
+        if self.matcher.options().allow.skips_path(blob.path) {
+            return Vec::new();
+        }
         let matches = self.matcher.scan(data, Some(blob.path), scratch);
         let decoded = self.decode_pass(data, blob.path, scratch);
         if matches.is_empty() && decoded.is_empty() {
@@ -197,9 +208,14 @@ impl Scanner {
         out
     }
 
-    /// Finds base64-encoded values (`key: <base64>`, as in Kubernetes Secret `data:` fields and
-    /// encoded .env blobs), decodes those that are printable text, and scans the decoded text.
-    /// Returns (outer span of the encoded value, decoded secret, match in the decoded text).
+    /// Peels encodings off values and scans what is inside: base64 values ending a `key: value` or
+    /// `KEY=value` line (Kubernetes Secret `data:`, encoded .env blobs, JSON strings) and
+    /// percent-encoded tokens (`%3A%2F%2F` in URLs), nested up to `decode_depth` layers.
+    /// Returns (outer span of the encoded value, decoded secret, match in the decoded text), so
+    /// findings are reported at the outer location but named by the decoded secret.
+    ///
+    /// Cost: one pass over line ends and one `memchr` for `%` per blob; decoding and matching run
+    /// only on candidates, which are rare. Lock files are skipped (integrity hashes).
     fn decode_pass(
         &self,
         data: &[u8],
@@ -207,41 +223,58 @@ impl Scanner {
         scratch: &mut Scratch,
     ) -> Vec<(std::ops::Range<usize>, Secret, Match)> {
         let mut out = Vec::new();
-        if self.decode_depth == 0 || memchr::memmem::find(data, b"data:").is_none() {
+        if self.decode_depth == 0 || allow::is_lock_file(path) {
             return out;
         }
-        for caps in encoded_value_regex().captures_iter(data) {
-            let Some(m) = caps.get(1) else { continue };
-            let mut text = Secret::new(
-                match base64::engine::general_purpose::STANDARD.decode(m.as_bytes()) {
-                    Ok(d) => d,
-                    Err(_) => continue,
-                },
-            );
-            for _ in 0..self.decode_depth {
-                if text
-                    .expose()
-                    .iter()
-                    .any(|&b| (b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t') || b == 0x7f)
-                {
-                    break;
-                }
-                let found = self.matcher.scan(text.expose(), Some(path), scratch);
-                if !found.is_empty() {
-                    for f in found {
-                        let inner = Secret::new(text.expose()[f.span.clone()].to_vec());
-                        out.push((m.range(), inner, f));
-                    }
-                    break;
-                }
-                // Nested encoding: base64 of base64.
-                match base64::engine::general_purpose::STANDARD.decode(text.expose().trim_ascii()) {
-                    Ok(d) => text = Secret::new(d),
-                    Err(_) => break,
-                }
+        for (range, enc) in encoded_candidates(data) {
+            if let Some(text) = enc.decode(&data[range.clone()]) {
+                self.peel(text, path, scratch, self.decode_depth, &range, &mut out);
             }
         }
+        out.dedup_by(|a, b| a.0 == b.0 && a.2.rule == b.2.rule && a.1 == b.1);
         out
+    }
+
+    /// Scans one decoded layer; when nothing is found and depth remains, looks for encoded values
+    /// inside it (or treats it as wholly encoded) and goes one layer deeper.
+    fn peel(
+        &self,
+        text: Secret,
+        path: &str,
+        scratch: &mut Scratch,
+        depth: usize,
+        outer: &std::ops::Range<usize>,
+        out: &mut Vec<(std::ops::Range<usize>, Secret, Match)>,
+    ) {
+        let t = text.expose();
+        if t.len() < 8
+            || t.iter()
+                .any(|&b| (b < 0x20 && b != b'\n' && b != b'\r' && b != b'\t') || b == 0x7f)
+        {
+            return;
+        }
+        let found = self.matcher.scan(t, Some(path), scratch);
+        if !found.is_empty() {
+            for f in found {
+                let inner = Secret::new(t[f.span.clone()].to_vec());
+                out.push((outer.clone(), inner, f));
+            }
+            return;
+        }
+        if depth <= 1 {
+            return;
+        }
+        // Wholly encoded again (base64 of base64), or holding encoded values.
+        let whole = t.trim_ascii();
+        if let Some(d) = Encoding::Base64.decode(whole) {
+            self.peel(d, path, scratch, depth - 1, outer, out);
+            return;
+        }
+        for (range, enc) in encoded_candidates(t) {
+            if let Some(d) = enc.decode(&t[range]) {
+                self.peel(d, path, scratch, depth - 1, outer, out);
+            }
+        }
     }
 
     fn make_finding(
@@ -258,6 +291,34 @@ impl Scanner {
             return None;
         }
         let rule = self.matcher.rule(m.rule);
+        let lines = lines_of(data, &span);
+        if self
+            .matcher
+            .options()
+            .allow
+            .drops(&rule.id, blob.path, secret, lines)
+        {
+            return None;
+        }
+        // Lock files (integrity hashes) and minified bundles (mangled identifiers) are where the
+        // generic rules cry wolf; provider tokens and credentialed URLs there are still reported.
+        let generic = rule.category == "generic" || rule.priority < 0;
+        if generic
+            && (allow::is_lock_file(blob.path)
+                || allow::is_minified_path(blob.path)
+                || lines.len() > allow::MINIFIED_LINE)
+        {
+            return None;
+        }
+        let mut severity = validate::severity_hint(&m.notes).unwrap_or(rule.severity);
+        let mut confidence = m.confidence;
+        let mut notes = m.notes.clone();
+        if allow::is_test_path(blob.path) {
+            // Usually fake, sometimes a real key pasted into a test: lowered, not hidden.
+            severity = allow::lower(severity, 2);
+            confidence = Confidence::Low;
+            notes.push(("context".into(), "test or example path".into()));
+        }
         let (line, column) = index.locate(span.start);
         let (end_line, end_column) = index.locate(span.end.saturating_sub(1).max(span.start));
         let redacted = finding::redact(secret);
@@ -266,8 +327,8 @@ impl Scanner {
             rule_id: rule.id.clone(),
             description: rule.description.clone(),
             category: rule.category.clone(),
-            severity: rule.severity,
-            confidence: m.confidence,
+            severity,
+            confidence,
             path: blob.path.to_string(),
             line,
             column,
@@ -280,7 +341,7 @@ impl Scanner {
             secret_id: SecretId::of(secret),
             fingerprint: Fingerprint::new(None, "", "", 0),
             secret: Secret::new(secret.to_vec()),
-            notes: m.notes.clone(),
+            notes,
             git: None,
         };
         f.refresh_fingerprint();
@@ -293,14 +354,129 @@ impl Scanner {
     }
 }
 
-/// A base64 value standing alone after `:` or `=` on its line.
-fn encoded_value_regex() -> &'static regex::bytes::Regex {
-    static RE: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
-    RE.get_or_init(|| {
-        // A fixed pattern: it compiles.
-        regex::bytes::Regex::new(r#"(?m)[:=][ \t]*["']?([A-Za-z0-9+/]{16,}={0,2})["']?[ \t]*\r?$"#)
-            .expect("valid regex")
-    })
+/// How a candidate value is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Base64,
+    Percent,
+}
+
+impl Encoding {
+    /// Decodes `raw`; `None` when it is not valid in this encoding or decodes to nothing new.
+    fn decode(self, raw: &[u8]) -> Option<Secret> {
+        match self {
+            Encoding::Base64 => {
+                if raw.len() < 16 {
+                    return None;
+                }
+                let engine = base64::engine::GeneralPurpose::new(
+                    &base64::alphabet::STANDARD,
+                    base64::engine::GeneralPurposeConfig::new()
+                        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+                );
+                engine.decode(raw).ok().map(Secret::new)
+            }
+            Encoding::Percent => {
+                let mut out = Vec::with_capacity(raw.len());
+                let mut i = 0;
+                let mut changed = false;
+                while i < raw.len() {
+                    if raw[i] == b'%' && i + 2 < raw.len() {
+                        if let (Some(h), Some(l)) = (hex_val(raw[i + 1]), hex_val(raw[i + 2])) {
+                            out.push(h << 4 | l);
+                            i += 3;
+                            changed = true;
+                            continue;
+                        }
+                    }
+                    out.push(raw[i]);
+                    i += 1;
+                }
+                changed.then(|| Secret::new(out))
+            }
+        }
+    }
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// Encoded values worth decoding: base64 values (at least 24 characters) that end a line after
+/// `:` or `=` (optionally quoted, optionally followed by `,`), and tokens holding `%XX` escapes.
+fn encoded_candidates(data: &[u8]) -> Vec<(std::ops::Range<usize>, Encoding)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+    for nl in ends {
+        let line_start = start;
+        start = nl + 1;
+        // Walk back over the line's tail: spaces, `,`, one closing quote, padding, base64.
+        let mut e = nl;
+        while e > line_start && matches!(data[e - 1], b'\r' | b' ' | b'\t' | b',') {
+            e -= 1;
+        }
+        let quoted = e > line_start && matches!(data[e - 1], b'"' | b'\'');
+        if quoted {
+            e -= 1;
+        }
+        let mut s = e;
+        while s > line_start && e - s < 2 && data[s - 1] == b'=' {
+            s -= 1;
+        }
+        while s > line_start && is_b64(data[s - 1]) {
+            s -= 1;
+        }
+        if e - s < 24 {
+            continue;
+        }
+        let mut p = s;
+        if quoted && p > line_start && matches!(data[p - 1], b'"' | b'\'') {
+            p -= 1;
+        }
+        while p > line_start && matches!(data[p - 1], b' ' | b'\t') {
+            p -= 1;
+        }
+        if p > line_start && matches!(data[p - 1], b':' | b'=') {
+            out.push((s..e, Encoding::Base64));
+        }
+    }
+    // Percent-encoded tokens: a `%XX` escape, grown to the surrounding run of URL characters.
+    let mut last_end = 0;
+    for i in memchr::memchr_iter(b'%', data) {
+        if i < last_end || i + 2 >= data.len() {
+            continue;
+        }
+        if hex_val(data[i + 1]).is_none() || hex_val(data[i + 2]).is_none() {
+            continue;
+        }
+        let url_char =
+            |b: u8| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>');
+        let mut s = i;
+        while s > last_end && url_char(data[s - 1]) {
+            s -= 1;
+        }
+        let mut e = i + 3;
+        while e < data.len() && url_char(data[e]) {
+            e += 1;
+        }
+        last_end = e;
+        if e - s >= 12 {
+            out.push((s..e, Encoding::Percent));
+        }
+    }
+    out
+}
+
+/// The full line(s) holding `span`.
+fn lines_of<'a>(data: &'a [u8], span: &std::ops::Range<usize>) -> &'a [u8] {
+    let start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i);
+    &data[start..end]
 }
 
 /// True when any line the secret spans carries an inline allow marker.
@@ -347,6 +523,7 @@ pub fn summarize(
         findings: findings.len() as u64,
         secrets: secrets.len() as u64,
         suppressed_inline: scanner.suppressed_inline.load(Ordering::Relaxed),
+        suppressed_baseline: 0,
         duration_ms: scanner.elapsed_ms(),
         rules: scanner.matcher.rules().len() as u64,
     }

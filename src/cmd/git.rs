@@ -10,9 +10,12 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
-    let mut cfg = ScanConfig::resolve(&args.common)?;
-    cfg.ignore_errors = args.ignore_errors;
     let repo = history::discover(args.repo.as_deref())?;
+    // The project config (.leaksweep.toml, .leaksweepignore) lives at the top of the work tree;
+    // a bare repository has none unless --config names one.
+    let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let mut cfg = ScanConfig::resolve_at(&args.common, &root)?;
+    cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
     let collector = Collector::default();
 

@@ -1,6 +1,7 @@
 //! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
 //! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
 
+pub mod baseline;
 pub mod completions;
 pub mod git;
 pub mod hook;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Git(args) => git::run(args),
+        Command::Baseline(args) => baseline::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Rotate(args) => rotate::run(args),
         Command::Keygen(args) => keygen::run(args),
@@ -34,12 +36,61 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// What happens to findings between the scan and the report, for every scanning command:
+/// 1. link HS* JWTs to the secrets in the scan that sign them (both become critical);
+/// 2. with `use_baseline`, drop findings whose secret `--baseline` or `.leaksweepignore` lists
+///    (with `-v`, name baseline entries this scan did not see: stale);
+/// 3. drop findings below `--min-severity` / `--min-confidence`;
+/// 4. recount the summary.
+pub fn triage(
+    cfg: &ScanConfig,
+    findings: &mut Vec<Finding>,
+    summary: &mut Summary,
+    use_baseline: bool,
+) {
+    crate::matcher::jwt_link::link(findings);
+    if use_baseline {
+        let before = findings.len();
+        if let Some(b) = &cfg.baseline {
+            if cfg.verbose > 0 {
+                let seen: std::collections::HashSet<_> =
+                    findings.iter().map(|f| &f.secret_id).collect();
+                for e in b.stale(&seen) {
+                    eprintln!(
+                        "leaksweep: stale baseline entry {} ({}; {}): not found in this scan",
+                        &e.secret_id.as_str()[..16],
+                        e.rules.join(", "),
+                        e.paths.join(", ")
+                    );
+                }
+            }
+            findings.retain(|f| !b.contains(&f.secret_id));
+        }
+        if let Some(ig) = &cfg.ignore {
+            findings.retain(|f| !ig.matches(f));
+        }
+        summary.suppressed_baseline = (before - findings.len()) as u64;
+    }
+    if let Some(min) = cfg.min_severity {
+        findings.retain(|f| f.severity >= min);
+    }
+    if let Some(min) = cfg.min_confidence {
+        findings.retain(|f| f.confidence >= min);
+    }
+    summary.findings = findings.len() as u64;
+    summary.secrets = findings
+        .iter()
+        .map(|f| &f.secret_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64;
+}
+
 /// Exit code for usage and input errors.
 pub const EXIT_ERROR: u8 = 2;
 
-/// The shared ending of a scan: drop findings below `--min-severity`, write the report, print the
-/// summary and the reasons for an error exit on stderr, and pick the exit code
-/// (2 on errors or an empty scan, else `--exit-code` on findings, else 0).
+/// The shared ending of a scan: [`triage`] (JWT linking, baseline and ignore file, level
+/// filters), write the report, print the summary and the reasons for an error exit on stderr, and
+/// pick the exit code (2 on errors or an empty scan, else `--exit-code` on findings, else 0).
 pub fn finish(
     cfg: &ScanConfig,
     mut findings: Vec<Finding>,
@@ -48,15 +99,7 @@ pub fn finish(
     mut summary: Summary,
     expect_input: bool,
 ) -> Result<ExitCode> {
-    if let Some(min) = cfg.min_severity {
-        findings.retain(|f| f.severity >= min);
-        summary.findings = findings.len() as u64;
-        summary.secrets = findings
-            .iter()
-            .map(|f| &f.secret_id)
-            .collect::<std::collections::HashSet<_>>()
-            .len() as u64;
-    }
+    triage(cfg, &mut findings, &mut summary, true);
     let report = Report {
         findings,
         skipped,

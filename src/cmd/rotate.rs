@@ -127,13 +127,17 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
 /// Returns the findings and the number of items that could not be read (reported on stderr).
 fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
     let common = CommonArgs {
-        format: Format::Json,
+        format: Some(Format::Json),
         output: None,
         show_secrets: false,
         exit_code: 1,
-        max_file_size: args.max_file_size.clone(),
+        max_file_size: Some(args.max_file_size.clone()),
         rule_files: args.rule_files.clone(),
         min_severity: None,
+        min_confidence: None,
+        config: None,
+        baseline: None,
+        decode_depth: None,
         threads: args.threads,
         allow_empty: true,
         verbose: 0,

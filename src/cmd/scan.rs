@@ -2,16 +2,39 @@
 
 use crate::cli::ScanCmd;
 use crate::config::ScanConfig;
-use crate::scan::{summarize, Collector, Scanner};
+use crate::finding::Finding;
+use crate::scan::{summarize, Collector, ScanError, Scanner, Skipped, Summary};
 use crate::source::{stdin, worktree};
 use anyhow::{bail, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: ScanCmd) -> Result<ExitCode> {
-    let cfg = ScanConfig::resolve(&args.common)?;
-    let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
+    let s = collect(&args)?;
+    super::finish(
+        &s.cfg,
+        s.findings,
+        s.skipped,
+        s.errors,
+        s.summary,
+        s.expect_input,
+    )
+}
+
+/// A finished working-tree (or stdin) scan, before triage and reporting.
+pub struct Scanned {
+    pub cfg: ScanConfig,
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    pub errors: Vec<ScanError>,
+    pub summary: Summary,
+    /// False for stdin (an empty scan is not an error there).
+    pub expect_input: bool,
+}
+
+/// Resolves the configuration (rooted at the first path when it is a directory, else the current
+/// directory) and scans; shared by `scan` and `baseline create`.
+pub fn collect(args: &ScanCmd) -> Result<Scanned> {
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
@@ -20,6 +43,13 @@ pub fn run(args: ScanCmd) -> Result<ExitCode> {
     if use_stdin && paths.len() > 1 {
         bail!("'-' (standard input) cannot be combined with other paths");
     }
+    let root = match paths.first() {
+        Some(p) if !use_stdin && p.is_dir() => p.as_path(),
+        _ => Path::new("."),
+    };
+    let cfg = ScanConfig::resolve_at(&args.common, root)?;
+    let scanner = Scanner::new(cfg.matcher()?);
+    let collector = Collector::default();
     let mode = if use_stdin {
         stdin::scan(
             &mut std::io::stdin().lock(),
@@ -40,5 +70,12 @@ pub fn run(args: ScanCmd) -> Result<ExitCode> {
     };
     let (findings, skipped, errors, files, bytes) = collector.finish();
     let summary = summarize(mode, &findings, &skipped, &errors, files, bytes, &scanner);
-    super::finish(&cfg, findings, skipped, errors, summary, !use_stdin)
+    Ok(Scanned {
+        cfg,
+        findings,
+        skipped,
+        errors,
+        summary,
+        expect_input: !use_stdin,
+    })
 }

@@ -140,6 +140,30 @@ const PLACEHOLDER_VALUES: &[&str] = &[
     "masked",
 ];
 
+/// Credentials published in vendor documentation: copied into countless READMEs and tests, never
+/// live. Matched exactly.
+const VENDOR_EXAMPLES: &[&str] = &[
+    // AWS documentation.
+    "AKIAIOSFODNN7EXAMPLE",
+    "AKIAI44QH8DHBEXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    // Stripe documentation.
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "pk_test_TYooMQauvdEDq54NiTphI7jx",
+    "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+    // jwt.io's default token.
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+];
+
+/// True for documented example credentials: the list above, and AWS-style values whose random
+/// part ends in `EXAMPLE` or `EXAMPLEKEY` (the convention of AWS's docs and SDK tests).
+pub fn is_vendor_example(secret: &[u8]) -> bool {
+    secret.ends_with(b"EXAMPLE")
+        || secret.ends_with(b"EXAMPLEKEY")
+        || VENDOR_EXAMPLES.iter().any(|e| e.as_bytes() == secret)
+}
+
 /// True when `secret` looks like a placeholder, template reference, env lookup or example value.
 pub fn is_placeholder(secret: &[u8]) -> bool {
     let lower = secret.to_ascii_lowercase();
@@ -207,7 +231,21 @@ fn code_expression(s: &[u8]) -> bool {
         .count();
     let rest = &s[ident_len..];
     if ident_len > 0
-        && (rest.starts_with(b"(") || rest.starts_with(b"->") || rest.starts_with(b"["))
+        && (rest.starts_with(b"(")
+            || rest.starts_with(b"->")
+            || rest.starts_with(b"[")
+            || rest.starts_with(b"!("))
+    {
+        return true;
+    }
+    // A path of identifiers (`Token::Literal`, `_bindgen_ty_3::IFLA_TOKEN`, `std::env::var`).
+    if memchr::memmem::find(s, b"::").is_some()
+        && s.split(|&b| b == b':')
+            .filter(|seg| !seg.is_empty())
+            .all(|seg| {
+                (seg[0].is_ascii_alphabetic() || seg[0] == b'_')
+                    && seg.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            })
     {
         return true;
     }
@@ -288,6 +326,15 @@ mod tests {
     }
 
     #[test]
+    fn vendor_examples() {
+        assert!(is_vendor_example(b"AKIAIOSFODNN7EXAMPLE"));
+        assert!(is_vendor_example(
+            b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        ));
+        assert!(!is_vendor_example(b"AKIARXX53LXQSCPVP66N"));
+    }
+
+    #[test]
     fn placeholders() {
         for p in [
             "${JWT_SECRET}",
@@ -304,6 +351,9 @@ mod tests {
             "{{ .Values.auth.secret }}",
             "%(JWT_SECRET)s",
             "jwtSecretKey",
+            "_bindgen_ty_3::IFLA_INET6_TOKEN",
+            "Token::Literal",
+            "bracketed!(content",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }

@@ -10,7 +10,9 @@
 //! The matcher sees bytes and an optional path; it knows nothing of files or git. It is `Sync`:
 //! worker threads share one `Matcher`.
 
+pub mod allow;
 pub mod filters;
+pub mod jwt_link;
 pub mod validate;
 
 use crate::finding::Confidence;
@@ -19,7 +21,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::Engine;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use validate::Verdict;
 
 /// A rule compiled for matching.
@@ -100,12 +102,32 @@ pub struct Match {
     pub notes: Vec<(String, String)>,
 }
 
+/// Scan-wide settings beyond the rules, from `.leaksweep.toml` and the command line. They travel
+/// with the matcher so that every source and command built on it gets them without extra wiring.
+#[derive(Clone)]
+pub struct MatchOptions {
+    /// Layers of base64/percent encoding the scanner peels off encoded values (0 disables).
+    pub decode_depth: usize,
+    /// Project allowlists (global and per rule).
+    pub allow: Arc<allow::Allowlists>,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            decode_depth: 2,
+            allow: Arc::new(allow::Allowlists::default()),
+        }
+    }
+}
+
 /// Every rule, compiled, with the keyword prefilter.
 pub struct Matcher {
     rules: Vec<CompiledRule>,
     prefilter: AhoCorasick,
     /// For each prefilter pattern, the rules it triggers.
     triggers: Vec<Vec<usize>>,
+    options: MatchOptions,
 }
 
 /// Reusable per-thread buffers for [`Matcher::scan`].
@@ -148,7 +170,18 @@ impl Matcher {
             rules: compiled,
             prefilter,
             triggers,
+            options: MatchOptions::default(),
         })
+    }
+
+    /// Replaces the scan-wide options.
+    pub fn with_options(mut self, options: MatchOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn options(&self) -> &MatchOptions {
+        &self.options
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -266,6 +299,9 @@ impl Matcher {
         }
         let entropy = filters::shannon_entropy(secret);
         if entropy < rule.entropy {
+            return None;
+        }
+        if filters::is_vendor_example(secret) || validate::fails_known_checksum(secret) {
             return None;
         }
         if !rule.no_placeholder_check && filters::is_placeholder(secret) {

@@ -28,7 +28,7 @@ pub fn run(validator: Validator, secret: &[u8]) -> Verdict {
     match validator {
         Validator::Jwt => jwt(secret),
         Validator::Pem => pem(secret),
-        Validator::GithubCrc32 => github_crc32(secret),
+        Validator::GithubCrc32 | Validator::NpmCrc32 => github_crc32(secret),
         Validator::AwsKeyId => aws_key_id(secret),
         Validator::DbUri => accept(Confidence::Medium),
     }
@@ -59,6 +59,10 @@ fn jwt(secret: &[u8]) -> Verdict {
     if let Some(claims) =
         b64url(p).and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok())
     {
+        // Supabase's local development keys are published in its docs and CLI output.
+        if claims.get("iss").and_then(|v| v.as_str()) == Some("supabase-demo") {
+            return Verdict::Reject;
+        }
         confidence = Confidence::High;
         for key in ["iss", "sub", "role", "scope", "exp"] {
             if let Some(v) = claims.get(key) {
@@ -69,8 +73,25 @@ fn jwt(secret: &[u8]) -> Verdict {
                 notes.push((key.to_string(), s));
             }
         }
+        if let Some(exp) = claims.get("exp").and_then(|v| v.as_f64()) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            notes.push(("expired".to_string(), (exp < now).to_string()));
+        }
     }
     Verdict::Accept { confidence, notes }
+}
+
+/// Severity implied by decoded claims, overriding the rule's: a Supabase `service_role` token
+/// bypasses row-level security (critical); an `anon` token is meant to ship to browsers (low).
+pub fn severity_hint(notes: &[(String, String)]) -> Option<crate::rules::Severity> {
+    use crate::rules::Severity;
+    match notes.iter().find(|(k, _)| k == "role")?.1.as_str() {
+        "service_role" | "supabase_admin" => Some(Severity::Critical),
+        "anon" => Some(Severity::Low),
+        _ => None,
+    }
 }
 
 fn pem(secret: &[u8]) -> Verdict {
@@ -140,7 +161,8 @@ pub fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// GitHub's new-format tokens (`ghp_` + 30 random base62 + 6 base62 CRC32 of the random part).
+/// GitHub's new-format tokens (`ghp_` + 30 random base62 + 6 base62 CRC32 of the random part);
+/// npm's `npm_` tokens use the same layout.
 fn github_crc32(secret: &[u8]) -> Verdict {
     let Some(us) = secret.iter().position(|&b| b == b'_') else {
         return Verdict::Reject;
@@ -156,6 +178,17 @@ fn github_crc32(secret: &[u8]) -> Verdict {
     } else {
         Verdict::Reject
     }
+}
+
+/// True for a value shaped like a checksum-bearing token (GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/
+/// `ghr_`, npm `npm_`: prefix + 36 base62) whose checksum fails. It is not a live token, whichever
+/// rule matched it (a generic `token = ...` rule included).
+pub fn fails_known_checksum(secret: &[u8]) -> bool {
+    let shaped = secret.len() == 40
+        && (secret.starts_with(b"npm_")
+            || (secret.starts_with(b"gh") && secret[3] == b'_' && b"pousr".contains(&secret[2])))
+        && secret[4..].iter().all(u8::is_ascii_alphanumeric);
+    shaped && github_crc32(secret) == Verdict::Reject
 }
 
 fn aws_key_id(secret: &[u8]) -> Verdict {
@@ -190,6 +223,46 @@ mod tests {
         ));
         let bad = format!("ghp_{random}000000");
         assert_eq!(github_crc32(bad.as_bytes()), Verdict::Reject);
+        // npm: same layout (a token from rules/vcs.toml's examples).
+        assert!(matches!(
+            run(
+                Validator::NpmCrc32,
+                b"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"
+            ),
+            Verdict::Accept {
+                confidence: Confidence::High,
+                ..
+            }
+        ));
+        assert_eq!(
+            run(
+                Validator::NpmCrc32,
+                b"npm_iKWWll28l0FKAIkPBxCF27WQBHk3Gt0D4Qcs"
+            ),
+            Verdict::Reject
+        );
+    }
+
+    #[test]
+    fn jwt_expiry_and_roles() {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let h = enc(r#"{"alg":"HS256"}"#);
+        let t = format!("{h}.{}.c2ln", enc(r#"{"role":"anon","exp":1000}"#));
+        let Verdict::Accept { notes, .. } = jwt(t.as_bytes()) else {
+            panic!()
+        };
+        assert!(notes.contains(&("expired".into(), "true".into())));
+        assert_eq!(severity_hint(&notes), Some(crate::rules::Severity::Low));
+        let t = format!("{h}.{}.c2ln", enc(r#"{"exp":99999999999}"#));
+        let Verdict::Accept { notes, .. } = jwt(t.as_bytes()) else {
+            panic!()
+        };
+        assert!(notes.contains(&("expired".into(), "false".into())));
+        let demo = format!(
+            "{h}.{}.c2ln",
+            enc(r#"{"iss":"supabase-demo","role":"anon"}"#)
+        );
+        assert_eq!(jwt(demo.as_bytes()), Verdict::Reject);
     }
 
     #[test]

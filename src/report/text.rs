@@ -128,6 +128,12 @@ impl Reporter for Text {
                 s.suppressed_inline
             ));
         }
+        if s.suppressed_baseline > 0 {
+            line.push_str(&format!(
+                "; {} suppressed by baseline",
+                s.suppressed_baseline
+            ));
+        }
         let style = if s.findings > 0 || s.errors > 0 {
             red
         } else {

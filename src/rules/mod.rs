@@ -69,8 +69,14 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         file: file.to_string(),
         message: e.to_string().trim_end().to_string(),
     })?;
-    let mut rules = Vec::with_capacity(parsed.rule.len());
-    for mut rule in parsed.rule {
+    prepare(file, parsed.rule)
+}
+
+/// Expands and validates rules already deserialized (from a rule file or the `[[rule]]` tables of
+/// `.leaksweep.toml`); `file` names their source in errors.
+pub fn prepare(file: &str, parsed: Vec<Rule>) -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::with_capacity(parsed.len());
+    for mut rule in parsed {
         rule.regex = template::expand(&rule.regex);
         rule.source_file = file.to_string();
         validate(&rule).map_err(|message| RuleError::Rule {

@@ -153,6 +153,8 @@ pub enum Validator {
     Pem,
     /// GitHub's `ghp_`/`gho_`/... tokens: base62 CRC32 checksum in the last 6 characters.
     GithubCrc32,
+    /// npm's `npm_` tokens: the same base62 CRC32 layout as GitHub's.
+    NpmCrc32,
     /// AWS access key id: known prefix and base32 body.
     AwsKeyId,
     /// A connection URI whose password is not a well-known default or a template.

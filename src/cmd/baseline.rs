@@ -1,0 +1,59 @@
+//! `leaksweep baseline create [scan args] -o FILE`: scan like `scan` and record every secret
+//! found, so later runs with `--baseline FILE` report only new ones (see `baseline.rs`).
+//!
+//! The baseline is written whatever was found (exit 0); an incomplete scan (unreadable files)
+//! still writes it but exits 2, since secrets in the unread files are missing from it.
+
+use crate::baseline::BaselineFile;
+use crate::cli::BaselineCmd;
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(cmd: BaselineCmd) -> Result<ExitCode> {
+    match cmd {
+        BaselineCmd::Create(args) => create(args),
+    }
+}
+
+fn create(args: crate::cli::ScanCmd) -> Result<ExitCode> {
+    let mut s = super::scan::collect(&args)?;
+    // JWT linking and the level filters apply; an older baseline or ignore file does not (the new
+    // baseline records everything found now).
+    super::triage(&s.cfg, &mut s.findings, &mut s.summary, false);
+    let file = BaselineFile::from_findings(&s.findings);
+    let bytes = file.to_json();
+    match &s.cfg.output {
+        Some(path) => crate::report::write_atomic(path, &bytes, false)
+            .with_context(|| format!("cannot write baseline to {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+    }
+    if !s.cfg.quiet {
+        eprintln!(
+            "leaksweep: baseline{}: {} secret(s) from {} finding(s) in {} file(s)",
+            s.cfg
+                .output
+                .as_ref()
+                .map(|p| format!(" {}", p.display()))
+                .unwrap_or_default(),
+            file.secrets.len(),
+            s.findings.len(),
+            s.summary.files
+        );
+    }
+    for e in &s.errors {
+        eprintln!("leaksweep: error: {}: {}", e.path, e.message);
+    }
+    if !s.errors.is_empty() {
+        eprintln!(
+            "leaksweep: {} item(s) could not be read; the baseline is incomplete (exit 2)",
+            s.errors.len()
+        );
+        return Ok(ExitCode::from(super::EXIT_ERROR));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,357 @@
+//! Project-level allowlists and path/line context heuristics, applied to findings after the
+//! matcher's per-rule checks.
+//!
+//! Two kinds of knowledge live here. The **allowlists** come from `.leaksweep.toml` (global, and
+//! per rule id): path globs, regexes on the secret, regexes on the whole line, and stopwords. They
+//! are compiled once per scan and shared by every worker. The **context heuristics** are built in:
+//! test-fixture paths lower a finding's severity (they are usually fake, but not always, so they
+//! are not hidden), lock files and minified bundles drop findings of the generic rules (integrity
+//! hashes and mangled identifiers look random; provider tokens and credentialed URLs found there
+//! are still reported).
+//!
+//! Everything here runs per finding (or once per blob for the path check), never per byte, so it
+//! costs nothing on clean input.
+
+use crate::rules::Severity;
+use regex::bytes::Regex;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// An allowlist as written in `.leaksweep.toml` (`[allowlist]` or `[rules.<id>.allowlist]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowSpec {
+    /// Path globs (`docs/**`, `**/*.snap`), relative to the scan root; matching files are skipped.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes tested against the secret.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Regexes tested against the whole line (or lines) holding the secret.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// Case-insensitive substrings of the secret.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+impl AllowSpec {
+    fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+            && self.regexes.is_empty()
+            && self.lines.is_empty()
+            && self.stopwords.is_empty()
+    }
+}
+
+/// One compiled [`AllowSpec`].
+#[derive(Debug, Default)]
+pub struct CompiledAllow {
+    paths: Option<globset::GlobSet>,
+    regexes: Vec<Regex>,
+    lines: Vec<Regex>,
+    stopwords: Vec<Vec<u8>>,
+}
+
+impl CompiledAllow {
+    /// Compiles `spec`; errors name the offending entry (`where_` says which table it is in).
+    pub fn new(spec: &AllowSpec, where_: &str) -> Result<Self, String> {
+        let paths = if spec.paths.is_empty() {
+            None
+        } else {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &spec.paths {
+                b.add(
+                    globset::Glob::new(p)
+                        .map_err(|e| format!("{where_}.paths: glob '{p}': {e}"))?,
+                );
+            }
+            Some(b.build().map_err(|e| format!("{where_}.paths: {e}"))?)
+        };
+        let compile = |list: &[String], key: &str| -> Result<Vec<Regex>, String> {
+            list.iter()
+                .map(|r| Regex::new(r).map_err(|e| format!("{where_}.{key}: regex '{r}': {e}")))
+                .collect()
+        };
+        Ok(CompiledAllow {
+            paths,
+            regexes: compile(&spec.regexes, "regexes")?,
+            lines: compile(&spec.lines, "lines")?,
+            stopwords: spec
+                .stopwords
+                .iter()
+                .map(|s| s.to_ascii_lowercase().into_bytes())
+                .collect(),
+        })
+    }
+
+    fn path_matches(&self, path: &str, root: &str) -> bool {
+        let Some(set) = &self.paths else {
+            return false;
+        };
+        if set.is_match(path) {
+            return true;
+        }
+        let rel = if root.is_empty() {
+            None
+        } else {
+            path.strip_prefix(root)
+                .and_then(|p| p.strip_prefix('/'))
+                .filter(|p| !p.is_empty())
+        };
+        rel.is_some_and(|r| set.is_match(r))
+    }
+
+    fn secret_or_line_matches(&self, secret: &[u8], line: &[u8]) -> bool {
+        if self.regexes.iter().any(|r| r.is_match(secret))
+            || self.lines.iter().any(|r| r.is_match(line))
+        {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+}
+
+/// The project's allowlists: global plus per rule id.
+#[derive(Debug, Default)]
+pub struct Allowlists {
+    global: CompiledAllow,
+    per_rule: HashMap<String, CompiledAllow>,
+    /// The scan root as displayed (`proj` for `leaksweep scan proj`, empty for `.`): path globs
+    /// match the displayed path or the path relative to this root.
+    root: String,
+    /// Files never scanned (the project config itself: its rule examples would match).
+    files: Vec<String>,
+    empty: bool,
+}
+
+impl Allowlists {
+    /// Compiles the global and per-rule allowlists. `root` is the scan root as displayed.
+    pub fn new(
+        global: &AllowSpec,
+        per_rule: &[(String, AllowSpec)],
+        root: &str,
+    ) -> Result<Self, String> {
+        let mut map = HashMap::new();
+        for (id, spec) in per_rule {
+            if !spec.is_empty() {
+                map.insert(
+                    id.clone(),
+                    CompiledAllow::new(spec, &format!("rules.{id}.allowlist"))?,
+                );
+            }
+        }
+        let root = root.trim_start_matches("./").trim_end_matches('/');
+        Ok(Allowlists {
+            global: CompiledAllow::new(global, "allowlist")?,
+            empty: global.is_empty() && map.is_empty(),
+            files: Vec::new(),
+            per_rule: map,
+            root: if root == "." {
+                String::new()
+            } else {
+                root.to_string()
+            },
+        })
+    }
+
+    /// Never scan the file displayed as `path`.
+    pub fn skip_file(&mut self, path: String) {
+        self.files.push(path);
+        self.empty = false;
+    }
+
+    /// True when the whole blob at `path` is excluded by a global path glob (or is the project
+    /// config).
+    pub fn skips_path(&self, path: &str) -> bool {
+        !self.empty
+            && (self.files.iter().any(|f| f == path) || self.global.path_matches(path, &self.root))
+    }
+
+    /// True when a finding of `rule_id` with this secret on this line is allowlisted.
+    pub fn drops(&self, rule_id: &str, path: &str, secret: &[u8], line: &[u8]) -> bool {
+        if self.empty {
+            return false;
+        }
+        if self.global.secret_or_line_matches(secret, line) {
+            return true;
+        }
+        self.per_rule.get(rule_id).is_some_and(|a| {
+            a.path_matches(path, &self.root) || a.secret_or_line_matches(secret, line)
+        })
+    }
+}
+
+/// Directory names that hold test data, fixtures, mocks or examples.
+const TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "testdata",
+    "test-data",
+    "test_data",
+    "fixtures",
+    "fixture",
+    "__fixtures__",
+    "__mocks__",
+    "mocks",
+    "spec",
+    "specs",
+    "examples",
+    "example",
+    "e2e",
+];
+
+/// True for paths of test files, fixtures, mocks and examples (`tests/`, `src/__mocks__/`,
+/// `foo_test.go`, `foo.spec.ts`, `test_foo.py`).
+pub fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let mut segments = lower.split(['/', '\\']).peekable();
+    while let Some(seg) = segments.next() {
+        if segments.peek().is_none() {
+            // The file name.
+            let stem = seg.split('.').next().unwrap_or(seg);
+            return stem.starts_with("test_")
+                || stem.ends_with("_test")
+                || stem.ends_with("_spec")
+                || stem.ends_with("_tests")
+                || seg.contains(".test.")
+                || seg.contains(".spec.")
+                || seg.contains(".mock.");
+        }
+        if TEST_DIRS.contains(&seg) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Package-manager lock files: full of integrity hashes that look random.
+const LOCK_FILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+    "cargo.lock",
+    "poetry.lock",
+    "pipfile.lock",
+    "uv.lock",
+    "pdm.lock",
+    "composer.lock",
+    "gemfile.lock",
+    "go.sum",
+    "packages.lock.json",
+    "flake.lock",
+    "mix.lock",
+    "pubspec.lock",
+    "podfile.lock",
+];
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// True for package-manager lock files.
+pub fn is_lock_file(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    LOCK_FILES.contains(&name.as_str())
+}
+
+/// Lines longer than this are treated as minified or generated.
+pub const MINIFIED_LINE: usize = 5000;
+
+/// True for minified bundles by name (`*.min.js`, `*.bundle.js`, source maps).
+pub fn is_minified_path(path: &str) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    [
+        ".min.js",
+        ".min.css",
+        ".min.mjs",
+        ".bundle.js",
+        ".js.map",
+        ".css.map",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s))
+}
+
+/// Lowers a severity by `steps`, never below `info`.
+pub fn lower(sev: Severity, steps: u8) -> Severity {
+    let mut s = sev;
+    for _ in 0..steps {
+        s = match s {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
+        };
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_paths() {
+        for p in [
+            "tests/a.rs",
+            "src/__mocks__/api.js",
+            "pkg/testdata/x.json",
+            "foo_test.go",
+            "app/user.spec.ts",
+            "test_settings.py",
+            "a/fixtures/b/c.yml",
+            "docs/examples/config.env",
+        ] {
+            assert!(is_test_path(p), "{p}");
+        }
+        for p in [
+            ".env",
+            "src/config.ts",
+            "latest/x.env",
+            "contest.py",
+            "attestation/key.pem",
+        ] {
+            assert!(!is_test_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn lock_and_minified() {
+        assert!(is_lock_file("web/package-lock.json"));
+        assert!(is_lock_file("Cargo.lock"));
+        assert!(!is_lock_file("lock.rs"));
+        assert!(is_minified_path("static/app.min.js"));
+        assert!(!is_minified_path("static/app.js"));
+    }
+
+    #[test]
+    fn allowlists_match_relative_to_root() {
+        let spec = AllowSpec {
+            paths: vec!["docs/**".into()],
+            lines: vec!["ALLOWED".into()],
+            ..Default::default()
+        };
+        let a = Allowlists::new(&spec, &[], "proj").unwrap();
+        assert!(a.skips_path("proj/docs/a.md"));
+        assert!(a.skips_path("docs/a.md"));
+        assert!(!a.skips_path("proj/src/a.rs"));
+        assert!(a.drops("x", "p", b"s", b"k=s # ALLOWED"));
+        assert!(!a.drops("x", "p", b"s", b"k=s"));
+    }
+
+    #[test]
+    fn severity_steps() {
+        assert_eq!(lower(Severity::Critical, 2), Severity::Medium);
+        assert_eq!(lower(Severity::Low, 2), Severity::Info);
+    }
+}

@@ -1,0 +1,758 @@
+//! Precision and triage through the real binary: project config, allowlists, baselines, ignore
+//! files, inline allows, validators, decoding, JWT claims and JWT-to-secret linking, context
+//! heuristics and level filters. Every secret is generated at random here.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use leaksweep::matcher::validate::{base62, crc32};
+use predicates::prelude::*;
+use rand::Rng;
+
+fn b62(n: usize) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| A[rng.gen_range(0..62)] as char).collect()
+}
+
+/// `prefix` + 30 random base62 + the 6-character base62 CRC32 (GitHub and npm layout).
+fn checksummed(prefix: &str) -> String {
+    let random = b62(30);
+    format!(
+        "{prefix}{random}{}",
+        base62(crc32(random.as_bytes()) as u64, 6)
+    )
+}
+
+/// The same token with a wrong checksum.
+fn bad_checksum(token: &str) -> String {
+    let (head, check) = token.split_at(token.len() - 6);
+    let wrong: String = check
+        .chars()
+        .map(|c| if c == 'z' { 'y' } else { 'z' })
+        .collect();
+    format!("{head}{wrong}")
+}
+
+fn enc(b: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// An HS256 JWT over `claims`, signed with `key`.
+fn hs256(key: &[u8], claims: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let input = format!(
+        "{}.{}",
+        enc(br#"{"alg":"HS256","typ":"JWT"}"#),
+        enc(claims.as_bytes())
+    );
+    let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    m.update(input.as_bytes());
+    format!("{input}.{}", enc(&m.finalize().into_bytes()))
+}
+
+fn secret_id(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("leaksweep:{s}")))
+}
+
+fn scan_json(fx: &Fixture, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["scan", ".", "--no-ignore", "--format", "json"];
+    args.extend_from_slice(extra);
+    run_json(leaksweep(fx.path()).args(&args))
+}
+
+fn rule_ids(report: &serde_json::Value) -> Vec<String> {
+    findings(report)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+// ---------------------------------------------------------------- config
+
+#[test]
+fn config_unknown_key_is_an_error_with_its_line() {
+    let fx = Fixture::new();
+    fx.write("a.env", "PORT=1\n");
+    fx.write(
+        ".leaksweep.toml",
+        "# project config\nextend_builtin = true\ndisabel = [\"jwt-secret\"]\n",
+    );
+    leaksweep(fx.path())
+        .args(["scan", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "leaksweep: error: .leaksweep.toml: unknown field `disabel`, expected",
+        ))
+        .stderr(predicate::str::contains("at line 3 column 1"));
+    // A bad value names its line too.
+    fx.write(
+        ".leaksweep.toml",
+        "\n[rules.jwt-secret]\nseverity = \"severe\"\n",
+    );
+    leaksweep(fx.path())
+        .args(["scan", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at line 3"));
+    // An unknown rule id in `disable` is an error, not a silent no-op.
+    fx.write(".leaksweep.toml", "disable = [\"jwt-secert\"]\n");
+    leaksweep(fx.path())
+        .args(["scan", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "disable: no rule with id 'jwt-secert'",
+        ));
+    // --config FILE that does not exist.
+    leaksweep(fx.path())
+        .args(["scan", ".", "--config", "nope.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nope.toml: cannot read config file",
+        ));
+}
+
+#[test]
+fn config_disables_a_rule_and_overrides_severity() {
+    let fx = Fixture::new();
+    fx.write(
+        "app.env",
+        format!(
+            "NEXTAUTH_SECRET={}\nENCRYPTION_KEY={}\n",
+            b64url(32),
+            hex(32)
+        ),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let ids = rule_ids(&report);
+    assert!(ids.contains(&"nextauth-secret".to_string()), "{ids:?}");
+    fx.write(
+        ".leaksweep.toml",
+        "disable = [\"nextauth-secret\"]\n[rules.encryption-key]\nseverity = \"low\"\n",
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    assert!(
+        f.iter().all(|f| f["rule_id"] != "nextauth-secret"),
+        "{report:#}"
+    );
+    let enc = f.iter().find(|f| f["rule_id"] == "encryption-key").unwrap();
+    assert_eq!(enc["severity"], "low");
+}
+
+#[test]
+fn config_adds_rules_and_can_replace_the_builtin_set() {
+    let fx = Fixture::new();
+    let tok = hex(16);
+    fx.write(
+        "a.cfg",
+        format!("token: acme_{tok}\nJWT_SECRET={}\n", b64url(32)),
+    );
+    let rule = format!(
+        "[[rule]]\nid = \"acme-token\"\ncategory = \"saas\"\nseverity = \"critical\"\nkeywords = [\"acme_\"]\nregex = '''acme_(?P<secret>[a-f0-9]{{32}})'''\nexamples = [\"acme_{}\"]\nnegatives = [\"acme_short\"]\n",
+        hex(16)
+    );
+    fx.write(".leaksweep.toml", &rule);
+    let (code, report, _) = scan_json(&fx, &[]);
+    assert_eq!(code, 1);
+    let ids = rule_ids(&report);
+    assert!(ids.contains(&"acme-token".to_string()), "{ids:?}");
+    assert!(ids.contains(&"jwt-secret".to_string()), "{ids:?}");
+
+    fx.write(".leaksweep.toml", format!("extend_builtin = false\n{rule}"));
+    let (_, report, _) = scan_json(&fx, &[]);
+    assert_eq!(rule_ids(&report), vec!["acme-token".to_string()]);
+
+    // A config rule with a broken regex names the file and the rule.
+    fx.write(
+        ".leaksweep.toml",
+        rule.replace("[a-f0-9]{32})", "[a-f0-9]{32}"),
+    );
+    leaksweep(fx.path())
+        .args(["scan", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ".leaksweep.toml: rule 'acme-token': regex does not compile",
+        ));
+}
+
+#[test]
+fn config_global_and_per_rule_allowlists() {
+    let fx = Fixture::new();
+    fx.write("docs/setup.md", format!("JWT_SECRET={}\n", b64url(32)));
+    fx.write("src/app.env", format!("JWT_SECRET={}\n", b64url(32)));
+    fx.write(
+        "src/other.env",
+        format!("AUTH_SECRET={}  # NOT-A-SECRET: rotated\n", b64url(32)),
+    );
+    fx.write(
+        "src/sandbox.env",
+        format!("NEXTAUTH_SECRET=sandbox{}\n", b64url(24)),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    assert_eq!(findings(&report).len(), 4, "{report:#}");
+    fx.write(
+        ".leaksweep.toml",
+        r#"
+[allowlist]
+paths = ["docs/**"]
+lines = ["NOT-A-SECRET"]
+
+[rules.nextauth-secret.allowlist]
+stopwords = ["sandbox"]
+"#,
+    );
+    let (code, report, _) = scan_json(&fx, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["path"], "src/app.env");
+
+    // Scanning the project from outside: globs are relative to the scan root.
+    let outer = fx.path().parent().unwrap();
+    let name = fx.path().file_name().unwrap().to_str().unwrap();
+    let (_, report, _) =
+        run_json(leaksweep(outer).args(["scan", name, "--no-ignore", "--format", "json"]));
+    assert_eq!(findings(&report).len(), 1, "{report:#}");
+}
+
+#[test]
+fn config_sets_default_format_and_max_file_size() {
+    let fx = Fixture::new();
+    fx.write("a.env", format!("JWT_SECRET={}\n", b64url(32)));
+    fx.write(
+        "big.env",
+        format!("JWT_SECRET={}\n{}\n", b64url(32), "x".repeat(4096)),
+    );
+    fx.write(
+        ".leaksweep.toml",
+        "format = \"json\"\nmax_file_size = \"2K\"\n",
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", "."]));
+    assert_eq!(code, 1);
+    assert_eq!(findings(&report).len(), 1);
+    assert_eq!(report["summary"]["skipped"]["too-large"], 1);
+    // The command line wins.
+    let out = leaksweep(fx.path())
+        .args(["scan", ".", "--format", "text", "--max-file-size", "1M"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 findings"), "{text}");
+}
+
+// ---------------------------------------------------------------- inline allow
+
+#[test]
+fn text_report_counts_inline_allows() {
+    let fx = Fixture::new();
+    fx.write(
+        "a.py",
+        format!(
+            "JWT_SECRET = '{}'  # gitleaks:allow\nAUTH_SECRET = '{}'\n",
+            b64url(32),
+            b64url(32)
+        ),
+    );
+    let out = leaksweep(fx.path()).args(["scan", "."]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 finding (1 distinct secret)"), "{text}");
+    assert!(text.contains("; 1 suppressed by inline allow"), "{text}");
+}
+
+// ---------------------------------------------------------------- baselines
+
+#[test]
+fn baseline_round_trip_reports_only_new_secrets() {
+    let fx = Fixture::new();
+    let old = b64url(32);
+    let pw = password(20);
+    fx.write(
+        "app.env",
+        format!("PORT=1\nJWT_SECRET={old}\nDB_PASSWORD={pw}\n"),
+    );
+    leaksweep(fx.path())
+        .args([
+            "baseline",
+            "create",
+            ".",
+            "--no-ignore",
+            "-o",
+            "baseline.json",
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("2 secret(s)"));
+    let text = std::fs::read_to_string(fx.path().join("baseline.json")).unwrap();
+    assert!(
+        !text.contains(&old) && !text.contains(&pw),
+        "raw secret in baseline"
+    );
+    let b: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(b["version"], 1);
+    let entries = b["secrets"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(entries[0]["secret_id"].as_str() < entries[1]["secret_id"].as_str());
+    assert!(!text.contains("\"line\""), "no line numbers: {text}");
+    assert!(entries
+        .iter()
+        .any(|e| e["secret_id"] == secret_id(&old).as_str() && e["paths"][0] == "app.env"));
+    // Deterministic: a second run writes the same bytes.
+    leaksweep(fx.path())
+        .args([
+            "baseline",
+            "create",
+            ".",
+            "--no-ignore",
+            "-o",
+            "baseline2.json",
+        ])
+        .assert()
+        .code(0);
+    assert_eq!(
+        text,
+        std::fs::read_to_string(fx.path().join("baseline2.json")).unwrap()
+    );
+    std::fs::remove_file(fx.path().join("baseline2.json")).unwrap();
+
+    // With the baseline: clean.
+    let (code, report, _) = scan_json(&fx, &["--baseline", "baseline.json"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["suppressed_baseline"], 2);
+
+    // The old secret moves to another line and another file; a new one is added.
+    let new = b64url(32);
+    fx.write("app.env", format!("DB_PASSWORD={pw}\n\n\nPORT=1\n"));
+    fx.write(
+        "config/prod.env",
+        format!("X=1\nJWT_SECRET={old}\nAUTH_SECRET={new}\n"),
+    );
+    let (code, report, _) = scan_json(&fx, &["--baseline", "baseline.json"]);
+    assert_eq!(code, 1);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["secret_id"], secret_id(&new).as_str());
+
+    // A new secret on the very line that held a baselined one is reported.
+    let newer = b64url(32);
+    fx.write("config/prod.env", format!("X=1\nJWT_SECRET={newer}\n"));
+    let (_, report, _) = scan_json(&fx, &["--baseline", "baseline.json"]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 1, "{report:#}");
+    assert_eq!(f[0]["line"], 2);
+    assert_eq!(f[0]["secret_id"], secret_id(&newer).as_str());
+
+    // The text report says how many the baseline hid.
+    let out = leaksweep(fx.path())
+        .args(["scan", ".", "--no-ignore", "--baseline", "baseline.json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 suppressed by baseline"));
+}
+
+#[test]
+fn a_json_report_works_as_a_baseline() {
+    let fx = Fixture::new();
+    fx.write("a.env", format!("JWT_SECRET={}\n", b64url(32)));
+    leaksweep(fx.path())
+        .args([
+            "scan",
+            ".",
+            "--no-ignore",
+            "-f",
+            "json",
+            "-o",
+            "report.json",
+        ])
+        .assert()
+        .code(1);
+    let (code, _, _) = scan_json(&fx, &["--baseline", "report.json"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn stale_baseline_entries_are_named_with_verbose() {
+    let fx = Fixture::new();
+    let gone = b64url(32);
+    fx.write("a.env", format!("JWT_SECRET={gone}\n"));
+    fx.write("b.env", format!("AUTH_SECRET={}\n", b64url(32)));
+    leaksweep(fx.path())
+        .args(["baseline", "create", ".", "--no-ignore", "-o", "base.json"])
+        .assert()
+        .code(0);
+    fx.write("a.env", "JWT_SECRET=${JWT_SECRET}\n");
+    let (code, _, stderr) = scan_json(&fx, &["--baseline", "base.json", "-v"]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains(&format!(
+            "stale baseline entry {} (jwt-secret; a.env)",
+            &secret_id(&gone)[..16]
+        )),
+        "{stderr}"
+    );
+    let (_, _, stderr) = scan_json(&fx, &["--baseline", "base.json"]);
+    assert!(!stderr.contains("stale"), "{stderr}");
+}
+
+#[test]
+fn bad_baseline_is_a_clear_error() {
+    let fx = Fixture::new();
+    fx.write("a.env", "PORT=1\n");
+    fx.write("bad.json", "{\"hello\": 1}");
+    leaksweep(fx.path())
+        .args(["scan", ".", "--baseline", "bad.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.json: not a leaksweep baseline or JSON report",
+        ));
+    fx.write("trunc.json", "{\"version\": 1, \"secrets\": [");
+    leaksweep(fx.path())
+        .args(["scan", ".", "--baseline", "trunc.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("trunc.json"));
+    leaksweep(fx.path())
+        .args(["scan", ".", "--baseline", "missing.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.json: cannot read"));
+}
+
+#[test]
+fn leaksweepignore_takes_secret_ids_prefixes_and_fingerprints() {
+    let fx = Fixture::new();
+    let a = b64url(32);
+    let b = b64url(32);
+    let c = b64url(32);
+    fx.write(
+        "x.env",
+        format!("JWT_SECRET={a}\nAUTH_SECRET={b}\nNEXTAUTH_SECRET={c}\n"),
+    );
+    fx.write(
+        ".leaksweepignore",
+        format!(
+            "# accepted test values\n{}\n{}   # short id from the text report\n:x.env:nextauth-secret:3\n",
+            secret_id(&a),
+            &secret_id(&b)[..16]
+        ),
+    );
+    let (code, report, _) = scan_json(&fx, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["suppressed_baseline"], 3);
+    // A line that is neither an id nor a fingerprint is an error naming the file and line.
+    fx.write(".leaksweepignore", "not-an-id\n");
+    leaksweep(fx.path())
+        .args(["scan", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ".leaksweepignore:1: not a secret_id",
+        ));
+}
+
+// ---------------------------------------------------------------- validators
+
+#[test]
+fn github_and_npm_checksums() {
+    let fx = Fixture::new();
+    let ghp = checksummed("ghp_");
+    let npm = checksummed("npm_");
+    fx.write(
+        "ci.env",
+        format!(
+            "GITHUB_TOKEN={ghp}\nGH_OLD={}\nNPM_TOKEN={npm}\nNPM_OLD={}\n",
+            bad_checksum(&ghp),
+            bad_checksum(&npm)
+        ),
+    );
+    fx.write(
+        ".npmrc",
+        format!(
+            "//registry.npmjs.org/:_authToken={}\n",
+            bad_checksum(&checksummed("npm_"))
+        ),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 2, "{report:#}");
+    assert_eq!(f[0]["rule_id"], "github-pat");
+    assert_eq!(f[0]["line"], 1);
+    assert_eq!(f[0]["confidence"], "high");
+    assert_eq!(f[1]["rule_id"], "npm-token");
+    assert_eq!(f[1]["line"], 3);
+    assert_eq!(f[1]["confidence"], "high");
+}
+
+#[test]
+fn jwt_pem_and_aws_validators() {
+    let fx = Fixture::new();
+    // JWT: header and claims decode: high confidence, claims as notes, expired or not.
+    let tok = hs256(
+        &hex(32).into_bytes(),
+        r#"{"sub":"42","iss":"https://auth.acme.test","exp":1000000000}"#,
+    );
+    fx.write("token.txt", format!("Authorization: Bearer {tok}\n"));
+    // PEM: a body that decodes to a DER SEQUENCE is high confidence, other base64 medium.
+    let mut der = vec![0x30u8, 0x82, 0x02, 0x5c];
+    der.extend((0..600).map(|_| rand::thread_rng().gen::<u8>()));
+    let body = base64::engine::general_purpose::STANDARD.encode(&der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    fx.write(
+        "keys/id_rsa",
+        format!(
+            "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+            lines.join("\n")
+        ),
+    );
+    // AWS: a well-formed key id is high confidence; the documented example is dropped.
+    let mut rng = rand::thread_rng();
+    let id: String = (0..16)
+        .map(|_| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[rng.gen_range(0..32)] as char)
+        .collect();
+    fx.write(
+        "aws.env",
+        format!("AWS_ACCESS_KEY_ID=AKIA{id}\nEXAMPLE_ID=AKIAIOSFODNN7EXAMPLE\n"),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    let by = |rule: &str| {
+        f.iter()
+            .find(|x| x["rule_id"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {report:#}"))
+            .clone()
+    };
+    let jwt = by("jwt");
+    assert_eq!(jwt["confidence"], "high");
+    assert_eq!(jwt["notes"]["alg"], "HS256");
+    assert_eq!(jwt["notes"]["iss"], "https://auth.acme.test");
+    assert_eq!(jwt["notes"]["expired"], "true");
+    assert_eq!(by("private-key")["confidence"], "high");
+    let aws = by("aws-access-key-id");
+    assert_eq!(aws["confidence"], "high");
+    assert_eq!(
+        f.iter()
+            .filter(|x| x["rule_id"] == "aws-access-key-id")
+            .count(),
+        1,
+        "{report:#}"
+    );
+}
+
+#[test]
+fn supabase_roles_set_severity() {
+    let fx = Fixture::new();
+    let key = b64url(32);
+    let service = hs256(
+        key.as_bytes(),
+        r#"{"iss":"supabase","ref":"abcd","role":"service_role","exp":4102444800}"#,
+    );
+    let anon = hs256(
+        key.as_bytes(),
+        r#"{"iss":"supabase","ref":"abcd","role":"anon","exp":4102444800}"#,
+    );
+    fx.write(
+        "web.env",
+        format!("SUPABASE_SERVICE_ROLE_KEY={service}\nNEXT_PUBLIC_SUPABASE_ANON_KEY={anon}\n"),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 2, "{report:#}");
+    assert_eq!(f[0]["severity"], "critical");
+    assert_eq!(f[0]["notes"]["expired"], "false");
+    assert_eq!(f[1]["severity"], "low");
+}
+
+// ---------------------------------------------------------------- JWT linking
+
+#[test]
+fn jwt_is_linked_to_the_secret_that_signs_it() {
+    let fx = Fixture::new();
+    let key = b64url(32);
+    let tok = hs256(key.as_bytes(), r#"{"sub":"7","role":"user"}"#);
+    let stranger = hs256(b64url(32).as_bytes(), r#"{"sub":"8"}"#);
+    fx.write(".env", format!("PORT=3000\nJWT_SECRET={key}\n"));
+    fx.write(
+        "src/fixtures.ts",
+        format!("export const token = \"{tok}\";\nexport const other = \"{stranger}\";\n"),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 3, "{report:#}");
+    let secret = f.iter().find(|x| x["rule_id"] == "jwt-secret").unwrap();
+    assert_eq!(secret["severity"], "critical");
+    assert_eq!(secret["confidence"], "high");
+    assert_eq!(
+        secret["notes"]["link"],
+        "signs tokens found at src/fixtures.ts:1: anyone holding it can mint valid tokens"
+    );
+    let linked = f
+        .iter()
+        .find(|x| x["rule_id"] == "jwt" && x["line"] == 1)
+        .unwrap();
+    assert_eq!(linked["severity"], "critical");
+    assert_eq!(linked["confidence"], "high");
+    assert_eq!(linked["notes"]["link"], "signed by the secret at .env:2");
+    let other = f
+        .iter()
+        .find(|x| x["rule_id"] == "jwt" && x["line"] == 2)
+        .unwrap();
+    assert!(other["notes"].get("link").is_none(), "{other:#}");
+    assert_eq!(other["severity"], "medium");
+}
+
+// ---------------------------------------------------------------- decoding
+
+#[test]
+fn nested_base64_and_percent_encoding_are_decoded() {
+    use base64::engine::general_purpose::STANDARD;
+    let fx = Fixture::new();
+    let pw = password(22);
+    let url = format!("postgresql://app:{pw}@db.internal:5432/app");
+    // Base64 of base64, in a Kubernetes Secret.
+    let twice = STANDARD.encode(STANDARD.encode(&url));
+    fx.write(
+        "k8s/secret.yaml",
+        format!("apiVersion: v1\nkind: Secret\ndata:\n  database-url: {twice}\n"),
+    );
+    // Percent-encoded, inside a query string.
+    let pw2 = password(22);
+    let pct: String = format!("postgresql://app:{pw2}@db.internal:5432/app")
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    fx.write(
+        "deploy/links.txt",
+        format!("see https://console.internal/connect?target={pct}&mode=rw\n"),
+    );
+    // An encoded .env blob (no `data:` anywhere in the file).
+    let key = b64url(32);
+    let blob = STANDARD.encode(format!("PORT=1\nJWT_SECRET={key}\n"));
+    fx.write("ops/bootstrap.env", format!("SETTINGS_BLOB=\"{blob}\"\n"));
+
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 3, "{report:#}");
+    let at = |p: &str| f.iter().find(|x| x["path"] == p).unwrap().clone();
+    let k8s = at("k8s/secret.yaml");
+    assert_eq!(k8s["rule_id"], "db-connection-uri");
+    assert_eq!(k8s["line"], 4);
+    assert_eq!(k8s["column"], 17);
+    assert_eq!(k8s["secret_id"], secret_id(&pw).as_str());
+    let link = at("deploy/links.txt");
+    assert_eq!(link["rule_id"], "db-connection-uri");
+    assert_eq!(link["secret_id"], secret_id(&pw2).as_str());
+    assert_eq!(link["line"], 1);
+    let env = at("ops/bootstrap.env");
+    assert_eq!(env["rule_id"], "jwt-secret");
+    assert_eq!(env["secret_id"], secret_id(&key).as_str());
+    assert_eq!(env["column"], 16);
+
+    // Depth 1 does not reach the doubly encoded value; depth 0 disables decoding.
+    let (_, report, _) = scan_json(&fx, &["--decode-depth", "1"]);
+    assert_eq!(findings(&report).len(), 2, "{report:#}");
+    let (_, report, _) = scan_json(&fx, &["--decode-depth", "0"]);
+    assert_eq!(findings(&report).len(), 0, "{report:#}");
+}
+
+// ---------------------------------------------------------------- context and levels
+
+#[test]
+fn test_fixtures_are_lowered_not_hidden() {
+    let fx = Fixture::new();
+    let key = b64url(32);
+    fx.write("config/app.env", format!("JWT_SECRET={key}\n"));
+    fx.write("tests/fixtures/app.env", format!("JWT_SECRET={key}\n"));
+    fx.write(
+        "src/__mocks__/auth.js",
+        format!("const JWT_SECRET = '{}';\n", b64url(32)),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let f = findings(&report);
+    assert_eq!(f.len(), 3, "{report:#}");
+    let at = |p: &str| f.iter().find(|x| x["path"] == p).unwrap().clone();
+    assert_eq!(at("config/app.env")["severity"], "critical");
+    let t = at("tests/fixtures/app.env");
+    assert_eq!(t["severity"], "medium");
+    assert_eq!(t["confidence"], "low");
+    assert_eq!(t["notes"]["context"], "test or example path");
+    assert_eq!(at("src/__mocks__/auth.js")["confidence"], "low");
+}
+
+#[test]
+fn lock_files_do_not_trip_generic_rules() {
+    let fx = Fixture::new();
+    let mut rng = rand::thread_rng();
+    let hash: Vec<u8> = (0..64).map(|_| rng.gen()).collect();
+    let integrity = base64::engine::general_purpose::STANDARD.encode(hash);
+    fx.write(
+        "package-lock.json",
+        format!(
+            "{{\n  \"packages\": {{\n    \"node_modules/secret-handshake\": {{\n      \"version\": \"1.1.0\",\n      \"integrity\": \"sha512-{integrity}\",\n      \"token\": \"{}\"\n    }}\n  }}\n}}\n",
+            b64url(30)
+        ),
+    );
+    let ghp = checksummed("ghp_");
+    fx.write(
+        "yarn.lock",
+        format!(
+            "\"pkg@^1\":\n  resolved \"https://x-access-token:{ghp}@npm.pkg.github.com/pkg.tgz\"\n"
+        ),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    assert_eq!(
+        rule_ids(&report),
+        vec!["github-pat".to_string()],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn min_severity_and_min_confidence_filter() {
+    let fx = Fixture::new();
+    let ghp = checksummed("ghp_");
+    fx.write(
+        "a.env",
+        format!(
+            "GITHUB_TOKEN={ghp}\nJWT_SECRET={}\nSTRIPE_KEY=sk_test_{}\n",
+            b64url(32),
+            b62(24)
+        ),
+    );
+    let (_, report, _) = scan_json(&fx, &[]);
+    let all = findings(&report).len();
+    assert!(all >= 3, "{report:#}");
+    let (_, report, _) = scan_json(&fx, &["--min-confidence", "high"]);
+    assert_eq!(rule_ids(&report), vec!["github-pat".to_string()]);
+    let (_, report, _) = scan_json(&fx, &["--min-severity", "critical"]);
+    let f = findings(&report);
+    assert!(f.iter().all(|x| x["severity"] == "critical"), "{report:#}");
+    assert_eq!(report["summary"]["findings"], f.len());
+    assert!(f.len() < all);
+    leaksweep(fx.path())
+        .args(["scan", ".", "--min-confidence", "sure"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown confidence 'sure'"));
+    leaksweep(fx.path())
+        .args(["scan", ".", "--min-severity", "huge"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown severity 'huge'"));
+}
