@@ -599,3 +599,40 @@ fn missing_object_is_named_and_the_scan_goes_on() {
     let (code, _) = run(&r, &["--ignore-errors"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn staged_honours_a_baseline_keyed_by_secret() {
+    let r = Repo::new();
+    let known = secret();
+    r.write("app.env", &jwt(&known));
+    r.git(&["add", "app.env"]);
+    // Record the staged secret in a baseline, outside the repository.
+    let base = r.dir.parent().unwrap().join("baseline.json");
+    let out = Command::cargo_bin("leaksweep")
+        .unwrap()
+        .current_dir(&r.dir)
+        .args(["baseline", "create", "app.env", "-o"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = base.to_str().unwrap();
+    // The known secret, moved to another line and file, is suppressed; a new one is reported.
+    r.git(&["rm", "-q", "--cached", "app.env"]);
+    std::fs::remove_file(r.dir.join("app.env")).unwrap();
+    let fresh = secret();
+    r.write("moved.env", &format!("A=1\n{}{}", jwt(&known), jwt(&fresh)));
+    r.git(&["add", "moved.env"]);
+    let (code, v) = run(&r, &["--staged", "--baseline", base]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(places(&v), vec![place("", "moved.env", 3)]);
+    // With only the known secret staged, the gate passes.
+    r.write("moved.env", &format!("A=1\n{}", jwt(&known)));
+    r.git(&["add", "moved.env"]);
+    let (code, v) = run(&r, &["--staged", "--baseline", base]);
+    assert_eq!(code, 0, "{v:#}");
+}
