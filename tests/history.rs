@@ -636,3 +636,30 @@ fn staged_honours_a_baseline_keyed_by_secret() {
     let (code, v) = run(&r, &["--staged", "--baseline", base]);
     assert_eq!(code, 0, "{v:#}");
 }
+
+#[test]
+fn one_finding_per_secret_and_path_across_file_versions() {
+    let r = Repo::new();
+    let s = secret();
+    r.write("config.env", &format!("A=1\n{}", jwt(&s)));
+    let c1 = r.commit("first version");
+    r.write("config.env", &format!("A=2\n{}", jwt(&s)));
+    r.commit("second version");
+    r.write("config.env", &format!("A=3\nB=4\n{}", jwt(&s)));
+    r.commit("third version, secret moved down a line");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c1, "config.env", 2)]);
+    let f = &findings(&v)[0];
+    assert_eq!(f["notes"]["versions"], "3 versions of this file hold it");
+    // Every version is still listed with --all-locations.
+    let (_, v) = run(&r, &["--all-locations"]);
+    assert_eq!(findings(&v).len(), 1);
+    assert_eq!(
+        findings(&v)[0]["git"]["locations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}

@@ -67,10 +67,93 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
         hist.drop_inherited(&repo, &mut findings, &scanner);
     }
     hist.annotate(&repo, &mut findings, opts.all_locations);
+    let mut findings = one_per_secret_and_path(&repo, findings);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
     summary.commits = Some(hist.stats.commits);
     summary.blobs = Some(hist.stats.blobs);
     // An empty range is a normal CI outcome; an empty full history is not.
     super::finish(&cfg, findings, skipped, errors, summary, range.is_none())
+}
+
+/// History holds a file in many versions, each a different blob: a secret that sat unchanged in
+/// `config/.env` for 200 commits would otherwise be reported once per version. Keep one finding per
+/// (secret, rule, path): the version from the oldest commit, noting how many versions hold it.
+/// Every (commit, path) stays available with `--all-locations`, merged into the kept finding.
+fn one_per_secret_and_path(
+    repo: &git2::Repository,
+    findings: Vec<crate::finding::Finding>,
+) -> Vec<crate::finding::Finding> {
+    use std::collections::HashMap;
+    let commit = |f: &crate::finding::Finding| {
+        f.git
+            .as_ref()
+            .and_then(|g| git2::Oid::from_str(&g.commit).ok())
+    };
+    let time = |id: Option<git2::Oid>| -> i64 {
+        id.and_then(|id| repo.find_commit(id).ok())
+            .map_or(i64::MAX, |c| c.time().seconds())
+    };
+    // Older by topology where one commit descends from the other, else by commit time.
+    let older = |a: Option<git2::Oid>, b: Option<git2::Oid>| -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) if a != b => {
+                if repo.graph_descendant_of(b, a).unwrap_or(false) {
+                    true
+                } else if repo.graph_descendant_of(a, b).unwrap_or(false) {
+                    false
+                } else {
+                    time(Some(a)) < time(Some(b))
+                }
+            }
+            _ => false,
+        }
+    };
+    let mut kept: Vec<(crate::finding::Finding, usize)> = Vec::new();
+    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+    for f in findings {
+        let key = (f.secret_id.to_string(), f.rule_id.clone(), f.path.clone());
+        match index.get(&key) {
+            None => {
+                index.insert(key, kept.len());
+                kept.push((f, 1));
+            }
+            Some(&i) => {
+                let (k, versions) = &mut kept[i];
+                *versions += 1;
+                let mut extra = f
+                    .git
+                    .as_ref()
+                    .map(|g| g.locations.clone())
+                    .unwrap_or_default();
+                let replace = older(commit(&f), commit(k));
+                let mut f = f;
+                if replace {
+                    std::mem::swap(k, &mut f);
+                }
+                extra.extend(
+                    f.git
+                        .as_ref()
+                        .map(|g| g.locations.clone())
+                        .unwrap_or_default(),
+                );
+                if let Some(g) = k.git.as_mut() {
+                    g.locations.extend(extra);
+                    g.locations.sort();
+                    g.locations.dedup();
+                }
+            }
+        }
+    }
+    kept.into_iter()
+        .map(|(mut f, versions)| {
+            if versions > 1 {
+                f.notes.push((
+                    "versions".into(),
+                    format!("{versions} versions of this file hold it"),
+                ));
+            }
+            f
+        })
+        .collect()
 }
