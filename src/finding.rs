@@ -210,20 +210,21 @@ pub fn redact(secret: &[u8]) -> String {
 
 /// Builds the preview: the secret's line with the secret replaced by its redaction, at most
 /// `width` characters around it, control characters removed.
+///
+/// Only `4 * width` bytes on either side are looked at (a character is at most 4 bytes), so a
+/// finding on a 1 GiB single line costs what one on a short line does.
 pub fn preview(data: &[u8], span: &Range<usize>, redacted: &str, width: usize) -> String {
-    let line_start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
-    let first_line_end =
-        memchr::memchr(b'\n', &data[span.start..]).map_or(data.len(), |i| span.start + i);
-    let line_end = if span.end > first_line_end {
-        // Multi-line secret: show the first line only, masked to its end.
-        span.start
-    } else {
-        memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i)
-    };
+    let reach = width.saturating_mul(4) + 16;
+    let lo = span.start.saturating_sub(reach);
+    let hi = span.end.saturating_add(reach).min(data.len());
+    let line_start = memchr::memrchr(b'\n', &data[lo..span.start]).map_or(lo, |i| lo + i + 1);
+    // Multi-line secret: show the first line only, masked to its end.
+    let multiline = memchr::memchr(b'\n', &data[span.clone()]).is_some();
     let before = clean(&data[line_start..span.start]);
-    let after = if span.end > first_line_end {
+    let after = if multiline {
         String::new()
     } else {
+        let line_end = memchr::memchr(b'\n', &data[span.end..hi]).map_or(hi, |i| span.end + i);
         clean(&data[span.end..line_end])
     };
     let budget = width.saturating_sub(redacted.len()) / 2;
@@ -267,6 +268,12 @@ impl LineIndex {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', data).map(|i| i + 1));
         LineIndex { starts }
+    }
+    /// Byte range of 1-based `line` (without its newline) in a buffer of `len` bytes.
+    pub fn line_bounds(&self, line: usize, len: usize) -> Range<usize> {
+        let start = self.starts[line.clamp(1, self.starts.len()) - 1];
+        let end = self.starts.get(line).map_or(len, |&next| next - 1);
+        start..end.max(start)
     }
     /// 1-based line and column of byte `offset`.
     pub fn locate(&self, offset: usize) -> (usize, usize) {

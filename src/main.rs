@@ -1,10 +1,19 @@
 //! The binary: parse the command line, run, map the result to an exit code.
 //! 0 clean, 1 findings (configurable), 2 usage or input error; a closed pipe is not an error.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM, SIGHUP: remove any half-written temporary file, exit 130 as a shell would.
+    // Reports are built in memory and renamed into place, so the final path is never partial.
+    // A handler that cannot be installed (no signal support) only loses that cleanup.
+    let _ = ctrlc::set_handler(|| {
+        eprintln!("leaksweep: interrupted");
+        leaksweep::report::abort_in_flight(130)
+    });
     let cli = leaksweep::cli::Cli::parse();
     match leaksweep::cmd::run(cli) {
         Ok(code) => code,

@@ -191,9 +191,17 @@ impl Scanner {
             return Vec::new();
         }
         let index = LineIndex::new(data);
+        let markers = inline_markers(data);
         let mut out = Vec::with_capacity(matches.len() + decoded.len());
         for m in &matches {
-            out.extend(self.make_finding(blob, &index, m.span.clone(), &data[m.span.clone()], m));
+            out.extend(self.make_finding(
+                blob,
+                &index,
+                &markers,
+                m.span.clone(),
+                &data[m.span.clone()],
+                m,
+            ));
         }
         for (outer, inner, m) in &decoded {
             // Already reported at this outer location by a direct rule: keep the direct finding.
@@ -203,7 +211,7 @@ impl Scanner {
             {
                 continue;
             }
-            out.extend(self.make_finding(blob, &index, outer.clone(), inner.expose(), m));
+            out.extend(self.make_finding(blob, &index, &markers, outer.clone(), inner.expose(), m));
         }
         out
     }
@@ -281,17 +289,18 @@ impl Scanner {
         &self,
         blob: &Blob<'_>,
         index: &LineIndex,
+        markers: &[(usize, usize)],
         span: std::ops::Range<usize>,
         secret: &[u8],
         m: &Match,
     ) -> Option<Finding> {
         let data = blob.data;
-        if inline_allowed(data, &span) {
-            self.suppressed_inline.fetch_add(1, Ordering::Relaxed);
-            return None;
-        }
         let rule = self.matcher.rule(m.rule);
-        let lines = lines_of(data, &span);
+        let (line, column) = index.locate(span.start);
+        let (end_line, end_column) = index.locate(span.end.saturating_sub(1).max(span.start));
+        let line_span =
+            index.line_bounds(line, data.len()).start..index.line_bounds(end_line, data.len()).end;
+        let lines = &data[line_span.clone()];
         if self
             .matcher
             .options()
@@ -319,8 +328,10 @@ impl Scanner {
             confidence = Confidence::Low;
             notes.push(("context".into(), "test or example path".into()));
         }
-        let (line, column) = index.locate(span.start);
-        let (end_line, end_column) = index.locate(span.end.saturating_sub(1).max(span.start));
+        if inline_allowed(markers, &line_span) {
+            self.suppressed_inline.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let redacted = finding::redact(secret);
         let preview = finding::preview(data, &span, &redacted, 120);
         let mut f = Finding {
@@ -472,21 +483,26 @@ fn encoded_candidates(data: &[u8]) -> Vec<(std::ops::Range<usize>, Encoding)> {
     out
 }
 
-/// The full line(s) holding `span`.
-fn lines_of<'a>(data: &'a [u8], span: &std::ops::Range<usize>) -> &'a [u8] {
-    let start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i);
-    &data[start..end]
+/// Every inline allow marker in `data`: (offset, length), sorted by offset. Found once per blob
+/// with findings, so checking a finding costs a binary search, not a pass over its line (a
+/// minified 1 GiB line with many findings would otherwise be quadratic).
+fn inline_markers(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = INLINE_ALLOW
+        .iter()
+        .flat_map(|m| memchr::memmem::find_iter(data, m.as_bytes()).map(|i| (i, m.len())))
+        .collect();
+    out.sort_unstable();
+    out
 }
 
-/// True when any line the secret spans carries an inline allow marker.
-fn inline_allowed(data: &[u8], span: &std::ops::Range<usize>) -> bool {
-    let start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i);
-    let lines = &data[start..end];
-    INLINE_ALLOW
+/// True when a marker lies wholly inside `lines` (the lines the secret spans, without the final
+/// newline).
+fn inline_allowed(markers: &[(usize, usize)], lines: &std::ops::Range<usize>) -> bool {
+    let first = markers.partition_point(|&(at, _)| at < lines.start);
+    markers[first..]
         .iter()
-        .any(|m| memchr::memmem::find(lines, m.as_bytes()).is_some())
+        .take_while(|&&(at, _)| at < lines.end)
+        .any(|&(at, len)| at + len <= lines.end)
 }
 
 /// Heuristic used by every source: a blob is binary when its first 8 KiB hold a NUL byte.

@@ -180,7 +180,14 @@ pub(crate) fn read_report(path: &Path) -> Result<Vec<Finding>> {
     let bytes = Zeroizing::new(
         std::fs::read(path).with_context(|| format!("cannot read report {}", path.display()))?,
     );
-    let report: JsonReport = serde_json::from_slice(&bytes).with_context(|| {
+    findings_from_report(&bytes, path)
+}
+
+/// Parses the bytes of a JSON report into findings, exactly as `rotate --from-report` does after
+/// reading the file (`path` only names it in errors). Public so the `report_reader` fuzz target
+/// drives the same code.
+pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
+    let report: JsonReport = serde_json::from_slice(bytes).with_context(|| {
         format!(
             "{} is not a leaksweep JSON report (make one with `leaksweep scan --format json --show-secrets -o FILE`)",
             path.display()
@@ -311,6 +318,7 @@ fn write_keeping_mode(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> st
     let mut tmp = tempfile::Builder::new()
         .prefix(".leaksweep-")
         .tempfile_in(&dir)?;
+    let _in_flight = report::InFlight::new(tmp.path());
     tmp.as_file().set_permissions(meta.permissions())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;

@@ -67,14 +67,16 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename, so
 /// an interrupted run never leaves a half-written report. `private` files (holding secrets) are
 /// created with mode 0600.
+///
+/// An existing path that is not a regular file (`/dev/stdout`, `/dev/null`, a FIFO) is written
+/// directly: a rename would replace the device node (as root) or fail in `/dev`.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::Result<()> {
     // A device or FIFO (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming a temp
     // file over it would replace the device node with a regular file (as root, system-wide).
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)?
-            .write_all(bytes);
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all(bytes)?;
+        return f.flush();
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -83,6 +85,7 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::
     let mut tmp = tempfile::Builder::new()
         .prefix(".leaksweep-")
         .tempfile_in(&dir)?;
+    let _in_flight = InFlight::new(tmp.path());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -96,4 +99,40 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Temporary files being written right now. A signal kills the process without unwinding, so
+/// `tempfile`'s drop never runs: the interrupt handler ([`abort_in_flight`]) removes these instead.
+static IN_FLIGHT: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn in_flight() -> std::sync::MutexGuard<'static, Vec<std::path::PathBuf>> {
+    IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers a temporary file as being written until dropped (after the rename, or on error,
+/// when `tempfile` has removed it itself).
+pub struct InFlight(std::path::PathBuf);
+
+impl InFlight {
+    pub fn new(path: &std::path::Path) -> Self {
+        in_flight().push(path.to_path_buf());
+        InFlight(path.to_path_buf())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        in_flight().retain(|p| p != &self.0);
+    }
+}
+
+/// Called from the Ctrl-C/SIGTERM handler: removes every temporary file being written and exits
+/// with `code`. The lock is held until the process is gone, so no new temporary file can appear
+/// in between; a rename that already happened left a complete file, never a partial one.
+pub fn abort_in_flight(code: i32) -> ! {
+    let files = in_flight();
+    for p in files.iter() {
+        let _ = std::fs::remove_file(p);
+    }
+    std::process::exit(code)
 }

@@ -639,10 +639,10 @@ fn variable_from_preview(
 fn database_target(group: &[Finding]) -> Option<DbTarget> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = RE.get_or_init(|| {
-        // A fixed pattern: it compiles.
         regex::Regex::new(
             r#"(?i)\b(postgres(?:ql)?|mysql[x2]?|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver)://([^:@/\s"'`]*):"#,
         )
+        // Invariant: a constant pattern that the rotate tests compile; it cannot fail at run time.
         .expect("valid regex")
     });
     let mut fallback = None;

@@ -65,9 +65,19 @@ pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 
 /// Parses and validates the text of one rule file; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    // The message and position only: toml's Display quotes the offending line, and a rule file
+    // named by mistake (`--rules .env`) would print a secret into CI logs.
     let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
         file: file.to_string(),
-        message: e.to_string().trim_end().to_string(),
+        message: match e.span() {
+            Some(span) => {
+                let before = &text.as_bytes()[..span.start.min(text.len())];
+                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+                format!("line {line}, column {column}: {}", e.message().trim_end())
+            }
+            None => e.message().trim_end().to_string(),
+        },
     })?;
     prepare(file, parsed.rule)
 }
@@ -237,5 +247,13 @@ mod tests {
         assert!(e.to_string().contains("needs at least one example"), "{e}");
         let e = parse("x.toml", "[[rule]]\nid='a'\nbogus=1\n").unwrap_err();
         assert!(e.to_string().contains("unknown field `bogus`"), "{e}");
+        // A secrets file passed as rules: the error names the place, never quotes the line.
+        let e = parse("x.toml", "A=1\nJWT_SECRET=-TJwIU9YrKqnfxVCPR9IUcEnKp\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.toml: invalid rule file: line 2, column "),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("TJwIU9YrK"), "{e}");
     }
 }

@@ -1,0 +1,8 @@
+//! The dotenv editor of `rotate --apply`: see `checks::dotenv_editor`.
+
+#![no_main]
+
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::dotenv_editor(data));
