@@ -249,8 +249,15 @@ fn code_expression(s: &[u8]) -> bool {
     {
         return true;
     }
-    if matches!(s.first(), Some(b'&' | b'*' | b'(')) {
-        return true;
+    // `*ptr`, `&buf`, `(char` (a cast): a sigil and then an identifier path only.
+    if let [b'&' | b'*' | b'(', first, rest @ ..] = s {
+        let ident = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'>');
+        if (first.is_ascii_alphabetic() || *first == b'_')
+            && rest.iter().all(ident)
+            && looks_like_words(&s[1..])
+        {
+            return true;
+        }
     }
     let call = memchr::memmem::find(s, b"()").is_some()
         || matches!(s.last(), Some(b'(' | b'['))
@@ -359,6 +366,9 @@ mod tests {
         }
         for s in [
             "LD0FEHeQp838JYrrxnzfDzrMy0HRrucxLDBOvysNFxA",
+            "*^ZDT!djPvRL9+d4FQ7x",
+            "(k3eQ^x_Pi5r*i5h",
+            "*KEqwygpAN4b9HLVeQ7x",
             "Nq^JoUD#!Ydua!5ZM5",
             "4f087e51b429fe81",
         ] {
