@@ -243,7 +243,16 @@ impl Matcher {
             scratch.windows[ri].clear();
         }
         scratch.triggered.clear();
+        // Bounds of the line holding the previous hit: consecutive hits on one line (several
+        // keywords, several rules per keyword) share one line lookup.
+        let mut line = 0..0;
         for hit in self.prefilter.find_overlapping_iter(data) {
+            if !(line.start <= hit.start() && hit.start() < line.end) {
+                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &data[hit.start()..])
+                    .map_or(data.len(), |i| hit.start() + i + 1);
+                line = start..end;
+            }
             for &ri in &self.triggers[hit.pattern().as_usize()] {
                 let rule = &self.rules[ri].rule;
                 let windows = &mut scratch.windows[ri];
@@ -261,18 +270,16 @@ impl Matcher {
                         continue;
                     }
                 }
-                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
-                let mut end = hit.end();
-                for _ in 0..=rule.context_lines {
-                    end = memchr::memchr(b'\n', &data[end.min(data.len())..])
-                        .map_or(data.len(), |i| end + i + 1);
+                let mut end = line.end;
+                for _ in 0..rule.context_lines {
                     if end >= data.len() {
                         break;
                     }
+                    end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i + 1);
                 }
                 match windows.last_mut() {
-                    Some(last) if start <= last.end => last.end = last.end.max(end),
-                    _ => windows.push(start..end),
+                    Some(last) if line.start <= last.end => last.end = last.end.max(end),
+                    _ => windows.push(line.start..end),
                 }
             }
         }
