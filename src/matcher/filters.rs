@@ -249,6 +249,10 @@ fn code_expression(s: &[u8]) -> bool {
     {
         return true;
     }
+    // A parenthesised expression: `(mark_start+2)`.
+    if s.first() == Some(&b'(') && s.last() == Some(&b')') {
+        return true;
+    }
     // `*ptr`, `&buf`, `(char` (a cast): a sigil and then an identifier path only.
     if let [b'&' | b'*' | b'(', first, rest @ ..] = s {
         let ident = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'>');
