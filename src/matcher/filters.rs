@@ -358,6 +358,7 @@ mod tests {
             "__SET_IN_VAULT__",
             "insert-key-here",
             "12345678",
+            "(mark_start+2)",
             "REPLACE_WITH_RANDOM_STRING",
             "{{ .Values.auth.secret }}",
             "%(JWT_SECRET)s",
