@@ -714,6 +714,15 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &[]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("rewrote"), "{out}");
+    // The new objects were written as one pack (not loose), and git reads it without complaint.
+    let fsck = git_raw(&repo, &["fsck", "--strict", "--no-dangling"]);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let loose = git(&repo, &["count-objects", "-v"]);
+    assert!(loose.contains("packs: 2"), "{loose}");
     let (code, out, err) = run_ls(&repo, &["rewrite", "verify"], &[]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("verified"), "{out}");

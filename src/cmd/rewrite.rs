@@ -304,6 +304,13 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         .ok()
         .and_then(|h| h.peel_to_tree().ok())
         .map(|t| t.id());
+    // New trees, commits and tags go to an in-memory store first, then into one pack.
+    let odb = repo.odb()?;
+    let mempack = if args.dry_run {
+        None
+    } else {
+        Some(odb.add_new_mempack_backend(apply::MEMPACK_PRIORITY)?)
+    };
     let outcome = apply::rewrite(
         repo,
         &graph,
@@ -313,6 +320,15 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
             dry_run: args.dry_run,
         },
     )?;
+    let rewritten = started.elapsed();
+    if let Some(mp) = &mempack {
+        if !outcome.refs.is_empty() {
+            apply::write_pack(repo, &outcome.written)?;
+        }
+        // Free the memory; reads now find the objects in the new pack.
+        mp.reset()?;
+    }
+    let packed = started.elapsed();
     if !args.dry_run && !outcome.refs.is_empty() {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
@@ -375,10 +391,12 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         )?;
     }
     eprintln!(
-        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; total {:.1}s",
+        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; objects rewritten in {:.1}s, packed in {:.1}s; total {:.1}s",
         graph.blobs_scanned,
         graph.bytes_scanned,
         scanned.as_secs_f64(),
+        (rewritten - scanned).as_secs_f64(),
+        (packed - rewritten).as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
