@@ -386,8 +386,13 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         writeln!(
             out,
             "leaksweep: old refs kept under {BACKUP_PREFIX}; commit-map and ref-map in {}\n\
-             next: leaksweep rewrite verify (same inputs), then leaksweep rewrite finish, then force-push every moved ref",
-            dir.display()
+             next: leaksweep rewrite verify{}, then leaksweep rewrite finish, then force-push every moved ref",
+            dir.display(),
+            if inp.source == "history scan" {
+                " (no inputs needed: the targets are recorded)"
+            } else {
+                " (same inputs)"
+            }
         )?;
     }
     eprintln!(
