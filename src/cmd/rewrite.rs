@@ -304,7 +304,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         .ok()
         .and_then(|h| h.peel_to_tree().ok())
         .map(|t| t.id());
-    // New trees, commits and tags go to an in-memory store first, then into one pack.
+    // New trees, commits and tags go to an in-memory store first, then into a pack.
     let odb = repo.odb()?;
     let mempack = if args.dry_run {
         None
@@ -318,17 +318,10 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         &ApplyOptions {
             prune_empty: args.prune_empty,
             dry_run: args.dry_run,
+            mempack: mempack.as_ref(),
         },
     )?;
     let rewritten = started.elapsed();
-    if let Some(mp) = &mempack {
-        if !outcome.refs.is_empty() {
-            apply::write_pack(repo, &outcome.written)?;
-        }
-        // Free the memory; reads now find the objects in the new pack.
-        mp.reset()?;
-    }
-    let packed = started.elapsed();
     if !args.dry_run && !outcome.refs.is_empty() {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
@@ -396,12 +389,12 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         )?;
     }
     eprintln!(
-        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; objects rewritten in {:.1}s, packed in {:.1}s; total {:.1}s",
+        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; {} objects rewritten and packed in {:.1}s; total {:.1}s",
         graph.blobs_scanned,
         graph.bytes_scanned,
         scanned.as_secs_f64(),
+        outcome.written.len(),
         (rewritten - scanned).as_secs_f64(),
-        (packed - rewritten).as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)

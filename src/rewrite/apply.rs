@@ -8,8 +8,9 @@
 //! is counted. Commit and tag messages are cleaned with the same literals, and no footer is added.
 //!
 //! New trees, commits and tags go to an in-memory object store (libgit2's mempack backend, added
-//! by the caller) and then into one pack with [`write_pack`]; the cleaned blobs were written loose
-//! by the graph pass (one per cleaned blob, a few hundred on curl).
+//! by the caller) and then into a pack with [`write_pack`], at the end or whenever the store holds
+//! [`PACK_FLUSH_BYTES`]; the cleaned blobs were written loose by the graph pass (one per cleaned
+//! blob, a few hundred on curl).
 //!
 //! Crash safety: objects are written before any ref moves, and refs move in one libgit2
 //! transaction (all locked, then all written). A crash before it leaves the old refs in place and
@@ -32,11 +33,20 @@ pub const BACKUP_PREFIX: &str = "refs/leaksweep/original/";
 pub const CRASH_ENV: &str = "LEAKSWEEP_TEST_CRASH_BEFORE_REFS";
 
 /// Options of [`rewrite`].
-pub struct ApplyOptions {
+pub struct ApplyOptions<'m> {
     pub prune_empty: bool,
     /// Compute ids without writing anything.
     pub dry_run: bool,
+    /// The in-memory store (added with [`MEMPACK_PRIORITY`]) that receives the writes: flushed
+    /// into a pack every [`PACK_FLUSH_BYTES`] and at the end. `None`: loose objects.
+    pub mempack: Option<&'m git2::Mempack<'m>>,
 }
+
+/// Raw bytes held in the in-memory store before they are written out as a pack: bounds the
+/// memory of a rewrite of any size (curl's 80,000 new trees and commits stay below it: one pack).
+pub const PACK_FLUSH_BYTES: usize = 256 << 20;
+/// Test knob: flush after this many bytes instead.
+const PACK_FLUSH_ENV: &str = "LEAKSWEEP_TEST_PACK_FLUSH_BYTES";
 
 /// One ref that moves.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -68,6 +78,12 @@ pub struct Outcome {
 }
 
 struct Writer<'a> {
+    repo: &'a Repository,
+    mempack: Option<&'a git2::Mempack<'a>>,
+    /// Bytes in the in-memory store, and how many of `written` were packed already.
+    pending: usize,
+    flushed: usize,
+    flush_limit: usize,
     odb: Odb<'a>,
     graph: &'a Graph,
     dry_run: bool,
@@ -85,8 +101,26 @@ impl Writer<'_> {
         } else {
             let oid = self.odb.write(kind, data)?;
             self.written.push(oid);
+            if self.mempack.is_some() {
+                self.pending += data.len();
+                if self.pending >= self.flush_limit {
+                    self.flush()?;
+                }
+            }
             Ok(oid)
         }
+    }
+
+    /// Writes what the in-memory store holds as a pack, then empties it.
+    fn flush(&mut self) -> Result<()> {
+        let Some(mp) = self.mempack else {
+            return Ok(());
+        };
+        write_pack(self.repo, &self.written[self.flushed..])?;
+        mp.reset()?;
+        self.flushed = self.written.len();
+        self.pending = 0;
+        Ok(())
     }
 
     fn node(&mut self, i: u32) -> Result<Oid> {
@@ -159,6 +193,14 @@ pub fn rewrite(
     opts: &ApplyOptions,
 ) -> Result<Outcome> {
     let mut w = Writer {
+        repo,
+        mempack: opts.mempack,
+        pending: 0,
+        flushed: 0,
+        flush_limit: std::env::var(PACK_FLUSH_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PACK_FLUSH_BYTES),
         odb: repo.odb()?,
         graph,
         dry_run: opts.dry_run,
@@ -286,6 +328,7 @@ pub fn rewrite(
     }
     outcome.refs = refs;
     // After the tags: they are written while resolving the refs.
+    w.flush()?;
     outcome.written = std::mem::take(&mut w.written);
     outcome.commit_map = graph
         .commits
@@ -366,7 +409,7 @@ fn target_oid(graph: &Graph, obj: Obj) -> Oid {
 pub const MEMPACK_PRIORITY: i32 = 1000;
 
 /// Writes the objects of `written` (held by an in-memory `Mempack` backend added with
-/// [`MEMPACK_PRIORITY`] to the repository's object database) as one new pack with its index
+/// [`MEMPACK_PRIORITY`] to the repository's object database) as a new pack with its index
 /// under `objects/pack/`, instead of one loose file each: on curl, 80,000 loose trees and commits
 /// cost most of the rewrite's time. libgit2's pack builder deltifies (on all cores) and writes the
 /// index; an object that already existed on disk is simply packed again. Refs have not moved yet,
