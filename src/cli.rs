@@ -276,6 +276,9 @@ pub struct RewriteInput {
     /// --secrets is given).
     #[arg(long = "rules", value_name = "FILE")]
     pub rule_files: Vec<PathBuf>,
+    /// No fresh history scan: only --remove-path (and --from-report/--secrets if given).
+    #[arg(long)]
+    pub no_scan: bool,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -680,6 +680,10 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     let before = git_scan_ids(&repo);
     assert!(before.len() >= 2, "{before:?}");
 
+    // --no-scan and nothing else: nothing to do.
+    let (code, _, err) = run_ls(&repo, &["rewrite", "plan", "--no-scan"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nothing to remove"), "{err}");
     // Plan: a fresh scan, targets recorded without their values.
     let (code, out, err) = run_ls(&repo, &["rewrite", "plan"], &[]);
     assert_eq!(code, 0, "{out}{err}");

@@ -76,7 +76,7 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
     let mut sources = Vec::new();
     let mut unrecovered = Vec::new();
     let mut remove_globs = input.remove_path.clone();
-    if input.from_report.is_none() && input.secrets.is_none() {
+    if input.from_report.is_none() && input.secrets.is_none() && !input.no_scan {
         if mode == Mode::Verify {
             let Some(record) = TargetsRecord::load(&apply::state_dir(&repo))? else {
                 bail!(
@@ -121,9 +121,9 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
     }
     let targets = rewrite::dedup_targets(targets);
     let remove = RemoveSet::new(&remove_globs)?;
-    if mode != Mode::Verify && targets.is_empty() && remove.is_empty() {
+    if (mode != Mode::Verify || input.no_scan) && targets.is_empty() && remove.is_empty() {
         bail!(
-            "nothing to remove: the history scan found no secret; pass --from-report FILE (a `leaksweep scan --format json --show-secrets` report), \
+            "nothing to remove: no secret found (or --no-scan); pass --from-report FILE (a `leaksweep scan --format json --show-secrets` report), \
              --secrets FILE (one literal per line, `literal` or `literal==>replacement`), and/or --remove-path GLOB"
         );
     }
