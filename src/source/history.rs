@@ -193,7 +193,9 @@ struct Walker<'r> {
 
 /// Refs under `refs/leaksweep/`: the old history that `rewrite apply` keeps as a backup until
 /// `rewrite finish`. The history scan skips them (unless [`HistoryOptions::backup_refs`]): they
-/// hold exactly the secrets that were just removed, and would keep reporting them.
+/// hold exactly the secrets that were just removed, and would keep reporting them. With
+/// `--include-unreachable`, objects only the backups reach are reported as unreachable blobs
+/// (until `rewrite finish` prunes them), which is what they are about to become.
 pub fn is_backup_ref(name: &str) -> bool {
     name.starts_with("refs/leaksweep/")
 }
