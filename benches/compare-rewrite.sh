@@ -8,6 +8,9 @@
 # with ratios, then checks that both rewritten histories have the same tree for every commit
 # (`%T %at %ae` of every commit, sorted; messages may differ: leaksweep also cleans messages).
 #
+# LEAKSWEEP_BASELINE=/path/to/older/leaksweep also times that build on a third copy, in the same
+# run (before/after figures under the same load).
+#
 # Usage: benches/compare-rewrite.sh [SOURCE_REPO] [WORKDIR]
 #   SOURCE_REPO  a git repository or mirror (default /work/.mirror/curl+curl/repo)
 #   WORKDIR      scratch directory (default /tmp/rewrite-bench); it is wiped
@@ -62,7 +65,9 @@ EOF
 chmod 600 "$WORK/secrets.txt"
 echo "picked $(wc -l < "$WORK/secrets.txt") lines from old commit $OLD"
 
-for tool in leaksweep filter-repo; do
+BASELINE=${LEAKSWEEP_BASELINE:-}
+TOOLS="leaksweep filter-repo${BASELINE:+ baseline}"
+for tool in $TOOLS; do
     git clone -q --mirror "$WORK/base.git" "$WORK/$tool.git"
     git -C "$WORK/$tool.git" remote remove origin
 done
@@ -71,6 +76,11 @@ echo "== leaksweep rewrite apply"
 /usr/bin/time -v -o "$WORK/leaksweep.time" \
     "$LEAKSWEEP" rewrite apply "$WORK/leaksweep.git" --secrets "$WORK/secrets.txt" > "$WORK/leaksweep.out"
 cat "$WORK/leaksweep.out" | head -3
+if [ -n "$BASELINE" ]; then
+    echo "== baseline: $BASELINE rewrite apply"
+    /usr/bin/time -v -o "$WORK/baseline.time" \
+        "$BASELINE" rewrite apply "$WORK/baseline.git" --secrets "$WORK/secrets.txt" > "$WORK/baseline.out"
+fi
 echo "== git filter-repo --replace-text"
 (cd "$WORK/filter-repo.git" && /usr/bin/time -v -o "$WORK/filter-repo.time" \
     git filter-repo --force --quiet --replace-text "$WORK/secrets.txt" > "$WORK/filter-repo.out" 2>&1)
@@ -83,10 +93,15 @@ echo
 printf '%-14s %10s %14s\n' tool "wall (s)" "peak RSS (MiB)"
 printf '%-14s %10s %14d\n' leaksweep "$LW" $((LR / 1024))
 printf '%-14s %10s %14d\n' filter-repo "$FW" $((FR / 1024))
+if [ -n "$BASELINE" ]; then
+    BW=$(wall "$WORK/baseline.time"); BR=$(rss "$WORK/baseline.time")
+    printf '%-14s %10s %14d\n' baseline "$BW" $((BR / 1024))
+    python3 -c "print(f'ratios leaksweep/baseline: wall {$LW/$BW:.2f}, peak RSS {$LR/$BR:.2f}')"
+fi
 python3 -c "print(f'ratios leaksweep/filter-repo: wall {$LW/$FW:.2f}, peak RSS {$LR/$FR:.2f}')"
 
 echo "== comparing the rewritten histories"
-for tool in leaksweep filter-repo; do
+for tool in $TOOLS; do
     git -C "$WORK/$tool.git" log --branches --tags --format='%T %at %ae' | sort > "$WORK/$tool.trees"
     git -C "$WORK/$tool.git" for-each-ref --format='%(refname) %(objectname)' refs/heads refs/tags |
         while read -r name oid; do echo "$name $(git -C "$WORK/$tool.git" rev-parse "$oid^{tree}")"; done > "$WORK/$tool.reftrees"
@@ -96,6 +111,9 @@ if cmp -s "$WORK/leaksweep.trees" "$WORK/filter-repo.trees" && cmp -s "$WORK/lea
     echo "trees: identical for every commit and every ref"
 else
     echo "trees: DIFFER"; diff "$WORK/leaksweep.trees" "$WORK/filter-repo.trees" | head -20; exit 1
+fi
+if [ -n "$BASELINE" ]; then
+    if cmp -s "$WORK/leaksweep.trees" "$WORK/baseline.trees"; then echo "baseline trees: identical"; else echo "baseline trees: DIFFER"; exit 1; fi
 fi
 LEFT=$(cut -d'=' -f1 "$WORK/secrets.txt" | head -c0; while IFS= read -r l; do
     lit=${l%%==>*}; git -C "$WORK/leaksweep.git" grep -F -c -e "$lit" $(git -C "$WORK/leaksweep.git" for-each-ref --format='%(objectname)' refs/heads) 2>/dev/null; done < "$WORK/secrets.txt" | wc -l)

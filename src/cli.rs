@@ -296,6 +296,13 @@ pub struct RewriteInput {
     /// Replacement text: `{rule}` is the rule id, `{id}` the start of the secret id.
     #[arg(long, value_name = "TEMPLATE", default_value = "REDACTED:{rule}")]
     pub replacement: String,
+    /// Extra rule file(s) for the fresh history scan (used when neither --from-report nor
+    /// --secrets is given).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+    /// No fresh history scan: only --remove-path (and --from-report/--secrets if given).
+    #[arg(long)]
+    pub no_scan: bool,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

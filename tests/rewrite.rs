@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{leaksweep, Fixture};
+use common::{b64url, leaksweep, password, Fixture};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -558,8 +558,8 @@ fn refuses_dirty_tree_and_stale_clone() {
     let (code, _, err) = run_ls(&repo, &["rewrite", "apply", "--force"], &args);
     assert_eq!(code, 2);
     assert!(err.contains("uncommitted changes"), "{err}");
-    // No input at all: a clear error.
-    let (code, _, err) = run_ls(&repo, &["rewrite", "plan"], &[]);
+    // Verify without inputs and without a recorded plan: a clear error.
+    let (code, _, err) = run_ls(&repo, &["rewrite", "verify"], &[]);
     assert_eq!(code, 2);
     assert!(
         err.contains("--from-report") && err.contains("--secrets"),
@@ -625,4 +625,142 @@ fn verify_fails_before_apply_and_prune_empty_drops_commits() {
     assert_eq!(live.trim().parse::<usize>().unwrap(), n - 1);
     let (code, out, _) = run_ls(&repo2, &["rewrite", "verify"], &args);
     assert_eq!(code, 0, "{out}");
+}
+
+/// Secret ids that `leaksweep git REPO --format json` reports.
+fn git_scan_ids(repo: &Path) -> Vec<String> {
+    let out = leaksweep(repo)
+        .args(["git", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
+    let fx = Fixture::new();
+    let jwt = b64url(32);
+    let db_pw = password(20);
+    let src = fx.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    git(&src, &["init", "-q", "-b", "main"]);
+    write(&src, "README.md", b"# app\n");
+    write(
+        &src,
+        ".env",
+        format!(
+            "JWT_SECRET={jwt}\nDATABASE_URL=postgres://app:{db_pw}@db.prod.internal:5432/app\n"
+        )
+        .as_bytes(),
+    );
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "initial"]);
+    write(&src, "src/main.rs", b"fn main() {}\n");
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-q", "-m", "code"]);
+    write(
+        &src,
+        ".env",
+        b"JWT_SECRET=${JWT_SECRET}\nDATABASE_URL=${DATABASE_URL}\n",
+    );
+    git(&src, &["commit", "-q", "-am", "move secrets out"]);
+    git(&src, &["tag", "-a", "v1", "-m", "v1"]);
+    let repo = fresh_clone(&fx, &src, "work");
+    let before = git_scan_ids(&repo);
+    assert!(before.len() >= 2, "{before:?}");
+
+    // --no-scan and nothing else: nothing to do.
+    let (code, _, err) = run_ls(&repo, &["rewrite", "plan", "--no-scan"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("nothing to remove"), "{err}");
+    // Plan: a fresh scan, targets recorded without their values.
+    let (code, out, err) = run_ls(&repo, &["rewrite", "plan"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("history scan"), "{err}");
+    assert!(
+        out.contains("jwt-secret") && out.contains("db-connection-uri"),
+        "{out}"
+    );
+    assert!(!out.contains(&jwt) && !out.contains(&db_pw), "{out}");
+    let record_path = repo.join(".git/leaksweep/targets");
+    let record = std::fs::read_to_string(&record_path).unwrap();
+    assert!(
+        !record.contains(&jwt) && !record.contains(&db_pw),
+        "{record}"
+    );
+    for id in &before {
+        assert!(record.contains(id.as_str()), "{id} not recorded: {record}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&record_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Before the rewrite, verify without inputs recovers the values and fails.
+    let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &[]);
+    assert_eq!(code, 1, "{out}");
+
+    // A tiny flush threshold: the new objects go out as several packs (not loose objects).
+    let out = leaksweep(&repo)
+        .args(["rewrite", "apply"])
+        .env("LEAKSWEEP_TEST_PACK_FLUSH_BYTES", "300")
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.contains("rewrote"), "{out}{err}");
+    // git reads the packs without complaint.
+    let fsck = git_raw(&repo, &["fsck", "--strict", "--no-dangling"]);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let counts = git(&repo, &["count-objects", "-v"]);
+    let packs: usize = counts
+        .lines()
+        .find_map(|l| l.strip_prefix("packs: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(packs >= 3, "{counts}");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "verify"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verified"), "{out}");
+    let objects = reachable_objects(&repo);
+    assert!(!contains(&objects, &jwt) && !contains(&objects, &db_pw));
+    let env = git(&repo, &["show", "HEAD~2:.env"]);
+    assert!(
+        env.contains("JWT_SECRET=REDACTED:jwt-secret")
+            && env.contains("postgres://app:REDACTED:db-connection-uri@"),
+        "{env}"
+    );
+    // The backups still hold the old history, and `leaksweep git` skips them.
+    assert!(git(&repo, &["for-each-ref", "refs/leaksweep/original/"]).contains("refs/heads/main"));
+    let after = git_scan_ids(&repo);
+    for id in &before {
+        assert!(!after.contains(id), "{id} still reported: {after:?}");
+    }
+    // After finish, verify without inputs still passes (nothing left to recover).
+    let (code, out, err) = run_ls(&repo, &["rewrite", "finish", "--yes"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "verify"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
 }

@@ -53,6 +53,7 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
         threads: cfg.threads,
         progress: cfg.progress,
         timings: cfg.verbose >= 2,
+        backup_refs: false,
     };
     let hist = history::scan(&repo, &opts, &scanner, &collector)?;
     if hist.stats.shallow {

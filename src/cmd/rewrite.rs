@@ -1,8 +1,13 @@
 //! `leaksweep rewrite plan|apply|verify|finish [REPO]`: remove leaked values from all of history.
 //!
-//! Inputs: `--from-report` (a JSON report with raw secrets) and/or `--secrets` (filter-repo's
-//! literal list), plus `--remove-path` globs. The targets are built with
-//! [`rewrite::targets_from_findings`], the seam where a fresh history scan plugs in later.
+//! Inputs: by default a fresh history scan, the same as `leaksweep git REPO` (the history source
+//! and the Scanner, quietly, no report), whose findings become targets through
+//! [`rewrite::targets_from_findings`]: each distinct secret by secret_id, replaced by
+//! `REDACTED:<rule-id>`. Or, instead of the scan, `--from-report` (a JSON report with raw
+//! secrets) and/or `--secrets` (filter-repo's literal list). `--remove-path` globs add to either.
+//! `plan` and `apply` record the targets without their values (see [`rewrite::TargetsRecord`]);
+//! `verify` without inputs recovers the values from that record and a scan that includes the
+//! backup refs.
 //! Order of effects in `apply`: refuse early (dirty tree, operation in progress, not a fresh
 //! clone), write every new object, write the maps, move all refs in one transaction, check out.
 
@@ -10,9 +15,15 @@ use crate::cli::{
     PlanFormat, RewriteAction, RewriteApplyArgs, RewriteCmd, RewriteFinishArgs, RewriteInput,
     RewritePlanArgs, RewriteVerifyArgs,
 };
+use crate::config::ScanConfig;
+use crate::finding::Finding;
 use crate::rewrite::apply::{self, ApplyOptions, BACKUP_PREFIX};
 use crate::rewrite::graph::{BuildOptions, Graph};
-use crate::rewrite::{self, plan, verify, RemoveSet, Replacer, Target};
+use crate::rewrite::{
+    self, plan, verify, RemoveSet, Replacer, Target, TargetRecord, TargetsRecord,
+};
+use crate::scan::{Collector, Scanner};
+use crate::source::history::{self, HistoryOptions};
 use anyhow::{bail, Context, Result};
 use git2::Repository;
 use std::io::{IsTerminal, Write};
@@ -37,6 +48,10 @@ struct Inputs {
     path: PathBuf,
     targets: Vec<Target>,
     remove: RemoveSet,
+    /// Where the targets came from (for the record).
+    source: String,
+    /// `verify` without inputs: recorded targets whose values no scan recovered.
+    unrecovered: Vec<TargetRecord>,
 }
 
 fn open_repo(repo: Option<&Path>) -> Result<(Repository, PathBuf)> {
@@ -47,21 +62,51 @@ fn open_repo(repo: Option<&Path>) -> Result<(Repository, PathBuf)> {
     Ok((r, path))
 }
 
-fn inputs(input: &RewriteInput) -> Result<Inputs> {
+/// Which subcommand resolves its inputs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plan,
+    Apply,
+    Verify,
+}
+
+fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
     let (repo, path) = open_repo(input.repo.as_deref())?;
-    if input.from_report.is_none() && input.secrets.is_none() && input.remove_path.is_empty() {
-        bail!(
-            "nothing to remove: pass --from-report FILE (a `leaksweep scan --format json --show-secrets` report), \
-             --secrets FILE (one literal per line, `literal` or `literal==>replacement`), and/or --remove-path GLOB"
-        );
-    }
     let mut targets = Vec::new();
+    let mut sources = Vec::new();
+    let mut unrecovered = Vec::new();
+    let mut remove_globs = input.remove_path.clone();
+    if input.from_report.is_none() && input.secrets.is_none() && !input.no_scan {
+        if mode == Mode::Verify {
+            let Some(record) = TargetsRecord::load(&apply::state_dir(&repo))? else {
+                bail!(
+                    "nothing to verify: no targets recorded in {} (run `leaksweep rewrite plan` or `apply` first), \
+                     or pass the inputs of the rewrite: --from-report FILE, --secrets FILE, --remove-path GLOB",
+                    apply::state_dir(&repo).display()
+                );
+            };
+            // The values are recovered in memory from a scan that includes the backups.
+            let findings = history_findings(&repo, input, true)?;
+            let (found, missing) = record.recover(&findings);
+            targets = found;
+            unrecovered = missing;
+            if remove_globs.is_empty() {
+                remove_globs = record.remove_path.clone();
+            }
+            sources.push("recorded targets");
+        } else {
+            let findings = history_findings(&repo, input, false)?;
+            targets = rewrite::targets_from_findings_with(&findings, &input.replacement);
+            sources.push("history scan");
+        }
+    }
     if let Some(r) = &input.from_report {
         let findings = super::rotate::read_report(r)?;
         targets.extend(rewrite::targets_from_findings_with(
             &findings,
             &input.replacement,
         ));
+        sources.push("report");
     }
     if let Some(f) = &input.secrets {
         let bytes = Zeroizing::new(
@@ -72,15 +117,83 @@ fn inputs(input: &RewriteInput) -> Result<Inputs> {
             rewrite::parse_secrets_file(&bytes, &input.replacement)
                 .with_context(|| format!("{}", f.display()))?,
         );
+        sources.push("secrets file");
     }
     let targets = rewrite::dedup_targets(targets);
-    let remove = RemoveSet::new(&input.remove_path)?;
+    let remove = RemoveSet::new(&remove_globs)?;
+    if (mode != Mode::Verify || input.no_scan) && targets.is_empty() && remove.is_empty() {
+        bail!(
+            "nothing to remove: no secret found (or --no-scan); pass --from-report FILE (a `leaksweep scan --format json --show-secrets` report), \
+             --secrets FILE (one literal per line, `literal` or `literal==>replacement`), and/or --remove-path GLOB"
+        );
+    }
     Ok(Inputs {
         repo,
         path,
         targets,
         remove,
+        source: sources.join(", "),
+        unrecovered,
     })
+}
+
+/// The history scan of `leaksweep git REPO`, quietly and without a report: every ref except
+/// `refs/leaksweep/` (with `backup_refs`, those too). Unreadable objects are counted on stderr:
+/// a secret in one of them would not be replaced.
+fn history_findings(
+    repo: &Repository,
+    input: &RewriteInput,
+    backup_refs: bool,
+) -> Result<Vec<Finding>> {
+    use clap::{Args, FromArgMatches};
+    let started = Instant::now();
+    // The defaults of `leaksweep git`, from its own argument definitions.
+    let matches = crate::cli::CommonArgs::augment_args(clap::Command::new("git"))
+        .try_get_matches_from(["git"])
+        .context("cannot build the scan options")?;
+    let mut common = crate::cli::CommonArgs::from_arg_matches(&matches)?;
+    common.quiet = true;
+    common.threads = input.threads;
+    common.rule_files.clone_from(&input.rule_files);
+    let cfg = ScanConfig::resolve(&common)?;
+    let scanner = Scanner::new(cfg.matcher()?);
+    let collector = Collector::default();
+    let opts = HistoryOptions {
+        max_file_size: cfg.max_file_size,
+        threads: cfg.threads,
+        backup_refs,
+        ..HistoryOptions::default()
+    };
+    let hist = history::scan(repo, &opts, &scanner, &collector)?;
+    let (findings, _skipped, errors, _files, _bytes) = collector.finish();
+    if !errors.is_empty() {
+        eprintln!(
+            "leaksweep: warning: the history scan could not read {} item(s) (first: {}: {}); secrets in them are not targets",
+            errors.len(),
+            errors[0].path,
+            errors[0].message
+        );
+    }
+    let distinct = findings
+        .iter()
+        .map(|f| &f.secret_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    eprintln!(
+        "leaksweep: history scan{}: {} commits, {} unique blobs, {} finding(s), {} distinct secret(s) in {:.1}s",
+        if backup_refs { " (backup refs included)" } else { "" },
+        hist.stats.commits,
+        hist.stats.blobs,
+        findings.len(),
+        distinct,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(findings)
+}
+
+/// Records the targets (no values) for `verify` without inputs.
+fn record_targets(inp: &Inputs) -> Result<()> {
+    TargetsRecord::new(&inp.source, &inp.targets, &inp.remove).save(&apply::state_dir(&inp.repo))
 }
 
 fn warn_if_readable(path: &Path) {
@@ -120,7 +233,7 @@ fn build_graph(
 }
 
 fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
-    let inp = inputs(&args.input)?;
+    let inp = inputs(&args.input, Mode::Plan)?;
     let replacer = Replacer::new(&inp.targets)?;
     let graph = build_graph(&inp, &replacer, false, args.input.threads)?;
     let file = args
@@ -135,6 +248,7 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
         crate::report::write_atomic(&file, &rewrite::replacements_file(&inp.targets), true)
             .with_context(|| format!("cannot write {}", file.display()))?;
     }
+    record_targets(&inp)?;
     let p = plan::build(
         &inp.repo,
         &graph,
@@ -156,7 +270,7 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
 
 fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let inp = inputs(&args.input)?;
+    let inp = inputs(&args.input, Mode::Apply)?;
     let repo = &inp.repo;
     let problems = apply::worktree_problems(repo)?;
     if !problems.is_empty() {
@@ -190,6 +304,13 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         .ok()
         .and_then(|h| h.peel_to_tree().ok())
         .map(|t| t.id());
+    // New trees, commits and tags go to an in-memory store first, then into a pack.
+    let odb = repo.odb()?;
+    let mempack = if args.dry_run {
+        None
+    } else {
+        Some(odb.add_new_mempack_backend(apply::MEMPACK_PRIORITY)?)
+    };
     let outcome = apply::rewrite(
         repo,
         &graph,
@@ -197,10 +318,13 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         &ApplyOptions {
             prune_empty: args.prune_empty,
             dry_run: args.dry_run,
+            mempack: mempack.as_ref(),
         },
     )?;
+    let rewritten = started.elapsed();
     if !args.dry_run && !outcome.refs.is_empty() {
         apply::write_maps(repo, &outcome)?;
+        record_targets(&inp)?;
         apply::update_refs(repo, &outcome.refs)?;
         apply::checkout_head(repo, old_head_tree)?;
     }
@@ -255,22 +379,29 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         writeln!(
             out,
             "leaksweep: old refs kept under {BACKUP_PREFIX}; commit-map and ref-map in {}\n\
-             next: leaksweep rewrite verify (same inputs), then leaksweep rewrite finish, then force-push every moved ref",
-            dir.display()
+             next: leaksweep rewrite verify{}, then leaksweep rewrite finish, then force-push every moved ref",
+            dir.display(),
+            if inp.source == "history scan" {
+                " (no inputs needed: the targets are recorded)"
+            } else {
+                " (same inputs)"
+            }
         )?;
     }
     eprintln!(
-        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; total {:.1}s",
+        "leaksweep: {} unique blobs ({} bytes) searched in {:.1}s; {} objects rewritten and packed in {:.1}s; total {:.1}s",
         graph.blobs_scanned,
         graph.bytes_scanned,
         scanned.as_secs_f64(),
+        outcome.written.len(),
+        (rewritten - scanned).as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
-    let inp = inputs(&args.input)?;
+    let inp = inputs(&args.input, Mode::Verify)?;
     let replacer = Replacer::new(&inp.targets)?;
     let v = verify::verify(
         &inp.repo,
@@ -280,6 +411,32 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
         args.include_unreachable,
         args.input.threads,
     )?;
+    let mut v = v;
+    if !inp.unrecovered.is_empty() {
+        let backups = inp
+            .repo
+            .references_glob(&format!("{BACKUP_PREFIX}*"))
+            .map(|mut it| it.next().is_some())
+            .unwrap_or(false);
+        for r in &inp.unrecovered {
+            let what = format!(
+                "recorded target {} ({}, {} chars)",
+                &r.secret_id.as_str()[..16],
+                r.rule_id,
+                r.length
+            );
+            if backups {
+                v.problems.push(format!(
+                    "{what}: a scan of every ref, backups included, does not find its value, so it cannot be searched for; \
+                     pass the inputs of the rewrite again (--secrets / --from-report)"
+                ));
+            } else {
+                v.notes.push(format!(
+                    "{what}: not found by a scan of every ref (the backups are gone, so only the rules could look for it)"
+                ));
+            }
+        }
+    }
     let mut out = std::io::stdout().lock();
     for n in &v.notes {
         writeln!(out, "  {n}")?;

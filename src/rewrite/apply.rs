@@ -7,6 +7,11 @@
 //! exactly as it was; a changed commit or tag loses its signature, which can no longer verify, and
 //! is counted. Commit and tag messages are cleaned with the same literals, and no footer is added.
 //!
+//! New trees, commits and tags go to an in-memory object store (libgit2's mempack backend, added
+//! by the caller) and then into a pack with [`write_pack`], at the end or whenever the store holds
+//! [`PACK_FLUSH_BYTES`]; the cleaned blobs were written loose by the graph pass (one per cleaned
+//! blob, a few hundred on curl).
+//!
 //! Crash safety: objects are written before any ref moves, and refs move in one libgit2
 //! transaction (all locked, then all written). A crash before it leaves the old refs in place and
 //! only unreachable objects behind; rerunning rewrites the same content to the same ids. The old
@@ -28,11 +33,22 @@ pub const BACKUP_PREFIX: &str = "refs/leaksweep/original/";
 pub const CRASH_ENV: &str = "LEAKSWEEP_TEST_CRASH_BEFORE_REFS";
 
 /// Options of [`rewrite`].
-pub struct ApplyOptions {
+pub struct ApplyOptions<'m> {
     pub prune_empty: bool,
     /// Compute ids without writing anything.
     pub dry_run: bool,
+    /// The in-memory store (added with [`MEMPACK_PRIORITY`]) that receives the writes: flushed
+    /// into a pack every [`PACK_FLUSH_BYTES`] and at the end. `None`: loose objects.
+    pub mempack: Option<&'m git2::Mempack<'m>>,
 }
+
+/// Raw bytes held in the in-memory store before they are written out as a pack: bounds the
+/// memory of a rewrite of any size. On curl (80,000 new trees and commits, ~130 MB raw) 32 MiB
+/// gives 4 packs and 318 MiB peak RSS against 431 MiB with one pack, in the same time; the
+/// packs are consolidated by `rewrite finish` (git gc).
+pub const PACK_FLUSH_BYTES: usize = 32 << 20;
+/// Test knob: flush after this many bytes instead.
+const PACK_FLUSH_ENV: &str = "LEAKSWEEP_TEST_PACK_FLUSH_BYTES";
 
 /// One ref that moves.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -58,15 +74,26 @@ pub struct Outcome {
     /// old commit -> new commit (`None`: pruned; its children now point at what stands in for it).
     #[serde(skip)]
     pub commit_map: Vec<(Oid, Option<Oid>)>,
+    /// Trees, commits and tags written (into the in-memory store when there is one).
+    #[serde(skip)]
+    pub written: Vec<Oid>,
 }
 
 struct Writer<'a> {
+    repo: &'a Repository,
+    mempack: Option<&'a git2::Mempack<'a>>,
+    /// Bytes in the in-memory store, and how many of `written` were packed already.
+    pending: usize,
+    flushed: usize,
+    flush_limit: usize,
     odb: Odb<'a>,
     graph: &'a Graph,
     dry_run: bool,
     new_tree: Vec<Option<Oid>>,
     empty_tree: Oid,
     trees_written: usize,
+    /// Every object written, in writing order (for [`write_pack`]).
+    written: Vec<Oid>,
 }
 
 impl Writer<'_> {
@@ -74,8 +101,28 @@ impl Writer<'_> {
         if self.dry_run {
             Ok(Oid::hash_object(kind, data)?)
         } else {
-            Ok(self.odb.write(kind, data)?)
+            let oid = self.odb.write(kind, data)?;
+            self.written.push(oid);
+            if self.mempack.is_some() {
+                self.pending += data.len();
+                if self.pending >= self.flush_limit {
+                    self.flush()?;
+                }
+            }
+            Ok(oid)
         }
+    }
+
+    /// Writes what the in-memory store holds as a pack, then empties it.
+    fn flush(&mut self) -> Result<()> {
+        let Some(mp) = self.mempack else {
+            return Ok(());
+        };
+        write_pack(self.repo, &self.written[self.flushed..])?;
+        mp.reset()?;
+        self.flushed = self.written.len();
+        self.pending = 0;
+        Ok(())
     }
 
     fn node(&mut self, i: u32) -> Result<Oid> {
@@ -148,12 +195,21 @@ pub fn rewrite(
     opts: &ApplyOptions,
 ) -> Result<Outcome> {
     let mut w = Writer {
+        repo,
+        mempack: opts.mempack,
+        pending: 0,
+        flushed: 0,
+        flush_limit: std::env::var(PACK_FLUSH_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PACK_FLUSH_BYTES),
         odb: repo.odb()?,
         graph,
         dry_run: opts.dry_run,
         new_tree: vec![None; graph.nodes.len()],
         empty_tree: Oid::hash_object(ObjectType::Tree, b"")?,
         trees_written: 0,
+        written: Vec::new(),
     };
     let mut outcome = Outcome {
         commits: graph.commits.len(),
@@ -273,6 +329,9 @@ pub fn rewrite(
         }
     }
     outcome.refs = refs;
+    // After the tags: they are written while resolving the refs.
+    w.flush()?;
+    outcome.written = std::mem::take(&mut w.written);
     outcome.commit_map = graph
         .commits
         .iter()
@@ -347,6 +406,33 @@ fn target_oid(graph: &Graph, obj: Obj) -> Oid {
 }
 
 /// `<gitdir>/leaksweep`, where the maps live.
+/// Priority of the in-memory object store: above libgit2's loose (1) and pack (2) backends, so
+/// every write lands there and reads look there first.
+pub const MEMPACK_PRIORITY: i32 = 1000;
+
+/// Writes the objects of `written` (held by an in-memory `Mempack` backend added with
+/// [`MEMPACK_PRIORITY`] to the repository's object database) as a new pack with its index
+/// under `objects/pack/`, instead of one loose file each: on curl, 80,000 loose trees and commits
+/// cost most of the rewrite's time. libgit2's pack builder deltifies (on all cores) and writes the
+/// index; an object that already existed on disk is simply packed again. Refs have not moved yet,
+/// so a crash here leaves the old refs and at worst a stray temporary pack file.
+pub fn write_pack(repo: &Repository, written: &[Oid]) -> Result<()> {
+    if written.is_empty() {
+        return Ok(());
+    }
+    let mut pb = repo.packbuilder().context("cannot start a pack")?;
+    pb.set_threads(0);
+    for &oid in written {
+        pb.insert_object(oid, None)
+            .with_context(|| format!("cannot pack object {oid}"))?;
+    }
+    let dir = repo.path().join("objects").join("pack");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    pb.write(&dir, 0)
+        .with_context(|| format!("cannot write the new pack into {}", dir.display()))?;
+    Ok(())
+}
+
 pub fn state_dir(repo: &Repository) -> PathBuf {
     repo.path().join("leaksweep")
 }

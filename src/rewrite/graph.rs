@@ -4,9 +4,11 @@
 //! Order of work, chosen so each object is read once: commits are walked oldest first
 //! (topological, reversed) from every ref except `refs/leaksweep/`; each commit's tree is read
 //! recursively with memoisation (a tree already seen is not read again); every unique blob is
-//! recorded in discovery order. The blobs are then read in parallel (rayon, one `Repository` per
-//! worker because it is `Send` but not `Sync`, chunks in discovery order so each worker's delta
-//! cache sees related objects) and searched for all target literals at once. Per node we keep a
+//! recorded. The blobs are then read in pack order ([`crate::source::packorder`], as the history
+//! scan does: front to back through each pack, so delta bases stay in libgit2's cache), on one
+//! thread per core with one `Repository` each (it is `Send` but not `Sync`), workers claiming
+//! small contiguous chunks, and searched for all target literals at once. Reads skip libgit2's
+//! per-object SHA-1 re-verification, as the history scan does. Per node we keep a
 //! bit mask of the targets below it (bit 63: a removed path below), so `apply` knows, without
 //! reading anything again, which trees must change.
 //!
@@ -22,9 +24,9 @@
 use super::{RemoveSet, Replacer, REMOVED_BIT};
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Odb, Oid, Repository, Sort};
-use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Child slot of a gitlink (submodule commit): kept as is.
 pub const GITLINK: u32 = u32::MAX;
@@ -112,9 +114,7 @@ pub struct BuildOptions<'a> {
 }
 
 /// True for refs the walk leaves alone: our own backups.
-pub fn is_backup_ref(name: &str) -> bool {
-    name.starts_with("refs/leaksweep/")
-}
+pub use crate::source::history::is_backup_ref;
 
 /// A raw tree entry: (mode, name, id).
 pub type Entry<'a> = (&'a [u8], &'a [u8], Oid);
@@ -403,6 +403,11 @@ pub fn list_refs(repo: &Repository) -> Result<Vec<(String, Oid)>> {
 impl Graph {
     /// Walks `repo` (opened at `path`, which the parallel workers reopen).
     pub fn build(repo: &Repository, path: &Path, opts: &BuildOptions) -> Result<Graph> {
+        // As in the history scan: no per-object SHA-1 re-verification on read (a third of the
+        // CPU time on a large history; zlib's checksum still catches corrupt data), and no
+        // object cache (every tree and commit is read once).
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
         let refs = list_refs(repo)?;
         let mut walk = repo.revwalk()?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
@@ -439,7 +444,7 @@ impl Graph {
         }
 
         // Blobs in parallel.
-        let scanned = scan_blobs(path, &b.nodes, &b.blobs, opts)?;
+        let scanned = scan_blobs(repo, path, &b.nodes, &b.blobs, opts)?;
         let mut mask = vec![0u64; b.nodes.len()];
         let mut new_blob = HashMap::new();
         let mut bytes = 0u64;
@@ -517,49 +522,53 @@ impl Graph {
 
 type Scanned = (u32, u64, u64, Option<Oid>);
 
+/// Blobs claimed per step by a worker: small enough to balance, large enough to read nearly
+/// sequentially (the history scan's value).
+const CHUNK: usize = 64;
+
+/// Reads every unique blob once, in pack order, on `threads` workers (one `Repository` each),
+/// and searches it for the targets; a blob holding one is cleaned and written (or only hashed).
 fn scan_blobs(
+    repo: &Repository,
     path: &Path,
     nodes: &[Node],
     blobs: &[u32],
     opts: &BuildOptions,
 ) -> Result<Vec<Scanned>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()?;
-    let chunks: Vec<&[u32]> = blobs.chunks(512).collect();
-    let results: Vec<Result<Vec<Scanned>>> = pool.install(|| {
-        chunks
-            .par_iter()
-            .map_init(
-                || Repository::open(path).map_err(anyhow::Error::from),
-                |repo, chunk| {
-                    let repo = repo.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let mut order: Vec<u32> = blobs.to_vec();
+    crate::source::packorder::sort_by_pack_offset(repo, &mut order, |&i| nodes[i as usize].oid);
+    let threads = opts
+        .threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .min(order.len().max(1));
+    let cursor = AtomicUsize::new(0);
+    let results: Vec<Result<Vec<Scanned>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| -> Result<Vec<Scanned>> {
+                    let repo = Repository::open(path)?;
                     let odb = repo.odb()?;
-                    let mut out = Vec::with_capacity(chunk.len());
-                    for &i in chunk.iter() {
-                        let oid = nodes[i as usize].oid;
-                        let obj = odb
-                            .read(oid)
-                            .with_context(|| format!("cannot read blob {oid}"))?;
-                        let data = obj.data();
-                        let m = opts.replacer.mask(data);
-                        let new = if m != 0 {
-                            let cleaned = zeroize::Zeroizing::new(
-                                opts.replacer.replace(data).unwrap_or_default(),
-                            );
-                            Some(if opts.write_blobs {
-                                odb.write(ObjectType::Blob, &cleaned)?
-                            } else {
-                                Oid::hash_object(ObjectType::Blob, &cleaned)?
-                            })
-                        } else {
-                            None
-                        };
-                        out.push((i, m, data.len() as u64, new));
+                    let mut out = Vec::new();
+                    loop {
+                        let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+                        if start >= order.len() {
+                            break;
+                        }
+                        for &i in &order[start..(start + CHUNK).min(order.len())] {
+                            out.push(scan_blob(&odb, i, nodes[i as usize].oid, opts)?);
+                        }
                     }
                     Ok(out)
-                },
-            )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a blob worker panicked")))
+            })
             .collect()
     });
     let mut all = Vec::with_capacity(blobs.len());
@@ -567,4 +576,23 @@ fn scan_blobs(
         all.extend(r?);
     }
     Ok(all)
+}
+
+fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<Scanned> {
+    let obj = odb
+        .read(oid)
+        .with_context(|| format!("cannot read blob {oid}"))?;
+    let data = obj.data();
+    let m = opts.replacer.mask(data);
+    let new = if m != 0 {
+        let cleaned = zeroize::Zeroizing::new(opts.replacer.replace(data).unwrap_or_default());
+        Some(if opts.write_blobs {
+            odb.write(ObjectType::Blob, &cleaned)?
+        } else {
+            Oid::hash_object(ObjectType::Blob, &cleaned)?
+        })
+    } else {
+        None
+    };
+    Ok((i, m, data.len() as u64, new))
 }

@@ -2,8 +2,9 @@
 //! shared pass over history that both `plan` and `apply` build on.
 //!
 //! `rewrite` consumes findings and never re-implements rule matching (DESIGN.md): a [`Target`] is a
-//! literal secret, found earlier by a scan (a JSON report with raw secrets, or a live history scan
-//! through [`targets_from_findings`]) or listed by the user in a filter-repo style `--secrets` file.
+//! literal secret, found by a scan (by default a fresh history scan, the same as `leaksweep git`,
+//! through [`targets_from_findings`]; or a JSON report with raw secrets) or listed by the user in
+//! a filter-repo style `--secrets` file.
 //! Finding where those literals occur in history is then a plain multi-literal search (one
 //! Aho-Corasick automaton over all literals), which is both faster than re-running the rules and
 //! exact: a value the rules missed in one place but found in another is still replaced everywhere.
@@ -13,6 +14,20 @@
 //! a bit mask of the targets it (transitively) holds. `plan` only reads that graph; `apply`
 //! rewrites exactly the objects whose mask is non-zero, oldest first, and leaves every other object
 //! (and its id, and its signature) untouched.
+
+//! What `verify` checks without inputs: `plan` and `apply` record the targets in
+//! `<gitdir>/leaksweep/targets` ([`TargetsRecord`]): secret id, rule, length, replacement and the
+//! `--remove-path` globs, never the values, so no secret is left on disk by the rewrite itself
+//! (the filter-repo replacements file of `plan` is the one exception, 0600, for users of other
+//! tools). `verify` without inputs re-runs the history scan over every ref *including* the
+//! backups under `refs/leaksweep/original/` to recover the values of the recorded ids in memory
+//! (the rules find the same values in the same old blobs), then runs the exact checks: a literal
+//! search of everything reachable from the live refs (stronger than "no finding with a recorded
+//! secret_id": it also catches a value in a context the rules would not match), topology and
+//! byte-identical trees. Once `finish` has pruned the backups nothing is left to recover from; a
+//! recorded id that the scan of every ref does not find is then simply absent, which is the
+//! claim. A recorded id that cannot be recovered while the backups exist (a `--secrets` literal
+//! no rule matches) is a failure that asks for the same inputs again.
 
 pub mod apply;
 pub mod graph;
@@ -24,7 +39,97 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
+use std::path::Path;
 use zeroize::Zeroizing;
+
+/// File name of the targets record under `<gitdir>/leaksweep/`.
+pub const TARGETS_FILE: &str = "targets";
+
+/// One recorded target: everything but the value.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TargetRecord {
+    pub secret_id: SecretId,
+    pub rule_id: String,
+    /// Length of the value in bytes.
+    pub length: usize,
+    /// The replacement (lossy UTF-8; not secret).
+    pub replacement: String,
+}
+
+/// What `plan`/`apply` ran with, for `verify` without inputs (see the module doc).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TargetsRecord {
+    pub version: u32,
+    /// Where the targets came from: `history scan`, `report`, `secrets file` (comma-separated).
+    pub source: String,
+    pub remove_path: Vec<String>,
+    pub targets: Vec<TargetRecord>,
+}
+
+impl TargetsRecord {
+    pub fn new(source: &str, targets: &[Target], remove: &RemoveSet) -> Self {
+        TargetsRecord {
+            version: 1,
+            source: source.to_string(),
+            remove_path: remove.globs.clone(),
+            targets: targets
+                .iter()
+                .map(|t| TargetRecord {
+                    secret_id: t.secret_id.clone(),
+                    rule_id: t.rule_id.clone(),
+                    length: t.secret.expose().len(),
+                    replacement: String::from_utf8_lossy(&t.replacement).into_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes the record to `dir/targets` (mode 0600: lengths and ids are nobody else's business).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(TARGETS_FILE);
+        let mut json = serde_json::to_vec_pretty(self)?;
+        json.push(b'\n');
+        crate::report::write_atomic(&path, &json, true)
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Reads `dir/targets`; `None` when there is none.
+    pub fn load(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(TARGETS_FILE);
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(serde_json::from_slice(&b).with_context(|| {
+                format!("{}: not a targets record", path.display())
+            })?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Targets for the recorded ids whose values occur in `findings` (with the recorded rule and
+    /// replacement), and the records that no finding recovers.
+    pub fn recover(&self, findings: &[Finding]) -> (Vec<Target>, Vec<TargetRecord>) {
+        let by_id: HashMap<&SecretId, &Finding> = findings
+            .iter()
+            .filter(|f| !f.secret.is_empty())
+            .map(|f| (&f.secret_id, f))
+            .collect();
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for r in &self.targets {
+            match by_id.get(&r.secret_id) {
+                Some(f) => found.push(Target {
+                    secret: f.secret.clone(),
+                    rule_id: r.rule_id.clone(),
+                    secret_id: r.secret_id.clone(),
+                    replacement: r.replacement.clone().into_bytes(),
+                }),
+                None => missing.push(r.clone()),
+            }
+        }
+        (found, missing)
+    }
+}
 
 /// Default replacement template: `{rule}` is the rule id, `{id}` the first 12 hex digits of the
 /// secret id.

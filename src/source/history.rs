@@ -3,16 +3,17 @@
 //! The scan has three phases (DESIGN.md decision 1):
 //!
 //! 1. **Enumerate** (one thread): collect tips from every ref under `refs/` (branches, tags,
-//!    remotes, notes, stash and the stash reflog) plus `HEAD`, walk commits oldest first
+//!    remotes, notes, stash and the stash reflog) plus `HEAD`, except `refs/leaksweep/` (the
+//!    backups of a history rewrite, see [`is_backup_ref`]), walk commits oldest first
 //!    (`TOPOLOGICAL | REVERSE`), and walk each commit's tree, skipping trees and blobs already
 //!    seen. The first commit that reaches a blob is the one that introduced it; we keep only
 //!    `(oid, commit index, interned path)` per unique blob, never contents.
 //! 2. **Scan** (N threads, one `git2::Repository` each, as it is `Send` but not `Sync`): the
 //!    unique items are sorted by their offset in the pack files (parsed from the `.idx` files),
 //!    because reading a pack front to back keeps delta bases in libgit2's base cache; reading in
-//!    object-id order is several times slower. Workers claim small contiguous chunks from an
-//!    atomic cursor, so each reads nearly sequentially and the load stays balanced. Memory is
-//!    bounded by one blob per worker plus the item table.
+//!    object-id order is several times slower ([`crate::source::packorder`]). Workers claim
+//!    small contiguous chunks from an atomic cursor, so each reads nearly sequentially and the
+//!    load stays balanced. Memory is bounded by one blob per worker plus the item table.
 //! 3. **Annotate** (one thread, only for findings): author, date and summary of the introducing
 //!    commit, and with `--all-locations` every (commit, path) where the blob appears, computed by
 //!    one memoized pass over the commit trees restricted to the blobs with findings.
@@ -35,6 +36,7 @@
 use crate::finding::{Finding, GitLocation, GitProvenance};
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::source::packorder;
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Oid, Repository, Sort};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -64,6 +66,9 @@ pub struct HistoryOptions {
     pub progress: bool,
     /// Print phase timings on stderr (`-vv`).
     pub timings: bool,
+    /// Also walk the refs under `refs/leaksweep/` (the backups `rewrite apply` keeps of the old
+    /// history), which are skipped by default.
+    pub backup_refs: bool,
 }
 
 /// Totals of a history scan, for the summary.
@@ -182,6 +187,17 @@ struct Walker<'r> {
     collector: &'r Collector,
     /// The commit whose tree is being walked (for error messages).
     current: Option<Oid>,
+    /// Walk `refs/leaksweep/` too.
+    backup_refs: bool,
+}
+
+/// Refs under `refs/leaksweep/`: the old history that `rewrite apply` keeps as a backup until
+/// `rewrite finish`. The history scan skips them (unless [`HistoryOptions::backup_refs`]): they
+/// hold exactly the secrets that were just removed, and would keep reporting them. With
+/// `--include-unreachable`, objects only the backups reach are reported as unreachable blobs
+/// (until `rewrite finish` prunes them), which is what they are about to become.
+pub fn is_backup_ref(name: &str) -> bool {
+    name.starts_with("refs/leaksweep/")
 }
 
 /// Opens the repository containing `path` (or the current directory), with a clear error.
@@ -224,6 +240,7 @@ pub fn scan(
         paths: Paths::default(),
         collector,
         current: None,
+        backup_refs: opts.backup_refs,
     };
     let commits = w.walk_commits(opts, &spinner)?;
     if opts.include_unreachable {
@@ -245,7 +262,9 @@ pub fn scan(
     drop(seen);
     drop(odb);
     let t1 = std::time::Instant::now();
-    sort_by_pack_offset(repo, &mut items);
+    if std::env::var_os("LEAKSWEEP_NO_PACK_ORDER").is_none() {
+        packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid);
+    }
     let t2 = std::time::Instant::now();
     scan_items(repo, &items, &commits, &paths, opts, scanner, collector)?;
     if opts.timings {
@@ -377,6 +396,9 @@ impl Walker<'_> {
                     match r {
                         Ok(r) => {
                             let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+                            if !self.backup_refs && is_backup_ref(&name) {
+                                continue;
+                            }
                             match r.resolve().ok().and_then(|r| r.target()) {
                                 Some(oid) => named.push((name, oid)),
                                 None => self.collector.error(name, "reference does not resolve"),
@@ -685,109 +707,6 @@ pub fn parse_range(repo: &Repository, spec: &str) -> Result<(String, String)> {
             peel_commit(repo, spec)?;
             Ok((String::new(), spec.to_string()))
         }
-    }
-}
-
-/// Pack position of every object we will read, from the `.idx` files (version 2).
-struct PackIndex {
-    /// Raw index file.
-    data: Vec<u8>,
-    count: usize,
-}
-
-impl PackIndex {
-    fn load(path: &Path) -> Option<PackIndex> {
-        let data = std::fs::read(path).ok()?;
-        if data.len() < 8 + 256 * 4
-            || data[..4] != [0xff, b't', b'O', b'c']
-            || data[4..8] != [0, 0, 0, 2]
-        {
-            return None;
-        }
-        let count = be32(&data, 8 + 255 * 4)? as usize;
-        // Header, fan-out, names, CRCs, 4-byte offsets (large offsets may follow).
-        if data.len() < 8 + 1024 + count * 28 {
-            return None;
-        }
-        Some(PackIndex { data, count })
-    }
-
-    fn offset(&self, oid: &Oid) -> Option<u64> {
-        let id = oid.as_bytes();
-        let first = id[0] as usize;
-        let lo = if first == 0 {
-            0
-        } else {
-            be32(&self.data, 8 + (first - 1) * 4)? as usize
-        };
-        let hi = be32(&self.data, 8 + first * 4)? as usize;
-        let names = 8 + 1024;
-        let (mut lo, mut hi) = (lo, hi.min(self.count));
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let name = self.data.get(names + mid * 20..names + mid * 20 + 20)?;
-            match name.cmp(id) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => {
-                    let offsets = names + self.count * 24;
-                    let off = be32(&self.data, offsets + mid * 4)?;
-                    if off & 0x8000_0000 == 0 {
-                        return Some(off as u64);
-                    }
-                    let large = offsets + self.count * 4 + (off & 0x7fff_ffff) as usize * 8;
-                    let b = self.data.get(large..large + 8)?;
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(b);
-                    return Some(u64::from_be_bytes(a));
-                }
-            }
-        }
-        None
-    }
-}
-
-fn be32(data: &[u8], at: usize) -> Option<u32> {
-    let b = data.get(at..at + 4)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-/// Sorts items by (pack, offset in pack); objects not in a pack keep discovery order at the end.
-fn sort_by_pack_offset(repo: &Repository, items: &mut [Item]) {
-    if std::env::var_os("LEAKSWEEP_NO_PACK_ORDER").is_some() {
-        return;
-    }
-    let dir = repo.commondir().join("objects").join("pack");
-    let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-            .collect(),
-        Err(_) => return,
-    };
-    idx_files.sort();
-    let packs: Vec<PackIndex> = idx_files
-        .iter()
-        .filter_map(|p| PackIndex::load(p))
-        .collect();
-    if packs.is_empty() {
-        return;
-    }
-    let mut keyed: Vec<(u32, u64, Item)> = items
-        .iter()
-        .enumerate()
-        .map(|(i, it)| {
-            let key = packs
-                .iter()
-                .enumerate()
-                .find_map(|(p, idx)| idx.offset(&it.oid).map(|o| (p as u32, o)))
-                .unwrap_or((u32::MAX, i as u64));
-            (key.0, key.1, *it)
-        })
-        .collect();
-    keyed.sort_unstable_by_key(|k| (k.0, k.1));
-    for (slot, k) in items.iter_mut().zip(keyed) {
-        *slot = k.2;
     }
 }
 
