@@ -88,19 +88,11 @@ fn commit_ref(repo: &Repository, oid: git2::Oid) -> CommitRef {
     }
 }
 
-/// `YYYY-MM-DD` of a unix time at an offset (civil-from-days, no time zone database needed).
+/// `YYYY-MM-DD` of a unix time at an offset.
 fn format_time(secs: i64, offset_min: i32) -> String {
-    let days = (secs + offset_min as i64 * 60).div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let mut t = crate::source::history::rfc3339(secs, offset_min);
+    t.truncate(10);
+    t
 }
 
 /// Builds the plan from the graph.
