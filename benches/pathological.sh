@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pathological inputs with bounded time and memory: a benchmark, not a test (issue 8).
+# Pathological inputs with bounded time and memory: a benchmark, not a test.
 #
 # Generates hostile inputs under $PATHO_DIR (default /tmp/leaksweep-patho), runs the release
 # binary on each under /usr/bin/time -v, and prints wall time and peak RSS. Files over

@@ -1,4 +1,4 @@
-//! Faults (issue 8): a report that cannot be written (missing directory, read-only directory, disk
+//! Faults: a report that cannot be written (missing directory, read-only directory, disk
 //! full) is a clear error with exit 2 and leaves no partial file; an interrupt (SIGINT) during a
 //! scan that writes `-o` leaves either no report or a complete one, and no `.leaksweep-*`
 //! temporary file.

@@ -3,8 +3,8 @@
 //! history-style findings), the JSON report validated against schema/report.schema.json, and the
 //! promises each format makes (quoting, escaping, no raw secrets where none may appear).
 //!
-//! History findings (`git: Some(GitProvenance)`) are built in-process, since the `git` command
-//! lives on another branch; the reporters cannot tell the difference.
+//! History findings (`git: Some(GitProvenance)`) are built in-process so that every provenance
+//! field is fixed; the reporters cannot tell them from findings of a real `leaksweep git` run.
 
 use assert_cmd::Command;
 use leaksweep::finding::{

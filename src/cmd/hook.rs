@@ -14,8 +14,8 @@
 //! PATH if that file is gone; `LEAKSWEEP_BIN` overrides both. It fails closed: a scan error blocks
 //! the commit or push too, with a message saying how to bypass once (`--no-verify`).
 //!
-//! NOTE: the scripts call `leaksweep git --staged` and `leaksweep git --range`, which the history
-//! source provides; until it is merged the installed hooks report a usage error (exit 2).
+//! The pre-commit script runs `leaksweep git --staged`; the pre-push script runs
+//! `leaksweep git --range` over each pushed range (a single revision for a new branch).
 
 use crate::cli::HookCmd;
 use anyhow::{bail, Context, Result};
