@@ -114,9 +114,13 @@ pub fn dotenv_editor(data: &[u8]) {
 /// The JSON report reader: the parse `rotate --from-report` does (`findings_from_report`), then
 /// what rotate does with the findings: the plan, the new-values file, the checklist in every
 /// format, and the dotenv rewrite. Twice: with no file content (history findings) and with the
-/// input itself as every file's content (arbitrary spans against arbitrary bytes). Baseline files
-/// (`--baseline`, not on this branch yet) are JSON reports too; their reader belongs here.
+/// input itself as every file's content (arbitrary spans against arbitrary bytes). Also the
+/// `--baseline` reader (a baseline file or a JSON report) and the `.leaksweepignore` parser.
 pub fn report_reader(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = leaksweep::baseline::Baseline::parse(Path::new("fuzz.json"), text);
+        let _ = leaksweep::baseline::IgnoreList::parse(Path::new(".leaksweepignore"), text);
+    }
     let Ok(findings) = leaksweep::cmd::rotate::findings_from_report(data, Path::new("fuzz.json"))
     else {
         return;

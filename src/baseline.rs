@@ -134,12 +134,18 @@ impl Baseline {
             path: shown.clone(),
             source,
         })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses the text of a baseline file or JSON report; `path` names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, BaselineError> {
+        let shown = path.display().to_string();
         let parse_err = |message: String| BaselineError::Parse {
             path: shown.clone(),
             message,
         };
         let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| parse_err(e.to_string()))?;
         let mut entries = BTreeMap::new();
         if value.get("secrets").is_some() {
             let file: BaselineFile =
