@@ -840,8 +840,14 @@ impl Ctx<'_> {
     }
 
     fn scan_blob(&self, item: &Item, scratch: &mut Scratch) {
-        // NOTE: the size is checked after reading: a separate header lookup per blob cost more
-        // than it saved, so one oversized blob is briefly held in memory before being skipped.
+        // The size comes from the object header first, so an oversized blob is skipped without
+        // being inflated into memory (a 2 GiB blob would otherwise cost 2 GiB of RSS).
+        if let Ok((size, _)) = self.odb.read_header(item.oid) {
+            if size as u64 > self.opts.max_file_size {
+                self.collector.skip(self.label(item), SkipReason::TooLarge);
+                return;
+            }
+        }
         let obj = match self.odb.read(item.oid) {
             Ok(o) => o,
             Err(e) => {
