@@ -663,3 +663,23 @@ fn one_finding_per_secret_and_path_across_file_versions() {
         3
     );
 }
+
+#[test]
+fn blobs_over_the_size_limit_are_skipped_and_counted() {
+    let r = Repo::new();
+    let s = secret();
+    // A secret in a 2 KiB file: found with the default limit, skipped under a 1K limit.
+    r.write(
+        "big.env",
+        &format!("{}{}", jwt(&s), "# padding\n".repeat(200)),
+    );
+    r.write("small.env", &jwt(&secret()));
+    let c = r.commit("two files");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 2);
+    let (code, v) = run(&r, &["--max-file-size", "1K"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c, "small.env", 1)]);
+    assert_eq!(v["summary"]["skipped"]["too-large"], 1);
+}
