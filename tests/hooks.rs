@@ -2,9 +2,10 @@
 //! foreign hooks, backups), the installed scripts driven by real `git commit` and by pre-push
 //! input, and the other install-time integrations (completions, man page).
 //!
-//! The scripts call `leaksweep git --staged|--range`, which the history branch provides; until it
-//! is merged, the wiring is tested with a stub scanner (`LEAKSWEEP_BIN`), and the end-to-end test
-//! with the real scanner is `#[ignore]`d.
+//! The scripts call `leaksweep git --staged|--range`. The wiring is tested with a stub scanner
+//! (`LEAKSWEEP_BIN`) whose exit code is chosen, and end to end with the real scanner.
+
+mod common;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -20,31 +21,14 @@ fn git(dir: &Path, args: &[&str]) -> Output {
 
 /// Like [`git`], with `LEAKSWEEP_BIN` set for the hooks it runs.
 fn git_with(dir: &Path, args: &[&str], bin: Option<&Path>) -> Output {
-    let mut cmd = std::process::Command::new("git");
+    let mut cmd = common::git_command(dir);
     if let Some(bin) = bin {
         cmd.env("LEAKSWEEP_BIN", bin);
     }
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .args(args)
-        .output()
-        .expect("git runs")
+    cmd.args(args).output().expect("git runs")
 }
 
-fn git_ok(dir: &Path, args: &[&str]) -> String {
-    let out = git(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+use common::git_ok;
 
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
