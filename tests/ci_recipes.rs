@@ -2,8 +2,8 @@
 //! the built binary first on PATH. The script is read out of the README (between the
 //! `ci-gate:begin`/`ci-gate:end` markers), so the documented recipe and the tested one cannot drift.
 //!
-//! The range mode (`LEAKSWEEP_BASE`, `leaksweep git --range`) needs the history source from
-//! another branch; its test is `#[ignore]`d until then.
+//! The range mode (`LEAKSWEEP_BASE`, `leaksweep git --range`) is tested with a secret added and
+//! removed after the base (the gate fails) and with HEAD as the base (the gate passes).
 
 mod common;
 
