@@ -66,6 +66,10 @@ impl BaselineFile {
             });
             acc.rules.insert(f.rule_id.clone());
             acc.paths.insert(f.path.clone());
+            // A history finding lists the other paths holding the secret.
+            for l in f.git.iter().flat_map(|g| &g.locations) {
+                acc.paths.insert(l.path.clone());
+            }
             if let Some(g) = f.git.as_ref().filter(|g| !g.commit.is_empty()) {
                 let cand = (g.date.clone(), g.commit.clone());
                 let earlier = match &acc.first {

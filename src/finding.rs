@@ -132,16 +132,20 @@ pub struct GitProvenance {
     pub blob: String,
     /// `file`, `commit-message` or `tag-message`.
     pub kind: String,
-    /// Every (commit, path) where the blob appears, with `--all-locations`.
+    /// Other places holding the secret (history scans report a secret once): each other path,
+    /// or with `--all-locations` every (commit, path) where it appears.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<GitLocation>,
 }
 
-/// One (commit, path) occurrence of a blob.
+/// One (commit, path) occurrence of a secret.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct GitLocation {
     pub commit: String,
     pub path: String,
+    /// 1-based line of the secret in that file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// One reported secret at one location.

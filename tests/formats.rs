@@ -188,6 +188,7 @@ fn provenance(commit: &str, date: &str, summary: &str) -> GitProvenance {
         locations: vec![GitLocation {
             commit: commit.into(),
             path: "config/app.env".into(),
+            line: Some(3),
         }],
     }
 }

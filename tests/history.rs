@@ -332,21 +332,60 @@ fn same_secret_in_three_files_is_one_secret() {
     let c = r.commit("three");
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
+    // History reports the secret once, at its first place; the others are listed with lines.
+    assert_eq!(places(&v), vec![place(&c, "a.env", 1)]);
     assert_eq!(
-        places(&v),
-        vec![
-            place(&c, "a.env", 1),
-            place(&c, "b/b.env", 2),
-            place(&c, "c/c/c.env", 3)
-        ]
+        findings(&v)[0]["git"]["locations"],
+        serde_json::json!([
+            {"commit": c, "path": "b/b.env", "line": 2},
+            {"commit": c, "path": "c/c/c.env", "line": 3}
+        ])
     );
-    let ids: std::collections::HashSet<String> = findings(&v)
-        .iter()
-        .map(|f| f["secret_id"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        findings(&v)[0]["notes"]["versions"],
+        "3 file versions in 3 paths hold it"
+    );
     assert_eq!(v["summary"]["secrets"], 1);
-    assert_eq!(v["summary"]["findings"], 3);
+    assert_eq!(v["summary"]["findings"], 1);
+    // The text report names the other places.
+    let out = Command::cargo_bin("leaksweep")
+        .unwrap()
+        .current_dir(&r.dir)
+        .arg("git")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "also at: b/b.env:2 (commit {}), c/c/c.env:3 (commit {})",
+            &c[..12],
+            &c[..12]
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn copy_in_a_later_commit_is_listed_under_the_oldest() {
+    let r = Repo::new();
+    let s = secret();
+    // z.env sorts after a.env but holds the secret first: it is the finding's place.
+    r.write("z.env", &format!("A=1\n{}", jwt(&s)));
+    let first = r.commit("first");
+    r.write("a.env", &jwt(&s));
+    let second = r.commit("copy");
+    let (code, v) = run(&r, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&first, "z.env", 2)]);
+    assert_eq!(
+        findings(&v)[0]["git"]["locations"],
+        serde_json::json!([{"commit": second, "path": "a.env", "line": 1}])
+    );
+    // The history report works as a baseline: the same history then passes.
+    let base = r.dir.join("../base.json");
+    std::fs::write(&base, serde_json::to_vec(&v).unwrap()).unwrap();
+    let (code, v) = run(&r, &["--baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v:#}");
 }
 
 #[test]
@@ -638,7 +677,7 @@ fn staged_honours_a_baseline_keyed_by_secret() {
 }
 
 #[test]
-fn one_finding_per_secret_and_path_across_file_versions() {
+fn one_finding_per_secret_across_file_versions() {
     let r = Repo::new();
     let s = secret();
     r.write("config.env", &format!("A=1\n{}", jwt(&s)));

@@ -3,6 +3,7 @@
 
 use crate::cli::GitCmd;
 use crate::config::ScanConfig;
+use crate::finding::{Finding, GitLocation, SecretId};
 use crate::scan::{summarize, Collector, Scanner};
 use crate::source::history::{self, HistoryOptions};
 use crate::source::staged;
@@ -68,7 +69,7 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
         hist.drop_inherited(&repo, &mut findings, &scanner);
     }
     hist.annotate(&repo, &mut findings, opts.all_locations);
-    let mut findings = one_per_secret_and_path(&repo, findings);
+    let mut findings = one_per_secret(&repo, findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
     summary.commits = Some(hist.stats.commits);
@@ -77,84 +78,115 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
     super::finish(&cfg, findings, skipped, errors, summary, range.is_none())
 }
 
-/// History holds a file in many versions, each a different blob: a secret that sat unchanged in
-/// `config/.env` for 200 commits would otherwise be reported once per version. Keep one finding per
-/// (secret, rule, path): the version from the oldest commit, noting how many versions hold it.
-/// Every (commit, path) stays available with `--all-locations`, merged into the kept finding.
-fn one_per_secret_and_path(
+/// History reports each leaked secret once: one finding per (secret, rule), at the place that
+/// introduced it first (oldest commit by topology, then by date), because in history the unit of
+/// work is the secret (rotate it once, purge it once), not the file version. A secret that sat in
+/// `config/.env` for 200 commits and was copied to `deploy/.env` is one finding, not 200 or 2.
+///
+/// `git.locations` lists the other places: each other path (at the oldest commit holding the
+/// secret there), or with `--all-locations` every (commit, path) of every blob that holds it. The
+/// `versions` note counts the file versions and paths that hold it.
+fn one_per_secret(
     repo: &git2::Repository,
-    findings: Vec<crate::finding::Finding>,
-) -> Vec<crate::finding::Finding> {
+    findings: Vec<Finding>,
+    all_locations: bool,
+) -> Vec<Finding> {
     use std::collections::HashMap;
-    let commit = |f: &crate::finding::Finding| {
+    let commit = |f: &Finding| {
         f.git
             .as_ref()
             .and_then(|g| git2::Oid::from_str(&g.commit).ok())
     };
-    let time = |id: Option<git2::Oid>| -> i64 {
-        id.and_then(|id| repo.find_commit(id).ok())
-            .map_or(i64::MAX, |c| c.time().seconds())
+    let mut times: HashMap<git2::Oid, i64> = HashMap::new();
+    let mut time = |id: git2::Oid| -> i64 {
+        *times.entry(id).or_insert_with(|| {
+            repo.find_commit(id)
+                .map_or(i64::MAX, |c| c.time().seconds())
+        })
     };
-    // Older by topology where one commit descends from the other, else by commit time.
-    let older = |a: Option<git2::Oid>, b: Option<git2::Oid>| -> bool {
-        match (a, b) {
-            (Some(a), Some(b)) if a != b => {
-                if repo.graph_descendant_of(b, a).unwrap_or(false) {
+    // Older by topology where one commit descends from the other, else by commit time, then by
+    // path, so the choice does not depend on the order the threads finished in.
+    let mut older = |a: &Finding, b: &Finding| -> bool {
+        match (commit(a), commit(b)) {
+            (Some(x), Some(y)) if x != y => {
+                if repo.graph_descendant_of(y, x).unwrap_or(false) {
                     true
-                } else if repo.graph_descendant_of(a, b).unwrap_or(false) {
+                } else if repo.graph_descendant_of(x, y).unwrap_or(false) {
                     false
                 } else {
-                    time(Some(a)) < time(Some(b))
+                    (time(x), &a.path, a.line) < (time(y), &b.path, b.line)
                 }
             }
-            _ => false,
+            _ => (&a.path, a.line) < (&b.path, b.line),
         }
     };
-    let mut kept: Vec<(crate::finding::Finding, usize)> = Vec::new();
-    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+
+    // Group, keeping per group the oldest finding of each path.
+    let mut groups: Vec<(Vec<Finding>, Vec<GitLocation>, usize)> = Vec::new();
+    let mut index: HashMap<(SecretId, String), usize> = HashMap::new();
     for f in findings {
-        let key = (f.secret_id.to_string(), f.rule_id.clone(), f.path.clone());
-        match index.get(&key) {
-            None => {
-                index.insert(key, kept.len());
-                kept.push((f, 1));
+        let key = (f.secret_id.clone(), f.rule_id.clone());
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push((Vec::new(), Vec::new(), 0));
+            groups.len() - 1
+        });
+        let (per_path, all, versions) = &mut groups[i];
+        *versions += 1;
+        if all_locations {
+            if let Some(g) = f.git.as_ref() {
+                all.extend(g.locations.iter().map(|l| GitLocation {
+                    line: Some(f.line),
+                    ..l.clone()
+                }));
             }
-            Some(&i) => {
-                let (k, versions) = &mut kept[i];
-                *versions += 1;
-                let mut extra = f
-                    .git
-                    .as_ref()
-                    .map(|g| g.locations.clone())
-                    .unwrap_or_default();
-                let replace = older(commit(&f), commit(k));
-                let mut f = f;
-                if replace {
-                    std::mem::swap(k, &mut f);
-                }
-                extra.extend(
-                    f.git
-                        .as_ref()
-                        .map(|g| g.locations.clone())
-                        .unwrap_or_default(),
-                );
-                if let Some(g) = k.git.as_mut() {
-                    g.locations.extend(extra);
-                    g.locations.sort();
-                    g.locations.dedup();
+        }
+        match per_path.iter().position(|k| k.path == f.path) {
+            None => per_path.push(f),
+            Some(j) => {
+                if older(&f, &per_path[j]) {
+                    per_path[j] = f;
                 }
             }
         }
     }
-    kept.into_iter()
-        .map(|(mut f, versions)| {
-            if versions > 1 {
-                f.notes.push((
-                    "versions".into(),
-                    format!("{versions} versions of this file hold it"),
-                ));
+
+    let mut out = Vec::with_capacity(groups.len());
+    for (mut per_path, mut all, versions) in groups {
+        let mut first = 0;
+        for j in 1..per_path.len() {
+            if older(&per_path[j], &per_path[first]) {
+                first = j;
             }
-            f
-        })
-        .collect()
+        }
+        let mut kept = per_path.swap_remove(first);
+        let paths = per_path.len() + 1;
+        if !all_locations {
+            all = per_path
+                .iter()
+                .filter_map(|f| {
+                    let g = f.git.as_ref()?;
+                    Some(GitLocation {
+                        commit: g.commit.clone(),
+                        path: f.path.clone(),
+                        line: Some(f.line),
+                    })
+                })
+                .collect();
+        }
+        all.sort();
+        all.dedup();
+        if versions > 1 {
+            let what = if paths == 1 {
+                format!("{versions} versions of this file hold it")
+            } else {
+                format!("{versions} file versions in {paths} paths hold it")
+            };
+            kept.notes.push(("versions".into(), what));
+        }
+        if let Some(g) = kept.git.as_mut() {
+            g.locations = all;
+        }
+        out.push(kept);
+    }
+    out
 }

@@ -129,6 +129,15 @@ fn location(f: &Finding) -> String {
     s
 }
 
+/// The places a history finding lists besides its own (`--all-locations` lists its own too).
+fn other_places(f: &Finding) -> impl Iterator<Item = &crate::finding::GitLocation> {
+    f.git.iter().flat_map(move |g| {
+        g.locations
+            .iter()
+            .filter(move |l| !(l.commit == g.commit && l.path == f.path))
+    })
+}
+
 /// Findings and distinct secrets per key.
 fn tally<'a, K: Ord>(
     findings: &'a [Finding],
@@ -255,14 +264,25 @@ impl Reporter for Markdown {
             writeln!(out, "- {}", escape(&first.description))?;
             writeln!(out, "- rules: {}", rules.join(", "))?;
             writeln!(out, "- secret_id: {}", code(first.secret_id.as_str()))?;
+            let others: usize = g.iter().map(|f| other_places(f).count()).sum();
+            let count = g.len() + others;
             writeln!(
                 out,
                 "- {} location{}:",
-                g.len(),
-                if g.len() == 1 { "" } else { "s" }
+                count,
+                if count == 1 { "" } else { "s" }
             )?;
             for f in g {
                 writeln!(out, "  - {}", location(f))?;
+                for l in other_places(f) {
+                    let line = l.line.map(|n| format!(":{n}")).unwrap_or_default();
+                    writeln!(
+                        out,
+                        "  - {}{line} in commit {}",
+                        code(&l.path),
+                        code(&l.commit[..l.commit.len().min(12)])
+                    )?;
+                }
             }
             writeln!(out)?;
         }

@@ -84,6 +84,17 @@ impl Reporter for Text {
             for (k, v) in &f.notes {
                 writeln!(out, "    {}", paint(c, dim, &format!("{k}: {v}")))?;
             }
+            if let Some(g) = &f.git {
+                // `--all-locations` lists the finding's own place too.
+                let others: Vec<&crate::finding::GitLocation> = g
+                    .locations
+                    .iter()
+                    .filter(|l| !(l.commit == g.commit && l.path == f.path))
+                    .collect();
+                if !others.is_empty() {
+                    writeln!(out, "    {}", paint(c, dim, &also_at(&others)))?;
+                }
+            }
         }
         if !report.findings.is_empty() {
             writeln!(out)?;
@@ -169,4 +180,21 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
+}
+
+/// `also at: path:line (commit abc1234), ... (+N more)`: the first few other places.
+fn also_at(locations: &[&crate::finding::GitLocation]) -> String {
+    const SHOWN: usize = 5;
+    let mut parts: Vec<String> = locations
+        .iter()
+        .take(SHOWN)
+        .map(|l| match l.line {
+            Some(line) => format!("{}:{line} (commit {})", l.path, short(&l.commit)),
+            None => format!("{} (commit {})", l.path, short(&l.commit)),
+        })
+        .collect();
+    if locations.len() > SHOWN {
+        parts.push(format!("(+{} more)", locations.len() - SHOWN));
+    }
+    format!("also at: {}", parts.join(", "))
 }

@@ -1051,6 +1051,7 @@ impl History {
                 out.entry(*blob).or_default().push(GitLocation {
                     commit: c.to_string(),
                     path: path.clone(),
+                    line: None,
                 });
             }
         }
