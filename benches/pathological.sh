@@ -55,12 +55,18 @@ huge_line() {
   run huge_line_2G scan --no-ignore -f json --max-file-size 2G "$f"
 }
 
-# 10 million short lines, every one a keyword hit (`password=`), half of them findings-shaped.
+# 10 million short lines, every one a keyword hit (`password=`) with a value too short to report;
+# then 1.1 million lines that are each a finding (`JWT_SECRET=<43 random chars>`), reported up to
+# --max-findings-per-file (1000 by default) and with the limit raised to 100,000.
 many_lines() {
   local f="$DIR/many-lines.env"
   gen "$f" bash -c "awk 'BEGIN { for (i = 0; i < 10000000; i++) printf \"password=%08x\\n\", i }' > '$f'"
   run many_lines_default scan --no-ignore -f json "$f"
   run many_lines_2G scan --no-ignore -f json --max-file-size 2G "$f"
+  f="$DIR/many-findings.env"
+  gen "$f" bash -c "head -c 36000000 /dev/urandom | base64 -w0 | tr '+/' '-_' | fold -w 43 | sed 's/^/JWT_SECRET=/' > '$f'"
+  run many_findings_2G scan --no-ignore -f json --max-file-size 2G "$f"
+  run many_findings_2G_limit_100k scan --no-ignore -f json --max-file-size 2G --max-findings-per-file 100000 "$f"
 }
 
 # Regex-hostile text: 100 MiB of key-like characters with no separator; JWT_SECRET= followed by

@@ -148,6 +148,10 @@ pub struct CommonArgs {
     /// Layers of base64/percent encoding to decode and scan inside (0 disables) [default: 2].
     #[arg(long, value_name = "N")]
     pub decode_depth: Option<usize>,
+    /// Report at most N findings per file or blob; the rest of a file past that is counted as
+    /// skipped (`too-many-findings`), which keeps memory bounded on data dumps [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub max_findings_per_file: Option<usize>,
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

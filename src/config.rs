@@ -91,6 +91,14 @@ impl ScanConfig {
             .decode_depth
             .or(project.as_ref().and_then(|p| p.decode_depth))
             .unwrap_or(2);
+        let max_findings = match args
+            .max_findings_per_file
+            .or(project.as_ref().and_then(|p| p.max_findings_per_file))
+        {
+            Some(0) => bail!("max findings per file must be at least 1"),
+            Some(n) => n,
+            None => crate::matcher::DEFAULT_MAX_FINDINGS,
+        };
         let root_shown = crate::source::worktree::display(root);
         let allow = match &project {
             Some(p) => {
@@ -141,6 +149,7 @@ impl ScanConfig {
             min_confidence,
             match_options: MatchOptions {
                 decode_depth,
+                max_findings,
                 allow: Arc::new(allow),
             },
             baseline,

@@ -43,6 +43,8 @@ pub struct ProjectConfig {
     pub format: Option<Format>,
     /// Layers of base64/percent encoding to peel (0 disables decoding).
     pub decode_depth: Option<usize>,
+    /// Findings reported per file or blob at most.
+    pub max_findings_per_file: Option<usize>,
     /// Default `--min-severity`.
     pub min_severity: Option<Severity>,
     /// Default `--min-confidence`.

@@ -30,6 +30,8 @@ pub enum SkipReason {
     Symlink,
     LfsPointer,
     Submodule,
+    /// Scanned, but only the first `--max-findings-per-file` findings are reported.
+    TooManyFindings,
 }
 
 impl SkipReason {
@@ -40,6 +42,7 @@ impl SkipReason {
             SkipReason::Symlink => "symlink",
             SkipReason::LfsPointer => "lfs-pointer",
             SkipReason::Submodule => "submodule",
+            SkipReason::TooManyFindings => "too-many-findings",
         }
     }
 }
@@ -180,8 +183,12 @@ impl Scanner {
     }
 
     /// Scans one blob; called from any worker thread with that thread's scratch.
+    ///
+    /// At most `max_findings` findings come back; when the blob held more, the scan stopped there
+    /// and `scratch.take_truncated()` says so (the source records it as a skip).
     pub fn scan_blob(&self, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
         let data = blob.data;
+        scratch.take_truncated();
         if self.matcher.options().allow.skips_path(blob.path) {
             return Vec::new();
         }
@@ -213,7 +220,22 @@ impl Scanner {
             }
             out.extend(self.make_finding(blob, &index, &markers, outer.clone(), inner.expose(), m));
         }
+        let max = self.matcher.options().max_findings;
+        if out.len() > max {
+            out.truncate(max);
+            scratch.mark_truncated();
+        }
         out
+    }
+
+    /// Scans a blob and hands its findings to `collector`, recording a blob cut short at the
+    /// findings limit as skipped (`too-many-findings`).
+    pub fn scan_into(&self, blob: &Blob<'_>, scratch: &mut Scratch, collector: &Collector) {
+        let findings = self.scan_blob(blob, scratch);
+        if scratch.take_truncated() {
+            collector.skip(blob.path, SkipReason::TooManyFindings);
+        }
+        collector.add_findings(findings);
     }
 
     /// Peels encodings off values and scans what is inside: base64 values ending a `key: value` or
@@ -234,11 +256,17 @@ impl Scanner {
         if self.decode_depth == 0 || allow::is_lock_file(path) {
             return out;
         }
-        for (range, enc) in encoded_candidates(data) {
+        let max = self.matcher.options().max_findings;
+        for_each_encoded(data, &mut |range, enc| {
             if let Some(text) = enc.decode(&data[range.clone()]) {
                 self.peel(text, path, scratch, self.decode_depth, &range, &mut out);
             }
-        }
+            if out.len() >= max {
+                scratch.mark_truncated();
+                return false;
+            }
+            true
+        });
         out.dedup_by(|a, b| a.0 == b.0 && a.2.rule == b.2.rule && a.1 == b.1);
         out
     }
@@ -278,17 +306,18 @@ impl Scanner {
             self.peel(d, path, scratch, depth - 1, outer, out);
             return;
         }
-        for (range, enc) in encoded_candidates(t) {
+        for_each_encoded(t, &mut |range, enc| {
             if let Some(d) = enc.decode(&t[range]) {
                 self.peel(d, path, scratch, depth - 1, outer, out);
             }
-        }
+            true
+        });
     }
 
     fn make_finding(
         &self,
         blob: &Blob<'_>,
-        index: &LineIndex,
+        index: &LineIndex<'_>,
         markers: &[(usize, usize)],
         span: std::ops::Range<usize>,
         secret: &[u8],
@@ -298,8 +327,7 @@ impl Scanner {
         let rule = self.matcher.rule(m.rule);
         let (line, column) = index.locate(span.start);
         let (end_line, end_column) = index.locate(span.end.saturating_sub(1).max(span.start));
-        let line_span =
-            index.line_bounds(line, data.len()).start..index.line_bounds(end_line, data.len()).end;
+        let line_span = index.lines_of(&span);
         let lines = &data[line_span.clone()];
         if self
             .matcher
@@ -311,7 +339,7 @@ impl Scanner {
         }
         // Lock files (integrity hashes) and minified bundles (mangled identifiers) are where the
         // generic rules cry wolf; provider tokens and credentialed URLs there are still reported.
-        let generic = rule.category == "generic" || rule.priority < 0;
+        let generic = rule.is_generic();
         if generic
             && (allow::is_lock_file(blob.path)
                 || allow::is_minified_path(blob.path)
@@ -417,10 +445,15 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
-/// Encoded values worth decoding: base64 values (at least 24 characters) that end a line after
-/// `:` or `=` (optionally quoted, optionally followed by `,`), and tokens holding `%XX` escapes.
-fn encoded_candidates(data: &[u8]) -> Vec<(std::ops::Range<usize>, Encoding)> {
-    let mut out = Vec::new();
+/// Longest encoded value decoded: a Kubernetes Secret holds at most 1 MiB, and a longer run of
+/// base64 is a data blob (an image, an archive), not a wrapped secret.
+const MAX_ENCODED: usize = 1 << 20;
+
+/// Calls `f` on each encoded value worth decoding, in order, until it returns false: base64
+/// values (24 characters to [`MAX_ENCODED`]) that end a line after `:` or `=` (optionally quoted,
+/// optionally followed by `,`), and tokens holding `%XX` escapes. Streaming, so a file of ten
+/// million encoded lines needs no list of them.
+fn for_each_encoded(data: &[u8], f: &mut dyn FnMut(std::ops::Range<usize>, Encoding) -> bool) {
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
     for nl in ends {
@@ -442,7 +475,7 @@ fn encoded_candidates(data: &[u8]) -> Vec<(std::ops::Range<usize>, Encoding)> {
         while s > line_start && is_b64(data[s - 1]) {
             s -= 1;
         }
-        if e - s < 24 {
+        if e - s < 24 || e - s > MAX_ENCODED {
             continue;
         }
         let mut p = s;
@@ -452,8 +485,8 @@ fn encoded_candidates(data: &[u8]) -> Vec<(std::ops::Range<usize>, Encoding)> {
         while p > line_start && matches!(data[p - 1], b' ' | b'\t') {
             p -= 1;
         }
-        if p > line_start && matches!(data[p - 1], b':' | b'=') {
-            out.push((s..e, Encoding::Base64));
+        if p > line_start && matches!(data[p - 1], b':' | b'=') && !f(s..e, Encoding::Base64) {
+            return;
         }
     }
     // Percent-encoded tokens: a `%XX` escape, grown to the surrounding run of URL characters.
@@ -476,11 +509,10 @@ fn encoded_candidates(data: &[u8]) -> Vec<(std::ops::Range<usize>, Encoding)> {
             e += 1;
         }
         last_end = e;
-        if e - s >= 12 {
-            out.push((s..e, Encoding::Percent));
+        if (12..=MAX_ENCODED).contains(&(e - s)) && !f(s..e, Encoding::Percent) {
+            return;
         }
     }
-    out
 }
 
 /// Every inline allow marker in `data`: (offset, length), sorted by offset. Found once per blob

@@ -400,3 +400,51 @@ fn output_file_is_written() {
         serde_json::from_slice(&std::fs::read(fx.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(v["summary"]["findings"], 1);
 }
+
+#[test]
+fn findings_per_file_are_capped_and_the_cut_is_reported() {
+    let fx = Fixture::new();
+    let dump: String = (0..1200)
+        .map(|_| format!("JWT_SECRET={}\n", b64url(32)))
+        .collect();
+    fx.write("dump.env", dump);
+    fx.write("small.env", format!("JWT_SECRET={}\n", b64url(32)));
+
+    let (code, report, stderr) =
+        run_json(leaksweep(fx.path()).args(["scan", ".", "--no-ignore", "--format", "json", "-v"]));
+    assert_eq!(code, 1, "{stderr}");
+    let f = findings(&report);
+    let dump_lines: Vec<u64> = f
+        .iter()
+        .filter(|x| x["path"] == "dump.env")
+        .map(|x| x["line"].as_u64().unwrap())
+        .collect();
+    // The first 1000 (the default), in order; the other file is unaffected.
+    assert_eq!(dump_lines, (1..=1000).collect::<Vec<u64>>());
+    assert_eq!(f.iter().filter(|x| x["path"] == "small.env").count(), 1);
+    assert_eq!(report["summary"]["skipped"]["too-many-findings"], 1);
+    assert!(
+        stderr.contains("skipped dump.env (too-many-findings)"),
+        "{stderr}"
+    );
+
+    // The flag and the config key set the limit; zero is a usage error.
+    let (_, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        "dump.env",
+        "--format",
+        "json",
+        "--max-findings-per-file",
+        "5",
+    ]));
+    assert_eq!(findings(&report).len(), 5);
+    fx.write(".leaksweep.toml", "max_findings_per_file = 3\n");
+    let (_, report, _) =
+        run_json(leaksweep(fx.path()).args(["scan", "dump.env", "--format", "json"]));
+    assert_eq!(findings(&report).len(), 3);
+    leaksweep(fx.path())
+        .args(["scan", "dump.env", "--max-findings-per-file", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("at least 1"));
+}

@@ -138,6 +138,7 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
         config: None,
         baseline: None,
         decode_depth: None,
+        max_findings_per_file: None,
         threads: args.threads,
         allow_empty: true,
         verbose: 0,

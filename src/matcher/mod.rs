@@ -110,12 +110,19 @@ pub struct MatchOptions {
     pub decode_depth: usize,
     /// Project allowlists (global and per rule).
     pub allow: Arc<allow::Allowlists>,
+    /// Matches kept per buffer: past it, [`Matcher::scan`] stops and marks the scratch
+    /// truncated, so a data dump with millions of secrets costs bounded memory.
+    pub max_findings: usize,
 }
+
+/// Default of `--max-findings-per-file`.
+pub const DEFAULT_MAX_FINDINGS: usize = 1000;
 
 impl Default for MatchOptions {
     fn default() -> Self {
         MatchOptions {
             decode_depth: 2,
+            max_findings: DEFAULT_MAX_FINDINGS,
             allow: Arc::new(allow::Allowlists::default()),
         }
     }
@@ -135,6 +142,19 @@ pub struct Matcher {
 pub struct Scratch {
     windows: Vec<Vec<Range<usize>>>,
     triggered: Vec<usize>,
+    /// Set when a scan stopped at `max_findings`; cleared by [`Scratch::take_truncated`].
+    truncated: bool,
+}
+
+impl Scratch {
+    /// Whether a scan since the last call stopped early at the findings limit.
+    pub fn take_truncated(&mut self) -> bool {
+        std::mem::take(&mut self.truncated)
+    }
+    /// Records that a scan stopped early at the findings limit.
+    pub fn mark_truncated(&mut self) {
+        self.truncated = true;
+    }
 }
 
 impl Matcher {
@@ -199,7 +219,9 @@ impl Matcher {
             return out;
         }
         self.collect_windows(data, scratch);
-        for &ri in &scratch.triggered {
+        // Room for matches that overlap resolution will drop (one value found by several rules).
+        let cap = self.options.max_findings.saturating_mul(2).max(16);
+        'rules: for &ri in &scratch.triggered {
             let cr = &self.rules[ri];
             if let (Some(paths), Some(p)) = (&cr.paths, path) {
                 if paths.is_match(p) {
@@ -228,11 +250,19 @@ impl Matcher {
                             found.confidence = Confidence::Low;
                         }
                         out.push(found);
+                        if out.len() >= cap {
+                            scratch.truncated = true;
+                            break 'rules;
+                        }
                     }
                 }
             }
         }
         resolve_overlaps(&mut out, &self.rules);
+        if out.len() > self.options.max_findings {
+            out.truncate(self.options.max_findings);
+            scratch.truncated = true;
+        }
         out
     }
 
@@ -255,6 +285,11 @@ impl Matcher {
             }
             for &ri in &self.triggers[hit.pattern().as_usize()] {
                 let rule = &self.rules[ri].rule;
+                // A line this long is minified or data: the generic rules would cry wolf there
+                // (the scanner drops their findings on such lines), so they do not search it.
+                if !rule.multiline && rule.is_generic() && line.len() > allow::MINIFIED_LINE {
+                    continue;
+                }
                 let windows = &mut scratch.windows[ri];
                 if windows.is_empty() {
                     scratch.triggered.push(ri);

@@ -78,6 +78,14 @@ fn default_min_len() -> usize {
     8
 }
 
+impl Rule {
+    /// A catch-all rule (category `generic`, or one that yields to specific rules): the kind that
+    /// cries wolf in lock files, minified bundles and data lines.
+    pub fn is_generic(&self) -> bool {
+        self.category == "generic" || self.priority < 0
+    }
+}
+
 /// Per-rule allowlist: a match is dropped when any entry applies.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

@@ -875,6 +875,10 @@ impl Ctx<'_> {
         self.collector.counted(data.len() as u64);
         let path = self.paths.get(item.path);
         let mut findings = self.scanner.scan_blob(&Blob { data, path }, scratch);
+        if scratch.take_truncated() {
+            self.collector
+                .skip(self.label(item), SkipReason::TooManyFindings);
+        }
         if findings.is_empty() {
             return;
         }
@@ -904,6 +908,9 @@ impl Ctx<'_> {
             },
             scratch,
         );
+        if scratch.take_truncated() {
+            self.collector.skip(path, SkipReason::TooManyFindings);
+        }
         if findings.is_empty() {
             return;
         }

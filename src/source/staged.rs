@@ -131,6 +131,9 @@ pub fn scan(
         }
         collector.counted(data.len() as u64);
         let mut findings = scanner.scan_blob(&Blob { data, path: &path }, &mut scratch);
+        if scratch.take_truncated() {
+            collector.skip(&path, SkipReason::TooManyFindings);
+        }
         if findings.is_empty() {
             continue;
         }

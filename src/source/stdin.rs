@@ -13,14 +13,14 @@ pub fn scan(input: &mut dyn Read, max_size: u64, scanner: &Scanner, collector: &
         Ok(_) if is_binary(&data) => collector.skip("-", SkipReason::Binary),
         Ok(n) => {
             collector.counted(n as u64);
-            let f = scanner.scan_blob(
+            scanner.scan_into(
                 &Blob {
                     data: &data,
                     path: "-",
                 },
                 &mut Scratch::default(),
+                collector,
             );
-            collector.add_findings(f);
         }
     }
 }

@@ -120,14 +120,14 @@ fn scan_file(
         return;
     }
     collector.counted(data.len() as u64);
-    let findings = scanner.scan_blob(
+    scanner.scan_into(
         &Blob {
             data: &data,
             path: &shown,
         },
         scratch,
+        collector,
     );
-    collector.add_findings(findings);
 }
 
 /// A path as shown to users: without a leading `./`.
