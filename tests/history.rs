@@ -722,3 +722,51 @@ fn blobs_over_the_size_limit_are_skipped_and_counted() {
     assert_eq!(places(&v), vec![place(&c, "small.env", 1)]);
     assert_eq!(v["summary"]["skipped"]["too-large"], 1);
 }
+
+#[test]
+fn rotation_from_a_history_report_lists_every_path() {
+    let r = Repo::new();
+    let s = secret();
+    r.write("z.env", &jwt(&s));
+    let first = r.commit("first");
+    r.write("a.env", &format!("X=1\n{}", jwt(&s)));
+    let second = r.commit("copy");
+    let report = r.dir.join("../history.json");
+    let out = Command::cargo_bin("leaksweep")
+        .unwrap()
+        .current_dir(&r.dir)
+        .args(["git", "--show-secrets", "-f", "json", "-o"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let out = Command::cargo_bin("leaksweep")
+        .unwrap()
+        .current_dir(&r.dir)
+        .args(["rotate", "--format", "json", "--from-report"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let places: Vec<(String, u64, String)> = v["secrets"][0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["path"].as_str().unwrap().to_string(),
+                l["line"].as_u64().unwrap(),
+                l["commit"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            ("z.env".to_string(), 1, first),
+            ("a.env".to_string(), 2, second)
+        ]
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&s));
+}

@@ -578,6 +578,28 @@ pub fn plan(
                     }
                 })
                 .collect();
+            // A history finding names the other places that held the secret: each needs it
+            // replaced too.
+            let mut locations = locations;
+            for f in &group {
+                let Some(g) = &f.git else { continue };
+                for l in &g.locations {
+                    if l.commit == g.commit && l.path == f.path {
+                        continue;
+                    }
+                    locations.push(Location {
+                        path: l.path.clone(),
+                        line: l.line.unwrap_or(f.line),
+                        rule_id: f.rule_id.clone(),
+                        span: 0..0,
+                        variable: None,
+                        value: None,
+                        commit: Some(l.commit.clone()),
+                        commit_date: None,
+                        preview: String::new(),
+                    });
+                }
+            }
             let database = (lead.category == "database")
                 .then(|| database_target(&group))
                 .flatten();
