@@ -3,15 +3,18 @@
 //! scan that writes `-o` leaves either no report or a complete one, and no `.leaksweep-*`
 //! temporary file.
 //!
-//! NOTE: `rewrite apply` interruption and permission-denied on `.git/objects` belong here when the
-//! history rewrite and `leaksweep git` land on this branch.
+//! `rewrite apply` stopped by a real SIGINT at any point, or by SIGKILL before the ref update,
+//! leaves every ref at its old value or every ref at its new value (never a mix, never a stale
+//! `.lock`), and a rerun finishes the job; a SIGINT during the ref update waits for the update and
+//! the checkout to finish.
 
 mod common;
 
-use common::{b64url, leaksweep, Fixture};
-use std::path::Path;
+use common::{b64url, git_command, git_ok, leaksweep, Fixture};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A tree with one JWT secret per file, so the report has something to say.
 fn tree(files: usize) -> Fixture {
@@ -239,5 +242,404 @@ fn interrupt_never_leaves_a_partial_report() {
     assert!(
         interrupted > 0,
         "no run was interrupted ({full:?} per scan)"
+    );
+}
+
+// ---- rewrite apply, interrupted by real signals ----
+
+/// A history of `commits` commits on `main` made with `git fast-import`: commit 1 adds `.env`
+/// with `JWT_SECRET=<secret>`, which every later commit keeps; each commit also changes one of 40
+/// other files. Plus a branch `dev` one commit past `main`, an annotated tag `v1` half-way, and
+/// `tags` lightweight tags on the newest commits (more refs for the ref update to move).
+fn long_history(fx: &Fixture, commits: usize, tags: usize, secret: &str) -> PathBuf {
+    use std::io::Write;
+    let src = fx.path().join("src");
+    std::fs::create_dir(&src).expect("mkdir");
+    git_ok(&src, &["init", "-q", "-b", "main"]);
+    let mut s: Vec<u8> = Vec::new();
+    let data = |s: &mut Vec<u8>, d: &[u8]| {
+        s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
+        s.extend_from_slice(d);
+        s.push(b'\n');
+    };
+    let ident = |t: usize| {
+        format!(
+            "Test <test@example.invalid> {} +0000",
+            1_600_000_000 + t * 60
+        )
+    };
+    for i in 1..=commits {
+        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
+        s.extend_from_slice(format!("committer {}\n", ident(i)).as_bytes());
+        data(&mut s, format!("change {i}\n").as_bytes());
+        if i > 1 {
+            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
+        }
+        if i == 1 {
+            s.extend_from_slice(b"M 100644 inline .env\n");
+            data(
+                &mut s,
+                format!("APP=demo\nJWT_SECRET={secret}\n").as_bytes(),
+            );
+        }
+        s.extend_from_slice(format!("M 100644 inline src/f{}.txt\n", i % 40).as_bytes());
+        data(&mut s, format!("line {i}\n").repeat(10).as_bytes());
+    }
+    let dev = commits + 1;
+    s.extend_from_slice(format!("commit refs/heads/dev\nmark :{dev}\n").as_bytes());
+    s.extend_from_slice(format!("committer {}\n", ident(dev)).as_bytes());
+    data(&mut s, b"dev work\n");
+    s.extend_from_slice(format!("from :{commits}\nM 100644 inline dev.txt\n").as_bytes());
+    data(&mut s, b"dev\n");
+    s.extend_from_slice(format!("tag v1\nfrom :{}\ntagger {}\n", commits / 2, ident(0)).as_bytes());
+    data(&mut s, b"release 1\n");
+    for t in 0..tags {
+        s.extend_from_slice(format!("reset refs/tags/t{t}\nfrom :{}\n", commits - t).as_bytes());
+    }
+    let mut child = git_command(&src)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&s)
+        .expect("feed fast-import");
+    assert!(child.wait().expect("wait").success(), "fast-import failed");
+    src
+}
+
+/// A fresh clone of `src` (what `rewrite apply` wants: one HEAD reflog entry, tracked branches).
+fn clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
+    let dst = fx.path().join(name);
+    git_ok(
+        fx.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            &src.display().to_string(),
+            &dst.display().to_string(),
+        ],
+    );
+    dst
+}
+
+/// `--secrets` file (mode 0600) listing the one secret.
+fn secrets_file(fx: &Fixture, secret: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = fx.path().join("secrets.txt");
+    std::fs::write(&p, format!("{secret}\n")).expect("write");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    p
+}
+
+/// Every ref and its value, except the rewrite's backups under `refs/leaksweep/`.
+fn live_refs(repo: &Path) -> BTreeMap<String, String> {
+    refs_under(repo, "refs/")
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("refs/leaksweep/"))
+        .collect()
+}
+
+fn refs_under(repo: &Path, prefix: &str) -> BTreeMap<String, String> {
+    git_ok(
+        repo,
+        &["for-each-ref", "--format=%(refname) %(objectname)", prefix],
+    )
+    .lines()
+    .map(|l| {
+        let (name, id) = l.split_once(' ').expect("ref line");
+        (name.to_string(), id.to_string())
+    })
+    .collect()
+}
+
+/// Lock files anywhere under `.git` (a transaction or checkout cut short leaves them).
+fn lock_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if e.file_type().expect("file type").is_dir() {
+            out.extend(lock_files(&p));
+        } else if p.extension().is_some_and(|x| x == "lock") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Runs `leaksweep rewrite ACTION --secrets FILE` in `repo`: (exit code, stdout + stderr).
+fn rewrite(repo: &Path, action: &str, secrets: &Path) -> (Option<i32>, String) {
+    let out = leaksweep(repo)
+        .args(["rewrite", action, "--secrets"])
+        .arg(secrets)
+        .output()
+        .expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// The end state of a finished rewrite: `verify` passes; no live ref reaches the secret (by the
+/// git CLI, contents and messages); the checkout and index hold the redacted `.env`; no lock file.
+fn assert_rewritten(repo: &Path, secrets: &Path, secret: &str, what: &str) {
+    let (code, out) = rewrite(repo, "verify", secrets);
+    assert_eq!(code, Some(0), "{what}: verify: {out}");
+    assert!(out.contains("leaksweep: verified:"), "{what}: {out}");
+    let log = git_command(repo)
+        .args([
+            "log",
+            "--branches",
+            "--tags",
+            "--remotes",
+            "-p",
+            "--format=%B",
+        ])
+        .output()
+        .expect("git log");
+    assert!(log.status.success());
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(log.contains("JWT_SECRET=REDACTED:secrets-file"), "{what}");
+    assert!(
+        !log.contains(secret),
+        "{what}: the secret is still reachable"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".env")).expect(".env"),
+        "APP=demo\nJWT_SECRET=REDACTED:secrets-file\n",
+        "{what}"
+    );
+    assert_eq!(git_ok(repo, &["status", "--porcelain"]), "", "{what}");
+    assert_eq!(
+        lock_files(&repo.join(".git")),
+        Vec::<PathBuf>::new(),
+        "{what}"
+    );
+}
+
+/// Sends `signal` (`INT`, `KILL`) to a child process with kill(1).
+fn send(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill(1)");
+    // A child that already exited (but is not reaped yet) still takes the signal silently.
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// `rewrite apply` on a 1000-commit history, stopped by SIGINT at seven delays spread over its
+/// measured duration and one at four times it, and by SIGKILL at a third and two thirds of it, each in a fresh clone.
+/// After each: every live ref is at its old value (then a plain rerun, which must still see a
+/// fresh clone, finishes the job), or every live ref is at its new value (then `verify` passes
+/// and a rerun refuses: the repository was rewritten). Either way the end state equals an
+/// uninterrupted rewrite's, ref for ref.
+///
+/// SIGKILL cannot be caught: one that lands inside the ref transaction itself (all refs locked,
+/// then renamed one by one; well under a millisecond for these six refs) would leave a mix. The
+/// delays here put it in the history walk and object writing, where nothing has moved yet.
+#[cfg(unix)]
+#[test]
+fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() {
+    let started = Instant::now();
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 1000, 2, &secret);
+    let secrets = secrets_file(&fx, &secret);
+
+    // The uninterrupted rewrite: its duration, and the new value of every ref.
+    let reference = clone(&fx, &src, "reference");
+    let old = live_refs(&reference);
+    assert_eq!(old.len(), 7, "{old:?}");
+    let t0 = Instant::now();
+    let (code, out) = rewrite(&reference, "apply", &secrets);
+    let full = t0.elapsed();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rewrote 1001 of 1001 commits"), "{out}");
+    let new = live_refs(&reference);
+    for (name, id) in &old {
+        assert_ne!(&new[name], id, "{name} did not move");
+    }
+    assert_eq!(refs_under(&reference, "refs/leaksweep/original/").len(), 6);
+    assert_rewritten(&reference, &secrets, &secret, "uninterrupted");
+
+    // The last SIGINT comes well after the run should have finished (exit 0, refs new).
+    let mut plan: Vec<(&str, Duration)> = (0..=6u32)
+        .map(|k| ("INT", full.mul_f64(f64::from(k) / 6.0)))
+        .collect();
+    plan.push(("INT", full * 4));
+    plan.push(("KILL", full / 3));
+    plan.push(("KILL", full * 2 / 3));
+    let (mut stayed_old, mut moved) = (0, 0);
+    for (i, (signal, delay)) in plan.into_iter().enumerate() {
+        let what = format!("SIG{signal} after {delay:?} (a full apply takes {full:?})");
+        let repo = clone(&fx, &src, &format!("run{i}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+            .current_dir(&repo)
+            .env("NO_COLOR", "1")
+            .args(["rewrite", "apply", "--secrets"])
+            .arg(&secrets)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        send(&child, signal);
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        match (signal, code) {
+            // Our handler's exit; finished first; or killed before the handler was installed.
+            ("INT", Some(130 | 0) | None) => {}
+            ("KILL", Some(0) | None) => {}
+            _ => panic!("{what}: unexpected exit {code:?}: {stderr}"),
+        }
+        if code == Some(130) {
+            assert!(
+                stderr.contains("leaksweep: interrupted"),
+                "{what}: {stderr}"
+            );
+        }
+        let now = live_refs(&repo);
+        if now == old {
+            stayed_old += 1;
+            assert_ne!(code, Some(0), "{what}: exit 0 but no ref moved");
+            assert_eq!(refs_under(&repo, "refs/leaksweep/").len(), 0, "{what}");
+            if signal == "INT" {
+                assert_eq!(
+                    lock_files(&repo.join(".git")),
+                    Vec::<PathBuf>::new(),
+                    "{what}"
+                );
+            }
+            // Nothing moved, so the clone still counts as fresh: a plain rerun does the job.
+            let (code, out) = rewrite(&repo, "apply", &secrets);
+            assert_eq!(code, Some(0), "{what}: rerun: {out}");
+        } else if now == new {
+            moved += 1;
+            let (code, out) = rewrite(&repo, "apply", &secrets);
+            assert_eq!(code, Some(2), "{what}: second apply: {out}");
+            assert!(
+                out.contains("this repository was rewritten before"),
+                "{what}: {out}"
+            );
+        } else {
+            let mixed: Vec<String> = now
+                .iter()
+                .map(|(n, id)| {
+                    let state = if old.get(n) == Some(id) {
+                        "old"
+                    } else if new.get(n) == Some(id) {
+                        "new"
+                    } else {
+                        "other"
+                    };
+                    format!("{n}: {state}")
+                })
+                .collect();
+            panic!("{what}: refs are neither all old nor all new: {mixed:?}\n{stderr}");
+        }
+        assert_eq!(live_refs(&repo), new, "{what}: after the rerun");
+        assert_eq!(
+            refs_under(&repo, "refs/leaksweep/original/"),
+            old.iter()
+                .filter(|(n, _)| n.as_str() != "refs/remotes/origin/HEAD")
+                .map(|(n, id)| (format!("refs/leaksweep/original/{n}"), id.clone()))
+                .collect::<BTreeMap<_, _>>(),
+            "{what}: the backups hold the old values"
+        );
+        assert_rewritten(&repo, &secrets, &secret, &what);
+        eprintln!(
+            "{what}: exit {code:?}, refs {}",
+            if now == new { "new" } else { "old" }
+        );
+    }
+    // The timing of a loaded machine decides the split; only an interruption must have happened.
+    assert!(
+        stayed_old >= 2,
+        "too few runs were stopped before the refs moved"
+    );
+    eprintln!(
+        "{stayed_old} stopped before the ref update, {moved} after; {:?} in all",
+        started.elapsed()
+    );
+}
+
+/// SIGINT while the ref update of `rewrite apply` is under way (300 tags make it long enough to
+/// hit): the handler waits for the update and the checkout to finish, so every ref moves, the
+/// working tree follows, and no `.lock` file stays behind. Two moments: as soon as the first
+/// lock file appears (the refs are being locked), and as soon as the first backup ref is written
+/// (the locked refs are being renamed into place).
+#[cfg(unix)]
+#[test]
+fn interrupt_during_the_ref_update_waits_for_it() {
+    let started = Instant::now();
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 320, 300, &secret);
+    let secrets = secrets_file(&fx, &secret);
+    let moments = ["refs/leaksweep", "refs/leaksweep/original/refs/heads/main"];
+    let mut deferred = 0;
+    for (i, moment) in moments.into_iter().enumerate() {
+        let repo = clone(&fx, &src, &format!("run{i}"));
+        let old = live_refs(&repo);
+        assert_eq!(old.len(), 305);
+        let watched = repo.join(".git").join(moment);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+            .current_dir(&repo)
+            .env("NO_COLOR", "1")
+            .args(["rewrite", "apply", "--secrets"])
+            .arg(&secrets)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !watched.exists() {
+            assert!(Instant::now() < deadline, "{moment} never appeared");
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        send(&child, "INT");
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let what = format!("SIGINT once .git/{moment} exists");
+        // 130 when the handler won the race after the update, 0 when the run returned first.
+        assert!(
+            matches!(out.status.code(), Some(0 | 130)),
+            "{what}: {:?}: {stderr}",
+            out.status
+        );
+        if stderr.contains("leaksweep: finishing the ref update before exiting") {
+            deferred += 1;
+        }
+        let now = live_refs(&repo);
+        let moved: Vec<&String> = old.keys().filter(|n| now[*n] != old[*n]).collect();
+        assert_eq!(
+            moved.len(),
+            old.len(),
+            "{what}: not every ref moved: {stderr}"
+        );
+        assert_eq!(
+            refs_under(&repo, "refs/leaksweep/original/").len(),
+            old.len() - 1,
+            "{what}: one backup per moved ref (origin/HEAD is symbolic)"
+        );
+        assert_rewritten(&repo, &secrets, &secret, &what);
+    }
+    assert!(
+        deferred >= 1,
+        "no SIGINT arrived during the ref update, so nothing was tested"
+    );
+    eprintln!(
+        "{deferred} of 2 interrupts deferred; {:?} in all",
+        started.elapsed()
     );
 }
