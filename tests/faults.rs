@@ -7,6 +7,12 @@
 //! leaves every ref at its old value or every ref at its new value (never a mix, never a stale
 //! `.lock`), and a rerun finishes the job; a SIGINT during the ref update waits for the update and
 //! the checkout to finish.
+//!
+//! An unreadable part of `.git/objects` (the directory, `pack/`, a pack or its index, a loose
+//! fan-out directory) makes `leaksweep git`, `git --staged` and `rewrite plan`/`apply` fail with
+//! exit 2 and one line naming the path and "permission denied"; one unreadable loose object is an
+//! incomplete scan (exit 2) whose error names its file. Run as root, these run the binary as uid
+//! 65534 with setpriv(1), since file modes deny root nothing.
 
 mod common;
 
@@ -642,4 +648,203 @@ fn interrupt_during_the_ref_update_waits_for_it() {
         "{deferred} of 2 interrupts deferred; {:?} in all",
         started.elapsed()
     );
+}
+
+// ---- unreadable object database ----
+
+/// Runs the binary as an unprivileged user (uid/gid 65534) when the tests run as root, where
+/// file modes deny nothing; as the current user otherwise. `None`: this is not possible here.
+fn unprivileged_runner() -> Option<Vec<String>> {
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some(Vec::new());
+    }
+    let wrapper: Vec<String> = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]
+    .map(String::from)
+    .to_vec();
+    // The binary itself must be reachable and executable by that user.
+    let ok = Command::new(&wrapper[0])
+        .args(&wrapper[1..])
+        .arg(env!("CARGO_BIN_EXE_leaksweep"))
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(wrapper)
+}
+
+/// A mode change undone on drop (so a failing assertion does not leave a tree that cannot be
+/// cleaned up).
+struct Chmod(PathBuf, u32);
+
+impl Chmod {
+    fn deny(path: &Path) -> Chmod {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).expect("stat").permissions().mode();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).expect("chmod 0");
+        Chmod(path.to_path_buf(), mode)
+    }
+}
+
+impl Drop for Chmod {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(self.1));
+    }
+}
+
+/// Part of `.git/objects` unreadable (mode 0, for a user who is not root): `leaksweep git`,
+/// `git --staged` and `rewrite plan|apply` stop with exit 2 and one line naming the path and
+/// "permission denied", instead of libgit2's "object not found" for objects it silently could not
+/// see. `--ignore-errors` does not turn it into a pass. A single unreadable loose object is
+/// reported by libgit2 itself, with its path and "Permission denied", and the scan exits 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn unreadable_object_database_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let started = Instant::now();
+    let Some(wrapper) = unprivileged_runner() else {
+        eprintln!(
+            "skipped: running as root, and `setpriv --reuid=65534` cannot run {} (no setpriv, \
+             or the build directory is not readable by uid 65534)",
+            env!("CARGO_BIN_EXE_leaksweep")
+        );
+        return;
+    };
+    let fx = Fixture::new();
+    // The temporary directory is 0700: let the unprivileged user in.
+    std::fs::set_permissions(fx.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let repo = fx.path().join("repo");
+    std::fs::create_dir(&repo).expect("mkdir");
+    git_ok(&repo, &["init", "-q", "-b", "main"]);
+    let secret = b64url(30);
+    std::fs::write(repo.join(".env"), format!("JWT_SECRET={secret}\n")).expect("write");
+    std::fs::write(repo.join("README.md"), "demo\n").expect("write");
+    git_ok(&repo, &["add", "-A"]);
+    git_ok(&repo, &["commit", "-q", "-m", "first"]);
+    git_ok(&repo, &["repack", "-adq"]);
+    // Then loose objects: a commit with a new file, and a staged file.
+    std::fs::write(repo.join("loose.txt"), "loose\n").expect("write");
+    git_ok(&repo, &["add", "loose.txt"]);
+    git_ok(&repo, &["commit", "-q", "-m", "second"]);
+    std::fs::write(repo.join("staged.txt"), "staged\n").expect("write");
+    git_ok(&repo, &["add", "staged.txt"]);
+    let loose = git_ok(&repo, &["rev-parse", "HEAD:loose.txt"]);
+    let objects = repo.join(".git/objects");
+    let loose_dir = objects.join(&loose[..2]);
+    let loose_file = loose_dir.join(&loose[2..]);
+    let mut pack_files: Vec<PathBuf> = std::fs::read_dir(objects.join("pack"))
+        .expect("pack dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack" || x == "idx"))
+        .collect();
+    pack_files.sort();
+    assert_eq!(pack_files.len(), 2, "{pack_files:?}");
+    let (idx, pack) = (pack_files[0].clone(), pack_files[1].clone());
+    let secrets = fx.path().join("secrets.txt");
+    std::fs::write(&secrets, format!("{secret}\n")).expect("write");
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    if !wrapper.is_empty() {
+        // libgit2 refuses a repository owned by someone else: hand everything to that user.
+        for p in [&repo, &secrets] {
+            let st = Command::new("chown")
+                .args(["-R", "65534:65534"])
+                .arg(p)
+                .status()
+                .expect("chown");
+            assert!(st.success());
+        }
+    }
+    // (exit code, stdout, stderr) of the binary run in the repository by the unprivileged user.
+    let run = |args: &[&str]| -> (Option<i32>, String, String) {
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_leaksweep"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_leaksweep")),
+        };
+        let out = cmd
+            .args(args)
+            .current_dir(&repo)
+            .env("NO_COLOR", "1")
+            .env("HOME", fx.path())
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let secrets_arg = secrets.display().to_string();
+    let git: &[&str] = &["git", "."];
+    let staged: &[&str] = &["git", "--staged", "."];
+    let plan: &[&str] = &["rewrite", "plan", "--secrets", &secrets_arg];
+
+    // Everything readable: the secret is found, the staged file is clean, the plan works.
+    assert_eq!(run(git).0, Some(1));
+    assert_eq!(run(staged).0, Some(0));
+    let (code, _, stderr) = run(plan);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // Each of `deny` made unreadable: every command in `runs` fails with exactly one line.
+    let check = |deny: &[&Path], runs: &[&[&str]]| {
+        let _guards: Vec<Chmod> = deny.iter().map(|p| Chmod::deny(p)).collect();
+        let more = match deny.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let expected = format!(
+            "leaksweep: error: cannot read the object database: {}: permission denied{more}; \
+             every object must be readable: run leaksweep as a user who can read everything \
+             under {}\n",
+            deny[0].display(),
+            objects.display()
+        );
+        for args in runs {
+            let (code, stdout, stderr) = run(args);
+            assert_eq!(code, Some(2), "{args:?} with {deny:?} unreadable: {stderr}");
+            assert_eq!(stderr, expected, "{args:?}");
+            assert_eq!(stdout, "", "{args:?}");
+        }
+    };
+    let apply: &[&str] = &["rewrite", "apply", "--secrets", &secrets_arg];
+    let lenient: &[&str] = &["git", "--ignore-errors", "."];
+    let pack_dir = objects.join("pack");
+    check(&[&objects], &[git, lenient, staged, plan, apply]);
+    check(&[&pack_dir], &[git, staged, plan]);
+    check(&[&pack], &[git, staged]);
+    check(&[&idx], &[git, plan]);
+    check(&[&idx, &pack], &[git]);
+    check(&[&loose_dir], &[git, staged, plan]);
+
+    // One loose object file unreadable: libgit2's error names it; the scan is incomplete, exit 2.
+    {
+        let _guard = Chmod::deny(&loose_file);
+        let (code, stdout, stderr) = run(git);
+        assert_eq!(code, Some(2), "{stdout}{stderr}");
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("cannot read blob {loose}")))
+            .unwrap_or_else(|| panic!("no error for the blob: {stdout}"));
+        assert!(line.contains("loose.txt"), "{line}");
+        assert!(
+            line.contains(&format!("'{}'", loose_file.display())),
+            "{line}"
+        );
+        assert!(line.ends_with("Permission denied"), "{line}");
+        assert_eq!(
+            stderr,
+            "leaksweep: 1 item(s) could not be read; the scan is incomplete (exit 2)\n"
+        );
+    }
+    // All modes restored: back to the first result.
+    assert_eq!(run(git).0, Some(1));
+    eprintln!("{:?} in all", started.elapsed());
 }

@@ -60,6 +60,7 @@ fn open_repo(repo: Option<&Path>) -> Result<(Repository, PathBuf)> {
     let start = repo.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let r = Repository::discover(&start)
         .with_context(|| format!("{} is not in a git repository", start.display()))?;
+    history::check_object_store(&r)?;
     let path = r.path().to_path_buf();
     Ok((r, path))
 }
