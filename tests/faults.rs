@@ -3,15 +3,24 @@
 //! scan that writes `-o` leaves either no report or a complete one, and no `.leaksweep-*`
 //! temporary file.
 //!
-//! NOTE: `rewrite apply` interruption and permission-denied on `.git/objects` belong here when the
-//! history rewrite and `leaksweep git` land on this branch.
+//! `rewrite apply` stopped by a real SIGINT at any point, or by SIGKILL before the ref update,
+//! leaves every ref at its old value or every ref at its new value (never a mix, never a stale
+//! `.lock`), and a rerun finishes the job; a SIGINT during the ref update waits for the update and
+//! the checkout to finish.
+//!
+//! An unreadable part of `.git/objects` (the directory, `pack/`, a pack or its index, a loose
+//! fan-out directory) makes `leaksweep git`, `git --staged` and `rewrite plan`/`apply` fail with
+//! exit 2 and one line naming the path and "permission denied"; one unreadable loose object is an
+//! incomplete scan (exit 2) whose error names its file. Run as root, these run the binary as uid
+//! 65534 with setpriv(1), since file modes deny root nothing.
 
 mod common;
 
-use common::{b64url, leaksweep, Fixture};
-use std::path::Path;
+use common::{b64url, git_command, git_ok, leaksweep, Fixture};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A tree with one JWT secret per file, so the report has something to say.
 fn tree(files: usize) -> Fixture {
@@ -240,4 +249,602 @@ fn interrupt_never_leaves_a_partial_report() {
         interrupted > 0,
         "no run was interrupted ({full:?} per scan)"
     );
+}
+
+// ---- rewrite apply, interrupted by real signals ----
+
+/// A history of `commits` commits on `main` made with `git fast-import`: commit 1 adds `.env`
+/// with `JWT_SECRET=<secret>`, which every later commit keeps; each commit also changes one of 40
+/// other files. Plus a branch `dev` one commit past `main`, an annotated tag `v1` half-way, and
+/// `tags` lightweight tags on the newest commits (more refs for the ref update to move).
+fn long_history(fx: &Fixture, commits: usize, tags: usize, secret: &str) -> PathBuf {
+    use std::io::Write;
+    let src = fx.path().join("src");
+    std::fs::create_dir(&src).expect("mkdir");
+    git_ok(&src, &["init", "-q", "-b", "main"]);
+    let mut s: Vec<u8> = Vec::new();
+    let data = |s: &mut Vec<u8>, d: &[u8]| {
+        s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
+        s.extend_from_slice(d);
+        s.push(b'\n');
+    };
+    let ident = |t: usize| {
+        format!(
+            "Test <test@example.invalid> {} +0000",
+            1_600_000_000 + t * 60
+        )
+    };
+    for i in 1..=commits {
+        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
+        s.extend_from_slice(format!("committer {}\n", ident(i)).as_bytes());
+        data(&mut s, format!("change {i}\n").as_bytes());
+        if i > 1 {
+            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
+        }
+        if i == 1 {
+            s.extend_from_slice(b"M 100644 inline .env\n");
+            data(
+                &mut s,
+                format!("APP=demo\nJWT_SECRET={secret}\n").as_bytes(),
+            );
+        }
+        s.extend_from_slice(format!("M 100644 inline src/f{}.txt\n", i % 40).as_bytes());
+        data(&mut s, format!("line {i}\n").repeat(10).as_bytes());
+    }
+    let dev = commits + 1;
+    s.extend_from_slice(format!("commit refs/heads/dev\nmark :{dev}\n").as_bytes());
+    s.extend_from_slice(format!("committer {}\n", ident(dev)).as_bytes());
+    data(&mut s, b"dev work\n");
+    s.extend_from_slice(format!("from :{commits}\nM 100644 inline dev.txt\n").as_bytes());
+    data(&mut s, b"dev\n");
+    s.extend_from_slice(format!("tag v1\nfrom :{}\ntagger {}\n", commits / 2, ident(0)).as_bytes());
+    data(&mut s, b"release 1\n");
+    for t in 0..tags {
+        s.extend_from_slice(format!("reset refs/tags/t{t}\nfrom :{}\n", commits - t).as_bytes());
+    }
+    let mut child = git_command(&src)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&s)
+        .expect("feed fast-import");
+    assert!(child.wait().expect("wait").success(), "fast-import failed");
+    src
+}
+
+/// A fresh clone of `src` (what `rewrite apply` wants: one HEAD reflog entry, tracked branches).
+fn clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
+    let dst = fx.path().join(name);
+    git_ok(
+        fx.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            &src.display().to_string(),
+            &dst.display().to_string(),
+        ],
+    );
+    dst
+}
+
+/// `--secrets` file (mode 0600) listing the one secret.
+fn secrets_file(fx: &Fixture, secret: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = fx.path().join("secrets.txt");
+    std::fs::write(&p, format!("{secret}\n")).expect("write");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    p
+}
+
+/// Every ref and its value, except the rewrite's backups under `refs/leaksweep/`.
+fn live_refs(repo: &Path) -> BTreeMap<String, String> {
+    refs_under(repo, "refs/")
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("refs/leaksweep/"))
+        .collect()
+}
+
+fn refs_under(repo: &Path, prefix: &str) -> BTreeMap<String, String> {
+    git_ok(
+        repo,
+        &["for-each-ref", "--format=%(refname) %(objectname)", prefix],
+    )
+    .lines()
+    .map(|l| {
+        let (name, id) = l.split_once(' ').expect("ref line");
+        (name.to_string(), id.to_string())
+    })
+    .collect()
+}
+
+/// Lock files anywhere under `.git` (a transaction or checkout cut short leaves them).
+fn lock_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = e.path();
+        if e.file_type().expect("file type").is_dir() {
+            out.extend(lock_files(&p));
+        } else if p.extension().is_some_and(|x| x == "lock") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Runs `leaksweep rewrite ACTION --secrets FILE` in `repo`: (exit code, stdout + stderr).
+fn rewrite(repo: &Path, action: &str, secrets: &Path) -> (Option<i32>, String) {
+    let out = leaksweep(repo)
+        .args(["rewrite", action, "--secrets"])
+        .arg(secrets)
+        .output()
+        .expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// The end state of a finished rewrite: `verify` passes; no live ref reaches the secret (by the
+/// git CLI, contents and messages); the checkout and index hold the redacted `.env`; no lock file.
+fn assert_rewritten(repo: &Path, secrets: &Path, secret: &str, what: &str) {
+    let (code, out) = rewrite(repo, "verify", secrets);
+    assert_eq!(code, Some(0), "{what}: verify: {out}");
+    assert!(out.contains("leaksweep: verified:"), "{what}: {out}");
+    let log = git_command(repo)
+        .args([
+            "log",
+            "--branches",
+            "--tags",
+            "--remotes",
+            "-p",
+            "--format=%B",
+        ])
+        .output()
+        .expect("git log");
+    assert!(log.status.success());
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(log.contains("JWT_SECRET=REDACTED:secrets-file"), "{what}");
+    assert!(
+        !log.contains(secret),
+        "{what}: the secret is still reachable"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".env")).expect(".env"),
+        "APP=demo\nJWT_SECRET=REDACTED:secrets-file\n",
+        "{what}"
+    );
+    assert_eq!(git_ok(repo, &["status", "--porcelain"]), "", "{what}");
+    assert_eq!(
+        lock_files(&repo.join(".git")),
+        Vec::<PathBuf>::new(),
+        "{what}"
+    );
+}
+
+/// Sends `signal` (`INT`, `KILL`) to a child process with kill(1).
+fn send(child: &std::process::Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill(1)");
+    // A child that already exited (but is not reaped yet) still takes the signal silently.
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// `rewrite apply` on a 1000-commit history, stopped by SIGINT at seven delays spread over its
+/// measured duration and one at four times it, and by SIGKILL at a third and two thirds of it, each in a fresh clone.
+/// After each: every live ref is at its old value (then a plain rerun, which must still see a
+/// fresh clone, finishes the job), or every live ref is at its new value (then `verify` passes
+/// and a rerun refuses: the repository was rewritten). Either way the end state equals an
+/// uninterrupted rewrite's, ref for ref.
+///
+/// SIGKILL cannot be caught: one that lands inside the ref transaction itself (all refs locked,
+/// then renamed one by one; well under a millisecond for these six refs) would leave a mix. The
+/// delays here put it in the history walk and object writing, where nothing has moved yet.
+#[cfg(unix)]
+#[test]
+fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() {
+    let started = Instant::now();
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 1000, 2, &secret);
+    let secrets = secrets_file(&fx, &secret);
+
+    // The uninterrupted rewrite: its duration, and the new value of every ref.
+    let reference = clone(&fx, &src, "reference");
+    let old = live_refs(&reference);
+    assert_eq!(old.len(), 7, "{old:?}");
+    let t0 = Instant::now();
+    let (code, out) = rewrite(&reference, "apply", &secrets);
+    let full = t0.elapsed();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rewrote 1001 of 1001 commits"), "{out}");
+    let new = live_refs(&reference);
+    for (name, id) in &old {
+        assert_ne!(&new[name], id, "{name} did not move");
+    }
+    assert_eq!(refs_under(&reference, "refs/leaksweep/original/").len(), 6);
+    assert_rewritten(&reference, &secrets, &secret, "uninterrupted");
+
+    // The last SIGINT comes well after the run should have finished (exit 0, refs new).
+    let mut plan: Vec<(&str, Duration)> = (0..=6u32)
+        .map(|k| ("INT", full.mul_f64(f64::from(k) / 6.0)))
+        .collect();
+    plan.push(("INT", full * 4));
+    plan.push(("KILL", full / 3));
+    plan.push(("KILL", full * 2 / 3));
+    let (mut stayed_old, mut moved) = (0, 0);
+    for (i, (signal, delay)) in plan.into_iter().enumerate() {
+        let what = format!("SIG{signal} after {delay:?} (a full apply takes {full:?})");
+        let repo = clone(&fx, &src, &format!("run{i}"));
+        let child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+            .current_dir(&repo)
+            .env("NO_COLOR", "1")
+            .args(["rewrite", "apply", "--secrets"])
+            .arg(&secrets)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        send(&child, signal);
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        match (signal, code) {
+            // Our handler's exit; finished first; or killed before the handler was installed.
+            ("INT", Some(130 | 0) | None) => {}
+            ("KILL", Some(0) | None) => {}
+            _ => panic!("{what}: unexpected exit {code:?}: {stderr}"),
+        }
+        if code == Some(130) {
+            assert!(
+                stderr.contains("leaksweep: interrupted"),
+                "{what}: {stderr}"
+            );
+        }
+        let now = live_refs(&repo);
+        if now == old {
+            stayed_old += 1;
+            assert_ne!(code, Some(0), "{what}: exit 0 but no ref moved");
+            assert_eq!(refs_under(&repo, "refs/leaksweep/").len(), 0, "{what}");
+            if signal == "INT" {
+                assert_eq!(
+                    lock_files(&repo.join(".git")),
+                    Vec::<PathBuf>::new(),
+                    "{what}"
+                );
+            }
+            // Nothing moved, so the clone still counts as fresh: a plain rerun does the job.
+            let (code, out) = rewrite(&repo, "apply", &secrets);
+            assert_eq!(code, Some(0), "{what}: rerun: {out}");
+        } else if now == new {
+            moved += 1;
+            let (code, out) = rewrite(&repo, "apply", &secrets);
+            assert_eq!(code, Some(2), "{what}: second apply: {out}");
+            assert!(
+                out.contains("this repository was rewritten before"),
+                "{what}: {out}"
+            );
+        } else {
+            let mixed: Vec<String> = now
+                .iter()
+                .map(|(n, id)| {
+                    let state = if old.get(n) == Some(id) {
+                        "old"
+                    } else if new.get(n) == Some(id) {
+                        "new"
+                    } else {
+                        "other"
+                    };
+                    format!("{n}: {state}")
+                })
+                .collect();
+            panic!("{what}: refs are neither all old nor all new: {mixed:?}\n{stderr}");
+        }
+        assert_eq!(live_refs(&repo), new, "{what}: after the rerun");
+        assert_eq!(
+            refs_under(&repo, "refs/leaksweep/original/"),
+            old.iter()
+                .filter(|(n, _)| n.as_str() != "refs/remotes/origin/HEAD")
+                .map(|(n, id)| (format!("refs/leaksweep/original/{n}"), id.clone()))
+                .collect::<BTreeMap<_, _>>(),
+            "{what}: the backups hold the old values"
+        );
+        assert_rewritten(&repo, &secrets, &secret, &what);
+        eprintln!(
+            "{what}: exit {code:?}, refs {}",
+            if now == new { "new" } else { "old" }
+        );
+    }
+    // The timing of a loaded machine decides the split; only an interruption must have happened.
+    assert!(
+        stayed_old >= 2,
+        "too few runs were stopped before the refs moved"
+    );
+    eprintln!(
+        "{stayed_old} stopped before the ref update, {moved} after; {:?} in all",
+        started.elapsed()
+    );
+}
+
+/// SIGINT while the ref update of `rewrite apply` is under way (300 tags make it long enough to
+/// hit): the handler waits for the update and the checkout to finish, so every ref moves, the
+/// working tree follows, and no `.lock` file stays behind. Two moments: as soon as the first
+/// lock file appears (the refs are being locked), and as soon as the first backup ref is written
+/// (the locked refs are being renamed into place).
+#[cfg(unix)]
+#[test]
+fn interrupt_during_the_ref_update_waits_for_it() {
+    let started = Instant::now();
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 320, 300, &secret);
+    let secrets = secrets_file(&fx, &secret);
+    let moments = ["refs/leaksweep", "refs/leaksweep/original/refs/heads/main"];
+    let mut deferred = 0;
+    for (i, moment) in moments.into_iter().enumerate() {
+        let repo = clone(&fx, &src, &format!("run{i}"));
+        let old = live_refs(&repo);
+        assert_eq!(old.len(), 305);
+        let watched = repo.join(".git").join(moment);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+            .current_dir(&repo)
+            .env("NO_COLOR", "1")
+            .args(["rewrite", "apply", "--secrets"])
+            .arg(&secrets)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !watched.exists() {
+            assert!(Instant::now() < deadline, "{moment} never appeared");
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        send(&child, "INT");
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let what = format!("SIGINT once .git/{moment} exists");
+        // 130 when the handler won the race after the update, 0 when the run returned first.
+        assert!(
+            matches!(out.status.code(), Some(0 | 130)),
+            "{what}: {:?}: {stderr}",
+            out.status
+        );
+        if stderr.contains("leaksweep: finishing the ref update before exiting") {
+            deferred += 1;
+        }
+        let now = live_refs(&repo);
+        let moved: Vec<&String> = old.keys().filter(|n| now[*n] != old[*n]).collect();
+        assert_eq!(
+            moved.len(),
+            old.len(),
+            "{what}: not every ref moved: {stderr}"
+        );
+        assert_eq!(
+            refs_under(&repo, "refs/leaksweep/original/").len(),
+            old.len() - 1,
+            "{what}: one backup per moved ref (origin/HEAD is symbolic)"
+        );
+        assert_rewritten(&repo, &secrets, &secret, &what);
+    }
+    assert!(
+        deferred >= 1,
+        "no SIGINT arrived during the ref update, so nothing was tested"
+    );
+    eprintln!(
+        "{deferred} of 2 interrupts deferred; {:?} in all",
+        started.elapsed()
+    );
+}
+
+// ---- unreadable object database ----
+
+/// Runs the binary as an unprivileged user (uid/gid 65534) when the tests run as root, where
+/// file modes deny nothing; as the current user otherwise. `None`: this is not possible here.
+fn unprivileged_runner() -> Option<Vec<String>> {
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some(Vec::new());
+    }
+    let wrapper: Vec<String> = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]
+    .map(String::from)
+    .to_vec();
+    // The binary itself must be reachable and executable by that user.
+    let ok = Command::new(&wrapper[0])
+        .args(&wrapper[1..])
+        .arg(env!("CARGO_BIN_EXE_leaksweep"))
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(wrapper)
+}
+
+/// A mode change undone on drop (so a failing assertion does not leave a tree that cannot be
+/// cleaned up).
+struct Chmod(PathBuf, u32);
+
+impl Chmod {
+    fn deny(path: &Path) -> Chmod {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).expect("stat").permissions().mode();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).expect("chmod 0");
+        Chmod(path.to_path_buf(), mode)
+    }
+}
+
+impl Drop for Chmod {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(self.1));
+    }
+}
+
+/// Part of `.git/objects` unreadable (mode 0, for a user who is not root): `leaksweep git`,
+/// `git --staged` and `rewrite plan|apply` stop with exit 2 and one line naming the path and
+/// "permission denied", instead of libgit2's "object not found" for objects it silently could not
+/// see. `--ignore-errors` does not turn it into a pass. A single unreadable loose object is
+/// reported by libgit2 itself, with its path and "Permission denied", and the scan exits 2.
+#[cfg(target_os = "linux")]
+#[test]
+fn unreadable_object_database_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let started = Instant::now();
+    let Some(wrapper) = unprivileged_runner() else {
+        eprintln!(
+            "skipped: running as root, and `setpriv --reuid=65534` cannot run {} (no setpriv, \
+             or the build directory is not readable by uid 65534)",
+            env!("CARGO_BIN_EXE_leaksweep")
+        );
+        return;
+    };
+    let fx = Fixture::new();
+    // The temporary directory is 0700: let the unprivileged user in.
+    std::fs::set_permissions(fx.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let repo = fx.path().join("repo");
+    std::fs::create_dir(&repo).expect("mkdir");
+    git_ok(&repo, &["init", "-q", "-b", "main"]);
+    let secret = b64url(30);
+    std::fs::write(repo.join(".env"), format!("JWT_SECRET={secret}\n")).expect("write");
+    std::fs::write(repo.join("README.md"), "demo\n").expect("write");
+    git_ok(&repo, &["add", "-A"]);
+    git_ok(&repo, &["commit", "-q", "-m", "first"]);
+    git_ok(&repo, &["repack", "-adq"]);
+    // Then loose objects: a commit with a new file, and a staged file.
+    std::fs::write(repo.join("loose.txt"), "loose\n").expect("write");
+    git_ok(&repo, &["add", "loose.txt"]);
+    git_ok(&repo, &["commit", "-q", "-m", "second"]);
+    std::fs::write(repo.join("staged.txt"), "staged\n").expect("write");
+    git_ok(&repo, &["add", "staged.txt"]);
+    let loose = git_ok(&repo, &["rev-parse", "HEAD:loose.txt"]);
+    let objects = repo.join(".git/objects");
+    let loose_dir = objects.join(&loose[..2]);
+    let loose_file = loose_dir.join(&loose[2..]);
+    let mut pack_files: Vec<PathBuf> = std::fs::read_dir(objects.join("pack"))
+        .expect("pack dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack" || x == "idx"))
+        .collect();
+    pack_files.sort();
+    assert_eq!(pack_files.len(), 2, "{pack_files:?}");
+    let (idx, pack) = (pack_files[0].clone(), pack_files[1].clone());
+    let secrets = fx.path().join("secrets.txt");
+    std::fs::write(&secrets, format!("{secret}\n")).expect("write");
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    if !wrapper.is_empty() {
+        // libgit2 refuses a repository owned by someone else: hand everything to that user.
+        for p in [&repo, &secrets] {
+            let st = Command::new("chown")
+                .args(["-R", "65534:65534"])
+                .arg(p)
+                .status()
+                .expect("chown");
+            assert!(st.success());
+        }
+    }
+    // (exit code, stdout, stderr) of the binary run in the repository by the unprivileged user.
+    let run = |args: &[&str]| -> (Option<i32>, String, String) {
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_leaksweep"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_leaksweep")),
+        };
+        let out = cmd
+            .args(args)
+            .current_dir(&repo)
+            .env("NO_COLOR", "1")
+            .env("HOME", fx.path())
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let secrets_arg = secrets.display().to_string();
+    let git: &[&str] = &["git", "."];
+    let staged: &[&str] = &["git", "--staged", "."];
+    let plan: &[&str] = &["rewrite", "plan", "--secrets", &secrets_arg];
+
+    // Everything readable: the secret is found, the staged file is clean, the plan works.
+    assert_eq!(run(git).0, Some(1));
+    assert_eq!(run(staged).0, Some(0));
+    let (code, _, stderr) = run(plan);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    // Each of `deny` made unreadable: every command in `runs` fails with exactly one line.
+    let check = |deny: &[&Path], runs: &[&[&str]]| {
+        let _guards: Vec<Chmod> = deny.iter().map(|p| Chmod::deny(p)).collect();
+        let more = match deny.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let expected = format!(
+            "leaksweep: error: cannot read the object database: {}: permission denied{more}; \
+             every object must be readable: run leaksweep as a user who can read everything \
+             under {}\n",
+            deny[0].display(),
+            objects.display()
+        );
+        for args in runs {
+            let (code, stdout, stderr) = run(args);
+            assert_eq!(code, Some(2), "{args:?} with {deny:?} unreadable: {stderr}");
+            assert_eq!(stderr, expected, "{args:?}");
+            assert_eq!(stdout, "", "{args:?}");
+        }
+    };
+    let apply: &[&str] = &["rewrite", "apply", "--secrets", &secrets_arg];
+    let lenient: &[&str] = &["git", "--ignore-errors", "."];
+    let pack_dir = objects.join("pack");
+    check(&[&objects], &[git, lenient, staged, plan, apply]);
+    check(&[&pack_dir], &[git, staged, plan]);
+    check(&[&pack], &[git, staged]);
+    check(&[&idx], &[git, plan]);
+    check(&[&idx, &pack], &[git]);
+    check(&[&loose_dir], &[git, staged, plan]);
+
+    // One loose object file unreadable: libgit2's error names it; the scan is incomplete, exit 2.
+    {
+        let _guard = Chmod::deny(&loose_file);
+        let (code, stdout, stderr) = run(git);
+        assert_eq!(code, Some(2), "{stdout}{stderr}");
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("cannot read blob {loose}")))
+            .unwrap_or_else(|| panic!("no error for the blob: {stdout}"));
+        assert!(line.contains("loose.txt"), "{line}");
+        assert!(
+            line.contains(&format!("'{}'", loose_file.display())),
+            "{line}"
+        );
+        assert!(line.ends_with("Permission denied"), "{line}");
+        assert_eq!(
+            stderr,
+            "leaksweep: 1 item(s) could not be read; the scan is incomplete (exit 2)\n"
+        );
+    }
+    // All modes restored: back to the first result.
+    assert_eq!(run(git).0, Some(1));
+    eprintln!("{:?} in all", started.elapsed());
 }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
     let repo = history::discover(args.repo.as_deref())?;
+    history::check_object_store(&repo)?;
     // The project config (.leaksweep.toml, .leaksweepignore) lives at the top of the work tree;
     // a bare repository has none unless --config names one.
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();

@@ -10,6 +10,8 @@
 //! backup refs.
 //! Order of effects in `apply`: refuse early (dirty tree, operation in progress, not a fresh
 //! clone), write every new object, write the maps, move all refs in one transaction, check out.
+//! An interrupt during the last two waits for them to finish (see
+//! [`crate::report::defer_interrupts`]).
 
 use crate::cli::{
     PlanFormat, RewriteAction, RewriteApplyArgs, RewriteCmd, RewriteFinishArgs, RewriteInput,
@@ -58,6 +60,7 @@ fn open_repo(repo: Option<&Path>) -> Result<(Repository, PathBuf)> {
     let start = repo.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let r = Repository::discover(&start)
         .with_context(|| format!("{} is not in a git repository", start.display()))?;
+    history::check_object_store(&r)?;
     let path = r.path().to_path_buf();
     Ok((r, path))
 }
@@ -325,6 +328,8 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     if !args.dry_run && !outcome.refs.is_empty() {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
+        // All refs move, and the working tree follows, or nothing moves: an interrupt waits.
+        let _step = crate::report::defer_interrupts();
         apply::update_refs(repo, &outcome.refs)?;
         apply::checkout_head(repo, old_head_tree)?;
     }

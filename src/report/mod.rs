@@ -126,10 +126,31 @@ impl Drop for InFlight {
     }
 }
 
-/// Called from the Ctrl-C/SIGTERM handler: removes every temporary file being written and exits
-/// with `code`. The lock is held until the process is gone, so no new temporary file can appear
-/// in between; a rename that already happened left a complete file, never a partial one.
+/// Held while a step runs that must not be cut in half by an interrupt: the ref transaction and
+/// checkout of `rewrite apply`. Exiting in the middle would leave some refs moved and others not,
+/// with their `.lock` files behind (so a rerun cannot lock them either).
+static UNINTERRUPTIBLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Defers Ctrl-C/SIGTERM/SIGHUP until the guard is dropped: the handler ([`abort_in_flight`])
+/// waits for the step to finish, then exits.
+pub fn defer_interrupts() -> std::sync::MutexGuard<'static, ()> {
+    UNINTERRUPTIBLE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Called from the Ctrl-C/SIGTERM handler: waits for a step that defers interrupts
+/// ([`defer_interrupts`]), removes every temporary file being written and exits with `code`. The
+/// locks are held until the process is gone, so no new temporary file can appear and no deferred
+/// step can start in between; a rename that already happened left a complete file, never a
+/// partial one.
 pub fn abort_in_flight(code: i32) -> ! {
+    let _step = match UNINTERRUPTIBLE.try_lock() {
+        Ok(g) => g,
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => {
+            eprintln!("leaksweep: finishing the ref update before exiting");
+            defer_interrupts()
+        }
+    };
     let files = in_flight();
     for p in files.iter() {
         let _ = std::fs::remove_file(p);

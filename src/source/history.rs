@@ -21,7 +21,9 @@
 //! Commit and annotated-tag messages are scanned as items of their own (`<commit message>`,
 //! `<tag message>`). Gitlinks (submodules) are not followed but counted; Git LFS pointers are
 //! counted, not fetched. An unreadable object is recorded in the collector with the commit and
-//! path that reach it, and the scan goes on.
+//! path that reach it, and the scan goes on; an unreadable part of the object database (a
+//! directory or pack, which libgit2 would pass over unseen) is an error up front
+//! ([`check_object_store`]).
 //!
 //! Reads skip libgit2's per-object SHA-1 re-verification (`strict_hash_verification(false)`):
 //! it cost a third of the CPU time on a large history, and zlib's checksum still catches
@@ -212,6 +214,71 @@ pub fn discover(path: Option<&Path>) -> Result<Repository> {
             start.display()
         )
     })
+}
+
+/// Fails, naming the path, when part of the object database cannot be read. libgit2 passes over
+/// an object directory or pack it cannot open as if it were not there, so without this check an
+/// unreadable `objects/`, `objects/pack/`, pack or index surfaces only as "object not found"
+/// (or, in a range that never reads them, not at all). Checked: `objects/` and each loose fan-out
+/// directory can be searched, `objects/pack/` can be listed, each `.pack` and `.idx` opened. One
+/// unreadable loose object file is not looked for here: libgit2's error names it already.
+pub fn check_object_store(repo: &Repository) -> Result<()> {
+    let objects = repo.commondir().join("objects");
+    let mut bad: Vec<(PathBuf, std::io::Error)> = Vec::new();
+    // Searchable: a name inside can be resolved (`dir/.` needs search permission on `dir`).
+    let searchable = |dir: &Path, bad: &mut Vec<(PathBuf, std::io::Error)>| match std::fs::metadata(
+        dir.join("."),
+    ) {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => {
+            bad.push((dir.to_path_buf(), e));
+            false
+        }
+    };
+    if searchable(&objects, &mut bad) {
+        for i in 0..=255u8 {
+            searchable(&objects.join(format!("{i:02x}")), &mut bad);
+        }
+        let pack = objects.join("pack");
+        match std::fs::read_dir(&pack) {
+            Ok(rd) => {
+                let mut files: Vec<PathBuf> = rd
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "pack" || x == "idx"))
+                    .collect();
+                files.sort();
+                for f in files {
+                    match std::fs::File::open(&f) {
+                        // Removed since the listing (a concurrent `git gc`): not ours to report.
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => bad.push((f, e)),
+                        _ => {}
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => bad.push((pack, e)),
+        }
+    }
+    let Some((path, err)) = bad.first() else {
+        return Ok(());
+    };
+    let why = if err.kind() == std::io::ErrorKind::PermissionDenied {
+        "permission denied".to_string()
+    } else {
+        err.to_string()
+    };
+    let more = match bad.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    bail!(
+        "cannot read the object database: {}: {why}{more}; every object must be readable: \
+         run leaksweep as a user who can read everything under {}",
+        path.display(),
+        objects.display()
+    )
 }
 
 /// Scans the history of `repo`; per-object failures go to the collector.
