@@ -3,10 +3,9 @@
 //! scan that writes `-o` leaves either no report or a complete one, and no `.leaksweep-*`
 //! temporary file.
 //!
-//! `rewrite apply` stopped by a real SIGINT at any point, or by SIGKILL before the ref update,
-//! leaves every ref at its old value or every ref at its new value (never a mix, never a stale
-//! `.lock`), and a rerun finishes the job; a SIGINT during the ref update waits for the update and
-//! the checkout to finish.
+//! `rewrite apply` stopped by a real SIGINT or SIGKILL at any point leaves every ref at its old
+//! value or every ref at its new value (never a mix, never a stale `.lock`), and a rerun finishes
+//! the job; a SIGINT during the ref update waits for the update and the checkout to finish.
 //!
 //! An unreadable part of `.git/objects` (the directory, `pack/`, a pack or its index, a loose
 //! fan-out directory) makes `leaksweep git`, `git --staged` and `rewrite plan`/`apply` fail with
@@ -446,9 +445,9 @@ fn send(child: &std::process::Child, signal: &str) {
 /// and a rerun refuses: the repository was rewritten). Either way the end state equals an
 /// uninterrupted rewrite's, ref for ref.
 ///
-/// SIGKILL cannot be caught: one that lands inside the ref transaction itself (all refs locked,
-/// then renamed one by one; well under a millisecond for these six refs) would leave a mix. The
-/// delays here put it in the history walk and object writing, where nothing has moved yet.
+/// SIGKILL cannot be caught, but it cannot split the ref update either: the refs switch from old
+/// to new with one rename of `packed-refs` (the moment just before it is tested on its own in
+/// tests/rewrite.rs, `killed_between_packing_and_switch_leaves_old_refs`).
 #[cfg(unix)]
 #[test]
 fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() {
@@ -578,9 +577,9 @@ fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() 
 
 /// SIGINT while the ref update of `rewrite apply` is under way (300 tags make it long enough to
 /// hit): the handler waits for the update and the checkout to finish, so every ref moves, the
-/// working tree follows, and no `.lock` file stays behind. Two moments: as soon as the first
-/// lock file appears (the refs are being locked), and as soon as the first backup ref is written
-/// (the locked refs are being renamed into place).
+/// working tree follows, and no `.lock` file stays behind. Two moments: as soon as
+/// `packed-refs.lock` appears (the current refs are being packed), and as soon as the loose
+/// `refs/heads/main` is gone (the loose files are being dropped before the switch).
 #[cfg(unix)]
 #[test]
 fn interrupt_during_the_ref_update_waits_for_it() {
@@ -589,13 +588,14 @@ fn interrupt_during_the_ref_update_waits_for_it() {
     let secret = b64url(30);
     let src = long_history(&fx, 320, 300, &secret);
     let secrets = secrets_file(&fx, &secret);
-    let moments = ["refs/leaksweep", "refs/leaksweep/original/refs/heads/main"];
+    let moments = [("packed-refs.lock", true), ("refs/heads/main", false)];
     let mut deferred = 0;
-    for (i, moment) in moments.into_iter().enumerate() {
+    for (i, (moment, appears)) in moments.into_iter().enumerate() {
         let repo = clone(&fx, &src, &format!("run{i}"));
         let old = live_refs(&repo);
         assert_eq!(old.len(), 305);
         let watched = repo.join(".git").join(moment);
+        assert_eq!(watched.exists(), !appears, "{moment} before the run");
         let mut child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
             .current_dir(&repo)
             .env("NO_COLOR", "1")
@@ -606,17 +606,25 @@ fn interrupt_during_the_ref_update_waits_for_it() {
             .spawn()
             .expect("spawn");
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !watched.exists() {
-            assert!(Instant::now() < deadline, "{moment} never appeared");
+        let mut exited = false;
+        while watched.exists() != appears {
+            assert!(Instant::now() < deadline, "{moment} never changed");
             if child.try_wait().expect("try_wait").is_some() {
+                // Finished before the moment was seen (the child is reaped: no signal).
+                exited = true;
                 break;
             }
-            std::thread::sleep(Duration::from_micros(100));
+            std::thread::sleep(Duration::from_micros(50));
         }
-        send(&child, "INT");
+        if !exited {
+            send(&child, "INT");
+        }
         let out = child.wait_with_output().expect("wait");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let what = format!("SIGINT once .git/{moment} exists");
+        let what = format!(
+            "SIGINT once .git/{moment} {}",
+            if appears { "exists" } else { "is gone" }
+        );
         // 130 when the handler won the race after the update, 0 when the run returned first.
         assert!(
             matches!(out.status.code(), Some(0 | 130)),

@@ -597,6 +597,44 @@ fn interrupted_before_refs_then_rerun_recovers() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// The refs switch with one rename of `packed-refs`. Killed just before it (current refs packed,
+/// their loose files gone), every ref still reads its old value, nothing is locked, and a rerun
+/// finishes the job.
+#[test]
+fn killed_between_packing_and_switch_leaves_old_refs() {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let repo = fresh_clone(&fx, &src, "work");
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    let refs_before = git(&repo, &["for-each-ref"]);
+    assert!(repo.join(".git/refs/heads/main").exists());
+    let out = leaksweep(&repo)
+        .args(["rewrite", "apply"])
+        .args(&args)
+        .env("LEAKSWEEP_TEST_CRASH_BEFORE_REFS", "after-pack")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed by a signal: {out:?}");
+    assert!(
+        !repo.join(".git/refs/heads/main").exists(),
+        "loose ref dropped"
+    );
+    assert!(!repo.join(".git/packed-refs.lock").exists());
+    assert_eq!(git(&repo, &["for-each-ref"]), refs_before);
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
+    assert_eq!(code, 0, "{out}");
+    assert_ne!(git(&repo, &["for-each-ref"]), refs_before);
+    // Every ref is packed now, and git itself reads them.
+    assert!(std::fs::read_to_string(repo.join(".git/packed-refs"))
+        .unwrap()
+        .contains("refs/leaksweep/original/refs/heads/main"));
+    git(&repo, &["fsck", "--no-progress"]);
+}
+
 #[test]
 fn verify_fails_before_apply_and_prune_empty_drops_commits() {
     let fx = Fixture::new();

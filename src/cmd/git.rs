@@ -98,16 +98,20 @@ fn one_per_secret(
             .as_ref()
             .and_then(|g| git2::Oid::from_str(&g.commit).ok())
     };
-    let mut times: HashMap<git2::Oid, i64> = HashMap::new();
-    let mut time = |id: git2::Oid| -> i64 {
-        *times.entry(id).or_insert_with(|| {
-            repo.find_commit(id)
-                .map_or(i64::MAX, |c| c.time().seconds())
-        })
+    let times: std::cell::RefCell<HashMap<git2::Oid, i64>> = Default::default();
+    let time = |id: git2::Oid| -> i64 {
+        if let Some(&t) = times.borrow().get(&id) {
+            return t;
+        }
+        let t = repo
+            .find_commit(id)
+            .map_or(i64::MAX, |c| c.time().seconds());
+        times.borrow_mut().insert(id, t);
+        t
     };
     // Older by topology where one commit descends from the other, else by commit time, then by
     // path, so the choice does not depend on the order the threads finished in.
-    let mut older = |a: &Finding, b: &Finding| -> bool {
+    let older = |a: &Finding, b: &Finding| -> bool {
         match (commit(a), commit(b)) {
             (Some(x), Some(y)) if x != y => {
                 if repo.graph_descendant_of(y, x).unwrap_or(false) {
@@ -176,6 +180,11 @@ fn one_per_secret(
         }
         all.sort();
         all.dedup();
+        // Oldest first; the same date (one commit, or scripted history) by path.
+        all.sort_by_cached_key(|l| {
+            let t = git2::Oid::from_str(&l.commit).map_or(i64::MAX, time);
+            (t, l.path.clone(), l.line, l.commit.clone())
+        });
         if versions > 1 {
             let what = if paths == 1 {
                 format!("{versions} versions of this file hold it")

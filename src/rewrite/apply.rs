@@ -485,14 +485,37 @@ pub fn read_commit_map(repo: &Repository) -> Result<Option<CommitMap>> {
     Ok(Some(out))
 }
 
-/// Moves every ref in one transaction, keeping the old values under [`BACKUP_PREFIX`] (an
-/// existing backup is kept: it holds the state before the first rewrite).
+/// Moves every ref at once, keeping the old values under [`BACKUP_PREFIX`] (an existing backup is
+/// kept: it holds the state before the first rewrite).
+///
+/// With the files ref backend (every clone git makes today) the switch is one `rename(2)`: the
+/// current refs are first packed into `packed-refs` (same values, so nothing changes), their loose
+/// files removed (still nothing changes), then a `packed-refs` holding the new values replaces it.
+/// A crash or SIGKILL at any point leaves every ref old or every ref new. Elsewhere (reftable,
+/// per-worktree refs) it falls back to one libgit2 transaction (all refs locked, then renamed one
+/// by one), which an interrupt cannot split (it waits) but a SIGKILL could.
 pub fn update_refs(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
-    if std::env::var_os(CRASH_ENV).is_some() {
+    if std::env::var_os(CRASH_ENV).is_some_and(|v| v != "after-pack") {
         bail!("simulated crash before updating refs ({CRASH_ENV} is set)");
     }
+    let detached_head = refs
+        .iter()
+        .find(|r| r.name == "HEAD")
+        .and_then(|r| r.new.as_deref())
+        .map(Oid::from_str)
+        .transpose()?;
+    if !packed_switch(repo, refs)? {
+        transaction(repo, refs)?;
+    }
+    if let Some(h) = detached_head {
+        repo.set_head_detached(h)?;
+    }
+    Ok(())
+}
+
+/// The fallback: one libgit2 transaction.
+fn transaction(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
     let mut tx = repo.transaction()?;
-    let mut detached_head = None;
     for r in refs {
         let old = Oid::from_str(&r.old)?;
         let backup = format!("{BACKUP_PREFIX}{}", r.name);
@@ -501,7 +524,6 @@ pub fn update_refs(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
             tx.set_target(&backup, old, None, "leaksweep rewrite: backup")?;
         }
         if r.name == "HEAD" {
-            detached_head = r.new.as_deref().map(Oid::from_str).transpose()?;
             continue;
         }
         tx.lock_ref(&r.name)
@@ -512,8 +534,123 @@ pub fn update_refs(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
         }
     }
     tx.commit().context("cannot update refs")?;
-    if let Some(h) = detached_head {
-        repo.set_head_detached(h)?;
+    Ok(())
+}
+
+/// The atomic switch through `packed-refs`; `Ok(false)` when it does not apply here.
+fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
+    let config = repo.config()?;
+    if config
+        .get_string("extensions.refstorage")
+        .is_ok_and(|b| !b.eq_ignore_ascii_case("files"))
+    {
+        return Ok(false);
+    }
+    let dir = repo.commondir().to_path_buf();
+    let shared = |name: &str| {
+        name.starts_with("refs/")
+            && !["refs/bisect/", "refs/worktree/", "refs/rewritten/"]
+                .iter()
+                .any(|p| name.starts_with(p))
+    };
+    // Every direct ref as it resolves now (a loose file wins over packed-refs).
+    let mut current: std::collections::BTreeMap<String, Oid> = std::collections::BTreeMap::new();
+    for r in repo.references()? {
+        let r = r?;
+        if let (Some(name), Some(target)) = (r.name(), r.target()) {
+            if shared(name) {
+                current.insert(name.to_string(), target);
+            }
+        }
+    }
+    let mut next = current.clone();
+    for r in refs.iter().filter(|r| r.name != "HEAD") {
+        let old = Oid::from_str(&r.old)?;
+        if !shared(&r.name) || current.get(&r.name) != Some(&old) {
+            return Ok(false);
+        }
+        next.entry(format!("{BACKUP_PREFIX}{}", r.name))
+            .or_insert(old);
+        match &r.new {
+            Some(n) => next.insert(r.name.clone(), Oid::from_str(n)?),
+            None => next.remove(&r.name),
+        };
+    }
+    // 1. Pack the current values; 2. drop the loose files they shadowed. Nothing changes yet.
+    write_packed_refs(repo, &dir, &current)?;
+    for (name, id) in &current {
+        let loose = dir.join(name);
+        match std::fs::read_to_string(&loose) {
+            Ok(text) if text.trim() == id.to_string() => std::fs::remove_file(&loose)
+                .with_context(|| format!("cannot remove {}", loose.display()))?,
+            Ok(_) => bail!("{name} changed while leaksweep was updating refs; nothing was moved"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", loose.display())),
+        }
+    }
+    if std::env::var_os(CRASH_ENV).is_some() {
+        // Test hook: die between packing and the switch, as a SIGKILL would.
+        std::process::abort();
+    }
+    // 3. The switch.
+    write_packed_refs(repo, &dir, &next)?;
+    // Best effort: the refs have moved whether or not their logs say so. Only refs that keep a
+    // log get an entry (a mirror keeps none).
+    let sig = repo
+        .signature()
+        .or_else(|_| git2::Signature::now("leaksweep", "leaksweep@localhost"))?;
+    for r in refs.iter().filter(|r| r.name != "HEAD") {
+        let Some(new) = &r.new else { continue };
+        if let Ok(mut log) = repo.reflog(&r.name) {
+            if !log.is_empty() {
+                let _ = log
+                    .append(Oid::from_str(new)?, &sig, Some("leaksweep rewrite"))
+                    .and_then(|()| log.write());
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Writes `refs` as `<dir>/packed-refs`: sorted, every tag peeled, through `packed-refs.lock`
+/// (created exclusively, as git does, so a concurrent git waits or fails) and one rename.
+fn write_packed_refs(
+    repo: &Repository,
+    dir: &std::path::Path,
+    refs: &std::collections::BTreeMap<String, Oid>,
+) -> Result<()> {
+    use std::io::Write;
+    let odb = repo.odb()?;
+    let mut text = String::from("# pack-refs with: peeled fully-peeled sorted \n");
+    for (name, id) in refs {
+        text.push_str(&format!("{id} {name}\n"));
+        if odb.read_header(*id).map(|(_, t)| t) == Ok(ObjectType::Tag) {
+            let peeled = repo
+                .find_object(*id, None)
+                .and_then(|o| o.peel(ObjectType::Any))
+                .with_context(|| format!("cannot peel tag {id} of {name}"))?;
+            text.push_str(&format!("^{}\n", peeled.id()));
+        }
+    }
+    let lock = dir.join("packed-refs.lock");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+        .with_context(|| {
+            format!(
+                "cannot create {}: another git process may be running (if none is, remove the file)",
+                lock.display()
+            )
+        })?;
+    let written = f
+        .write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .and_then(|()| std::fs::rename(&lock, dir.join("packed-refs")));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&lock);
+        return Err(e)
+            .with_context(|| format!("cannot write {}", dir.join("packed-refs").display()));
     }
     Ok(())
 }
