@@ -9,7 +9,7 @@
 //! `verify` without inputs recovers the values from that record and a scan that includes the
 //! backup refs.
 //! Order of effects in `apply`: refuse early (dirty tree, operation in progress, not a fresh
-//! clone), write every new object, write the maps, move all refs in one transaction, check out.
+//! clone), write every new object, write the maps, move all refs at once, check out.
 //! An interrupt during the last two waits for them to finish (see
 //! [`crate::report::defer_interrupts`]).
 

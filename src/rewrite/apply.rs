@@ -1,4 +1,4 @@
-//! The native rewrite, in process with git2: new objects first, refs last, all in one transaction.
+//! The native rewrite, in process with git2: new objects first, refs last, all at once.
 //!
 //! Built on the [`Graph`] pass: blobs holding a target were already cleaned (and written) by it;
 //! here trees are rewritten bottom-up from their raw bytes (only those whose mask is non-zero, each
@@ -12,10 +12,10 @@
 //! [`PACK_FLUSH_BYTES`]; the cleaned blobs were written loose by the graph pass (one per cleaned
 //! blob, a few hundred on curl).
 //!
-//! Crash safety: objects are written before any ref moves, and refs move in one libgit2
-//! transaction (all locked, then all written). A crash before it leaves the old refs in place and
-//! only unreachable objects behind; rerunning rewrites the same content to the same ids. The old
-//! ref values go to `refs/leaksweep/original/<ref>` in the same transaction, and
+//! Crash safety: objects are written before any ref moves, and the refs move at once (see
+//! [`update_refs`]: one rename of `packed-refs`). A crash before the switch leaves the old refs in
+//! place and only unreachable objects behind; rerunning rewrites the same content to the same ids.
+//! The old ref values go to `refs/leaksweep/original/<ref>` in the same switch, and
 //! `<gitdir>/leaksweep/commit-map` / `ref-map` record old -> new ids (filter-repo's format).
 
 use super::graph::{
