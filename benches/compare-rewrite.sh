@@ -12,13 +12,13 @@
 # run (before/after figures under the same load).
 #
 # Usage: benches/compare-rewrite.sh [SOURCE_REPO] [WORKDIR]
-#   SOURCE_REPO  a git repository or mirror (default /work/.mirror/curl+curl/repo)
+#   SOURCE_REPO  a git repository or mirror, e.g. `git clone --mirror https://github.com/curl/curl`
 #   WORKDIR      scratch directory (default /tmp/rewrite-bench); it is wiped
-# Needs: git, git-filter-repo on PATH (/work/shared/bench/get-peers.sh /tmp/peers/bin installs it),
+# Needs: git, git-filter-repo on PATH (`pip install git-filter-repo`),
 # python3, and a release build (`cargo build --release`).
 set -euo pipefail
 
-SRC=${1:-/work/.mirror/curl+curl/repo}
+SRC=${1:?usage: $0 SOURCE_REPO [WORKDIR]}
 WORK=${2:-/tmp/rewrite-bench}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LEAKSWEEP=${LEAKSWEEP:-$ROOT/target/release/leaksweep}
