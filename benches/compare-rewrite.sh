@@ -11,7 +11,7 @@
 # LEAKSWEEP_BASELINE=/path/to/older/leaksweep also times that build on a third copy, in the same
 # run (before/after figures under the same load).
 #
-# Usage: benches/compare-rewrite.sh [SOURCE_REPO] [WORKDIR]
+# Usage: benches/compare-rewrite.sh SOURCE_REPO [WORKDIR]
 #   SOURCE_REPO  a git repository or mirror, e.g. `git clone --mirror https://github.com/curl/curl`
 #   WORKDIR      scratch directory (default /tmp/rewrite-bench); it is wiped
 # Needs: git, git-filter-repo on PATH (`pip install git-filter-repo`),
@@ -22,7 +22,6 @@ SRC=${1:?usage: $0 SOURCE_REPO [WORKDIR]}
 WORK=${2:-/tmp/rewrite-bench}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LEAKSWEEP=${LEAKSWEEP:-$ROOT/target/release/leaksweep}
-export PATH="/tmp/peers/bin:$PATH"
 
 command -v git-filter-repo >/dev/null || { echo "git-filter-repo not found" >&2; exit 2; }
 [ -x "$LEAKSWEEP" ] || { echo "build first: cargo build --release" >&2; exit 2; }
