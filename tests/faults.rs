@@ -447,7 +447,7 @@ fn send(child: &std::process::Child, signal: &str) {
 ///
 /// SIGKILL cannot be caught, but it cannot split the ref update either: the refs switch from old
 /// to new with one rename of `packed-refs` (the moment just before it is tested on its own in
-/// tests/rewrite.rs, `killed_between_packing_and_switch_leaves_old_refs`).
+/// tests/rewrite.rs, `crashed_before_the_switch_keeps_old_refs_and_rerun_recovers`).
 #[cfg(unix)]
 #[test]
 fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() {

@@ -570,69 +570,50 @@ fn refuses_dirty_tree_and_stale_clone() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// A crash at either point of the ref update leaves every ref at its old value and nothing
+/// locked, and a rerun finishes the job: before any ref work (an error exit), and killed between
+/// packing the current refs (their loose files gone) and the one rename of `packed-refs` that
+/// switches them all.
 #[test]
-fn interrupted_before_refs_then_rerun_recovers() {
+fn crashed_before_the_switch_keeps_old_refs_and_rerun_recovers() {
     let fx = Fixture::new();
     let src = build_source(&fx);
-    let repo = fresh_clone(&fx, &src, "work");
     let report = token_report(&fx);
     let args = input_args(&fx, &report);
-    let refs_before = git(&repo, &["for-each-ref"]);
-    let out = leaksweep(&repo)
-        .args(["rewrite", "apply"])
-        .args(&args)
-        .env("LEAKSWEEP_TEST_CRASH_BEFORE_REFS", "1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("simulated crash"));
-    assert_eq!(
-        git(&repo, &["for-each-ref"]),
-        refs_before,
-        "refs moved before the crash point"
-    );
-    let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
-    assert_eq!(code, 0, "{out}{err}");
-    let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
-    assert_eq!(code, 0, "{out}");
-}
-
-/// The refs switch with one rename of `packed-refs`. Killed just before it (current refs packed,
-/// their loose files gone), every ref still reads its old value, nothing is locked, and a rerun
-/// finishes the job.
-#[test]
-fn killed_between_packing_and_switch_leaves_old_refs() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
-    let repo = fresh_clone(&fx, &src, "work");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
-    let refs_before = git(&repo, &["for-each-ref"]);
-    assert!(repo.join(".git/refs/heads/main").exists());
-    let out = leaksweep(&repo)
-        .args(["rewrite", "apply"])
-        .args(&args)
-        .env("LEAKSWEEP_TEST_CRASH_BEFORE_REFS", "after-pack")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), None, "killed by a signal: {out:?}");
-    assert!(
-        !repo.join(".git/refs/heads/main").exists(),
-        "loose ref dropped"
-    );
-    assert!(!repo.join(".git/packed-refs.lock").exists());
-    assert_eq!(git(&repo, &["for-each-ref"]), refs_before);
-    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
-    let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
-    assert_eq!(code, 0, "{out}{err}");
-    let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
-    assert_eq!(code, 0, "{out}");
-    assert_ne!(git(&repo, &["for-each-ref"]), refs_before);
-    // Every ref is packed now, and git itself reads them.
-    assert!(std::fs::read_to_string(repo.join(".git/packed-refs"))
-        .unwrap()
-        .contains("refs/leaksweep/original/refs/heads/main"));
-    git(&repo, &["fsck", "--no-progress"]);
+    for point in ["1", "after-pack"] {
+        let repo = fresh_clone(&fx, &src, &format!("work-{point}"));
+        let refs_before = git(&repo, &["for-each-ref"]);
+        assert!(repo.join(".git/refs/heads/main").exists());
+        let out = leaksweep(&repo)
+            .args(["rewrite", "apply"])
+            .args(&args)
+            .env("LEAKSWEEP_TEST_CRASH_BEFORE_REFS", point)
+            .output()
+            .unwrap();
+        if point == "after-pack" {
+            assert_eq!(out.status.code(), None, "killed by a signal: {out:?}");
+            assert!(
+                !repo.join(".git/refs/heads/main").exists(),
+                "loose ref dropped"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("simulated crash"));
+        }
+        assert!(!repo.join(".git/packed-refs.lock").exists(), "{point}");
+        assert_eq!(git(&repo, &["for-each-ref"]), refs_before, "{point}");
+        assert_eq!(git(&repo, &["status", "--porcelain"]), "", "{point}");
+        let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
+        assert_eq!(code, 0, "{point}: {out}{err}");
+        let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
+        assert_eq!(code, 0, "{point}: {out}");
+        assert_ne!(git(&repo, &["for-each-ref"]), refs_before);
+        // The refs live in packed-refs now, and git itself reads them.
+        assert!(std::fs::read_to_string(repo.join(".git/packed-refs"))
+            .unwrap()
+            .contains("refs/leaksweep/original/refs/heads/main"));
+        git(&repo, &["fsck", "--no-progress"]);
+    }
 }
 
 #[test]
