@@ -84,7 +84,10 @@ regex_hostile() {
     for _ in $(seq 20); do v=$(printf '%s' "$v" | base64 -w0); done
     { echo "kind: Secret"; echo "data:"; for i in $(seq 2000); do echo "  k$i: $v"; done; } > "$f"
   fi
-  run nested_b64_20x2000 scan --no-ignore -f json "$f"
+  # 32 MB: over the default size limit, so scanned with it raised, at the default decode depth (2)
+  # and at depth 25 (every layer peeled: 2,000 findings of one secret, capped at 1,000).
+  run nested_b64_20x2000 scan --no-ignore -f json --max-file-size 2G "$f"
+  run nested_b64_20x2000_depth25 scan --no-ignore -f json --max-file-size 2G --decode-depth 25 "$f"
   # Many findings on one line: 8 MiB of `JWT_SECRET=<secret>` pairs separated by spaces (each
   # finding used to rescan its whole line for allow markers and the preview: quadratic).
   f="$DIR/findings-one-line.txt"
