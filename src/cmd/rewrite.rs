@@ -329,7 +329,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
         // All refs move, and the working tree follows, or nothing moves: an interrupt waits.
-        let _step = crate::report::defer_interrupts();
+        let _step = crate::report::defer_interrupts("the ref update");
         apply::update_refs(repo, &outcome.refs)?;
         apply::checkout_head(repo, old_head_tree)?;
     }
@@ -524,6 +524,10 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
             .delete()
             .with_context(|| format!("cannot delete {name}"))?;
     }
+    let temps = remove_pack_temps(&repo);
+    if temps > 0 {
+        eprintln!("leaksweep: removed {temps} temporary pack file(s) left by a killed run");
+    }
     git(&path, &["reflog", "expire", "--expire=now", "--all"])?;
     git(&path, &["gc", "--prune=now", "--quiet"])?;
     println!(
@@ -532,4 +536,18 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
         backups.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the temporary files of a pack whose writing was killed (libgit2 names them
+/// `pack_git2_*` until the final rename): nothing refers to them. Returns how many.
+fn remove_pack_temps(repo: &git2::Repository) -> usize {
+    let dir = repo.commondir().join("objects").join("pack");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("pack_git2_"))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
 }

@@ -126,15 +126,20 @@ impl Drop for InFlight {
     }
 }
 
-/// Held while a step runs that must not be cut in half by an interrupt: the ref transaction and
-/// checkout of `rewrite apply`. Exiting in the middle would leave some refs moved and others not,
-/// with their `.lock` files behind (so a rerun cannot lock them either).
+/// Held while a step runs that must not be cut in half by an interrupt: writing a pack, and the
+/// ref update and checkout of `rewrite apply`. Exiting in the middle would leave temporary and
+/// `.lock` files behind (and, for the refs, some moved and others not).
 static UNINTERRUPTIBLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// What the step holding [`UNINTERRUPTIBLE`] does, for the handler's message.
+static STEP: std::sync::Mutex<&'static str> = std::sync::Mutex::new("");
+
 /// Defers Ctrl-C/SIGTERM/SIGHUP until the guard is dropped: the handler ([`abort_in_flight`])
-/// waits for the step to finish, then exits.
-pub fn defer_interrupts() -> std::sync::MutexGuard<'static, ()> {
-    UNINTERRUPTIBLE.lock().unwrap_or_else(|p| p.into_inner())
+/// says it is finishing `step` (`"the ref update"`), waits for it, then exits.
+pub fn defer_interrupts(step: &'static str) -> std::sync::MutexGuard<'static, ()> {
+    let guard = UNINTERRUPTIBLE.lock().unwrap_or_else(|p| p.into_inner());
+    *STEP.lock().unwrap_or_else(|p| p.into_inner()) = step;
+    guard
 }
 
 /// Called from the Ctrl-C/SIGTERM handler: waits for a step that defers interrupts
@@ -147,8 +152,9 @@ pub fn abort_in_flight(code: i32) -> ! {
         Ok(g) => g,
         Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
         Err(std::sync::TryLockError::WouldBlock) => {
-            eprintln!("leaksweep: finishing the ref update before exiting");
-            defer_interrupts()
+            let step = *STEP.lock().unwrap_or_else(|p| p.into_inner());
+            eprintln!("leaksweep: finishing {step} before exiting");
+            UNINTERRUPTIBLE.lock().unwrap_or_else(|p| p.into_inner())
         }
     };
     let files = in_flight();

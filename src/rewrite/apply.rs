@@ -118,6 +118,8 @@ impl Writer<'_> {
         let Some(mp) = self.mempack else {
             return Ok(());
         };
+        // A pack cut short by Ctrl-C would leave its temporary files behind: the handler waits.
+        let _step = crate::report::defer_interrupts("writing a pack");
         write_pack(self.repo, &self.written[self.flushed..])?;
         mp.reset()?;
         self.flushed = self.written.len();
