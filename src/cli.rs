@@ -72,6 +72,9 @@ pub enum BaselineCmd {
     /// output): one entry per secret with its secret_id, rules, paths and first commit; never the
     /// secret itself, no line numbers, no timestamps.
     Create(ScanCmd),
+    /// Scan history exactly like `git` (same arguments: all history, `--range`, `--staged`) and
+    /// write a baseline the same way; entries carry the commit that first introduced each secret.
+    Git(GitCmd),
 }
 
 #[derive(Debug, Args)]

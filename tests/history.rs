@@ -367,7 +367,7 @@ fn same_secret_in_three_files_is_one_secret() {
 }
 
 #[test]
-fn copy_in_a_later_commit_is_listed_under_the_oldest() {
+fn copy_in_a_later_commit_is_listed_under_the_oldest_and_baselined() {
     let r = Repo::new();
     let s = secret();
     // z.env sorts after a.env but holds the secret first: it is the finding's place.
@@ -383,10 +383,36 @@ fn copy_in_a_later_commit_is_listed_under_the_oldest() {
         serde_json::json!([{"commit": second, "path": "a.env", "line": 1}])
     );
     // The history report works as a baseline: the same history then passes.
-    let base = r.dir.join("../base.json");
-    std::fs::write(&base, serde_json::to_vec(&v).unwrap()).unwrap();
-    let (code, v) = run(&r, &["--baseline", base.to_str().unwrap()]);
+    let report = r.dir.join("../report.json");
+    std::fs::write(&report, serde_json::to_vec(&v).unwrap()).unwrap();
+    let (code, v) = run(&r, &["--baseline", report.to_str().unwrap()]);
     assert_eq!(code, 0, "{v:#}");
+
+    // `baseline git` records both paths and the commit that introduced the secret; with it, only
+    // a secret added later is reported.
+    let base = r.dir.join("../base.json");
+    let out = Command::cargo_bin("leaksweep")
+        .unwrap()
+        .current_dir(&r.dir)
+        .args(["baseline", "git", "-o"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let b: Value = serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    assert_eq!(b["secrets"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        b["secrets"][0]["paths"],
+        serde_json::json!(["a.env", "z.env"])
+    );
+    assert_eq!(b["secrets"][0]["first_commit"], first.as_str());
+    assert!(!String::from_utf8_lossy(&std::fs::read(&base).unwrap()).contains(&s));
+    let fresh = secret();
+    r.write("b.env", &jwt(&fresh));
+    let third = r.commit("another");
+    let (code, v) = run(&r, &["--baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&third, "b.env", 1)]);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! `leaksweep baseline create [scan args] -o FILE`: scan like `scan` and record every secret
-//! found, so later runs with `--baseline FILE` report only new ones (see `baseline.rs`).
+//! `leaksweep baseline create [scan args] -o FILE` (or `baseline git [git args]`): scan like `scan`
+//! (or like `git`) and record every secret found, so later runs with `--baseline FILE` report only
+//! new ones (see `baseline.rs`).
 //!
 //! The baseline is written whatever was found (exit 0); an incomplete scan (unreadable files)
 //! still writes it but exits 2, since secrets in the unread files are missing from it.
@@ -12,12 +13,12 @@ use std::process::ExitCode;
 
 pub fn run(cmd: BaselineCmd) -> Result<ExitCode> {
     match cmd {
-        BaselineCmd::Create(args) => create(args),
+        BaselineCmd::Create(args) => write(super::scan::collect(&args)?),
+        BaselineCmd::Git(args) => write(super::git::collect(&args)?),
     }
 }
 
-fn create(args: crate::cli::ScanCmd) -> Result<ExitCode> {
-    let mut s = super::scan::collect(&args)?;
+fn write(mut s: super::scan::Scanned) -> Result<ExitCode> {
     // JWT linking and the level filters apply; an older baseline or ignore file does not (the new
     // baseline records everything found now).
     super::triage(&s.cfg, &mut s.findings, &mut s.summary, false);

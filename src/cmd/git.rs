@@ -1,6 +1,7 @@
 //! `leaksweep git [REPO]`: the full history of a repository (every ref, every blob once), a
 //! commit range (`--since`, `--range`), or the staged changes (`--staged`).
 
+use super::scan::Scanned;
 use crate::cli::GitCmd;
 use crate::config::ScanConfig;
 use crate::finding::{Finding, GitLocation, SecretId};
@@ -11,6 +12,19 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
+    let s = collect(&args)?;
+    super::finish(
+        &s.cfg,
+        s.findings,
+        s.skipped,
+        s.errors,
+        s.summary,
+        s.expect_input,
+    )
+}
+
+/// Scans history (or the index) as `args` say; shared by `git` and `baseline git`.
+pub fn collect(args: &GitCmd) -> Result<Scanned> {
     let repo = history::discover(args.repo.as_deref())?;
     history::check_object_store(&repo)?;
     // The project config (.leaksweep.toml, .leaksweepignore) lives at the top of the work tree;
@@ -39,7 +53,14 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
         let summary = summarize(
             "staged", &findings, &skipped, &errors, files, bytes, &scanner,
         );
-        return super::finish(&cfg, findings, skipped, errors, summary, false);
+        return Ok(Scanned {
+            cfg,
+            findings,
+            skipped,
+            errors,
+            summary,
+            expect_input: false,
+        });
     }
 
     let range = match (&args.range, &args.since) {
@@ -76,7 +97,14 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
     summary.commits = Some(hist.stats.commits);
     summary.blobs = Some(hist.stats.blobs);
     // An empty range is a normal CI outcome; an empty full history is not.
-    super::finish(&cfg, findings, skipped, errors, summary, range.is_none())
+    Ok(Scanned {
+        cfg,
+        findings,
+        skipped,
+        errors,
+        summary,
+        expect_input: range.is_none(),
+    })
 }
 
 /// History reports each leaked secret once: one finding per (secret, rule), at the place that
