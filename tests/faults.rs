@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{b64url, git_command, git_ok, leaksweep, Fixture};
+use common::{b64url, fresh_clone, git_command, git_ok, leaksweep, Fixture};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -316,22 +316,6 @@ fn long_history(fx: &Fixture, commits: usize, tags: usize, secret: &str) -> Path
     src
 }
 
-/// A fresh clone of `src` (what `rewrite apply` wants: one HEAD reflog entry, tracked branches).
-fn clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
-    let dst = fx.path().join(name);
-    git_ok(
-        fx.path(),
-        &[
-            "clone",
-            "-q",
-            "--no-local",
-            &src.display().to_string(),
-            &dst.display().to_string(),
-        ],
-    );
-    dst
-}
-
 /// `--secrets` file (mode 0600) listing the one secret.
 fn secrets_file(fx: &Fixture, secret: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -463,7 +447,7 @@ fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() 
     let secrets = secrets_file(&fx, &secret);
 
     // The uninterrupted rewrite: its duration, and the new value of every ref.
-    let reference = clone(&fx, &src, "reference");
+    let reference = fresh_clone(&fx, &src, "reference");
     let old = live_refs(&reference);
     assert_eq!(old.len(), 7, "{old:?}");
     let t0 = Instant::now();
@@ -489,7 +473,7 @@ fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() 
     let (mut stayed_old, mut moved) = (0, 0);
     for (i, (signal, delay)) in plan.into_iter().enumerate() {
         let what = format!("SIG{signal} after {delay:?} (a full apply takes {full:?})");
-        let repo = clone(&fx, &src, &format!("run{i}"));
+        let repo = fresh_clone(&fx, &src, &format!("run{i}"));
         let child = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
             .current_dir(&repo)
             .env("NO_COLOR", "1")
@@ -611,7 +595,7 @@ fn interrupt_during_the_ref_update_waits_for_it() {
     let moments = [("packed-refs.lock", true), ("refs/heads/main", false)];
     let mut deferred = 0;
     for (i, (moment, appears)) in moments.into_iter().enumerate() {
-        let repo = clone(&fx, &src, &format!("run{i}"));
+        let repo = fresh_clone(&fx, &src, &format!("run{i}"));
         let old = live_refs(&repo);
         assert_eq!(old.len(), 305);
         let watched = repo.join(".git").join(moment);

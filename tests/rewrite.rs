@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{b64url, leaksweep, password, Fixture};
+use common::{b64url, fresh_clone, leaksweep, password, Fixture};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,22 +108,6 @@ fn build_source(fx: &Fixture) -> PathBuf {
     git(&src, &["commit", "-q", "-am", "docs v2"]);
     git(&src, &["tag", "-a", "v2.0", "-m", "release 2.0"]);
     src
-}
-
-/// A fresh non-bare clone of the source (what a user should rewrite).
-fn fresh_clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
-    let dst = fx.path().join(name);
-    git(
-        fx.path(),
-        &[
-            "clone",
-            "-q",
-            "--no-local",
-            src.to_str().unwrap(),
-            dst.to_str().unwrap(),
-        ],
-    );
-    dst
 }
 
 fn secrets_file(fx: &Fixture) -> PathBuf {

@@ -12,15 +12,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
-    let s = collect(&args)?;
-    super::finish(
-        &s.cfg,
-        s.findings,
-        s.skipped,
-        s.errors,
-        s.summary,
-        s.expect_input,
-    )
+    collect(&args)?.report()
 }
 
 /// Scans history (or the index) as `args` say; shared by `git` and `baseline git`.

@@ -10,18 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: ScanCmd) -> Result<ExitCode> {
-    let s = collect(&args)?;
-    super::finish(
-        &s.cfg,
-        s.findings,
-        s.skipped,
-        s.errors,
-        s.summary,
-        s.expect_input,
-    )
+    collect(&args)?.report()
 }
 
-/// A finished working-tree (or stdin) scan, before triage and reporting.
+/// A finished scan (working tree, stdin or history), before triage and reporting.
 pub struct Scanned {
     pub cfg: ScanConfig,
     pub findings: Vec<Finding>,
@@ -30,6 +22,20 @@ pub struct Scanned {
     pub summary: Summary,
     /// False for stdin (an empty scan is not an error there).
     pub expect_input: bool,
+}
+
+impl Scanned {
+    /// Triage, report, and the exit code ([`super::finish`]).
+    pub fn report(self) -> Result<ExitCode> {
+        super::finish(
+            &self.cfg,
+            self.findings,
+            self.skipped,
+            self.errors,
+            self.summary,
+            self.expect_input,
+        )
+    }
 }
 
 /// Resolves the configuration (rooted at the first path when it is a directory, else the current

@@ -102,3 +102,20 @@ pub fn git_ok(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A fresh clone of `src` as `<fixture>/<name>` (`--no-local`: objects copied as a remote
+/// clone would, one HEAD reflog entry, branches tracking `origin`), which `rewrite apply` wants.
+pub fn fresh_clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
+    let dst = fx.path().join(name);
+    git_ok(
+        fx.path(),
+        &[
+            "clone",
+            "-q",
+            "--no-local",
+            &src.display().to_string(),
+            &dst.display().to_string(),
+        ],
+    );
+    dst
+}
