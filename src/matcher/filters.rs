@@ -172,7 +172,15 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if PLACEHOLDER_VALUES.contains(&text) {
         return true;
     }
-    if PLACEHOLDER_WORDS.iter().any(|w| text.contains(w)) {
+    let random = random_looking(secret);
+    if PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| marks_placeholder(&lower, w.as_bytes(), random))
+    {
+        return true;
+    }
+    if random && longest_run(secret) >= 6 {
+        // `AbCxxxxxxxx9`: a masked middle.
         return true;
     }
     if secret.first() == Some(&b'$')
@@ -189,6 +197,41 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         return true;
     }
     false
+}
+
+/// Upper- and lower-case letters and digits, 20 characters or more: the shape of a generated
+/// secret, in which a short word turns up by chance (a random 43-character base64url value holds
+/// `fake`, `todo` or `xxxx` about once in 10,000).
+fn random_looking(s: &[u8]) -> bool {
+    s.len() >= 20
+        && s.iter().any(u8::is_ascii_uppercase)
+        && s.iter().any(u8::is_ascii_lowercase)
+        && s.iter().any(u8::is_ascii_digit)
+}
+
+/// Whether `word` in `lower` marks a placeholder. In a random-looking value a short word (five
+/// characters or fewer) counts only where it stands apart on both sides, each side being the
+/// start or end of the value or a separator (`Ab3_xxxx_9f…`, `my-fake-key-…`); inside a run of
+/// random characters, or touching one, it is chance.
+fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
+    if !random || word.len() > 5 {
+        return memchr::memmem::find(lower, word).is_some();
+    }
+    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    memchr::memmem::find_iter(lower, word).any(|i| {
+        let end = i + word.len();
+        let left = i == 0 || !alnum(lower[i - 1]) || !alnum(word[0]);
+        let right = end == lower.len() || !alnum(lower[end]) || !alnum(word[word.len() - 1]);
+        left && right
+    })
+}
+
+/// Length of the longest run of one repeated byte.
+fn longest_run(s: &[u8]) -> usize {
+    s.chunk_by(|a, b| a == b)
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// `CHANGE_ME`, `your_value_here`, `insert-key-here`: letters of one case with separators only.
@@ -328,6 +371,33 @@ pub fn classes(s: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_words_inside_random_values_are_chance() {
+        // Generated values that happen to hold a placeholder word are still secrets.
+        for v in [
+            "nqIijaSZwPr8b5xxxxaDS-VZi1VuyCnxluH3idQcWPo",
+            "ZwcL7khJhvwvMFakeTDtOZh2onsEjMtBNfH1TD677qE",
+            "q3TodoZ8kLp2Wm9XcV7bN1sR4tY6uI0oPaSdFgHjKl",
+            "XxxxGDqEVktFTqFJto49tetTQ1hYIoK0fLkehLPpWfE",
+            "KjjxKHTfwxvWDjxSi_Jiz97qkfake-9l7L8170anHCI",
+            "nGZmtApmuKGqCpefg8UQPktFz7U-HErEs2w0ZIDfPpY",
+        ] {
+            assert!(!is_placeholder(v.as_bytes()), "{v}");
+        }
+        // Standing apart, or in a value that is not random-looking, they still mark one.
+        for v in [
+            "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
+            "Ab3dE_xxxx_9fGhJkLmNpQrStUv",
+            "my-fake-Key-1234567890AbCdEf",
+            "fake_8Jd93kLmQ0pZx7Vb2NcR5tYw",
+            "AbCd1234xxxxxxxxxxxxEfGh5678",
+            "thisisafakesecretvalue",
+            "yourSecretKeyHere1234567",
+        ] {
+            assert!(is_placeholder(v.as_bytes()), "{v}");
+        }
+    }
 
     #[test]
     fn entropy_bounds() {
