@@ -756,3 +756,38 @@ fn min_severity_and_min_confidence_filter() {
         .code(2)
         .stderr(predicate::str::contains("unknown severity 'huge'"));
 }
+
+/// Generated secrets are never mistaken for placeholders: 3,000 each of base64url JWT secrets,
+/// hex encryption keys and mixed passwords, all reported (a random value holds `fake`, `xxxx`,
+/// `abc123`, a run like `999999` or a `*word` shape by chance about once in 10,000).
+#[test]
+fn random_secrets_are_all_reported() {
+    let fx = Fixture::new();
+    let mut text = String::new();
+    for _ in 0..3000 {
+        text.push_str(&format!("JWT_SECRET={}\n", b64url(32)));
+        text.push_str(&format!("ENCRYPTION_KEY={}\n", hex(32)));
+        text.push_str(&format!("DATABASE_PASSWORD={}\n", password(20)));
+    }
+    fx.write("random.env", &text);
+    let (code, report, stderr) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        "random.env",
+        "-f",
+        "json",
+        "--max-findings-per-file",
+        "100000",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    let lines: std::collections::BTreeSet<u64> = findings(&report)
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    let missed: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| !lines.contains(&(*i as u64 + 1)))
+        .map(|(_, l)| l)
+        .collect();
+    assert_eq!(missed, Vec::<&str>::new());
+}

@@ -179,8 +179,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
-    if random && longest_run(secret) >= 6 {
-        // `AbCxxxxxxxx9`: a masked middle.
+    if periodic(secret) {
+        return true;
+    }
+    if random && longest_run(secret) >= 8 {
+        // `AbCxxxxxxxx9`: a masked middle (random hex holds a run of 6 about once in 20,000).
         return true;
     }
     if secret.first() == Some(&b'$')
@@ -203,18 +206,21 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 /// secret, in which a short word turns up by chance (a random 43-character base64url value holds
 /// `fake`, `todo` or `xxxx` about once in 10,000).
 fn random_looking(s: &[u8]) -> bool {
-    s.len() >= 20
-        && s.iter().any(u8::is_ascii_uppercase)
-        && s.iter().any(u8::is_ascii_lowercase)
-        && s.iter().any(u8::is_ascii_digit)
+    let digits = s.iter().any(u8::is_ascii_digit);
+    let mixed_case = s.iter().any(u8::is_ascii_uppercase) && s.iter().any(u8::is_ascii_lowercase);
+    // Or hex of 128 bits and more, where `abc123` or `abcdef` turn up by chance.
+    let hex = s.len() >= 32
+        && s.iter().all(u8::is_ascii_hexdigit)
+        && s.iter().any(u8::is_ascii_alphabetic);
+    s.len() >= 20 && digits && (mixed_case || hex) && !periodic(s)
 }
 
-/// Whether `word` in `lower` marks a placeholder. In a random-looking value a short word (five
+/// Whether `word` in `lower` marks a placeholder. In a random-looking value a short word (six
 /// characters or fewer) counts only where it stands apart on both sides, each side being the
 /// start or end of the value or a separator (`Ab3_xxxx_9f…`, `my-fake-key-…`); inside a run of
 /// random characters, or touching one, it is chance.
 fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
-    if !random || word.len() > 5 {
+    if !random || word.len() > 6 {
         return memchr::memmem::find(lower, word).is_some();
     }
     let alnum = |b: u8| b.is_ascii_alphanumeric();
@@ -297,12 +303,8 @@ fn code_expression(s: &[u8]) -> bool {
         return true;
     }
     // `*ptr`, `&buf`, `(char` (a cast): a sigil and then an identifier path only.
-    if let [b'&' | b'*' | b'(', first, rest @ ..] = s {
-        let ident = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'>');
-        if (first.is_ascii_alphabetic() || *first == b'_')
-            && rest.iter().all(ident)
-            && looks_like_words(&s[1..])
-        {
+    if let [b'&' | b'*' | b'(', rest @ ..] = s {
+        if ident_path(rest) && looks_like_words(rest) {
             return true;
         }
     }
@@ -315,6 +317,42 @@ fn code_expression(s: &[u8]) -> bool {
     s.contains(&b'.')
         && s.split(|&b| b == b'.')
             .all(|seg| !seg.is_empty() && seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_'))
+}
+
+/// `ctx->key`, `buf.len`, `p2`: identifiers joined by `.` or `->`, each made of letters and `_`
+/// with digits at its end only (a generated password such as `xVc5aPukjn6a-sge` is not one).
+fn ident_path(s: &[u8]) -> bool {
+    let mut segments = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let sep = match s[i] {
+            b'.' => 1,
+            b'-' if s.get(i + 1) == Some(&b'>') => 2,
+            _ => 0,
+        };
+        if sep > 0 {
+            segments.push(&s[start..i]);
+            start = i + sep;
+            i = start;
+        } else {
+            i += 1;
+        }
+    }
+    segments.push(&s[start..]);
+    segments.iter().all(|seg| {
+        let letters = seg
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic() || **b == b'_')
+            .count();
+        letters > 0 && seg[letters..].iter().all(u8::is_ascii_digit)
+    })
+}
+
+/// Whole values that repeat a shorter unit (`abcdef1234567890abcdef1234567890`, `deadbeefdeadbeef`):
+/// made up, not generated.
+fn periodic(s: &[u8]) -> bool {
+    s.len() >= 16 && (1..=s.len() / 2).any(|p| s[p..].iter().zip(s).all(|(a, b)| a == b))
 }
 
 /// A file name or path (`server.key`, `/etc/ssl/private/app.pem`): config naming where a key
@@ -382,6 +420,11 @@ mod tests {
             "XxxxGDqEVktFTqFJto49tetTQ1hYIoK0fLkehLPpWfE",
             "KjjxKHTfwxvWDjxSi_Jiz97qkfake-9l7L8170anHCI",
             "nGZmtApmuKGqCpefg8UQPktFz7U-HErEs2w0ZIDfPpY",
+            "ccc3b9eaad3656172271abc123b7b494536ff1d0d4ea8dfd9a041ba13fcc9c86",
+            "*xVc5aPukjn6a-sgeQ7x",
+            "*is9ThqNreb6D2v74Q7x",
+            "*JmnjcZ8wxsuh_7M_Q7x",
+            "d498c28e3dd12474d3530d41fa5968f3c4444442eadf1acb478babb02005f2f2",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
         }
@@ -392,8 +435,15 @@ mod tests {
             "my-fake-Key-1234567890AbCdEf",
             "fake_8Jd93kLmQ0pZx7Vb2NcR5tYw",
             "AbCd1234xxxxxxxxxxxxEfGh5678",
+            "AbCd1234********EfGh5678AbCd",
             "thisisafakesecretvalue",
             "yourSecretKeyHere1234567",
+            "abcdef1234567890abcdef1234567890",
+            "deadbeefdeadbeefdeadbeefdeadbeef",
+            "0123456789abcdef0123456789abcdef0123",
+            "*ctx->secret_key",
+            "&conn.password2",
+            "*p",
         ] {
             assert!(is_placeholder(v.as_bytes()), "{v}");
         }
