@@ -349,10 +349,11 @@ fn ident_path(s: &[u8]) -> bool {
     })
 }
 
-/// Whole values that repeat a shorter unit (`abcdef1234567890abcdef1234567890`, `deadbeefdeadbeef`):
-/// made up, not generated.
+/// Whole values that repeat a unit of up to 64 bytes (`abcdef1234567890abcdef1234567890`,
+/// `deadbeefdeadbeef`): made up, not generated. At most 64 passes over the value, so a huge
+/// captured value costs linear time.
 fn periodic(s: &[u8]) -> bool {
-    s.len() >= 16 && (1..=s.len() / 2).any(|p| s[p..].iter().zip(s).all(|(a, b)| a == b))
+    s.len() >= 16 && (1..=(s.len() / 2).min(64)).any(|p| s[p..].iter().zip(s).all(|(a, b)| a == b))
 }
 
 /// A file name or path (`server.key`, `/etc/ssl/private/app.pem`): config naming where a key
