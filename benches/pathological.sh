@@ -151,6 +151,19 @@ git_cases() {
       } }' | git -C "$r" fast-import --quiet
   fi
   run git_1m_objects git -f json "$r"
+  # 1,000,000 versions holding one secret: 1000 files, each changed in every one of 1000 commits.
+  # Reported as one finding; every version is a finding until they are grouped.
+  r="$DIR/git-1m-findings"
+  if [[ ! -d $r/.git ]]; then
+    git init -q "$r"
+    awk 'BEGIN {
+      for (c = 0; c < 1000; c++) {
+        print "commit refs/heads/main"; print "committer b <b@x> " 1700000000 + c " +0000"
+        print "data 1"; print "c"
+        for (f = 0; f < 1000; f++) { s = "JWT_SECRET=Zx9QpL2mN7vR4tY8wK3jH6gF1dS5aB0cVx7Qw\nN=" c "x" f; print "M 100644 inline d" f "/f.env"; print "data " length(s); print s }
+      } }' | git -C "$r" fast-import --quiet
+  fi
+  run git_1m_versions_one_secret git -f json "$r"
   r="$DIR/git-100k-tree"
   if [[ ! -d $r/.git ]]; then
     git init -q "$r"

@@ -310,12 +310,12 @@ fn renamed_file_is_one_finding_with_both_locations() {
             )
         })
         .collect();
-    // Oldest first; both commits carry the same date here, so by path.
+    // Oldest first (by the topological walk, whatever the dates say).
     assert_eq!(
         locs,
         vec![
-            (c2, "new.env".to_string()),
-            (c1.clone(), "old.env".to_string())
+            (c1.clone(), "old.env".to_string()),
+            (c2, "new.env".to_string())
         ]
     );
     // Without the flag, no locations are listed.

@@ -83,7 +83,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         hist.drop_inherited(&repo, &mut findings, &scanner);
     }
     hist.annotate(&repo, &mut findings, opts.all_locations);
-    let mut findings = one_per_secret(&repo, findings, opts.all_locations);
+    let mut findings = one_per_secret(&hist, findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
     summary.commits = Some(hist.stats.commits);
@@ -108,47 +108,29 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
 /// secret there), or with `--all-locations` every (commit, path) of every blob that holds it. The
 /// `versions` note counts the file versions and paths that hold it.
 fn one_per_secret(
-    repo: &git2::Repository,
+    hist: &history::History,
     findings: Vec<Finding>,
     all_locations: bool,
 ) -> Vec<Finding> {
     use std::collections::HashMap;
-    let commit = |f: &Finding| {
-        f.git
-            .as_ref()
-            .and_then(|g| git2::Oid::from_str(&g.commit).ok())
+    // Older = earlier in the topological walk (an ancestor always ranks first); commits outside
+    // the walk (tag messages) rank last. Then by path and line, so the choice does not depend on
+    // the order the threads finished in.
+    let ranks = hist.ranks();
+    let rank_of = |commit: &str| {
+        git2::Oid::from_str(commit)
+            .ok()
+            .and_then(|id| ranks.get(&id).copied())
+            .unwrap_or(usize::MAX)
     };
-    let times: std::cell::RefCell<HashMap<git2::Oid, i64>> = Default::default();
-    let time = |id: git2::Oid| -> i64 {
-        if let Some(&t) = times.borrow().get(&id) {
-            return t;
-        }
-        let t = repo
-            .find_commit(id)
-            .map_or(i64::MAX, |c| c.time().seconds());
-        times.borrow_mut().insert(id, t);
-        t
-    };
-    // Older by topology where one commit descends from the other, else by commit time, then by
-    // path, so the choice does not depend on the order the threads finished in.
-    let older = |a: &Finding, b: &Finding| -> bool {
-        match (commit(a), commit(b)) {
-            (Some(x), Some(y)) if x != y => {
-                if repo.graph_descendant_of(y, x).unwrap_or(false) {
-                    true
-                } else if repo.graph_descendant_of(x, y).unwrap_or(false) {
-                    false
-                } else {
-                    (time(x), &a.path, a.line) < (time(y), &b.path, b.line)
-                }
-            }
-            _ => (&a.path, a.line) < (&b.path, b.line),
-        }
-    };
+    let rank = |f: &Finding| f.git.as_ref().map_or(usize::MAX, |g| rank_of(&g.commit));
+    let older = |a: &Finding, b: &Finding| (rank(a), &a.path, a.line) < (rank(b), &b.path, b.line);
 
     // Group, keeping per group the oldest finding of each path.
     let mut groups: Vec<(Vec<Finding>, Vec<GitLocation>, usize)> = Vec::new();
     let mut index: HashMap<(SecretId, String), usize> = HashMap::new();
+    // (group, path) -> position in that group's per-path list.
+    let mut slots: HashMap<(usize, String), usize> = HashMap::new();
     for f in findings {
         let key = (f.secret_id.clone(), f.rule_id.clone());
         let i = *index.entry(key).or_insert_with(|| {
@@ -165,9 +147,12 @@ fn one_per_secret(
                 }));
             }
         }
-        match per_path.iter().position(|k| k.path == f.path) {
-            None => per_path.push(f),
-            Some(j) => {
+        match slots.get(&(i, f.path.clone())) {
+            None => {
+                slots.insert((i, f.path.clone()), per_path.len());
+                per_path.push(f);
+            }
+            Some(&j) => {
                 if older(&f, &per_path[j]) {
                     per_path[j] = f;
                 }
@@ -200,11 +185,8 @@ fn one_per_secret(
         }
         all.sort();
         all.dedup();
-        // Oldest first; the same date (one commit, or scripted history) by path.
-        all.sort_by_cached_key(|l| {
-            let t = git2::Oid::from_str(&l.commit).map_or(i64::MAX, time);
-            (t, l.path.clone(), l.line, l.commit.clone())
-        });
+        // Oldest first, then by path.
+        all.sort_by_cached_key(|l| (rank_of(&l.commit), l.path.clone(), l.line, l.commit.clone()));
         if versions > 1 {
             let what = if paths == 1 {
                 format!("{versions} versions of this file hold it")

@@ -1011,6 +1011,17 @@ pub fn is_lfs_pointer(data: &[u8]) -> bool {
 }
 
 impl History {
+    /// Each walked commit's position in the walk, which is topological, oldest first: a commit
+    /// ranks after all of its ancestors. Comparing ranks orders findings by "introduced first"
+    /// without walking the graph for each pair.
+    pub fn ranks(&self) -> HashMap<Oid, usize> {
+        self.commits
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (c, i))
+            .collect()
+    }
+
     /// Fills in author, date and summary for every finding, and every location with
     /// `all_locations`. Runs on the calling thread after the scan.
     pub fn annotate(&self, repo: &Repository, findings: &mut [Finding], all_locations: bool) {
