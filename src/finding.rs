@@ -136,6 +136,14 @@ pub struct GitProvenance {
     /// or with `--all-locations` every (commit, path) where it appears.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<GitLocation>,
+    /// Blobs (file versions) this finding stands for: the history scan keeps one finding per
+    /// (secret, rule, path) as blobs are scanned, counting the rest (0 means 1).
+    #[serde(skip)]
+    pub versions: usize,
+    /// With `--all-locations`: the other blobs it stands for, (object id, line), so that their
+    /// places can be listed too.
+    #[serde(skip)]
+    pub other_blobs: Vec<(String, usize)>,
 }
 
 /// One (commit, path) occurrence of a secret.

@@ -190,6 +190,7 @@ fn provenance(commit: &str, date: &str, summary: &str) -> GitProvenance {
             path: "config/app.env".into(),
             line: Some(3),
         }],
+        ..GitProvenance::default()
     }
 }
 

@@ -138,11 +138,12 @@ fn one_per_secret(
             groups.len() - 1
         });
         let (per_path, all, versions) = &mut groups[i];
-        *versions += 1;
+        // The history scan already folded the versions of one path into one finding.
+        *versions += f.git.as_ref().map_or(1, |g| g.versions.max(1));
         if all_locations {
             if let Some(g) = f.git.as_ref() {
                 all.extend(g.locations.iter().map(|l| GitLocation {
-                    line: Some(f.line),
+                    line: l.line.or(Some(f.line)),
                     ..l.clone()
                 }));
             }

@@ -790,6 +790,11 @@ fn scan_items(
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<()> {
+    let reducer = opts.range.is_none().then(|| Reducer {
+        keep_blobs: opts.all_locations,
+        ..Reducer::default()
+    });
+    let reducer = reducer.as_ref();
     let bar = progress_bar(opts.progress, Some(items.len() as u64));
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} items, {msg} ({per_sec}, eta {eta})")
@@ -825,6 +830,7 @@ fn scan_items(
                     opts,
                     scanner,
                     collector,
+                    reducer,
                 };
                 loop {
                     let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
@@ -848,7 +854,62 @@ fn scan_items(
     if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e).context("cannot open the repository in a worker thread");
     }
+    if let Some(r) = reducer {
+        collector.add_findings(r.take_findings());
+    }
     Ok(())
+}
+
+/// History findings reduced as blobs are scanned: per (secret, rule, path), the finding from the
+/// earliest commit in the walk, and how many versions (blobs) hold it. A secret kept through a
+/// million file versions then costs one finding of memory, not a million.
+#[derive(Default)]
+struct Reducer {
+    keep_blobs: bool,
+    map: std::sync::Mutex<Kept>,
+}
+
+/// (secret, rule, path) -> (walk rank of the kept finding's commit, the finding).
+type Kept = HashMap<(crate::finding::SecretId, String, String), (u32, Finding)>;
+
+impl Reducer {
+    fn add(&self, rank: u32, findings: Vec<Finding>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        for mut f in findings {
+            let key = (f.secret_id.clone(), f.rule_id.clone(), f.path.clone());
+            let Some((best_rank, best)) = map.get_mut(&key) else {
+                map.insert(key, (rank, f));
+                continue;
+            };
+            let (Some(g), Some(bg)) = (f.git.as_mut(), best.git.as_mut()) else {
+                continue;
+            };
+            let versions = bg.versions.max(1) + g.versions.max(1);
+            if (rank, f.line) < (*best_rank, best.line) {
+                // The newcomer is older: it becomes the finding, the old one a counted version.
+                g.other_blobs = std::mem::take(&mut bg.other_blobs);
+                if self.keep_blobs {
+                    g.other_blobs.push((bg.blob.clone(), best.line));
+                }
+                g.versions = versions;
+                *best_rank = rank;
+                *best = f;
+            } else {
+                bg.versions = versions;
+                if self.keep_blobs {
+                    bg.other_blobs.push((g.blob.clone(), f.line));
+                }
+            }
+        }
+    }
+
+    fn take_findings(&self) -> Vec<Finding> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *map)
+            .into_values()
+            .map(|(_, f)| f)
+            .collect()
+    }
 }
 
 /// What a worker needs to scan one item.
@@ -860,9 +921,18 @@ struct Ctx<'a> {
     opts: &'a HistoryOptions,
     scanner: &'a Scanner,
     collector: &'a Collector,
+    /// `None` in range mode, where every version is judged on its own (`drop_inherited`).
+    reducer: Option<&'a Reducer>,
 }
 
 impl Ctx<'_> {
+    fn hand_over(&self, item: &Item, findings: Vec<Finding>) {
+        match self.reducer {
+            Some(r) => r.add(item.commit, findings),
+            None => self.collector.add_findings(findings),
+        }
+    }
+
     fn commit_id(&self, item: &Item) -> String {
         self.commits
             .get(item.commit as usize)
@@ -963,7 +1033,7 @@ impl Ctx<'_> {
             });
             f.refresh_fingerprint();
         }
-        self.collector.add_findings(findings);
+        self.hand_over(item, findings);
     }
 
     fn scan_message(&self, item: &Item, message: &[u8], path: &str, scratch: &mut Scratch) {
@@ -1001,7 +1071,7 @@ impl Ctx<'_> {
             });
             f.refresh_fingerprint();
         }
-        self.collector.add_findings(findings);
+        self.hand_over(item, findings);
     }
 }
 
@@ -1046,20 +1116,32 @@ impl History {
                 .iter()
                 .filter_map(|f| f.git.as_ref())
                 .filter(|g| g.kind == "file")
-                .filter_map(|g| Oid::from_str(&g.blob).ok().map(Id::of))
+                .flat_map(|g| std::iter::once(&g.blob).chain(g.other_blobs.iter().map(|(b, _)| b)))
+                .filter_map(|b| Oid::from_str(b).ok().map(Id::of))
                 .collect();
             let locations = self.locations(repo, &targets);
             for f in findings.iter_mut() {
+                let line = f.line;
                 let Some(g) = f.git.as_mut() else { continue };
                 if g.kind != "file" {
                     continue;
                 }
-                if let Some(l) = Oid::from_str(&g.blob)
-                    .ok()
-                    .and_then(|b| locations.get(&Id::of(b)))
-                {
-                    g.locations.clone_from(l);
+                // Its own blob's places, then those of the other versions it stands for, each
+                // with the line the secret is on there.
+                let blobs = std::iter::once((g.blob.clone(), line)).chain(g.other_blobs.drain(..));
+                let mut all = Vec::new();
+                for (blob, line) in blobs {
+                    if let Some(l) = Oid::from_str(&blob)
+                        .ok()
+                        .and_then(|b| locations.get(&Id::of(b)))
+                    {
+                        all.extend(l.iter().map(|l| GitLocation {
+                            line: Some(line),
+                            ..l.clone()
+                        }));
+                    }
                 }
+                g.locations = all;
             }
         }
         for f in findings.iter_mut() {
