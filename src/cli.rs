@@ -69,8 +69,8 @@ pub enum HookCmd {
 #[derive(Debug, Subcommand)]
 pub enum BaselineCmd {
     /// Scan exactly like `scan` (same arguments) and write a baseline to `-o FILE` (or standard
-    /// output): one entry per secret with its secret_id, rules, paths and first commit; never the
-    /// secret itself, no line numbers, no timestamps.
+    /// output): one entry per secret with its secret_id, rules and paths; never the secret
+    /// itself, no line numbers, no timestamps.
     Create(ScanCmd),
     /// Scan history exactly like `git` (same arguments: all history, `--range`, `--staged`) and
     /// write a baseline the same way; entries carry the commit that first introduced each secret.
