@@ -101,8 +101,9 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
 
 /// History reports each leaked secret once: one finding per (secret, rule), at the place that
 /// introduced it first (earliest commit in the topological walk, then path), because in history
-/// the unit of work is the secret (rotate it once, purge it once), not the file version. A secret that sat in
-/// `config/.env` for 200 commits and was copied to `deploy/.env` is one finding, not 200 or 2.
+/// the unit of work is the secret (rotate it once, purge it once), not the file version. A
+/// secret that sat in `config/.env` for 200 commits and was copied to `deploy/.env` is one
+/// finding, not 200 or 2.
 ///
 /// `git.locations` lists the other places: each other path (at the oldest commit holding the
 /// secret there), or with `--all-locations` every (commit, path) of every blob that holds it. The
