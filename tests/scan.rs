@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use predicates::prelude::*;
+use std::path::Path;
 
 #[test]
 fn env_file_ignored_by_default_found_with_no_ignore() {
@@ -447,4 +448,19 @@ fn findings_per_file_are_capped_and_the_cut_is_reported() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("at least 1"));
+}
+
+/// This repository scans clean: its made-up test secrets sit in allowlisted paths
+/// (.leaksweep.toml) or are named in .leaksweepignore, and nothing else looks like a secret.
+#[test]
+fn this_repository_scans_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = leaksweep(root).args(["scan", "."]).output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

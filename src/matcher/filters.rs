@@ -212,7 +212,27 @@ fn random_looking(s: &[u8]) -> bool {
     let hex = s.len() >= 32
         && s.iter().all(u8::is_ascii_hexdigit)
         && s.iter().any(u8::is_ascii_alphabetic);
-    s.len() >= 20 && digits && (mixed_case || hex) && !periodic(s)
+    s.len() >= 20 && digits && (mixed_case || hex) && !periodic(s) && longest_sequence(s) < 8
+}
+
+/// Length of the longest run of consecutive characters (`12345678`, `abcdefgh`, `zyxw`), which
+/// people type and generators almost never produce.
+fn longest_sequence(s: &[u8]) -> usize {
+    let (mut best, mut up, mut down) = (1, 1, 1);
+    for w in s.windows(2) {
+        up = if w[1] == w[0].wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if w[0] == w[1].wrapping_add(1) {
+            down + 1
+        } else {
+            1
+        };
+        best = best.max(up).max(down);
+    }
+    best.min(s.len())
 }
 
 /// Whether `word` in `lower` marks a placeholder. In a random-looking value a short word (six
@@ -439,6 +459,7 @@ mod tests {
             "AbCd1234********EfGh5678AbCd",
             "thisisafakesecretvalue",
             "yourSecretKeyHere1234567",
+            "NEWpassword-1234567890.~_abcdefgh",
             "abcdef1234567890abcdef1234567890",
             "deadbeefdeadbeefdeadbeefdeadbeef",
             "0123456789abcdef0123456789abcdef0123",
