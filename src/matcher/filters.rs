@@ -237,17 +237,18 @@ fn longest_sequence(s: &[u8]) -> usize {
 
 /// Whether `word` in `lower` marks a placeholder. In a random-looking value a short word (six
 /// characters or fewer) counts only where it stands apart on both sides, each side being the
-/// start or end of the value or a separator (`Ab3_xxxx_9f…`, `my-fake-key-…`); inside a run of
-/// random characters, or touching one, it is chance.
+/// start or end of the value or a separator (`_ - . / :` or a space: `Ab3_xxxx_9f…`,
+/// `my-fake-key-…`); inside a run of random characters, or touching one, it is chance.
 fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
     if !random || word.len() > 6 {
         return memchr::memmem::find(lower, word).is_some();
     }
-    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    // Separators people put between words; other punctuation (`*faKE!`) is random too.
+    let sep = |b: u8| matches!(b, b'_' | b'-' | b'.' | b' ' | b'/' | b':');
     memchr::memmem::find_iter(lower, word).any(|i| {
         let end = i + word.len();
-        let left = i == 0 || !alnum(lower[i - 1]) || !alnum(word[0]);
-        let right = end == lower.len() || !alnum(lower[end]) || !alnum(word[word.len() - 1]);
+        let left = i == 0 || sep(lower[i - 1]) || sep(word[0]);
+        let right = end == lower.len() || sep(lower[end]) || sep(word[word.len() - 1]);
         left && right
     })
 }
@@ -442,6 +443,7 @@ mod tests {
             "ccc3b9eaad3656172271abc123b7b494536ff1d0d4ea8dfd9a041ba13fcc9c86",
             "*xVc5aPukjn6a-sgeQ7x",
             "*ccgi-DgynDftD-seQ7x",
+            "z6gfB*faKE!d!__DVQ7x",
             "d498c28e3dd12474d3530d41fa5968f3c4444442eadf1acb478babb02005f2f2",
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
