@@ -1,7 +1,9 @@
 //! `leaksweep git`: builds real repositories in temp dirs with the git CLI, runs the real binary
 //! with `--format json`, and checks exact commit ids, paths, lines and exit codes.
 
-use assert_cmd::Command;
+mod common;
+
+use common::leaksweep;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::Value;
@@ -99,9 +101,7 @@ impl Repo {
 
 /// Runs `leaksweep git <args> --format json` in `dir`; returns (exit code, report, stderr).
 fn run_in(dir: &Path, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::cargo_bin("leaksweep")
-        .unwrap()
-        .current_dir(dir)
+    let out = leaksweep(dir)
         .arg("git")
         .args(args)
         .args(["--format", "json"])
@@ -349,12 +349,7 @@ fn same_secret_in_three_files_is_one_secret() {
     assert_eq!(v["summary"]["secrets"], 1);
     assert_eq!(v["summary"]["findings"], 1);
     // The text report names the other places.
-    let out = Command::cargo_bin("leaksweep")
-        .unwrap()
-        .current_dir(&r.dir)
-        .arg("git")
-        .output()
-        .unwrap();
+    let out = leaksweep(&r.dir).arg("git").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!(
@@ -391,9 +386,7 @@ fn copy_in_a_later_commit_is_listed_under_the_oldest_and_baselined() {
     // `baseline git` records both paths and the commit that introduced the secret; with it, only
     // a secret added later is reported.
     let base = r.dir.join("../base.json");
-    let out = Command::cargo_bin("leaksweep")
-        .unwrap()
-        .current_dir(&r.dir)
+    let out = leaksweep(&r.dir)
         .args(["baseline", "git", "-o"])
         .arg(&base)
         .output()
@@ -674,9 +667,7 @@ fn staged_honours_a_baseline_keyed_by_secret() {
     r.git(&["add", "app.env"]);
     // Record the staged secret in a baseline, outside the repository.
     let base = r.dir.parent().unwrap().join("baseline.json");
-    let out = Command::cargo_bin("leaksweep")
-        .unwrap()
-        .current_dir(&r.dir)
+    let out = leaksweep(&r.dir)
         .args(["baseline", "create", "app.env", "-o"])
         .arg(&base)
         .output()
@@ -759,17 +750,13 @@ fn rotation_from_a_history_report_lists_every_path() {
     r.write("a.env", &format!("X=1\n{}", jwt(&s)));
     let second = r.commit("copy");
     let report = r.dir.join("../history.json");
-    let out = Command::cargo_bin("leaksweep")
-        .unwrap()
-        .current_dir(&r.dir)
+    let out = leaksweep(&r.dir)
         .args(["git", "--show-secrets", "-f", "json", "-o"])
         .arg(&report)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let out = Command::cargo_bin("leaksweep")
-        .unwrap()
-        .current_dir(&r.dir)
+    let out = leaksweep(&r.dir)
         .args(["rotate", "--format", "json", "--from-report"])
         .arg(&report)
         .output()
