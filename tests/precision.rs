@@ -93,28 +93,20 @@ fn config_unknown_key_is_an_error_with_its_line() {
         ".leaksweep.toml",
         "\n[rules.jwt-secret]\nseverity = \"severe\"\n",
     );
-    leaksweep(fx.path())
-        .args(["scan", "."])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("at line 3"));
+    assert_input_error(fx.path(), &["scan", "."], "at line 3");
     // An unknown rule id in `disable` is an error, not a silent no-op.
     fx.write(".leaksweep.toml", "disable = [\"jwt-secert\"]\n");
-    leaksweep(fx.path())
-        .args(["scan", "."])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "disable: no rule with id 'jwt-secert'",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", "."],
+        "disable: no rule with id 'jwt-secert'",
+    );
     // --config FILE that does not exist.
-    leaksweep(fx.path())
-        .args(["scan", ".", "--config", "nope.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "nope.toml: cannot read config file",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", ".", "--config", "nope.toml"],
+        "nope.toml: cannot read config file",
+    );
 }
 
 #[test]
@@ -173,13 +165,11 @@ fn config_adds_rules_and_can_replace_the_builtin_set() {
         ".leaksweep.toml",
         rule.replace("[a-f0-9]{32})", "[a-f0-9]{32}"),
     );
-    leaksweep(fx.path())
-        .args(["scan", "."])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            ".leaksweep.toml: rule 'acme-token': regex does not compile",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", "."],
+        ".leaksweep.toml: rule 'acme-token': regex does not compile",
+    );
 }
 
 #[test]
@@ -405,24 +395,22 @@ fn bad_baseline_is_a_clear_error() {
     let fx = Fixture::new();
     fx.write("a.env", "PORT=1\n");
     fx.write("bad.json", "{\"hello\": 1}");
-    leaksweep(fx.path())
-        .args(["scan", ".", "--baseline", "bad.json"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "bad.json: not a leaksweep baseline or JSON report",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", ".", "--baseline", "bad.json"],
+        "bad.json: not a leaksweep baseline or JSON report",
+    );
     fx.write("trunc.json", "{\"version\": 1, \"secrets\": [");
-    leaksweep(fx.path())
-        .args(["scan", ".", "--baseline", "trunc.json"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("trunc.json"));
-    leaksweep(fx.path())
-        .args(["scan", ".", "--baseline", "missing.json"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("missing.json: cannot read"));
+    assert_input_error(
+        fx.path(),
+        &["scan", ".", "--baseline", "trunc.json"],
+        "trunc.json",
+    );
+    assert_input_error(
+        fx.path(),
+        &["scan", ".", "--baseline", "missing.json"],
+        "missing.json: cannot read",
+    );
 }
 
 #[test]
@@ -448,13 +436,11 @@ fn leaksweepignore_takes_secret_ids_prefixes_and_fingerprints() {
     assert_eq!(report["summary"]["suppressed_baseline"], 3);
     // A line that is neither an id nor a fingerprint is an error naming the file and line.
     fx.write(".leaksweepignore", "not-an-id\n");
-    leaksweep(fx.path())
-        .args(["scan", "."])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            ".leaksweepignore:1: not a secret_id",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", "."],
+        ".leaksweepignore:1: not a secret_id",
+    );
 }
 
 // ---------------------------------------------------------------- validators
@@ -745,16 +731,16 @@ fn min_severity_and_min_confidence_filter() {
     assert!(f.iter().all(|x| x["severity"] == "critical"), "{report:#}");
     assert_eq!(report["summary"]["findings"], f.len());
     assert!(f.len() < all);
-    leaksweep(fx.path())
-        .args(["scan", ".", "--min-confidence", "sure"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("unknown confidence 'sure'"));
-    leaksweep(fx.path())
-        .args(["scan", ".", "--min-severity", "huge"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("unknown severity 'huge'"));
+    assert_input_error(
+        fx.path(),
+        &["scan", ".", "--min-confidence", "sure"],
+        "unknown confidence 'sure'",
+    );
+    assert_input_error(
+        fx.path(),
+        &["scan", ".", "--min-severity", "huge"],
+        "unknown severity 'huge'",
+    );
 }
 
 /// Generated secrets are never mistaken for placeholders: 3,000 each of base64url JWT secrets,

@@ -190,11 +190,7 @@ fn exit_code_is_configurable() {
 fn empty_scan_fails_loudly_unless_allowed() {
     let fx = Fixture::new();
     std::fs::create_dir(fx.path().join("empty")).unwrap();
-    leaksweep(fx.path())
-        .args(["scan", "empty"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("nothing was scanned"));
+    assert_input_error(fx.path(), &["scan", "empty"], "nothing was scanned");
     leaksweep(fx.path())
         .args(["scan", "empty", "--allow-empty"])
         .assert()
@@ -279,26 +275,22 @@ fn bad_user_rule_file_names_file_and_rule() {
         "my-rules.toml",
         "[[rule]]\nid = \"acme-token\"\nkeywords = [\"acme_\"]\nregex = '''acme_(?P<secret>[a-z0-9]{32'''\nexamples = [\"x\"]\nnegatives = [\"y\"]\n",
     );
-    leaksweep(fx.path())
-        .args(["scan", "a.env", "--rules", "my-rules.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "my-rules.toml: rule 'acme-token': regex does not compile",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", "a.env", "--rules", "my-rules.toml"],
+        "my-rules.toml: rule 'acme-token': regex does not compile",
+    );
     fx.write("broken.toml", "[[rule]\nid=");
-    leaksweep(fx.path())
-        .args(["scan", "a.env", "--rules", "broken.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("broken.toml: invalid rule file"));
-    leaksweep(fx.path())
-        .args(["scan", "a.env", "--rules", "missing.toml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "missing.toml: cannot read rule file",
-        ));
+    assert_input_error(
+        fx.path(),
+        &["scan", "a.env", "--rules", "broken.toml"],
+        "broken.toml: invalid rule file",
+    );
+    assert_input_error(
+        fx.path(),
+        &["scan", "a.env", "--rules", "missing.toml"],
+        "missing.toml: cannot read rule file",
+    );
 }
 
 #[test]
@@ -443,11 +435,11 @@ fn findings_per_file_are_capped_and_the_cut_is_reported() {
     let (_, report, _) =
         run_json(leaksweep(fx.path()).args(["scan", "dump.env", "--format", "json"]));
     assert_eq!(findings(&report).len(), 3);
-    leaksweep(fx.path())
-        .args(["scan", "dump.env", "--max-findings-per-file", "0"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("at least 1"));
+    assert_input_error(
+        fx.path(),
+        &["scan", "dump.env", "--max-findings-per-file", "0"],
+        "at least 1",
+    );
 }
 
 /// This repository scans clean: its made-up test secrets sit in allowlisted paths

@@ -119,3 +119,13 @@ pub fn fresh_clone(fx: &Fixture, src: &Path, name: &str) -> PathBuf {
     );
     dst
 }
+
+/// Runs `leaksweep args` in `dir` and asserts a usage or input error: exit 2 with `message` on
+/// stderr.
+pub fn assert_input_error(dir: &Path, args: &[&str], message: &str) {
+    leaksweep(dir)
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(message));
+}
