@@ -49,20 +49,40 @@ fn stray_temps(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
-fn report_into_missing_directory_is_a_clear_error() {
-    let fx = tree(3);
-    let out = leaksweep(fx.path())
-        .args(["scan", "-f", "json", "-o", "no/such/dir/report.json", "."])
+/// The binary, run by the user `wrapper` switches to (empty: the current user).
+fn binary(wrapper: &[String]) -> Command {
+    match wrapper.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(env!("CARGO_BIN_EXE_leaksweep"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_leaksweep")),
+    }
+}
+
+/// `scan -f json -o TARGET .` in `dir` fails with exit 2, naming the target and the OS error.
+fn assert_report_write_fails(mut cmd: Command, dir: &Path, target: &str, os_error: &str) {
+    let out = cmd
+        .args(["scan", "-f", "json", "-o", target, "."])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("cannot write report to no/such/dir/report.json"),
+        stderr.contains(&format!("cannot write report to {target}")),
         "{stderr}"
     );
-    assert!(stderr.contains("No such file or directory"), "{stderr}");
+    assert!(stderr.contains(os_error), "{stderr}");
+}
+
+#[test]
+fn report_into_missing_directory_is_a_clear_error() {
+    let fx = tree(3);
+    let target = "no/such/dir/report.json";
+    assert_report_write_fails(binary(&[]), fx.path(), target, "No such file or directory");
     assert!(!fx.path().join("no").exists());
 }
 
@@ -71,25 +91,18 @@ fn report_into_missing_directory_is_a_clear_error() {
 fn report_into_read_only_directory_is_a_clear_error() {
     use std::os::unix::fs::PermissionsExt;
     let fx = tree(3);
+    // Root ignores directory modes: run the binary as uid 65534 then.
+    let Some(wrapper) = unprivileged_runner() else {
+        eprintln!("skipped: running as root, and setpriv cannot run the binary as uid 65534");
+        return;
+    };
+    // The temporary directory is 0700: let that user in.
+    std::fs::set_permissions(fx.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let ro = fx.path().join("ro");
     std::fs::create_dir(&ro).expect("mkdir");
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
-    if std::fs::write(ro.join("probe"), b"x").is_ok() {
-        // Root (or CAP_DAC_OVERRIDE) ignores directory modes: nothing to test here.
-        eprintln!("skipped: this user can write into a 0555 directory (root?)");
-        return;
-    }
-    let out = leaksweep(fx.path())
-        .args(["scan", "-f", "json", "-o", "ro/report.json", "."])
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("cannot write report to ro/report.json"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("Permission denied"), "{stderr}");
+    let target = "ro/report.json";
+    assert_report_write_fails(binary(&wrapper), fx.path(), target, "Permission denied");
     assert_eq!(std::fs::read_dir(&ro).expect("ls").count(), 0);
 }
 
@@ -99,17 +112,12 @@ fn report_into_read_only_directory_is_a_clear_error() {
 #[test]
 fn report_to_dev_full_is_a_clear_error_and_dev_null_works() {
     let fx = tree(3);
-    let out = leaksweep(fx.path())
-        .args(["scan", "-f", "json", "-o", "/dev/full", "."])
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("cannot write report to /dev/full"),
-        "{stderr}"
+    assert_report_write_fails(
+        binary(&[]),
+        fx.path(),
+        "/dev/full",
+        "No space left on device",
     );
-    assert!(stderr.contains("No space left on device"), "{stderr}");
 
     let out = leaksweep(fx.path())
         .args(["scan", "-f", "json", "-o", "/dev/null", "."])
@@ -774,15 +782,7 @@ fn unreadable_object_database_is_a_clear_error() {
     }
     // (exit code, stdout, stderr) of the binary run in the repository by the unprivileged user.
     let run = |args: &[&str]| -> (Option<i32>, String, String) {
-        let mut cmd = match wrapper.split_first() {
-            Some((first, rest)) => {
-                let mut c = Command::new(first);
-                c.args(rest).arg(env!("CARGO_BIN_EXE_leaksweep"));
-                c
-            }
-            None => Command::new(env!("CARGO_BIN_EXE_leaksweep")),
-        };
-        let out = cmd
+        let out = binary(&wrapper)
             .args(args)
             .current_dir(&repo)
             .env("NO_COLOR", "1")
