@@ -31,6 +31,8 @@ pub struct CompiledRule {
     allow_regexes: OnceLock<Vec<Regex>>,
     stopwords: Vec<Vec<u8>>,
     paths: Option<globset::GlobSet>,
+    /// [`Rule::is_generic`], decided once: the prefilter loop asks it for every keyword hit.
+    generic: bool,
 }
 
 impl CompiledRule {
@@ -54,6 +56,7 @@ impl CompiledRule {
             Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
         };
         Ok(CompiledRule {
+            generic: rule.is_generic(),
             rule,
             regex: OnceLock::new(),
             allow_regexes: OnceLock::new(),
@@ -284,10 +287,11 @@ impl Matcher {
                 line = start..end;
             }
             for &ri in &self.triggers[hit.pattern().as_usize()] {
-                let rule = &self.rules[ri].rule;
+                let cr = &self.rules[ri];
+                let rule = &cr.rule;
                 // A line this long is minified or data: the generic rules would cry wolf there
                 // (the scanner drops their findings on such lines), so they do not search it.
-                if !rule.multiline && rule.is_generic() && line.len() > allow::MINIFIED_LINE {
+                if !rule.multiline && cr.generic && line.len() > allow::MINIFIED_LINE {
                     continue;
                 }
                 let windows = &mut scratch.windows[ri];
