@@ -228,13 +228,27 @@ impl Scanner {
         out
     }
 
-    /// Scans a blob and hands its findings to `collector`, recording a blob cut short at the
-    /// findings limit as skipped (`too-many-findings`).
-    pub fn scan_into(&self, blob: &Blob<'_>, scratch: &mut Scratch, collector: &Collector) {
+    /// Scans a blob on behalf of a source: counts it in `collector`, and records a blob cut short
+    /// at the findings limit as skipped (`too-many-findings`, named by `label`, which is only
+    /// built then).
+    pub fn scan_counted(
+        &self,
+        blob: &Blob<'_>,
+        scratch: &mut Scratch,
+        collector: &Collector,
+        label: impl FnOnce() -> String,
+    ) -> Vec<Finding> {
+        collector.counted(blob.data.len() as u64);
         let findings = self.scan_blob(blob, scratch);
         if scratch.take_truncated() {
-            collector.skip(blob.path, SkipReason::TooManyFindings);
+            collector.skip(label(), SkipReason::TooManyFindings);
         }
+        findings
+    }
+
+    /// [`Scanner::scan_counted`], the findings handed to `collector` as they are.
+    pub fn scan_into(&self, blob: &Blob<'_>, scratch: &mut Scratch, collector: &Collector) {
+        let findings = self.scan_counted(blob, scratch, collector, || blob.path.to_string());
         collector.add_findings(findings);
     }
 

@@ -1009,13 +1009,12 @@ impl Ctx<'_> {
             self.collector.skip(self.label(item), SkipReason::Binary);
             return;
         }
-        self.collector.counted(data.len() as u64);
         let path = self.paths.get(item.path);
-        let mut findings = self.scanner.scan_blob(&Blob { data, path }, scratch);
-        if scratch.take_truncated() {
-            self.collector
-                .skip(self.label(item), SkipReason::TooManyFindings);
-        }
+        let mut findings =
+            self.scanner
+                .scan_counted(&Blob { data, path }, scratch, self.collector, || {
+                    self.label(item)
+                });
         if findings.is_empty() {
             return;
         }
@@ -1037,17 +1036,13 @@ impl Ctx<'_> {
     }
 
     fn scan_message(&self, item: &Item, message: &[u8], path: &str, scratch: &mut Scratch) {
-        self.collector.counted(message.len() as u64);
-        let mut findings = self.scanner.scan_blob(
-            &Blob {
-                data: message,
-                path,
-            },
-            scratch,
-        );
-        if scratch.take_truncated() {
-            self.collector.skip(path, SkipReason::TooManyFindings);
-        }
+        let blob = Blob {
+            data: message,
+            path,
+        };
+        let mut findings = self
+            .scanner
+            .scan_counted(&blob, scratch, self.collector, || path.to_string());
         if findings.is_empty() {
             return;
         }

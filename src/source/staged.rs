@@ -129,11 +129,10 @@ pub fn scan(
             collector.skip(path, SkipReason::Binary);
             continue;
         }
-        collector.counted(data.len() as u64);
-        let mut findings = scanner.scan_blob(&Blob { data, path: &path }, &mut scratch);
-        if scratch.take_truncated() {
-            collector.skip(&path, SkipReason::TooManyFindings);
-        }
+        let mut findings =
+            scanner.scan_counted(&Blob { data, path: &path }, &mut scratch, collector, || {
+                path.clone()
+            });
         if findings.is_empty() {
             continue;
         }

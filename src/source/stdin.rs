@@ -11,8 +11,7 @@ pub fn scan(input: &mut dyn Read, max_size: u64, scanner: &Scanner, collector: &
         Err(e) => collector.error("-", format!("cannot read standard input: {e}")),
         Ok(_) if data.len() as u64 > max_size => collector.skip("-", SkipReason::TooLarge),
         Ok(_) if is_binary(&data) => collector.skip("-", SkipReason::Binary),
-        Ok(n) => {
-            collector.counted(n as u64);
+        Ok(_) => {
             scanner.scan_into(
                 &Blob {
                     data: &data,

@@ -119,7 +119,6 @@ fn scan_file(
         collector.skip(shown, SkipReason::Binary);
         return;
     }
-    collector.counted(data.len() as u64);
     scanner.scan_into(
         &Blob {
             data: &data,
