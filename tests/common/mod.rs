@@ -129,3 +129,44 @@ pub fn assert_input_error(dir: &Path, args: &[&str], message: &str) {
         .code(2)
         .stderr(predicates::str::contains(message));
 }
+
+/// A seeded random generator for test values. The seed comes from `LEAKSWEEP_TEST_SEED` or is
+/// drawn fresh; it is printed to the test's captured output, which libtest shows when the test
+/// fails, so a failing draw can be replayed with `LEAKSWEEP_TEST_SEED=<seed> cargo test ...`.
+pub fn seeded_rng() -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    let seed = std::env::var("LEAKSWEEP_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("random test values: LEAKSWEEP_TEST_SEED={seed}");
+    rand::rngs::StdRng::seed_from_u64(seed)
+}
+
+/// `n` characters from `alphabet`, drawn from `rng`.
+pub fn draw(rng: &mut impl Rng, alphabet: &[u8], n: usize) -> String {
+    (0..n)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// Base64url (no padding) of `n` bytes drawn from `rng`.
+pub fn b64url_from(rng: &mut impl Rng, n: usize) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Lower-case hex of `n` bytes drawn from `rng`.
+pub fn hex_from(rng: &mut impl Rng, n: usize) -> String {
+    let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
+    hex::encode(bytes)
+}
+
+/// A mixed password of `n` (>= 4) characters drawn from `rng`: letters, digits and symbols.
+pub fn password_from(rng: &mut impl Rng, n: usize) -> String {
+    const A: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!^*+-_";
+    let mut s = draw(rng, A, n - 3);
+    s.push_str("Q7x");
+    s
+}
