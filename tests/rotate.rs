@@ -306,7 +306,7 @@ fn example_files_have_placeholders() {
         ex.contains("ENCRYPTION_KEY='<generate: openssl rand -hex 32>'"),
         "{ex}"
     );
-    assert!(ex.contains("NODE_ENV=development\n"));
+    assert!(ex.contains("NODE_ENV='<set NODE_ENV>'\n"), "{ex}");
     let prod = fx.read(".env.production.example");
     assert!(prod.contains("\r\n"));
     assert!(!fx.dir.path().join(".env.rotated").exists());

@@ -90,6 +90,13 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
             bail!("--apply {}: not a file", f.display());
         }
     }
+    // Every --apply file is edited in memory and checked first: a change that cannot be made
+    // stops the run before anything (the new-values file included) is written.
+    let prepared = args
+        .apply
+        .iter()
+        .map(|f| prepare_apply(f, &plans))
+        .collect::<Result<Vec<_>>>()?;
     if has_values {
         let content = checklist::out_file(&plans);
         report::write_atomic(&out, &content, true)
@@ -99,9 +106,9 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         }
     }
     let mut applied = Vec::new();
-    for f in &args.apply {
-        apply(f, &plans, args.backup, args.force, args.quiet)?;
-        applied.push(f.display().to_string());
+    for p in &prepared {
+        apply(p, args.backup, args.force, args.quiet)?;
+        applied.push(p.applied());
     }
     let ctx = checklist::Context {
         out_file: out.display().to_string(),
@@ -262,30 +269,85 @@ fn read_files(findings: &[Finding]) -> HashMap<String, Zeroizing<Vec<u8>>> {
     files
 }
 
-/// Rewrites one dotenv file in place with the new values: temp file + rename, same mode.
-fn apply(path: &Path, plans: &[SecretPlan], backup: bool, force: bool, quiet: bool) -> Result<()> {
+/// One `--apply` file, edited in memory and checked before anything is written.
+struct Prepared {
+    path: PathBuf,
+    /// The file written through (symlinks resolved).
+    real: PathBuf,
+    original: Zeroizing<Vec<u8>>,
+    edited: dotenv::Rewritten,
+    meta: std::fs::Metadata,
+}
+
+impl Prepared {
+    /// Exactly what the edit replaces, for the checklist.
+    fn applied(&self) -> checklist::Applied {
+        let mut lines: Vec<usize> = self.edited.edits.iter().map(|e| e.line).collect();
+        lines.dedup();
+        checklist::Applied {
+            path: self.path.display().to_string(),
+            occurrences: self.edited.counts.iter().sum(),
+            secrets: self.edited.counts.iter().filter(|&&c| c > 0).count(),
+            lines,
+        }
+    }
+}
+
+/// Edits one `--apply` file in memory. Fails (nothing written) when the file holds none of the
+/// old values, or when an old value is left anywhere in the edited bytes (a line the dotenv
+/// editor does not understand, a comment, a JSON file): a requested change that cannot be made
+/// is an error, never a silent partial edit.
+fn prepare_apply(path: &Path, plans: &[SecretPlan]) -> Result<Prepared> {
+    let shown = path.display();
     // Write through symlinks to the real file rather than replacing the link.
-    let real = std::fs::canonicalize(path)
-        .with_context(|| format!("--apply {}: cannot resolve", path.display()))?;
-    let original = Zeroizing::new(
-        std::fs::read(&real).with_context(|| format!("cannot read {}", path.display()))?,
-    );
+    let real =
+        std::fs::canonicalize(path).with_context(|| format!("--apply {shown}: cannot resolve"))?;
+    let original =
+        Zeroizing::new(std::fs::read(&real).with_context(|| format!("cannot read {shown}"))?);
     let reps = crate::rotate::replacements(plans);
     let edited = dotenv::rewrite(&original, &reps);
-    for w in &edited.warnings {
-        eprintln!("leaksweep: warning: {}: {w}", path.display());
-    }
-    let total: usize = edited.counts.iter().sum();
-    if total == 0 {
-        eprintln!(
-            "leaksweep: warning: --apply {}: none of the old values occur in its assignments; left unchanged",
-            path.display()
+    let left = remaining_lines(&edited.bytes, &reps);
+    if !left.is_empty() {
+        let lines: Vec<String> = left.iter().map(|l| l.to_string()).collect();
+        bail!(
+            "--apply {shown}: line {}: an old value is not in a KEY=value assignment (a comment, or a format the dotenv editor does not edit); nothing was changed: replace it by hand or remove the line",
+            lines.join(", ")
         );
-        return Ok(());
+    }
+    if edited.counts.iter().all(|&c| c == 0) {
+        bail!("--apply {shown}: holds none of the values being rotated; nothing replaced");
     }
     let meta = std::fs::metadata(&real)?;
+    Ok(Prepared {
+        path: path.to_path_buf(),
+        real,
+        original,
+        edited,
+        meta,
+    })
+}
+
+/// 1-based lines of `bytes` on which any old value of `reps` still occurs.
+fn remaining_lines(bytes: &[u8], reps: &[dotenv::Replacement<'_>]) -> Vec<usize> {
+    let mut lines = Vec::new();
+    for r in reps.iter().filter(|r| !r.old.is_empty()) {
+        for at in memchr::memmem::find_iter(bytes, r.old) {
+            lines.push(1 + memchr::memchr_iter(b'\n', &bytes[..at]).count());
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+/// Writes one prepared file in place: temp file + rename, same mode, owner and group.
+fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
+    let path = &p.path;
+    for w in &p.edited.warnings {
+        eprintln!("leaksweep: warning: {}: {w}", path.display());
+    }
     if backup {
-        let mut bak = real.clone().into_os_string();
+        let mut bak = p.real.clone().into_os_string();
         bak.push(".bak");
         let bak = PathBuf::from(bak);
         if bak.exists() && !force {
@@ -294,23 +356,23 @@ fn apply(path: &Path, plans: &[SecretPlan], backup: bool, force: bool, quiet: bo
                 bak.display()
             );
         }
-        report::write_atomic(&bak, &original, true)
+        report::write_atomic(&bak, &p.original, true)
             .with_context(|| format!("cannot write backup {}", bak.display()))?;
     }
-    write_keeping_mode(&real, &edited.bytes, &meta)
+    write_keeping_mode(&p.real, &p.edited.bytes, &p.meta)
         .with_context(|| format!("cannot rewrite {}", path.display()))?;
     if !quiet {
-        let secrets = edited.counts.iter().filter(|&&c| c > 0).count();
         eprintln!(
-            "leaksweep: {}: replaced {total} occurrence(s) of {secrets} secret(s){}",
-            path.display(),
+            "leaksweep: applied to {}{}",
+            p.applied(),
             if backup { " (backup: FILE.bak)" } else { "" }
         );
     }
     Ok(())
 }
 
-/// Atomic replace (temporary file in the same directory, then rename) keeping `meta`'s mode.
+/// Atomic replace (temporary file in the same directory, then rename) keeping `meta`'s mode,
+/// owner and group: run as root, a plain rename would hand the file to root.
 fn write_keeping_mode(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -320,6 +382,25 @@ fn write_keeping_mode(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> st
         .prefix(".leaksweep-")
         .tempfile_in(&dir)?;
     let _in_flight = report::InFlight::new(tmp.path());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let now = tmp.as_file().metadata()?;
+        if (now.uid(), now.gid()) != (meta.uid(), meta.gid()) {
+            std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).map_err(
+                |e| {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot keep the file's owner {}:{} ({e}); run as that user",
+                            meta.uid(),
+                            meta.gid()
+                        ),
+                    )
+                },
+            )?;
+        }
+    }
     tmp.as_file().set_permissions(meta.permissions())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -415,14 +496,20 @@ fn write_examples(args: &RotateCmd, plans: &[SecretPlan]) -> Result<()> {
         }
         let original =
             Zeroizing::new(std::fs::read(env).with_context(|| format!("cannot read {env}"))?);
-        let edited = dotenv::rewrite(&original, &reps);
-        report::write_atomic(&target, &edited.bytes, false)
+        let ex = dotenv::example(&original, &reps, |key| format!("<set {key}>").into_bytes());
+        for line in &ex.dropped {
+            eprintln!(
+                "leaksweep: warning: {env}: line {line} is not a KEY=value assignment or a comment; left out of {}",
+                target.display()
+            );
+        }
+        report::write_atomic(&target, &ex.bytes, false)
             .with_context(|| format!("cannot write {}", target.display()))?;
         if !args.quiet {
             eprintln!(
                 "leaksweep: wrote {} ({} value(s) replaced by placeholders)",
                 target.display(),
-                edited.counts.iter().sum::<usize>()
+                ex.placeholders
             );
         }
     }

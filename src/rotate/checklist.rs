@@ -17,11 +17,42 @@ pub struct Context {
     pub out_file: String,
     /// Whether that file was written in this run.
     pub out_written: bool,
-    /// Dotenv files rewritten in place in this run (`--apply`).
-    pub applied: Vec<String>,
+    /// Dotenv files rewritten in place in this run (`--apply`), with exactly what changed.
+    pub applied: Vec<Applied>,
     pub show_secrets: bool,
     /// Findings the plan was built from.
     pub findings: usize,
+}
+
+/// One file `--apply` rewrote: what was replaced, exactly.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    pub path: String,
+    /// Occurrences of old values replaced.
+    pub occurrences: usize,
+    /// Distinct secrets among them.
+    pub secrets: usize,
+    /// 1-based lines of the assignments edited.
+    pub lines: Vec<usize>,
+}
+
+impl std::fmt::Display for Applied {
+    /// `FILE (3 occurrences of 2 secrets, lines 1, 4)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let lines: Vec<String> = self.lines.iter().map(|l| l.to_string()).collect();
+        write!(
+            f,
+            "{} ({} occurrence{} of {} secret{}, line{} {})",
+            self.path,
+            self.occurrences,
+            plural(self.occurrences),
+            self.secrets,
+            plural(self.secrets),
+            plural(self.lines.len()),
+            lines.join(", ")
+        )
+    }
 }
 
 /// The name a plan's new value has in the new-values file.
@@ -203,7 +234,7 @@ pub fn steps(p: &SecretPlan, ctx: &Context) -> Vec<String> {
         let applied: Vec<&str> = p
             .files()
             .into_iter()
-            .filter(|f| ctx.applied.iter().any(|a| paths_equal(a, f)))
+            .filter(|f| ctx.applied.iter().any(|a| paths_equal(&a.path, f)))
             .collect();
         if applied.is_empty() {
             format!(
@@ -578,7 +609,7 @@ pub fn json(entries: &[Entry], ctx: &Context) -> Zeroizing<Vec<u8>> {
     struct Doc<'a> {
         version: u32,
         out_file: Option<&'a str>,
-        applied: &'a [String],
+        applied: &'a [Applied],
         findings: usize,
         secrets: &'a [Entry],
     }

@@ -45,7 +45,7 @@ pub fn assignments(input: &[u8]) -> Vec<Assignment> {
         };
         let mut next = line_end + 1;
         let mut lines_used = 1;
-        if let Some((key, vstart)) = parse_key(input, pos, content_end) {
+        if let Some((key, vstart)) = parse_key(input, pos, content_end, true) {
             let (value, quote, end) = parse_value(input, vstart, content_end);
             if end > line_end {
                 // A multi-line quoted value: continue after the line holding the closing quote.
@@ -65,16 +65,20 @@ pub fn assignments(input: &[u8]) -> Vec<Assignment> {
     out
 }
 
-/// `KEY=` at the start of a line (after optional blanks and `export `): the key and where the
-/// value begins. `None` for comments, blank lines and anything else.
-fn parse_key(input: &[u8], start: usize, end: usize) -> Option<(String, usize)> {
+/// `KEY=` at the start of a line (after an optional UTF-8 byte-order mark at the start of the
+/// file, blanks and `export` followed by blanks), or the YAML-style `KEY: value`: the key and
+/// where the value begins. `None` for comments, blank lines and anything else.
+fn parse_key(input: &[u8], start: usize, end: usize, colon: bool) -> Option<(String, usize)> {
     let mut i = start;
+    if i == 0 && input[..end].starts_with(BOM) {
+        i = BOM.len();
+    }
     while i < end && (input[i] == b' ' || input[i] == b'\t') {
         i += 1;
     }
-    if input[i..end].starts_with(b"export ") {
-        i += 7;
-        while i < end && input[i] == b' ' {
+    if input[i..end].starts_with(b"export") && matches!(input.get(i + 6), Some(b' ' | b'\t')) {
+        i += 6;
+        while i < end && (input[i] == b' ' || input[i] == b'\t') {
             i += 1;
         }
     }
@@ -89,15 +93,25 @@ fn parse_key(input: &[u8], start: usize, end: usize) -> Option<(String, usize)> 
     while i < end && (input[i] == b' ' || input[i] == b'\t') {
         i += 1;
     }
-    if i >= end || input[i] != b'=' {
-        return None;
+    match input.get(i) {
+        Some(b'=') if i < end => i += 1,
+        // `KEY: value` (YAML, docker compose `environment:`): the colon ends the key only when a
+        // blank or the end of the line follows, so `host:5432` is not a key.
+        Some(b':')
+            if colon && i < end && (i + 1 == end || matches!(input[i + 1], b' ' | b'\t')) =>
+        {
+            i += 1
+        }
+        _ => return None,
     }
-    i += 1;
     while i < end && (input[i] == b' ' || input[i] == b'\t') {
         i += 1;
     }
     Some((key, i))
 }
+
+/// The UTF-8 byte-order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The value starting at `start` on a line whose content ends at `end`: (content range, quote,
 /// byte after the closing quote or value end).
@@ -170,11 +184,26 @@ pub struct Rewritten {
     pub warnings: Vec<String>,
 }
 
-/// Bytes that change meaning in an unquoted dotenv value.
+/// Bytes that change meaning in an unquoted dotenv value (or when a shell sources the file).
 fn unsafe_unquoted(b: u8) -> bool {
     matches!(
         b,
-        b' ' | b'\t' | b'#' | b'"' | b'\'' | b'$' | b'\\' | b'`' | b'\r' | b'\n'
+        b' ' | b'\t'
+            | b'#'
+            | b'"'
+            | b'\''
+            | b'$'
+            | b'\\'
+            | b'`'
+            | b'\r'
+            | b'\n'
+            | b'<'
+            | b'>'
+            | b'|'
+            | b'&'
+            | b';'
+            | b'('
+            | b')'
     )
 }
 
@@ -267,6 +296,138 @@ pub fn rewrite(input: &[u8], reps: &[Replacement<'_>]) -> Rewritten {
         edits,
         counts,
         warnings,
+    }
+}
+
+/// The result of [`example`].
+pub struct Example {
+    /// The example file's content: no value of the input survives in it.
+    pub bytes: Vec<u8>,
+    /// Values replaced by placeholders.
+    pub placeholders: usize,
+    /// 1-based lines left out because they are neither blank, a comment nor an assignment (a
+    /// line the editor does not understand may hold a value).
+    pub dropped: Vec<usize>,
+}
+
+/// An example of a dotenv file, to be committed: every non-empty value, detected as a secret or
+/// not, and in commented-out assignments too (`# DB_PASSWORD=...`), becomes a placeholder. A
+/// value that is exactly one of `known` gets that replacement's `new` (a placeholder naming how
+/// to generate it); any other value gets `generic(key)`. Comments keep their text but with
+/// every `known` value masked; lines that are none of these are dropped, and said so.
+pub fn example(
+    input: &[u8],
+    known: &[Replacement<'_>],
+    generic: impl Fn(&str) -> Vec<u8>,
+) -> Example {
+    let patterns: Vec<&[u8]> = known
+        .iter()
+        .map(|r| r.old)
+        .filter(|o| !o.is_empty())
+        .collect();
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&patterns)
+        .ok()
+        .filter(|_| !patterns.is_empty());
+    // Copies `text` with every known value replaced by `[masked]`.
+    let masked = |out: &mut Vec<u8>, text: &[u8]| match &ac {
+        Some(ac) => {
+            let mut last = 0;
+            for m in ac.find_iter(text) {
+                out.extend_from_slice(&text[last..m.start()]);
+                out.extend_from_slice(b"[masked]");
+                last = m.end();
+            }
+            out.extend_from_slice(&text[last..]);
+        }
+        None => out.extend_from_slice(text),
+    };
+    let mut out = Vec::with_capacity(input.len() + 64);
+    let mut placeholders = 0;
+    let mut dropped = Vec::new();
+    let mut pos = 0;
+    let mut line_no = 1;
+    while pos < input.len() {
+        let line_end = memchr::memchr(b'\n', &input[pos..]).map_or(input.len(), |i| pos + i);
+        let content_end = if line_end > pos && input[line_end - 1] == b'\r' {
+            line_end - 1
+        } else {
+            line_end
+        };
+        let content = &input[pos..content_end];
+        let trimmed = content.trim_ascii_start();
+        let body = trimmed
+            .strip_prefix(BOM)
+            .unwrap_or(trimmed)
+            .trim_ascii_start();
+        // A commented-out assignment is parsed after its `#` and blanks.
+        let key_at = if body.starts_with(b"#") {
+            let after = content.len() - body.len() + 1;
+            let mut k = pos + after;
+            while k < content_end && matches!(input[k], b' ' | b'\t' | b'#') {
+                k += 1;
+            }
+            k
+        } else {
+            pos
+        };
+        // In a comment only `KEY=` counts: `# Note: ...` is prose.
+        let parsed = parse_key(input, key_at, content_end, key_at == pos);
+        let mut next = line_end + 1;
+        let mut lines_used = 1;
+        match parsed {
+            Some((key, vstart)) => {
+                let (value, quote, end) = parse_value(input, vstart, content_end);
+                if end > line_end {
+                    lines_used += input[line_end..end].iter().filter(|&&b| b == b'\n').count();
+                    next =
+                        memchr::memchr(b'\n', &input[end..]).map_or(input.len(), |i| end + i + 1);
+                }
+                out.extend_from_slice(&input[pos..value.start]);
+                // Where the copied tail starts: the closing quote, or after it when the value is
+                // re-quoted.
+                let mut tail = value.end;
+                if value.is_empty() {
+                    // Nothing to hide.
+                } else {
+                    let v = &input[value.clone()];
+                    let ph = known
+                        .iter()
+                        .find(|r| !r.old.is_empty() && r.old == v)
+                        .map(|r| r.new.to_vec())
+                        .unwrap_or_else(|| generic(&key));
+                    placeholders += 1;
+                    match quote {
+                        Some(q) if !ph.contains(&q) && !ph.contains(&b'\\') => {
+                            out.extend_from_slice(&ph)
+                        }
+                        Some(_) => {
+                            // The placeholder does not fit the value's quotes: quote it anew.
+                            out.pop();
+                            out.extend_from_slice(&quote_value(&ph));
+                            if end > value.end {
+                                tail = end;
+                            }
+                        }
+                        None => out.extend_from_slice(&quote_value(&ph)),
+                    }
+                }
+                // Whatever follows the value on its line (an inline comment), known values masked.
+                masked(&mut out, &input[tail..next.min(input.len())]);
+            }
+            None if body.is_empty() || body.starts_with(b"#") => {
+                masked(&mut out, &input[pos..next.min(input.len())]);
+            }
+            None => dropped.push(line_no),
+        }
+        line_no += lines_used;
+        pos = next;
+    }
+    Example {
+        bytes: out,
+        placeholders,
+        dropped,
     }
 }
 
@@ -388,6 +549,32 @@ LAST=1d09e42bff4d34163f2d6e88783fc534";
         assert_eq!(&input[a[2].value.clone()], b"a\\\"b");
         assert_eq!(&input[a[3].value.clone()], b"v");
         assert_eq!(a[3].line, 6);
+    }
+
+    #[test]
+    fn dialects_are_parsed() {
+        let input = b"\xef\xbb\xbfA=1\nexport\tB=2\nC: 3\nD:4\nURL: http://h:80\n";
+        let a = assignments(input);
+        let keys: Vec<_> = a.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["A", "B", "C", "URL"]);
+        assert_eq!(&input[a[3].value.clone()], b"http://h:80");
+    }
+
+    #[test]
+    fn example_keeps_keys_and_comments_and_no_value() {
+        let input = b"# Note: keep me\nA=\"one two\"\n# B=hidden\nC='x' # c hidden-too\nD=\n?? junk line\nE=hidden-too\n";
+        let known = [Replacement {
+            old: b"hidden-too",
+            new: b"<generate>",
+        }];
+        let ex = example(input, &known, |k| format!("<set {k}>").into_bytes());
+        let out = String::from_utf8(ex.bytes).unwrap();
+        assert_eq!(
+            out,
+            "# Note: keep me\nA=\"<set A>\"\n# B='<set B>'\nC='<set C>' # c [masked]\nD=\nE='<generate>'\n"
+        );
+        assert_eq!(ex.placeholders, 4);
+        assert_eq!(ex.dropped, [6]);
     }
 
     #[test]
