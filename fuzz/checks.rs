@@ -133,7 +133,12 @@ pub fn report_reader(data: &[u8]) {
         let ctx = checklist::Context {
             out_file: ".env.rotated".into(),
             out_written: true,
-            applied: vec![".env".into()],
+            applied: vec![checklist::Applied {
+                path: ".env".into(),
+                occurrences: 1,
+                secrets: 1,
+                lines: vec![1],
+            }],
             show_secrets: false,
             findings: findings.len(),
         };
@@ -142,5 +147,8 @@ pub fn report_reader(data: &[u8]) {
         let _ = checklist::markdown(&entries, &ctx);
         let _ = checklist::json(&entries, &ctx);
         let _ = rotate::dotenv::rewrite(data, &rotate::replacements(&plans));
+        let _ = rotate::dotenv::example(data, &rotate::replacements(&plans), |k| {
+            k.as_bytes().to_vec()
+        });
     }
 }
