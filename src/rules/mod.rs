@@ -22,6 +22,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("cloud.toml", include_str!("../../rules/cloud.toml")),
     ("vcs.toml", include_str!("../../rules/vcs.toml")),
     ("saas.toml", include_str!("../../rules/saas.toml")),
+    ("registries.toml", include_str!("../../rules/registries.toml")),
+    ("data.toml", include_str!("../../rules/data.toml")),
+    ("keyfiles.toml", include_str!("../../rules/keyfiles.toml")),
+    ("ai.toml", include_str!("../../rules/ai.toml")),
+    ("payment.toml", include_str!("../../rules/payment.toml")),
+    ("messaging.toml", include_str!("../../rules/messaging.toml")),
+    ("observability.toml", include_str!("../../rules/observability.toml")),
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 

@@ -60,6 +60,9 @@ pub struct Rule {
     /// What a replacement looks like (used by `rotate`).
     #[serde(default)]
     pub rotation: RotationKind,
+    /// Where the format is documented (the provider's own pages first).
+    #[serde(default)]
+    pub references: Vec<String>,
     /// Strings the rule must flag.
     #[serde(default)]
     pub examples: Vec<String>,
