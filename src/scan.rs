@@ -199,12 +199,21 @@ impl Scanner {
         }
         let index = LineIndex::new(data);
         let markers = inline_markers(data);
+        // Every span holding a secret, so that each preview masks the others on its line too.
+        let masks = finding::Masks::new(
+            matches
+                .iter()
+                .map(|m| m.span.clone())
+                .chain(decoded.iter().map(|(outer, _, _)| outer.clone()))
+                .collect(),
+        );
         let mut out = Vec::with_capacity(matches.len() + decoded.len());
         for m in &matches {
             out.extend(self.make_finding(
                 blob,
                 &index,
                 &markers,
+                &masks,
                 m.span.clone(),
                 &data[m.span.clone()],
                 m,
@@ -218,7 +227,15 @@ impl Scanner {
             {
                 continue;
             }
-            out.extend(self.make_finding(blob, &index, &markers, outer.clone(), inner.expose(), m));
+            out.extend(self.make_finding(
+                blob,
+                &index,
+                &markers,
+                &masks,
+                outer.clone(),
+                inner.expose(),
+                m,
+            ));
         }
         let max = self.matcher.options().max_findings;
         if out.len() > max {
@@ -333,6 +350,7 @@ impl Scanner {
         blob: &Blob<'_>,
         index: &LineIndex<'_>,
         markers: &[(usize, usize)],
+        masks: &finding::Masks,
         span: std::ops::Range<usize>,
         secret: &[u8],
         m: &Match,
@@ -375,7 +393,9 @@ impl Scanner {
             return None;
         }
         let redacted = finding::redact(secret);
-        let preview = finding::preview(data, &span, &redacted, 120);
+        let preview = finding::preview(data, &span, &redacted, masks, 120);
+        let held = &data[span.clone()];
+        let matched = (held != secret).then(|| Secret::new(held.to_vec()));
         let mut f = Finding {
             rule_id: rule.id.clone(),
             description: rule.description.clone(),
@@ -394,6 +414,7 @@ impl Scanner {
             secret_id: SecretId::of(secret),
             fingerprint: Fingerprint::new(None, "", "", 0),
             secret: Secret::new(secret.to_vec()),
+            matched,
             notes,
             git: None,
         };

@@ -13,7 +13,7 @@ pub mod scan;
 
 use crate::cli::{Cli, Command};
 use crate::config::ScanConfig;
-use crate::finding::Finding;
+use crate::finding::{sanitize, Finding, Redactor};
 use crate::report;
 use crate::scan::{Report, ScanError, Skipped, Summary};
 use anyhow::{Context, Result};
@@ -59,8 +59,8 @@ pub fn triage(
                     eprintln!(
                         "leaksweep: stale baseline entry {} ({}; {}): not found in this scan",
                         &e.secret_id.as_str()[..16],
-                        e.rules.join(", "),
-                        e.paths.join(", ")
+                        sanitize(&e.rules.join(", ")),
+                        sanitize(&e.paths.join(", "))
                     );
                 }
             }
@@ -99,13 +99,17 @@ pub fn finish(
     mut summary: Summary,
     expect_input: bool,
 ) -> Result<ExitCode> {
+    // Every secret found, also those the baseline or the level filters drop next, is masked
+    // wherever repository text shows it.
+    let redactor = Redactor::from_findings(&findings);
     triage(cfg, &mut findings, &mut summary, true);
-    let report = Report {
+    let mut report = Report {
         findings,
         skipped,
         errors,
         summary,
     };
+    report::clean(&mut report, &redactor);
     let mut buf = Vec::new();
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
     match &cfg.output {

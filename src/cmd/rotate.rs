@@ -236,6 +236,7 @@ pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
             secret_id: SecretId::of(secret.expose()),
             fingerprint: Fingerprint::from_string(jf.fingerprint),
             secret,
+            matched: None,
             notes: jf.notes.into_iter().collect(),
             git: jf.git,
         });

@@ -9,8 +9,28 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
+use crate::finding::Redactor;
 use crate::scan::Report;
 use std::io::{self, Write};
+
+/// Redacts and sanitises a finished report in one place, before any reporter or message sees it
+/// (DESIGN.md decision 4): every string that comes from the repository or the scanned content
+/// (paths, previews, notes and claims, author names and emails, commit and tag summaries, ref
+/// names, locations, skipped items, error messages) has every secret `redactor` knows masked and
+/// its control characters escaped ([`crate::finding::sanitize`]). Reporters may then print any
+/// field as it is.
+pub fn clean(report: &mut Report, redactor: &Redactor) {
+    for f in &mut report.findings {
+        f.clean(redactor);
+    }
+    for s in &mut report.skipped {
+        redactor.clean_in_place(&mut s.path);
+    }
+    for e in &mut report.errors {
+        redactor.clean_in_place(&mut e.path);
+        redactor.clean_in_place(&mut e.message);
+    }
+}
 
 /// Output formats of `scan` and `git`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
