@@ -113,7 +113,7 @@ pub fn finish(
     let mut buf = Vec::new();
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
     match &cfg.output {
-        Some(path) => report::write_atomic(path, &buf, cfg.report.show_secrets)
+        Some(path) => report::write_report(path, &buf, cfg.report_mode, cfg.report.show_secrets)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();

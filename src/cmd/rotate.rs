@@ -130,6 +130,7 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
         format: Some(Format::Json),
         output: None,
         show_secrets: false,
+        report_mode: None,
         exit_code: 1,
         max_file_size: Some(args.max_file_size.clone()),
         rule_files: args.rule_files.clone(),
