@@ -85,6 +85,23 @@ pub fn triage(
         .len() as u64;
 }
 
+/// The text `main` prints for an error that ends the run: `leaksweep: error: ...`, every line
+/// of it prefixed with `leaksweep: ` (so no line of a message can pose as a report line or a CI
+/// workflow command) and control characters in it escaped (errors name paths and refs, which
+/// come from the repository).
+pub fn error_message(message: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in message.split('\n').enumerate() {
+        let line = sanitize(line);
+        if i == 0 {
+            out.push_str(&format!("leaksweep: error: {line}\n"));
+        } else {
+            out.push_str(&format!("leaksweep: {line}\n"));
+        }
+    }
+    out
+}
+
 /// Exit code for usage and input errors.
 pub const EXIT_ERROR: u8 = 2;
 

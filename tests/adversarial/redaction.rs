@@ -346,3 +346,28 @@ fn report_files_are_private_unless_asked() {
         "--report-mode",
     );
 }
+
+/// An error that ends the run names a path or a ref: its control characters are escaped, and
+/// each of its lines starts with `leaksweep: `, so none can pose as a workflow command.
+#[test]
+fn fatal_error_messages_escape_repository_text() {
+    let fx = Fixture::new();
+    fx.write("a.txt", "nothing here\n");
+    let name = "base\x1b]0;pwned\x07\n::error file=forged::forged.json";
+    fx.write(name, "{ not json");
+    for args in [
+        vec!["scan", "--baseline", name, "."],
+        vec!["git", name],
+        vec!["scan", "--config", name, "."],
+    ] {
+        let (code, out) = run_bytes(fx.path(), &args);
+        let what = format!("{args:?}");
+        assert_eq!(code, 2, "{what}: {}", String::from_utf8_lossy(&out));
+        assert_no_control(&what, &out);
+        assert!(
+            String::from_utf8_lossy(&out).contains("base\\x1b]0;pwned\\x07"),
+            "{what}: the name is shown escaped: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
