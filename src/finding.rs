@@ -513,21 +513,47 @@ impl Redactor {
     }
 }
 
-fn tail_chars(s: &str, n: usize) -> String {
-    let count = s.chars().count();
-    if count <= n {
-        s.to_string()
-    } else {
-        format!("…{}", s.chars().skip(count - n).collect::<String>())
-    }
+/// Characters that end a token for [`tail_chars`] and [`head_chars`]: whitespace, quotes and
+/// brackets, separators of lists. Secrets (keys, tokens, passwords) are runs of other characters.
+fn is_token_boundary(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '|'
+        )
 }
 
-fn head_chars(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
+/// The last `n` characters of `s`, after `…` when cut. A cut never splits a token: the partial
+/// token at the cut is dropped, so a value that does not fit shows no part of itself (the
+/// run-wide [`Redactor`] masks whole values only).
+fn tail_chars(s: &str, n: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= n {
+        return s.to_string();
     }
+    let cut = chars.len() - n;
+    let mut start = cut;
+    if !is_token_boundary(chars[cut - 1]) {
+        while start < chars.len() && !is_token_boundary(chars[start]) {
+            start += 1;
+        }
+    }
+    format!("…{}", chars[start..].iter().collect::<String>())
+}
+
+/// The first `n` characters of `s`, then `…` when cut; like [`tail_chars`], never part of a token.
+fn head_chars(s: &str, n: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= n {
+        return s.to_string();
+    }
+    let mut end = n;
+    if !is_token_boundary(chars[n]) {
+        while end > 0 && !is_token_boundary(chars[end - 1]) {
+            end -= 1;
+        }
+    }
+    format!("{}…", chars[..end].iter().collect::<String>())
 }
 
 /// Maps byte offsets to 1-based (line, column) and to the bounds of their line; built once per
@@ -716,6 +742,16 @@ mod tests {
             preview(data, &a, "A***", &masks, 120),
             "{\"a\"A***\"b\":\"BBBBBBBBBBBB\"}"
         );
+    }
+
+    #[test]
+    fn cuts_drop_partial_tokens() {
+        assert_eq!(tail_chars("abc defgh", 3), "…");
+        assert_eq!(tail_chars("abc defgh ij", 6), "… ij");
+        assert_eq!(tail_chars("abc def", 4), "… def");
+        assert_eq!(head_chars("abcdef gh", 3), "…");
+        assert_eq!(head_chars("ab cdef gh", 5), "ab …");
+        assert_eq!(head_chars("ab cd", 9), "ab cd");
     }
 
     #[test]

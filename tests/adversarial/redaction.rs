@@ -371,3 +371,35 @@ fn fatal_error_messages_escape_repository_text() {
         );
     }
 }
+
+/// A preview is cut to its width: a secret that the cut splits shows no part of itself (the cut
+/// moves to a token boundary), so the run-wide redactor, which masks whole values, misses
+/// nothing.
+#[test]
+fn a_preview_cut_never_shows_part_of_a_secret() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let a = b64url_from(&mut rng, 32);
+    let b = b64url_from(&mut rng, 48);
+    let c = b64url_from(&mut rng, 48);
+    // `b` and `c` on the line are not matched there (no keyword), but elsewhere in the run.
+    fx.write(
+        "app.env",
+        format!("old value {c} was JWT_SECRET={a} see {b} for the other\n"),
+    );
+    fx.write(
+        "other.env",
+        format!("NEXTAUTH_SECRET={b}\nSESSION_SECRET={c}\n"),
+    );
+    let secrets = vec![
+        ("jwt secret", a),
+        ("nearby secret", b),
+        ("earlier secret", c),
+    ];
+    let base = ["scan", "--no-ignore", "."];
+    assert_found(fx.path(), &base, &secrets);
+    for format in ["text", "json"] {
+        let (_, out) = run_bytes(fx.path(), &[base[0], base[1], base[2], "-f", format]);
+        assert_no_window(format, &out, &secrets);
+    }
+}
