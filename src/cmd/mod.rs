@@ -117,8 +117,13 @@ pub fn finish(
     expect_input: bool,
 ) -> Result<ExitCode> {
     // Every secret found, also those the baseline or the level filters drop next, is masked
-    // wherever repository text shows it.
-    let redactor = Redactor::from_findings(&findings);
+    // wherever repository text shows it; with `--show-secrets` the report holds them anyway, and
+    // keeps paths and summaries exact (only control characters are escaped).
+    let redactor = if cfg.report.show_secrets {
+        Redactor::new([])
+    } else {
+        Redactor::from_findings(&findings)
+    };
     triage(cfg, &mut findings, &mut summary, true);
     let mut report = Report {
         findings,

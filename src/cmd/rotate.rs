@@ -69,6 +69,8 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         return Ok(exit);
     }
     let finding_count = findings.len();
+    // Paths and previews in the checklist come from the repository: no old value shows there.
+    let redactor = crate::finding::Redactor::from_findings(&findings);
     let files = read_files(&findings);
     let lookup = |p: &str| files.get(p).map(|b| b.as_slice());
     let plans = crate::rotate::plan(findings, &kinds, &policy, &lookup);
@@ -111,14 +113,21 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         findings: finding_count,
     };
     let entries = checklist::entries(&plans, &ctx);
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        RotateFormat::Text => stdout.write_all(checklist::text(&entries, &ctx).as_bytes())?,
+    // With --show-secrets it holds new values: zeroized like them.
+    let rendered = match args.format {
+        RotateFormat::Text => Zeroizing::new(checklist::text(&entries, &ctx).as_bytes().to_vec()),
         RotateFormat::Markdown => {
-            stdout.write_all(checklist::markdown(&entries, &ctx).as_bytes())?
+            Zeroizing::new(checklist::markdown(&entries, &ctx).as_bytes().to_vec())
         }
-        RotateFormat::Json => stdout.write_all(&checklist::json(&entries, &ctx))?,
-    }
+        RotateFormat::Json => checklist::json(&entries, &ctx),
+    };
+    let shown = Zeroizing::new(
+        redactor
+            .redact(&String::from_utf8_lossy(&rendered))
+            .into_owned(),
+    );
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(shown.as_bytes())?;
     stdout.flush()?;
     Ok(exit)
 }
