@@ -334,7 +334,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     } else {
         Some(odb.add_new_mempack_backend(apply::MEMPACK_PRIORITY)?)
     };
-    let outcome = apply::rewrite(
+    let mut outcome = apply::rewrite(
         repo,
         &graph,
         &replacer,
@@ -352,6 +352,11 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         let _step = crate::report::defer_interrupts("the ref update");
         apply::update_refs(repo, &outcome.refs)?;
         apply::checkout_head(repo, old_head_tree)?;
+    }
+    // Ref names come from the repository: shown with the targets masked, controls escaped.
+    let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
+    for r in &mut outcome.refs {
+        redactor.clean_in_place(&mut r.name);
     }
     let mut out = std::io::stdout().lock();
     if args.format == PlanFormat::Json {
@@ -437,6 +442,11 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
         args.input.threads,
     )?;
     let mut v = v;
+    // Notes and problems name paths and refs of the repository.
+    let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
+    for s in v.notes.iter_mut().chain(v.problems.iter_mut()) {
+        redactor.clean_in_place(s);
+    }
     if !inp.unrecovered.is_empty() {
         let backups = inp
             .repo

@@ -403,3 +403,44 @@ fn a_preview_cut_never_shows_part_of_a_secret() {
         assert_no_window(format, &out, &secrets);
     }
 }
+
+/// `rewrite apply` names the refs it moves and `rewrite verify` the paths it compares: a branch
+/// and a path named after a secret show it masked, in text and JSON, and an ESC in a ref name
+/// shows escaped.
+#[test]
+fn rewrite_apply_and_verify_mask_ref_names_and_paths() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let src = fx.path().join("src");
+    std::fs::create_dir(&src).expect("mkdir");
+    git_ok(&src, &["init", "-q", "-b", "main"]);
+    let key = hex_from(&mut rng, 32);
+    std::fs::create_dir(src.join("keys")).expect("mkdir");
+    std::fs::write(
+        src.join(format!("keys/{key}.env")),
+        format!("ENCRYPTION_KEY={key}\n"),
+    )
+    .expect("write");
+    std::fs::write(src.join("README"), "hello\n").expect("write");
+    git_ok(&src, &["add", "."]);
+    git_ok(&src, &["commit", "-q", "-m", "keys"]);
+    git_ok(&src, &["branch", &format!("feature/{key}")]);
+    let secrets = vec![("encryption key", key)];
+    for format in ["text", "json"] {
+        let clone = fresh_clone(&fx, &src, &format!("clone-{format}"));
+        let c = clone.to_string_lossy().into_owned();
+        let (code, out) = run_bytes(fx.path(), &["rewrite", "apply", &c, "-f", format]);
+        let what = format!("rewrite apply -f {format}");
+        assert_eq!(code, 0, "{what}:\n{}", String::from_utf8_lossy(&out));
+        assert!(
+            String::from_utf8_lossy(&out).contains("feature/"),
+            "{what}: names the branch:\n{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert_no_window(&what, &out, &secrets);
+        let (code, out) = run_bytes(fx.path(), &["rewrite", "verify", &c]);
+        let what = format!("rewrite verify ({format} clone)");
+        assert_eq!(code, 0, "{what}:\n{}", String::from_utf8_lossy(&out));
+        assert_no_window(&what, &out, &secrets);
+    }
+}
