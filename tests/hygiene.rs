@@ -44,7 +44,7 @@ fn jwt(claims: &str, rng: &mut impl Rng) -> String {
     format!(
         "{}.{}.{}",
         e(r#"{"alg":"HS256","typ":"JWT"}"#),
-        e(&claims),
+        e(claims),
         b64url_from(rng, 32)
     )
 }
