@@ -5,6 +5,11 @@
 //! commits and rules and keys baselines so they survive rebases and line shifts; and the location
 //! [`Fingerprint`] (`commit:path:rule:line`) as secondary metadata. The raw secret lives in a
 //! [`Secret`], which zeroizes on drop, prints `<redacted>` and is never serialized by derive.
+//!
+//! Redaction (DESIGN.md decision 4) lives here too: [`preview`] masks every secret span of the
+//! blob ([`Masks`]), [`Redactor`] masks every secret value a run found wherever it occurs in other
+//! text, and [`sanitize`] escapes control characters; [`Finding::clean`] applies both to every
+//! repository-derived field before reporters see it.
 
 use crate::rules::Severity;
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,7 @@
 //! Reporters: they only format a finished [`Report`]; they never scan. One file per format; a new
-//! format is one file plus one line in [`Format`] and [`reporter`].
+//! format is one file plus one line in [`Format`] and [`reporter`]. The report they get has been
+//! through [`clean`] (secrets masked, control characters escaped in every repository-derived
+//! string); each format still escapes its own syntax.
 
 pub mod csv;
 pub mod github;
