@@ -126,6 +126,10 @@ pub struct CommonArgs {
     /// Show raw secrets (text) / include them in JSON. Never use in public CI logs.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Permissions (octal) of the file `-o` writes [default: 600]; e.g. 644 to share a report.
+    /// A report written with --show-secrets is always 600.
+    #[arg(long, value_name = "MODE", value_parser = parse_report_mode)]
+    pub report_mode: Option<u32>,
     /// Exit code when findings are reported.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub exit_code: u8,
@@ -369,4 +373,15 @@ pub struct RewriteFinishArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+/// Parses `--report-mode`: permission bits in octal (`600`, `0644`), at most `777`.
+fn parse_report_mode(s: &str) -> Result<u32, String> {
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    match u32::from_str_radix(digits, 8) {
+        Ok(m) if m <= 0o777 && !digits.is_empty() => Ok(m),
+        _ => Err(format!(
+            "`{s}` is not a file mode: give octal permission bits such as 600 or 644"
+        )),
+    }
 }

@@ -24,6 +24,8 @@ pub struct ScanConfig {
     pub max_file_size: u64,
     pub format: Format,
     pub output: Option<PathBuf>,
+    /// Permissions of the file `output` names (`--report-mode`, default 0600).
+    pub report_mode: u32,
     pub report: ReportOptions,
     pub exit_code: u8,
     pub min_severity: Option<Severity>,
@@ -139,6 +141,7 @@ impl ScanConfig {
             max_file_size,
             format,
             output: args.output.clone(),
+            report_mode: args.report_mode.unwrap_or(crate::report::PRIVATE_MODE),
             report: ReportOptions {
                 show_secrets: args.show_secrets,
                 color,

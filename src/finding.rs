@@ -5,6 +5,11 @@
 //! commits and rules and keys baselines so they survive rebases and line shifts; and the location
 //! [`Fingerprint`] (`commit:path:rule:line`) as secondary metadata. The raw secret lives in a
 //! [`Secret`], which zeroizes on drop, prints `<redacted>` and is never serialized by derive.
+//!
+//! Redaction (DESIGN.md decision 4) lives here too: [`preview`] masks every secret span of the
+//! blob ([`Masks`]), [`Redactor`] masks every secret value a run found wherever it occurs in other
+//! text, and [`sanitize`] escapes control characters; [`Finding::clean`] applies both to every
+//! repository-derived field before reporters see it.
 
 use crate::rules::Severity;
 use serde::{Deserialize, Serialize};
@@ -181,6 +186,9 @@ pub struct Finding {
     pub secret_id: SecretId,
     pub fingerprint: Fingerprint,
     pub secret: Secret,
+    /// The text the blob holds at `span` when it differs from the secret (the encoded value a
+    /// secret was found in by decoding); masked wherever it occurs, like the secret.
+    pub matched: Option<Secret>,
     /// Validator notes (e.g. decoded JWT claims), key/value.
     pub notes: Vec<(String, String)>,
     pub git: Option<GitProvenance>,
@@ -203,6 +211,38 @@ impl Finding {
         )
     }
 
+    /// Passes every string of the finding that comes from the repository or the scanned content
+    /// (path, preview, notes, provenance, locations; rule texts too, as a project config can
+    /// define rules) through `redactor` and the sanitiser. The fingerprint is rebuilt from the
+    /// cleaned path, so it holds neither a secret nor a control character either.
+    pub fn clean(&mut self, redactor: &Redactor) {
+        let r = redactor;
+        r.clean_in_place(&mut self.path);
+        r.clean_in_place(&mut self.preview);
+        r.clean_in_place(&mut self.rule_id);
+        r.clean_in_place(&mut self.description);
+        r.clean_in_place(&mut self.category);
+        self.redacted = sanitize(&self.redacted).into_owned();
+        for (k, v) in &mut self.notes {
+            r.clean_in_place(k);
+            r.clean_in_place(v);
+        }
+        if let Some(g) = &mut self.git {
+            r.clean_in_place(&mut g.author_name);
+            r.clean_in_place(&mut g.author_email);
+            r.clean_in_place(&mut g.summary);
+            r.clean_in_place(&mut g.date);
+            r.clean_in_place(&mut g.kind);
+            for l in &mut g.locations {
+                r.clean_in_place(&mut l.path);
+            }
+        }
+        let fingerprint = r.clean(self.fingerprint.as_str());
+        if fingerprint != self.fingerprint.as_str() {
+            self.fingerprint = Fingerprint::from_string(fingerprint);
+        }
+    }
+
     /// Recomputes the location fingerprint after provenance changed.
     pub fn refresh_fingerprint(&mut self) {
         let commit = self.git.as_ref().map(|g| g.commit.as_str());
@@ -220,54 +260,305 @@ pub fn redact(secret: &[u8]) -> String {
     format!("{head}{} ({} chars)", "*".repeat(6), secret.len())
 }
 
-/// Builds the preview: the secret's line with the secret replaced by its redaction, at most
-/// `width` characters around it, control characters removed.
+/// The spans of one blob that hold secrets (every match, direct or found by decoding), sorted,
+/// so that a preview masks all of them, not only its own finding's.
+#[derive(Debug, Clone, Default)]
+pub struct Masks {
+    spans: Vec<Range<usize>>,
+    longest: usize,
+}
+
+impl Masks {
+    pub fn new(mut spans: Vec<Range<usize>>) -> Self {
+        spans.retain(|s| s.start < s.end);
+        spans.sort_by_key(|s| (s.start, s.end));
+        spans.dedup();
+        let longest = spans.iter().map(|s| s.len()).max().unwrap_or(0);
+        Masks { spans, longest }
+    }
+
+    /// The spans that overlap `lo..hi`, in order. A binary search bounds the start, so a blob
+    /// with many findings on one line costs what the findings near each other cost.
+    fn near(&self, lo: usize, hi: usize) -> impl Iterator<Item = &Range<usize>> {
+        let first = self
+            .spans
+            .partition_point(|s| s.start.saturating_add(self.longest) <= lo);
+        self.spans[first..]
+            .iter()
+            .take_while(move |s| s.start < hi)
+            .filter(move |s| s.end > lo)
+    }
+}
+
+/// Builds the preview: the secret's line with the secret replaced by its redaction and every
+/// other span of `masks` on it replaced by that value's redaction, at most `width` characters
+/// around it, control characters escaped ([`sanitize`]).
 ///
 /// Only `4 * width` bytes on either side are looked at (a character is at most 4 bytes), so a
 /// finding on a 1 GiB single line costs what one on a short line does.
-pub fn preview(data: &[u8], span: &Range<usize>, redacted: &str, width: usize) -> String {
+pub fn preview(
+    data: &[u8],
+    span: &Range<usize>,
+    redacted: &str,
+    masks: &Masks,
+    width: usize,
+) -> String {
+    let span = span.start.min(data.len())..span.end.min(data.len()).max(span.start.min(data.len()));
     let reach = width.saturating_mul(4) + 16;
-    let lo = span.start.saturating_sub(reach);
-    let hi = span.end.saturating_add(reach).min(data.len());
-    let line_start = memchr::memrchr(b'\n', &data[lo..span.start]).map_or(lo, |i| lo + i + 1);
+    // A mask overlapping the secret is hidden under the secret's own redaction.
+    let (mut s, mut e) = (span.start, span.end);
+    loop {
+        let (s0, e0) = (s, e);
+        for m in masks.near(s, e.max(s + 1)) {
+            s = s.min(m.start);
+            e = e.max(m.end.min(data.len()));
+        }
+        if (s, e) == (s0, e0) {
+            break;
+        }
+    }
+    let lo = s.saturating_sub(reach);
+    let hi = e.saturating_add(reach).min(data.len());
+    let line_start = memchr::memrchr(b'\n', &data[lo..s]).map_or(lo, |i| lo + i + 1);
     // Multi-line secret: show the first line only, masked to its end.
-    let multiline = memchr::memchr(b'\n', &data[span.clone()]).is_some();
-    let before = clean(&data[line_start..span.start]);
+    let multiline = memchr::memchr(b'\n', &data[s..e]).is_some();
+    let before = masked(data, line_start..s, masks);
     let after = if multiline {
         String::new()
     } else {
-        let line_end = memchr::memchr(b'\n', &data[span.end..hi]).map_or(hi, |i| span.end + i);
-        clean(&data[span.end..line_end])
+        let line_end = memchr::memchr(b'\n', &data[e..hi]).map_or(hi, |i| e + i);
+        masked(data, e..line_end, masks)
     };
     let budget = width.saturating_sub(redacted.len()) / 2;
     let before = tail_chars(before.trim_start(), budget);
     let after = head_chars(after.trim_end(), budget);
-    format!("{before}{redacted}{after}")
+    format!("{before}{}{after}", sanitize(redacted))
+}
+
+/// `data[range]` as clean text, each span of `masks` in it replaced by its value's redaction.
+fn masked(data: &[u8], range: Range<usize>, masks: &Masks) -> String {
+    let mut out = String::new();
+    let mut pos = range.start;
+    for m in masks.near(range.start, range.end) {
+        if m.end <= pos {
+            continue;
+        }
+        let start = m.start.max(pos);
+        out.push_str(&clean(&data[pos..start]));
+        out.push_str(&redact(&data[m.start..m.end.min(data.len())]));
+        pos = m.end.min(range.end);
+    }
+    out.push_str(&clean(&data[pos..range.end]));
+    out
 }
 
 fn clean(b: &[u8]) -> String {
-    String::from_utf8_lossy(b)
-        .chars()
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .filter(|c| !c.is_control())
-        .collect()
+    let text = String::from_utf8_lossy(b).replace('\t', " ");
+    sanitize(&text).into_owned()
 }
 
+/// True for characters that must not reach a terminal, a log or a line-based format raw: C0
+/// controls (ESC, CR, LF, tab, ...), DEL, C1 controls, bidirectional overrides and isolates,
+/// and the Unicode line and paragraph separators.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+                | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// The sanitiser for text that comes from a repository or a scanned file (paths, author names,
+/// commit summaries, ref names, claims, error messages): every character of [`is_unsafe_char`]
+/// is escaped visibly (`\n`, `\r`, `\t`, `\x1b`, `\u{202e}`), so it can neither drive a terminal
+/// (titles, screen clears, colours), forge report or log lines (GitHub workflow commands), nor
+/// reorder what is shown. Everything else is kept.
+pub fn sanitize(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_unsafe_char(c) && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Shortest value a [`Redactor`] masks: shorter ones would mask ordinary words.
+pub const MIN_REDACTED_LEN: usize = 4;
+
+/// Masks every known secret value wherever it occurs in a piece of text: one Aho-Corasick
+/// automaton over all the values a run found (each secret, and the encoded text that held it
+/// when it was found by decoding), each occurrence replaced by that value's [`redact`]ion.
+/// Built once per run from the findings ([`Redactor::from_findings`]) and applied to every
+/// repository-derived string before any reporter or message sees it.
+pub struct Redactor {
+    values: Vec<Zeroizing<Vec<u8>>>,
+    labels: Vec<String>,
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Redactor {
+    /// A redactor for `values` (duplicates and values shorter than [`MIN_REDACTED_LEN`] dropped).
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut set: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        for v in values {
+            if v.len() < MIN_REDACTED_LEN {
+                continue;
+            }
+            set.push(Zeroizing::new(v.to_vec()));
+            // Text shown to people went through lossy UTF-8: mask that form too.
+            let lossy = String::from_utf8_lossy(v);
+            if lossy.as_bytes() != v {
+                set.push(Zeroizing::new(lossy.into_owned().into_bytes()));
+            }
+        }
+        set.sort_unstable_by(|a, b| a.as_slice().cmp(b.as_slice()));
+        set.dedup_by(|a, b| a.as_slice() == b.as_slice());
+        let labels = set.iter().map(|v| redact(v)).collect();
+        let automaton = if set.is_empty() {
+            None
+        } else {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(set.iter().map(|v| v.as_slice()))
+                .ok()
+        };
+        Redactor {
+            values: set,
+            labels,
+            automaton,
+        }
+    }
+
+    /// A redactor for every secret in `findings` and every encoded text that held one.
+    pub fn from_findings(findings: &[Finding]) -> Self {
+        Redactor::new(findings.iter().flat_map(|f| {
+            std::iter::once(f.secret.expose()).chain(f.matched.as_ref().map(|m| m.expose()))
+        }))
+    }
+
+    /// How many values it masks.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `text` with every known secret value masked.
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if self.values.is_empty() || text.len() < MIN_REDACTED_LEN {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        let hay = text.as_bytes();
+        let mut out: Vec<u8> = Vec::new();
+        let mut pos = 0;
+        let mut push = |start: usize, end: usize, id: usize, out: &mut Vec<u8>| {
+            out.extend_from_slice(&hay[pos..start]);
+            out.extend_from_slice(self.labels[id].as_bytes());
+            pos = end;
+        };
+        match &self.automaton {
+            Some(ac) => {
+                for m in ac.find_iter(hay) {
+                    push(m.start(), m.end(), m.pattern().as_usize(), &mut out);
+                }
+            }
+            None => {
+                // The automaton could not be built (too many values): the slow way, one value at
+                // a time, longest first.
+                let mut order: Vec<usize> = (0..self.values.len()).collect();
+                order.sort_by_key(|&i| std::cmp::Reverse(self.values[i].len()));
+                let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+                for i in order {
+                    for at in memchr::memmem::find_iter(hay, self.values[i].as_slice()) {
+                        let end = at + self.values[i].len();
+                        if !spans.iter().any(|&(s, e, _)| s < end && at < e) {
+                            spans.push((at, end, i));
+                        }
+                    }
+                }
+                spans.sort_unstable();
+                for (s, e, i) in spans {
+                    push(s, e, i, &mut out);
+                }
+            }
+        }
+        if pos == 0 && out.is_empty() {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        out.extend_from_slice(&hay[pos..]);
+        std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// [`Redactor::redact`], then [`sanitize`]: what every repository-derived string goes
+    /// through before it is shown.
+    pub fn clean(&self, text: &str) -> String {
+        sanitize(&self.redact(text)).into_owned()
+    }
+
+    /// [`Redactor::clean`] in place.
+    pub fn clean_in_place(&self, text: &mut String) {
+        let cleaned = self.clean(text);
+        if cleaned != *text {
+            *text = cleaned;
+        }
+    }
+}
+
+/// Characters that end a token for [`tail_chars`] and [`head_chars`]: whitespace, quotes and
+/// brackets, separators of lists. Secrets (keys, tokens, passwords) are runs of other characters.
+fn is_token_boundary(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '|'
+        )
+}
+
+/// The last `n` characters of `s`, after `…` when cut. A cut never splits a token: the partial
+/// token at the cut is dropped, so a value that does not fit shows no part of itself (the
+/// run-wide [`Redactor`] masks whole values only).
 fn tail_chars(s: &str, n: usize) -> String {
-    let count = s.chars().count();
-    if count <= n {
-        s.to_string()
-    } else {
-        format!("…{}", s.chars().skip(count - n).collect::<String>())
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= n {
+        return s.to_string();
     }
+    let cut = chars.len() - n;
+    let mut start = cut;
+    if !is_token_boundary(chars[cut - 1]) {
+        while start < chars.len() && !is_token_boundary(chars[start]) {
+            start += 1;
+        }
+    }
+    format!("…{}", chars[start..].iter().collect::<String>())
 }
 
+/// The first `n` characters of `s`, then `…` when cut; like [`tail_chars`], never part of a token.
 fn head_chars(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= n {
+        return s.to_string();
     }
+    let mut end = n;
+    if !is_token_boundary(chars[n]) {
+        while end > 0 && !is_token_boundary(chars[end - 1]) {
+            end -= 1;
+        }
+    }
+    format!("{}…", chars[..end].iter().collect::<String>())
 }
 
 /// Maps byte offsets to 1-based (line, column) and to the bounds of their line; built once per
@@ -436,7 +727,59 @@ mod tests {
     #[test]
     fn preview_masks_secret() {
         let data = b"x=1\nJWT_SECRET=abcdefghijkl # note\n";
-        let p = preview(data, &(15..27), "ab***", 80);
+        let p = preview(data, &(15..27), "ab***", &Masks::default(), 80);
         assert_eq!(p, "JWT_SECRET=ab*** # note");
+    }
+
+    #[test]
+    fn preview_masks_every_span_on_the_line() {
+        let data = b"{\"a\":\"AAAAAAAAAAAA\",\"b\":\"BBBBBBBBBBBB\"}\n";
+        let a = 6..18;
+        let b = 25..37;
+        let masks = Masks::new(vec![b.clone(), a.clone()]);
+        let p = preview(data, &a, "A***", &masks, 120);
+        assert_eq!(p, "{\"a\":\"A***\",\"b\":\"BB****** (12 chars)\"}");
+        let p = preview(data, &b, "B***", &masks, 120);
+        assert_eq!(p, "{\"a\":\"AA****** (12 chars)\",\"b\":\"B***\"}");
+        // A mask overlapping the secret is hidden under the secret's redaction.
+        let masks = Masks::new(vec![4..20, a.clone()]);
+        assert_eq!(
+            preview(data, &a, "A***", &masks, 120),
+            "{\"a\"A***\"b\":\"BBBBBBBBBBBB\"}"
+        );
+    }
+
+    #[test]
+    fn cuts_drop_partial_tokens() {
+        assert_eq!(tail_chars("abc defgh", 3), "…");
+        assert_eq!(tail_chars("abc defgh ij", 6), "… ij");
+        assert_eq!(tail_chars("abc def", 4), "… def");
+        assert_eq!(head_chars("abcdef gh", 3), "…");
+        assert_eq!(head_chars("ab cdef gh", 5), "ab …");
+        assert_eq!(head_chars("ab cd", 9), "ab cd");
+    }
+
+    #[test]
+    fn sanitizer_escapes_controls_visibly() {
+        assert_eq!(
+            sanitize("a\x1b]0;t\x07\n::error\r"),
+            "a\\x1b]0;t\\x07\\n::error\\r"
+        );
+        assert_eq!(sanitize("\u{202e}x\u{9b}\u{7f}"), "\\u{202e}x\\u{9b}\\x7f");
+        assert!(matches!(
+            sanitize("plain/path.rs"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn redactor_masks_every_value() {
+        let r = Redactor::new([&b"s3cr3tvalue"[..], b"other-secret-1", b"abc"]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            r.clean("set s3cr3tvalue and other-secret-1\x1b, abc"),
+            "set s3****** (11 chars) and ot****** (14 chars)\\x1b, abc"
+        );
+        assert_eq!(r.redact("nothing"), "nothing");
     }
 }

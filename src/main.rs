@@ -23,7 +23,7 @@ fn main() -> ExitCode {
                     return ExitCode::SUCCESS;
                 }
             }
-            eprintln!("leaksweep: error: {e:#}");
+            eprint!("{}", leaksweep::cmd::error_message(&format!("{e:#}")));
             ExitCode::from(leaksweep::cmd::EXIT_ERROR)
         }
     }

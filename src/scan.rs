@@ -197,18 +197,21 @@ impl Scanner {
         if matches.is_empty() && decoded.is_empty() {
             return Vec::new();
         }
-        let index = LineIndex::new(data);
-        let markers = inline_markers(data);
+        let cx = BlobContext {
+            index: LineIndex::new(data),
+            markers: inline_markers(data),
+            // Every span holding a secret, so that each preview masks the others on its line.
+            masks: finding::Masks::new(
+                matches
+                    .iter()
+                    .map(|m| m.span.clone())
+                    .chain(decoded.iter().map(|(outer, _, _)| outer.clone()))
+                    .collect(),
+            ),
+        };
         let mut out = Vec::with_capacity(matches.len() + decoded.len());
         for m in &matches {
-            out.extend(self.make_finding(
-                blob,
-                &index,
-                &markers,
-                m.span.clone(),
-                &data[m.span.clone()],
-                m,
-            ));
+            out.extend(self.make_finding(blob, &cx, m.span.clone(), &data[m.span.clone()], m));
         }
         for (outer, inner, m) in &decoded {
             // Already reported at this outer location by a direct rule: keep the direct finding.
@@ -218,7 +221,7 @@ impl Scanner {
             {
                 continue;
             }
-            out.extend(self.make_finding(blob, &index, &markers, outer.clone(), inner.expose(), m));
+            out.extend(self.make_finding(blob, &cx, outer.clone(), inner.expose(), m));
         }
         let max = self.matcher.options().max_findings;
         if out.len() > max {
@@ -331,13 +334,13 @@ impl Scanner {
     fn make_finding(
         &self,
         blob: &Blob<'_>,
-        index: &LineIndex<'_>,
-        markers: &[(usize, usize)],
+        cx: &BlobContext<'_>,
         span: std::ops::Range<usize>,
         secret: &[u8],
         m: &Match,
     ) -> Option<Finding> {
         let data = blob.data;
+        let index = &cx.index;
         let rule = self.matcher.rule(m.rule);
         let (line, column) = index.locate(span.start);
         let (end_line, end_column) = index.locate(span.end.saturating_sub(1).max(span.start));
@@ -370,12 +373,14 @@ impl Scanner {
             confidence = Confidence::Low;
             notes.push(("context".into(), "test or example path".into()));
         }
-        if inline_allowed(markers, &line_span) {
+        if inline_allowed(&cx.markers, &line_span) {
             self.suppressed_inline.fetch_add(1, Ordering::Relaxed);
             return None;
         }
         let redacted = finding::redact(secret);
-        let preview = finding::preview(data, &span, &redacted, 120);
+        let preview = finding::preview(data, &span, &redacted, &cx.masks, 120);
+        let held = &data[span.clone()];
+        let matched = (held != secret).then(|| Secret::new(held.to_vec()));
         let mut f = Finding {
             rule_id: rule.id.clone(),
             description: rule.description.clone(),
@@ -394,6 +399,7 @@ impl Scanner {
             secret_id: SecretId::of(secret),
             fingerprint: Fingerprint::new(None, "", "", 0),
             secret: Secret::new(secret.to_vec()),
+            matched,
             notes,
             git: None,
         };
@@ -405,6 +411,15 @@ impl Scanner {
     pub fn elapsed_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }
+}
+
+/// What is built once per blob with matches, for each of its findings.
+struct BlobContext<'a> {
+    index: LineIndex<'a>,
+    /// Inline allow markers ([`inline_markers`]).
+    markers: Vec<(usize, usize)>,
+    /// Every span of the blob holding a secret, masked in every preview.
+    masks: finding::Masks,
 }
 
 /// How a candidate value is encoded.

@@ -169,6 +169,7 @@ fn finding(
         secret_id: SecretId::of(secret.as_bytes()),
         fingerprint: Fingerprint::new(None, "", "", 0),
         secret: Secret::new(secret.as_bytes().to_vec()),
+        matched: None,
         notes: vec![("alg".into(), "HS256".into())],
         git,
     };

@@ -1,35 +1,90 @@
-//! Secret hygiene audit (issue 8): plant one random secret of every mission kind, run every
-//! output format at every log level, with an error condition present, plus `rules list` and the
-//! rotation checklist in every format, and grep all of stdout and stderr for the raw secrets.
-//! Only `--show-secrets` output and the 0600 files of DESIGN.md (scan `-o` with `--show-secrets`,
-//! rotate's new-values file) may hold them. A positive control proves the grep can fail.
+//! Secret hygiene audit: plant random secrets of every mission kind in file contents and in every
+//! field the repository supplies (commit summaries, author names and emails, paths, branch and
+//! tag names, tag messages, JWT claims, error messages), then run every output format at every
+//! log level (`-q`, default, `-v`, `-vv`), report files, baselines, `rewrite plan`, `rules` and
+//! the rotation checklist, and grep all of stdout, stderr and the files written for the raw
+//! secrets. Only `--show-secrets` output and the 0600 files of DESIGN.md (scan `-o` with
+//! `--show-secrets`, rotate's new-values file, the rewrite replacements file) may hold them. A
+//! positive control proves the grep can fail.
 //!
 //! The grep looks for any 10-character window of each secret, not just the whole value, so a
-//! preview that shows half a secret fails too. Redaction keeps at most 4 characters.
+//! preview that shows half a secret fails too. Redaction keeps at most 4 characters. The same
+//! outputs must hold no raw ESC byte from the planted ESC-bearing path, author and summary.
 //! NOTE: the progress display is drawn only on a terminal and is not covered here.
 
 mod common;
 
-use common::{b64url, hex, leaksweep, password, Fixture};
+use common::{
+    b64url_from, git_command, git_ok, hex_from, leaksweep, password_from, seeded_rng, Fixture,
+};
+use rand::Rng;
 use std::path::Path;
 
-/// Every `--format` value of `scan` (report::Format).
+/// Every `--format` value of `scan` and `git` (report::Format).
 const FORMATS: &[&str] = &[
     "text", "json", "jsonl", "sarif", "csv", "junit", "github", "markdown",
 ];
 
+/// Every log level.
+const LEVELS: &[Option<&str>] = &[Some("-q"), None, Some("-v"), Some("-vv")];
+
 /// A GitHub classic token with a valid CRC32 checksum (so the validator accepts it).
-fn github_token() -> String {
+fn github_token(rng: &mut impl Rng) -> String {
     use leaksweep::matcher::validate::{base62, crc32};
-    use rand::Rng;
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
-    let random: String = (0..30)
-        .map(|_| B62[rng.gen_range(0..B62.len())] as char)
-        .collect();
+    let random = common::draw(rng, B62, 30);
     let check = base62(crc32(random.as_bytes()) as u64, 6);
     format!("ghp_{random}{check}")
 }
+
+/// An HS256 JWT with `claims`, signed with random bytes.
+fn jwt(claims: &str, rng: &mut impl Rng) -> String {
+    use base64::Engine;
+    let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.{}",
+        e(r#"{"alg":"HS256","typ":"JWT"}"#),
+        e(claims),
+        b64url_from(rng, 32)
+    )
+}
+
+/// One random value of each kind.
+struct Values {
+    jwt: String,
+    nextauth: String,
+    key: String,
+    pw: String,
+    gh: String,
+}
+
+impl Values {
+    fn draw(rng: &mut impl Rng) -> Self {
+        use base64::Engine;
+        let raw: Vec<u8> = (0..32).map(|_| rng.gen()).collect();
+        Values {
+            jwt: b64url_from(rng, 32),
+            nextauth: base64::engine::general_purpose::STANDARD.encode(raw),
+            key: hex_from(rng, 32),
+            pw: password_from(rng, 24),
+            gh: github_token(rng),
+        }
+    }
+    fn list(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("jwt-secret", self.jwt.clone()),
+            ("nextauth", self.nextauth.clone()),
+            ("encryption-key", self.key.clone()),
+            ("db-password", self.pw.clone()),
+            ("github-token", self.gh.clone()),
+        ]
+    }
+}
+
+/// A path, an author name and a commit summary that would drive a terminal if printed raw.
+const ESC_PATH: &str = "ops/\x1b]0;pwned\x07\x1b[2J.env";
+const ESC_AUTHOR: &str = "Eve \x1b[31mred\x1b[0m";
+const ESC_SUMMARY: &str = "fix \x1b]0;owned\x07\x1b[1A\x1b[2K";
 
 struct Planted {
     fx: Fixture,
@@ -37,37 +92,103 @@ struct Planted {
     secrets: Vec<(&'static str, String)>,
 }
 
+/// A working tree: every kind in `.env`-style files, one in a path, one in a JWT claim, one
+/// under a path holding ESC sequences.
 fn plant() -> Planted {
-    use base64::Engine;
+    let mut rng = seeded_rng();
     let fx = Fixture::new();
-    let jwt = b64url(32);
-    let nextauth = base64::engine::general_purpose::STANDARD
-        .encode((0..32).map(|_| rand::random::<u8>()).collect::<Vec<u8>>());
-    let key = hex(32);
-    let pw = password(24);
-    let gh = github_token();
+    let v = Values::draw(&mut rng);
     fx.write(
         "app/.env",
         format!(
-            "JWT_SECRET={jwt}\nNEXTAUTH_SECRET={nextauth}\nENCRYPTION_KEY={key}\n\
-             DATABASE_PASSWORD={pw}\n\
-             DATABASE_URL=postgresql://app:{pw}@db.prod.internal:5432/app\n"
+            "JWT_SECRET={}\nNEXTAUTH_SECRET={}\nENCRYPTION_KEY={}\n\
+             DATABASE_PASSWORD={}\n\
+             DATABASE_URL=postgresql://app:{}@db.prod.internal:5432/app\n",
+            v.jwt, v.nextauth, v.key, v.pw, v.pw
         ),
     );
-    fx.write("ci/deploy.sh", format!("export GITHUB_TOKEN={gh}\n"));
+    fx.write("ci/deploy.sh", format!("export GITHUB_TOKEN={}\n", v.gh));
+    // A path that holds a secret, a claim that holds one, a path with ESC sequences.
+    fx.write(
+        &format!("keys/{}.env", v.key),
+        format!("ENCRYPTION_KEY={}\n", v.key),
+    );
+    let token = jwt(&format!(r#"{{"sub":"{}","role":"admin"}}"#, v.pw), &mut rng);
+    fx.write("auth/token.txt", format!("token: {token}\n"));
+    fx.write(ESC_PATH, format!("JWT_SECRET={}\n", v.jwt));
     Planted {
         fx,
-        secrets: vec![
-            ("jwt-secret", jwt),
-            ("nextauth", nextauth),
-            ("encryption-key", key),
-            ("db-password", pw),
-            ("github-token", gh),
-        ],
+        secrets: v.list(),
     }
 }
 
-/// Fails if any 10-character window of any secret occurs in `text`.
+/// A repository whose history holds every kind in files and in the text git records about
+/// them: a commit summary, an author name and email, a path, a branch name, a tag name and a tag
+/// message, a JWT claim; and an ESC-bearing path, author and summary. Returns the fixture (the
+/// repository is `repo` in it).
+fn plant_history() -> Planted {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let v = Values::draw(&mut rng);
+    let repo = fx.path().join("repo");
+    std::fs::create_dir(&repo).expect("mkdir");
+    git_ok(&repo, &["init", "-q", "-b", "main"]);
+    let write = |rel: &str, body: String| {
+        let p = repo.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, body).expect("write");
+    };
+    let commit = |msg: &str, author: Option<(&str, &str)>| {
+        git_ok(&repo, &["add", "-A"]);
+        let mut cmd = git_command(&repo);
+        cmd.args(["commit", "-q", "-m", msg]);
+        if let Some((name, email)) = author {
+            cmd.env("GIT_AUTHOR_NAME", name)
+                .env("GIT_AUTHOR_EMAIL", email);
+        }
+        let out = cmd.output().expect("git commit");
+        assert!(out.status.success(), "git commit: {out:?}");
+    };
+
+    write("app/.env", format!("JWT_SECRET={}\n", v.jwt));
+    commit(&format!("set JWT_SECRET={} for staging", v.jwt), None);
+
+    write("db/.env", format!("DATABASE_PASSWORD={}\n", v.pw));
+    let token = jwt(&format!(r#"{{"sub":"{}","role":"admin"}}"#, v.pw), &mut rng);
+    write("auth/token.txt", format!("token: {token}\n"));
+    let email = format!("{}@example.invalid", v.pw);
+    commit("database", Some((&format!("deploy {}", v.pw), &email)));
+
+    write(
+        &format!("keys/{}.env", v.key),
+        format!("ENCRYPTION_KEY={}\n", v.key),
+    );
+    write("ci/deploy.sh", format!("export GITHUB_TOKEN={}\n", v.gh));
+    commit("keys", None);
+    git_ok(&repo, &["branch", &format!("feature/{}", v.key)]);
+
+    write(ESC_PATH, format!("JWT_SECRET={}\n", v.jwt));
+    commit(ESC_SUMMARY, Some((ESC_AUTHOR, "eve@example.invalid")));
+
+    git_ok(
+        &repo,
+        &[
+            "tag",
+            "-a",
+            &format!("rel-{}", v.gh),
+            "-m",
+            &format!("NEXTAUTH_SECRET={}", v.nextauth),
+        ],
+    );
+    let log = git_ok(&repo, &["log", "--format=%an %s"]);
+    assert!(log.contains('\x1b'), "git kept the ESC bytes: {log:?}");
+    Planted {
+        fx,
+        secrets: v.list(),
+    }
+}
+
+/// Fails if any 10-character window of any secret, or a raw ESC byte, occurs in `text`.
 fn assert_clean(what: &str, text: &str, secrets: &[(&str, String)]) {
     for (kind, s) in secrets {
         let bytes = s.as_bytes();
@@ -79,6 +200,10 @@ fn assert_clean(what: &str, text: &str, secrets: &[(&str, String)]) {
             );
         }
     }
+    assert!(
+        !text.contains('\x1b'),
+        "{what}: a raw ESC byte appears in the output:\n{text:?}"
+    );
 }
 
 /// Runs the binary in `dir`; returns (exit code, stdout + stderr).
@@ -96,7 +221,9 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).expect("stat").permissions().mode() & 0o777
 }
 
-/// The JSON report finds every planted secret: otherwise the audit below proves nothing.
+/// The JSON report finds every planted secret, in the tree and in history: otherwise the audit
+/// below proves nothing. The claim, the path and the history's messages are where they should
+/// be, so the greps below look at them.
 #[test]
 fn every_planted_secret_is_found() {
     let p = plant();
@@ -108,21 +235,47 @@ fn every_planted_secret_is_found() {
     for (kind, s) in &p.secrets {
         assert!(out.contains(s.as_str()), "{kind} not found:\n{out}");
     }
+    let h = plant_history();
+    let (code, out) = run(
+        h.fx.path(),
+        &["git", "-f", "json", "--show-secrets", "repo"],
+    );
+    assert_eq!(code, 1, "{out}");
+    for (kind, s) in &h.secrets {
+        assert!(
+            out.contains(s.as_str()),
+            "history: {kind} not found:\n{out}"
+        );
+    }
+    for field in [
+        "<commit message>",
+        "<tag message>",
+        "set JWT_SECRET=",
+        "deploy ",
+        "\"sub\"",
+        "keys/",
+    ] {
+        assert!(
+            out.contains(field),
+            "history report lacks {field:?}:\n{out}"
+        );
+    }
 }
 
 #[test]
 fn scan_output_never_holds_a_raw_secret() {
     let p = plant();
     let dir = p.fx.path();
+    // A missing path named after a planted secret: the error message names it.
+    let missing = format!("no/such/{}", p.secrets[0].1);
     for format in FORMATS {
-        for verbosity in [None, Some("-v"), Some("-vv")] {
+        for level in LEVELS {
             for with_error in [false, true] {
                 let mut args = vec!["scan", "--no-ignore", "-f", format];
-                args.extend(verbosity);
+                args.extend(level);
                 args.push(".");
                 if with_error {
-                    // A path that does not exist, named alongside the real tree.
-                    args.push("no/such/dir");
+                    args.push(&missing);
                 }
                 let (code, out) = run(dir, &args);
                 let what = format!("scan {args:?}");
@@ -130,7 +283,7 @@ fn scan_output_never_holds_a_raw_secret() {
                 assert_clean(&what, &out, &p.secrets);
             }
         }
-        // Standard input, and a report file (summary on stderr, report on disk, mode 0644).
+        // Standard input, and a report file (summary on stderr, report on disk, mode 0600).
         let env = std::fs::read(dir.join("app/.env")).expect("read fixture");
         let out = leaksweep(dir)
             .args(["scan", "-f", format, "-vv", "-"])
@@ -149,24 +302,131 @@ fn scan_output_never_holds_a_raw_secret() {
         let report_arg = report.to_string_lossy().into_owned();
         let (code, out) = run(
             dir,
-            &[
-                "scan",
-                "--no-ignore",
-                "-f",
-                format,
-                "-o",
-                &report_arg,
-                "app",
-                "ci",
-            ],
+            &["scan", "--no-ignore", "-f", format, "-o", &report_arg, "."],
         );
         assert_eq!(code, 1, "{out}");
         assert_clean(&format!("scan -f {format} -o (stdio)"), &out, &p.secrets);
         let file = std::fs::read_to_string(&report).expect("report written");
         assert_clean(&format!("scan -f {format} -o (file)"), &file, &p.secrets);
         #[cfg(unix)]
-        assert_eq!(mode(&report), 0o644, "{format} report without secrets");
+        assert_eq!(mode(&report), 0o600, "{format} report");
         std::fs::remove_file(&report).expect("rm report");
+    }
+    // Asked for, a shared report.
+    let (code, out) = run(
+        dir,
+        &[
+            "scan",
+            "--no-ignore",
+            "--report-mode",
+            "644",
+            "-f",
+            "sarif",
+            "-o",
+            "shared.sarif",
+            ".",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    #[cfg(unix)]
+    assert_eq!(mode(&dir.join("shared.sarif")), 0o644, "--report-mode 644");
+    std::fs::remove_file(dir.join("shared.sarif")).expect("rm report");
+}
+
+#[test]
+fn git_output_never_holds_a_raw_secret() {
+    let p = plant_history();
+    let dir = p.fx.path();
+    for format in FORMATS {
+        for level in LEVELS {
+            for extra in [None, Some("--all-locations")] {
+                let mut args = vec!["git", "-f", format];
+                args.extend(level);
+                args.extend(extra);
+                args.push("repo");
+                let (code, out) = run(dir, &args);
+                let what = format!("{args:?}");
+                assert_eq!(code, 1, "{what}:\n{out}");
+                assert_clean(&what, &out, &p.secrets);
+            }
+        }
+        let report = dir.join(format!("history.{format}"));
+        let report_arg = report.to_string_lossy().into_owned();
+        let (code, out) = run(dir, &["git", "-f", format, "-o", &report_arg, "repo"]);
+        assert_eq!(code, 1, "{out}");
+        assert_clean(&format!("git -f {format} -o (stdio)"), &out, &p.secrets);
+        let file = std::fs::read_to_string(&report).expect("report written");
+        assert_clean(&format!("git -f {format} -o (file)"), &file, &p.secrets);
+        #[cfg(unix)]
+        assert_eq!(mode(&report), 0o600, "{format} report");
+    }
+    // A range scan, and the staged changes.
+    let (code, out) = run(dir, &["git", "-v", "--range", "HEAD~2..HEAD", "repo"]);
+    assert_eq!(code, 1, "{out}");
+    assert_clean("git --range", &out, &p.secrets);
+}
+
+#[test]
+fn baselines_hold_no_raw_secret_and_are_private() {
+    let w = plant();
+    let h = plant_history();
+    for (p, args) in [
+        (
+            &w,
+            vec![
+                "baseline",
+                "create",
+                "--no-ignore",
+                "-v",
+                "-o",
+                "b.json",
+                ".",
+            ],
+        ),
+        (&h, vec!["baseline", "git", "-v", "-o", "b.json", "repo"]),
+    ] {
+        let dir = p.fx.path();
+        let (code, out) = run(dir, &args);
+        assert_eq!(code, 0, "{args:?}:\n{out}");
+        assert_clean(&format!("{args:?} (stdio)"), &out, &p.secrets);
+        let file = std::fs::read_to_string(dir.join("b.json")).expect("baseline written");
+        assert_clean(&format!("{args:?} (file)"), &file, &p.secrets);
+        #[cfg(unix)]
+        assert_eq!(mode(&dir.join("b.json")), 0o600, "{args:?}");
+        // Stale entries are named with -v.
+        let (_, out) = run(dir, &["scan", "-v", "--baseline", "b.json", "ci"]);
+        assert_clean("scan -v --baseline", &out, &p.secrets);
+    }
+}
+
+#[test]
+fn rewrite_plan_holds_no_raw_secret() {
+    let p = plant_history();
+    let dir = p.fx.path();
+    for format in ["text", "json", "markdown"] {
+        let replacements = dir.join(format!("replacements-{format}.txt"));
+        let r = replacements.to_string_lossy().into_owned();
+        let (code, out) = run(
+            dir,
+            &[
+                "rewrite",
+                "plan",
+                "repo",
+                "-f",
+                format,
+                "--replacements-out",
+                &r,
+            ],
+        );
+        let what = format!("rewrite plan -f {format}");
+        assert_eq!(code, 0, "{what}:\n{out}");
+        assert_clean(&what, &out, &p.secrets);
+        assert!(out.contains("feature/"), "{what}: names the branch:\n{out}");
+        // The replacements file is the one place that holds them (0600).
+        let file = std::fs::read_to_string(&replacements).expect("replacements file");
+        assert!(file.contains(&p.secrets[0].1), "{what}: replacements file");
+        #[cfg(unix)]
+        assert_eq!(mode(&replacements), 0o600, "replacements file");
     }
 }
 
@@ -181,6 +441,8 @@ fn rules_and_usage_errors_hold_no_secret() {
         vec!["scan", "--max-file-size", "lots", "."],
         vec!["scan", "--rules", "app/.env", "."],
         vec!["rotate", "--from-report", "app/.env"],
+        vec!["scan", "--baseline", "app/.env", "."],
+        vec!["scan", "--config", "app/.env", "."],
     ] {
         let (_, out) = run(dir, &args);
         assert_clean(&format!("{args:?}"), &out, &p.secrets);
@@ -191,6 +453,8 @@ fn rules_and_usage_errors_hold_no_secret() {
 fn rotate_checklists_hold_no_old_or_new_secret() {
     let p = plant();
     let dir = p.fx.path();
+    // The ESC-bearing path is reported by `scan`; the rotation checklist is another area.
+    std::fs::remove_file(dir.join(ESC_PATH)).expect("rm");
     for format in ["text", "json", "markdown"] {
         let (code, out) = run(dir, &["rotate", "-f", format, "--force", "."]);
         assert_eq!(code, 0, "rotate -f {format}:\n{out}");
@@ -213,7 +477,7 @@ fn rotate_checklists_hold_no_old_or_new_secret() {
 }
 
 /// The positive control: `--show-secrets` does print them (so `assert_clean` can fail), and a
-/// report written with it is created 0600.
+/// report written with it is created 0600 even when `--report-mode` asks otherwise.
 #[test]
 fn show_secrets_prints_them_and_files_are_private() {
     let p = plant();
@@ -230,6 +494,9 @@ fn show_secrets_prints_them_and_files_are_private() {
         let result = std::panic::catch_unwind(|| assert_clean("control", &out, &p.secrets));
         assert!(result.is_err(), "the audit grep must catch shown secrets");
     }
+    // The ESC grep can fail too.
+    let result = std::panic::catch_unwind(|| assert_clean("control", ESC_SUMMARY, &[]));
+    assert!(result.is_err(), "the audit grep must catch a raw ESC");
     let report = dir.join("secrets.json");
     let (code, out) = run(
         dir,
@@ -239,6 +506,8 @@ fn show_secrets_prints_them_and_files_are_private() {
             "-f",
             "json",
             "--show-secrets",
+            "--report-mode",
+            "644",
             "-o",
             "secrets.json",
             ".",
@@ -248,6 +517,7 @@ fn show_secrets_prints_them_and_files_are_private() {
     assert_clean("scan --show-secrets -o (stdio)", &out, &p.secrets);
     #[cfg(unix)]
     assert_eq!(mode(&report), 0o600, "report with secrets");
+    std::fs::remove_file(dir.join(ESC_PATH)).expect("rm");
     let (code, out) = run(
         dir,
         &[

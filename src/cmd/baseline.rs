@@ -21,11 +21,16 @@ pub fn run(cmd: BaselineCmd) -> Result<ExitCode> {
 fn write(mut s: super::scan::Scanned) -> Result<ExitCode> {
     // JWT linking and the level filters apply; an older baseline or ignore file does not (the new
     // baseline records everything found now).
+    let redactor = crate::finding::Redactor::from_findings(&s.findings);
     super::triage(&s.cfg, &mut s.findings, &mut s.summary, false);
+    // Paths in a baseline come from the repository: no secret and no control character in them.
+    for f in &mut s.findings {
+        f.clean(&redactor);
+    }
     let file = BaselineFile::from_findings(&s.findings);
     let bytes = file.to_json();
     match &s.cfg.output {
-        Some(path) => crate::report::write_atomic(path, &bytes, false)
+        Some(path) => crate::report::write_report(path, &bytes, s.cfg.report_mode, false)
             .with_context(|| format!("cannot write baseline to {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
@@ -47,7 +52,11 @@ fn write(mut s: super::scan::Scanned) -> Result<ExitCode> {
         );
     }
     for e in &s.errors {
-        eprintln!("leaksweep: error: {}: {}", e.path, e.message);
+        eprintln!(
+            "leaksweep: error: {}: {}",
+            redactor.clean(&e.path),
+            redactor.clean(&e.message)
+        );
     }
     if !s.errors.is_empty() {
         eprintln!(

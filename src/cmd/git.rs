@@ -75,7 +75,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         eprintln!(
             "leaksweep: warning: {} is a shallow clone: history is incomplete, and blobs from before \
              the shallow boundary are attributed to the boundary commits (run `git fetch --unshallow`)",
-            repo.path().display()
+            crate::finding::sanitize(&repo.path().display().to_string())
         );
     }
     let (mut findings, skipped, errors, files, bytes) = collector.finish();

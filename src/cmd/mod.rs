@@ -13,7 +13,7 @@ pub mod scan;
 
 use crate::cli::{Cli, Command};
 use crate::config::ScanConfig;
-use crate::finding::Finding;
+use crate::finding::{sanitize, Finding, Redactor};
 use crate::report;
 use crate::scan::{Report, ScanError, Skipped, Summary};
 use anyhow::{Context, Result};
@@ -59,8 +59,8 @@ pub fn triage(
                     eprintln!(
                         "leaksweep: stale baseline entry {} ({}; {}): not found in this scan",
                         &e.secret_id.as_str()[..16],
-                        e.rules.join(", "),
-                        e.paths.join(", ")
+                        sanitize(&e.rules.join(", ")),
+                        sanitize(&e.paths.join(", "))
                     );
                 }
             }
@@ -85,6 +85,23 @@ pub fn triage(
         .len() as u64;
 }
 
+/// The text `main` prints for an error that ends the run: `leaksweep: error: ...`, every line
+/// of it prefixed with `leaksweep: ` (so no line of a message can pose as a report line or a CI
+/// workflow command) and control characters in it escaped (errors name paths and refs, which
+/// come from the repository).
+pub fn error_message(message: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in message.split('\n').enumerate() {
+        let line = sanitize(line);
+        if i == 0 {
+            out.push_str(&format!("leaksweep: error: {line}\n"));
+        } else {
+            out.push_str(&format!("leaksweep: {line}\n"));
+        }
+    }
+    out
+}
+
 /// Exit code for usage and input errors.
 pub const EXIT_ERROR: u8 = 2;
 
@@ -99,17 +116,26 @@ pub fn finish(
     mut summary: Summary,
     expect_input: bool,
 ) -> Result<ExitCode> {
+    // Every secret found, also those the baseline or the level filters drop next, is masked
+    // wherever repository text shows it; with `--show-secrets` the report holds them anyway, and
+    // keeps paths and summaries exact (only control characters are escaped).
+    let redactor = if cfg.report.show_secrets {
+        Redactor::new([])
+    } else {
+        Redactor::from_findings(&findings)
+    };
     triage(cfg, &mut findings, &mut summary, true);
-    let report = Report {
+    let mut report = Report {
         findings,
         skipped,
         errors,
         summary,
     };
+    report::clean(&mut report, &redactor);
     let mut buf = Vec::new();
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
     match &cfg.output {
-        Some(path) => report::write_atomic(path, &buf, cfg.report.show_secrets)
+        Some(path) => report::write_report(path, &buf, cfg.report_mode, cfg.report.show_secrets)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();

@@ -252,13 +252,14 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", file.display()))?;
     }
     record_targets(&inp)?;
-    let p = plan::build(
+    let mut p = plan::build(
         &inp.repo,
         &graph,
         &inp.targets,
         &inp.remove.globs,
         &file.display().to_string(),
     );
+    clean_plan(&mut p, &inp.targets);
     let mut out = std::io::stdout().lock();
     match args.format {
         PlanFormat::Text => out.write_all(plan::text(&p).as_bytes())?,
@@ -269,6 +270,25 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Masks the targets wherever the plan shows repository text (commit summary, ref and tag
+/// names, paths) and escapes control characters in it, as every report does.
+fn clean_plan(p: &mut plan::Plan, targets: &[Target]) {
+    let r = crate::finding::Redactor::new(targets.iter().map(|t| t.secret.expose()));
+    r.clean_in_place(&mut p.repository);
+    if let Some(e) = &mut p.earliest_affected {
+        r.clean_in_place(&mut e.summary);
+    }
+    let lists = [
+        &mut p.refs_rewritten,
+        &mut p.tags_rewritten,
+        &mut p.branches_to_rebase,
+        &mut p.remove_paths,
+    ];
+    for s in lists.into_iter().flatten() {
+        r.clean_in_place(s);
+    }
 }
 
 fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
@@ -314,7 +334,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     } else {
         Some(odb.add_new_mempack_backend(apply::MEMPACK_PRIORITY)?)
     };
-    let outcome = apply::rewrite(
+    let mut outcome = apply::rewrite(
         repo,
         &graph,
         &replacer,
@@ -332,6 +352,11 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         let _step = crate::report::defer_interrupts("the ref update");
         apply::update_refs(repo, &outcome.refs)?;
         apply::checkout_head(repo, old_head_tree)?;
+    }
+    // Ref names come from the repository: shown with the targets masked, controls escaped.
+    let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
+    for r in &mut outcome.refs {
+        redactor.clean_in_place(&mut r.name);
     }
     let mut out = std::io::stdout().lock();
     if args.format == PlanFormat::Json {
@@ -417,6 +442,11 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
         args.input.threads,
     )?;
     let mut v = v;
+    // Notes and problems name paths and refs of the repository.
+    let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
+    for s in v.notes.iter_mut().chain(v.problems.iter_mut()) {
+        redactor.clean_in_place(s);
+    }
     if !inp.unrecovered.is_empty() {
         let backups = inp
             .repo

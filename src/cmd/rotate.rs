@@ -69,6 +69,8 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         return Ok(exit);
     }
     let finding_count = findings.len();
+    // Paths and previews in the checklist come from the repository: no old value shows there.
+    let redactor = crate::finding::Redactor::from_findings(&findings);
     let files = read_files(&findings);
     let lookup = |p: &str| files.get(p).map(|b| b.as_slice());
     let plans = crate::rotate::plan(findings, &kinds, &policy, &lookup);
@@ -118,14 +120,21 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         findings: finding_count,
     };
     let entries = checklist::entries(&plans, &ctx);
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        RotateFormat::Text => stdout.write_all(checklist::text(&entries, &ctx).as_bytes())?,
+    // With --show-secrets it holds new values: zeroized like them.
+    let rendered = match args.format {
+        RotateFormat::Text => Zeroizing::new(checklist::text(&entries, &ctx).as_bytes().to_vec()),
         RotateFormat::Markdown => {
-            stdout.write_all(checklist::markdown(&entries, &ctx).as_bytes())?
+            Zeroizing::new(checklist::markdown(&entries, &ctx).as_bytes().to_vec())
         }
-        RotateFormat::Json => stdout.write_all(&checklist::json(&entries, &ctx))?,
-    }
+        RotateFormat::Json => checklist::json(&entries, &ctx),
+    };
+    let shown = Zeroizing::new(
+        redactor
+            .redact(&String::from_utf8_lossy(&rendered))
+            .into_owned(),
+    );
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(shown.as_bytes())?;
     stdout.flush()?;
     Ok(exit)
 }
@@ -137,6 +146,7 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
         format: Some(Format::Json),
         output: None,
         show_secrets: false,
+        report_mode: None,
         exit_code: 1,
         max_file_size: Some(args.max_file_size.clone()),
         rule_files: args.rule_files.clone(),
@@ -243,6 +253,7 @@ pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
             secret_id: SecretId::of(secret.expose()),
             fingerprint: Fingerprint::from_string(jf.fingerprint),
             secret,
+            matched: None,
             notes: jf.notes.into_iter().collect(),
             git: jf.git,
         });

@@ -1,5 +1,7 @@
 //! Reporters: they only format a finished [`Report`]; they never scan. One file per format; a new
-//! format is one file plus one line in [`Format`] and [`reporter`].
+//! format is one file plus one line in [`Format`] and [`reporter`]. The report they get has been
+//! through [`clean`] (secrets masked, control characters escaped in every repository-derived
+//! string); each format still escapes its own syntax.
 
 pub mod csv;
 pub mod github;
@@ -9,8 +11,28 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
+use crate::finding::Redactor;
 use crate::scan::Report;
 use std::io::{self, Write};
+
+/// Redacts and sanitises a finished report in one place, before any reporter or message sees it
+/// (DESIGN.md decision 4): every string that comes from the repository or the scanned content
+/// (paths, previews, notes and claims, author names and emails, commit and tag summaries, ref
+/// names, locations, skipped items, error messages) has every secret `redactor` knows masked and
+/// its control characters escaped ([`crate::finding::sanitize`]). Reporters may then print any
+/// field as it is.
+pub fn clean(report: &mut Report, redactor: &Redactor) {
+    for f in &mut report.findings {
+        f.clean(redactor);
+    }
+    for s in &mut report.skipped {
+        redactor.clean_in_place(&mut s.path);
+    }
+    for e in &mut report.errors {
+        redactor.clean_in_place(&mut e.path);
+        redactor.clean_in_place(&mut e.message);
+    }
+}
 
 /// Output formats of `scan` and `git`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -71,6 +93,28 @@ pub fn reporter(format: Format) -> Box<dyn Reporter> {
 /// An existing path that is not a regular file (`/dev/stdout`, `/dev/null`, a FIFO) is written
 /// directly: a rename would replace the device node (as root) or fail in `/dev`.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::Result<()> {
+    write_atomic_mode(path, bytes, if private { PRIVATE_MODE } else { 0o644 })
+}
+
+/// Mode of every file written from scan results (reports, baselines) unless the user asks for
+/// another with `--report-mode`, and of every file holding secrets whatever was asked.
+pub const PRIVATE_MODE: u32 = 0o600;
+
+/// A report or baseline written from scan results: [`write_atomic`] with the mode the user
+/// chose (`--report-mode`, default [`PRIVATE_MODE`]), and always [`PRIVATE_MODE`] when it holds
+/// raw secrets (`--show-secrets`).
+pub fn write_report(
+    path: &std::path::Path,
+    bytes: &[u8],
+    mode: u32,
+    holds_secrets: bool,
+) -> io::Result<()> {
+    let mode = if holds_secrets { PRIVATE_MODE } else { mode };
+    write_atomic_mode(path, bytes, mode)
+}
+
+/// [`write_atomic`] with explicit permission bits for the new file (Unix; ignored elsewhere).
+pub fn write_atomic_mode(path: &std::path::Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     // A device or FIFO (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming a temp
     // file over it would replace the device node with a regular file (as root, system-wide).
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
@@ -89,12 +133,11 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8], private: bool) -> io::
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = if private { 0o600 } else { 0o644 };
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
     #[cfg(not(unix))]
-    let _ = private;
+    let _ = mode;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
