@@ -14,11 +14,18 @@
 //! PATH if that file is gone; `LEAKSWEEP_BIN` overrides both. It fails closed: a scan error blocks
 //! the commit or push too, with a message saying how to bypass once (`--no-verify`).
 //!
-//! The pre-commit script runs `leaksweep git --staged`; the pre-push script runs
-//! `leaksweep git --range` over each pushed range (a single revision for a new branch).
+//! The pre-commit script runs `leaksweep git --staged`; `hook install` writes it as both
+//! `pre-commit` and `pre-merge-commit` (which `git merge` runs instead of pre-commit when it makes
+//! the merge commit itself). The pre-push script runs `leaksweep git --range` over each pushed
+//! range (a single revision for a new branch).
+//!
+//! `leaksweep hook pre-push` is the pre-push entry of `.pre-commit-hooks.yaml`: the pre-commit
+//! framework reads git's pre-push lines itself and passes the range in its environment
+//! ([`framework_range`]).
 
 use crate::cli::HookCmd;
 use anyhow::{bail, Context, Result};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -32,6 +39,8 @@ pub const BACKUP_SUFFIX: &str = ".leaksweep-backup";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookKind {
     PreCommit,
+    /// Run by `git merge` when it commits the merge itself; the same script as pre-commit.
+    PreMergeCommit,
     PrePush,
 }
 
@@ -40,6 +49,7 @@ impl HookKind {
     pub fn file_name(self) -> &'static str {
         match self {
             HookKind::PreCommit => "pre-commit",
+            HookKind::PreMergeCommit => "pre-merge-commit",
             HookKind::PrePush => "pre-push",
         }
     }
@@ -55,13 +65,85 @@ pub fn run(args: HookCmd) -> Result<ExitCode> {
             let exe = std::env::current_exe().ok();
             let msg = install(&dir, kind, force, exe.as_deref())?;
             eprintln!("leaksweep: {msg}");
+            if kind == HookKind::PreCommit {
+                // Merge commits made by `git merge` itself run pre-merge-commit, not pre-commit.
+                match install(&dir, HookKind::PreMergeCommit, force, exe.as_deref()) {
+                    Ok(msg) => eprintln!("leaksweep: {msg}"),
+                    Err(e) => eprintln!(
+                        "leaksweep: warning: {e:#}; merge commits made by `git merge` are not checked"
+                    ),
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         HookCmd::Uninstall { pre_push } => {
             let dir = hooks_dir(&cwd)?;
-            let msg = uninstall(&dir, kind(pre_push))?;
+            let kind = kind(pre_push);
+            let msg = uninstall(&dir, kind)?;
             eprintln!("leaksweep: {msg}");
+            let merge = dir.join(HookKind::PreMergeCommit.file_name());
+            if kind == HookKind::PreCommit && is_ours(&merge) {
+                eprintln!("leaksweep: {}", uninstall(&dir, HookKind::PreMergeCommit)?);
+            }
             Ok(ExitCode::SUCCESS)
+        }
+        HookCmd::PrePush(mut git) => {
+            if git.staged || git.range.is_some() || git.since.is_some() {
+                bail!(
+                    "`hook pre-push` takes the pushed range from the pre-commit framework;                      use `leaksweep git` for --staged, --range or --since"
+                );
+            }
+            git.range = Some(framework_range(|k| std::env::var_os(k))?);
+            super::git::run(git)
+        }
+    }
+}
+
+/// The revision range a pre-commit framework pre-push stage covers, from the variables the
+/// framework sets (pre-commit 2.x to 4.x; `lookup` reads one):
+///
+/// - `PRE_COMMIT_FROM_REF` and `PRE_COMMIT_TO_REF` (older releases: `PRE_COMMIT_ORIGIN` and
+///   `PRE_COMMIT_SOURCE`): `FROM..TO`; the framework sets FROM to the remote's commit, or, for a
+///   new branch, to the parent of the first commit that no ref of that remote has. An all-zero
+///   FROM (no such commit) gives TO alone: all of its history.
+/// - Neither, with `PRE_COMMIT_LOCAL_BRANCH` (the local ref being pushed): the push starts a new
+///   history (its first new commit is a root), and the framework runs in all-files mode: all
+///   history of that ref.
+/// - Neither, with `PRE_COMMIT=1` only (`pre-commit run --hook-stage pre-push` by hand): all
+///   history of HEAD.
+///
+/// Anything else is an input error naming what is missing.
+pub fn framework_range(lookup: impl Fn(&str) -> Option<OsString>) -> Result<String> {
+    let var = |names: &[&str]| -> Result<Option<String>> {
+        for name in names {
+            if let Some(v) = lookup(name).filter(|v| !v.is_empty()) {
+                let v = v
+                    .into_string()
+                    .map_err(|_| anyhow::anyhow!("{name} is not valid UTF-8"))?;
+                return Ok(Some(v.trim().to_string()));
+            }
+        }
+        Ok(None)
+    };
+    let from = var(&["PRE_COMMIT_FROM_REF", "PRE_COMMIT_ORIGIN"])?;
+    let to = var(&["PRE_COMMIT_TO_REF", "PRE_COMMIT_SOURCE"])?;
+    let zero = |s: &str| !s.is_empty() && s.bytes().all(|b| b == b'0');
+    match (from, to) {
+        (Some(from), Some(to)) if zero(&from) => Ok(to),
+        (Some(from), Some(to)) => Ok(format!("{from}..{to}")),
+        (Some(_), None) | (None, Some(_)) => bail!(
+            "the pre-commit framework set only one of PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF;              both are needed to know what is pushed"
+        ),
+        (None, None) => {
+            if let Some(local) = var(&["PRE_COMMIT_LOCAL_BRANCH"])? {
+                Ok(local)
+            } else if var(&["PRE_COMMIT"])?.is_some() {
+                Ok("HEAD".to_string())
+            } else {
+                bail!(
+                    "`leaksweep hook pre-push` is the pre-commit framework's pre-push entry, and                      PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF are not set (nor PRE_COMMIT_LOCAL_BRANCH);                      outside the framework run `leaksweep git --range BASE..HEAD`, or install the                      git hook with `leaksweep hook install --pre-push`"
+                )
+            }
         }
     }
 }
@@ -139,15 +221,17 @@ EOF
         name = kind.file_name(),
         what = match kind {
             HookKind::PreCommit => "commit",
+            HookKind::PreMergeCommit => "merge commit",
             HookKind::PrePush => "push",
         },
         verb = match kind {
             HookKind::PreCommit => "commit",
+            HookKind::PreMergeCommit => "merge",
             HookKind::PrePush => "push",
         },
     );
     let body = match kind {
-        HookKind::PreCommit => {
+        HookKind::PreCommit | HookKind::PreMergeCommit => {
             r#"
 "$LEAKSWEEP" git --staged
 status=$?
@@ -293,12 +377,58 @@ mod tests {
 
     #[test]
     fn scripts_carry_the_marker() {
-        for k in [HookKind::PreCommit, HookKind::PrePush] {
+        for k in [
+            HookKind::PreCommit,
+            HookKind::PreMergeCommit,
+            HookKind::PrePush,
+        ] {
             let s = script(k, Some(Path::new("/opt/bin/leaksweep")));
             assert!(s.starts_with("#!/bin/sh\n"));
             assert!(s.contains(MARKER));
             assert!(s.contains("'/opt/bin/leaksweep'"));
             assert!(s.contains("leaksweep:allow"));
         }
+    }
+
+    #[test]
+    fn framework_ranges() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let r = |vars| framework_range(env(vars)).map_err(|e| e.to_string());
+        assert_eq!(
+            r(&[("PRE_COMMIT_FROM_REF", "a1"), ("PRE_COMMIT_TO_REF", "b2")]),
+            Ok("a1..b2".into())
+        );
+        assert_eq!(
+            r(&[("PRE_COMMIT_ORIGIN", "a1"), ("PRE_COMMIT_SOURCE", "b2")]),
+            Ok("a1..b2".into())
+        );
+        assert_eq!(
+            r(&[
+                (
+                    "PRE_COMMIT_FROM_REF",
+                    "0000000000000000000000000000000000000000"
+                ),
+                ("PRE_COMMIT_TO_REF", "b2")
+            ]),
+            Ok("b2".into())
+        );
+        assert_eq!(
+            r(&[
+                ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"),
+                ("PRE_COMMIT", "1")
+            ]),
+            Ok("refs/heads/main".into())
+        );
+        assert_eq!(r(&[("PRE_COMMIT", "1")]), Ok("HEAD".into()));
+        assert!(r(&[("PRE_COMMIT_TO_REF", "b2")])
+            .unwrap_err()
+            .contains("only one"));
+        assert!(r(&[]).unwrap_err().contains("PRE_COMMIT_TO_REF"));
     }
 }
