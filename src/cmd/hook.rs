@@ -3,7 +3,9 @@
 //!
 //! The hooks directory is git's: `core.hooksPath` when set (relative to the working tree, as git
 //! reads it), else `hooks/` in the common git directory (shared by linked worktrees). git2 finds
-//! the repository and reads the config, so this works from any subdirectory.
+//! the repository and reads the config, so this works from any subdirectory. A relative
+//! `core.hooksPath` is one directory per worktree (git resolves it where the hook runs), so
+//! `install` and `uninstall` act on every existing worktree's and say so ([`hooks_dirs`]).
 //!
 //! A hook we wrote carries a marker line ([`MARKER`]). We overwrite or remove only hooks with that
 //! marker. A foreign hook is left alone unless `--force`, which first moves it to
@@ -61,36 +63,47 @@ pub fn run(args: HookCmd) -> Result<ExitCode> {
     match args {
         HookCmd::Install { pre_push, force } => {
             let kind = kind(pre_push);
-            let dir = hooks_dir(&cwd)?;
+            let dirs = hooks_dirs(&cwd)?;
             let exe = std::env::current_exe().ok();
-            let msg = install(&dir, kind, force, exe.as_deref())?;
-            eprintln!("leaksweep: {msg}");
-            if kind == HookKind::PreCommit {
-                // Merge commits made by `git merge` itself run pre-merge-commit, not pre-commit.
-                match install(&dir, HookKind::PreMergeCommit, force, exe.as_deref()) {
-                    Ok(msg) => eprintln!("leaksweep: {msg}"),
-                    Err(e) => eprintln!(
-                        "leaksweep: warning: {e:#}; merge commits made by `git merge` are not checked"
-                    ),
+            for (i, dir) in dirs.iter().enumerate() {
+                match install_kind(dir, kind, force, exe.as_deref()) {
+                    Ok(()) => {}
+                    // This worktree's hooks: a failure is the command's failure.
+                    Err(e) if i == 0 => return Err(e),
+                    Err(e) => eprintln!("leaksweep: warning: {e:#}"),
                 }
+            }
+            if relative_hooks_path(&cwd) {
+                eprintln!(
+                    "leaksweep: core.hooksPath is relative, so git looks for hooks in each worktree \
+                     ({} now); run `leaksweep hook install` again in worktrees added later, or \
+                     set an absolute core.hooksPath",
+                    dirs.len()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
         HookCmd::Uninstall { pre_push } => {
-            let dir = hooks_dir(&cwd)?;
             let kind = kind(pre_push);
-            let msg = uninstall(&dir, kind)?;
-            eprintln!("leaksweep: {msg}");
-            let merge = dir.join(HookKind::PreMergeCommit.file_name());
-            if kind == HookKind::PreCommit && is_ours(&merge) {
-                eprintln!("leaksweep: {}", uninstall(&dir, HookKind::PreMergeCommit)?);
+            let dirs = hooks_dirs(&cwd)?;
+            for (i, dir) in dirs.iter().enumerate() {
+                let path = dir.join(kind.file_name());
+                if i > 0 && !is_ours(&path) {
+                    continue;
+                }
+                eprintln!("leaksweep: {}", uninstall(dir, kind)?);
+                let merge = dir.join(HookKind::PreMergeCommit.file_name());
+                if kind == HookKind::PreCommit && is_ours(&merge) {
+                    eprintln!("leaksweep: {}", uninstall(dir, HookKind::PreMergeCommit)?);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         HookCmd::PrePush(mut git) => {
             if git.staged || git.range.is_some() || git.since.is_some() {
                 bail!(
-                    "`hook pre-push` takes the pushed range from the pre-commit framework;                      use `leaksweep git` for --staged, --range or --since"
+                    "`hook pre-push` takes the pushed range from the pre-commit framework; \
+                     use `leaksweep git` for --staged, --range or --since"
                 );
             }
             git.range = Some(framework_range(|k| std::env::var_os(k))?);
@@ -132,7 +145,8 @@ pub fn framework_range(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Stri
         (Some(from), Some(to)) if zero(&from) => Ok(to),
         (Some(from), Some(to)) => Ok(format!("{from}..{to}")),
         (Some(_), None) | (None, Some(_)) => bail!(
-            "the pre-commit framework set only one of PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF;              both are needed to know what is pushed"
+            "the pre-commit framework set only one of PRE_COMMIT_FROM_REF and \
+             PRE_COMMIT_TO_REF; both are needed to know what is pushed"
         ),
         (None, None) => {
             if let Some(local) = var(&["PRE_COMMIT_LOCAL_BRANCH"])? {
@@ -141,7 +155,11 @@ pub fn framework_range(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Stri
                 Ok("HEAD".to_string())
             } else {
                 bail!(
-                    "`leaksweep hook pre-push` is the pre-commit framework's pre-push entry, and                      PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF are not set (nor PRE_COMMIT_LOCAL_BRANCH);                      outside the framework run `leaksweep git --range BASE..HEAD`, or install the                      git hook with `leaksweep hook install --pre-push`"
+                    "`leaksweep hook pre-push` is the pre-commit framework's pre-push entry, \
+                     and PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF are not set (nor \
+                     PRE_COMMIT_LOCAL_BRANCH); outside the framework run \
+                     `leaksweep git --range BASE..HEAD`, or install the git hook with \
+                     `leaksweep hook install --pre-push`"
                 )
             }
         }
@@ -156,18 +174,49 @@ fn kind(pre_push: bool) -> HookKind {
     }
 }
 
-/// The hooks directory of the repository containing `start`.
-pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
-    let repo = git2::Repository::discover(start).with_context(|| {
+/// Installs the hook of `kind` into `dir`; the pre-commit hook comes with its pre-merge-commit
+/// twin (merge commits made by `git merge` itself run that one, not pre-commit).
+fn install_kind(dir: &Path, kind: HookKind, force: bool, exe: Option<&Path>) -> Result<()> {
+    eprintln!("leaksweep: {}", install(dir, kind, force, exe)?);
+    if kind == HookKind::PreCommit {
+        match install(dir, HookKind::PreMergeCommit, force, exe) {
+            Ok(msg) => eprintln!("leaksweep: {msg}"),
+            Err(e) => eprintln!(
+                "leaksweep: warning: {e:#}; merge commits made by `git merge` are not checked"
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn open_repo(start: &Path) -> Result<git2::Repository> {
+    git2::Repository::discover(start).with_context(|| {
         format!(
             "{} is not inside a git repository (run `git init` first, or cd into one)",
             start.display()
         )
-    })?;
+    })
+}
+
+/// core.hooksPath, when set.
+fn hooks_path(repo: &git2::Repository) -> Result<Option<PathBuf>> {
     let config = repo
         .config()
         .context("cannot read the repository's git config")?;
-    if let Ok(p) = config.get_path("core.hooksPath") {
+    Ok(config.get_path("core.hooksPath").ok())
+}
+
+fn relative_hooks_path(start: &Path) -> bool {
+    open_repo(start)
+        .ok()
+        .and_then(|r| hooks_path(&r).ok().flatten())
+        .is_some_and(|p| p.is_relative())
+}
+
+/// The hooks directory of the repository containing `start`.
+pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
+    let repo = open_repo(start)?;
+    if let Some(p) = hooks_path(&repo)? {
         if p.is_absolute() {
             return Ok(p);
         }
@@ -176,6 +225,42 @@ pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
         return Ok(base.join(p));
     }
     Ok(repo.commondir().join("hooks"))
+}
+
+/// Every hooks directory git uses for the repository containing `start`, this worktree's first.
+/// One, unless core.hooksPath is relative: git resolves it in the worktree the hook runs in, so
+/// each worktree (the main one and every linked one) has its own.
+pub fn hooks_dirs(start: &Path) -> Result<Vec<PathBuf>> {
+    let first = hooks_dir(start)?;
+    let repo = open_repo(start)?;
+    let Some(rel) = hooks_path(&repo)?.filter(|p| p.is_relative()) else {
+        return Ok(vec![first]);
+    };
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(w) = git2::Repository::open(repo.commondir())
+        .ok()
+        .and_then(|m| m.workdir().map(Path::to_path_buf))
+    {
+        roots.push(w);
+    }
+    if let Ok(names) = repo.worktrees() {
+        for name in names.iter().flatten() {
+            if let Ok(wt) = repo.find_worktree(name) {
+                roots.push(wt.path().to_path_buf());
+            }
+        }
+    }
+    let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = vec![key(repo.workdir().unwrap_or_else(|| repo.path())).join(&rel)];
+    let mut out = vec![first];
+    for root in roots.into_iter().filter(|r| r.is_dir()) {
+        let dir = key(&root).join(&rel);
+        if !seen.contains(&dir) {
+            seen.push(dir.clone());
+            out.push(dir);
+        }
+    }
+    Ok(out)
 }
 
 /// Quotes `s` for a POSIX shell (single quotes, `'` as `'\''`).

@@ -525,6 +525,43 @@ fn core_hooks_path_gates_commits() {
     assert_blocked(&git_run(&r.dir, &["commit", "-q", "-m", "x"]), "a.env");
 }
 
+/// A relative core.hooksPath is resolved in the worktree git runs the hook in: `hook install`
+/// must cover the linked worktrees too, or a commit there runs no hook at all.
+#[test]
+fn a_relative_hooks_path_covers_every_worktree() {
+    let mut rng = seeded_rng();
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("one");
+    r.git(&["config", "core.hooksPath", ".githooks"]);
+    let wt = r.fx.path().join("wt");
+    r.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "topic",
+        &wt.display().to_string(),
+    ]);
+    leaksweep(&r.dir)
+        .args(["hook", "install"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("each worktree"));
+    std::fs::write(wt.join("s.env"), format!("TOKEN={}\n", token(&mut rng))).unwrap();
+    git_ok(&wt, &["add", "s.env"]);
+    let before = git_ok(&wt, &["rev-parse", "HEAD"]);
+    assert_blocked(&git_run(&wt, &["commit", "-q", "-m", "x"]), "s.env");
+    assert_eq!(git_ok(&wt, &["rev-parse", "HEAD"]), before);
+    // Uninstall removes them all.
+    leaksweep(&wt)
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert!(!wt.join(".githooks/pre-commit").exists());
+    assert!(!r.dir.join(".githooks/pre-commit").exists());
+}
+
 /// `git merge` makes its merge commit without the pre-commit hook (it runs pre-merge-commit):
 /// `hook install` installs that one too, so a merged-in side that adds a secret is blocked, as
 /// is the commit that concludes a merge stopped by `--no-commit`.
