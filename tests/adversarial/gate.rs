@@ -405,6 +405,23 @@ fn renames_copies_and_mode_changes() {
     assert_eq!((code, places(&v)), (1, vec![place("app.env", 3)]));
 }
 
+/// A file that already holds as many findings as the per-file cap: a secret added after them
+/// is past the cap in a whole-file scan, and must still be seen.
+#[test]
+fn old_findings_up_to_the_cap_do_not_hide_a_new_one() {
+    let mut rng = seeded_rng();
+    let r = Repo::new();
+    let dump: String = (0..1000)
+        .map(|i| format!("T{i}={}\n", token(&mut rng)))
+        .collect();
+    r.write("dump.txt", &dump);
+    r.commit("a dump of old tokens");
+    r.write("dump.txt", format!("{dump}NEW={}\n", token(&mut rng)));
+    r.git(&["add", "dump.txt"]);
+    let (code, v) = staged(&r.dir, &[]);
+    assert_eq!((code, places(&v)), (1, vec![place("dump.txt", 1001)]));
+}
+
 // ---- 3. LFS pointers: the whole file, nothing else ----
 
 const LFS_OID: &str = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
