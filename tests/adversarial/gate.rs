@@ -405,6 +405,28 @@ fn renames_copies_and_mode_changes() {
     assert_eq!((code, places(&v)), (1, vec![place("app.env", 3)]));
 }
 
+/// HEAD's version cannot be read (its object is gone): nothing can be called old, so every
+/// finding of the staged file is reported (fail closed).
+#[test]
+fn an_unreadable_old_version_reports_every_finding() {
+    let mut rng = seeded_rng();
+    let r = Repo::new();
+    let old_line = format!("OLD={}\n", token(&mut rng));
+    r.write("app.env", &old_line);
+    r.commit("one");
+    let old = r.git(&["rev-parse", "HEAD:app.env"]);
+    r.write("app.env", format!("{old_line}NEW={}\n", token(&mut rng)));
+    r.git(&["add", "app.env"]);
+    let (code, v) = staged(&r.dir, &[]);
+    assert_eq!((code, places(&v)), (1, vec![place("app.env", 2)]));
+    std::fs::remove_file(r.dir.join(".git/objects").join(&old[..2]).join(&old[2..])).unwrap();
+    let (code, v) = staged(&r.dir, &[]);
+    assert_eq!(
+        (code, places(&v)),
+        (1, vec![place("app.env", 1), place("app.env", 2)])
+    );
+}
+
 /// A file that already holds as many findings as the per-file cap: a secret added after them
 /// is past the cap in a whole-file scan, and must still be seen.
 #[test]
