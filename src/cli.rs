@@ -68,7 +68,7 @@ pub enum HookCmd {
     /// PRE_COMMIT_TO_REF, or all history of PRE_COMMIT_LOCAL_BRANCH when the push starts a new
     /// history (the entry of `.pre-commit-hooks.yaml`). Takes the arguments of `git`.
     #[command(name = "pre-push")]
-    PrePush(GitCmd),
+    PrePush(Box<GitCmd>),
 }
 
 #[derive(Debug, Subcommand)]

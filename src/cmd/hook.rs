@@ -99,7 +99,8 @@ pub fn run(args: HookCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        HookCmd::PrePush(mut git) => {
+        HookCmd::PrePush(git) => {
+            let mut git = *git;
             if git.staged || git.range.is_some() || git.since.is_some() {
                 bail!(
                     "`hook pre-push` takes the pushed range from the pre-commit framework; \

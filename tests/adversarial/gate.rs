@@ -308,7 +308,7 @@ fn a_no_diff_attribute_does_not_hide_added_lines() {
 fn a_file_that_used_to_be_binary() {
     let mut rng = seeded_rng();
     let r = repo_with_old_secret(&mut rng);
-    r.write("data.cfg", b"\x00\x01\x02binary\x00\n".to_vec());
+    r.write("data.cfg", b"\x00\x01\x02binary\x00\n");
     r.commit("binary");
     r.commit("again");
     r.write(
