@@ -48,8 +48,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCmd {
-    /// Write the pre-commit hook (or pre-push with --pre-push) into the repository's hooks
-    /// directory (core.hooksPath is honoured).
+    /// Write the pre-commit hook (and pre-merge-commit, its twin for `git merge`), or pre-push
+    /// with --pre-push, into the repository's hooks directory (core.hooksPath is honoured).
     Install {
         /// Install the pre-push hook (scans the pushed commits) instead of pre-commit.
         #[arg(long)]
@@ -64,6 +64,11 @@ pub enum HookCmd {
         #[arg(long)]
         pre_push: bool,
     },
+    /// The pre-push check as the pre-commit framework runs it: scans PRE_COMMIT_FROM_REF..
+    /// PRE_COMMIT_TO_REF, or all history of PRE_COMMIT_LOCAL_BRANCH when the push starts a new
+    /// history (the entry of `.pre-commit-hooks.yaml`). Takes the arguments of `git`.
+    #[command(name = "pre-push")]
+    PrePush(Box<GitCmd>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -96,6 +96,51 @@ fn install_writes_an_executable_hook_calling_this_binary() {
 }
 
 #[test]
+fn install_writes_pre_merge_commit_too_and_leaves_a_foreign_one_alone() {
+    let dir = repo();
+    leaksweep(dir.path())
+        .args(["hook", "install"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("pre-merge-commit"));
+    let merge = hook(dir.path(), "pre-merge-commit");
+    let text = std::fs::read_to_string(&merge).unwrap();
+    assert!(text.contains("# leaksweep-hook: v1") && text.contains("git --staged"));
+    assert!(text.contains("git merge --no-verify"), "{text}");
+    leaksweep(dir.path())
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert!(!merge.exists() && !hook(dir.path(), "pre-commit").exists());
+    // A foreign pre-merge-commit: pre-commit is installed, the other is kept, with a warning.
+    std::fs::write(&merge, "#!/bin/sh\necho mine\n").unwrap();
+    leaksweep(dir.path())
+        .args(["hook", "install"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "merge commits made by `git merge` are not checked",
+        ));
+    assert_eq!(
+        std::fs::read_to_string(&merge).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    assert!(is_leaksweep_hook(&hook(dir.path(), "pre-commit")));
+    leaksweep(dir.path())
+        .args(["hook", "uninstall"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&merge).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+}
+
+fn is_leaksweep_hook(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains("# leaksweep-hook: v1"))
+}
+
+#[test]
 fn core_hooks_path_is_honoured() {
     let dir = repo();
     git_ok(dir.path(), &["config", "core.hooksPath", ".githooks"]);

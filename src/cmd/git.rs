@@ -8,7 +8,7 @@ use crate::finding::{Finding, GitLocation, SecretId};
 use crate::scan::{summarize, Collector, Scanner};
 use crate::source::history::{self, HistoryOptions};
 use crate::source::staged;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
@@ -17,6 +17,9 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
 
 /// Scans history (or the index) as `args` say; shared by `git` and `baseline git`.
 pub fn collect(args: &GitCmd) -> Result<Scanned> {
+    if args.staged {
+        return collect_staged(args);
+    }
     let repo = history::discover(args.repo.as_deref())?;
     history::check_object_store(&repo)?;
     // The project config (.leaksweep.toml, .leaksweepignore) lives at the top of the work tree;
@@ -26,34 +29,6 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
     let collector = Collector::default();
-
-    if args.staged {
-        let stats = staged::scan(&repo, cfg.max_file_size, &scanner, &collector)?;
-        let (findings, skipped, errors, files, bytes) = collector.finish();
-        if stats.staged > 0 && stats.read == 0 {
-            // Fail closed: something is staged and nothing of it could be checked.
-            eprintln!(
-                "leaksweep: {} staged file(s) but none could be read; refusing to pass",
-                stats.staged
-            );
-            cfg.ignore_errors = false;
-        }
-        if stats.conflicts > 0 {
-            // An unresolved conflict cannot be committed: say so rather than pass it.
-            cfg.ignore_errors = false;
-        }
-        let summary = summarize(
-            "staged", &findings, &skipped, &errors, files, bytes, &scanner,
-        );
-        return Ok(Scanned {
-            cfg,
-            findings,
-            skipped,
-            errors,
-            summary,
-            expect_input: false,
-        });
-    }
 
     let range = match (&args.range, &args.since) {
         (Some(spec), _) => Some(history::parse_range(&repo, spec)?),
@@ -203,4 +178,46 @@ fn one_per_secret(
         out.push(kept);
     }
     out
+}
+
+/// `--staged`: the index git would commit (found as git finds it: `GIT_DIR`, `GIT_WORK_TREE`,
+/// `GIT_INDEX_FILE`; see [`staged::open`]) against HEAD.
+fn collect_staged(args: &GitCmd) -> Result<Scanned> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let start = args
+        .repo
+        .as_deref()
+        .map_or_else(|| cwd.clone(), |p| cwd.join(p));
+    let (repo, index) = staged::open(&start)?;
+    history::check_object_store(&repo)?;
+    let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
+    let mut cfg = ScanConfig::resolve_at(&args.common, &root)?;
+    cfg.ignore_errors = args.ignore_errors;
+    let scanner = Scanner::new(cfg.matcher()?);
+    let collector = Collector::default();
+    let stats = staged::scan(&repo, &index, cfg.max_file_size, &scanner, &collector)?;
+    let (findings, skipped, errors, files, bytes) = collector.finish();
+    if stats.staged > 0 && stats.read == 0 {
+        // Fail closed: something is staged and nothing of it could be checked.
+        eprintln!(
+            "leaksweep: {} staged file(s) but none could be read; refusing to pass",
+            stats.staged
+        );
+        cfg.ignore_errors = false;
+    }
+    if stats.conflicts > 0 {
+        // An unresolved conflict cannot be committed: say so rather than pass it.
+        cfg.ignore_errors = false;
+    }
+    let summary = summarize(
+        "staged", &findings, &skipped, &errors, files, bytes, &scanner,
+    );
+    Ok(Scanned {
+        cfg,
+        findings,
+        skipped,
+        errors,
+        summary,
+        expect_input: false,
+    })
 }

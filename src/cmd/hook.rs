@@ -3,7 +3,9 @@
 //!
 //! The hooks directory is git's: `core.hooksPath` when set (relative to the working tree, as git
 //! reads it), else `hooks/` in the common git directory (shared by linked worktrees). git2 finds
-//! the repository and reads the config, so this works from any subdirectory.
+//! the repository and reads the config, so this works from any subdirectory. A relative
+//! `core.hooksPath` is one directory per worktree (git resolves it where the hook runs), so
+//! `install` and `uninstall` act on every existing worktree's and say so ([`hooks_dirs`]).
 //!
 //! A hook we wrote carries a marker line ([`MARKER`]). We overwrite or remove only hooks with that
 //! marker. A foreign hook is left alone unless `--force`, which first moves it to
@@ -14,11 +16,18 @@
 //! PATH if that file is gone; `LEAKSWEEP_BIN` overrides both. It fails closed: a scan error blocks
 //! the commit or push too, with a message saying how to bypass once (`--no-verify`).
 //!
-//! The pre-commit script runs `leaksweep git --staged`; the pre-push script runs
-//! `leaksweep git --range` over each pushed range (a single revision for a new branch).
+//! The pre-commit script runs `leaksweep git --staged`; `hook install` writes it as both
+//! `pre-commit` and `pre-merge-commit` (which `git merge` runs instead of pre-commit when it makes
+//! the merge commit itself). The pre-push script runs `leaksweep git --range` over each pushed
+//! range (a single revision for a new branch).
+//!
+//! `leaksweep hook pre-push` is the pre-push entry of `.pre-commit-hooks.yaml`: the pre-commit
+//! framework reads git's pre-push lines itself and passes the range in its environment
+//! ([`framework_range`]).
 
 use crate::cli::HookCmd;
 use anyhow::{bail, Context, Result};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -32,6 +41,8 @@ pub const BACKUP_SUFFIX: &str = ".leaksweep-backup";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookKind {
     PreCommit,
+    /// Run by `git merge` when it commits the merge itself; the same script as pre-commit.
+    PreMergeCommit,
     PrePush,
 }
 
@@ -40,6 +51,7 @@ impl HookKind {
     pub fn file_name(self) -> &'static str {
         match self {
             HookKind::PreCommit => "pre-commit",
+            HookKind::PreMergeCommit => "pre-merge-commit",
             HookKind::PrePush => "pre-push",
         }
     }
@@ -51,17 +63,106 @@ pub fn run(args: HookCmd) -> Result<ExitCode> {
     match args {
         HookCmd::Install { pre_push, force } => {
             let kind = kind(pre_push);
-            let dir = hooks_dir(&cwd)?;
+            let dirs = hooks_dirs(&cwd)?;
             let exe = std::env::current_exe().ok();
-            let msg = install(&dir, kind, force, exe.as_deref())?;
-            eprintln!("leaksweep: {msg}");
+            for (i, dir) in dirs.iter().enumerate() {
+                match install_kind(dir, kind, force, exe.as_deref()) {
+                    Ok(()) => {}
+                    // This worktree's hooks: a failure is the command's failure.
+                    Err(e) if i == 0 => return Err(e),
+                    Err(e) => eprintln!("leaksweep: warning: {e:#}"),
+                }
+            }
+            if relative_hooks_path(&cwd) {
+                eprintln!(
+                    "leaksweep: core.hooksPath is relative, so git looks for hooks in each worktree \
+                     ({} now); run `leaksweep hook install` again in worktrees added later, or \
+                     set an absolute core.hooksPath",
+                    dirs.len()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         HookCmd::Uninstall { pre_push } => {
-            let dir = hooks_dir(&cwd)?;
-            let msg = uninstall(&dir, kind(pre_push))?;
-            eprintln!("leaksweep: {msg}");
+            let kind = kind(pre_push);
+            let dirs = hooks_dirs(&cwd)?;
+            for (i, dir) in dirs.iter().enumerate() {
+                let path = dir.join(kind.file_name());
+                if i > 0 && !is_ours(&path) {
+                    continue;
+                }
+                eprintln!("leaksweep: {}", uninstall(dir, kind)?);
+                let merge = dir.join(HookKind::PreMergeCommit.file_name());
+                if kind == HookKind::PreCommit && is_ours(&merge) {
+                    eprintln!("leaksweep: {}", uninstall(dir, HookKind::PreMergeCommit)?);
+                }
+            }
             Ok(ExitCode::SUCCESS)
+        }
+        HookCmd::PrePush(git) => {
+            let mut git = *git;
+            if git.staged || git.range.is_some() || git.since.is_some() {
+                bail!(
+                    "`hook pre-push` takes the pushed range from the pre-commit framework; \
+                     use `leaksweep git` for --staged, --range or --since"
+                );
+            }
+            git.range = Some(framework_range(|k| std::env::var_os(k))?);
+            super::git::run(git)
+        }
+    }
+}
+
+/// The revision range a pre-commit framework pre-push stage covers, from the variables the
+/// framework sets (pre-commit 2.x to 4.x; `lookup` reads one):
+///
+/// - `PRE_COMMIT_FROM_REF` and `PRE_COMMIT_TO_REF` (older releases: `PRE_COMMIT_ORIGIN` and
+///   `PRE_COMMIT_SOURCE`): `FROM..TO`; the framework sets FROM to the remote's commit, or, for a
+///   new branch, to the parent of the first commit that no ref of that remote has. An all-zero
+///   FROM (no such commit) gives TO alone: all of its history.
+/// - Neither, with `PRE_COMMIT_LOCAL_BRANCH` (the local ref being pushed): the push starts a new
+///   history (its first new commit is a root), and the framework runs in all-files mode: all
+///   history of that ref.
+/// - Neither, with `PRE_COMMIT=1` only (`pre-commit run --hook-stage pre-push` by hand): all
+///   history of HEAD.
+///
+/// Anything else is an input error naming what is missing.
+pub fn framework_range(lookup: impl Fn(&str) -> Option<OsString>) -> Result<String> {
+    let var = |names: &[&str]| -> Result<Option<String>> {
+        for name in names {
+            if let Some(v) = lookup(name).filter(|v| !v.is_empty()) {
+                let v = v
+                    .into_string()
+                    .map_err(|_| anyhow::anyhow!("{name} is not valid UTF-8"))?;
+                return Ok(Some(v.trim().to_string()));
+            }
+        }
+        Ok(None)
+    };
+    let from = var(&["PRE_COMMIT_FROM_REF", "PRE_COMMIT_ORIGIN"])?;
+    let to = var(&["PRE_COMMIT_TO_REF", "PRE_COMMIT_SOURCE"])?;
+    let zero = |s: &str| !s.is_empty() && s.bytes().all(|b| b == b'0');
+    match (from, to) {
+        (Some(from), Some(to)) if zero(&from) => Ok(to),
+        (Some(from), Some(to)) => Ok(format!("{from}..{to}")),
+        (Some(_), None) | (None, Some(_)) => bail!(
+            "the pre-commit framework set only one of PRE_COMMIT_FROM_REF and \
+             PRE_COMMIT_TO_REF; both are needed to know what is pushed"
+        ),
+        (None, None) => {
+            if let Some(local) = var(&["PRE_COMMIT_LOCAL_BRANCH"])? {
+                Ok(local)
+            } else if var(&["PRE_COMMIT"])?.is_some() {
+                Ok("HEAD".to_string())
+            } else {
+                bail!(
+                    "`leaksweep hook pre-push` is the pre-commit framework's pre-push entry, \
+                     and PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF are not set (nor \
+                     PRE_COMMIT_LOCAL_BRANCH); outside the framework run \
+                     `leaksweep git --range BASE..HEAD`, or install the git hook with \
+                     `leaksweep hook install --pre-push`"
+                )
+            }
         }
     }
 }
@@ -74,18 +175,49 @@ fn kind(pre_push: bool) -> HookKind {
     }
 }
 
-/// The hooks directory of the repository containing `start`.
-pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
-    let repo = git2::Repository::discover(start).with_context(|| {
+/// Installs the hook of `kind` into `dir`; the pre-commit hook comes with its pre-merge-commit
+/// twin (merge commits made by `git merge` itself run that one, not pre-commit).
+fn install_kind(dir: &Path, kind: HookKind, force: bool, exe: Option<&Path>) -> Result<()> {
+    eprintln!("leaksweep: {}", install(dir, kind, force, exe)?);
+    if kind == HookKind::PreCommit {
+        match install(dir, HookKind::PreMergeCommit, force, exe) {
+            Ok(msg) => eprintln!("leaksweep: {msg}"),
+            Err(e) => eprintln!(
+                "leaksweep: warning: {e:#}; merge commits made by `git merge` are not checked"
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn open_repo(start: &Path) -> Result<git2::Repository> {
+    git2::Repository::discover(start).with_context(|| {
         format!(
             "{} is not inside a git repository (run `git init` first, or cd into one)",
             start.display()
         )
-    })?;
+    })
+}
+
+/// core.hooksPath, when set.
+fn hooks_path(repo: &git2::Repository) -> Result<Option<PathBuf>> {
     let config = repo
         .config()
         .context("cannot read the repository's git config")?;
-    if let Ok(p) = config.get_path("core.hooksPath") {
+    Ok(config.get_path("core.hooksPath").ok())
+}
+
+fn relative_hooks_path(start: &Path) -> bool {
+    open_repo(start)
+        .ok()
+        .and_then(|r| hooks_path(&r).ok().flatten())
+        .is_some_and(|p| p.is_relative())
+}
+
+/// The hooks directory of the repository containing `start`.
+pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
+    let repo = open_repo(start)?;
+    if let Some(p) = hooks_path(&repo)? {
         if p.is_absolute() {
             return Ok(p);
         }
@@ -94,6 +226,42 @@ pub fn hooks_dir(start: &Path) -> Result<PathBuf> {
         return Ok(base.join(p));
     }
     Ok(repo.commondir().join("hooks"))
+}
+
+/// Every hooks directory git uses for the repository containing `start`, this worktree's first.
+/// One, unless core.hooksPath is relative: git resolves it in the worktree the hook runs in, so
+/// each worktree (the main one and every linked one) has its own.
+pub fn hooks_dirs(start: &Path) -> Result<Vec<PathBuf>> {
+    let first = hooks_dir(start)?;
+    let repo = open_repo(start)?;
+    let Some(rel) = hooks_path(&repo)?.filter(|p| p.is_relative()) else {
+        return Ok(vec![first]);
+    };
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(w) = git2::Repository::open(repo.commondir())
+        .ok()
+        .and_then(|m| m.workdir().map(Path::to_path_buf))
+    {
+        roots.push(w);
+    }
+    if let Ok(names) = repo.worktrees() {
+        for name in names.iter().flatten() {
+            if let Ok(wt) = repo.find_worktree(name) {
+                roots.push(wt.path().to_path_buf());
+            }
+        }
+    }
+    let key = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen = vec![key(repo.workdir().unwrap_or_else(|| repo.path())).join(&rel)];
+    let mut out = vec![first];
+    for root in roots.into_iter().filter(|r| r.is_dir()) {
+        let dir = key(&root).join(&rel);
+        if !seen.contains(&dir) {
+            seen.push(dir.clone());
+            out.push(dir);
+        }
+    }
+    Ok(out)
 }
 
 /// Quotes `s` for a POSIX shell (single quotes, `'` as `'\''`).
@@ -139,15 +307,17 @@ EOF
         name = kind.file_name(),
         what = match kind {
             HookKind::PreCommit => "commit",
+            HookKind::PreMergeCommit => "merge commit",
             HookKind::PrePush => "push",
         },
         verb = match kind {
             HookKind::PreCommit => "commit",
+            HookKind::PreMergeCommit => "merge",
             HookKind::PrePush => "push",
         },
     );
     let body = match kind {
-        HookKind::PreCommit => {
+        HookKind::PreCommit | HookKind::PreMergeCommit => {
             r#"
 "$LEAKSWEEP" git --staged
 status=$?
@@ -293,12 +463,58 @@ mod tests {
 
     #[test]
     fn scripts_carry_the_marker() {
-        for k in [HookKind::PreCommit, HookKind::PrePush] {
+        for k in [
+            HookKind::PreCommit,
+            HookKind::PreMergeCommit,
+            HookKind::PrePush,
+        ] {
             let s = script(k, Some(Path::new("/opt/bin/leaksweep")));
             assert!(s.starts_with("#!/bin/sh\n"));
             assert!(s.contains(MARKER));
             assert!(s.contains("'/opt/bin/leaksweep'"));
             assert!(s.contains("leaksweep:allow"));
         }
+    }
+
+    #[test]
+    fn framework_ranges() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let r = |vars| framework_range(env(vars)).map_err(|e| e.to_string());
+        assert_eq!(
+            r(&[("PRE_COMMIT_FROM_REF", "a1"), ("PRE_COMMIT_TO_REF", "b2")]),
+            Ok("a1..b2".into())
+        );
+        assert_eq!(
+            r(&[("PRE_COMMIT_ORIGIN", "a1"), ("PRE_COMMIT_SOURCE", "b2")]),
+            Ok("a1..b2".into())
+        );
+        assert_eq!(
+            r(&[
+                (
+                    "PRE_COMMIT_FROM_REF",
+                    "0000000000000000000000000000000000000000"
+                ),
+                ("PRE_COMMIT_TO_REF", "b2")
+            ]),
+            Ok("b2".into())
+        );
+        assert_eq!(
+            r(&[
+                ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"),
+                ("PRE_COMMIT", "1")
+            ]),
+            Ok("refs/heads/main".into())
+        );
+        assert_eq!(r(&[("PRE_COMMIT", "1")]), Ok("HEAD".into()));
+        assert!(r(&[("PRE_COMMIT_TO_REF", "b2")])
+            .unwrap_err()
+            .contains("only one"));
+        assert!(r(&[]).unwrap_err().contains("PRE_COMMIT_TO_REF"));
     }
 }

@@ -268,11 +268,7 @@ fn tag_index(graph: &Graph, oid: git2::Oid) -> u32 {
 fn is_lfs_pointer(repo: &Repository, oid: git2::Oid) -> bool {
     let Ok(odb) = repo.odb() else { return false };
     let found = match odb.read(oid) {
-        Ok(o) => {
-            o.len() < 1024
-                && o.data()
-                    .starts_with(b"version https://git-lfs.github.com/spec/")
-        }
+        Ok(o) => crate::source::lfs::is_pointer(o.data()),
         Err(_) => false,
     };
     found

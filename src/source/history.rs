@@ -1070,10 +1070,8 @@ impl Ctx<'_> {
     }
 }
 
-/// A Git LFS pointer file: small, and starts with the spec line.
-pub fn is_lfs_pointer(data: &[u8]) -> bool {
-    data.len() < 1024 && data.starts_with(b"version https://git-lfs.github.com/spec/")
-}
+/// A Git LFS pointer file (the whole file, in the pointer format): see [`super::lfs`].
+pub use super::lfs::is_pointer as is_lfs_pointer;
 
 impl History {
     /// Each walked commit's position in the walk, which is topological, oldest first: a commit
@@ -1349,13 +1347,5 @@ mod tests {
         assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00+00:00");
         assert_eq!(rfc3339(1_700_000_000, 120), "2023-11-15T00:13:20+02:00");
         assert_eq!(rfc3339(951_782_400, -300), "2000-02-28T19:00:00-05:00");
-    }
-
-    #[test]
-    fn lfs_pointer() {
-        assert!(is_lfs_pointer(
-            b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n"
-        ));
-        assert!(!is_lfs_pointer(b"hello"));
     }
 }

@@ -3,6 +3,7 @@
 //! [`Scanner`](crate::scan::Scanner). A source knows nothing of rules.
 
 pub mod history;
+pub mod lfs;
 pub mod packorder;
 pub mod staged;
 pub mod stdin;

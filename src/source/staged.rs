@@ -1,10 +1,24 @@
 //! Staged source (`leaksweep git --staged`): what `git commit` would record, against HEAD.
 //!
-//! Reads the index itself with git2 (no shelling out), diffs HEAD's tree against it with zero
-//! context lines (so every new-side line of a hunk is an added or changed line), scans each
-//! staged blob whole, and keeps only findings that touch an added line: a multi-line secret
-//! counts when any of its lines is new. Line numbers are those of the staged file. Renames are
-//! detected, so moving a file with an old secret does not report it again.
+//! The repository, work tree and index are found exactly as git finds them ([`open`]): `GIT_DIR`,
+//! `GIT_WORK_TREE` and `GIT_INDEX_FILE` are honoured, so inside a hook the scan reads the index
+//! git is about to commit (`git commit -a`, `git commit PATH`, `--only` and `--include` commit a
+//! temporary index, not `.git/index`).
+//!
+//! Each staged blob that differs from HEAD's entry at its path is scanned whole, and a finding is
+//! kept when any of its lines is new. Whether a line is new is decided here, not by a diff engine
+//! (which reports no lines for a `-diff` attribute, a file that was binary, or a type change):
+//! the lines of HEAD's blob at the same path are counted as a multiset, and each staged line
+//! consumes one matching old line; a line left without a match is new. When in doubt the line is
+//! new (fail closed): no entry at that path in HEAD (a new file, a rename or copy: a secret moved
+//! to a new path is reported there), an old entry that is not a regular file (symlink,
+//! submodule), an old blob that cannot be read. Line numbers are those of the staged file. A
+//! file whose scan stopped at the per-file findings cap is scanned again with its old lines
+//! blanked, so old findings cannot push a new one past the cap.
+//!
+//! The comparison is with HEAD, as for `git diff --cached`: a pre-commit hook is not told that
+//! the commit is `git commit --amend`, so the lines HEAD itself added are not new to an amended
+//! commit (they passed the hook when HEAD was made; the pre-push gate scans them again).
 //!
 //! Works without HEAD (the first commit: everything staged is new) and during a merge (the index
 //! against HEAD is what the merge commit will add). An unresolved conflict cannot be committed
@@ -12,19 +26,22 @@
 //! read; when files are staged but none could be read, the scan fails outright.
 //!
 //! Cost: the index is read once and only HEAD's trees are compared, so a repository with 50,000
-//! tracked files and one staged change reads one blob pair.
+//! tracked files and one staged change reads one blob; old versions are read only for staged
+//! files with findings.
 
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
-use crate::source::history::is_lfs_pointer;
-use anyhow::{Context, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Patch, Repository};
-use std::ops::Range;
+use crate::source::lfs;
+use anyhow::{bail, Context, Result};
+use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Repository, Tree};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 /// Counts of a staged scan.
 #[derive(Debug, Clone, Default)]
 pub struct StagedStats {
-    /// Staged files with content (added, modified, renamed, copied, type-changed).
+    /// Staged files with content (added, modified, type-changed).
     pub staged: u64,
     /// Of those, the ones that were read (scanned or skipped on purpose).
     pub read: u64,
@@ -32,15 +49,156 @@ pub struct StagedStats {
     pub conflicts: u64,
 }
 
-/// Scans the staged changes of `repo`. Unreadable blobs and conflicts are recorded in the
-/// collector; the caller must fail when `staged > 0 && read == 0` (see [`StagedStats`]).
+/// The repository and the index a commit made from `start` would record, found as git finds
+/// them. `start` is the directory git would run in (the current directory, or the REPO argument,
+/// like `git -C REPO`).
+///
+/// - `GIT_DIR` (relative to `start`) names the git directory; no search. Without it the
+///   repository is discovered upwards from `start`, stopping at `GIT_CEILING_DIRECTORIES`.
+/// - The work tree is `GIT_WORK_TREE` (relative to `start`) when set; else, with `GIT_DIR` set,
+///   `core.worktree` or `start` itself (git's rule), unless the repository is bare; else the
+///   discovered one.
+/// - The index is `GIT_INDEX_FILE` when set, a relative path being relative to the top of the
+///   work tree (git resolves it after moving there; `start` for a bare repository), else the
+///   repository's own. A missing index file is an empty index, as for git.
+pub fn open(start: &Path) -> Result<(Repository, Index)> {
+    if !start.exists() {
+        bail!("{}: no such file or directory", start.display());
+    }
+    let start = if start.is_dir() {
+        start.to_path_buf()
+    } else {
+        start
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let git_dir = env_path("GIT_DIR");
+    let repo = match &git_dir {
+        Some(dir) => {
+            let dir = start.join(dir);
+            Repository::open(&dir).with_context(|| {
+                format!(
+                    "GIT_DIR={} is not a git repository (unset GIT_DIR, or point it at one)",
+                    dir.display()
+                )
+            })?
+        }
+        None => {
+            let ceilings: Vec<PathBuf> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+                .map(|v| {
+                    std::env::split_paths(&v)
+                        .filter(|p| p.is_absolute())
+                        .collect()
+                })
+                .unwrap_or_default();
+            Repository::open_ext(&start, git2::RepositoryOpenFlags::empty(), &ceilings)
+                .with_context(|| {
+                    format!(
+                        "{} is not inside a git repository (run `git init`, or pass the repository path)",
+                        start.display()
+                    )
+                })?
+        }
+    };
+    if let Some(wt) = env_path("GIT_WORK_TREE") {
+        let wt = start.join(wt);
+        repo.set_workdir(&wt, false)
+            .with_context(|| format!("cannot use GIT_WORK_TREE={}", wt.display()))?;
+    } else if git_dir.is_some() && !repo.is_bare() {
+        let core_worktree = repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_path("core.worktree").ok());
+        if core_worktree.is_none() {
+            repo.set_workdir(&start, false)
+                .with_context(|| format!("cannot use {} as the work tree", start.display()))?;
+        }
+    }
+    let index = match env_path("GIT_INDEX_FILE") {
+        Some(file) => {
+            let top = repo
+                .workdir()
+                .map_or_else(|| start.clone(), Path::to_path_buf);
+            let file = top.join(file);
+            Index::open(&file).with_context(|| {
+                format!("cannot read the index GIT_INDEX_FILE={}", file.display())
+            })?
+        }
+        None => repo.index().context("cannot read the index")?,
+    };
+    Ok((repo, index))
+}
+
+/// A path-valued environment variable, when set and not empty (git ignores empty values).
+fn env_path(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// A path from git's bytes (any bytes on Unix; lossy elsewhere).
+fn path_of(bytes: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+/// The version a staged file is compared with: HEAD's tree.
+struct Old<'r> {
+    repo: &'r Repository,
+    head: Option<Tree<'r>>,
+}
+
+impl<'r> Old<'r> {
+    /// The regular-file blob at `path` in HEAD, if there is one and it can be read.
+    fn blob(&self, path: &Path) -> Option<git2::Blob<'r>> {
+        let entry = self.head.as_ref()?.get_path(path).ok()?;
+        let mode = entry.filemode();
+        if mode != i32::from(FileMode::Blob) && mode != i32::from(FileMode::BlobExecutable) {
+            return None;
+        }
+        self.repo.find_blob(entry.id()).ok()
+    }
+
+    /// For each line of `data` (1-based; index 0 unused), whether it is new: not matched by one
+    /// of the lines of HEAD's version of `path`, each old line matching once.
+    fn new_lines(&self, path: &Path, data: &[u8]) -> Vec<bool> {
+        let mut out = vec![true];
+        let Some(head) = self.blob(path) else {
+            out.extend(data.split(|&b| b == b'\n').map(|_| true));
+            return out;
+        };
+        let mut left: HashMap<&[u8], usize> = HashMap::new();
+        for line in head.content().split(|&b| b == b'\n') {
+            *left.entry(line).or_default() += 1;
+        }
+        for line in data.split(|&b| b == b'\n') {
+            match left.get_mut(line) {
+                Some(c) if *c > 0 => {
+                    *c -= 1;
+                    out.push(false);
+                }
+                _ => out.push(true),
+            }
+        }
+        out
+    }
+}
+
+/// Scans the changes staged in `index` (see [`open`]) against HEAD of `repo`. Unreadable blobs
+/// and conflicts are recorded in the collector; the caller must fail when
+/// `staged > 0 && read == 0` (see [`StagedStats`]).
 pub fn scan(
     repo: &Repository,
+    index: &Index,
     max_file_size: u64,
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<StagedStats> {
-    let index = repo.index().context("cannot read the index")?;
     let head_tree = match repo.head() {
         Ok(head) => Some(head.peel_to_tree().context("cannot read HEAD's tree")?),
         Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
@@ -54,43 +212,41 @@ pub fn scan(
             if let Some(e) = c.our.or(c.their).or(c.ancestor) {
                 let path = String::from_utf8_lossy(&e.path).into_owned();
                 collector.error(
-                    path.clone(),
+                    path,
                     "unresolved merge conflict: not scanned (resolve it, stage the result, scan again)",
                 );
-                conflicted.insert(path);
+                conflicted.insert(e.path);
                 stats.conflicts += 1;
             }
         }
     }
+    // No rename detection: git records paths and contents, and a line is new unless the same
+    // path held it (see the module docs).
     let mut opts = DiffOptions::new();
-    opts.context_lines(0)
-        .include_typechange(true)
-        .ignore_submodules(false);
-    let mut diff = repo
-        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+    opts.include_typechange(true).ignore_submodules(false);
+    let diff = repo
+        .diff_tree_to_index(head_tree.as_ref(), Some(index), Some(&mut opts))
         .context("cannot compare the index with HEAD")?;
-    diff.find_similar(Some(DiffFindOptions::new().renames(true)))
-        .context("cannot detect renames in the staged changes")?;
+    let old = Old {
+        repo,
+        head: head_tree.clone(),
+    };
     let mut scratch = Scratch::default();
-    for i in 0..diff.deltas().len() {
-        let Some(delta) = diff.get_delta(i) else {
-            continue;
-        };
-        let status = delta.status();
+    for delta in diff.deltas() {
         if !matches!(
-            status,
-            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Typechange
         ) {
             continue;
         }
         let new = delta.new_file();
-        let path = new
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .unwrap_or_default();
-        if conflicted.contains(&path) {
+        let Some(raw_path) = new.path_bytes() else {
+            continue;
+        };
+        if conflicted.contains(raw_path) {
             continue;
         }
+        let path = String::from_utf8_lossy(raw_path).into_owned();
         stats.staged += 1;
         match new.mode() {
             FileMode::Commit => {
@@ -121,7 +277,7 @@ pub fn scan(
             collector.skip(path, SkipReason::TooLarge);
             continue;
         }
-        if is_lfs_pointer(data) {
+        if lfs::is_pointer(data) {
             collector.skip(path, SkipReason::LfsPointer);
             continue;
         }
@@ -136,37 +292,49 @@ pub fn scan(
         if findings.is_empty() {
             continue;
         }
-        // A file new to the index (no old side) is all added lines.
-        if status != Delta::Added && delta.old_file().id() != new.id() {
-            let added =
-                added_lines(&diff, i).with_context(|| format!("cannot diff staged file {path}"))?;
-            findings.retain(|f| {
-                added
+        let maybe_cut = findings.len() >= scanner.matcher.options().max_findings;
+        let new_lines = old.new_lines(&path_of(raw_path), data);
+        let is_new = |f: &crate::finding::Finding| {
+            let last = f.end_line.max(f.line);
+            (f.line..=last).any(|l| new_lines.get(l).copied().unwrap_or(true))
+        };
+        findings.retain(is_new);
+        if maybe_cut {
+            // The scan stopped at the findings cap, so secrets on new lines past it were not
+            // seen: scan the new lines alone (old lines blanked, offsets kept).
+            let masked = blank_old_lines(data, &new_lines);
+            let more = scanner.scan_blob(
+                &Blob {
+                    data: &masked,
+                    path: &path,
+                },
+                &mut scratch,
+            );
+            scratch.take_truncated();
+            for f in more.into_iter().filter(is_new) {
+                if !findings
                     .iter()
-                    .any(|r| r.start <= f.end_line && f.line < r.end)
-            });
-        } else if status != Delta::Added {
-            // Same content as before (a pure rename or mode change): nothing is new.
-            findings.clear();
+                    .any(|k| k.line == f.line && k.column == f.column && k.rule_id == f.rule_id)
+                {
+                    findings.push(f);
+                }
+            }
         }
         collector.add_findings(findings);
     }
     Ok(stats)
 }
 
-/// 1-based half-open line ranges of the new side that the diff adds (zero context lines).
-fn added_lines(diff: &git2::Diff<'_>, idx: usize) -> Result<Vec<Range<usize>>> {
-    let Some(patch) = Patch::from_diff(diff, idx)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for h in 0..patch.num_hunks() {
-        let (hunk, _) = patch.hunk(h)?;
-        let start = hunk.new_start() as usize;
-        let n = hunk.new_lines() as usize;
-        if n > 0 {
-            out.push(start..start + n);
+/// `data` with every line that is not new (see [`Old::new_lines`]) overwritten with spaces, so
+/// that offsets, line and column numbers stay those of `data`.
+fn blank_old_lines(data: &[u8], new_lines: &[bool]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    let mut start = 0;
+    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
+        if !new_lines.get(i + 1).copied().unwrap_or(true) {
+            out[start..start + line.len()].fill(b' ');
         }
+        start += line.len() + 1;
     }
-    Ok(out)
+    out
 }

@@ -115,6 +115,10 @@ fn scan_file(
             return;
         }
     };
+    if super::lfs::is_pointer(&data) {
+        collector.skip(shown, SkipReason::LfsPointer);
+        return;
+    }
     if is_binary(&data) {
         collector.skip(shown, SkipReason::Binary);
         return;
