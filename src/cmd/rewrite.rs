@@ -140,17 +140,10 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
     })
 }
 
-/// The history scan of `leaksweep git REPO`, quietly and without a report: every ref except
-/// `refs/leaksweep/` (with `backup_refs`, those too). Unreadable objects are counted on stderr:
-/// a secret in one of them would not be replaced.
-fn history_findings(
-    repo: &Repository,
-    input: &RewriteInput,
-    backup_refs: bool,
-) -> Result<Vec<Finding>> {
+/// The configuration and scanner of `leaksweep git` (its defaults, from its own argument
+/// definitions), quiet, with the rewrite's rule files and threads.
+fn scan_setup(input: &RewriteInput) -> Result<(ScanConfig, Scanner)> {
     use clap::{Args, FromArgMatches};
-    let started = Instant::now();
-    // The defaults of `leaksweep git`, from its own argument definitions.
     let matches = crate::cli::CommonArgs::augment_args(clap::Command::new("git"))
         .try_get_matches_from(["git"])
         .context("cannot build the scan options")?;
@@ -160,6 +153,19 @@ fn history_findings(
     common.rule_files.clone_from(&input.rule_files);
     let cfg = ScanConfig::resolve(&common)?;
     let scanner = Scanner::new(cfg.matcher()?);
+    Ok((cfg, scanner))
+}
+
+/// The history scan of `leaksweep git REPO`, quietly and without a report: every ref except
+/// `refs/leaksweep/` (with `backup_refs`, those too). Unreadable objects are counted on stderr:
+/// a secret in one of them would not be replaced.
+fn history_findings(
+    repo: &Repository,
+    input: &RewriteInput,
+    backup_refs: bool,
+) -> Result<Vec<Finding>> {
+    let started = Instant::now();
+    let (cfg, scanner) = scan_setup(input)?;
     let collector = Collector::default();
     let opts = HistoryOptions {
         max_file_size: cfg.max_file_size,
@@ -407,16 +413,23 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
 
 fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     let inp = inputs(&args.input, Mode::Verify)?;
-    let replacer = Replacer::new(&inp.targets)?;
-    let v = verify::verify(
+    let (cfg, scanner) = scan_setup(&args.input)?;
+    let recorded = TargetsRecord::load(&apply::state_dir(&inp.repo))?
+        .map(|r| r.targets)
+        .unwrap_or_default();
+    let mut v = verify::verify(
         &inp.repo,
         &inp.path,
-        &replacer,
-        &inp.remove,
+        &verify::Inputs {
+            targets: &inp.targets,
+            recorded: &recorded,
+            remove: &inp.remove,
+            scanner: &scanner,
+            max_file_size: cfg.max_file_size,
+        },
         args.include_unreachable,
         args.input.threads,
     )?;
-    let mut v = v;
     if !inp.unrecovered.is_empty() {
         let backups = inp
             .repo
@@ -449,7 +462,7 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     if v.problems.is_empty() {
         writeln!(
             out,
-            "leaksweep: verified: no secret reachable outside {BACKUP_PREFIX}, same topology, every other byte unchanged"
+            "leaksweep: verified: no secret held outside the backups ({BACKUP_PREFIX}) by any ref, worktree, index, reflog or file, same topology, every other byte unchanged"
         )?;
         Ok(ExitCode::SUCCESS)
     } else {
