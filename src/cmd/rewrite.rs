@@ -256,6 +256,19 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
         }
         crate::report::write_atomic(&file, &rewrite::replacements_file(&inp.targets), true)
             .with_context(|| format!("cannot write {}", file.display()))?;
+        if args.replacements_out.is_some() {
+            // So that `finish` removes it too: it holds every old value.
+            let dir = apply::state_dir(&inp.repo);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let abs = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
+            crate::report::write_atomic(
+                &dir.join(REPLACEMENTS_OUT),
+                abs.as_os_str().as_encoded_bytes(),
+                true,
+            )
+            .with_context(|| format!("cannot write {}", dir.join(REPLACEMENTS_OUT).display()))?;
+        }
     }
     record_targets(&inp)?;
     let p = plan::build(
@@ -478,7 +491,25 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     }
 }
 
+/// A raw ref name as an argument.
+fn os_from_bytes(raw: &[u8]) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(raw).to_os_string()
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8_lossy(raw).into_owned().into()
+    }
+}
+
 fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    git_os(repo_dir, &args)
+}
+
+fn git_os(repo_dir: &Path, args: &[&std::ffi::OsStr]) -> Result<()> {
     // Standard streams are not inherited: git's repack misreads an inherited regular-file stdout
     // in some environments, and its chatter is not ours to print.
     let out = std::process::Command::new("git")
@@ -497,7 +528,10 @@ fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
     if !out.status.success() {
         bail!(
             "`git {}` failed ({}): {}",
-            args.join(" "),
+            args.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         );
@@ -505,13 +539,99 @@ fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Name of the default replacements file of `plan` under `<gitdir>/leaksweep/`.
+const REPLACEMENTS_FILE: &str = "replacements.txt";
+/// Under `<gitdir>/leaksweep/`: where `plan --replacements-out` wrote the replacements file.
+const REPLACEMENTS_OUT: &str = "replacements-out";
+/// Under `<gitdir>/leaksweep/`: written by `finish` once the old objects are pruned.
+const FINISHED_FILE: &str = "finished";
+
+/// Whether `bytes` look like a replacements file of `plan` (every line `value==>replacement`):
+/// `finish` removes a file it was told about only if it does.
+fn is_replacements_file(bytes: &[u8]) -> bool {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .all(|l| memchr::memmem::find(l, b"==>").is_some())
+}
+
+/// Removes the replacements files `plan` wrote (they hold every old value in plain text):
+/// the default one under `dir` and the one `--replacements-out` named. Returns those removed.
+fn remove_replacements(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let mut candidates = vec![dir.join(REPLACEMENTS_FILE)];
+    let pointer = dir.join(REPLACEMENTS_OUT);
+    if let Ok(raw) = std::fs::read(&pointer) {
+        #[cfg(unix)]
+        let out = {
+            use std::os::unix::ffi::OsStrExt;
+            PathBuf::from(std::ffi::OsStr::from_bytes(&raw))
+        };
+        #[cfg(not(unix))]
+        let out = PathBuf::from(String::from_utf8_lossy(&raw).into_owned());
+        candidates.push(out);
+    }
+    for file in candidates {
+        let Ok(meta) = std::fs::symlink_metadata(&file) else {
+            continue;
+        };
+        let bytes = Zeroizing::new(std::fs::read(&file).unwrap_or_default());
+        if !meta.is_file() || !is_replacements_file(&bytes) {
+            eprintln!(
+                "leaksweep: warning: {} is not a replacements file any more; left alone",
+                file.display()
+            );
+            continue;
+        }
+        std::fs::remove_file(&file).with_context(|| {
+            format!("cannot remove {} (it holds the old values)", file.display())
+        })?;
+        removed.push(file);
+    }
+    match std::fs::remove_file(&pointer) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot remove {}", pointer.display())),
+    }
+    Ok(removed)
+}
+
 fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     let (repo, path) = open_repo(args.repo.as_deref())?;
-    let backups: Vec<String> = repo
-        .references_glob(&format!("{BACKUP_PREFIX}*"))?
+    let backups: Vec<Vec<u8>> = repo
+        .references()?
         .flatten()
-        .filter_map(|r| r.name().map(str::to_string))
+        .map(|r| r.name_bytes().to_vec())
+        .filter(|n| n.starts_with(BACKUP_PREFIX.as_bytes()))
         .collect();
+    let state = apply::state_dir(&repo);
+    // Expiring every reflog and pruning what no ref reaches loses work (a reset, an amended
+    // commit, a dropped stash) unless that is what a recorded rewrite left behind.
+    let mapped = apply::read_commit_map(&repo)?.is_some();
+    // Finished, unless a later `apply` wrote a new commit-map since.
+    let modified = |f: &str| {
+        std::fs::metadata(state.join(f))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    let finished = match (modified(FINISHED_FILE), modified("commit-map")) {
+        (Some(done), Some(map)) => done >= map,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if backups.is_empty() && (!mapped || finished) {
+        bail!(
+            "no rewrite is recorded in {} to finish (no backup refs under {BACKUP_PREFIX}{}): \
+             `finish` expires every reflog and prunes unreachable commits, which here would be work \
+             you may still need; nothing done",
+            path.display(),
+            if finished {
+                ", and the last rewrite was finished already"
+            } else {
+                ", no commit-map from `rewrite apply`"
+            }
+        );
+    }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -532,10 +652,30 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    for name in &backups {
-        repo.find_reference(name)?
-            .delete()
-            .with_context(|| format!("cannot delete {name}"))?;
+    for raw in &backups {
+        let shown = verify::show_bytes(raw);
+        match std::str::from_utf8(raw) {
+            Ok(name) => repo
+                .find_reference(name)?
+                .delete()
+                .with_context(|| format!("cannot delete {shown}"))?,
+            // libgit2 looks refs up by UTF-8 name only; git deletes by raw name.
+            Err(_) => git_os(
+                &path,
+                &[
+                    std::ffi::OsStr::new("update-ref"),
+                    std::ffi::OsStr::new("-d"),
+                    &os_from_bytes(raw),
+                ],
+            )?,
+        }
+    }
+    let removed = remove_replacements(&state)?;
+    for f in &removed {
+        eprintln!(
+            "leaksweep: removed {} (it held the old values)",
+            f.display()
+        );
     }
     let temps = remove_pack_temps(&repo);
     if temps > 0 {
@@ -543,6 +683,10 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     }
     git(&path, &["reflog", "expire", "--expire=now", "--all"])?;
     git(&path, &["gc", "--prune=now", "--quiet"])?;
+    std::fs::create_dir_all(&state)
+        .with_context(|| format!("cannot create {}", state.display()))?;
+    crate::report::write_atomic(&state.join(FINISHED_FILE), b"finished\n", true)
+        .with_context(|| format!("cannot write {}", state.join(FINISHED_FILE).display()))?;
     println!(
         "leaksweep: removed {} backup ref(s), expired reflogs, pruned unreachable objects. \
          Next: force-push every rewritten ref, ask your host to purge cached refs, and have everyone re-clone.",

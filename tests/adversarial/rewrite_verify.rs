@@ -4,6 +4,9 @@
 use crate::common::*;
 use std::path::{Path, PathBuf};
 
+/// Upper and lower case letters and digits.
+const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
 /// A repository rewritten by `leaksweep rewrite apply` (no inputs: a fresh history scan).
 struct Rewritten {
     fx: Fixture,
@@ -352,4 +355,95 @@ fn verify_fails_after_an_interrupted_apply() {
         "{stdout}"
     );
     assert!(!stdout.contains(&jwt));
+}
+
+/// Every regular file under `dir` except `dir/objects`, recursively.
+fn files_outside_objects(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
+            if p.file_name().is_some_and(|n| n == "objects") && p.parent() == Some(dir) {
+                continue;
+            }
+            files_outside_objects(&p, out);
+        } else if ft.is_file() {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn finish_leaves_no_file_holding_an_old_secret() {
+    use base64::Engine;
+    use std::os::unix::fs::PermissionsExt;
+    let mut rng = seeded_rng();
+    let outside = std::env::temp_dir().join(format!("leaksweep-repl-{}", hex_from(&mut rng, 8)));
+    let outside_arg = outside.display().to_string();
+    // `plan` writes the default replacements file, and the one --replacements-out names.
+    let r = rewritten_with(&[&[], &["--replacements-out", &outside_arg]]);
+    let gitdir = r.repo.join(".git");
+    assert!(gitdir.join("leaksweep/replacements.txt").is_file());
+    assert!(outside.is_file());
+    assert_verified(&r);
+    let out = leaksweep(&r.repo)
+        .args(["rewrite", "finish", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!outside.exists(), "{} outlived finish", outside.display());
+    let mut files = Vec::new();
+    files_outside_objects(&gitdir, &mut files);
+    assert!(!files.is_empty());
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        for s in r.secrets() {
+            let forms = [
+                s.as_bytes().to_vec(),
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .encode(s)
+                    .into_bytes(),
+            ];
+            for form in forms {
+                assert!(
+                    !data.windows(form.len()).any(|w| w == form.as_slice()),
+                    "{} still holds an old secret after finish",
+                    f.display()
+                );
+            }
+        }
+        if f.starts_with(gitdir.join("leaksweep")) {
+            let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", f.display());
+        }
+    }
+    // And verify still passes with nothing left to recover.
+    assert_verified(&r);
+    let _ = std::fs::remove_file(&outside);
+}
+
+#[test]
+fn finish_refuses_a_repository_that_was_never_rewritten() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let src = fx.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    git_ok(&src, &["init", "-q", "-b", "main"]);
+    std::fs::write(src.join("a.txt"), "a\n").unwrap();
+    git_ok(&src, &["add", "-A"]);
+    git_ok(&src, &["commit", "-q", "-m", "a"]);
+    let repo = fresh_clone(&fx, &src, "work");
+    // Work the user may still need: a commit only the reflog reaches.
+    std::fs::write(repo.join("b.txt"), draw(&mut rng, ALNUM, 24)).unwrap();
+    git_ok(&repo, &["add", "-A"]);
+    git_ok(&repo, &["commit", "-q", "-m", "work in progress"]);
+    let wip = git_ok(&repo, &["rev-parse", "HEAD"]);
+    git_ok(&repo, &["reset", "-q", "--hard", "HEAD~1"]);
+    assert_input_error(
+        &repo,
+        &["rewrite", "finish", "--yes"],
+        "no rewrite is recorded",
+    );
+    git_ok(&repo, &["cat-file", "-e", &wip]);
+    assert!(git_ok(&repo, &["reflog", "show", "--format=%H"]).contains(&wip));
 }
