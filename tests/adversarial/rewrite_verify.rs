@@ -447,3 +447,61 @@ fn finish_refuses_a_repository_that_was_never_rewritten() {
     git_ok(&repo, &["cat-file", "-e", &wip]);
     assert!(git_ok(&repo, &["reflog", "show", "--format=%H"]).contains(&wip));
 }
+
+#[test]
+fn history_scans_count_and_name_skipped_backup_refs() {
+    let r = rewritten();
+    // Backup refs of the old style, whatever `apply` keeps today.
+    for b in ["refs/heads/main", "refs/remotes/origin/main"] {
+        git_ok(
+            &r.repo,
+            &[
+                "update-ref",
+                &format!("refs/leaksweep/original/{b}"),
+                &r.old,
+            ],
+        );
+    }
+    // The backups are skipped, and said to be.
+    let (code, json, err) = run_json(leaksweep(&r.repo).args(["git", ".", "--format", "json"]));
+    assert_eq!(code, 0, "{json}{err}");
+    assert!(findings(&json).is_empty(), "{json}");
+    let skipped = json["summary"]["skipped"]["backup-ref"].as_u64();
+    assert!(skipped.is_some_and(|n| n >= 2), "{json}");
+    assert!(
+        err.contains(&format!("{} backup ref(s)", skipped.unwrap()))
+            && err.contains("--include-backups"),
+        "{err}"
+    );
+    // --include-backups scans them.
+    let (code, json, err) =
+        run_json(leaksweep(&r.repo).args(["git", ".", "--format", "json", "--include-backups"]));
+    assert_eq!(code, 1, "{json}{err}");
+    let found: Vec<String> = findings(&json)
+        .iter()
+        .filter_map(|f| f["secret_id"].as_str().map(|s| s[..16].to_string()))
+        .collect();
+    assert!(
+        found.contains(&id16(&r.jwt)) && found.contains(&id16(&r.pw)),
+        "{json}"
+    );
+    // A remote that received the backups (a mirror push) warns as well.
+    let remote = r.fx.path().join("remote.git");
+    git_ok(
+        r.fx.path(),
+        &["init", "-q", "--bare", &remote.display().to_string()],
+    );
+    git_ok(
+        &r.repo,
+        &["push", "-q", "--mirror", &remote.display().to_string()],
+    );
+    let (code, json, err) = run_json(leaksweep(&remote).args(["git", ".", "--format", "json"]));
+    assert_eq!(code, 0, "{json}{err}");
+    assert!(
+        json["summary"]["skipped"]["backup-ref"]
+            .as_u64()
+            .is_some_and(|n| n >= 2),
+        "{json}"
+    );
+    assert!(err.contains("backup ref(s)"), "{err}");
+}
