@@ -174,7 +174,11 @@ fn history_findings(
         ..HistoryOptions::default()
     };
     let hist = history::scan(repo, &opts, &scanner, &collector)?;
-    let (findings, _skipped, errors, _files, _bytes) = collector.finish();
+    let (findings, skipped, errors, _files, _bytes) = collector.finish();
+    let backups_skipped = skipped
+        .iter()
+        .filter(|s| s.reason == crate::scan::SkipReason::BackupRef)
+        .count();
     if !errors.is_empty() {
         eprintln!(
             "leaksweep: warning: the history scan could not read {} item(s) (first: {}: {}); secrets in them are not targets",
@@ -190,7 +194,11 @@ fn history_findings(
         .len();
     eprintln!(
         "leaksweep: history scan{}: {} commits, {} unique blobs, {} finding(s), {} distinct secret(s) in {:.1}s",
-        if backup_refs { " (backup refs included)" } else { "" },
+        match (backup_refs, backups_skipped) {
+            (true, _) => " (backup refs included)".to_string(),
+            (false, 0) => String::new(),
+            (false, n) => format!(" ({n} backup ref(s) under refs/leaksweep/ skipped)"),
+        },
         hist.stats.commits,
         hist.stats.blobs,
         findings.len(),

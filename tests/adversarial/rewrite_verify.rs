@@ -227,6 +227,19 @@ fn verify_fails_on_a_stash_entry_older_than_the_top() {
 }
 
 #[test]
+fn verify_fails_on_a_commit_only_the_reflogs_reach() {
+    let r = rewritten();
+    std::fs::write(r.repo.join("local.env"), format!("JWT_SECRET={}\n", r.jwt)).unwrap();
+    git_ok(&r.repo, &["add", "local.env"]);
+    git_ok(&r.repo, &["commit", "-q", "-m", "oops"]);
+    git_ok(&r.repo, &["reset", "-q", "--hard", "HEAD~1"]);
+    // The reset left ORIG_HEAD naming it, and the reflogs of HEAD and main.
+    assert_fails_naming(&r, "ORIG_HEAD", &r.jwt);
+    std::fs::remove_file(r.repo.join(".git/ORIG_HEAD")).unwrap();
+    assert_fails_naming(&r, "reflog HEAD@{1}", &r.jwt);
+}
+
+#[test]
 fn verify_fails_on_base64_and_percent_encoded_copies() {
     use base64::Engine;
     let r = rewritten();
@@ -311,6 +324,10 @@ fn verify_fails_on_restored_remote_tracking_tagged_and_peeled_old_history() {
     );
     assert_fails_naming(&r, "refs/tags/notes", &r.jwt);
     git_ok(&r.repo, &["tag", "-d", "notes"]);
+    // A replace ref standing an old commit in for the new one.
+    git_ok(&r.repo, &["replace", &new, &r.old]);
+    assert_fails_naming(&r, &format!("refs/replace/{new}"), &r.jwt);
+    git_ok(&r.repo, &["replace", "-d", &new]);
     assert_verified(&r);
     // A packed-refs peeled line naming an old commit (what `git show-ref -d` and upload-pack
     // advertise for the tag).
