@@ -1337,6 +1337,7 @@ pub fn sweep(
         .map(|(i, w)| (w.id.clone(), i))
         .collect();
     let needles = Needles::new(targets)?;
+    let (problems_before, notes_before) = (v.problems.len(), v.notes.len());
     let found = find_holders(repo)?;
     let (items, paths, missing) = walk_objects(repo, &found)?;
     let mut order = items;
@@ -1449,6 +1450,22 @@ pub fn sweep(
                 .join(", ")
         ));
     }
+    // Names come from the repository: a ref or a path may spell a value itself.
+    let masks: Vec<Target> = targets
+        .iter()
+        .map(|t| Target {
+            replacement: t.redacted().into_bytes(),
+            ..t.clone()
+        })
+        .collect();
+    let masker = Replacer::new(&masks)?;
+    let mask = |line: &mut String| {
+        if let Some(m) = masker.replace(line.as_bytes()) {
+            *line = String::from_utf8_lossy(&m).into_owned();
+        }
+    };
+    v.problems[problems_before..].iter_mut().for_each(mask);
+    v.notes[notes_before..].iter_mut().for_each(mask);
     Ok(())
 }
 

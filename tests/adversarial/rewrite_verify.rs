@@ -182,6 +182,17 @@ fn verify_fails_on_a_ref_with_a_non_utf8_name() {
         .unwrap();
     assert!(st.success());
     assert_fails_naming(&r, "refs/heads/caf\\xe9", &r.jwt);
+    let st = git_command(&r.repo)
+        .args(["update-ref", "-d"])
+        .arg(name)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_verified(&r);
+    // A ref whose name spells a value is named masked (`verify` asserts nothing raw is printed).
+    let leak = format!("refs/heads/leak-{}", r.jwt);
+    git_ok(&r.repo, &["update-ref", &leak, &r.old]);
+    assert_fails_naming(&r, "refs/heads/leak-", &r.jwt);
 }
 
 #[test]
