@@ -430,7 +430,8 @@ pub enum HolderKind {
     /// the git directory outside the object store: a secret held here is a failure.
     Live,
     /// The backups of the rewrite (refs under [`BACKUP_PREFIX`]) and the files of its state
-    /// directory: expected to hold the old values until `rewrite finish`.
+    /// directory, with the old commits they record (commit-map, ref-map): expected to hold the
+    /// old values until `rewrite finish`.
     Backup,
     /// Reflog entries: a secret that only a reflog reaches (no backup holds the same object) is a
     /// failure; one the backups hold too is the old history, expired by `finish`.
@@ -954,6 +955,25 @@ fn find_holders(repo: &Repository) -> Result<Found> {
             HolderKind::Live
         };
         let h = f.holder(kind, format!("file {}", show_bytes(&rel)));
+        if kind == HolderKind::Backup {
+            // The old history the rewrite recorded (the ids of commit-map and ref-map) is the
+            // backup, wherever the backup refs are kept: a reflog naming it is expected, a live
+            // holder reaching it is still a failure (live holders are walked first).
+            if let Ok(text) = std::fs::read(&path) {
+                for line in text.split(|&b| b == b'\n') {
+                    for word in line.split(|&b| b == b' ').take(2) {
+                        if let Some(oid) = hex_oid(word).filter(|_| word.len() == 40) {
+                            f.seeds.push(Seed {
+                                holder: h,
+                                oid,
+                                path: Vec::new(),
+                                blob: false,
+                            });
+                        }
+                    }
+                }
+            }
+        }
         f.files.push((h, path));
     }
     Ok(f)

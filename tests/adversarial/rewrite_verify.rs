@@ -170,6 +170,57 @@ fn verify_passes_on_a_correct_rewrite_and_names_the_backups_as_expected() {
 }
 
 #[test]
+fn verify_counts_the_recorded_old_history_as_the_backup_wherever_the_backup_refs_are() {
+    let r = rewritten();
+    // Backup refs kept elsewhere (or deleted): the HEAD and main reflogs still name the old
+    // commits, which the commit-map records as the old history.
+    let backups = git_ok(
+        &r.repo,
+        &["for-each-ref", "--format=%(refname)", "refs/leaksweep/"],
+    );
+    for b in backups.lines() {
+        git_ok(&r.repo, &["update-ref", "-d", b]);
+    }
+    let secrets = r.fx.path().join("secrets.txt");
+    // The values, with the replacements the rewrite used.
+    std::fs::write(
+        &secrets,
+        format!(
+            "{}==>REDACTED:jwt-secret\n{}==>REDACTED:db-connection-uri\n",
+            r.jwt, r.pw
+        ),
+    )
+    .unwrap();
+    let out = leaksweep(&r.repo)
+        .args(["rewrite", "verify", "--secrets"])
+        .arg(&secrets)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("expected: the backups (file leaksweep/commit-map"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&r.jwt) && !stdout.contains(&r.pw));
+    // A live ref at the old history is still a failure.
+    git_ok(&r.repo, &["update-ref", "refs/heads/old", &r.old]);
+    let out = leaksweep(&r.repo)
+        .args(["rewrite", "verify", "--secrets"])
+        .arg(&secrets)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("FAIL refs/heads/old") && l.contains(&id16(&r.pw))),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn verify_fails_on_a_ref_with_a_non_utf8_name() {
     use std::os::unix::ffi::OsStrExt;
     let r = rewritten();
