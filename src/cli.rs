@@ -115,6 +115,10 @@ pub struct GitCmd {
     /// Exit as if unreadable objects were not there (they are still listed in the report).
     #[arg(long)]
     pub ignore_errors: bool,
+    /// Also scan the refs under refs/leaksweep/ (the old history a rewrite keeps), which are
+    /// skipped by default (and counted as `backup-ref` skips).
+    #[arg(long, conflicts_with_all = ["staged", "range", "since"])]
+    pub include_backups: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -32,6 +32,8 @@ pub enum SkipReason {
     Submodule,
     /// Scanned, but only the first `--max-findings-per-file` findings are reported.
     TooManyFindings,
+    /// A ref under `refs/leaksweep/` (the old history a rewrite keeps), not walked.
+    BackupRef,
 }
 
 impl SkipReason {
@@ -43,6 +45,7 @@ impl SkipReason {
             SkipReason::LfsPointer => "lfs-pointer",
             SkipReason::Submodule => "submodule",
             SkipReason::TooManyFindings => "too-many-findings",
+            SkipReason::BackupRef => "backup-ref",
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         threads: cfg.threads,
         progress: cfg.progress,
         timings: cfg.verbose >= 2,
-        backup_refs: false,
+        backup_refs: args.include_backups,
     };
     let hist = history::scan(&repo, &opts, &scanner, &collector)?;
     if hist.stats.shallow {
@@ -54,6 +54,17 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         );
     }
     let (mut findings, skipped, errors, files, bytes) = collector.finish();
+    let backups = skipped
+        .iter()
+        .filter(|s| s.reason == crate::scan::SkipReason::BackupRef)
+        .count();
+    if backups > 0 {
+        eprintln!(
+            "leaksweep: warning: skipped {backups} backup ref(s) under refs/leaksweep/ (old history kept by a rewrite \
+             until `leaksweep rewrite finish`; a repository that received them by a push publishes them): \
+             pass --include-backups to scan them"
+        );
+    }
     if range.is_some() {
         hist.drop_inherited(&repo, &mut findings, &scanner);
     }

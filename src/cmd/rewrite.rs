@@ -140,17 +140,10 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
     })
 }
 
-/// The history scan of `leaksweep git REPO`, quietly and without a report: every ref except
-/// `refs/leaksweep/` (with `backup_refs`, those too). Unreadable objects are counted on stderr:
-/// a secret in one of them would not be replaced.
-fn history_findings(
-    repo: &Repository,
-    input: &RewriteInput,
-    backup_refs: bool,
-) -> Result<Vec<Finding>> {
+/// The configuration and scanner of `leaksweep git` (its defaults, from its own argument
+/// definitions), quiet, with the rewrite's rule files and threads.
+fn scan_setup(input: &RewriteInput) -> Result<(ScanConfig, Scanner)> {
     use clap::{Args, FromArgMatches};
-    let started = Instant::now();
-    // The defaults of `leaksweep git`, from its own argument definitions.
     let matches = crate::cli::CommonArgs::augment_args(clap::Command::new("git"))
         .try_get_matches_from(["git"])
         .context("cannot build the scan options")?;
@@ -160,6 +153,19 @@ fn history_findings(
     common.rule_files.clone_from(&input.rule_files);
     let cfg = ScanConfig::resolve(&common)?;
     let scanner = Scanner::new(cfg.matcher()?);
+    Ok((cfg, scanner))
+}
+
+/// The history scan of `leaksweep git REPO`, quietly and without a report: every ref except
+/// `refs/leaksweep/` (with `backup_refs`, those too). Unreadable objects are counted on stderr:
+/// a secret in one of them would not be replaced.
+fn history_findings(
+    repo: &Repository,
+    input: &RewriteInput,
+    backup_refs: bool,
+) -> Result<Vec<Finding>> {
+    let started = Instant::now();
+    let (cfg, scanner) = scan_setup(input)?;
     let collector = Collector::default();
     let opts = HistoryOptions {
         max_file_size: cfg.max_file_size,
@@ -168,7 +174,11 @@ fn history_findings(
         ..HistoryOptions::default()
     };
     let hist = history::scan(repo, &opts, &scanner, &collector)?;
-    let (findings, _skipped, errors, _files, _bytes) = collector.finish();
+    let (findings, skipped, errors, _files, _bytes) = collector.finish();
+    let backups_skipped = skipped
+        .iter()
+        .filter(|s| s.reason == crate::scan::SkipReason::BackupRef)
+        .count();
     if !errors.is_empty() {
         eprintln!(
             "leaksweep: warning: the history scan could not read {} item(s) (first: {}: {}); secrets in them are not targets",
@@ -184,7 +194,11 @@ fn history_findings(
         .len();
     eprintln!(
         "leaksweep: history scan{}: {} commits, {} unique blobs, {} finding(s), {} distinct secret(s) in {:.1}s",
-        if backup_refs { " (backup refs included)" } else { "" },
+        match (backup_refs, backups_skipped) {
+            (true, _) => " (backup refs included)".to_string(),
+            (false, 0) => String::new(),
+            (false, n) => format!(" ({n} backup ref(s) under refs/leaksweep/ skipped)"),
+        },
         hist.stats.commits,
         hist.stats.blobs,
         findings.len(),
@@ -250,6 +264,19 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
         }
         crate::report::write_atomic(&file, &rewrite::replacements_file(&inp.targets), true)
             .with_context(|| format!("cannot write {}", file.display()))?;
+        if args.replacements_out.is_some() {
+            // So that `finish` removes it too: it holds every old value.
+            let dir = apply::state_dir(&inp.repo);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let abs = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
+            crate::report::write_atomic(
+                &dir.join(REPLACEMENTS_OUT),
+                abs.as_os_str().as_encoded_bytes(),
+                true,
+            )
+            .with_context(|| format!("cannot write {}", dir.join(REPLACEMENTS_OUT).display()))?;
+        }
     }
     record_targets(&inp)?;
     let mut p = plan::build(
@@ -432,21 +459,23 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
 
 fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     let inp = inputs(&args.input, Mode::Verify)?;
-    let replacer = Replacer::new(&inp.targets)?;
-    let v = verify::verify(
+    let (cfg, scanner) = scan_setup(&args.input)?;
+    let recorded = TargetsRecord::load(&apply::state_dir(&inp.repo))?
+        .map(|r| r.targets)
+        .unwrap_or_default();
+    let mut v = verify::verify(
         &inp.repo,
         &inp.path,
-        &replacer,
-        &inp.remove,
+        &verify::Inputs {
+            targets: &inp.targets,
+            recorded: &recorded,
+            remove: &inp.remove,
+            scanner: &scanner,
+            max_file_size: cfg.max_file_size,
+        },
         args.include_unreachable,
         args.input.threads,
     )?;
-    let mut v = v;
-    // Notes and problems name paths and refs of the repository.
-    let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
-    for s in v.notes.iter_mut().chain(v.problems.iter_mut()) {
-        redactor.clean_in_place(s);
-    }
     if !inp.unrecovered.is_empty() {
         let backups = inp
             .repo
@@ -472,6 +501,11 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Notes and problems name paths and refs of the repository.
+    let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
+    for s in v.notes.iter_mut().chain(v.problems.iter_mut()) {
+        redactor.clean_in_place(s);
+    }
     let mut out = std::io::stdout().lock();
     for n in &v.notes {
         writeln!(out, "  {n}")?;
@@ -479,7 +513,7 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     if v.problems.is_empty() {
         writeln!(
             out,
-            "leaksweep: verified: no secret reachable outside {BACKUP_PREFIX}, same topology, every other byte unchanged"
+            "leaksweep: verified: no secret held outside the backups ({BACKUP_PREFIX}) by any ref, worktree, index, reflog or file, same topology, every other byte unchanged"
         )?;
         Ok(ExitCode::SUCCESS)
     } else {
@@ -495,7 +529,25 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     }
 }
 
+/// A raw ref name as an argument.
+fn os_from_bytes(raw: &[u8]) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(raw).to_os_string()
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8_lossy(raw).into_owned().into()
+    }
+}
+
 fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    git_os(repo_dir, &args)
+}
+
+fn git_os(repo_dir: &Path, args: &[&std::ffi::OsStr]) -> Result<()> {
     // Standard streams are not inherited: git's repack misreads an inherited regular-file stdout
     // in some environments, and its chatter is not ours to print.
     let out = std::process::Command::new("git")
@@ -514,7 +566,10 @@ fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
     if !out.status.success() {
         bail!(
             "`git {}` failed ({}): {}",
-            args.join(" "),
+            args.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         );
@@ -522,13 +577,99 @@ fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Name of the default replacements file of `plan` under `<gitdir>/leaksweep/`.
+const REPLACEMENTS_FILE: &str = "replacements.txt";
+/// Under `<gitdir>/leaksweep/`: where `plan --replacements-out` wrote the replacements file.
+const REPLACEMENTS_OUT: &str = "replacements-out";
+/// Under `<gitdir>/leaksweep/`: written by `finish` once the old objects are pruned.
+const FINISHED_FILE: &str = "finished";
+
+/// Whether `bytes` look like a replacements file of `plan` (every line `value==>replacement`):
+/// `finish` removes a file it was told about only if it does.
+fn is_replacements_file(bytes: &[u8]) -> bool {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .all(|l| memchr::memmem::find(l, b"==>").is_some())
+}
+
+/// Removes the replacements files `plan` wrote (they hold every old value in plain text):
+/// the default one under `dir` and the one `--replacements-out` named. Returns those removed.
+fn remove_replacements(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let mut candidates = vec![dir.join(REPLACEMENTS_FILE)];
+    let pointer = dir.join(REPLACEMENTS_OUT);
+    if let Ok(raw) = std::fs::read(&pointer) {
+        #[cfg(unix)]
+        let out = {
+            use std::os::unix::ffi::OsStrExt;
+            PathBuf::from(std::ffi::OsStr::from_bytes(&raw))
+        };
+        #[cfg(not(unix))]
+        let out = PathBuf::from(String::from_utf8_lossy(&raw).into_owned());
+        candidates.push(out);
+    }
+    for file in candidates {
+        let Ok(meta) = std::fs::symlink_metadata(&file) else {
+            continue;
+        };
+        let bytes = Zeroizing::new(std::fs::read(&file).unwrap_or_default());
+        if !meta.is_file() || !is_replacements_file(&bytes) {
+            eprintln!(
+                "leaksweep: warning: {} is not a replacements file any more; left alone",
+                file.display()
+            );
+            continue;
+        }
+        std::fs::remove_file(&file).with_context(|| {
+            format!("cannot remove {} (it holds the old values)", file.display())
+        })?;
+        removed.push(file);
+    }
+    match std::fs::remove_file(&pointer) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot remove {}", pointer.display())),
+    }
+    Ok(removed)
+}
+
 fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     let (repo, path) = open_repo(args.repo.as_deref())?;
-    let backups: Vec<String> = repo
-        .references_glob(&format!("{BACKUP_PREFIX}*"))?
+    let backups: Vec<Vec<u8>> = repo
+        .references()?
         .flatten()
-        .filter_map(|r| r.name().map(str::to_string))
+        .map(|r| r.name_bytes().to_vec())
+        .filter(|n| n.starts_with(BACKUP_PREFIX.as_bytes()))
         .collect();
+    let state = apply::state_dir(&repo);
+    // Expiring every reflog and pruning what no ref reaches loses work (a reset, an amended
+    // commit, a dropped stash) unless that is what a recorded rewrite left behind.
+    let mapped = apply::read_commit_map(&repo)?.is_some();
+    // Finished, unless a later `apply` wrote a new commit-map since.
+    let modified = |f: &str| {
+        std::fs::metadata(state.join(f))
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    let finished = match (modified(FINISHED_FILE), modified("commit-map")) {
+        (Some(done), Some(map)) => done >= map,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if backups.is_empty() && (!mapped || finished) {
+        bail!(
+            "no rewrite is recorded in {} to finish (no backup refs under {BACKUP_PREFIX}{}): \
+             `finish` expires every reflog and prunes unreachable commits, which here would be work \
+             you may still need; nothing done",
+            path.display(),
+            if finished {
+                ", and the last rewrite was finished already"
+            } else {
+                ", no commit-map from `rewrite apply`"
+            }
+        );
+    }
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -549,10 +690,30 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    for name in &backups {
-        repo.find_reference(name)?
-            .delete()
-            .with_context(|| format!("cannot delete {name}"))?;
+    for raw in &backups {
+        let shown = verify::show_bytes(raw);
+        match std::str::from_utf8(raw) {
+            Ok(name) => repo
+                .find_reference(name)?
+                .delete()
+                .with_context(|| format!("cannot delete {shown}"))?,
+            // libgit2 looks refs up by UTF-8 name only; git deletes by raw name.
+            Err(_) => git_os(
+                &path,
+                &[
+                    std::ffi::OsStr::new("update-ref"),
+                    std::ffi::OsStr::new("-d"),
+                    &os_from_bytes(raw),
+                ],
+            )?,
+        }
+    }
+    let removed = remove_replacements(&state)?;
+    for f in &removed {
+        eprintln!(
+            "leaksweep: removed {} (it held the old values)",
+            f.display()
+        );
     }
     let temps = remove_pack_temps(&repo);
     if temps > 0 {
@@ -560,6 +721,10 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     }
     git(&path, &["reflog", "expire", "--expire=now", "--all"])?;
     git(&path, &["gc", "--prune=now", "--quiet"])?;
+    std::fs::create_dir_all(&state)
+        .with_context(|| format!("cannot create {}", state.display()))?;
+    crate::report::write_atomic(&state.join(FINISHED_FILE), b"finished\n", true)
+        .with_context(|| format!("cannot write {}", state.join(FINISHED_FILE).display()))?;
     println!(
         "leaksweep: removed {} backup ref(s), expired reflogs, pruned unreachable objects. \
          Next: force-push every rewritten ref, ask your host to purge cached refs, and have everyone re-clone.",

@@ -447,7 +447,7 @@ pub fn write_maps(repo: &Repository, outcome: &Outcome) -> Result<()> {
     for (old, new) in &outcome.commit_map {
         cm.push_str(&format!("{old} {}\n", new.unwrap_or_else(Oid::zero)));
     }
-    crate::report::write_atomic(&dir.join("commit-map"), cm.as_bytes(), false)
+    crate::report::write_atomic(&dir.join("commit-map"), cm.as_bytes(), true)
         .context("cannot write commit-map")?;
     let mut rm = String::from(
         "old                                      new                                      ref\n",
@@ -456,7 +456,7 @@ pub fn write_maps(repo: &Repository, outcome: &Outcome) -> Result<()> {
         let new = r.new.clone().unwrap_or_else(|| Oid::zero().to_string());
         rm.push_str(&format!("{} {new} {}\n", r.old, r.name));
     }
-    crate::report::write_atomic(&dir.join("ref-map"), rm.as_bytes(), false)
+    crate::report::write_atomic(&dir.join("ref-map"), rm.as_bytes(), true)
         .context("cannot write ref-map")?;
     Ok(())
 }

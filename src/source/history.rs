@@ -195,7 +195,10 @@ struct Walker<'r> {
 
 /// Refs under `refs/leaksweep/`: the old history that `rewrite apply` keeps as a backup until
 /// `rewrite finish`. The history scan skips them (unless [`HistoryOptions::backup_refs`]): they
-/// hold exactly the secrets that were just removed, and would keep reporting them. With
+/// hold exactly the secrets that were just removed, and would keep reporting them. Each one
+/// skipped is recorded as a skip ([`SkipReason::BackupRef`]), so the summary counts them and
+/// `-v` names them: wherever `rewrite apply` keeps its backups now, a repository that still has
+/// refs of this old style (a remote that received them by a push) says so. With
 /// `--include-unreachable`, objects only the backups reach are reported as unreachable blobs
 /// (until `rewrite finish` prunes them), which is what they are about to become.
 pub fn is_backup_ref(name: &str) -> bool {
@@ -464,6 +467,9 @@ impl Walker<'_> {
                         Ok(r) => {
                             let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
                             if !self.backup_refs && is_backup_ref(&name) {
+                                // Counted and named: on a repository that received them (a
+                                // mirror push) they are published history.
+                                self.collector.skip(name, SkipReason::BackupRef);
                                 continue;
                             }
                             match r.resolve().ok().and_then(|r| r.target()) {
