@@ -69,11 +69,7 @@ impl CompiledRule {
     pub fn regex(&self) -> Result<&Regex, &str> {
         self.regex
             .get_or_init(|| {
-                RegexBuilder::new(&self.rule.regex)
-                    .unicode(false)
-                    .size_limit(50 << 20)
-                    .dfa_size_limit(20 << 20)
-                    .build()
+                compile_rule_regex(&self.rule.regex)
                     .map_err(|e| format!("rule '{}': {e}", self.rule.id))
             })
             .as_ref()
@@ -91,6 +87,17 @@ impl CompiledRule {
                 .collect()
         })
     }
+}
+
+/// Compiles a rule's regex as the matcher runs it (bytes, no Unicode classes, bounded size).
+/// User rules are compiled once at load with this, so a regex over the size limit is an error
+/// there rather than a rule that never matches.
+pub fn compile_rule_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(50 << 20)
+        .dfa_size_limit(20 << 20)
+        .build()
 }
 
 /// A secret the matcher found in a buffer.
