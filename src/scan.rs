@@ -30,6 +30,8 @@ pub enum SkipReason {
     Symlink,
     LfsPointer,
     Submodule,
+    /// A FIFO, socket or device: never opened (reading a FIFO would block the scan).
+    SpecialFile,
     /// Scanned, but only the first `--max-findings-per-file` findings are reported.
     TooManyFindings,
 }
@@ -42,6 +44,7 @@ impl SkipReason {
             SkipReason::Symlink => "symlink",
             SkipReason::LfsPointer => "lfs-pointer",
             SkipReason::Submodule => "submodule",
+            SkipReason::SpecialFile => "special-file",
             SkipReason::TooManyFindings => "too-many-findings",
         }
     }

@@ -2,8 +2,10 @@
 //! git's excludes unless told not to), one scratch buffer per walker thread.
 //!
 //! Hidden files are walked (`.env` is the point), the `.git` directory is not. Symlinks are not
-//! followed (they are counted as skipped); a path given explicitly on the command line is scanned
-//! even when ignored, as a user naming a file means it.
+//! followed (they are counted as skipped); FIFOs, sockets and devices are never opened (a FIFO
+//! would block the scan) and are counted as `special-file` skips, also when named on the command
+//! line. A path given explicitly on the command line is scanned even when ignored, as a user
+//! naming a file means it.
 
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
@@ -37,6 +39,9 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
                         collector,
                         &mut Scratch::default(),
                     ),
+                    Ok(m) if is_special(m.file_type()) => {
+                        collector.skip(display(root), SkipReason::SpecialFile)
+                    }
                     Ok(_) => collector.error(display(root), "not a regular file or directory"),
                     Err(e) => collector.error(display(root), describe_io(&e)),
                 }
@@ -87,6 +92,8 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
                             ),
                             Err(e) => collector.error(display(entry.path()), e.to_string()),
                         }
+                    } else if is_special(ft) {
+                        collector.skip(display(entry.path()), SkipReason::SpecialFile);
                     }
                 }
             }
@@ -127,6 +134,19 @@ fn scan_file(
         scratch,
         collector,
     );
+}
+
+/// A FIFO, socket, or block or character device: counted as skipped, never opened.
+fn is_special(ft: std::fs::FileType) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        !ft.is_file() && !ft.is_dir() && !ft.is_symlink()
+    }
 }
 
 /// A path as shown to users: without a leading `./`.
