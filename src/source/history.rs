@@ -19,7 +19,9 @@
 //!    one memoized pass over the commit trees restricted to the blobs with findings.
 //!
 //! Commit and annotated-tag messages are scanned as items of their own (`<commit message>`,
-//! `<tag message>`). Gitlinks (submodules) are not followed but counted; Git LFS pointers are
+//! `<tag message>`), under the same `--max-file-size` as blobs (a longer one is a `too-large`
+//! skip named `commit7:<commit message>` or `tag:<tag message>`); findings carry at most
+//! [`MAX_SUMMARY`] characters of a commit's summary line. Gitlinks (submodules) are not followed but counted; Git LFS pointers are
 //! counted, not fetched. An unreadable object is recorded in the collector with the commit and
 //! path that reach it, and the scan goes on; an unreadable part of the object database (a
 //! directory or pack, which libgit2 would pass over unseen) is an error up front
@@ -1036,6 +1038,20 @@ impl Ctx<'_> {
     }
 
     fn scan_message(&self, item: &Item, message: &[u8], path: &str, scratch: &mut Scratch) {
+        if message.len() as u64 > self.opts.max_file_size {
+            // Named by the object that holds it: `commit7:<commit message>`, `v1:<tag message>`.
+            let at = match item.kind {
+                Kind::TagMessage => self
+                    .paths
+                    .get(item.path)
+                    .trim_start_matches("refs/tags/")
+                    .to_string(),
+                _ => item.oid.to_string()[..7].to_string(),
+            };
+            self.collector
+                .skip(format!("{at}:{path}"), SkipReason::TooLarge);
+            return;
+        }
         let blob = Blob {
             data: message,
             path,
@@ -1279,8 +1295,7 @@ impl Meta {
         }
         match repo.find_commit(oid) {
             Ok(c) => {
-                let summary =
-                    String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned();
+                let summary = bounded_summary(c.summary_bytes().unwrap_or_default());
                 Meta::from_signature(&c.author(), summary)
             }
             Err(_) => Meta::default(),
@@ -1295,6 +1310,22 @@ impl Meta {
             summary,
         }
     }
+}
+
+/// Longest commit summary copied into a finding, in characters (a commit's first line can be
+/// as long as its message).
+pub const MAX_SUMMARY: usize = 200;
+
+/// The first [`MAX_SUMMARY`] characters of a commit summary, `…` marking a cut.
+fn bounded_summary(raw: &[u8]) -> String {
+    let raw = &raw[..raw.len().min(MAX_SUMMARY * 4)];
+    let text = String::from_utf8_lossy(raw);
+    if text.chars().count() <= MAX_SUMMARY {
+        return text.into_owned();
+    }
+    let mut out: String = text.chars().take(MAX_SUMMARY).collect();
+    out.push('…');
+    out
 }
 
 /// Formats a git timestamp as RFC 3339 in its own offset (`2024-05-01T12:00:00+02:00`).
