@@ -174,6 +174,17 @@ impl Allowlists {
             && (self.files.iter().any(|f| f == path) || self.global.path_matches(path, &self.root))
     }
 
+    /// True when some path glob (global or per rule) or the skipped files name `path`: what is
+    /// reported there may differ from elsewhere.
+    pub fn path_dependent(&self, path: &str) -> bool {
+        !self.empty
+            && (self.skips_path(path)
+                || self
+                    .per_rule
+                    .values()
+                    .any(|a| a.path_matches(path, &self.root)))
+    }
+
     /// True when a finding of `rule_id` with this secret on this line is allowlisted.
     pub fn drops(&self, rule_id: &str, path: &str, secret: &[u8], line: &[u8]) -> bool {
         if self.empty {

@@ -2,8 +2,8 @@
 //!
 //! Reads the index itself with git2 (no shelling out), diffs HEAD's tree against it with zero
 //! context lines (so every new-side line of a hunk is an added or changed line), scans each
-//! staged blob whole, and keeps only findings that touch an added line: a multi-line secret
-//! counts when any of its lines is new. Line numbers are those of the staged file. Renames are
+//! staged blob whole, and keeps only findings that touch an added line (before the findings
+//! limit counts them): a multi-line secret counts when any of its lines is new. Line numbers are those of the staged file. Renames are
 //! detected, so moving a file with an old secret does not report it again.
 //!
 //! Works without HEAD (the first commit: everything staged is new) and during a merge (the index
@@ -15,7 +15,7 @@
 //! tracked files and one staged change reads one blob pair.
 
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
 use crate::source::history::is_lfs_pointer;
 use anyhow::{Context, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Patch, Repository};
@@ -129,25 +129,30 @@ pub fn scan(
             collector.skip(path, SkipReason::Binary);
             continue;
         }
-        let mut findings =
-            scanner.scan_counted(&Blob { data, path: &path }, &mut scratch, collector, || {
-                path.clone()
-            });
-        if findings.is_empty() {
-            continue;
-        }
-        // A file new to the index (no old side) is all added lines.
-        if status != Delta::Added && delta.old_file().id() != new.id() {
-            let added =
-                added_lines(&diff, i).with_context(|| format!("cannot diff staged file {path}"))?;
-            findings.retain(|f| {
-                added
-                    .iter()
-                    .any(|r| r.start <= f.end_line && f.line < r.end)
-            });
-        } else if status != Delta::Added {
-            // Same content as before (a pure rename or mode change): nothing is new.
-            findings.clear();
+        // Only findings on added lines are kept, before the findings limit counts them. A file
+        // new to the index (no old side) is all added lines; one with the same content as
+        // before (a pure rename or mode change) has none.
+        let whole = status == Delta::Added;
+        let unchanged = !whole && delta.old_file().id() == new.id();
+        let added = std::cell::OnceCell::new();
+        let keep = |c: &Candidate<'_>| {
+            if whole || unchanged {
+                return whole;
+            }
+            match added.get_or_init(|| added_lines(&diff, i)) {
+                Ok(a) => a.iter().any(|r| r.start <= c.end_line && c.line < r.end),
+                Err(_) => true,
+            }
+        };
+        let findings = scanner.scan_counted_keep(
+            &Blob { data, path: &path },
+            &mut scratch,
+            collector,
+            || path.clone(),
+            &keep,
+        );
+        if let Some(Err(e)) = added.into_inner() {
+            return Err(e).with_context(|| format!("cannot diff staged file {path}"));
         }
         collector.add_findings(findings);
     }
