@@ -37,9 +37,9 @@
 //! in BASE's history: that costs one tree walk instead of the whole history, and a secret that
 //! was deleted before the range and re-added inside it is reported (it has leaked again).
 
-use crate::finding::{Finding, GitLocation, GitProvenance};
+use crate::finding::{Finding, GitLocation, GitProvenance, SecretId};
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
 use crate::source::packorder;
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Oid, Repository, Sort};
@@ -323,7 +323,7 @@ pub fn scan(
         .count() as u64;
     let Walker {
         mut items,
-        paths,
+        mut paths,
         seen,
         odb,
         ..
@@ -335,7 +335,7 @@ pub fn scan(
         packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid);
     }
     let t2 = std::time::Instant::now();
-    scan_items(repo, &items, &commits, &paths, opts, scanner, collector)?;
+    scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
     if opts.timings {
         eprintln!(
             "leaksweep: timings: walk {} ms ({} commits, {} items), pack order {} ms, read+scan {} ms",
@@ -392,8 +392,9 @@ impl Walker<'_> {
                 }
             }
         }
-        if opts.range.is_some() {
+        if let Some((_, head)) = &opts.range {
             self.mark_boundary(&commits);
+            self.range_tags(head, &commits);
         }
         for (ci, &oid) in commits.iter().enumerate() {
             let ci = ci as u32;
@@ -551,6 +552,75 @@ impl Walker<'_> {
                     return;
                 }
                 _ => return,
+            }
+        }
+    }
+
+    /// Range mode: the annotated tags a push of the range publishes become message items: the
+    /// tag chain `head` names (the pre-push hook passes a pushed tag as its tag object id), and
+    /// every annotated tag under `refs/tags/` whose commit is in the range.
+    fn range_tags(&mut self, head: &str, commits: &[Oid]) {
+        let repo = self.repo;
+        let in_range: IdSet = commits.iter().map(|&c| Id::of(c)).collect();
+        let mut starts: Vec<(String, Oid)> = Vec::new();
+        if let Ok(obj) = repo.revparse_single(head) {
+            if obj.kind() == Some(ObjectType::Tag) {
+                starts.push((String::new(), obj.id()));
+            }
+        }
+        if let Ok(refs) = repo.references_glob("refs/tags/*") {
+            for r in refs.flatten() {
+                if let Some(oid) = r.target() {
+                    let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+                    starts.push((name, oid));
+                }
+            }
+        }
+        for (name, start) in starts {
+            // The chain of tag objects down to what it tags (bounded against a corrupt cycle).
+            let mut chain = Vec::new();
+            let mut oid = start;
+            let mut target = None;
+            for _ in 0..64 {
+                match repo.find_tag(oid) {
+                    Ok(t) => {
+                        let tag_name = String::from_utf8_lossy(t.name_bytes()).into_owned();
+                        chain.push((oid, tag_name));
+                        oid = t.target_id();
+                    }
+                    Err(_) => {
+                        target = Some(oid);
+                        break;
+                    }
+                }
+            }
+            if chain.is_empty() {
+                continue;
+            }
+            let explicit = name.is_empty();
+            let reaches_range = target.is_some_and(|t| {
+                repo.find_object(t, None)
+                    .and_then(|o| o.peel_to_commit())
+                    .is_ok_and(|c| in_range.contains(&Id::of(c.id())))
+            });
+            if !explicit && !reaches_range {
+                continue;
+            }
+            for (tag, tag_name) in chain {
+                if self.seen.insert(Id::of(tag)) {
+                    let shown = if explicit {
+                        format!("refs/tags/{tag_name}")
+                    } else {
+                        name.clone()
+                    };
+                    let path = self.paths.intern(&shown);
+                    self.items.push(Item {
+                        oid: tag,
+                        commit: NO_COMMIT,
+                        path,
+                        kind: Kind::TagMessage,
+                    });
+                }
             }
         }
     }
@@ -787,11 +857,13 @@ fn scan_items(
     repo: &Repository,
     items: &[Item],
     commits: &[Oid],
-    paths: &Paths,
+    paths: &mut Paths,
     opts: &HistoryOptions,
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<()> {
+    let revisit = std::sync::Mutex::new(Vec::new());
+    let shared: &Paths = paths;
     let reducer = opts.range.is_none().then(|| Reducer {
         keep_blobs: opts.all_locations,
         ..Reducer::default()
@@ -828,11 +900,12 @@ fn scan_items(
                     repo: &repo,
                     odb: &odb,
                     commits,
-                    paths,
+                    paths: shared,
                     opts,
                     scanner,
                     collector,
                     reducer,
+                    revisit: Some(&revisit),
                 };
                 loop {
                     let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
@@ -856,10 +929,104 @@ fn scan_items(
     if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e).context("cannot open the repository in a worker thread");
     }
+    let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !revisit.is_empty() {
+        judge_at_other_paths(
+            repo, &revisit, commits, paths, opts, scanner, collector, reducer,
+        )?;
+    }
     if let Some(r) = reducer {
         collector.add_findings(r.take_findings());
     }
     Ok(())
+}
+
+/// Scans again, once per other path that holds it, each blob first judged at a path that a path
+/// filter applies to (an allowlisted `docs/`, a test fixture, a lock file): the filters of each
+/// path are its own, so a secret in an allowlisted file copied byte for byte to `config/` is
+/// reported there, at the first commit holding it at that path. Finding those paths is one
+/// memoized pass over the commit trees, restricted to these blobs (as `--all-locations` does).
+#[allow(clippy::too_many_arguments)]
+fn judge_at_other_paths(
+    repo: &Repository,
+    revisit: &[Item],
+    commits: &[Oid],
+    paths: &mut Paths,
+    opts: &HistoryOptions,
+    scanner: &Scanner,
+    collector: &Collector,
+    reducer: Option<&Reducer>,
+) -> Result<()> {
+    let targets: IdSet = revisit.iter().map(|i| Id::of(i.oid)).collect();
+    let places = tree_places(repo, commits, &targets);
+    let mut again = Vec::new();
+    for item in revisit {
+        let mut done = HashSet::new();
+        done.insert(paths.get(item.path).to_string());
+        for (commit, path) in places.get(&Id::of(item.oid)).into_iter().flatten() {
+            if done.insert(path.clone()) {
+                again.push(Item {
+                    oid: item.oid,
+                    commit: *commit,
+                    path: paths.intern(path),
+                    kind: Kind::Blob,
+                });
+            }
+        }
+    }
+    if again.is_empty() {
+        return Ok(());
+    }
+    let odb = repo.odb().context("cannot open the object database")?;
+    let ctx = Ctx {
+        repo,
+        odb: &odb,
+        commits,
+        paths,
+        opts,
+        scanner,
+        collector,
+        reducer,
+        revisit: None,
+    };
+    let mut scratch = Scratch::default();
+    for item in &again {
+        ctx.scan_item(item, &mut scratch);
+    }
+    Ok(())
+}
+
+/// Every (commit index, path) where one of `targets` appears, in walk order (oldest first).
+fn tree_places(repo: &Repository, commits: &[Oid], targets: &IdSet) -> IdMap<Vec<(u32, String)>> {
+    let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
+    let Ok(odb) = repo.odb() else { return out };
+    if targets.is_empty() {
+        return out;
+    }
+    let mut memo: IdMap<Rc<Vec<(String, Id)>>> = IdMap::default();
+    for (ci, &c) in commits.iter().enumerate() {
+        let Ok(tree) = commit_tree_id(&odb, c) else {
+            continue;
+        };
+        let hits = tree_hits(&odb, Id::of(tree), targets, &mut memo, 0);
+        for (path, blob) in hits.iter() {
+            out.entry(*blob)
+                .or_default()
+                .push((ci as u32, path.clone()));
+        }
+    }
+    out
+}
+
+/// The tree of a commit, from the raw object's first header line.
+fn commit_tree_id(odb: &git2::Odb<'_>, oid: Oid) -> std::result::Result<Oid, String> {
+    let obj = odb.read(oid).map_err(|e| e.message().to_string())?;
+    obj.data()
+        .strip_prefix(b"tree ")
+        .and_then(|rest| rest.get(..40))
+        .and_then(|hex| std::str::from_utf8(hex).ok())
+        .and_then(|hex| Oid::from_str(hex).ok())
+        .ok_or_else(|| "malformed commit (no tree line)".to_string())
 }
 
 /// History findings reduced as blobs are scanned: per (secret, rule, path), the finding from the
@@ -923,8 +1090,11 @@ struct Ctx<'a> {
     opts: &'a HistoryOptions,
     scanner: &'a Scanner,
     collector: &'a Collector,
-    /// `None` in range mode, where every version is judged on its own (`drop_inherited`).
+    /// `None` in range mode, where every version is judged on its own.
     reducer: Option<&'a Reducer>,
+    /// Blobs first judged at a path a path filter applies to, to judge at their other paths;
+    /// `None` while doing that (the blob is then not counted again either).
+    revisit: Option<&'a std::sync::Mutex<Vec<Item>>>,
 }
 
 impl Ctx<'_> {
@@ -1012,11 +1182,24 @@ impl Ctx<'_> {
             return;
         }
         let path = self.paths.get(item.path);
-        let mut findings =
-            self.scanner
-                .scan_counted(&Blob { data, path }, scratch, self.collector, || {
-                    self.label(item)
-                });
+        let blob = Blob { data, path };
+        if self.revisit.is_some() {
+            self.collector.counted(data.len() as u64);
+        }
+        let mut findings = self.judged_findings(item, &blob, scratch);
+        if let Some(revisit) = self.revisit {
+            // Judged at one path; a path filter (allowlist, test path, lock file) may have hidden
+            // or lowered what another path holding the same blob must report.
+            if item.kind == Kind::Blob
+                && self.scanner.path_sensitive(path)
+                && (!findings.is_empty() || self.has_candidates(data, scratch))
+            {
+                revisit
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(*item);
+            }
+        }
         if findings.is_empty() {
             return;
         }
@@ -1035,6 +1218,92 @@ impl Ctx<'_> {
             f.refresh_fingerprint();
         }
         self.hand_over(item, findings);
+    }
+
+    /// The findings of one blob version: one per (secret, rule) (the first), and in a range only
+    /// secrets the version did not inherit from its parents at the same path. The findings limit
+    /// counts what is left. In a full history, a version over the limit is judged again counting
+    /// only the secrets it did not inherit (those are its parents' findings), so a file of 1,001
+    /// old secrets does not hide the one a new version adds.
+    fn judged_findings(&self, item: &Item, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
+        let range = self.opts.range.is_some();
+        let first = std::cell::RefCell::new(HashSet::new());
+        let inherited = std::cell::OnceCell::new();
+        let new_here = |c: &Candidate<'_>, check_parents: bool| {
+            let id = SecretId::of(c.secret);
+            if check_parents
+                && inherited
+                    .get_or_init(|| self.inherited(item, blob.path))
+                    .contains(&id)
+            {
+                return false;
+            }
+            first.borrow_mut().insert((id, c.rule.to_string()))
+        };
+        let findings = self
+            .scanner
+            .scan_blob_keep(blob, scratch, &|c| new_here(c, range));
+        let mut truncated = scratch.take_truncated();
+        let findings = if truncated && !range {
+            first.borrow_mut().clear();
+            let again = self
+                .scanner
+                .scan_blob_keep(blob, scratch, &|c| new_here(c, true));
+            truncated = scratch.take_truncated();
+            again
+        } else {
+            findings
+        };
+        if truncated {
+            self.collector
+                .skip(self.label(item), SkipReason::TooManyFindings);
+        }
+        findings
+    }
+
+    /// Secret ids every candidate of the parents' versions of `path` holds (before the findings
+    /// limit: all of them).
+    fn inherited(&self, item: &Item, path: &str) -> HashSet<SecretId> {
+        let ids = std::cell::RefCell::new(HashSet::new());
+        let Some(commit) = self
+            .commits
+            .get(item.commit as usize)
+            .and_then(|&c| self.repo.find_commit(c).ok())
+        else {
+            return HashSet::new();
+        };
+        let mut scratch = Scratch::default();
+        for parent in commit.parents() {
+            let blob = parent
+                .tree()
+                .ok()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .filter(|e| e.kind() == Some(ObjectType::Blob))
+                .and_then(|e| self.odb.read(e.id()).ok());
+            let Some(obj) = blob else { continue };
+            let data = obj.data();
+            if data.len() as u64 > self.opts.max_file_size || is_binary(data) {
+                continue;
+            }
+            self.scanner
+                .scan_blob_keep(&Blob { data, path }, &mut scratch, &|c| {
+                    ids.borrow_mut().insert(SecretId::of(c.secret));
+                    false
+                });
+        }
+        ids.into_inner()
+    }
+
+    /// Whether anything in `data` would be a finding at a path no path filter applies to.
+    fn has_candidates(&self, data: &[u8], scratch: &mut Scratch) -> bool {
+        let any = std::cell::Cell::new(false);
+        self.scanner
+            .scan_blob_keep(&Blob { data, path: "" }, scratch, &|_| {
+                any.set(true);
+                false
+            });
+        scratch.take_truncated();
+        any.get()
     }
 
     fn scan_message(&self, item: &Item, message: &[u8], path: &str, scratch: &mut Scratch) {
@@ -1160,80 +1429,22 @@ impl History {
         }
     }
 
-    /// Range mode: drops file findings whose secret was already at the same path in a parent of
-    /// the introducing commit (an old secret in a file edited elsewhere is not new).
-    pub fn drop_inherited(
-        &self,
-        repo: &Repository,
-        findings: &mut Vec<Finding>,
-        scanner: &Scanner,
-    ) {
-        let mut scratch = Scratch::default();
-        let mut cache: HashMap<(Oid, String), HashSet<crate::finding::SecretId>> = HashMap::new();
-        findings.retain(|f| {
-            let Some(g) = f.git.as_ref().filter(|g| g.kind == "file") else {
-                return true;
-            };
-            let Some(commit) = Oid::from_str(&g.commit)
-                .ok()
-                .and_then(|c| repo.find_commit(c).ok())
-            else {
-                return true;
-            };
-            for parent in commit.parents() {
-                let ids = cache
-                    .entry((parent.id(), f.path.clone()))
-                    .or_insert_with(|| {
-                        let blob = parent
-                            .tree()
-                            .ok()
-                            .and_then(|t| t.get_path(Path::new(&f.path)).ok())
-                            .and_then(|e| repo.find_blob(e.id()).ok());
-                        match blob {
-                            Some(b) if !is_binary(b.content()) => scanner
-                                .scan_blob(
-                                    &Blob {
-                                        data: b.content(),
-                                        path: &f.path,
-                                    },
-                                    &mut scratch,
-                                )
-                                .into_iter()
-                                .map(|x| x.secret_id)
-                                .collect(),
-                            _ => HashSet::new(),
-                        }
-                    });
-                if ids.contains(&f.secret_id) {
-                    return false;
-                }
-            }
-            true
-        });
-    }
-
     /// Every (commit, path) where one of `targets` appears, in walk order (oldest first).
     fn locations(&self, repo: &Repository, targets: &IdSet) -> IdMap<Vec<GitLocation>> {
-        let mut out: IdMap<Vec<GitLocation>> = IdMap::default();
-        let Ok(odb) = repo.odb() else { return out };
-        if targets.is_empty() {
-            return out;
-        }
-        let mut memo: IdMap<Rc<Vec<(String, Id)>>> = IdMap::default();
-        for &c in &self.commits {
-            let Ok(commit) = repo.find_commit(c) else {
-                continue;
-            };
-            let hits = tree_hits(&odb, Id::of(commit.tree_id()), targets, &mut memo, 0);
-            for (path, blob) in hits.iter() {
-                out.entry(*blob).or_default().push(GitLocation {
-                    commit: c.to_string(),
-                    path: path.clone(),
-                    line: None,
-                });
-            }
-        }
-        out
+        tree_places(repo, &self.commits, targets)
+            .into_iter()
+            .map(|(blob, places)| {
+                let list = places
+                    .into_iter()
+                    .map(|(ci, path)| GitLocation {
+                        commit: self.commits[ci as usize].to_string(),
+                        path,
+                        line: None,
+                    })
+                    .collect();
+                (blob, list)
+            })
+            .collect()
     }
 }
 
