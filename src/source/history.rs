@@ -193,6 +193,15 @@ struct Walker<'r> {
     current: Option<Oid>,
     /// Walk `refs/leaksweep/` too.
     backup_refs: bool,
+    /// Decides which paths a path filter applies to.
+    scanner: &'r Scanner,
+    /// Range mode: each tree of the boundary commits, with the path it was first seen at.
+    boundary_trees: IdMap<Box<str>>,
+    /// Range mode: boundary blobs first seen at a path a path filter applies to (an allowlisted
+    /// `docs/`, a fixture), with that path. A copy of one elsewhere in the range is new there.
+    boundary_filtered: IdMap<Box<str>>,
+    /// (tree or blob, path) pairs already handled as such copies.
+    copies: HashSet<(Id, Box<str>)>,
 }
 
 /// Refs under `refs/leaksweep/`: the old history that `rewrite apply` keeps as a backup until
@@ -310,6 +319,10 @@ pub fn scan(
         collector,
         current: None,
         backup_refs: opts.backup_refs,
+        scanner,
+        boundary_trees: IdMap::default(),
+        boundary_filtered: IdMap::default(),
+        copies: HashSet::new(),
     };
     let commits = w.walk_commits(opts, &spinner)?;
     if opts.include_unreachable {
@@ -326,8 +339,12 @@ pub fn scan(
         mut paths,
         seen,
         odb,
+        boundary_trees,
+        boundary_filtered,
+        copies,
         ..
     } = w;
+    drop((boundary_trees, boundary_filtered, copies));
     drop(seen);
     drop(odb);
     let t1 = std::time::Instant::now();
@@ -652,12 +669,21 @@ impl Walker<'_> {
     /// Depth-first walk of a tree in entry order, skipping everything already seen. With
     /// `record`, new blobs become items attributed to `commit`; without, they are only marked.
     /// Trees are read raw and parsed here: libgit2's parsed trees allocate per entry.
+    ///
+    /// Range mode: a boundary tree reached at another path is walked again there (once per
+    /// path), and a boundary blob that a path filter hid becomes an item at each other path, as
+    /// the filters there are not the ones that hid it.
     fn walk_tree(&mut self, root: Oid, commit: u32, record: bool) {
-        let mut stack: Vec<(Id, String)> = vec![(Id::of(root), String::new())];
+        // (tree, path, walked again as a copy of a boundary tree)
+        let mut stack: Vec<(Id, String, bool)> = vec![(Id::of(root), String::new(), false)];
         let mut subtrees = Vec::new();
-        while let Some((tree_id, prefix)) = stack.pop() {
-            if !self.seen.insert(tree_id) {
+        let copies_matter = record && !self.boundary_trees.is_empty();
+        while let Some((tree_id, prefix, again)) = stack.pop() {
+            if !self.seen.insert(tree_id) && !again {
                 continue;
+            }
+            if !record {
+                self.boundary_trees.insert(tree_id, prefix.as_str().into());
             }
             let obj = match self.odb.read(tree_id.oid()) {
                 Ok(o) if o.kind() == ObjectType::Tree => o,
@@ -678,11 +704,41 @@ impl Walker<'_> {
                 };
                 if mode == 0o40000 {
                     if !self.seen.contains(&id) {
-                        subtrees.push((id, join(&prefix, name)));
+                        subtrees.push((id, join(&prefix, name), false));
+                    } else if copies_matter {
+                        if let Some(first) = self.boundary_trees.get(&id) {
+                            let path = join(&prefix, name);
+                            if **first != *path && self.copies.insert((id, path.as_str().into())) {
+                                subtrees.push((id, path, true));
+                            }
+                        }
                     }
                     continue;
                 }
-                if !self.seen.insert(id) || !record {
+                if !self.seen.insert(id) {
+                    if copies_matter {
+                        if let Some(first) = self.boundary_filtered.get(&id) {
+                            let path = join(&prefix, name);
+                            if **first != *path && self.copies.insert((id, path.as_str().into())) {
+                                let path = self.paths.intern(&path);
+                                self.items.push(Item {
+                                    oid: id.oid(),
+                                    commit,
+                                    path,
+                                    kind: Kind::Blob,
+                                });
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if !record {
+                    if mode != 0o160000 {
+                        let path = join(&prefix, name);
+                        if self.scanner.path_sensitive(&path) {
+                            self.boundary_filtered.insert(id, path.into());
+                        }
+                    }
                     continue;
                 }
                 let path = join(&prefix, name);

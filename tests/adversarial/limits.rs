@@ -179,6 +179,34 @@ fn copied_tree_is_reported_at_a_path_that_is_not_allowlisted() {
     );
 }
 
+/// In a pushed range, a copy (of a file or of a whole directory) out of an allowlisted path that
+/// the base already held is new at its new path: the range reports it there.
+#[test]
+fn range_reports_a_copy_out_of_an_allowlisted_path() {
+    let mut rng = seeded_rng();
+    let fx = repo();
+    fx.write(".leaksweep.toml", ALLOW_DOCS);
+    let file = format!("# example\n{}", secret_line(&mut rng).0);
+    let nested = format!("# nested\n{}", secret_line(&mut rng).0);
+    fx.write("docs/example.env", &file);
+    fx.write("docs/env/nested.env", &nested);
+    let c1 = commit(&fx, "docs");
+    fx.write("config/prod.env", &file);
+    fx.write("deploy/env/nested.env", &nested);
+    let c2 = commit(&fx, "copies");
+    let (code, report, err) = json(fx.path(), &["git", "--range", &format!("{c1}..HEAD")]);
+    assert_eq!(code, 1, "{err}");
+    let mut at = places(&report);
+    at.sort();
+    assert_eq!(
+        at,
+        vec![
+            ("config/prod.env".to_string(), 2, c2.clone()),
+            ("deploy/env/nested.env".to_string(), 2, c2)
+        ]
+    );
+}
+
 /// A secret first seen in a test fixture and copied to a real config keeps the confidence the
 /// real path gives it, so `--min-confidence medium` still reports it.
 #[test]
