@@ -258,18 +258,19 @@ fn range_scans_the_messages_of_pushed_annotated_tags() {
 
 // ---- 4. exit codes whatever happened to stdout ----
 
-/// Runs `leaksweep args` in `dir` with stdout a pipe whose reading end is already closed.
+/// Runs `leaksweep args` in `dir` with stdout a pipe whose reading end is closed as soon as the
+/// process starts (before its scan ends and it writes the report).
 fn run_into_closed_pipe(dir: &Path, args: &[&str]) -> (i32, String) {
-    let (reader, writer) = std::io::pipe().expect("pipe");
-    drop(reader);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leaksweep"))
         .current_dir(dir)
         .args(args)
         .env("NO_COLOR", "1")
-        .stdout(writer)
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .output()
+        .spawn()
         .expect("run");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -485,4 +486,48 @@ fn findings_cap_in_history_counts_secrets_not_repeats() {
     let mut lines: Vec<u64> = places(&report).into_iter().map(|(_, l, _)| l).collect();
     lines.sort();
     assert_eq!(lines, vec![1, 1002]);
+}
+
+/// An unreadable file or directory is an error naming it, and the scan exits 2 (incomplete)
+/// even when it found something elsewhere. Under root (whom file modes do not stop) the binary
+/// runs as uid 65534 with setpriv(1).
+#[cfg(target_os = "linux")]
+#[test]
+fn unreadable_files_are_errors_with_exit_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    fx.write("app.env", secret_line(&mut rng).0);
+    let file = fx.write("locked.env", secret_line(&mut rng).0);
+    let dir = fx.path().join("locked");
+    fx.write("locked/inner.env", secret_line(&mut rng).0);
+    let everyone = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(fx.path(), everyone.clone()).expect("chmod");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_leaksweep"));
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+    };
+    let out = cmd
+        .current_dir(fx.path())
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .expect("run");
+    std::fs::set_permissions(&dir, everyone).expect("chmod back");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["summary"]["errors"], 2, "{report:#}");
+    assert_eq!(findings(&report).len(), 1, "{report:#}");
+    assert!(err.contains("locked.env: permission denied"), "{err}");
+    assert!(err.contains("locked"), "{err}");
 }
