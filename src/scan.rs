@@ -538,6 +538,19 @@ impl Scanner {
             || allow::is_minified_path(path)
     }
 
+    /// Whether a finding of rule `rule_id` would not be reported at `path`, by path alone: a
+    /// path allowlist, or a generic rule in a lock file or minified bundle.
+    pub fn path_drops(&self, rule_id: &str, path: &str) -> bool {
+        let generic = self
+            .matcher
+            .rules()
+            .iter()
+            .any(|cr| cr.rule.id == rule_id && cr.rule.is_generic());
+        self.matcher.options().allow.drops_path(rule_id, path)
+            || self.matcher.rule_path_matches(rule_id, path)
+            || (generic && (allow::is_lock_file(path) || allow::is_minified_path(path)))
+    }
+
     /// Milliseconds since the scanner was built.
     pub fn elapsed_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64

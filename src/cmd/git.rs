@@ -81,6 +81,13 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     // In a range the source already dropped secrets a version inherited from its parents.
     let (mut findings, skipped, errors, files, bytes) = collector.finish();
     hist.annotate(&repo, &mut findings, opts.all_locations);
+    // The places a blob sits at include paths whose filters hide the finding: not listed.
+    for f in &mut findings {
+        if let Some(g) = f.git.as_mut() {
+            g.locations
+                .retain(|l| !scanner.path_drops(&f.rule_id, &l.path));
+        }
+    }
     let mut findings = one_per_secret(&hist, findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);

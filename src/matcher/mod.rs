@@ -229,6 +229,13 @@ impl Matcher {
         &self.rules
     }
 
+    /// Whether rule `id`'s own path allowlist matches `path`.
+    pub fn rule_path_matches(&self, id: &str, path: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|cr| cr.rule.id == id && cr.paths.as_ref().is_some_and(|p| p.is_match(path)))
+    }
+
     /// Whether some rule's own path allowlist matches `path`.
     pub fn rule_paths_match(&self, path: &str) -> bool {
         self.rules

@@ -156,8 +156,23 @@ fn copied_blob_is_reported_at_a_path_that_is_not_allowlisted() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         places(&report),
+        vec![("config/prod.env".to_string(), 2, c2.clone())]
+    );
+    // Every location listed is one where it is reported: not the allowlisted original.
+    let (code, report, err) = json(fx.path(), &["git", "--all-locations"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        places(&report),
         vec![("config/prod.env".to_string(), 2, c2)]
     );
+    let found = findings(&report);
+    let listed: Vec<&str> = found[0]["git"]["locations"]
+        .as_array()
+        .expect("locations")
+        .iter()
+        .filter_map(|l| l["path"].as_str())
+        .collect();
+    assert_eq!(listed, vec!["config/prod.env"]);
 }
 
 /// The same when the whole directory is copied (one tree object reached at two paths).
