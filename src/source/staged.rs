@@ -132,7 +132,17 @@ pub fn scan(
         // Only findings on added lines are kept, before the findings limit counts them. A file
         // new to the index (no old side) is all added lines; one with the same content as
         // before (a pure rename or mode change) has none.
-        let whole = status == Delta::Added;
+        // So is a file renamed or copied out of a path whose filters (an allowlisted `docs/`, a
+        // fixture) hid or lowered what it holds: the filters where it lands are not those.
+        let old_path = delta
+            .old_file()
+            .path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default();
+        let moved_out = matches!(status, Delta::Renamed | Delta::Copied)
+            && old_path != path
+            && scanner.path_sensitive(&old_path);
+        let whole = status == Delta::Added || moved_out;
         let unchanged = !whole && delta.old_file().id() == new.id();
         let added = std::cell::OnceCell::new();
         let keep = |c: &Candidate<'_>| {

@@ -222,6 +222,32 @@ fn range_reports_a_copy_out_of_an_allowlisted_path() {
     );
 }
 
+/// A file moved out of an allowlisted path (`git mv`, detected as a rename) is new where it
+/// lands: the staged gate and the pushed range report it there.
+#[test]
+fn rename_out_of_an_allowlisted_path_is_reported() {
+    let mut rng = seeded_rng();
+    let fx = repo();
+    fx.write(".leaksweep.toml", ALLOW_DOCS);
+    fx.write(
+        "docs/example.env",
+        format!("# example\n{}", secret_line(&mut rng).0),
+    );
+    let c1 = commit(&fx, "docs");
+    git_ok(fx.path(), &["mv", "docs/example.env", "config.env"]);
+    let (code, report, err) = json(fx.path(), &["git", "--staged"]);
+    assert_eq!(code, 1, "{err}");
+    let at: Vec<(String, u64)> = places(&report)
+        .into_iter()
+        .map(|(p, l, _)| (p, l))
+        .collect();
+    assert_eq!(at, vec![("config.env".to_string(), 2)]);
+    let c2 = commit(&fx, "move");
+    let (code, report, err) = json(fx.path(), &["git", "--range", &format!("{c1}..HEAD")]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(places(&report), vec![("config.env".to_string(), 2, c2)]);
+}
+
 /// A secret first seen in a test fixture and copied to a real config keeps the confidence the
 /// real path gives it, so `--min-confidence medium` still reports it.
 #[test]
