@@ -132,7 +132,8 @@ pub struct MatchOptions {
     /// Project allowlists (global and per rule).
     pub allow: Arc<allow::Allowlists>,
     /// Matches kept per buffer: past it, [`Matcher::scan`] stops and marks the scratch
-    /// truncated, so a data dump with millions of secrets costs bounded memory.
+    /// truncated, so a data dump with millions of secrets costs bounded memory. Only matches
+    /// the caller keeps count ([`Matcher::scan_judged`]).
     pub max_findings: usize,
 }
 

@@ -35,7 +35,17 @@
 //! Trade-off: ranges (`BASE..HEAD`) treat as "already present" the blobs in the trees of the
 //! boundary commits (the parents of range commits outside the range), not every blob ever seen
 //! in BASE's history: that costs one tree walk instead of the whole history, and a secret that
-//! was deleted before the range and re-added inside it is reported (it has leaked again).
+//! was deleted before the range and re-added inside it is reported (it has leaked again). A blob
+//! the boundary held at a path a path filter applies to (an allowlisted `docs/`, a fixture) is
+//! new at any other path a range commit puts it (as a file or inside a copied tree), and is
+//! scanned there.
+//!
+//! Path filters (path allowlists, test-path confidence, lock files) are judged at every path
+//! that holds a blob, not only the first: a blob first judged at such a path, with findings or
+//! with candidates the path hid, is scanned again at each of its other paths after phase 2
+//! (`judge_at_other_paths`). The findings limit counts only what a version reports: one
+//! finding per (secret, rule), in a range only secrets not inherited from the parents' version
+//! of the path, and in a full history, for a version over the limit, only secrets new to it.
 
 use crate::finding::{Finding, GitLocation, GitProvenance, SecretId};
 use crate::matcher::Scratch;
