@@ -123,7 +123,14 @@ impl ScanConfig {
             Some(path) => Some(Baseline::load(path)?),
             None => None,
         };
-        let ignore = IgnoreList::load(&root.join(crate::baseline::IGNORE_FILE))?;
+        let ignore_path = root.join(crate::baseline::IGNORE_FILE);
+        if std::fs::metadata(&ignore_path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            bail!(
+                "{}: not a regular file (a FIFO or device is never read: it would block)",
+                ignore_path.display()
+            );
+        }
+        let ignore = IgnoreList::load(&ignore_path)?;
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

@@ -476,6 +476,39 @@ fn fifo_or_device_given_directly_is_a_counted_skip() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was scanned"));
 }
 
+/// A FIFO where an ignore file belongs (`.gitignore`, `.ignore`, `.leaksweepignore`) never
+/// blocks the scan: the directory holding it is an error (not scanned, exit 2) and the rest is
+/// scanned; `--no-ignore` reads no ignore file and counts the FIFO as a skip.
+#[test]
+fn fifo_ignore_files_never_block_the_scan() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    fx.write("app.env", secret_line(&mut rng).0);
+    fx.write("sub/inner.env", secret_line(&mut rng).0);
+    mkfifo(&fx.path().join("sub/.ignore"));
+    let (code, report, err) = json(fx.path(), &["scan", "."]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("sub/.ignore"), "{err}");
+    let got: Vec<String> = places(&report).into_iter().map(|(p, _, _)| p).collect();
+    assert_eq!(got, vec!["app.env"]);
+    let (code, report, err) = json(fx.path(), &["scan", ".", "--no-ignore"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(findings(&report).len(), 2, "{report:#}");
+    assert_eq!(
+        report["summary"]["skipped"]["special-file"], 1,
+        "{report:#}"
+    );
+
+    let top = Fixture::new();
+    top.write("app.env", secret_line(&mut rng).0);
+    mkfifo(&top.path().join(".gitignore"));
+    assert_input_error(top.path(), &["scan", ".", "-f", "json"], ".gitignore");
+    let other = Fixture::new();
+    other.write("app.env", secret_line(&mut rng).0);
+    mkfifo(&other.path().join(".leaksweepignore"));
+    assert_input_error(other.path(), &["scan", "."], ".leaksweepignore");
+}
+
 // ---- 8. thread counts ----
 
 /// `-j` above the bound is rejected with a clear message; `-j 0` stays an error.
