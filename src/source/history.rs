@@ -467,13 +467,7 @@ impl Walker<'_> {
 
     /// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
     fn commit_tree(&self, oid: Oid) -> std::result::Result<Oid, String> {
-        let obj = self.odb.read(oid).map_err(|e| e.message().to_string())?;
-        obj.data()
-            .strip_prefix(b"tree ")
-            .and_then(|rest| rest.get(..40))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| Oid::from_str(hex).ok())
-            .ok_or_else(|| "malformed commit (no tree line)".to_string())
+        commit_tree_id(&self.odb, oid)
     }
 
     /// Commit tips of every ref (peeled), HEAD and the stash reflog; annotated tags become
@@ -1084,7 +1078,7 @@ fn tree_places(repo: &Repository, commits: &[Oid], targets: &IdSet) -> IdMap<Vec
     out
 }
 
-/// The tree of a commit, from the raw object's first header line.
+/// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
 fn commit_tree_id(odb: &git2::Odb<'_>, oid: Oid) -> std::result::Result<Oid, String> {
     let obj = odb.read(oid).map_err(|e| e.message().to_string())?;
     obj.data()
