@@ -168,7 +168,7 @@ pub struct CommonArgs {
     /// skipped (`too-many-findings`), which keeps memory bounded on data dumps [default: 1000].
     #[arg(long, value_name = "N")]
     pub max_findings_per_file: Option<usize>,
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 256 (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
     /// Exit 0 instead of 2 when nothing at all was scanned.
@@ -257,7 +257,7 @@ pub struct RotateCmd {
     /// Skip files larger than SIZE (bytes, or with a K/M/G suffix).
     #[arg(long, value_name = "SIZE", default_value = "10M")]
     pub max_file_size: String,
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 256 (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
     /// No notes on stderr (warnings are still printed).
@@ -323,7 +323,7 @@ pub struct RewriteInput {
     /// No fresh history scan: only --remove-path (and --from-report/--secrets if given).
     #[arg(long)]
     pub no_scan: bool,
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 256 (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 }

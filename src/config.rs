@@ -73,6 +73,10 @@ impl ScanConfig {
             })?,
             (None, None) => parse_size(DEFAULT_MAX_FILE_SIZE)?,
         };
+        if max_file_size == 0 {
+            // Every non-empty file would be skipped and an empty one would pass the scan.
+            bail!("--max-file-size (or max_file_size) must be at least 1 byte");
+        }
         let min_severity = match &args.min_severity {
             Some(s) => Some(
                 s.parse::<Severity>()
@@ -121,7 +125,14 @@ impl ScanConfig {
             Some(path) => Some(Baseline::load(path)?),
             None => None,
         };
-        let ignore = IgnoreList::load(&root.join(crate::baseline::IGNORE_FILE))?;
+        let ignore_path = root.join(crate::baseline::IGNORE_FILE);
+        if std::fs::metadata(&ignore_path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            bail!(
+                "{}: not a regular file (a FIFO or device is never read: it would block)",
+                ignore_path.display()
+            );
+        }
+        let ignore = IgnoreList::load(&ignore_path)?;
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -131,11 +142,7 @@ impl ScanConfig {
                     && std::env::var_os("NO_COLOR").is_none()
             }
         };
-        let threads = match args.threads {
-            Some(0) => bail!("--threads must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
-        };
+        let threads = resolve_threads(args.threads)?;
         Ok(ScanConfig {
             rules,
             max_file_size,
@@ -180,6 +187,24 @@ fn config_name(p: Option<&ProjectConfig>) -> String {
         || project::FILE_NAME.to_string(),
         |p| p.path.display().to_string(),
     )
+}
+
+/// Most worker threads `--threads` accepts: past a few hundred, threads only add memory (each
+/// history worker opens the repository) and contention, and thousands exhaust the process.
+pub const MAX_THREADS: usize = 256;
+
+/// `--threads N`: 1 to [`MAX_THREADS`]; absent, every core (at most [`MAX_THREADS`]).
+pub fn resolve_threads(arg: Option<usize>) -> Result<usize> {
+    match arg {
+        Some(0) => bail!("--threads must be at least 1 (leave it out to use every core)"),
+        Some(n) if n > MAX_THREADS => {
+            bail!("--threads {n} is too many: at most {MAX_THREADS} worker threads")
+        }
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(MAX_THREADS)),
+    }
 }
 
 /// Parses `low`, `medium` or `high`.

@@ -1,5 +1,6 @@
 //! The binary: parse the command line, run, map the result to an exit code.
-//! 0 clean, 1 findings (configurable), 2 usage or input error; a closed pipe is not an error.
+//! 0 clean, 1 findings (configurable), 2 usage or input error. A closed pipe is not an error:
+//! a scanning command still exits 1 on findings (see `cmd::finish`); any other command exits 0.
 
 #![forbid(unsafe_code)]
 

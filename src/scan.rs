@@ -7,12 +7,38 @@
 //! turns a non-zero error count into exit code 2 at the end.
 
 use crate::finding::{self, Confidence, Finding, Fingerprint, LineIndex, Secret, SecretId};
-use crate::matcher::{allow, validate, Match, Matcher, Scratch};
+use crate::matcher::{allow, validate, Judgement, Match, Matcher, Scratch};
 use base64::Engine;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
+
+/// What a source sees of a candidate finding to decide whether it reports it.
+pub struct Candidate<'a> {
+    /// Rule id.
+    pub rule: &'a str,
+    /// The secret (decoded, for a value found inside an encoding).
+    pub secret: &'a [u8],
+    /// 1-based first and last line of the secret in the blob.
+    pub line: usize,
+    pub end_line: usize,
+}
+
+/// A source's filter: true for the candidates it reports (see [`Scanner::scan_blob_keep`]).
+pub type Keep<'a> = &'a dyn Fn(&Candidate<'_>) -> bool;
+
+/// The scanner's judgement of one match: rule index, span in the blob, secret.
+type Judge<'a> = dyn Fn(usize, std::ops::Range<usize>, &[u8]) -> Judgement + 'a;
+
+/// One decoding pass's context: where the encoded value sits and where decoded matches go.
+struct Layer<'a, 'j> {
+    path: &'a str,
+    outer: &'a std::ops::Range<usize>,
+    judge: &'a Judge<'j>,
+    out: &'a mut Vec<(std::ops::Range<usize>, Secret, Match)>,
+    suppressed: &'a mut usize,
+}
 
 /// Bytes of a blob handed to the scanner, with its display path.
 pub struct Blob<'a> {
@@ -30,6 +56,8 @@ pub enum SkipReason {
     Symlink,
     LfsPointer,
     Submodule,
+    /// A FIFO, socket or device: never opened (reading a FIFO would block the scan).
+    SpecialFile,
     /// Scanned, but only the first `--max-findings-per-file` findings are reported.
     TooManyFindings,
     /// A ref under `refs/leaksweep/` (the old history a rewrite keeps), not walked.
@@ -44,6 +72,7 @@ impl SkipReason {
             SkipReason::Symlink => "symlink",
             SkipReason::LfsPointer => "lfs-pointer",
             SkipReason::Submodule => "submodule",
+            SkipReason::SpecialFile => "special-file",
             SkipReason::TooManyFindings => "too-many-findings",
             SkipReason::BackupRef => "backup-ref",
         }
@@ -190,19 +219,46 @@ impl Scanner {
     /// At most `max_findings` findings come back; when the blob held more, the scan stopped there
     /// and `scratch.take_truncated()` says so (the source records it as a skip).
     pub fn scan_blob(&self, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
+        self.scan_blob_keep(blob, scratch, &|_| true)
+    }
+
+    /// [`Scanner::scan_blob`], reporting only the candidates `keep` accepts (a source's own
+    /// filter: the added lines of a staged file, the secrets a version did not inherit). Every
+    /// filter runs before the findings limit, so findings that would not be reported (filtered
+    /// by `keep`, allowlisted, allowed inline) never use it up: the limit counts reported
+    /// findings only.
+    pub fn scan_blob_keep(
+        &self,
+        blob: &Blob<'_>,
+        scratch: &mut Scratch,
+        keep: Keep<'_>,
+    ) -> Vec<Finding> {
         let data = blob.data;
         scratch.take_truncated();
         if self.matcher.options().allow.skips_path(blob.path) {
             return Vec::new();
         }
-        let matches = self.matcher.scan(data, Some(blob.path), scratch);
-        let decoded = self.decode_pass(data, blob.path, scratch);
+        let index = std::cell::OnceCell::new();
+        let markers = std::cell::OnceCell::new();
+        let judge = |ri: usize, span: std::ops::Range<usize>, secret: &[u8]| {
+            let index = index.get_or_init(|| LineIndex::new(data));
+            let markers = markers.get_or_init(|| inline_markers(data));
+            self.judge(blob, index, markers, ri, &span, secret, keep)
+        };
+        let (matches, suppressed) =
+            self.matcher
+                .scan_judged(data, Some(blob.path), scratch, &mut |ri, span| {
+                    judge(ri, span.clone(), &data[span])
+                });
+        let (decoded, suppressed_decoded) = self.decode_pass(data, blob.path, scratch, &judge);
+        self.suppressed_inline
+            .fetch_add((suppressed + suppressed_decoded) as u64, Ordering::Relaxed);
         if matches.is_empty() && decoded.is_empty() {
             return Vec::new();
         }
         let cx = BlobContext {
-            index: LineIndex::new(data),
-            markers: inline_markers(data),
+            index: index.into_inner().unwrap_or_else(|| LineIndex::new(data)),
+            markers: markers.into_inner().unwrap_or_else(|| inline_markers(data)),
             // Every span holding a secret, so that each preview masks the others on its line.
             masks: finding::Masks::new(
                 matches
@@ -234,6 +290,53 @@ impl Scanner {
         out
     }
 
+    /// Whether a match of rule `ri` with `secret` at `span` of the blob would be reported: the
+    /// allowlists, the generic rules' lock-file and minified-line exclusions, inline allow
+    /// markers, then the source's `keep`. [`Scanner::make_finding`] applies the same checks.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &self,
+        blob: &Blob<'_>,
+        index: &LineIndex<'_>,
+        markers: &[(usize, usize)],
+        ri: usize,
+        span: &std::ops::Range<usize>,
+        secret: &[u8],
+        keep: Keep<'_>,
+    ) -> Judgement {
+        let rule = self.matcher.rule(ri);
+        let line_span = index.lines_of(span);
+        let lines = &blob.data[line_span.clone()];
+        if self
+            .matcher
+            .options()
+            .allow
+            .drops(&rule.id, blob.path, secret, lines)
+            || (rule.is_generic()
+                && (allow::is_lock_file(blob.path)
+                    || allow::is_minified_path(blob.path)
+                    || lines.len() > allow::MINIFIED_LINE))
+        {
+            return Judgement::Dropped;
+        }
+        if inline_allowed(markers, &line_span) {
+            return Judgement::Suppressed;
+        }
+        let (line, _) = index.locate(span.start);
+        let (end_line, _) = index.locate(span.end.saturating_sub(1).max(span.start));
+        let candidate = Candidate {
+            rule: &rule.id,
+            secret,
+            line,
+            end_line,
+        };
+        if keep(&candidate) {
+            Judgement::Keep
+        } else {
+            Judgement::Dropped
+        }
+    }
+
     /// Scans a blob on behalf of a source: counts it in `collector`, and records a blob cut short
     /// at the findings limit as skipped (`too-many-findings`, named by `label`, which is only
     /// built then).
@@ -244,8 +347,21 @@ impl Scanner {
         collector: &Collector,
         label: impl FnOnce() -> String,
     ) -> Vec<Finding> {
+        self.scan_counted_keep(blob, scratch, collector, label, &|_| true)
+    }
+
+    /// [`Scanner::scan_counted`] with a source filter ([`Scanner::scan_blob_keep`]): the limit
+    /// counts only the findings `keep` accepts.
+    pub fn scan_counted_keep(
+        &self,
+        blob: &Blob<'_>,
+        scratch: &mut Scratch,
+        collector: &Collector,
+        label: impl FnOnce() -> String,
+        keep: Keep<'_>,
+    ) -> Vec<Finding> {
         collector.counted(blob.data.len() as u64);
-        let findings = self.scan_blob(blob, scratch);
+        let findings = self.scan_blob_keep(blob, scratch, keep);
         if scratch.take_truncated() {
             collector.skip(label(), SkipReason::TooManyFindings);
         }
@@ -271,15 +387,24 @@ impl Scanner {
         data: &[u8],
         path: &str,
         scratch: &mut Scratch,
-    ) -> Vec<(std::ops::Range<usize>, Secret, Match)> {
+        judge: &Judge<'_>,
+    ) -> (Vec<(std::ops::Range<usize>, Secret, Match)>, usize) {
         let mut out = Vec::new();
+        let mut suppressed = 0;
         if self.decode_depth == 0 || allow::is_lock_file(path) {
-            return out;
+            return (out, suppressed);
         }
         let max = self.matcher.options().max_findings;
         for_each_encoded(data, &mut |range, enc| {
             if let Some(text) = enc.decode(&data[range.clone()]) {
-                self.peel(text, path, scratch, self.decode_depth, &range, &mut out);
+                let mut layer = Layer {
+                    path,
+                    outer: &range,
+                    judge,
+                    out: &mut out,
+                    suppressed: &mut suppressed,
+                };
+                self.peel(text, scratch, self.decode_depth, &mut layer);
             }
             if out.len() >= max {
                 scratch.mark_truncated();
@@ -288,20 +413,13 @@ impl Scanner {
             true
         });
         out.dedup_by(|a, b| a.0 == b.0 && a.2.rule == b.2.rule && a.1 == b.1);
-        out
+        (out, suppressed)
     }
 
     /// Scans one decoded layer; when nothing is found and depth remains, looks for encoded values
-    /// inside it (or treats it as wholly encoded) and goes one layer deeper.
-    fn peel(
-        &self,
-        text: Secret,
-        path: &str,
-        scratch: &mut Scratch,
-        depth: usize,
-        outer: &std::ops::Range<usize>,
-        out: &mut Vec<(std::ops::Range<usize>, Secret, Match)>,
-    ) {
+    /// inside it (or treats it as wholly encoded) and goes one layer deeper. Matches are judged
+    /// at the outer location with the decoded secret.
+    fn peel(&self, text: Secret, scratch: &mut Scratch, depth: usize, layer: &mut Layer<'_, '_>) {
         let t = text.expose();
         if t.len() < 8
             || t.iter()
@@ -309,11 +427,18 @@ impl Scanner {
         {
             return;
         }
-        let found = self.matcher.scan(t, Some(path), scratch);
-        if !found.is_empty() {
+        let outer = layer.outer.clone();
+        let judge = layer.judge;
+        let (found, suppressed) =
+            self.matcher
+                .scan_judged(t, Some(layer.path), scratch, &mut |ri, span| {
+                    judge(ri, outer.clone(), &t[span])
+                });
+        *layer.suppressed += suppressed;
+        if !found.is_empty() || suppressed > 0 {
             for f in found {
                 let inner = Secret::new(t[f.span.clone()].to_vec());
-                out.push((outer.clone(), inner, f));
+                layer.out.push((outer.clone(), inner, f));
             }
             return;
         }
@@ -323,12 +448,12 @@ impl Scanner {
         // Wholly encoded again (base64 of base64), or holding encoded values.
         let whole = t.trim_ascii();
         if let Some(d) = Encoding::Base64.decode(whole) {
-            self.peel(d, path, scratch, depth - 1, outer, out);
+            self.peel(d, scratch, depth - 1, layer);
             return;
         }
         for_each_encoded(t, &mut |range, enc| {
             if let Some(d) = enc.decode(&t[range]) {
-                self.peel(d, path, scratch, depth - 1, outer, out);
+                self.peel(d, scratch, depth - 1, layer);
             }
             true
         });
@@ -377,7 +502,8 @@ impl Scanner {
             notes.push(("context".into(), "test or example path".into()));
         }
         if inline_allowed(&cx.markers, &line_span) {
-            self.suppressed_inline.fetch_add(1, Ordering::Relaxed);
+            // Judged (and counted) as suppressed before: only here for callers of make_finding
+            // that did not judge.
             return None;
         }
         let redacted = finding::redact(secret);
@@ -408,6 +534,30 @@ impl Scanner {
         };
         f.refresh_fingerprint();
         Some(f)
+    }
+
+    /// Whether a filter depends on `path`: a path allowlist (global or per rule, or a rule's own
+    /// paths), a test or example path (lowered confidence), a lock file or a minified bundle
+    /// (generic rules off). Content at such a path is judged differently elsewhere.
+    pub fn path_sensitive(&self, path: &str) -> bool {
+        self.matcher.options().allow.path_dependent(path)
+            || self.matcher.rule_paths_match(path)
+            || allow::is_test_path(path)
+            || allow::is_lock_file(path)
+            || allow::is_minified_path(path)
+    }
+
+    /// Whether a finding of rule `rule_id` would not be reported at `path`, by path alone: a
+    /// path allowlist, or a generic rule in a lock file or minified bundle.
+    pub fn path_drops(&self, rule_id: &str, path: &str) -> bool {
+        let generic = self
+            .matcher
+            .rules()
+            .iter()
+            .any(|cr| cr.rule.id == rule_id && cr.rule.is_generic());
+        self.matcher.options().allow.drops_path(rule_id, path)
+            || self.matcher.rule_path_matches(rule_id, path)
+            || (generic && (allow::is_lock_file(path) || allow::is_minified_path(path)))
     }
 
     /// Milliseconds since the scanner was built.

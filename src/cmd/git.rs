@@ -53,6 +53,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
             crate::finding::sanitize(&repo.path().display().to_string())
         );
     }
+    // In a range the source already dropped secrets a version inherited from its parents.
     let (mut findings, skipped, errors, files, bytes) = collector.finish();
     let backups = skipped
         .iter()
@@ -65,10 +66,14 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
              pass --include-backups to scan them"
         );
     }
-    if range.is_some() {
-        hist.drop_inherited(&repo, &mut findings, &scanner);
-    }
     hist.annotate(&repo, &mut findings, opts.all_locations);
+    // The places a blob sits at include paths whose filters hide the finding: not listed.
+    for f in &mut findings {
+        if let Some(g) = f.git.as_mut() {
+            g.locations
+                .retain(|l| !scanner.path_drops(&f.rule_id, &l.path));
+        }
+    }
     let mut findings = one_per_secret(&hist, findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
@@ -157,6 +162,20 @@ fn one_per_secret(
             }
         }
         let mut kept = per_path.swap_remove(first);
+        // Reported where it came first, judged by its strongest path: a secret first seen in a
+        // test fixture and copied to a real config is not a test value there.
+        for other in &per_path {
+            if (other.severity, other.confidence) > (kept.severity, kept.confidence) {
+                kept.severity = other.severity;
+                kept.confidence = other.confidence;
+                kept.notes
+                    .retain(|(k, v)| !(k == "context" && v == "test or example path"));
+                kept.notes.push((
+                    "context".into(),
+                    format!("also at {}, not a test or example path", other.path),
+                ));
+            }
+        }
         let paths = per_path.len() + 1;
         if !all_locations {
             all = per_path

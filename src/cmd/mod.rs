@@ -108,6 +108,10 @@ pub const EXIT_ERROR: u8 = 2;
 /// The shared ending of a scan: [`triage`] (JWT linking, baseline and ignore file, level
 /// filters), write the report, print the summary and the reasons for an error exit on stderr, and
 /// pick the exit code (2 on errors or an empty scan, else `--exit-code` on findings, else 0).
+///
+/// Standard output that cannot be written never hides findings: a closed pipe (`| head -1`) is
+/// not an error at all, and any other write failure is named on stderr and makes a clean scan
+/// exit 2 (the report was lost), while a scan with findings keeps its findings exit code.
 pub fn finish(
     cfg: &ScanConfig,
     mut findings: Vec<Finding>,
@@ -133,14 +137,22 @@ pub fn finish(
     };
     report::clean(&mut report, &redactor);
     let mut buf = Vec::new();
+    let mut stdout_failed = false;
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
     match &cfg.output {
         Some(path) => report::write_report(path, &buf, cfg.report_mode, cfg.report.show_secrets)
             .with_context(|| format!("cannot write report to {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(&buf)?;
-            out.flush()?;
+            match out.write_all(&buf).and_then(|()| out.flush()) {
+                Ok(()) => {}
+                // The reader stopped reading (`| head -1`): not an error, and never a pass.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => {
+                    eprintln!("leaksweep: error: cannot write the report to standard output: {e}");
+                    stdout_failed = true;
+                }
+            }
         }
     }
     let s = &report.summary;
@@ -182,6 +194,9 @@ pub fn finish(
     }
     if s.findings > 0 {
         return Ok(ExitCode::from(cfg.exit_code));
+    }
+    if stdout_failed {
+        return Ok(ExitCode::from(EXIT_ERROR));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -35,6 +35,15 @@ use std::time::Instant;
 use zeroize::Zeroizing;
 
 pub fn run(cmd: RewriteCmd) -> Result<ExitCode> {
+    let threads = match &cmd.action {
+        RewriteAction::Plan(a) => a.input.threads,
+        RewriteAction::Apply(a) => a.input.threads,
+        RewriteAction::Verify(a) => a.input.threads,
+        RewriteAction::Finish(_) => None,
+    };
+    if threads.is_some() {
+        crate::config::resolve_threads(threads)?;
+    }
     match cmd.action {
         RewriteAction::Plan(a) => run_plan(a),
         RewriteAction::Apply(a) => run_apply(a),

@@ -174,6 +174,28 @@ impl Allowlists {
             && (self.files.iter().any(|f| f == path) || self.global.path_matches(path, &self.root))
     }
 
+    /// True when some path glob (global or per rule) or the skipped files name `path`: what is
+    /// reported there may differ from elsewhere.
+    pub fn path_dependent(&self, path: &str) -> bool {
+        !self.empty
+            && (self.skips_path(path)
+                || self
+                    .per_rule
+                    .values()
+                    .any(|a| a.path_matches(path, &self.root)))
+    }
+
+    /// True when a finding of `rule_id` at `path` is allowlisted by path alone (a global path
+    /// glob, the skipped files, or the rule's own `paths`).
+    pub fn drops_path(&self, rule_id: &str, path: &str) -> bool {
+        !self.empty
+            && (self.skips_path(path)
+                || self
+                    .per_rule
+                    .get(rule_id)
+                    .is_some_and(|a| a.path_matches(path, &self.root)))
+    }
+
     /// True when a finding of `rule_id` with this secret on this line is allowlisted.
     pub fn drops(&self, rule_id: &str, path: &str, secret: &[u8], line: &[u8]) -> bool {
         if self.empty {

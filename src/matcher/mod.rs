@@ -69,11 +69,7 @@ impl CompiledRule {
     pub fn regex(&self) -> Result<&Regex, &str> {
         self.regex
             .get_or_init(|| {
-                RegexBuilder::new(&self.rule.regex)
-                    .unicode(false)
-                    .size_limit(50 << 20)
-                    .dfa_size_limit(20 << 20)
-                    .build()
+                compile_rule_regex(&self.rule.regex)
                     .map_err(|e| format!("rule '{}': {e}", self.rule.id))
             })
             .as_ref()
@@ -91,6 +87,28 @@ impl CompiledRule {
                 .collect()
         })
     }
+}
+
+/// Compiles a rule's regex as the matcher runs it (bytes, no Unicode classes, bounded size).
+/// User rules are compiled once at load with this, so a regex over the size limit is an error
+/// there rather than a rule that never matches.
+pub fn compile_rule_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(50 << 20)
+        .dfa_size_limit(20 << 20)
+        .build()
+}
+
+/// What a caller makes of one match (see [`Matcher::scan_judged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// Reported: counts toward the findings limit.
+    Keep,
+    /// Suppressed by an inline allow comment (counted as such).
+    Suppressed,
+    /// Not reported for any other reason (an allowlist, a line the mode does not report).
+    Dropped,
 }
 
 /// A secret the matcher found in a buffer.
@@ -114,7 +132,8 @@ pub struct MatchOptions {
     /// Project allowlists (global and per rule).
     pub allow: Arc<allow::Allowlists>,
     /// Matches kept per buffer: past it, [`Matcher::scan`] stops and marks the scratch
-    /// truncated, so a data dump with millions of secrets costs bounded memory.
+    /// truncated, so a data dump with millions of secrets costs bounded memory. Only matches
+    /// the caller keeps count ([`Matcher::scan_judged`]).
     pub max_findings: usize,
 }
 
@@ -211,19 +230,53 @@ impl Matcher {
         &self.rules
     }
 
+    /// Whether rule `id`'s own path allowlist matches `path`.
+    pub fn rule_path_matches(&self, id: &str, path: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|cr| cr.rule.id == id && cr.paths.as_ref().is_some_and(|p| p.is_match(path)))
+    }
+
+    /// Whether some rule's own path allowlist matches `path`.
+    pub fn rule_paths_match(&self, path: &str) -> bool {
+        self.rules
+            .iter()
+            .any(|cr| cr.paths.as_ref().is_some_and(|p| p.is_match(path)))
+    }
+
     pub fn rule(&self, i: usize) -> &Rule {
         &self.rules[i].rule
     }
 
     /// Finds every secret in `data`. `path` (if any) is used for path allowlists only.
     pub fn scan(&self, data: &[u8], path: Option<&str>, scratch: &mut Scratch) -> Vec<Match> {
-        let mut out = Vec::new();
+        self.scan_judged(data, path, scratch, &mut |_, _| Judgement::Keep)
+            .0
+    }
+
+    /// [`Matcher::scan`], with `judge` deciding for each match (rule index, span) whether the
+    /// caller reports it. The `max_findings` limit counts only kept matches, so matches a caller
+    /// filters out (old lines, inline allows, allowlists) cannot use it up. Matches judged out
+    /// still take part in overlap resolution (a filtered provider match still hides the generic
+    /// match of the same value), up to a bound past which they are forgotten (which can only add
+    /// findings, never hide one). Returns the kept matches and how many of those resolved were
+    /// [`Judgement::Suppressed`].
+    pub fn scan_judged(
+        &self,
+        data: &[u8],
+        path: Option<&str>,
+        scratch: &mut Scratch,
+        judge: &mut dyn FnMut(usize, Range<usize>) -> Judgement,
+    ) -> (Vec<Match>, usize) {
+        let mut out: Vec<(Match, Judgement)> = Vec::new();
         if data.is_empty() {
-            return out;
+            return (Vec::new(), 0);
         }
         self.collect_windows(data, scratch);
         // Room for matches that overlap resolution will drop (one value found by several rules).
         let cap = self.options.max_findings.saturating_mul(2).max(16);
+        let shadow_cap = self.options.max_findings.saturating_mul(16).max(256);
+        let (mut kept, mut shadows, mut suppressed) = (0usize, 0usize, 0usize);
         'rules: for &ri in &scratch.triggered {
             let cr = &self.rules[ri];
             if let (Some(paths), Some(p)) = (&cr.paths, path) {
@@ -252,8 +305,17 @@ impl Matcher {
                         {
                             found.confidence = Confidence::Low;
                         }
-                        out.push(found);
-                        if out.len() >= cap {
+                        let verdict = judge(ri, found.span.clone());
+                        if verdict == Judgement::Keep {
+                            kept += 1;
+                        } else if shadows < shadow_cap {
+                            shadows += 1;
+                        } else {
+                            suppressed += usize::from(verdict == Judgement::Suppressed);
+                            continue;
+                        }
+                        out.push((found, verdict));
+                        if kept >= cap {
                             scratch.truncated = true;
                             break 'rules;
                         }
@@ -262,11 +324,20 @@ impl Matcher {
             }
         }
         resolve_overlaps(&mut out, &self.rules);
+        suppressed += out
+            .iter()
+            .filter(|(_, v)| *v == Judgement::Suppressed)
+            .count();
+        let mut out: Vec<Match> = out
+            .into_iter()
+            .filter(|(_, v)| *v == Judgement::Keep)
+            .map(|(m, _)| m)
+            .collect();
         if out.len() > self.options.max_findings {
             out.truncate(self.options.max_findings);
             scratch.truncated = true;
         }
-        out
+        (out, suppressed)
     }
 
     /// Runs the prefilter and records, per triggered rule, the merged byte windows to search.
@@ -394,11 +465,11 @@ fn is_local_host(host: &[u8]) -> bool {
 
 /// Drops a match whose secret overlaps a match of a higher-priority rule, and exact duplicates
 /// (the same span found by two rules of equal priority keeps the first rule).
-fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[CompiledRule]) {
+fn resolve_overlaps(matches: &mut Vec<(Match, Judgement)>, rules: &[CompiledRule]) {
     if matches.len() < 2 {
         return;
     }
-    matches.sort_by(|a, b| {
+    matches.sort_by(|(a, _), (b, _)| {
         a.span
             .start
             .cmp(&b.span.start)
@@ -415,16 +486,14 @@ fn resolve_overlaps(matches: &mut Vec<Match>, rules: &[CompiledRule]) {
         // Sorted by start: only later matches starting before this one ends can overlap it,
         // and earlier ones are checked from their side.
         for j in i + 1..matches.len() {
-            if matches[j].span.start >= matches[i].span.end {
+            let (a, b) = (&matches[i].0, &matches[j].0);
+            if b.span.start >= a.span.end {
                 break;
             }
-            let (pi, pj) = (
-                rules[matches[i].rule].rule.priority,
-                rules[matches[j].rule].rule.priority,
-            );
+            let (pi, pj) = (rules[a.rule].rule.priority, rules[b.rule].rule.priority);
             if pi < pj {
                 keep[i] = false;
-            } else if pj < pi || matches[i].span == matches[j].span {
+            } else if pj < pi || a.span == b.span {
                 keep[j] = false;
             }
         }

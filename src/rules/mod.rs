@@ -22,13 +22,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("cloud.toml", include_str!("../../rules/cloud.toml")),
     ("vcs.toml", include_str!("../../rules/vcs.toml")),
     ("saas.toml", include_str!("../../rules/saas.toml")),
-    ("registries.toml", include_str!("../../rules/registries.toml")),
+    (
+        "registries.toml",
+        include_str!("../../rules/registries.toml"),
+    ),
     ("data.toml", include_str!("../../rules/data.toml")),
     ("keyfiles.toml", include_str!("../../rules/keyfiles.toml")),
     ("ai.toml", include_str!("../../rules/ai.toml")),
     ("payment.toml", include_str!("../../rules/payment.toml")),
     ("messaging.toml", include_str!("../../rules/messaging.toml")),
-    ("observability.toml", include_str!("../../rules/observability.toml")),
+    (
+        "observability.toml",
+        include_str!("../../rules/observability.toml"),
+    ),
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
@@ -54,7 +60,8 @@ pub enum RuleError {
 pub fn builtin() -> Result<Vec<Rule>, RuleError> {
     let mut rules = Vec::new();
     for (name, text) in BUILTIN {
-        rules.extend(parse(name, text)?);
+        // Compiled lazily: the built-in regexes are compiled by the tests, not at every start.
+        rules.extend(prepare_with(name, parse_file(name, text)?, false)?);
     }
     check_unique(&rules, "built-in rules")?;
     Ok(rules)
@@ -72,6 +79,10 @@ pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 
 /// Parses and validates the text of one rule file; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    prepare(file, parse_file(file, text)?)
+}
+
+fn parse_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
     // The message and position only: toml's Display quotes the offending line, and a rule file
     // named by mistake (`--rules .env`) would print a secret into CI logs.
     let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
@@ -86,21 +97,28 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             None => e.message().trim_end().to_string(),
         },
     })?;
-    prepare(file, parsed.rule)
+    Ok(parsed.rule)
 }
 
 /// Expands and validates rules already deserialized (from a rule file or the `[[rule]]` tables of
-/// `.leaksweep.toml`); `file` names their source in errors.
+/// `.leaksweep.toml`); `file` names their source in errors. Each regex is compiled once, so one
+/// that is over the compile size limit fails here, naming the rule and file.
 pub fn prepare(file: &str, parsed: Vec<Rule>) -> Result<Vec<Rule>, RuleError> {
+    prepare_with(file, parsed, true)
+}
+
+fn prepare_with(file: &str, parsed: Vec<Rule>, compile: bool) -> Result<Vec<Rule>, RuleError> {
     let mut rules = Vec::with_capacity(parsed.len());
     for mut rule in parsed {
         rule.regex = template::expand(&rule.regex);
         rule.source_file = file.to_string();
-        validate(&rule).map_err(|message| RuleError::Rule {
-            file: file.to_string(),
-            rule: rule.id.clone(),
-            message,
-        })?;
+        validate(&rule)
+            .and_then(|()| if compile { compiles(&rule) } else { Ok(()) })
+            .map_err(|message| RuleError::Rule {
+                file: file.to_string(),
+                rule: rule.id.clone(),
+                message,
+            })?;
         rules.push(rule);
     }
     check_unique(&rules, file)?;
@@ -119,6 +137,19 @@ fn check_unique(rules: &[Rule], file: &str) -> Result<(), RuleError> {
         }
     }
     Ok(())
+}
+
+/// Compiles the rule's regex as the matcher will (the syntax is already checked).
+fn compiles(rule: &Rule) -> Result<(), String> {
+    match crate::matcher::compile_rule_regex(&rule.regex) {
+        Ok(_) => Ok(()),
+        Err(regex::Error::CompiledTooBig(limit)) => Err(format!(
+            "regex is over the compile size limit ({} MiB): simplify it (smaller counted \
+             repetitions such as {{1000}}, fewer alternatives)",
+            limit >> 20
+        )),
+        Err(e) => Err(format!("regex does not compile:\n{e}")),
+    }
 }
 
 /// Checks one rule without compiling its regex to an automaton.

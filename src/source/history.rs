@@ -19,7 +19,9 @@
 //!    one memoized pass over the commit trees restricted to the blobs with findings.
 //!
 //! Commit and annotated-tag messages are scanned as items of their own (`<commit message>`,
-//! `<tag message>`). Gitlinks (submodules) are not followed but counted; Git LFS pointers are
+//! `<tag message>`), under the same `--max-file-size` as blobs (a longer one is a `too-large`
+//! skip named `commit7:<commit message>` or `tag:<tag message>`); findings carry at most
+//! [`MAX_SUMMARY`] characters of a commit's summary line. Gitlinks (submodules) are not followed but counted; Git LFS pointers are
 //! counted, not fetched. An unreadable object is recorded in the collector with the commit and
 //! path that reach it, and the scan goes on; an unreadable part of the object database (a
 //! directory or pack, which libgit2 would pass over unseen) is an error up front
@@ -33,11 +35,21 @@
 //! Trade-off: ranges (`BASE..HEAD`) treat as "already present" the blobs in the trees of the
 //! boundary commits (the parents of range commits outside the range), not every blob ever seen
 //! in BASE's history: that costs one tree walk instead of the whole history, and a secret that
-//! was deleted before the range and re-added inside it is reported (it has leaked again).
+//! was deleted before the range and re-added inside it is reported (it has leaked again). A blob
+//! the boundary held at a path a path filter applies to (an allowlisted `docs/`, a fixture) is
+//! new at any other path a range commit puts it (as a file or inside a copied tree), and is
+//! scanned there.
+//!
+//! Path filters (path allowlists, test-path confidence, lock files) are judged at every path
+//! that holds a blob, not only the first: a blob first judged at such a path, with findings or
+//! with candidates the path hid, is scanned again at each of its other paths after phase 2
+//! (`judge_at_other_paths`). The findings limit counts only what a version reports: one
+//! finding per (secret, rule), in a range only secrets not inherited from the parents' version
+//! of the path, and in a full history, for a version over the limit, only secrets new to it.
 
-use crate::finding::{Finding, GitLocation, GitProvenance};
+use crate::finding::{Finding, GitLocation, GitProvenance, SecretId};
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
 use crate::source::packorder;
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Oid, Repository, Sort};
@@ -191,6 +203,15 @@ struct Walker<'r> {
     current: Option<Oid>,
     /// Walk `refs/leaksweep/` too.
     backup_refs: bool,
+    /// Decides which paths a path filter applies to.
+    scanner: &'r Scanner,
+    /// Range mode: each tree of the boundary commits, with the path it was first seen at.
+    boundary_trees: IdMap<Box<str>>,
+    /// Range mode: boundary blobs first seen at a path a path filter applies to (an allowlisted
+    /// `docs/`, a fixture), with that path. A copy of one elsewhere in the range is new there.
+    boundary_filtered: IdMap<Box<str>>,
+    /// (tree or blob, path) pairs already handled as such copies.
+    copies: HashSet<(Id, Box<str>)>,
 }
 
 /// Refs under `refs/leaksweep/`: the old history that `rewrite apply` keeps as a backup until
@@ -311,6 +332,10 @@ pub fn scan(
         collector,
         current: None,
         backup_refs: opts.backup_refs,
+        scanner,
+        boundary_trees: IdMap::default(),
+        boundary_filtered: IdMap::default(),
+        copies: HashSet::new(),
     };
     let commits = w.walk_commits(opts, &spinner)?;
     if opts.include_unreachable {
@@ -324,11 +349,15 @@ pub fn scan(
         .count() as u64;
     let Walker {
         mut items,
-        paths,
+        mut paths,
         seen,
         odb,
+        boundary_trees,
+        boundary_filtered,
+        copies,
         ..
     } = w;
+    drop((boundary_trees, boundary_filtered, copies));
     drop(seen);
     drop(odb);
     let t1 = std::time::Instant::now();
@@ -336,7 +365,7 @@ pub fn scan(
         packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid);
     }
     let t2 = std::time::Instant::now();
-    scan_items(repo, &items, &commits, &paths, opts, scanner, collector)?;
+    scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
     if opts.timings {
         eprintln!(
             "leaksweep: timings: walk {} ms ({} commits, {} items), pack order {} ms, read+scan {} ms",
@@ -393,8 +422,9 @@ impl Walker<'_> {
                 }
             }
         }
-        if opts.range.is_some() {
+        if let Some((_, head)) = &opts.range {
             self.mark_boundary(&commits);
+            self.range_tags(head, &commits);
         }
         for (ci, &oid) in commits.iter().enumerate() {
             let ci = ci as u32;
@@ -440,13 +470,7 @@ impl Walker<'_> {
 
     /// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
     fn commit_tree(&self, oid: Oid) -> std::result::Result<Oid, String> {
-        let obj = self.odb.read(oid).map_err(|e| e.message().to_string())?;
-        obj.data()
-            .strip_prefix(b"tree ")
-            .and_then(|rest| rest.get(..40))
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| Oid::from_str(hex).ok())
-            .ok_or_else(|| "malformed commit (no tree line)".to_string())
+        commit_tree_id(&self.odb, oid)
     }
 
     /// Commit tips of every ref (peeled), HEAD and the stash reflog; annotated tags become
@@ -559,6 +583,75 @@ impl Walker<'_> {
         }
     }
 
+    /// Range mode: the annotated tags a push of the range publishes become message items: the
+    /// tag chain `head` names (the pre-push hook passes a pushed tag as its tag object id), and
+    /// every annotated tag under `refs/tags/` whose commit is in the range.
+    fn range_tags(&mut self, head: &str, commits: &[Oid]) {
+        let repo = self.repo;
+        let in_range: IdSet = commits.iter().map(|&c| Id::of(c)).collect();
+        let mut starts: Vec<(String, Oid)> = Vec::new();
+        if let Ok(obj) = repo.revparse_single(head) {
+            if obj.kind() == Some(ObjectType::Tag) {
+                starts.push((String::new(), obj.id()));
+            }
+        }
+        if let Ok(refs) = repo.references_glob("refs/tags/*") {
+            for r in refs.flatten() {
+                if let Some(oid) = r.target() {
+                    let name = String::from_utf8_lossy(r.name_bytes()).into_owned();
+                    starts.push((name, oid));
+                }
+            }
+        }
+        for (name, start) in starts {
+            // The chain of tag objects down to what it tags (bounded against a corrupt cycle).
+            let mut chain = Vec::new();
+            let mut oid = start;
+            let mut target = None;
+            for _ in 0..64 {
+                match repo.find_tag(oid) {
+                    Ok(t) => {
+                        let tag_name = String::from_utf8_lossy(t.name_bytes()).into_owned();
+                        chain.push((oid, tag_name));
+                        oid = t.target_id();
+                    }
+                    Err(_) => {
+                        target = Some(oid);
+                        break;
+                    }
+                }
+            }
+            if chain.is_empty() {
+                continue;
+            }
+            let explicit = name.is_empty();
+            let reaches_range = target.is_some_and(|t| {
+                repo.find_object(t, None)
+                    .and_then(|o| o.peel_to_commit())
+                    .is_ok_and(|c| in_range.contains(&Id::of(c.id())))
+            });
+            if !explicit && !reaches_range {
+                continue;
+            }
+            for (tag, tag_name) in chain {
+                if self.seen.insert(Id::of(tag)) {
+                    let shown = if explicit {
+                        format!("refs/tags/{tag_name}")
+                    } else {
+                        name.clone()
+                    };
+                    let path = self.paths.intern(&shown);
+                    self.items.push(Item {
+                        oid: tag,
+                        commit: NO_COMMIT,
+                        path,
+                        kind: Kind::TagMessage,
+                    });
+                }
+            }
+        }
+    }
+
     /// Range mode: blobs in the trees of the boundary commits count as already present.
     fn mark_boundary(&mut self, commits: &[Oid]) {
         let in_range: IdSet = commits.iter().map(|&c| Id::of(c)).collect();
@@ -586,12 +679,21 @@ impl Walker<'_> {
     /// Depth-first walk of a tree in entry order, skipping everything already seen. With
     /// `record`, new blobs become items attributed to `commit`; without, they are only marked.
     /// Trees are read raw and parsed here: libgit2's parsed trees allocate per entry.
+    ///
+    /// Range mode: a boundary tree reached at another path is walked again there (once per
+    /// path), and a boundary blob that a path filter hid becomes an item at each other path, as
+    /// the filters there are not the ones that hid it.
     fn walk_tree(&mut self, root: Oid, commit: u32, record: bool) {
-        let mut stack: Vec<(Id, String)> = vec![(Id::of(root), String::new())];
+        // (tree, path, walked again as a copy of a boundary tree)
+        let mut stack: Vec<(Id, String, bool)> = vec![(Id::of(root), String::new(), false)];
         let mut subtrees = Vec::new();
-        while let Some((tree_id, prefix)) = stack.pop() {
-            if !self.seen.insert(tree_id) {
+        let copies_matter = record && !self.boundary_trees.is_empty();
+        while let Some((tree_id, prefix, again)) = stack.pop() {
+            if !self.seen.insert(tree_id) && !again {
                 continue;
+            }
+            if !record {
+                self.boundary_trees.insert(tree_id, prefix.as_str().into());
             }
             let obj = match self.odb.read(tree_id.oid()) {
                 Ok(o) if o.kind() == ObjectType::Tree => o,
@@ -612,11 +714,41 @@ impl Walker<'_> {
                 };
                 if mode == 0o40000 {
                     if !self.seen.contains(&id) {
-                        subtrees.push((id, join(&prefix, name)));
+                        subtrees.push((id, join(&prefix, name), false));
+                    } else if copies_matter {
+                        if let Some(first) = self.boundary_trees.get(&id) {
+                            let path = join(&prefix, name);
+                            if **first != *path && self.copies.insert((id, path.as_str().into())) {
+                                subtrees.push((id, path, true));
+                            }
+                        }
                     }
                     continue;
                 }
-                if !self.seen.insert(id) || !record {
+                if !self.seen.insert(id) {
+                    if copies_matter {
+                        if let Some(first) = self.boundary_filtered.get(&id) {
+                            let path = join(&prefix, name);
+                            if **first != *path && self.copies.insert((id, path.as_str().into())) {
+                                let path = self.paths.intern(&path);
+                                self.items.push(Item {
+                                    oid: id.oid(),
+                                    commit,
+                                    path,
+                                    kind: Kind::Blob,
+                                });
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if !record {
+                    if mode != 0o160000 {
+                        let path = join(&prefix, name);
+                        if self.scanner.path_sensitive(&path) {
+                            self.boundary_filtered.insert(id, path.into());
+                        }
+                    }
                     continue;
                 }
                 let path = join(&prefix, name);
@@ -791,11 +923,13 @@ fn scan_items(
     repo: &Repository,
     items: &[Item],
     commits: &[Oid],
-    paths: &Paths,
+    paths: &mut Paths,
     opts: &HistoryOptions,
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<()> {
+    let revisit = std::sync::Mutex::new(Vec::new());
+    let shared: &Paths = paths;
     let reducer = opts.range.is_none().then(|| Reducer {
         keep_blobs: opts.all_locations,
         ..Reducer::default()
@@ -832,11 +966,12 @@ fn scan_items(
                     repo: &repo,
                     odb: &odb,
                     commits,
-                    paths,
+                    paths: shared,
                     opts,
                     scanner,
                     collector,
                     reducer,
+                    revisit: Some(&revisit),
                 };
                 loop {
                     let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
@@ -860,10 +995,104 @@ fn scan_items(
     if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e).context("cannot open the repository in a worker thread");
     }
+    let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !revisit.is_empty() {
+        judge_at_other_paths(
+            repo, &revisit, commits, paths, opts, scanner, collector, reducer,
+        )?;
+    }
     if let Some(r) = reducer {
         collector.add_findings(r.take_findings());
     }
     Ok(())
+}
+
+/// Scans again, once per other path that holds it, each blob first judged at a path that a path
+/// filter applies to (an allowlisted `docs/`, a test fixture, a lock file): the filters of each
+/// path are its own, so a secret in an allowlisted file copied byte for byte to `config/` is
+/// reported there, at the first commit holding it at that path. Finding those paths is one
+/// memoized pass over the commit trees, restricted to these blobs (as `--all-locations` does).
+#[allow(clippy::too_many_arguments)]
+fn judge_at_other_paths(
+    repo: &Repository,
+    revisit: &[Item],
+    commits: &[Oid],
+    paths: &mut Paths,
+    opts: &HistoryOptions,
+    scanner: &Scanner,
+    collector: &Collector,
+    reducer: Option<&Reducer>,
+) -> Result<()> {
+    let targets: IdSet = revisit.iter().map(|i| Id::of(i.oid)).collect();
+    let places = tree_places(repo, commits, &targets);
+    let mut again = Vec::new();
+    for item in revisit {
+        let mut done = HashSet::new();
+        done.insert(paths.get(item.path).to_string());
+        for (commit, path) in places.get(&Id::of(item.oid)).into_iter().flatten() {
+            if done.insert(path.clone()) {
+                again.push(Item {
+                    oid: item.oid,
+                    commit: *commit,
+                    path: paths.intern(path),
+                    kind: Kind::Blob,
+                });
+            }
+        }
+    }
+    if again.is_empty() {
+        return Ok(());
+    }
+    let odb = repo.odb().context("cannot open the object database")?;
+    let ctx = Ctx {
+        repo,
+        odb: &odb,
+        commits,
+        paths,
+        opts,
+        scanner,
+        collector,
+        reducer,
+        revisit: None,
+    };
+    let mut scratch = Scratch::default();
+    for item in &again {
+        ctx.scan_item(item, &mut scratch);
+    }
+    Ok(())
+}
+
+/// Every (commit index, path) where one of `targets` appears, in walk order (oldest first).
+fn tree_places(repo: &Repository, commits: &[Oid], targets: &IdSet) -> IdMap<Vec<(u32, String)>> {
+    let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
+    let Ok(odb) = repo.odb() else { return out };
+    if targets.is_empty() {
+        return out;
+    }
+    let mut memo: IdMap<Rc<Vec<(String, Id)>>> = IdMap::default();
+    for (ci, &c) in commits.iter().enumerate() {
+        let Ok(tree) = commit_tree_id(&odb, c) else {
+            continue;
+        };
+        let hits = tree_hits(&odb, Id::of(tree), targets, &mut memo, 0);
+        for (path, blob) in hits.iter() {
+            out.entry(*blob)
+                .or_default()
+                .push((ci as u32, path.clone()));
+        }
+    }
+    out
+}
+
+/// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
+fn commit_tree_id(odb: &git2::Odb<'_>, oid: Oid) -> std::result::Result<Oid, String> {
+    let obj = odb.read(oid).map_err(|e| e.message().to_string())?;
+    obj.data()
+        .strip_prefix(b"tree ")
+        .and_then(|rest| rest.get(..40))
+        .and_then(|hex| std::str::from_utf8(hex).ok())
+        .and_then(|hex| Oid::from_str(hex).ok())
+        .ok_or_else(|| "malformed commit (no tree line)".to_string())
 }
 
 /// History findings reduced as blobs are scanned: per (secret, rule, path), the finding from the
@@ -927,8 +1156,11 @@ struct Ctx<'a> {
     opts: &'a HistoryOptions,
     scanner: &'a Scanner,
     collector: &'a Collector,
-    /// `None` in range mode, where every version is judged on its own (`drop_inherited`).
+    /// `None` in range mode, where every version is judged on its own.
     reducer: Option<&'a Reducer>,
+    /// Blobs first judged at a path a path filter applies to, to judge at their other paths;
+    /// `None` while doing that (the blob is then not counted again either).
+    revisit: Option<&'a std::sync::Mutex<Vec<Item>>>,
 }
 
 impl Ctx<'_> {
@@ -1016,11 +1248,24 @@ impl Ctx<'_> {
             return;
         }
         let path = self.paths.get(item.path);
-        let mut findings =
-            self.scanner
-                .scan_counted(&Blob { data, path }, scratch, self.collector, || {
-                    self.label(item)
-                });
+        let blob = Blob { data, path };
+        if self.revisit.is_some() {
+            self.collector.counted(data.len() as u64);
+        }
+        let mut findings = self.judged_findings(item, &blob, scratch);
+        if let Some(revisit) = self.revisit {
+            // Judged at one path; a path filter (allowlist, test path, lock file) may have hidden
+            // or lowered what another path holding the same blob must report.
+            if item.kind == Kind::Blob
+                && self.scanner.path_sensitive(path)
+                && (!findings.is_empty() || self.has_candidates(data, scratch))
+            {
+                revisit
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(*item);
+            }
+        }
         if findings.is_empty() {
             return;
         }
@@ -1041,7 +1286,107 @@ impl Ctx<'_> {
         self.hand_over(item, findings);
     }
 
+    /// The findings of one blob version: one per (secret, rule) (the first), and in a range only
+    /// secrets the version did not inherit from its parents at the same path. The findings limit
+    /// counts what is left. In a full history, a version over the limit is judged again counting
+    /// only the secrets it did not inherit (those are its parents' findings), so a file of 1,001
+    /// old secrets does not hide the one a new version adds.
+    fn judged_findings(&self, item: &Item, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
+        let range = self.opts.range.is_some();
+        let first = std::cell::RefCell::new(HashSet::new());
+        let inherited = std::cell::OnceCell::new();
+        let new_here = |c: &Candidate<'_>, check_parents: bool| {
+            let id = SecretId::of(c.secret);
+            if check_parents
+                && inherited
+                    .get_or_init(|| self.inherited(item, blob.path))
+                    .contains(&id)
+            {
+                return false;
+            }
+            first.borrow_mut().insert((id, c.rule.to_string()))
+        };
+        let findings = self
+            .scanner
+            .scan_blob_keep(blob, scratch, &|c| new_here(c, range));
+        let mut truncated = scratch.take_truncated();
+        let findings = if truncated && !range {
+            first.borrow_mut().clear();
+            let again = self
+                .scanner
+                .scan_blob_keep(blob, scratch, &|c| new_here(c, true));
+            truncated = scratch.take_truncated();
+            again
+        } else {
+            findings
+        };
+        if truncated {
+            self.collector
+                .skip(self.label(item), SkipReason::TooManyFindings);
+        }
+        findings
+    }
+
+    /// Secret ids every candidate of the parents' versions of `path` holds (before the findings
+    /// limit: all of them).
+    fn inherited(&self, item: &Item, path: &str) -> HashSet<SecretId> {
+        let ids = std::cell::RefCell::new(HashSet::new());
+        let Some(commit) = self
+            .commits
+            .get(item.commit as usize)
+            .and_then(|&c| self.repo.find_commit(c).ok())
+        else {
+            return HashSet::new();
+        };
+        let mut scratch = Scratch::default();
+        for parent in commit.parents() {
+            let blob = parent
+                .tree()
+                .ok()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .filter(|e| e.kind() == Some(ObjectType::Blob))
+                .and_then(|e| self.odb.read(e.id()).ok());
+            let Some(obj) = blob else { continue };
+            let data = obj.data();
+            if data.len() as u64 > self.opts.max_file_size || is_binary(data) {
+                continue;
+            }
+            self.scanner
+                .scan_blob_keep(&Blob { data, path }, &mut scratch, &|c| {
+                    ids.borrow_mut().insert(SecretId::of(c.secret));
+                    false
+                });
+        }
+        ids.into_inner()
+    }
+
+    /// Whether anything in `data` would be a finding at a path no path filter applies to.
+    fn has_candidates(&self, data: &[u8], scratch: &mut Scratch) -> bool {
+        let any = std::cell::Cell::new(false);
+        self.scanner
+            .scan_blob_keep(&Blob { data, path: "" }, scratch, &|_| {
+                any.set(true);
+                false
+            });
+        scratch.take_truncated();
+        any.get()
+    }
+
     fn scan_message(&self, item: &Item, message: &[u8], path: &str, scratch: &mut Scratch) {
+        if message.len() as u64 > self.opts.max_file_size {
+            // Named by the object that holds it: `commit7:<commit message>`, `v1:<tag message>`.
+            let at = match item.kind {
+                Kind::TagMessage => self
+                    .paths
+                    .get(item.path)
+                    .trim_start_matches("refs/tags/")
+                    .to_string(),
+                _ => item.oid.to_string()[..7].to_string(),
+            };
+            self.collector
+                .skip(format!("{at}:{path}"), SkipReason::TooLarge);
+            return;
+        }
         let blob = Blob {
             data: message,
             path,
@@ -1148,80 +1493,22 @@ impl History {
         }
     }
 
-    /// Range mode: drops file findings whose secret was already at the same path in a parent of
-    /// the introducing commit (an old secret in a file edited elsewhere is not new).
-    pub fn drop_inherited(
-        &self,
-        repo: &Repository,
-        findings: &mut Vec<Finding>,
-        scanner: &Scanner,
-    ) {
-        let mut scratch = Scratch::default();
-        let mut cache: HashMap<(Oid, String), HashSet<crate::finding::SecretId>> = HashMap::new();
-        findings.retain(|f| {
-            let Some(g) = f.git.as_ref().filter(|g| g.kind == "file") else {
-                return true;
-            };
-            let Some(commit) = Oid::from_str(&g.commit)
-                .ok()
-                .and_then(|c| repo.find_commit(c).ok())
-            else {
-                return true;
-            };
-            for parent in commit.parents() {
-                let ids = cache
-                    .entry((parent.id(), f.path.clone()))
-                    .or_insert_with(|| {
-                        let blob = parent
-                            .tree()
-                            .ok()
-                            .and_then(|t| t.get_path(Path::new(&f.path)).ok())
-                            .and_then(|e| repo.find_blob(e.id()).ok());
-                        match blob {
-                            Some(b) if !is_binary(b.content()) => scanner
-                                .scan_blob(
-                                    &Blob {
-                                        data: b.content(),
-                                        path: &f.path,
-                                    },
-                                    &mut scratch,
-                                )
-                                .into_iter()
-                                .map(|x| x.secret_id)
-                                .collect(),
-                            _ => HashSet::new(),
-                        }
-                    });
-                if ids.contains(&f.secret_id) {
-                    return false;
-                }
-            }
-            true
-        });
-    }
-
     /// Every (commit, path) where one of `targets` appears, in walk order (oldest first).
     fn locations(&self, repo: &Repository, targets: &IdSet) -> IdMap<Vec<GitLocation>> {
-        let mut out: IdMap<Vec<GitLocation>> = IdMap::default();
-        let Ok(odb) = repo.odb() else { return out };
-        if targets.is_empty() {
-            return out;
-        }
-        let mut memo: IdMap<Rc<Vec<(String, Id)>>> = IdMap::default();
-        for &c in &self.commits {
-            let Ok(commit) = repo.find_commit(c) else {
-                continue;
-            };
-            let hits = tree_hits(&odb, Id::of(commit.tree_id()), targets, &mut memo, 0);
-            for (path, blob) in hits.iter() {
-                out.entry(*blob).or_default().push(GitLocation {
-                    commit: c.to_string(),
-                    path: path.clone(),
-                    line: None,
-                });
-            }
-        }
-        out
+        tree_places(repo, &self.commits, targets)
+            .into_iter()
+            .map(|(blob, places)| {
+                let list = places
+                    .into_iter()
+                    .map(|(ci, path)| GitLocation {
+                        commit: self.commits[ci as usize].to_string(),
+                        path,
+                        line: None,
+                    })
+                    .collect();
+                (blob, list)
+            })
+            .collect()
     }
 }
 
@@ -1283,8 +1570,7 @@ impl Meta {
         }
         match repo.find_commit(oid) {
             Ok(c) => {
-                let summary =
-                    String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned();
+                let summary = bounded_summary(c.summary_bytes().unwrap_or_default());
                 Meta::from_signature(&c.author(), summary)
             }
             Err(_) => Meta::default(),
@@ -1299,6 +1585,22 @@ impl Meta {
             summary,
         }
     }
+}
+
+/// Longest commit summary copied into a finding, in characters (a commit's first line can be
+/// as long as its message).
+pub const MAX_SUMMARY: usize = 200;
+
+/// The first [`MAX_SUMMARY`] characters of a commit summary, `…` marking a cut.
+fn bounded_summary(raw: &[u8]) -> String {
+    let raw = &raw[..raw.len().min(MAX_SUMMARY * 4)];
+    let text = String::from_utf8_lossy(raw);
+    if text.chars().count() <= MAX_SUMMARY {
+        return text.into_owned();
+    }
+    let mut out: String = text.chars().take(MAX_SUMMARY).collect();
+    out.push('…');
+    out
 }
 
 /// Formats a git timestamp as RFC 3339 in its own offset (`2024-05-01T12:00:00+02:00`).

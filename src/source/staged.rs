@@ -12,9 +12,9 @@
 //! consumes one matching old line; a line left without a match is new. When in doubt the line is
 //! new (fail closed): no entry at that path in HEAD (a new file, a rename or copy: a secret moved
 //! to a new path is reported there), an old entry that is not a regular file (symlink,
-//! submodule), an old blob that cannot be read. Line numbers are those of the staged file. A
-//! file whose scan stopped at the per-file findings cap is scanned again with its old lines
-//! blanked, so old findings cannot push a new one past the cap.
+//! submodule), an old blob that cannot be read. Line numbers are those of the staged file. The
+//! filter runs inside the scanner, before the per-file findings cap counts, so old findings
+//! cannot push a new one past the cap.
 //!
 //! The comparison is with HEAD, as for `git diff --cached`: a pre-commit hook is not told that
 //! the commit is `git commit --amend`, so the lines HEAD itself added are not new to an amended
@@ -30,7 +30,7 @@
 //! files with findings.
 
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
 use crate::source::lfs;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Repository, Tree};
@@ -285,56 +285,22 @@ pub fn scan(
             collector.skip(path, SkipReason::Binary);
             continue;
         }
-        let mut findings =
-            scanner.scan_counted(&Blob { data, path: &path }, &mut scratch, collector, || {
-                path.clone()
-            });
-        if findings.is_empty() {
-            continue;
-        }
-        let maybe_cut = findings.len() >= scanner.matcher.options().max_findings;
-        let new_lines = old.new_lines(&path_of(raw_path), data);
-        let is_new = |f: &crate::finding::Finding| {
-            let last = f.end_line.max(f.line);
-            (f.line..=last).any(|l| new_lines.get(l).copied().unwrap_or(true))
+        // Only candidates on new lines are kept, judged before the findings cap counts them, so
+        // old findings cannot push a new one past the cap. HEAD's version is read only for a file
+        // with candidates.
+        let new_lines = std::cell::OnceCell::new();
+        let keep = |c: &Candidate<'_>| {
+            let new_lines = new_lines.get_or_init(|| old.new_lines(&path_of(raw_path), data));
+            (c.line..=c.end_line.max(c.line)).any(|l| new_lines.get(l).copied().unwrap_or(true))
         };
-        findings.retain(is_new);
-        if maybe_cut {
-            // The scan stopped at the findings cap, so secrets on new lines past it were not
-            // seen: scan the new lines alone (old lines blanked, offsets kept).
-            let masked = blank_old_lines(data, &new_lines);
-            let more = scanner.scan_blob(
-                &Blob {
-                    data: &masked,
-                    path: &path,
-                },
-                &mut scratch,
-            );
-            scratch.take_truncated();
-            for f in more.into_iter().filter(is_new) {
-                if !findings
-                    .iter()
-                    .any(|k| k.line == f.line && k.column == f.column && k.rule_id == f.rule_id)
-                {
-                    findings.push(f);
-                }
-            }
-        }
+        let findings = scanner.scan_counted_keep(
+            &Blob { data, path: &path },
+            &mut scratch,
+            collector,
+            || path.clone(),
+            &keep,
+        );
         collector.add_findings(findings);
     }
     Ok(stats)
-}
-
-/// `data` with every line that is not new (see [`Old::new_lines`]) overwritten with spaces, so
-/// that offsets, line and column numbers stay those of `data`.
-fn blank_old_lines(data: &[u8], new_lines: &[bool]) -> Vec<u8> {
-    let mut out = data.to_vec();
-    let mut start = 0;
-    for (i, line) in data.split(|&b| b == b'\n').enumerate() {
-        if !new_lines.get(i + 1).copied().unwrap_or(true) {
-            out[start..start + line.len()].fill(b' ');
-        }
-        start += line.len() + 1;
-    }
-    out
 }

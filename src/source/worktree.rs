@@ -2,8 +2,11 @@
 //! git's excludes unless told not to), one scratch buffer per walker thread.
 //!
 //! Hidden files are walked (`.env` is the point), the `.git` directory is not. Symlinks are not
-//! followed (they are counted as skipped); a path given explicitly on the command line is scanned
-//! even when ignored, as a user naming a file means it.
+//! followed (they are counted as skipped); FIFOs, sockets and devices are never opened (a FIFO
+//! would block the scan) and are counted as `special-file` skips, also when named on the command
+//! line; a directory whose `.gitignore` or `.ignore` is one is not entered (an error), since the
+//! walker would open it. A path given explicitly on the command line is scanned even when
+//! ignored, as a user naming a file means it.
 
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
@@ -37,15 +40,32 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
                         collector,
                         &mut Scratch::default(),
                     ),
+                    Ok(m) if is_special(m.file_type()) => {
+                        collector.skip(display(root), SkipReason::SpecialFile)
+                    }
                     Ok(_) => collector.error(display(root), "not a regular file or directory"),
                     Err(e) => collector.error(display(root), describe_io(&e)),
                 }
             }
         }
     }
+    if opts.respect_ignore {
+        // The walker opens the ignore files of a root and of its parents before any filter runs.
+        dirs.retain(|d| {
+            let full = d.canonicalize().unwrap_or_else(|_| d.clone());
+            let bad: Vec<PathBuf> = full.ancestors().flat_map(special_ignore_files).collect();
+            for p in &bad {
+                blocked_ignore_file(p, collector);
+            }
+            bad.is_empty()
+        });
+    }
     let Some((first, rest)) = dirs.split_first() else {
         return;
     };
+    let blocked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let blocked_in_walk = std::sync::Arc::clone(&blocked);
+    let respect_ignore = opts.respect_ignore;
     let mut builder = WalkBuilder::new(first);
     for d in rest {
         builder.add(d);
@@ -60,7 +80,25 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
         .require_git(false)
         .follow_links(false)
         .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            // A directory whose ignore file is a FIFO or device is not entered: the walker would
+            // open it and block. It is an error (the directory is not scanned).
+            if !respect_ignore || !e.file_type().is_some_and(|t| t.is_dir()) {
+                return true;
+            }
+            let bad = special_ignore_files(e.path());
+            if bad.is_empty() {
+                return true;
+            }
+            blocked_in_walk
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(bad);
+            false
+        });
     builder.build_parallel().run(|| {
         let mut scratch = Scratch::default();
         Box::new(move |entry| {
@@ -87,12 +125,17 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
                             ),
                             Err(e) => collector.error(display(entry.path()), e.to_string()),
                         }
+                    } else if is_special(ft) {
+                        collector.skip(display(entry.path()), SkipReason::SpecialFile);
                     }
                 }
             }
             WalkState::Continue
         })
     });
+    for p in blocked.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        blocked_ignore_file(p, collector);
+    }
 }
 
 fn scan_file(
@@ -131,6 +174,41 @@ fn scan_file(
         scratch,
         collector,
     );
+}
+
+/// Ignore files the walker reads in a directory.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+
+/// The ignore files of `dir` that are FIFOs, sockets or devices, which the walker would open
+/// and block on.
+fn special_ignore_files(dir: &Path) -> Vec<PathBuf> {
+    IGNORE_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| is_special(m.file_type())))
+        .collect()
+}
+
+/// Records an ignore file that is not read, so its directory is not scanned (an error).
+fn blocked_ignore_file(path: &Path, collector: &Collector) {
+    collector.error(
+        display(path),
+        "is a FIFO or device where an ignore file belongs: not read (it would block), so its \
+         directory is not scanned (remove it, or pass --no-ignore)",
+    );
+}
+
+/// A FIFO, socket, or block or character device: counted as skipped, never opened.
+fn is_special(ft: std::fs::FileType) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device()
+    }
+    #[cfg(not(unix))]
+    {
+        !ft.is_file() && !ft.is_dir() && !ft.is_symlink()
+    }
 }
 
 /// A path as shown to users: without a leading `./`.
