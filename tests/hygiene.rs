@@ -453,12 +453,14 @@ fn rules_and_usage_errors_hold_no_secret() {
 fn rotate_checklists_hold_no_old_or_new_secret() {
     let p = plant();
     let dir = p.fx.path();
-    // The ESC-bearing path is reported by `scan`; the rotation checklist is another area.
-    std::fs::remove_file(dir.join(ESC_PATH)).expect("rm");
     for format in ["text", "json", "markdown"] {
         let (code, out) = run(dir, &["rotate", "-f", format, "--force", "."]);
         assert_eq!(code, 0, "rotate -f {format}:\n{out}");
         assert_clean(&format!("rotate -f {format}"), &out, &p.secrets);
+        assert!(
+            !out.contains('\u{1b}'),
+            "rotate -f {format}: a raw ESC from a path:\n{out:?}"
+        );
         // The new values are secrets too: they live in the 0600 file only.
         let rotated = dir.join(".env.rotated");
         #[cfg(unix)]

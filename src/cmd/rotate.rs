@@ -22,6 +22,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
 
+/// Prints a message on stderr with control characters escaped: the paths, keys and values it
+/// names come from the scanned tree.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("{}", crate::finding::sanitize(&format!($($arg)*)))
+    };
+}
+
 const DEFAULT_OUT: &str = ".env.rotated";
 
 pub fn run(args: RotateCmd) -> Result<ExitCode> {
@@ -46,7 +54,7 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
     let before = findings.len();
     findings.retain(|f| !is_rotate_output(&f.path, &out));
     if findings.len() < before && !args.quiet {
-        eprintln!(
+        say!(
             "leaksweep: ignored {} finding(s) in new-values files of earlier runs (*.rotated, {})",
             before - findings.len(),
             out.display()
@@ -59,12 +67,12 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
     };
     if args.from_report.is_none() {
         for w in git_ignore_warnings(&findings) {
-            eprintln!("leaksweep: warning: {w}");
+            say!("leaksweep: warning: {w}");
         }
     }
     if findings.is_empty() {
         if !args.quiet {
-            eprintln!("leaksweep: no secrets found; nothing to rotate");
+            say!("leaksweep: no secrets found; nothing to rotate");
         }
         return Ok(exit);
     }
@@ -104,7 +112,7 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         report::write_atomic(&out, &content, true)
             .with_context(|| format!("cannot write new values to {}", out.display()))?;
         if let Some(w) = git_exposure(&out) {
-            eprintln!("leaksweep: warning: {w}");
+            say!("leaksweep: warning: {w}");
         }
     }
     let mut applied = Vec::new();
@@ -128,11 +136,25 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         }
         RotateFormat::Json => checklist::json(&entries, &ctx),
     };
-    let shown = Zeroizing::new(
+    let mut shown = Zeroizing::new(
         redactor
             .redact(&String::from_utf8_lossy(&rendered))
             .into_owned(),
     );
+    if args.format != RotateFormat::Json {
+        // Paths and names in the checklist come from the tree: each line passes the sanitiser
+        // (JSON escapes them by construction).
+        let mut lines = Zeroizing::new(String::with_capacity(shown.len()));
+        for line in shown.split_inclusive('\n') {
+            let (body, nl) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            lines.push_str(&crate::finding::sanitize(body));
+            lines.push_str(nl);
+        }
+        shown = lines;
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(shown.as_bytes())?;
     stdout.flush()?;
@@ -181,10 +203,10 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
     worktree::scan(&opts, &scanner, &collector);
     let (findings, _skipped, errors, _files, _bytes) = collector.finish();
     for e in &errors {
-        eprintln!("leaksweep: error: {}: {}", e.path, e.message);
+        say!("leaksweep: error: {}: {}", e.path, e.message);
     }
     if !errors.is_empty() {
-        eprintln!(
+        say!(
             "leaksweep: {} item(s) could not be read; the plan may be incomplete (exit 2)",
             errors.len()
         );
@@ -355,7 +377,7 @@ fn remaining_lines(bytes: &[u8], reps: &[dotenv::Replacement<'_>]) -> Vec<usize>
 fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
     let path = &p.path;
     for w in &p.edited.warnings {
-        eprintln!("leaksweep: warning: {}: {w}", path.display());
+        say!("leaksweep: warning: {}: {w}", path.display());
     }
     if backup {
         let mut bak = p.real.clone().into_os_string();
@@ -373,7 +395,7 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
     write_keeping_mode(&p.real, &p.edited.bytes, &p.meta)
         .with_context(|| format!("cannot rewrite {}", path.display()))?;
     if !quiet {
-        eprintln!(
+        say!(
             "leaksweep: applied to {}{}",
             p.applied(),
             if backup { " (backup: FILE.bak)" } else { "" }
@@ -469,7 +491,7 @@ fn write_examples(args: &RotateCmd, plans: &[SecretPlan]) -> Result<()> {
     envs.sort_unstable();
     envs.dedup();
     if envs.is_empty() {
-        eprintln!("leaksweep: no .env files with secrets found; no example written");
+        say!("leaksweep: no .env files with secrets found; no example written");
         return Ok(());
     }
     if args.out.is_some() && envs.len() > 1 {
@@ -509,7 +531,7 @@ fn write_examples(args: &RotateCmd, plans: &[SecretPlan]) -> Result<()> {
             Zeroizing::new(std::fs::read(env).with_context(|| format!("cannot read {env}"))?);
         let ex = dotenv::example(&original, &reps, |key| format!("<set {key}>").into_bytes());
         for line in &ex.dropped {
-            eprintln!(
+            say!(
                 "leaksweep: warning: {env}: line {line} is not a KEY=value assignment or a comment; left out of {}",
                 target.display()
             );
@@ -517,7 +539,7 @@ fn write_examples(args: &RotateCmd, plans: &[SecretPlan]) -> Result<()> {
         report::write_atomic(&target, &ex.bytes, false)
             .with_context(|| format!("cannot write {}", target.display()))?;
         if !args.quiet {
-            eprintln!(
+            say!(
                 "leaksweep: wrote {} ({} value(s) replaced by placeholders)",
                 target.display(),
                 ex.placeholders

@@ -207,3 +207,40 @@ fn apply_to_a_file_without_the_secrets_is_an_error() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Applied"));
 }
+
+/// A directory name holding an escape sequence: the checklist (text, markdown) and every message
+/// show it escaped, never raw, so it cannot retitle the terminal or forge output lines.
+#[cfg(unix)]
+#[test]
+fn checklist_and_messages_escape_control_characters_in_paths() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let jwt = b64url_from(&mut rng, 32);
+    let dir = "conf\u{1b}]0;owned\u{7}\u{1b}[2J";
+    fx.write(&format!("{dir}/.env"), format!("JWT_SECRET={jwt}\n"));
+    for format in ["text", "markdown"] {
+        let env = format!("{dir}/.env");
+        let out = leaksweep(fx.path())
+            .args([
+                "rotate", dir, "--force", "--format", format, "--apply", &env,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !bytes.iter().any(|&b| b == 0x1b || b == 0x07),
+                "{format} {what} holds a raw control character:\n{text:?}"
+            );
+            if what == "stdout" {
+                assert!(text.contains("conf\\x1b]0;owned"), "{format}: {text}");
+            }
+        }
+    }
+}
