@@ -194,10 +194,16 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCmd {
-    /// List the built-in rules (plus --rules files).
+    /// List the built-in rules (plus --rules files), grouped by family (category).
     List {
         #[arg(long = "rules", value_name = "FILE")]
         rule_files: Vec<PathBuf>,
+        /// Only the rules of this family, e.g. `ai`, `payment`, `messaging` (case-insensitive).
+        #[arg(long, value_name = "NAME")]
+        category: Option<String>,
+        /// Only the rules whose id or description contains TEXT (case-insensitive).
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
     },
     /// Show one rule with its regex and examples.
     Show { id: String },

@@ -9,15 +9,24 @@ use std::process::ExitCode;
 
 pub fn run(args: RulesCmd) -> Result<ExitCode> {
     match args {
-        RulesCmd::List { rule_files } => {
+        RulesCmd::List {
+            rule_files,
+            category,
+            search,
+        } => {
             let rules = load_rules(&rule_files)?;
-            for r in &rules {
-                println!(
-                    "{:<32} {:<16} {:<8} {}",
-                    r.id, r.category, r.severity, r.description
-                );
+            let total = rules.len();
+            let shown = select(&rules, category.as_deref(), search.as_deref())?;
+            let families = print_grouped(&shown);
+            let families = match families {
+                1 => "1 family".to_string(),
+                n => format!("{n} families"),
+            };
+            if category.is_some() || search.is_some() {
+                eprintln!("{} of {total} rules, in {families}", shown.len());
+            } else {
+                eprintln!("{total} rules, in {families}");
             }
-            eprintln!("{} rules", rules.len());
             Ok(ExitCode::SUCCESS)
         }
         RulesCmd::Show { id } => {
@@ -69,6 +78,62 @@ pub fn run(args: RulesCmd) -> Result<ExitCode> {
             }
         }
     }
+}
+
+/// The rules `rules list` shows: those of family `category` (case-insensitive; a family no rule
+/// has is an error that names the families there are) whose id or description contains `search`
+/// (case-insensitive).
+fn select<'a>(
+    rules: &'a [Rule],
+    category: Option<&str>,
+    search: Option<&str>,
+) -> Result<Vec<&'a Rule>> {
+    if let Some(c) = category {
+        if !rules.iter().any(|r| r.category.eq_ignore_ascii_case(c)) {
+            let mut known: Vec<&str> = rules.iter().map(|r| r.category.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            bail!(
+                "--category: no rule family '{c}' (families: {})",
+                known.join(", ")
+            );
+        }
+    }
+    let needle = search.map(str::to_ascii_lowercase);
+    Ok(rules
+        .iter()
+        .filter(|r| category.map_or(true, |c| r.category.eq_ignore_ascii_case(c)))
+        .filter(|r| {
+            needle.as_deref().map_or(true, |n| {
+                r.id.to_ascii_lowercase().contains(n)
+                    || r.description.to_ascii_lowercase().contains(n)
+            })
+        })
+        .collect())
+}
+
+/// Prints `rules` grouped by family (category), families and rules sorted by name, each family
+/// under a `family (N)` heading. Returns the number of families printed.
+fn print_grouped(rules: &[&Rule]) -> usize {
+    let mut sorted: Vec<&Rule> = rules.to_vec();
+    sorted.sort_by(|a, b| a.category.cmp(&b.category).then_with(|| a.id.cmp(&b.id)));
+    let mut families = 0;
+    for group in sorted.chunk_by(|a, b| a.category == b.category) {
+        if families > 0 {
+            println!();
+        }
+        families += 1;
+        println!("{} ({})", group[0].category, group.len());
+        for r in group {
+            println!(
+                "  {:<40} {:<8} {}",
+                r.id,
+                r.severity.to_string(),
+                r.description
+            );
+        }
+    }
+    families
 }
 
 /// Runs every rule's examples (must match) and negatives (must not), each rule on its own.
