@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod completions;
 pub mod git;
 pub mod hook;
+pub mod import;
 pub mod keygen;
 pub mod rewrite;
 pub mod rotate;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::Rewrite(args) => rewrite::run(args),
+        Command::Import(args) => import::run(args),
     }
 }
 
@@ -64,7 +66,7 @@ pub fn triage(
                     );
                 }
             }
-            findings.retain(|f| !b.contains(&f.secret_id));
+            findings.retain(|f| !b.matches(f));
         }
         if let Some(ig) = &cfg.ignore {
             findings.retain(|f| !ig.matches(f));
@@ -132,6 +134,9 @@ pub fn finish(
         summary,
     };
     report::clean(&mut report, &redactor);
+    if let Some(pct) = cfg.redact_percent {
+        crate::import::reveal_percent(&mut report.findings, pct);
+    }
     let mut buf = Vec::new();
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
     match &cfg.output {

@@ -22,13 +22,19 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("cloud.toml", include_str!("../../rules/cloud.toml")),
     ("vcs.toml", include_str!("../../rules/vcs.toml")),
     ("saas.toml", include_str!("../../rules/saas.toml")),
-    ("registries.toml", include_str!("../../rules/registries.toml")),
+    (
+        "registries.toml",
+        include_str!("../../rules/registries.toml"),
+    ),
     ("data.toml", include_str!("../../rules/data.toml")),
     ("keyfiles.toml", include_str!("../../rules/keyfiles.toml")),
     ("ai.toml", include_str!("../../rules/ai.toml")),
     ("payment.toml", include_str!("../../rules/payment.toml")),
     ("messaging.toml", include_str!("../../rules/messaging.toml")),
-    ("observability.toml", include_str!("../../rules/observability.toml")),
+    (
+        "observability.toml",
+        include_str!("../../rules/observability.toml"),
+    ),
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
@@ -155,10 +161,10 @@ fn validate(rule: &Rule) -> Result<(), String> {
     if !names.iter().any(|n| n == "secret") {
         return Err("regex has no capture group named 'secret' (write (?P<secret>...))".into());
     }
-    if rule.examples.is_empty() {
+    if rule.examples.is_empty() && rule.imported.is_none() {
         return Err("needs at least one example (a string the rule must match)".into());
     }
-    if rule.negatives.is_empty() {
+    if rule.negatives.is_empty() && rule.imported.is_none() {
         return Err(
             "needs at least one negative example (a string the rule must not match)".into(),
         );
