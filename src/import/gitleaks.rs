@@ -201,7 +201,10 @@ fn parse(
         let Some(ext) = ext.as_table() else {
             return Err(format!("{shown}: [extend] must be a table"));
         };
-        for (k, v) in ext {
+        // `path` first: the extended file is the base the other keys change.
+        let mut keys: Vec<_> = ext.iter().collect();
+        keys.sort_by_key(|(k, _)| k.as_str() != "path");
+        for (k, v) in keys {
             match k.as_str() {
                 "useDefault" => model.use_default = v.as_bool().unwrap_or(false),
                 "path" => {
