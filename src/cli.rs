@@ -191,8 +191,8 @@ pub struct CommonArgs {
     /// Project config file [default: .leaksweep.toml at the scan root, if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Report only findings whose secret is not in this baseline (from `baseline create`, or a
-    /// JSON report).
+    /// Report only findings whose secret is not in this baseline (from `baseline create`, a
+    /// JSON report, a gitleaks JSON report or a detect-secrets `.secrets.baseline`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Layers of base64/percent encoding to decode and scan inside (0 disables) [default: 2].

@@ -750,3 +750,51 @@ fn redact_percent_shows_that_share_and_100_is_show_secrets() {
         "101 is not in 0..=100",
     );
 }
+
+#[test]
+fn import_gitleaks_text_from_the_config_stays_in_comments() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    // A key whose name carries newlines and TOML: named in a comment, never a line of its own.
+    fx.write(
+        ".gitleaks.toml",
+        r#"
+"x\n[allowlist]\npaths = ['**']\n#" = 1
+
+[extend]
+useDefault = true
+
+[[rules]]
+id = "private-key"
+description = "team PEM rule"
+regex = '''-----BEGIN TEAM KEY-----([A-Za-z0-9+/=]{16,})'''
+keywords = ["BEGIN TEAM KEY"]
+"#,
+    );
+    let out = leaksweep(fx.path())
+        .args(["import", "gitleaks"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("rule 'private-key': replaces leaksweep's built-in rule of the same id"),
+        "{stderr}"
+    );
+    let config = std::fs::read_to_string(fx.path().join(".leaksweep.toml")).unwrap();
+    assert!(!config.lines().any(|l| l.starts_with("paths")), "{config}");
+    let body = draw(
+        &mut rng,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        32,
+    );
+    fx.write("keys/team.txt", format!("-----BEGIN TEAM KEY-----{body}\n"));
+    let (code, report, stderr) =
+        run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json", "--show-secrets"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        places(&report),
+        vec![("keys/team.txt".to_string(), 1, "private-key".to_string())]
+    );
+    assert_eq!(findings(&report)[0]["secret"], body.as_str());
+}

@@ -40,7 +40,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// What happens to findings between the scan and the report, for every scanning command:
 /// 1. link HS* JWTs to the secrets in the scan that sign them (both become critical);
-/// 2. with `use_baseline`, drop findings whose secret `--baseline` or `.leaksweepignore` lists
+/// 2. with `use_baseline`, drop findings `--baseline`, `.leaksweepignore` or `.gitleaksignore`
+///    accepts (by secret, or by place for gitleaks entries without one)
 ///    (with `-v`, name baseline entries this scan did not see: stale);
 /// 3. drop findings below `--min-severity` / `--min-confidence`;
 /// 4. recount the summary.

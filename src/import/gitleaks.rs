@@ -778,6 +778,16 @@ fn finish(model: Model, mut notes: Vec<String>) -> Conversion {
         );
         c.extend_builtin = true;
     }
+    if let Ok(builtin) = crate::rules::builtin() {
+        for r in &rules {
+            if builtin.iter().any(|b| b.id == r.id) {
+                notes.push(format!(
+                    "rule '{}': replaces leaksweep's built-in rule of the same id (rename it in the rule file and its [rules.<id>] tables to keep both)",
+                    r.id
+                ));
+            }
+        }
+    }
     c.rules = rules;
     c.global = model.global;
     c.per_rule = per_rule;
