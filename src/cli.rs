@@ -44,6 +44,32 @@ pub enum Command {
     Man,
     /// Remove leaked values (and files) from all of git history: plan, apply, verify, finish.
     Rewrite(RewriteCmd),
+    /// Convert another scanner's configuration into leaksweep's.
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Convert a gitleaks config into .leaksweep.toml plus a rule file; what cannot be converted
+    /// is named on stderr and in comments in both files.
+    Gitleaks(ImportGitleaksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportGitleaksArgs {
+    /// The gitleaks config to convert.
+    #[arg(default_value = ".gitleaks.toml")]
+    pub path: PathBuf,
+    /// Where the project config goes.
+    #[arg(long, value_name = "FILE", default_value = ".leaksweep.toml")]
+    pub config_out: PathBuf,
+    /// Where the converted rules go (named by the project config's `rule_files`).
+    #[arg(long, value_name = "FILE", default_value = "leaksweep-rules.toml")]
+    pub rules_out: PathBuf,
+    /// Overwrite existing output files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +145,18 @@ pub struct GitCmd {
     /// skipped by default (and counted as `backup-ref` skips).
     #[arg(long, conflicts_with_all = ["staged", "range", "since"])]
     pub include_backups: bool,
+    /// Only findings introduced by commits with a committer date at or after DATE (RFC 3339 or
+    /// YYYY-MM-DD, UTC midnight).
+    #[arg(long, value_name = "DATE", conflicts_with = "staged")]
+    pub since_date: Option<String>,
+    /// Only findings introduced by commits with a committer date at or before DATE (RFC 3339, or
+    /// YYYY-MM-DD: that whole day).
+    #[arg(long, value_name = "DATE", conflicts_with = "staged")]
+    pub until_date: Option<String>,
+    /// Only findings at paths matching GLOB (repeatable; a glob without `/` matches file names
+    /// anywhere). Commit and tag messages are left out.
+    #[arg(long = "path", value_name = "GLOB", conflicts_with = "staged")]
+    pub path_globs: Vec<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -157,8 +195,8 @@ pub struct CommonArgs {
     /// Project config file [default: .leaksweep.toml at the scan root, if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Report only findings whose secret is not in this baseline (from `baseline create`, or a
-    /// JSON report).
+    /// Report only findings whose secret is not in this baseline (from `baseline create`, a
+    /// JSON report, a gitleaks JSON report or a detect-secrets `.secrets.baseline`).
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Layers of base64/percent encoding to decode and scan inside (0 disables) [default: 2].
@@ -183,6 +221,23 @@ pub struct CommonArgs {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    #[command(flatten)]
+    pub switch: SwitchArgs,
+}
+
+/// Options with gitleaks' names, for teams switching over.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SwitchArgs {
+    /// Run only this rule (repeatable: only these rules). An unknown id is an error.
+    #[arg(long = "enable-rule", value_name = "ID")]
+    pub enable_rule: Vec<String>,
+    /// Do not run this rule (repeatable). An unknown id is an error.
+    #[arg(long = "disable-rule", value_name = "ID")]
+    pub disable_rule: Vec<String>,
+    /// Show N percent of each secret (0-100) instead of the default short prefix; 100 shows
+    /// the raw secret and is treated as --show-secrets (a report file is then 0600).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub redact: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -46,6 +46,68 @@ pub struct ScanConfig {
     pub progress: bool,
     /// Unreadable items are reported but do not force exit 2 (set by commands that offer it).
     pub ignore_errors: bool,
+    /// `--redact=N` below 100: the percentage of each secret its redaction shows.
+    pub redact_percent: Option<u8>,
+}
+
+/// The environment variable naming a config file (used when `--config` is not given).
+pub const CONFIG_ENV: &str = "LEAKSWEEP_CONFIG";
+/// The environment variable holding a config's text (used when neither `--config` nor
+/// `LEAKSWEEP_CONFIG` is given); it wins over `.leaksweep.toml` at the scan root.
+pub const CONFIG_TOML_ENV: &str = "LEAKSWEEP_CONFIG_TOML";
+
+/// The project config: `--config FILE`, else `$LEAKSWEEP_CONFIG` (a path), else
+/// `$LEAKSWEEP_CONFIG_TOML` (the text), else `.leaksweep.toml` at `root`.
+fn load_project(args: &CommonArgs, root: &Path) -> Result<Option<ProjectConfig>> {
+    let env_path = std::env::var_os(CONFIG_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    if let Some(p) = args.config.as_deref().or(env_path.as_deref()) {
+        return Ok(project::load(Some(p), root)?);
+    }
+    match std::env::var(CONFIG_TOML_ENV) {
+        Ok(text) if !text.trim().is_empty() => {
+            let mut c = project::parse(&format!("${CONFIG_TOML_ENV}"), &text)?;
+            c.path = PathBuf::from(format!("${CONFIG_TOML_ENV}"));
+            Ok(Some(c))
+        }
+        _ => Ok(project::load(None, root)?),
+    }
+}
+
+/// The directory a config's `rule_files` are relative to: the config's own, or the scan root
+/// for `$LEAKSWEEP_CONFIG_TOML`.
+fn config_dir(p: &ProjectConfig, root: &Path) -> PathBuf {
+    if p.path.as_os_str().to_string_lossy().starts_with('$') {
+        return root.to_path_buf();
+    }
+    p.path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// `--enable-rule` (only these) and `--disable-rule`; an unknown id is an error with the
+/// nearest id as a suggestion.
+fn select_rules(mut rules: Vec<Rule>, s: &crate::cli::SwitchArgs) -> Result<Vec<Rule>> {
+    for (flag, ids) in [
+        ("--enable-rule", &s.enable_rule),
+        ("--disable-rule", &s.disable_rule),
+    ] {
+        for id in ids.iter() {
+            if !rules.iter().any(|r| &r.id == id) {
+                let hint = crate::import::did_you_mean(id, rules.iter().map(|r| r.id.as_str()))
+                    .map(|m| format!(" (did you mean '{m}'?)"))
+                    .unwrap_or_default();
+                bail!("{flag} {id}: no rule with id '{id}'{hint}; see `leaksweep rules list`");
+            }
+        }
+    }
+    if !s.enable_rule.is_empty() {
+        rules.retain(|r| s.enable_rule.contains(&r.id));
+    }
+    rules.retain(|r| !s.disable_rule.contains(&r.id));
+    if rules.is_empty() {
+        bail!("--disable-rule turned off every rule: nothing would be found");
+    }
+    Ok(rules)
 }
 
 impl ScanConfig {
@@ -57,8 +119,9 @@ impl ScanConfig {
 
     /// Resolves for a scan rooted at `root`.
     pub fn resolve_at(args: &CommonArgs, root: &Path) -> Result<Self> {
-        let project = project::load(args.config.as_deref(), root)?;
-        let rules = assemble_rules(&args.rule_files, project.as_ref())?;
+        let project = load_project(args, root)?;
+        let rules = assemble_rules(&args.rule_files, project.as_ref(), root)?;
+        let rules = select_rules(rules, &args.switch)?;
         let configured_size = project.as_ref().and_then(|p| p.max_file_size.as_ref());
         let max_file_size = match (&args.max_file_size, configured_size) {
             (Some(s), _) => {
@@ -117,6 +180,11 @@ impl ScanConfig {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", p.path.display()))?;
                 // Its own `[[rule]]` examples would match: the config file is not scanned.
                 a.skip_file(crate::source::worktree::display(&p.path));
+                for f in &p.rule_files {
+                    a.skip_file(crate::source::worktree::display(
+                        &config_dir(p, root).join(f),
+                    ));
+                }
                 a
             }
             None => Allowlists::default(),
@@ -125,14 +193,19 @@ impl ScanConfig {
             Some(path) => Some(Baseline::load(path)?),
             None => None,
         };
-        let ignore_path = root.join(crate::baseline::IGNORE_FILE);
-        if std::fs::metadata(&ignore_path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            bail!(
-                "{}: not a regular file (a FIFO or device is never read: it would block)",
-                ignore_path.display()
-            );
+        for name in [
+            crate::baseline::IGNORE_FILE,
+            crate::baseline::GITLEAKS_IGNORE_FILE,
+        ] {
+            let path = root.join(name);
+            if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+                bail!(
+                    "{}: not a regular file (a FIFO or device is never read: it would block)",
+                    path.display()
+                );
+            }
         }
-        let ignore = IgnoreList::load(&ignore_path)?;
+        let ignore = IgnoreList::load_root(root)?;
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -150,7 +223,7 @@ impl ScanConfig {
             output: args.output.clone(),
             report_mode: args.report_mode.unwrap_or(crate::report::PRIVATE_MODE),
             report: ReportOptions {
-                show_secrets: args.show_secrets,
+                show_secrets: args.show_secrets || args.switch.redact == Some(100),
                 color,
                 verbose: args.verbose > 0,
             },
@@ -171,6 +244,10 @@ impl ScanConfig {
             quiet: args.quiet,
             progress: !args.quiet && std::io::stderr().is_terminal(),
             ignore_errors: false,
+            redact_percent: args
+                .switch
+                .redact
+                .filter(|&n| n < 100 && !args.show_secrets),
         })
     }
 
@@ -219,14 +296,19 @@ pub fn parse_confidence(s: &str) -> Result<Confidence> {
 
 /// The built-in rules plus user rule files; a user rule with a built-in id replaces it.
 pub fn load_rules(files: &[PathBuf]) -> Result<Vec<Rule>> {
-    assemble_rules(files, None)
+    assemble_rules(files, None, Path::new("."))
 }
 
 /// The rule set: built-in rules (unless the project config says `extend_builtin = false`), then
-/// the config's `[[rule]]` tables, then `--rules` files (a rule with an existing id replaces it);
+/// the config's `[[rule]]` tables and `rule_files`, then `--rules` files (a rule with an existing
+/// id replaces it);
 /// then per-rule severity overrides and `disable`. Unknown ids in `disable` or `[rules.<id>]`
 /// are errors, so a typo does not silently leave a rule on.
-fn assemble_rules(files: &[PathBuf], project: Option<&ProjectConfig>) -> Result<Vec<Rule>> {
+fn assemble_rules(
+    files: &[PathBuf],
+    project: Option<&ProjectConfig>,
+    root: &Path,
+) -> Result<Vec<Rule>> {
     let mut rules = match project {
         Some(p) if !p.extend_builtin => Vec::new(),
         _ => rules::builtin()?,
@@ -242,6 +324,11 @@ fn assemble_rules(files: &[PathBuf], project: Option<&ProjectConfig>) -> Result<
     if let Some(p) = project {
         let shown = p.path.display().to_string();
         merge(&mut rules, rules::prepare(&shown, p.rule.clone())?);
+        for f in &p.rule_files {
+            let path = config_dir(p, root).join(f);
+            let loaded = rules::load_file(&path).with_context(|| format!("{shown}: rule_files"))?;
+            merge(&mut rules, loaded);
+        }
     }
     for f in files {
         merge(&mut rules, rules::load_file(f)?);

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod finding;
+pub mod import;
 pub mod matcher;
 pub mod project;
 pub mod report;

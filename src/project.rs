@@ -31,6 +31,9 @@ pub struct ProjectConfig {
     /// Extra rules (same schema as `rules/*.toml`); an id equal to a built-in one replaces it.
     #[serde(default)]
     pub rule: Vec<Rule>,
+    /// Rule files to load (relative to this file's directory), like `--rules FILE`.
+    #[serde(default)]
+    pub rule_files: Vec<PathBuf>,
     /// Global allowlist.
     #[serde(default)]
     pub allowlist: AllowSpec,

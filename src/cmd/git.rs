@@ -20,6 +20,11 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     if args.staged {
         return collect_staged(args);
     }
+    let filter = crate::import::filters::HistoryFilter::new(
+        args.since_date.as_deref(),
+        args.until_date.as_deref(),
+        &args.path_globs,
+    )?;
     let repo = history::discover(args.repo.as_deref())?;
     history::check_object_store(&repo)?;
     // The project config (.leaksweep.toml, .leaksweepignore) lives at the top of the work tree;
@@ -74,6 +79,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
                 .retain(|l| !scanner.path_drops(&f.rule_id, &l.path));
         }
     }
+    filter.apply(&repo, &mut findings, cfg.verbose > 0, cfg.quiet);
     let mut findings = one_per_secret(&hist, findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);

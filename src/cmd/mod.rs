@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod completions;
 pub mod git;
 pub mod hook;
+pub mod import;
 pub mod keygen;
 pub mod rewrite;
 pub mod rotate;
@@ -33,12 +34,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::Rewrite(args) => rewrite::run(args),
+        Command::Import(args) => import::run(args),
     }
 }
 
 /// What happens to findings between the scan and the report, for every scanning command:
 /// 1. link HS* JWTs to the secrets in the scan that sign them (both become critical);
-/// 2. with `use_baseline`, drop findings whose secret `--baseline` or `.leaksweepignore` lists
+/// 2. with `use_baseline`, drop findings `--baseline`, `.leaksweepignore` or `.gitleaksignore`
+///    accepts (by secret, or by place for gitleaks entries without one)
 ///    (with `-v`, name baseline entries this scan did not see: stale);
 /// 3. drop findings below `--min-severity` / `--min-confidence`;
 /// 4. recount the summary.
@@ -64,7 +67,7 @@ pub fn triage(
                     );
                 }
             }
-            findings.retain(|f| !b.contains(&f.secret_id));
+            findings.retain(|f| !b.matches(f));
         }
         if let Some(ig) = &cfg.ignore {
             findings.retain(|f| !ig.matches(f));
@@ -136,6 +139,9 @@ pub fn finish(
         summary,
     };
     report::clean(&mut report, &redactor);
+    if let Some(pct) = cfg.redact_percent {
+        crate::import::reveal_percent(&mut report.findings, pct);
+    }
     let mut buf = Vec::new();
     let mut stdout_failed = false;
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;

@@ -183,6 +183,7 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
         verbose: 0,
         quiet: true,
         color: ColorChoice::Never,
+        switch: Default::default(),
     };
     let cfg = ScanConfig::resolve(&common)?;
     let scanner = Scanner::new(cfg.matcher()?);

@@ -27,6 +27,9 @@ pub struct AllowSpec {
     /// Regexes tested against the secret.
     #[serde(default)]
     pub regexes: Vec<String>,
+    /// Regexes tested against the path (as gitleaks' allowlist `paths` are).
+    #[serde(default)]
+    pub path_regexes: Vec<String>,
     /// Regexes tested against the whole line (or lines) holding the secret.
     #[serde(default)]
     pub lines: Vec<String>,
@@ -38,6 +41,7 @@ pub struct AllowSpec {
 impl AllowSpec {
     fn is_empty(&self) -> bool {
         self.paths.is_empty()
+            && self.path_regexes.is_empty()
             && self.regexes.is_empty()
             && self.lines.is_empty()
             && self.stopwords.is_empty()
@@ -48,6 +52,7 @@ impl AllowSpec {
 #[derive(Debug, Default)]
 pub struct CompiledAllow {
     paths: Option<globset::GlobSet>,
+    path_regexes: Vec<Regex>,
     regexes: Vec<Regex>,
     lines: Vec<Regex>,
     stopwords: Vec<Vec<u8>>,
@@ -75,6 +80,7 @@ impl CompiledAllow {
         };
         Ok(CompiledAllow {
             paths,
+            path_regexes: compile(&spec.path_regexes, "path_regexes")?,
             regexes: compile(&spec.regexes, "regexes")?,
             lines: compile(&spec.lines, "lines")?,
             stopwords: spec
@@ -86,11 +92,8 @@ impl CompiledAllow {
     }
 
     fn path_matches(&self, path: &str, root: &str) -> bool {
-        let Some(set) = &self.paths else {
+        if self.paths.is_none() && self.path_regexes.is_empty() {
             return false;
-        };
-        if set.is_match(path) {
-            return true;
         }
         let rel = if root.is_empty() {
             None
@@ -99,7 +102,11 @@ impl CompiledAllow {
                 .and_then(|p| p.strip_prefix('/'))
                 .filter(|p| !p.is_empty())
         };
-        rel.is_some_and(|r| set.is_match(r))
+        let one = |p: &str| {
+            self.paths.as_ref().is_some_and(|s| s.is_match(p))
+                || self.path_regexes.iter().any(|r| r.is_match(p.as_bytes()))
+        };
+        one(rel.unwrap_or(path)) || (rel.is_some() && one(path))
     }
 
     fn secret_or_line_matches(&self, secret: &[u8], line: &[u8]) -> bool {

@@ -186,10 +186,10 @@ fn validate(rule: &Rule) -> Result<(), String> {
     if !names.iter().any(|n| n == "secret") {
         return Err("regex has no capture group named 'secret' (write (?P<secret>...))".into());
     }
-    if rule.examples.is_empty() {
+    if rule.examples.is_empty() && rule.imported.is_none() {
         return Err("needs at least one example (a string the rule must match)".into());
     }
-    if rule.negatives.is_empty() {
+    if rule.negatives.is_empty() && rule.imported.is_none() {
         return Err(
             "needs at least one negative example (a string the rule must not match)".into(),
         );

@@ -69,6 +69,10 @@ pub struct Rule {
     /// Strings the rule must not flag.
     #[serde(default)]
     pub negatives: Vec<String>,
+    /// The tool the rule was converted from (`gitleaks`, by `leaksweep import gitleaks`): such a
+    /// rule needs no examples or negatives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<String>,
     /// The file the rule came from (set at load).
     #[serde(skip)]
     pub source_file: String,
