@@ -369,6 +369,12 @@ impl Scanner {
             severity = allow::lower(severity, 2);
             confidence = Confidence::Low;
             notes.push(("context".into(), "test or example path".into()));
+        } else if allow::is_vendored_path(blob.path) {
+            confidence = Confidence::Low;
+            notes.push((
+                "context".into(),
+                "vendored or minified third-party code".into(),
+            ));
         }
         if inline_allowed(markers, &line_span) {
             self.suppressed_inline.fetch_add(1, Ordering::Relaxed);
