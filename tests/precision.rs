@@ -1177,6 +1177,14 @@ fn credentials_in_common_config_formats() {
         "config/app.ini",
         format!("[database]\npassword = {}\n", v[11]),
     );
+    fx.write(
+        ".m2/settings.xml",
+        format!("<settings><servers><server>\n  <id>releases</id>\n  <username>deploy</username>\n  <password>{}</password>\n</server></servers></settings>\n", v[12]),
+    );
+    fx.write(
+        "mail.env",
+        format!("MAIL_HOST=smtp.acme-corp.net\nMAIL_PASS={}\n", v[13]),
+    );
     let (_, report, _) = scan_json(&fx, &["--show-secrets"]);
     let got: std::collections::BTreeSet<String> = findings(&report)
         .iter()
@@ -1184,6 +1192,8 @@ fn credentials_in_common_config_formats() {
         .collect();
     let mut want: std::collections::BTreeSet<String> = v[..9].iter().cloned().collect();
     want.insert(v[11].clone());
+    want.insert(v[12].clone());
+    want.insert(v[13].clone());
     want.insert(salt);
     want.insert(bcrypt.clone());
     // Base64 values are reported as found (and checked decoded).
@@ -1197,4 +1207,31 @@ fn credentials_in_common_config_formats() {
     let h = finding_for(&report, &bcrypt).unwrap();
     assert_eq!(h["category"], "password-hash");
     assert_eq!(h["severity"], "medium");
+}
+
+#[test]
+fn default_accounts_and_built_strings_are_not_leaks() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let user = lower_from(&mut rng, 7);
+    let pw = password_from(&mut rng, 9);
+    fx.write(
+        "conf/tomcat-users.xml",
+        format!(
+            "<tomcat-users>\n  <user password=\"{user}\" roles=\"admin\" username=\"{user}\"/>\n  <user username=\"ops\" password=\"{pw}\" roles=\"admin\"/>\n</tomcat-users>\n"
+        ),
+    );
+    fx.write(
+        "docker/Dockerfile",
+        format!("RUN psql --command \"CREATE USER {user} WITH SUPERUSER PASSWORD '{user}';\"\n"),
+    );
+    fx.write(
+        "web/js/xxe.js",
+        "var xml = '<user>' +\n  '  <password>' + 'test' + '</password>' +\n  '</user>';\nsource = \"__p += '\";\nhmac.new(source)\n",
+    );
+    fx.write(
+        "web/js/app.js",
+        "app.use(session({ secret: 'keyboard cat', resave: false }))\n",
+    );
+    assert_eq!(found(&fx), [("conf/tomcat-users.xml".to_string(), 3, pw)]);
 }

@@ -306,6 +306,9 @@ const PLACEHOLDER_VALUES: &[&str] = &[
     "unset",
     "hidden",
     "masked",
+    // The documented defaults of express-session and cookie-parser examples.
+    "keyboard cat",
+    "optional secret string",
 ];
 
 /// Credentials published in vendor documentation: copied into countless READMEs and tests, never
@@ -376,8 +379,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     let mut marks: Vec<u8> = secret.iter().copied().filter(punctuation).collect();
     marks.sort_unstable();
     marks.dedup();
-    let generated =
-        random && classes(secret) == 4 && marks.len() >= 4 && longest_letter_run(secret) < 10;
+    let generated = random
+        && classes(secret) == 4
+        && marks.len() >= 4
+        && longest_letter_run(secret) < 10
+        && !starts_like_call(secret);
     if version(secret) {
         return true;
     }
@@ -440,6 +446,18 @@ fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
         let right = end == lower.len() || sep(lower[end]) || sep(word[word.len() - 1]);
         left && right
     })
+}
+
+/// `session.getTokens(row)[0]`: a path of word-like identifiers, then a call or an index.
+fn starts_like_call(s: &[u8]) -> bool {
+    let n = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+        .count();
+    matches!(s.get(n), Some(b'(' | b'['))
+        && s[..n]
+            .split(|&b| b == b'.')
+            .all(|seg| seg.len() >= 3 && seg[0].is_ascii_alphabetic() && looks_like_words(seg))
 }
 
 /// Length of the longest run of ASCII letters (a word or an identifier part).
@@ -516,6 +534,27 @@ fn code_expression(s: &[u8]) -> bool {
     };
     if s.is_empty() {
         return false;
+    }
+    // Operators between operands (`__p += '`, `' + pw + '`, `a == b`): an expression.
+    const OPERATORS: &[&[u8]] = &[
+        b" + ", b" += ", b" = ", b" == ", b" && ", b" || ", b" => ", b"' +", b"+ '", b"\" +",
+        b"+ \"",
+    ];
+    if OPERATORS
+        .iter()
+        .any(|o| memchr::memmem::find(s, o).is_some())
+    {
+        return true;
+    }
+    // `br,input,link,!doctype`: a list of words.
+    let items: Vec<&[u8]> = s.split(|&b| b == b',').collect();
+    if items.len() >= 3
+        && items.iter().all(|i| {
+            let i = i.strip_prefix(b"!").unwrap_or(i);
+            !i.is_empty() && i.iter().all(|b| b.is_ascii_alphabetic() || *b == b'-')
+        })
+    {
+        return true;
     }
     // `:constructor_template` (the rest of `Creds::constructor_template`), Ruby's `:password`.
     if let [b':', rest @ ..] = s {
@@ -797,6 +836,15 @@ mod tests {
             "1.2.1",
             "^4.17.21",
             "qwerty123",
+        ] {
+            assert!(is_placeholder(c.as_bytes()), "{c}");
+        }
+        for c in [
+            "session.getTokens(row)[0]",
+            "__p += '",
+            "' + 'test' + '",
+            "br,input,link,meta,!doctype,basefont",
+            "keyboard cat",
         ] {
             assert!(is_placeholder(c.as_bytes()), "{c}");
         }

@@ -456,6 +456,11 @@ impl Matcher {
             if below && filters::is_dev_default(secret) {
                 return None;
             }
+            // `<user username="tomcat" password="tomcat"/>`: a weak value that is also another
+            // field of its line (the user name) is a default account.
+            if weak && repeats_on_line(data, &span) {
+                return None;
+            }
         }
         if !cr.stopwords.is_empty() {
             let lower = secret.to_ascii_lowercase();
@@ -564,6 +569,21 @@ fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>,
         end -= 1;
     }
     (span.start..span.start + end, false)
+}
+
+/// Whether the value at `span` occurs again, as a whole word, on its line.
+fn repeats_on_line(data: &[u8], span: &Range<usize>) -> bool {
+    let value = &data[span.clone()];
+    if value.is_empty() {
+        return false;
+    }
+    let start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i);
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memmem::find_iter(&data[start..end], value).any(|i| {
+        let (a, b) = (start + i, start + i + value.len());
+        a != span.start && (a == 0 || !word(data[a - 1])) && (b >= data.len() || !word(data[b]))
+    })
 }
 
 /// Source code by extension: there an unquoted word after `=` is a name, not a value.
