@@ -80,7 +80,8 @@ mod tests {
 
     fn found(src: &str) -> Vec<String> {
         let data = src.as_bytes();
-        keys_passed_to_signing_calls(data, &[0..data.len()])
+        let whole: Range<usize> = 0..data.len();
+        keys_passed_to_signing_calls(data, std::slice::from_ref(&whole))
             .into_iter()
             .map(|(s, _, _)| src[s].to_string())
             .collect()

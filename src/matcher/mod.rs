@@ -550,8 +550,7 @@ fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>,
     }) {
         end = i;
     }
-    loop {
-        let Some(&last) = v[..end].last() else { break };
+    while let Some(&last) = v[..end].last() {
         let opener = match last {
             b')' => Some(b'('),
             b']' => Some(b'['),
