@@ -547,7 +547,11 @@ fn code_expression(s: &[u8]) -> bool {
         return true;
     }
     // `br,input,link,!doctype`: a list of words.
-    let items: Vec<&[u8]> = s.split(|&b| b == b',').collect();
+    let items: Vec<&[u8]> = s
+        .strip_suffix(b",")
+        .unwrap_or(s)
+        .split(|&b| b == b',')
+        .collect();
     if items.len() >= 3
         && items.iter().all(|i| {
             let i = i.strip_prefix(b"!").unwrap_or(i);
@@ -844,6 +848,7 @@ mod tests {
             "__p += '",
             "' + 'test' + '",
             "br,input,link,meta,!doctype,basefont",
+            "br,input,link,meta,!doctype,basefont,",
             "keyboard cat",
         ] {
             assert!(is_placeholder(c.as_bytes()), "{c}");
