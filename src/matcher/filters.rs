@@ -436,7 +436,9 @@ fn longest_sequence(s: &[u8]) -> usize {
 /// start or end of the value or a separator (`_ - . / :` or a space: `Ab3_xxxx_9f…`,
 /// `my-fake-key-…`); inside a run of random characters, or touching one, it is chance.
 fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
-    if !random || word.len() > 6 {
+    // A run of mask characters (`GizU****** (44 chars)`, a redacted value) is never chance.
+    let mask = word.iter().all(|&b| b == b'*');
+    if !random || word.len() > 6 || (mask && word.len() >= 4) {
         return memchr::memmem::find(lower, word).is_some();
     }
     // Separators people put between words; other punctuation (`*faKE!`) is random too.
@@ -785,6 +787,8 @@ mod tests {
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
         }
+        // A redacted value, as reports print it, is masked however random its visible part.
+        assert!(is_placeholder(b"GizU****** (44 chars)"));
         // Standing apart, or in a value that is not random-looking, they still mark one.
         for v in [
             "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
