@@ -500,6 +500,12 @@ impl Scanner {
             severity = allow::lower(severity, 2);
             confidence = Confidence::Low;
             notes.push(("context".into(), "test or example path".into()));
+        } else if allow::is_vendored_path(blob.path) {
+            confidence = Confidence::Low;
+            notes.push((
+                "context".into(),
+                "vendored or minified third-party code".into(),
+            ));
         }
         if inline_allowed(&cx.markers, &line_span) {
             // Judged (and counted) as suppressed before: only here for callers of make_finding

@@ -783,3 +783,455 @@ fn random_secrets_are_all_reported() {
         .collect();
     assert_eq!(missed, Vec::<&str>::new());
 }
+
+// ---------------------------------------------------------------- real-world detection quality
+
+/// `(path, line, secret)` of every finding, sorted (`--show-secrets` JSON).
+fn found(fx: &Fixture) -> Vec<(String, u64, String)> {
+    let (code, report, stderr) = scan_json(fx, &["--show-secrets"]);
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let mut v: Vec<(String, u64, String)> = findings(&report)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap_or(0),
+                f["secret"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn finding_for<'a>(report: &'a serde_json::Value, secret: &str) -> Option<serde_json::Value> {
+    let _: &'a serde_json::Value = report;
+    findings(report)
+        .into_iter()
+        .find(|f| f["secret"].as_str() == Some(secret))
+}
+
+fn lower_from(rng: &mut impl Rng, n: usize) -> String {
+    draw(rng, b"abcdefghijklmnopqrstuvwxyz", n)
+}
+
+const MIXED: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+#[test]
+fn ui_text_in_any_script_is_not_a_secret() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    fx.write(
+        "frontend/src/assets/i18n/es_ES.json",
+        "{\n  \"LABEL_PASSWORD\": \"Contraseña\",\n  \"MANDATORY_PASSWORD\": \"Por favor, introduzca una contraseña.\",\n  \"LABEL_NEW_PASSWORD\": \"Nueva contraseña\"\n}\n",
+    );
+    fx.write(
+        "frontend/src/assets/i18n/ja_JP.json",
+        "{\n  \"LABEL_PASSWORD\": \"パスワード\",\n  \"INVALID_PASSWORD_LENGTH\": \"パスワードは{{length}}文字以上である必要があります。\",\n  \"SECRET_QUESTION\": \"秘密の質問 あなたの母親の旧姓は\"\n}\n",
+    );
+    fx.write(
+        "frontend/src/assets/i18n/en.json",
+        "{\n  \"PASSWORD_HINT\": \"Please enter your password again.\",\n  \"TOKEN_EXPIRED\": \"Your session token has expired, log in again:\"\n}\n",
+    );
+    let pw = password_from(&mut rng, 18);
+    fx.write("config/prod.env", format!("DB_PASSWORD={pw}\n"));
+    assert_eq!(found(&fx), [("config/prod.env".to_string(), 1, pw)]);
+}
+
+#[test]
+fn code_expressions_are_not_values() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let tail = format!("{}{}", lower_from(&mut rng, 4), hex_from(&mut rng, 4));
+    fx.write(
+        "lib/app.js",
+        format!(
+            "const password = user?.data?.password\n\
+             token = this.$rowTokens[this.$tokenIndex]\n\
+             secret = !!line.charAt(column)\n\
+             credentials: internals.credentials.{tail},\n\
+             {{ token: 'support.class.actionscript.2', regex: 'x' }},\n\
+             const apiKey = config.services.payments.apiKey2\n"
+        ),
+    );
+    fx.write(
+        "src/Main.java",
+        "class Main {\n  void f() {\n    for (String secret : SECRETS) {\n      use(secret);\n    }\n    String token = SecurityCredentials::constructor_template;\n  }\n}\n",
+    );
+    fx.write(
+        "src/node.cc",
+        "  credentials = SecurityCredentials::constructor_template.Get(isolate);\n",
+    );
+    let key = b64url_from(&mut rng, 32);
+    fx.write("lib/keys.js", format!("const apiKey = '{key}';\n"));
+    assert_eq!(found(&fx), [("lib/keys.js".to_string(), 1, key)]);
+}
+
+#[test]
+fn values_end_where_their_syntax_ends() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let pw = format!("{}_{}", draw(&mut rng, MIXED, 8), hex_from(&mut rng, 2));
+    let csrf = b64url_from(&mut rng, 16);
+    let phrase = format!(
+        "{} {} {}",
+        lower_from(&mut rng, 6),
+        lower_from(&mut rng, 6),
+        lower_from(&mut rng, 8)
+    );
+    let quoted = format!(
+        "{};{},{}",
+        draw(&mut rng, MIXED, 6),
+        draw(&mut rng, MIXED, 5),
+        hex_from(&mut rng, 3)
+    );
+    fx.write(
+        "docs/setup.txt",
+        format!(
+            "Log in to the console as admin (password={pw}).\n\
+             curl -d 'user=admin&password={pw}&_csrf={csrf}' https://shop.acme-corp.net/login\n\
+             otpauth://totp/Shop:alice?secret=secret&issuer=Shop\n"
+        ),
+    );
+    fx.write(
+        "deploy/app.yml",
+        format!("ssh_passphrase: '{phrase}'\nsmtp_password: \"{quoted}\"\n"),
+    );
+    let mut want = vec![
+        ("deploy/app.yml".to_string(), 1, phrase),
+        ("deploy/app.yml".to_string(), 2, quoted),
+        ("docs/setup.txt".to_string(), 1, pw.clone()),
+        ("docs/setup.txt".to_string(), 2, pw),
+    ];
+    want.sort();
+    assert_eq!(found(&fx), want);
+}
+
+#[test]
+fn strong_context_reports_short_values_and_says_they_are_weak() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let uri_pw = lower_from(&mut rng, 5);
+    let sql_pw = format!("_{}", lower_from(&mut rng, 7));
+    let sign = format!(
+        "{}{}{}",
+        draw(&mut rng, MIXED, 5),
+        hex_from(&mut rng, 2),
+        lower_from(&mut rng, 6)
+    );
+    let jwt_pw = lower_from(&mut rng, 7);
+    let cfg_pw = format!("{}{}", lower_from(&mut rng, 4), hex_from(&mut rng, 2));
+    fx.write(
+        "config/env/all.js",
+        format!(
+            "module.exports = {{\n  db: process.env.MONGODB_URI || \"mongodb://shop:{uri_pw}@ds{}.mlab.com:59217/shop\",\n}};\n",
+            hex_from(&mut rng, 3)
+        ),
+    );
+    fx.write(
+        "db/create.sql",
+        format!("CREATE LOGIN shop_guest with password = '{sql_pw}';\n"),
+    );
+    fx.write(
+        "server.js",
+        format!(
+            "var secret = '{sign}';\n\napp.use(cookieParser(secret));\n\
+             app.post('/login', function (req, res) {{\n  var token = jwt.sign(user, secret, {{ expiresIn: 300 }});\n}});\n"
+        ),
+    );
+    fx.write(
+        "src/main/java/Constants.java",
+        format!("interface Constants {{\n    String JWT_PASSWORD = \"{jwt_pw}\";\n}}\n"),
+    );
+    fx.write(
+        "config/database.yml",
+        format!("production:\n  password: {cfg_pw}\n"),
+    );
+    // The same short values without strong context are not reported: a local host, a test
+    // path, a password name in code rather than configuration.
+    fx.write(
+        "test/fixtures/all.js",
+        format!("db: \"mongodb://shop:{uri_pw}@ds1.mlab.com:59217/shop\"\n"),
+    );
+    fx.write(
+        "local.env",
+        format!("MONGO_URL=mongodb://shop:{uri_pw}@localhost:27017/shop\n"),
+    );
+    fx.write("src/login.js", format!("const password = \"{cfg_pw}\";\n"));
+    let (_, report, _) = scan_json(&fx, &["--show-secrets"]);
+    for (secret, path, rule) in [
+        (&uri_pw, "config/env/all.js", "db-connection-uri"),
+        (&sql_pw, "db/create.sql", "sql-password"),
+        (&sign, "server.js", "jwt-signing-call"),
+        (&jwt_pw, "src/main/java/Constants.java", "jwt-secret"),
+        (&cfg_pw, "config/database.yml", "password-assignment"),
+    ] {
+        let hits: Vec<_> = findings(&report)
+            .into_iter()
+            .filter(|f| f["secret"].as_str() == Some(secret.as_str()))
+            .collect();
+        let f = hits
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("{secret} not found at {path}: {report:#}"));
+        assert_eq!(f["rule_id"], rule, "{f:#}");
+        if secret.len() < 12 {
+            assert!(f.to_string().contains("weak: "), "no weakness note: {f:#}");
+        }
+        if secret == &uri_pw {
+            let paths: Vec<_> = hits.iter().map(|f| f["path"].clone()).collect();
+            assert_eq!(paths, [path], "{report:#}");
+        }
+    }
+    let f = finding_for(&report, &sign).unwrap();
+    assert!(
+        f.to_string()
+            .contains("passed to a signing call as `secret` at line 3"),
+        "{f:#}"
+    );
+    assert!(
+        findings(&report)
+            .iter()
+            .all(|f| f["path"] != "src/login.js"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn common_words_inside_real_values_do_not_veto_them() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let walk = format!(
+        "qwerty{}123456",
+        draw(&mut rng, b"abcdefghijklmnopqrstuvwxyz", 20)
+    );
+    let lower = lower_from(&mut rng, 14);
+    let caps = format!(
+        "Iam{}For{}",
+        ["Used", "Kept", "Made"][rng.gen_range(0..3)],
+        ["Something", "Deploys", "Backups"][rng.gen_range(0..3)]
+    );
+    fx.write(
+        "src/main/java/RefreshEndpoint.java",
+        format!("class R {{\n  private static final String JWT_KEY = \"{walk}\";\n}}\n"),
+    );
+    fx.write(
+        "app.properties",
+        format!("mail.password={lower}\nadmin.password={caps}\n"),
+    );
+    // Placeholders whose whole shape says so stay quiet.
+    fx.write(
+        "example.properties",
+        "mail.password=qwerty123\nadmin.password=your_password_here\nsmtp.password=password123\n",
+    );
+    let mut want = vec![
+        ("app.properties".to_string(), 1, lower),
+        ("app.properties".to_string(), 2, caps),
+        ("src/main/java/RefreshEndpoint.java".to_string(), 2, walk),
+    ];
+    want.sort();
+    assert_eq!(found(&fx), want);
+}
+
+#[test]
+fn compound_and_bare_names_are_known() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let a = password_from(&mut rng, 16);
+    let b = password_from(&mut rng, 14);
+    let c = password_from(&mut rng, 20);
+    let link = hex_from(&mut rng, 16);
+    let bare = draw(&mut rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 27);
+    let secret = b64url_from(&mut rng, 24);
+    fx.write(
+        "src/main/java/Lesson.java",
+        format!(
+            "class Lesson {{\n\
+             \x20 private String connectionPassword = \"{a}\";\n\
+             \x20 String userPassword = \"{b}\";\n\
+             \x20 private static final String sshPassphrase = \"{c}\";\n\
+             \x20 public static final String ADMIN_PASSWORD_LINK = \"{link}\";\n\
+             \x20 private final static String key = \"{bare}\";\n\
+             \x20 static String secret = \"{secret}\";\n\
+             }}\n"
+        ),
+    );
+    let got: Vec<u64> = found(&fx).into_iter().map(|(_, l, _)| l).collect();
+    assert_eq!(got, [2, 3, 4, 5, 6, 7]);
+}
+
+#[test]
+fn signing_calls_in_every_common_library() {
+    let mut rng = seeded_rng();
+    let mut k = || draw(&mut rng, MIXED, 10);
+    let keys: Vec<String> = (0..8).map(|_| k()).collect();
+    let fx = Fixture::new();
+    fx.write(
+        "src/Tokens.java",
+        format!(
+            "Jwts.builder().setClaims(c).signWith(SignatureAlgorithm.HS512, \"{}\").compact();\n\
+             Jwts.parser().setSigningKey(\"{}\").parseClaimsJws(t);\n",
+            keys[0], keys[1]
+        ),
+    );
+    fx.write(
+        "app/auth.py",
+        format!(
+            "token = jwt.encode({{\"sub\": user.id}}, \"{}\", algorithm=\"HS256\")\n",
+            keys[2]
+        ),
+    );
+    fx.write(
+        "auth/token.go",
+        format!(
+            "signed, err := token.SignedString([]byte(\"{}\"))\n",
+            keys[3]
+        ),
+    );
+    fx.write(
+        "server.js",
+        format!(
+            "app.use(cookieParser('{}'));\n\
+             app.use(session({{ resave: true, saveUninitialized: true, secret: '{}' }}));\n\
+             const mac = crypto.createHmac('sha256', '{}').update(d).digest('hex');\n\
+             const t = jwt.sign(\n  {{ id: user.id }},\n  '{}',\n  {{ expiresIn: '1h' }}\n);\n",
+            keys[4], keys[5], keys[6], keys[7]
+        ),
+    );
+    let got: std::collections::BTreeSet<String> =
+        found(&fx).into_iter().map(|(_, _, s)| s).collect();
+    let want: std::collections::BTreeSet<String> = keys.into_iter().collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn credentials_in_common_config_formats() {
+    use base64::Engine;
+    let mut rng = seeded_rng();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut p = |n| password_from(&mut rng, n);
+    let v: Vec<String> = (0..16).map(|i| p(10 + i % 5)).collect();
+    let salt: String = draw(
+        &mut seeded_rng(),
+        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%()*+,-./:;<>?@[]^_{|}~",
+        64,
+    );
+    let bcrypt = format!(
+        "$2a$10${}",
+        draw(
+            &mut seeded_rng(),
+            b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            53
+        )
+    );
+    let fx = Fixture::new();
+    fx.write(
+        "wp-config.php",
+        format!("<?php\ndefine('DB_PASSWORD', '{}');\ndefine( 'AUTH_SALT', '{salt}' );\n$dbpasswd = '{}';\n", v[0], v[1]),
+    );
+    fx.write(
+        "conf/tomcat-users.xml",
+        format!("<tomcat-users>\n  <user username=\"deploy\" password=\"{}\" roles=\"manager-gui\"/>\n</tomcat-users>\n", v[2]),
+    );
+    fx.write(
+        ".netrc",
+        format!(
+            "machine ftp.acme-corp.net\n  login backup\n  password {}\n",
+            v[3]
+        ),
+    );
+    fx.write(
+        ".pgpass",
+        format!("db.acme-corp.net:5432:orders:app:{}\n", v[4]),
+    );
+    fx.write(
+        ".git-credentials",
+        format!("https://deploy:{}@git.acme-corp.net\n", v[5]),
+    );
+    fx.write(
+        "deploy/urls.txt",
+        format!(
+            "ftp://backup:{}@files.acme-corp.net/dumps\nsmtps://mailer:{}@smtp.acme-corp.net:465\n",
+            v[6], v[7]
+        ),
+    );
+    fx.write(
+        "db/users.sql",
+        format!(
+            "CREATE USER 'app'@'%' IDENTIFIED BY '{}';\nINSERT INTO users VALUES (1, 'ops@acme.test', '{bcrypt}');\n",
+            v[8]
+        ),
+    );
+    fx.write(
+        ".docker/config.json",
+        format!(
+            "{{\"auths\": {{\"registry.acme-corp.net\": {{\"auth\": \"{}\"}}}}}}\n",
+            b64(&format!("deploy:{}", v[9]))
+        ),
+    );
+    fx.write(
+        ".npmrc",
+        format!("//registry.acme-corp.net/:_password={}\n", b64(&v[10])),
+    );
+    fx.write(
+        "config/app.ini",
+        format!("[database]\npassword = {}\n", v[11]),
+    );
+    fx.write(
+        ".m2/settings.xml",
+        format!("<settings><servers><server>\n  <id>releases</id>\n  <username>deploy</username>\n  <password>{}</password>\n</server></servers></settings>\n", v[12]),
+    );
+    fx.write(
+        "mail.env",
+        format!("MAIL_HOST=smtp.acme-corp.net\nMAIL_PASS={}\n", v[13]),
+    );
+    let (_, report, _) = scan_json(&fx, &["--show-secrets"]);
+    let got: std::collections::BTreeSet<String> = findings(&report)
+        .iter()
+        .filter_map(|f| f["secret"].as_str().map(str::to_string))
+        .collect();
+    let mut want: std::collections::BTreeSet<String> = v[..9].iter().cloned().collect();
+    want.insert(v[11].clone());
+    want.insert(v[12].clone());
+    want.insert(v[13].clone());
+    want.insert(salt);
+    want.insert(bcrypt.clone());
+    // Base64 values are reported as found (and checked decoded).
+    want.insert(b64(&format!("deploy:{}", v[9])));
+    want.insert(b64(&v[10]));
+    assert_eq!(
+        got.symmetric_difference(&want).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "{report:#}"
+    );
+    let h = finding_for(&report, &bcrypt).unwrap();
+    assert_eq!(h["category"], "password-hash");
+    assert_eq!(h["severity"], "medium");
+}
+
+#[test]
+fn default_accounts_and_built_strings_are_not_leaks() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let user = lower_from(&mut rng, 7);
+    let pw = password_from(&mut rng, 9);
+    fx.write(
+        "conf/tomcat-users.xml",
+        format!(
+            "<tomcat-users>\n  <user password=\"{user}\" roles=\"admin\" username=\"{user}\"/>\n  <user username=\"ops\" password=\"{pw}\" roles=\"admin\"/>\n</tomcat-users>\n"
+        ),
+    );
+    fx.write(
+        "docker/Dockerfile",
+        format!("RUN psql --command \"CREATE USER {user} WITH SUPERUSER PASSWORD '{user}';\"\n"),
+    );
+    fx.write(
+        "web/js/xxe.js",
+        "var xml = '<user>' +\n  '  <password>' + 'test' + '</password>' +\n  '</user>';\nsource = \"__p += '\";\nhmac.new(source)\n",
+    );
+    fx.write(
+        "web/js/app.js",
+        "app.use(session({ secret: 'keyboard cat', resave: false }))\n",
+    );
+    assert_eq!(found(&fx), [("conf/tomcat-users.xml".to_string(), 3, pw)]);
+}

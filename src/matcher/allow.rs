@@ -261,6 +261,89 @@ pub fn is_test_path(path: &str) -> bool {
     false
 }
 
+/// Directory names of third-party code copied into a repository.
+const VENDOR_DIRS: &[&str] = &[
+    "node_modules",
+    "vendor",
+    "vendors",
+    "third_party",
+    "third-party",
+    "thirdparty",
+    "bower_components",
+    "jspm_packages",
+    "site-packages",
+    "external",
+    "deps",
+];
+
+/// True for vendored third-party code (`node_modules/`, `vendor/`, `third_party/`, ...) and
+/// minified bundles: findings there are reported at low confidence, saying why.
+pub fn is_vendored_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let segments: Vec<&str> = lower.split(['/', '\\']).collect();
+    segments[..segments.len().saturating_sub(1)]
+        .iter()
+        .any(|s| VENDOR_DIRS.contains(s))
+        || is_minified_path(path)
+}
+
+/// Directory names of translation and message bundles.
+const TEXT_DIRS: &[&str] = &[
+    "i18n",
+    "l10n",
+    "locale",
+    "locales",
+    "lang",
+    "langs",
+    "languages",
+    "translations",
+    "nls",
+];
+
+/// True for translation and message bundles (`assets/i18n/de_DE.json`, `locales/fr.yml`,
+/// `messages_nl.properties`, `WebGoatLabels.properties`): their values are UI text, and a
+/// password name there labels a field.
+pub fn is_text_resource(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let segments: Vec<&str> = lower.split(['/', '\\']).collect();
+    let Some((name, dirs)) = segments.split_last() else {
+        return false;
+    };
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    if !matches!(
+        ext,
+        "json"
+            | "properties"
+            | "yml"
+            | "yaml"
+            | "xml"
+            | "po"
+            | "pot"
+            | "resx"
+            | "strings"
+            | "xlf"
+            | "arb"
+            | "ini"
+            | "toml"
+    ) {
+        return false;
+    }
+    // `de`, `de_de`, `pt-br`, `zh_hans`: a locale code.
+    let locale = {
+        let mut parts = stem.split(['_', '-']);
+        parts
+            .next()
+            .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()))
+            && parts
+                .all(|p| (2..=4).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+    };
+    dirs.iter().any(|d| TEXT_DIRS.contains(d))
+        || locale
+        || ["messages", "labels", "strings", "translations"]
+            .iter()
+            .any(|w| stem.contains(w))
+}
+
 /// Package-manager lock files: full of integrity hashes that look random.
 const LOCK_FILES: &[&str] = &[
     "package-lock.json",
@@ -352,6 +435,39 @@ mod tests {
         ] {
             assert!(!is_test_path(p), "{p}");
         }
+    }
+
+    #[test]
+    fn text_resources() {
+        for p in [
+            "frontend/src/assets/i18n/de_DE.json",
+            "config/locales/fr.yml",
+            "src/main/resources/i18n/messages_nl.properties",
+            "lessons/WebGoatLabels_english.properties",
+            "res/values/strings.xml",
+            "po/pt-BR.po",
+        ] {
+            assert!(is_text_resource(p), "{p}");
+        }
+        for p in [
+            "config/database.yml",
+            ".env",
+            "src/app.json",
+            "i18n/index.js",
+            "de.rs",
+        ] {
+            assert!(!is_text_resource(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn vendored_paths() {
+        assert!(is_vendored_path("node_modules/hawk/README.md"));
+        assert!(is_vendored_path("web/vendor/lib/a.php"));
+        assert!(is_vendored_path("src/third_party/x.c"));
+        assert!(is_vendored_path("static/app.min.js"));
+        assert!(!is_vendored_path("src/vendor.js"));
+        assert!(!is_vendored_path("app/config.js"));
     }
 
     #[test]

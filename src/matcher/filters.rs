@@ -1,24 +1,187 @@
 //! Cheap checks on a captured secret: entropy and the placeholder heuristics that keep
 //! `${JWT_SECRET}`, `process.env.X`, `<your-secret>`, `changeme` and `xxxxxxxx` out of reports.
 
-/// Shannon entropy of `data` in bits per byte.
+/// Shannon entropy of `data` in bits per character: per UTF-8 character when `data` is valid
+/// UTF-8 (a letter of another script is one symbol, not two or three bytes), else per byte.
 pub fn shannon_entropy(data: &[u8]) -> f64 {
     if data.is_empty() {
         return 0.0;
+    }
+    if let Some(text) = std::str::from_utf8(data).ok().filter(|t| !t.is_ascii()) {
+        let mut counts: std::collections::HashMap<char, u32> = std::collections::HashMap::new();
+        for c in text.chars() {
+            *counts.entry(c).or_default() += 1;
+        }
+        return entropy_of(counts.into_values(), text.chars().count());
     }
     let mut counts = [0u32; 256];
     for &b in data {
         counts[b as usize] += 1;
     }
-    let len = data.len() as f64;
+    entropy_of(counts.into_iter(), data.len())
+}
+
+fn entropy_of(counts: impl Iterator<Item = u32>, len: usize) -> f64 {
+    let len = len as f64;
     counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
+        .filter(|&c| c > 0)
+        .map(|c| {
             let p = c as f64 / len;
             -p * p.log2()
         })
         .sum()
+}
+
+/// Length in characters (UTF-8), or in bytes when `data` is not UTF-8.
+pub fn char_len(data: &[u8]) -> usize {
+    std::str::from_utf8(data).map_or(data.len(), |t| t.chars().count())
+}
+
+/// Words of running text that passwords and keys do not contain.
+const FUNCTION_WORDS: &[&str] = &[
+    "the", "a", "an", "to", "of", "and", "or", "is", "are", "be", "in", "on", "for", "with",
+    "your", "you", "this", "that", "it", "not", "please", "enter", "must", "should", "can", "will",
+    "by", "at", "from", "as", "if", "has", "have", "was", "new", "no",
+];
+
+/// Natural-language text rather than a secret: a UI string, a label, a sentence.
+///
+/// Text holding letters of another script than ASCII is language (`Contraseña`, a Japanese
+/// sentence): generated secrets are ASCII, and so are the passwords systems accept. ASCII text
+/// with spaces is a sentence when it has a function word (`the`, `your`, `enter`), or ends like one
+/// (`.`, `?`, `!`, `:`); a few bare words (`monkey summer birthday`) are a passphrase.
+pub fn is_natural_language(secret: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(secret) else {
+        return false;
+    };
+    if text.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
+        return true;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() < 2 {
+        return false;
+    }
+    let wordy = words
+        .iter()
+        .filter(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_alphabetic() || ",.?!:;'\"()-".contains(c))
+        })
+        .count();
+    if wordy * 2 < words.len() {
+        return false;
+    }
+    let function_word = words.iter().any(|w| {
+        let w = w
+            .trim_matches(|c: char| !c.is_ascii_alphabetic())
+            .to_ascii_lowercase();
+        FUNCTION_WORDS.contains(&w.as_str())
+    });
+    // `Change Password`, `Mot de passe actuel`: capitalised words are a label or a sentence;
+    // a passphrase is typed in one case.
+    let capitalised = words.iter().any(|w| {
+        let mut c = w.chars();
+        c.next().is_some_and(|f| f.is_ascii_uppercase()) && c.all(|l| l.is_ascii_lowercase())
+    });
+    function_word || capitalised || text.trim_end().ends_with(['.', '?', '!', ':', '…'])
+}
+
+/// Text of a translation or message resource: letters, spaces and punctuation without a digit
+/// (`Wachtwoord`, `Mot de passe`, `Show`). Only used for files that hold UI text.
+pub fn is_resource_text(secret: &[u8]) -> bool {
+    std::str::from_utf8(secret).is_ok_and(|t| {
+        t.chars().any(char::is_alphabetic)
+            && t.chars().all(|c| {
+                c.is_alphabetic() || c.is_whitespace() || (c.is_ascii_punctuation() && c != '_')
+            })
+    })
+}
+
+/// Base64 of text (`SWYgeW91IGRlc2VyaWFsaXpl…` is a sentence, encoded): data, not a key.
+/// Keys decode to random bytes, of which few are printable.
+pub fn is_encoded_text(secret: &[u8]) -> bool {
+    use base64::Engine;
+    if secret.len() < 24 {
+        return false;
+    }
+    let trimmed: Vec<u8> = secret.iter().copied().filter(|&b| b != b'=').collect();
+    let decoded = [
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ]
+    .iter()
+    .find_map(|e| e.decode(&trimmed).ok());
+    let Some(d) = decoded else { return false };
+    let printable = d
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || **b == b' ')
+        .count();
+    let spaces = d.iter().filter(|&&b| b == b' ').count();
+    printable * 10 >= d.len() * 7 && spaces >= 3
+}
+
+/// A version (`1.2.1`, `^4.17.21`, `v2.0.0-rc.1`): a dependency pinned under a name that holds
+/// a secret-like word, not a secret.
+fn version(s: &[u8]) -> bool {
+    let s = s.strip_prefix(b"^").or(s.strip_prefix(b"~")).unwrap_or(s);
+    let s = s.strip_prefix(b"v").unwrap_or(s);
+    let core_len = s
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b'.')
+        .count();
+    let core = &s[..core_len];
+    core.split(|&b| b == b'.').count() >= 2
+        && core.split(|&b| b == b'.').all(|p| !p.is_empty())
+        && (core_len == s.len() || matches!(s[core_len], b'-' | b'+'))
+}
+
+/// A bare identifier (`SECRETS`, `jwtKey`, `db_password2`): unquoted in source code, a name.
+pub fn is_identifier(secret: &[u8]) -> bool {
+    secret
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'$'))
+        && secret
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$'))
+}
+
+/// Stand-ins that development setups use for every short credential: not worth a finding even
+/// where a short value would otherwise be reported as weak.
+const DEV_DEFAULTS: &[&str] = &[
+    "changeit",
+    "welcome",
+    "demo",
+    "sample",
+    "foo",
+    "bar",
+    "baz",
+    "qux",
+    "abc",
+    "xyz",
+    "user",
+    "username",
+    "pwd",
+    "pw",
+    "sa",
+    "example",
+    "mypassword",
+    "mysecret",
+    "secret123",
+    "admin123",
+    "pass123",
+    "test123",
+    "root123",
+    "1234",
+    "12345",
+    "123456",
+    "password1",
+];
+
+/// True for a short value that is a development default (`changeit`, `demo`, `foo`) or too
+/// short (under 4 characters) to be anything but a stand-in.
+pub fn is_dev_default(secret: &[u8]) -> bool {
+    let lower = String::from_utf8_lossy(secret).to_ascii_lowercase();
+    char_len(secret) < 4 || DEV_DEFAULTS.contains(&lower.as_str())
 }
 
 /// Words that mark a value as a placeholder, example or test value rather than a real secret.
@@ -38,6 +201,7 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "yourpass",
     "xxxx",
     "****",
+    "***",
     "••",
     "dummy",
     "redacted",
@@ -81,6 +245,11 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "testsecret",
     "test-secret",
     "test_secret",
+];
+
+/// Common weak passwords and keyboard runs. A value that is little more than one of them is a
+/// stand-in; a longer value that contains one (`qwerty` inside a 32-character key) is still a key.
+const WEAK_WORDS: &[&str] = &[
     "supersecret",
     "mysecret",
     "my-secret",
@@ -138,6 +307,9 @@ const PLACEHOLDER_VALUES: &[&str] = &[
     "unset",
     "hidden",
     "masked",
+    // The documented defaults of express-session and cookie-parser examples.
+    "keyboard cat",
+    "optional secret string",
 ];
 
 /// Credentials published in vendor documentation: copied into countless READMEs and tests, never
@@ -179,7 +351,17 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
+    if WEAK_WORDS
+        .iter()
+        .any(|w| lower.len() <= w.len() + 4 && memchr::memmem::find(&lower, w.as_bytes()).is_some())
+    {
+        return true;
+    }
     if periodic(secret) {
+        return true;
+    }
+    if longest_sequence(secret) >= 8 {
+        // `NEWpassword-12345678`: a typed run (generators almost never produce one).
         return true;
     }
     if random && longest_run(secret) >= 8 {
@@ -192,9 +374,23 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     {
         return true;
     }
+    // A generated value of every character class (a WordPress salt holds `{`, `(` and `[`) is
+    // not code.
+    let punctuation = |b: &u8| !b.is_ascii_alphanumeric();
+    let mut marks: Vec<u8> = secret.iter().copied().filter(punctuation).collect();
+    marks.sort_unstable();
+    marks.dedup();
+    let generated = random
+        && classes(secret) == 4
+        && marks.len() >= 4
+        && longest_letter_run(secret) < 10
+        && !starts_like_call(secret);
+    if version(secret) {
+        return true;
+    }
     if one_class_words(secret)
         || repeated_or_sequential(secret)
-        || code_expression(secret)
+        || (!generated && code_expression(secret))
         || file_name(&lower)
     {
         return true;
@@ -240,7 +436,9 @@ fn longest_sequence(s: &[u8]) -> usize {
 /// start or end of the value or a separator (`_ - . / :` or a space: `Ab3_xxxx_9f…`,
 /// `my-fake-key-…`); inside a run of random characters, or touching one, it is chance.
 fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
-    if !random || word.len() > 6 {
+    // A run of mask characters (`GizU****** (44 chars)`, a redacted value) is never chance.
+    let mask = word.iter().all(|&b| b == b'*');
+    if !random || word.len() > 6 || (mask && word.len() >= 4) {
         return memchr::memmem::find(lower, word).is_some();
     }
     // Separators people put between words; other punctuation (`*faKE!`) is random too.
@@ -251,6 +449,26 @@ fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
         let right = end == lower.len() || sep(lower[end]) || sep(word[word.len() - 1]);
         left && right
     })
+}
+
+/// `session.getTokens(row)[0]`: a path of word-like identifiers, then a call or an index.
+fn starts_like_call(s: &[u8]) -> bool {
+    let n = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))
+        .count();
+    matches!(s.get(n), Some(b'(' | b'['))
+        && s[..n]
+            .split(|&b| b == b'.')
+            .all(|seg| seg.len() >= 3 && seg[0].is_ascii_alphabetic() && looks_like_words(seg))
+}
+
+/// Length of the longest run of ASCII letters (a word or an identifier part).
+fn longest_letter_run(s: &[u8]) -> usize {
+    s.split(|b| !b.is_ascii_alphabetic())
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Length of the longest run of one repeated byte.
@@ -273,11 +491,30 @@ fn one_class_words(s: &[u8]) -> bool {
     if !only_words {
         return false;
     }
-    let all_lower = s.iter().all(|b| !b.is_ascii_uppercase());
+    // Lower-case words are a password (`owasp`, `monkey summer birthday`) unless joined like a
+    // name or slug (`your_value_here`, `insert-key-here`, `db.password`).
+    let joined = s.windows(3).any(|w| {
+        w[0].is_ascii_alphabetic()
+            && matches!(w[1], b'_' | b'-' | b'.')
+            && w[2].is_ascii_alphabetic()
+    });
+    let all_lower = s.iter().all(|b| !b.is_ascii_uppercase()) && joined;
     let all_upper = s.iter().all(|b| !b.is_ascii_lowercase());
-    // Identifier-shaped camelCase words (`jwtSecretKey`, `appConfig.secret`) are code, not secrets.
-    let camel = s.iter().all(|b| b.is_ascii_alphabetic() || *b == b'.') && looks_like_words(s);
-    all_lower || all_upper || camel
+    // Identifier-shaped camelCase words (`jwtSecretKey`, `appConfig.secret`) are code, not secrets;
+    // a capitalised phrase run together (`IamUsedForSomething`) is a password people type.
+    let camel = s.iter().all(|b| b.is_ascii_alphabetic() || *b == b'.')
+        && s.iter().any(u8::is_ascii_uppercase)
+        && looks_like_words(s)
+        && (s[0].is_ascii_lowercase() || s.contains(&b'.'));
+    // `DatabasePassword`, `SigningKey`: a capitalised name of the kind of value, not the value.
+    let lower = s.to_ascii_lowercase();
+    let named = s[0].is_ascii_uppercase()
+        && looks_like_words(s)
+        && s.iter().all(u8::is_ascii_alphabetic)
+        && ["password", "passwd", "secret", "token", "key", "credential"]
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some());
+    all_lower || all_upper || camel || named
 }
 
 /// Mixed-case letters that read as camelCase words: few upper-case letters, each starting a run of
@@ -293,11 +530,53 @@ fn looks_like_words(s: &[u8]) -> bool {
 /// Code rather than a literal: a call or index (`getPassword()`, `request.form[`) or a dotted path of
 /// letter-only identifiers (`self.password`, `config.db.secret`).
 fn code_expression(s: &[u8]) -> bool {
-    // `Curl_bufref_ptr(&x)`, `ctx->key`, `*ptr`, `&buf`: an identifier followed by a call,
-    // a member access, or a pointer expression.
+    // `!!line.charAt(col`, `-offset`: a unary operator before an expression.
+    let s = {
+        let skip = s.iter().take_while(|b| matches!(b, b'!' | b'~')).count();
+        &s[skip..]
+    };
+    if s.is_empty() {
+        return false;
+    }
+    // Operators between operands (`__p += '`, `' + pw + '`, `a == b`): an expression.
+    const OPERATORS: &[&[u8]] = &[
+        b" + ", b" += ", b" = ", b" == ", b" && ", b" || ", b" => ", b"' +", b"+ '", b"\" +",
+        b"+ \"",
+    ];
+    if OPERATORS
+        .iter()
+        .any(|o| memchr::memmem::find(s, o).is_some())
+    {
+        return true;
+    }
+    // `br,input,link,!doctype`: a list of words.
+    let items: Vec<&[u8]> = s
+        .strip_suffix(b",")
+        .unwrap_or(s)
+        .split(|&b| b == b',')
+        .collect();
+    if items.len() >= 3
+        && items.iter().all(|i| {
+            let i = i.strip_prefix(b"!").unwrap_or(i);
+            !i.is_empty() && i.iter().all(|b| b.is_ascii_alphabetic() || *b == b'-')
+        })
+    {
+        return true;
+    }
+    // `:constructor_template` (the rest of `Creds::constructor_template`), Ruby's `:password`.
+    if let [b':', rest @ ..] = s {
+        if ident_path(rest) {
+            return true;
+        }
+    }
+    if member_path(s) {
+        return true;
+    }
+    // `Curl_bufref_ptr(&x)`, `ctx->key`, `*ptr`, `&buf`, `this.$rows[this.$i]`: an identifier
+    // followed by a call, a member access, an index, or a pointer expression.
     let ident_len = s
         .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'$' | b'?'))
         .count();
     let rest = &s[ident_len..];
     if ident_len > 0
@@ -338,6 +617,66 @@ fn code_expression(s: &[u8]) -> bool {
     s.contains(&b'.')
         && s.split(|&b| b == b'.')
             .all(|seg| !seg.is_empty() && seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_'))
+}
+
+/// A member path in any common language: identifiers joined by `.`, `?.`, `::`, `->` or `#`
+/// (`user?.data?.password`, `internals.credentials.dh37f`, `Creds::constructor_template`,
+/// `support.class.actionscript.2`), whose first segment reads as a word (`user`, `this`,
+/// `SecurityCredentials`), not as random characters (`AAWIRh_JUq.BlIF` is a password).
+fn member_path(s: &[u8]) -> bool {
+    let mut segments: Vec<&[u8]> = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < s.len() {
+        let sep = match (s[i], s.get(i + 1)) {
+            (b'?', Some(b'.')) | (b':', Some(b':')) | (b'-', Some(b'>')) => 2,
+            (b'.' | b'#', _) => 1,
+            _ => 0,
+        };
+        if sep > 0 {
+            segments.push(&s[start..i]);
+            start = i + sep;
+            i = start;
+        } else {
+            i += 1;
+        }
+    }
+    segments.push(&s[start..]);
+    if segments.len() < 2 {
+        return false;
+    }
+    // Swift's and TypeScript's `x.y!`: a trailing assertion.
+    if let Some(last) = segments.last_mut() {
+        *last = last.strip_suffix(b"!").unwrap_or(last);
+    }
+    // In a path of three or more segments a segment may be kebab-case (TextMate scopes:
+    // `comment.line.double-slash.js`).
+    let kebab = segments.len() >= 3;
+    let ident = |seg: &[u8]| {
+        seg.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'$'))
+            && seg.iter().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$') || (kebab && *b == b'-')
+            })
+    };
+    let first = segments[0];
+    let first = first.strip_prefix(b"$").unwrap_or(first);
+    let wordy = !first.is_empty()
+        && first.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && looks_like_words(first)
+        && first.iter().filter(|b| b.is_ascii_alphabetic()).count() >= 2;
+    // A segment of mixed case and digits is generated (`hvs.HI8uqDLCDbZHGw…`), not a name.
+    let generated = |seg: &[u8]| {
+        seg.len() >= 10
+            && seg.iter().any(u8::is_ascii_digit)
+            && seg.iter().any(u8::is_ascii_uppercase)
+            && seg.iter().any(u8::is_ascii_lowercase)
+    };
+    wordy
+        && !segments.iter().any(|seg| generated(seg))
+        && segments.iter().all(|seg| {
+            ident(seg)
+                || (segments.len() >= 3 && !seg.is_empty() && seg.iter().all(u8::is_ascii_digit))
+        })
 }
 
 /// `ctx->key`, `buf.len`, `s3Client.token`: C identifiers joined by `.` or `->` (a `-` elsewhere,
@@ -448,6 +787,8 @@ mod tests {
         ] {
             assert!(!is_placeholder(v.as_bytes()), "{v}");
         }
+        // A redacted value, as reports print it, is masked however random its visible part.
+        assert!(is_placeholder(b"GizU****** (44 chars)"));
         // Standing apart, or in a value that is not random-looking, they still mark one.
         for v in [
             "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx",
@@ -472,10 +813,81 @@ mod tests {
     }
 
     #[test]
+    fn text_code_and_versions_are_not_values() {
+        for t in [
+            "Contraseña",
+            "パスワード",
+            "Please enter your password again.",
+            "Mot de passe actuel",
+            "Change Password",
+        ] {
+            assert!(is_natural_language(t.as_bytes()), "{t}");
+        }
+        for p in [
+            "monkey summer birthday",
+            "correct horse battery staple",
+            "Zq8Lm2pX9vR4",
+        ] {
+            assert!(!is_natural_language(p.as_bytes()), "{p}");
+        }
+        for c in [
+            "user?.data?.password",
+            "this.$rowTokens[this.$tokenIndex]",
+            "!!line.charAt(column",
+            "support.class.actionscript.2",
+            "comment.line.double-slash.actionscript.2",
+            "constant.datatype!",
+            "internals.credentials.dh37fgj492je",
+            "SecurityCredentials::constructor_template",
+            ":constructor_template",
+            "RandomStringUtils.randomAlphabetic(20)",
+            "DatabasePassword",
+            "1.2.1",
+            "^4.17.21",
+            "qwerty123",
+        ] {
+            assert!(is_placeholder(c.as_bytes()), "{c}");
+        }
+        for c in [
+            "session.getTokens(row)[0]",
+            "__p += '",
+            "' + 'test' + '",
+            "br,input,link,meta,!doctype,basefont",
+            "br,input,link,meta,!doctype,basefont,",
+            "keyboard cat",
+        ] {
+            assert!(is_placeholder(c.as_bytes()), "{c}");
+        }
+        for v in [
+            // Split so that this file does not hold a token-shaped literal.
+            concat!("hv", "s.HI8uqDLCDbZHGwwDmgsXTr5L"),
+            "AAWIRh_JUq.BlIFXZ532",
+            "qwertyuiopasdfghjklzxcvbnm123456",
+            "IamUsedForSomething",
+            "owasp",
+            "_webgoat",
+            "Winter.2024",
+            "h=Qb~4P|vd[K7{x0)#Y]fW2@mLz!9rTe&uS^c",
+        ] {
+            assert!(!is_placeholder(v.as_bytes()), "{v}");
+        }
+        // Base64 of a sentence is data; base64 of random bytes is a key.
+        assert!(is_encoded_text(
+            b"SWYgeW91IGRlY29kZSBtZSB5b3Ugd2lsbCBmaW5kIHdvcmRz"
+        ));
+        assert!(!is_encoded_text(
+            b"8Cx6+ivrOBMzqHbTgXKFT7xVOYNCMfMsMH9KHMjB6qc="
+        ));
+    }
+
+    #[test]
     fn entropy_bounds() {
         assert_eq!(shannon_entropy(b"aaaa"), 0.0);
         assert!((shannon_entropy(b"ab") - 1.0).abs() < 1e-9);
         assert!(shannon_entropy(b"0123456789abcdef") > 3.99);
+        // Per character, not per byte: two distinct characters, one of them two bytes long.
+        assert!((shannon_entropy("ñaña".as_bytes()) - 1.0).abs() < 1e-9);
+        assert_eq!(char_len("ñaña".as_bytes()), 4);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 pub mod allow;
 pub mod filters;
+pub mod flow;
 pub mod jwt_link;
 pub mod validate;
 
@@ -33,7 +34,16 @@ pub struct CompiledRule {
     paths: Option<globset::GlobSet>,
     /// [`Rule::is_generic`], decided once: the prefilter loop asks it for every keyword hit.
     generic: bool,
+    /// The regex captures its secret with the shared `%VALUE%` fragment (a value assigned to a
+    /// name): the capture is then extended to the closing quote, or cut where its syntax ends.
+    assigned_value: bool,
 }
+
+/// Chosen passwords and signing keys shorter than this are noted as weak.
+const WEAK_BELOW: usize = 12;
+
+/// The secret group of the shared `%VALUE%` fragment once expanded (`src/rules/template.rs`).
+const VALUE_CAPTURE: &str = r#"(?P<secret>[^\s"'`,;\\]+)"#;
 
 impl CompiledRule {
     fn new(rule: Rule) -> Result<Self, String> {
@@ -57,6 +67,7 @@ impl CompiledRule {
         };
         Ok(CompiledRule {
             generic: rule.is_generic(),
+            assigned_value: rule.regex.contains(VALUE_CAPTURE),
             rule,
             regex: OnceLock::new(),
             allow_regexes: OnceLock::new(),
@@ -157,6 +168,9 @@ pub struct Matcher {
     /// For each prefilter pattern, the rules it triggers.
     triggers: Vec<Vec<usize>>,
     options: MatchOptions,
+    /// The `jwt-signing-call` rule, when loaded: keys that reach a signing call through a name
+    /// are reported under it (see [`flow`]).
+    signing_rule: Option<usize>,
 }
 
 /// Reusable per-thread buffers for [`Matcher::scan`].
@@ -208,7 +222,11 @@ impl Matcher {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .map_err(|e| format!("keyword prefilter: {e}"))?;
+        let signing_rule = compiled
+            .iter()
+            .position(|c| c.rule.id == "jwt-signing-call");
         Ok(Matcher {
+            signing_rule,
             rules: compiled,
             prefilter,
             triggers,
@@ -290,19 +308,30 @@ impl Matcher {
                     let Some(m) = caps.name("secret") else {
                         continue;
                     };
-                    let span = w.start + m.start()..w.start + m.end();
+                    let mut span = w.start + m.start()..w.start + m.end();
+                    let mut quoted = false;
+                    if cr.assigned_value {
+                        (span, quoted) = value_extent(data, w.end, span);
+                        if span.is_empty() {
+                            continue;
+                        }
+                    }
                     // A URI whose password equals its user name (`postgres:postgres@`) is a default.
                     if caps
                         .name("user")
-                        .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(m.as_bytes()))
+                        .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(&data[span.clone()]))
                     {
                         continue;
                     }
-                    if let Some(mut found) = self.check(ri, data, span) {
-                        if caps
-                            .name("host")
-                            .is_some_and(|h| is_local_host(h.as_bytes()))
-                        {
+                    let host = caps.name("host").map(|h| h.as_bytes());
+                    let ctx = Context {
+                        quoted,
+                        code_file: path.is_some_and(is_code_file),
+                        strong: self.strong_context(ri, path, host),
+                        text_resource: path.is_some_and(allow::is_text_resource),
+                    };
+                    if let Some(mut found) = self.check(ri, data, span, &ctx) {
+                        if host.is_some_and(|h| is_local_host(h) || is_documentation_host(h)) {
                             found.confidence = Confidence::Low;
                         }
                         let verdict = judge(ri, found.span.clone());
@@ -322,6 +351,9 @@ impl Matcher {
                     }
                 }
             }
+        }
+        if out.len() < cap {
+            self.signing_flow(data, path, scratch, &mut out);
         }
         resolve_overlaps(&mut out, &self.rules);
         suppressed += out
@@ -395,8 +427,63 @@ impl Matcher {
         }
     }
 
+    /// Reports the string literals that a signing call in `data` receives through a name
+    /// (`jwt.sign(p, secret)` with `var secret = '...'` elsewhere in the file).
+    fn signing_flow(
+        &self,
+        data: &[u8],
+        path: Option<&str>,
+        scratch: &Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let Some(ri) = self.signing_rule else { return };
+        if !scratch.triggered.contains(&ri) {
+            return;
+        }
+        let ctx = Context {
+            quoted: true,
+            code_file: path.is_some_and(is_code_file),
+            strong: !path.is_some_and(allow::is_test_path),
+            text_resource: false,
+        };
+        for (span, name, at) in flow::keys_passed_to_signing_calls(data, &scratch.windows[ri]) {
+            if out.iter().any(|m| m.span == span && m.rule == ri) {
+                continue;
+            }
+            if let Some(mut found) = self.check(ri, data, span, &ctx) {
+                let line = 1 + memchr::memchr_iter(b'\n', &data[..at.min(data.len())]).count();
+                found.notes.push((
+                    "context".into(),
+                    format!("passed to a signing call as `{name}` at line {line}"),
+                ));
+                out.push(found);
+            }
+        }
+    }
+
+    /// Whether the place rule `ri` matched is strong evidence by itself, so that a short or
+    /// low-entropy value is reported (as weak) instead of dropped: a signing-key name or signing
+    /// call, a URI to a host that is not local, a password name in a configuration file. Never
+    /// in test or example paths.
+    fn strong_context(&self, ri: usize, path: Option<&str>, host: Option<&[u8]>) -> bool {
+        if path.is_some_and(allow::is_test_path) {
+            return false;
+        }
+        let rule = &self.rules[ri].rule;
+        if let Some(h) = host {
+            return !is_local_host(h) && !is_documentation_host(h);
+        }
+        if path.is_some_and(allow::is_text_resource) {
+            return false;
+        }
+        if matches!(rule.category.as_str(), "jwt-secret" | "nextauth") {
+            return true;
+        }
+        rule.rotation == crate::rules::RotationKind::Password && path.is_some_and(is_config_file)
+    }
+
     /// Applies the secret-level checks of rule `ri` to `span`.
-    fn check(&self, ri: usize, data: &[u8], span: Range<usize>) -> Option<Match> {
+    fn check(&self, ri: usize, data: &[u8], span: Range<usize>, ctx: &Context) -> Option<Match> {
         let cr = &self.rules[ri];
         let rule = &cr.rule;
         let raw = &data[span.clone()];
@@ -411,18 +498,40 @@ impl Matcher {
             }
             _ => raw,
         };
-        if secret.len() < rule.min_len {
-            return None;
-        }
         let entropy = filters::shannon_entropy(secret);
-        if entropy < rule.entropy {
+        // Below the rule's floors a value is still reported where the context is strong: a weak
+        // leaked password is worse than a strong one.
+        let below = filters::char_len(secret) < rule.min_len || entropy < rule.entropy;
+        if below && !ctx.strong {
             return None;
         }
+        // Passwords and signing keys people chose: short ones are said to be weak.
+        let chosen = rule.rotation == crate::rules::RotationKind::Password
+            || matches!(rule.category.as_str(), "jwt-secret" | "nextauth");
+        let weak = below || (chosen && filters::char_len(secret) < WEAK_BELOW);
         if filters::is_vendor_example(secret) || validate::fails_known_checksum(secret) {
             return None;
         }
-        if !rule.no_placeholder_check && filters::is_placeholder(secret) {
-            return None;
+        if !rule.no_placeholder_check {
+            if filters::is_placeholder(secret)
+                || filters::is_natural_language(secret)
+                || filters::is_encoded_text(secret)
+                || (ctx.text_resource && filters::is_resource_text(secret))
+            {
+                return None;
+            }
+            // Unquoted in source code, a bare name is a variable or constant, not a literal.
+            if cr.assigned_value && !ctx.quoted && ctx.code_file && filters::is_identifier(secret) {
+                return None;
+            }
+            if below && filters::is_dev_default(secret) {
+                return None;
+            }
+            // `<user username="tomcat" password="tomcat"/>`: a weak value that is also another
+            // field of its line (the user name) is a default account.
+            if weak && repeats_on_line(data, &span) {
+                return None;
+            }
         }
         if !cr.stopwords.is_empty() {
             let lower = secret.to_ascii_lowercase();
@@ -437,13 +546,23 @@ impl Matcher {
         if cr.allow_regexes().iter().any(|r| r.is_match(secret)) {
             return None;
         }
-        let (confidence, notes) = match rule.validator {
+        let (confidence, mut notes) = match rule.validator {
             Some(v) => match validate::run(v, secret) {
                 Verdict::Reject => return None,
                 Verdict::Accept { confidence, notes } => (confidence, notes),
             },
             None => (Confidence::Medium, Vec::new()),
         };
+        if weak {
+            notes.push((
+                "strength".into(),
+                format!(
+                    "weak: {} characters, {:.1} bits of entropy per character",
+                    filters::char_len(secret),
+                    entropy
+                ),
+            ));
+        }
         Some(Match {
             rule: ri,
             span,
@@ -452,6 +571,169 @@ impl Matcher {
             notes,
         })
     }
+}
+
+/// What the matcher knows of the place a value was captured, beyond the rule.
+pub(crate) struct Context {
+    /// The value stood between quotes (a string literal, not a name).
+    pub quoted: bool,
+    /// The file is source code (where an unquoted word is an identifier).
+    pub code_file: bool,
+    /// See [`Matcher::strong_context`].
+    pub strong: bool,
+    /// The file holds UI text (a translation or message bundle).
+    pub text_resource: bool,
+}
+
+/// Where a value captured by the shared `%VALUE%` fragment ends, and whether it was quoted.
+///
+/// Inside quotes the value runs to the closing quote on the same line (a passphrase holds
+/// spaces; a password holds `,` or `;`), a backslash escaping the next character. Unquoted, it
+/// ends where its syntax does: before `&name=` (the next parameter of a query string), and
+/// before closing brackets it did not open and a final `.` or `:` (prose: `Admin_1).`).
+fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>, bool) {
+    let limit = limit.min(data.len());
+    if let Some(&q) = span.start.checked_sub(1).and_then(|i| data.get(i)) {
+        if matches!(q, b'"' | b'\'' | b'`') {
+            let mut i = span.start;
+            while i < limit && data[i] != b'\n' {
+                match data[i] {
+                    b'\\' => i += 2,
+                    b if b == q => return (span.start..i, true),
+                    _ => i += 1,
+                }
+            }
+            // No closing quote on the line: the capture stands as it was.
+            return (span, false);
+        }
+    }
+    let v = &data[span.clone()];
+    let mut end = v.len();
+    // `pw&next=1`: a query-string parameter follows.
+    if let Some(i) = (0..v.len()).find(|&i| {
+        v[i] == b'&' && {
+            let name = v[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                .count();
+            name > 0 && v.get(i + 1 + name) == Some(&b'=')
+        }
+    }) {
+        end = i;
+    }
+    while let Some(&last) = v[..end].last() {
+        let opener = match last {
+            b')' => Some(b'('),
+            b']' => Some(b'['),
+            b'}' => Some(b'{'),
+            b'.' | b':' => None,
+            _ => break,
+        };
+        if let Some(o) = opener {
+            let opened = v[..end].iter().filter(|&&b| b == o).count();
+            let closed = v[..end].iter().filter(|&&b| b == last).count();
+            if opened >= closed {
+                break;
+            }
+        }
+        end -= 1;
+    }
+    (span.start..span.start + end, false)
+}
+
+/// Whether the value at `span` occurs again, as a whole word, on its line.
+fn repeats_on_line(data: &[u8], span: &Range<usize>) -> bool {
+    let value = &data[span.clone()];
+    if value.is_empty() {
+        return false;
+    }
+    let start = memchr::memrchr(b'\n', &data[..span.start]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &data[span.end..]).map_or(data.len(), |i| span.end + i);
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    memchr::memmem::find_iter(&data[start..end], value).any(|i| {
+        let (a, b) = (start + i, start + i + value.len());
+        a != span.start && (a == 0 || !word(data[a - 1])) && (b >= data.len() || !word(data[b]))
+    })
+}
+
+/// Source code by extension: there an unquoted word after `=` is a name, not a value.
+fn is_code_file(path: &str) -> bool {
+    const EXT: &[&str] = &[
+        "js", "mjs", "cjs", "jsx", "ts", "tsx", "java", "kt", "kts", "scala", "groovy", "py", "rb",
+        "go", "rs", "c", "h", "cc", "cpp", "hpp", "cs", "swift", "m", "mm", "php", "pl", "pm",
+        "lua", "dart", "vue", "svelte", "ex", "exs", "erl", "clj", "fs", "vb", "r", "jl",
+    ];
+    extension(path).is_some_and(|e| EXT.contains(&e.as_str()))
+}
+
+/// A configuration file by name or extension: where a password name holds the password.
+pub fn is_config_file(path: &str) -> bool {
+    const EXT: &[&str] = &[
+        "env",
+        "yml",
+        "yaml",
+        "toml",
+        "ini",
+        "cfg",
+        "conf",
+        "cnf",
+        "config",
+        "properties",
+        "xml",
+        "json",
+        "plist",
+        "tfvars",
+        "sql",
+        "netrc",
+        "pgpass",
+        "npmrc",
+        "pypirc",
+        "htpasswd",
+    ];
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    name.starts_with(".env")
+        || name.ends_with(".env")
+        || matches!(
+            name.as_str(),
+            ".netrc"
+                | "_netrc"
+                | ".pgpass"
+                | ".npmrc"
+                | ".pypirc"
+                | ".git-credentials"
+                | "wp-config.php"
+                | "config.php"
+                | "settings.php"
+                | "database.php"
+                | "configuration.php"
+                | "localsettings.php"
+                | "parameters.php"
+        )
+        || extension(path).is_some_and(|e| EXT.contains(&e.as_str()))
+}
+
+fn extension(path: &str) -> Option<String> {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty()).then(|| ext.to_ascii_lowercase())
+}
+
+/// Host names reserved for documentation and testing (RFC 2606, RFC 6761): `example.com`,
+/// `*.example`, `*.test`, `*.invalid`, `*.localhost`.
+fn is_documentation_host(host: &[u8]) -> bool {
+    let h = host.to_ascii_lowercase();
+    let h = h.strip_suffix(b".").unwrap_or(&h);
+    ["example.com", "example.org", "example.net"]
+        .iter()
+        .any(|d| h == d.as_bytes() || h.ends_with(format!(".{d}").as_bytes()))
+        || [".example", ".test", ".invalid", ".localhost", ".local"]
+            .iter()
+            .any(|t| h.ends_with(t.as_bytes()))
+        || h == b"example"
 }
 
 /// Loopback and container-local host names: credentials for them are usually development defaults.

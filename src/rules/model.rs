@@ -32,10 +32,10 @@ pub struct Rule {
     /// Regex with a `(?P<secret>...)` group. `%NAME%` fragments are expanded (see `template.rs`).
     #[serde(default)]
     pub regex: String,
-    /// Minimum Shannon entropy (bits per byte) of the secret.
+    /// Minimum Shannon entropy (bits per character) of the secret.
     #[serde(default)]
     pub entropy: f64,
-    /// Minimum length of the secret in bytes.
+    /// Minimum length of the secret in characters (waived where the context is strong).
     #[serde(default = "default_min_len")]
     pub min_len: usize,
     /// Lines after a keyword's line that the regex may reach (for YAML keys nested under a parent).
