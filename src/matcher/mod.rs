@@ -353,7 +353,7 @@ impl Matcher {
             }
         }
         if out.len() < cap {
-            self.signing_flow(data, path, scratch, &mut out);
+            self.signing_flow(data, path, scratch, judge, &mut out);
         }
         resolve_overlaps(&mut out, &self.rules);
         suppressed += out
@@ -434,7 +434,8 @@ impl Matcher {
         data: &[u8],
         path: Option<&str>,
         scratch: &Scratch,
-        out: &mut Vec<Match>,
+        judge: &mut dyn FnMut(usize, Range<usize>) -> Judgement,
+        out: &mut Vec<(Match, Judgement)>,
     ) {
         let Some(ri) = self.signing_rule else { return };
         if !scratch.triggered.contains(&ri) {
@@ -447,7 +448,7 @@ impl Matcher {
             text_resource: false,
         };
         for (span, name, at) in flow::keys_passed_to_signing_calls(data, &scratch.windows[ri]) {
-            if out.iter().any(|m| m.span == span && m.rule == ri) {
+            if out.iter().any(|(m, _)| m.span == span && m.rule == ri) {
                 continue;
             }
             if let Some(mut found) = self.check(ri, data, span, &ctx) {
@@ -456,7 +457,8 @@ impl Matcher {
                     "context".into(),
                     format!("passed to a signing call as `{name}` at line {line}"),
                 ));
-                out.push(found);
+                let verdict = judge(ri, found.span.clone());
+                out.push((found, verdict));
             }
         }
     }
