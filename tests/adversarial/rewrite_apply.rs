@@ -1,1 +1,205 @@
-//! Attack tests: see main.rs.
+//! Attacks on `rewrite apply` (and `plan`): every stored form of the secret goes, nothing else is
+//! lost, and the repository stays consistent.
+use crate::common::*;
+use base64::Engine;
+use std::path::{Path, PathBuf};
+
+/// `git` in `dir` with a fixed identity and no signing; asserts success, returns raw stdout.
+fn git_raw_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = git_command(dir)
+        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A source repository with `files` committed on `main` with message `msg`.
+fn source(fx: &Fixture, files: &[(&str, &[u8])], msg: &str) -> PathBuf {
+    let src = fx.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    git_ok(&src, &["init", "-q", "-b", "main"]);
+    for (p, data) in files {
+        let f = src.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, data).unwrap();
+    }
+    git_ok(&src, &["add", "-A"]);
+    git_raw_ok(&src, &["commit", "-q", "-m", msg]);
+    src
+}
+
+/// Every object in the object database, raw, concatenated (`git cat-file --batch-all-objects`).
+fn all_objects(repo: &Path) -> Vec<u8> {
+    git_raw_ok(
+        repo,
+        &["cat-file", "--batch-all-objects", "--batch", "--unordered"],
+    )
+}
+
+/// Every object reachable from every ref (and HEAD) but old-style backups, raw, concatenated.
+fn reachable(repo: &Path) -> Vec<u8> {
+    let list = git_ok(
+        repo,
+        &[
+            "rev-list",
+            "--objects",
+            "--exclude=refs/leaksweep/*",
+            "--all",
+        ],
+    );
+    let ids: String = list
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
+        .collect();
+    let mut child = git_command(repo)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ids.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+fn holds(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `leaksweep git DIR --format json` findings (exit code checked: 0 or 1).
+fn git_findings(dir: &Path) -> Vec<serde_json::Value> {
+    let (code, report, err) = run_json(leaksweep(dir).args(["git", "--format", "json"]));
+    assert!(code == 0 || code == 1, "leaksweep git failed: {err}");
+    findings(&report)
+}
+
+/// Runs `leaksweep rewrite apply` (plus `extra`) in `repo`; returns (exit code, stdout, stderr).
+fn apply(repo: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = leaksweep(repo)
+        .args(["rewrite", "apply"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn apply_ok(repo: &Path, extra: &[&str]) -> String {
+    let (code, out, err) = apply(repo, extra);
+    assert_eq!(code, 0, "apply failed:\n{out}\n{err}");
+    out
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn encoded_secrets_are_rewritten_in_their_encoding() {
+    let mut rng = seeded_rng();
+    let k8s_pw = password_from(&mut rng, 24);
+    let url_pw = password_from(&mut rng, 20);
+    let line_pw = password_from(&mut rng, 22);
+    let msg_pw = password_from(&mut rng, 21);
+    let std = base64::engine::general_purpose::STANDARD;
+    // A Kubernetes Secret whose `data:` value is base64 of a connection URL.
+    let k8s_url = format!("postgres://app:{k8s_pw}@db.internal:5432/app");
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  DATABASE_URL: {}\n  username: YWRtaW4=\n",
+        std.encode(&k8s_url)
+    );
+    // A whole connection URL percent-encoded (as in a redirect or a query parameter).
+    let url = format!(
+        "DATABASE_URL_ENC={}\n",
+        pct(&format!("postgres://app:{url_pw}@db.internal:5432/app"))
+    );
+    // Base64 of an .env line with the password among other text.
+    let line = format!("export DB_PASSWORD={line_pw} MODE=production REGION=eu-west-1");
+    let env = format!("env_b64: {}\n", std.encode(&line));
+    let msg = format!(
+        "deploy\n\nconnection: {}\n",
+        pct(&format!("postgres://ops:{msg_pw}@db.internal/ops"))
+    );
+    let fx = Fixture::new();
+    let src = source(
+        &fx,
+        &[
+            ("k8s/secret.yaml", manifest.as_bytes()),
+            ("config/url.env", url.as_bytes()),
+            ("config/env.yaml", env.as_bytes()),
+        ],
+        &msg,
+    );
+    let repo = fresh_clone(&fx, &src, "work");
+    let before = git_findings(&repo);
+    let pws = [&k8s_pw, &url_pw, &line_pw, &msg_pw];
+    for pw in pws {
+        assert!(
+            before.iter().any(|f| f["secret_id"].as_str().is_some()
+                && f["redacted"].as_str().unwrap()[..3] == pw[..3]),
+            "the scanner finds every encoded secret first: {before:#?}"
+        );
+    }
+    let out = apply_ok(&repo, &["--force"]);
+    assert!(out.contains("rewrote"), "{out}");
+    assert_eq!(git_findings(&repo), Vec::<serde_json::Value>::new());
+    let all = reachable(&repo);
+    for pw in pws {
+        assert!(!holds(&all, pw.as_bytes()));
+        assert!(!holds(&all, pct(pw).as_bytes()));
+    }
+    assert!(!holds(&all, std.encode(&k8s_url).as_bytes()));
+    assert!(!holds(&all, std.encode(&line).as_bytes()));
+    // Stored in the same encoding, with the replacement inside; the rest unchanged.
+    let m = git_ok(&repo, &["show", "HEAD:k8s/secret.yaml"]);
+    let v = m
+        .lines()
+        .find_map(|l| l.strip_prefix("  DATABASE_URL: "))
+        .unwrap();
+    let v = String::from_utf8(std.decode(v).unwrap()).unwrap();
+    assert_eq!(
+        v,
+        "postgres://app:REDACTED:db-connection-uri@db.internal:5432/app"
+    );
+    assert!(m.ends_with("\n  username: YWRtaW4="), "{m}");
+    let e = git_ok(&repo, &["show", "HEAD:config/env.yaml"]);
+    let d = std
+        .decode(e.strip_prefix("env_b64: ").unwrap().trim())
+        .unwrap();
+    let d = String::from_utf8(d).unwrap();
+    assert!(d.starts_with("export DB_PASSWORD=REDACTED:"), "{d}");
+    assert!(d.ends_with(" MODE=production REGION=eu-west-1"), "{d}");
+    let u = git_ok(&repo, &["show", "HEAD:config/url.env"]);
+    assert!(
+        u.starts_with("DATABASE_URL_ENC=postgres%3A%2F%2Fapp%3AREDACTED%3A")
+            && u.ends_with("%40db%2Einternal%3A5432%2Fapp"),
+        "{u}"
+    );
+    let body = git_ok(&repo, &["log", "-1", "--format=%B"]);
+    assert!(
+        body.contains("connection: postgres%3A%2F%2Fops%3AREDACTED%3A"),
+        "{body}"
+    );
+}
