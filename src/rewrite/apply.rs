@@ -725,9 +725,37 @@ pub fn freshness_problems(repo: &Repository) -> Vec<String> {
     out
 }
 
-/// Why the working tree cannot be rewritten under the user (empty when it can).
+/// Why the repository cannot be rewritten (empty when it can); none of these is waived by
+/// `--force`.
+///
+/// - A shallow clone: its history is cut off at commits whose parents it does not have, and
+///   `<gitdir>/shallow` names those cut-off commits by id; rewriting them would leave the file
+///   naming commits no ref reaches and the new boundary commits unlisted, a repository `git fsck`
+///   rejects. It is refused: rewrite a full clone.
+/// - Linked worktrees (`git worktree add`): each has its own HEAD (possibly detached on an old
+///   commit), index and checkout, holding the old history where this run cannot safely reset
+///   them (they may hold uncommitted work). They are refused, by path: remove them (or rewrite a
+///   fresh clone, which has none).
+/// - An operation in progress, or uncommitted changes in the working tree.
 pub fn worktree_problems(repo: &Repository) -> Result<Vec<String>> {
     let mut out = Vec::new();
+    if repo.is_shallow() {
+        out.push(format!(
+            "{} is a shallow clone ({}): its history is cut off, and rewriting it would corrupt it; \
+             rewrite a full clone (`git fetch --unshallow`, or `git clone --mirror URL`)",
+            repo.path().display(),
+            repo.path().join("shallow").display()
+        ));
+    }
+    let linked = linked_worktrees(repo);
+    if !linked.is_empty() {
+        out.push(format!(
+            "linked worktree(s) exist: {}; each has its own HEAD, index and checkout of the old history, \
+             which the rewrite cannot reset under you: commit or save their work, remove them \
+             (`git worktree remove PATH`), or rewrite a fresh clone",
+            linked.join(", ")
+        ));
+    }
     if repo.state() != git2::RepositoryState::Clean {
         out.push(format!(
             "an operation is in progress ({:?}): finish or abort it first",
@@ -753,4 +781,28 @@ pub fn worktree_problems(repo: &Repository) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// Linked worktrees of `repo` (every entry of `<commondir>/worktrees/`, whatever its name),
+/// named by their checkout path (from the entry's `gitdir` file), else by the entry.
+pub fn linked_worktrees(repo: &Repository) -> Vec<String> {
+    let dir = repo.commondir().join("worktrees");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let gitdir = std::fs::read(e.path().join("gitdir")).unwrap_or_default();
+            let text = String::from_utf8_lossy(&gitdir);
+            let text = text.trim();
+            match text.strip_suffix("/.git") {
+                Some(p) if !p.is_empty() => p.to_string(),
+                _ => e.path().display().to_string(),
+            }
+        })
+        .collect();
+    out.sort();
+    out
 }

@@ -120,9 +120,10 @@ fn pct(s: &str) -> String {
 fn encoded_secrets_are_rewritten_in_their_encoding() {
     let mut rng = seeded_rng();
     let k8s_pw = password_from(&mut rng, 24);
-    let url_pw = password_from(&mut rng, 20);
+    // With a symbol, so that its percent-encoded form differs from the value.
+    let url_pw = format!("{}!", password_from(&mut rng, 20));
     let line_pw = password_from(&mut rng, 22);
-    let msg_pw = password_from(&mut rng, 21);
+    let msg_pw = format!("{}*", password_from(&mut rng, 21));
     let std = base64::engine::general_purpose::STANDARD;
     // A Kubernetes Secret whose `data:` value is base64 of a connection URL.
     let k8s_url = format!("postgres://app:{k8s_pw}@db.internal:5432/app");
@@ -202,4 +203,84 @@ fn encoded_secrets_are_rewritten_in_their_encoding() {
         body.contains("connection: postgres%3A%2F%2Fops%3AREDACTED%3A"),
         "{body}"
     );
+}
+
+/// A source repository whose history holds a database password in `app.env`, in `n` commits
+/// (the password in the first, then unrelated changes); returns (path, password).
+fn token_history(fx: &Fixture, rng: &mut impl rand::Rng, n: usize) -> (PathBuf, String) {
+    let token = password_from(rng, 24);
+    let src = source(
+        fx,
+        &[("app.env", format!("DB_PASSWORD={token}\n").as_bytes())],
+        "add config",
+    );
+    for i in 1..n {
+        std::fs::write(src.join("notes.txt"), format!("change {i}\n")).unwrap();
+        git_ok(&src, &["add", "-A"]);
+        git_raw_ok(&src, &["commit", "-q", "-m", &format!("change {i}")]);
+    }
+    (src, token)
+}
+
+#[test]
+fn a_shallow_clone_is_refused_and_left_intact() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 3);
+    std::fs::write(src.join("app.env"), format!("DB_PASSWORD={token}\nX=1\n")).unwrap();
+    git_raw_ok(&src, &["commit", "-qam", "touch config"]);
+    let url = format!("file://{}", src.display());
+    git_ok(fx.path(), &["clone", "-q", "--depth", "2", &url, "shallow"]);
+    let repo = fx.path().join("shallow");
+    let before = git_ok(
+        &repo,
+        &["for-each-ref", "--format=%(objectname) %(refname)"],
+    );
+    assert_input_error(&repo, &["rewrite", "apply", "--force"], "shallow");
+    assert_eq!(
+        git_ok(
+            &repo,
+            &["for-each-ref", "--format=%(objectname) %(refname)"]
+        ),
+        before
+    );
+    git_ok(&repo, &["fsck", "--full"]);
+}
+
+#[test]
+fn linked_worktrees_are_refused_by_name() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, _token) = token_history(&fx, &mut rng, 2);
+    let repo = fresh_clone(&fx, &src, "work");
+    let wt = fx.path().join("old-checkout");
+    git_ok(
+        &repo,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            &wt.display().to_string(),
+            "HEAD~1",
+        ],
+    );
+    let before = git_ok(
+        &repo,
+        &["for-each-ref", "--format=%(objectname) %(refname)"],
+    );
+    assert_input_error(&repo, &["rewrite", "apply", "--force"], "old-checkout");
+    assert_eq!(
+        git_ok(
+            &repo,
+            &["for-each-ref", "--format=%(objectname) %(refname)"]
+        ),
+        before
+    );
+    // Once the worktree is gone, the rewrite runs.
+    git_ok(
+        &repo,
+        &["worktree", "remove", "--force", &wt.display().to_string()],
+    );
+    apply_ok(&repo, &["--force"]);
 }
