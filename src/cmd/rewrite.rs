@@ -330,8 +330,26 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         record_targets(&inp)?;
         // All refs move, and the working tree follows, or nothing moves: an interrupt waits.
         let _step = crate::report::defer_interrupts("the ref update");
+        apply::test_hook("before-refs")?;
+        // Edits made since the start: refuse before anything moves.
+        let dirty = apply::changed_paths(repo)?;
+        if !dirty.is_empty() {
+            bail!(
+                "the working tree changed while rewriting ({}); nothing was moved: commit or stash the changes and run again",
+                dirty.join(", ")
+            );
+        }
         apply::update_refs(repo, &outcome.refs)?;
-        apply::checkout_head(repo, old_head_tree)?;
+        apply::test_hook("before-checkout")?;
+        let kept = apply::checkout_head(repo, old_head_tree)?;
+        if !kept.is_empty() {
+            eprintln!(
+                "leaksweep: warning: {} file(s) changed while the refs moved and were kept as they are, not checked out: {}; \
+                 they (and their index entries) may still hold old content: review them, then `git checkout HEAD -- PATH` to take the rewritten version",
+                kept.len(),
+                kept.join(", ")
+            );
+        }
     }
     let mut out = std::io::stdout().lock();
     if args.format == PlanFormat::Json {

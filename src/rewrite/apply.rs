@@ -32,6 +32,30 @@ pub const BACKUP_PREFIX: &str = "refs/leaksweep/original/";
 /// Set to make `apply` stop after writing objects, before moving refs (tests of recovery).
 pub const CRASH_ENV: &str = "LEAKSWEEP_TEST_CRASH_BEFORE_REFS";
 
+/// Test seam: a shell command that `apply` runs (`sh -c CMD leaksweep STAGE`) at fixed points,
+/// so that a test can change the repository at a known moment: `before-refs` (right before the
+/// ref switch) and `before-checkout` (after it, right before the working tree follows). For
+/// tests only; unset in normal use.
+pub const TEST_HOOK_ENV: &str = "LEAKSWEEP_TEST_HOOK";
+
+/// Runs the [`TEST_HOOK_ENV`] command for `stage`, if set.
+pub fn test_hook(stage: &str) -> Result<()> {
+    let Some(cmd) = std::env::var_os(TEST_HOOK_ENV) else {
+        return Ok(());
+    };
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .arg("leaksweep")
+        .arg(stage)
+        .status()
+        .with_context(|| format!("cannot run {TEST_HOOK_ENV}"))?;
+    if !status.success() {
+        bail!("{TEST_HOOK_ENV} failed at {stage} ({status})");
+    }
+    Ok(())
+}
+
 /// Options of [`rewrite`].
 pub struct ApplyOptions<'m> {
     pub prune_empty: bool,
@@ -657,33 +681,156 @@ fn write_packed_refs(
     Ok(())
 }
 
-/// Non-bare repositories: makes the working tree and index match the new HEAD (files whose path
-/// was removed from history are deleted from the working tree too).
-pub fn checkout_head(repo: &Repository, old_head_tree: Option<Oid>) -> Result<()> {
+/// Non-bare repositories: makes the working tree and index follow the new HEAD, file by file,
+/// never over a change made since `apply` started.
+///
+/// Only the paths whose content differs between the old and the new HEAD tree are touched (the
+/// cleaned files, and files whose path was removed from history). A working-tree file is
+/// rewritten (or deleted) only while it still holds exactly the old HEAD's content and mode, and
+/// an index entry is updated only while it still names the old blob; anything else is an edit
+/// made while `apply` ran (the run refused a dirty tree at its start), and is kept as it is. The
+/// paths kept are returned, so the caller can say that they still hold old content. Nothing is
+/// forced.
+pub fn checkout_head(repo: &Repository, old_head_tree: Option<Oid>) -> Result<Vec<String>> {
+    let mut kept = Vec::new();
+    let (Some(old), Some(workdir)) = (old_head_tree, repo.workdir()) else {
+        return Ok(kept);
+    };
     if repo.is_bare() {
-        return Ok(());
+        return Ok(kept);
     }
-    let Ok(head) = repo.head() else { return Ok(()) };
+    let Ok(head) = repo.head() else {
+        return Ok(kept);
+    };
     let tree = head.peel_to_tree()?;
-    let mut cb = git2::build::CheckoutBuilder::new();
-    cb.force();
-    repo.checkout_tree(tree.as_object(), Some(&mut cb))
-        .context("cannot check out the rewritten HEAD")?;
-    if let (Some(old), Some(workdir)) = (old_head_tree, repo.workdir()) {
-        let old = repo.find_tree(old)?;
-        let diff = repo.diff_tree_to_tree(Some(&old), Some(&tree), None)?;
-        for d in diff.deltas() {
-            if d.status() == git2::Delta::Deleted {
-                if let Some(p) = d.old_file().path() {
-                    let _ = std::fs::remove_file(workdir.join(p));
+    let old = repo.find_tree(old)?;
+    let diff = repo.diff_tree_to_tree(Some(&old), Some(&tree), None)?;
+    let mut index = repo.index()?;
+    let odb = repo.odb()?;
+    for d in diff.deltas() {
+        let (of, nf) = (d.old_file(), d.new_file());
+        let Some(rel) = of.path().or_else(|| nf.path()) else {
+            continue;
+        };
+        let rel = rel.to_path_buf();
+        let full = workdir.join(&rel);
+        let old_id = (d.status() != git2::Delta::Added).then(|| of.id());
+        let new_id = (d.status() != git2::Delta::Deleted).then(|| nf.id());
+        // The working-tree file, unless it was changed since apply started.
+        let on_disk = file_blob_id(&full)?;
+        let file_untouched = on_disk.map(|(id, mode)| (Some(id), mode))
+            == old_id.map(|id| (Some(id), u32::from(of.mode())));
+        let file_untouched = file_untouched || (old_id.is_none() && on_disk.is_none());
+        let entry = index.get_path(&rel, 0);
+        let index_untouched = entry.as_ref().map(|e| e.id) == old_id;
+        if !file_untouched || !index_untouched {
+            kept.push(rel.display().to_string());
+        }
+        if file_untouched {
+            match new_id {
+                Some(n) => write_worktree_file(&full, odb.read(n)?.data(), u32::from(nf.mode()))?,
+                None => match std::fs::remove_file(&full) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("cannot remove {}", full.display()))
+                    }
+                },
+            }
+        }
+        if index_untouched {
+            match (new_id, entry) {
+                (Some(_), Some(_)) if file_untouched => {
+                    // The file now holds exactly the new blob: add it with its stat data.
+                    index.add_path(&rel).with_context(|| {
+                        format!("cannot update the index entry of {}", rel.display())
+                    })?;
                 }
+                (Some(n), Some(mut e)) => {
+                    // The file was edited: the entry names the new blob, with no stat data, so
+                    // git compares content and shows the edit as unstaged.
+                    e.id = n;
+                    e.mode = u32::from(nf.mode());
+                    e.file_size = odb.read_header(n).map(|(len, _)| len as u32).unwrap_or(0);
+                    e.ctime = git2::IndexTime::new(0, 0);
+                    e.mtime = git2::IndexTime::new(0, 0);
+                    e.ino = 0;
+                    e.dev = 0;
+                    index.add(&e)?;
+                }
+                (None, Some(_)) => index.remove_path(&rel)?,
+                (_, None) => {}
             }
         }
     }
-    let mut index = repo.index()?;
-    index.read_tree(&tree)?;
     index.write()?;
+    Ok(kept)
+}
+
+/// The blob id and git mode of a working-tree file as it is now (`None`: absent).
+fn file_blob_id(path: &std::path::Path) -> Result<Option<(Oid, u32)>> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path)?;
+        use std::os::unix::ffi::OsStrExt;
+        let id = Oid::hash_object(ObjectType::Blob, target.as_os_str().as_bytes())?;
+        return Ok(Some((id, 0o120000)));
+    }
+    if !meta.is_file() {
+        return Ok(Some((Oid::zero(), 0)));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if meta.permissions().mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    };
+    let data = zeroize::Zeroizing::new(
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+    );
+    Ok(Some((Oid::hash_object(ObjectType::Blob, &data)?, mode)))
+}
+
+/// Writes a working-tree file (or symlink) with a git mode, through a temporary file and a rename.
+fn write_worktree_file(path: &std::path::Path, data: &[u8], mode: u32) -> Result<()> {
+    let _ = std::fs::remove_file(path);
+    if mode == 0o120000 {
+        use std::os::unix::ffi::OsStrExt;
+        std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(data), path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(());
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, data).with_context(|| format!("cannot write {}", path.display()))?;
+    let perm = if mode == 0o100755 { 0o755 } else { 0o644 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))
+        .with_context(|| format!("cannot set the mode of {}", path.display()))?;
     Ok(())
+}
+
+/// Tracked paths whose working-tree or index content differs from HEAD (at most 5 named).
+pub fn changed_paths(repo: &Repository) -> Result<Vec<String>> {
+    if repo.is_bare() {
+        return Ok(Vec::new());
+    }
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false).include_ignored(false);
+    let st = repo.statuses(Some(&mut opts))?;
+    let mut dirty: Vec<String> = st
+        .iter()
+        .filter(|e| e.status() != git2::Status::CURRENT)
+        .map(|e| String::from_utf8_lossy(e.path_bytes()).into_owned())
+        .take(6)
+        .collect();
+    if dirty.len() > 5 {
+        dirty.truncate(5);
+        dirty.push("...".into());
+    }
+    Ok(dirty)
 }
 
 /// Why `repo` does not look like a fresh clone or mirror (empty when it does).
@@ -762,23 +909,12 @@ pub fn worktree_problems(repo: &Repository) -> Result<Vec<String>> {
             repo.state()
         ));
     }
-    if !repo.is_bare() {
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(false).include_ignored(false);
-        let st = repo.statuses(Some(&mut opts))?;
-        let dirty: Vec<String> = st
-            .iter()
-            .filter(|e| e.status() != git2::Status::CURRENT)
-            .filter_map(|e| e.path().map(str::to_string))
-            .take(5)
-            .collect();
-        if !dirty.is_empty() {
-            out.push(format!(
-                "the working tree has uncommitted changes ({}{}): commit or stash them, or better, rewrite a fresh clone",
-                dirty.join(", "),
-                if st.len() > 5 { ", ..." } else { "" }
-            ));
-        }
+    let dirty = changed_paths(repo)?;
+    if !dirty.is_empty() {
+        out.push(format!(
+            "the working tree has uncommitted changes ({}): commit or stash them, or better, rewrite a fresh clone",
+            dirty.join(", ")
+        ));
     }
     Ok(out)
 }

@@ -284,3 +284,80 @@ fn linked_worktrees_are_refused_by_name() {
     );
     apply_ok(&repo, &["--force"]);
 }
+
+/// `leaksweep rewrite apply --force` with `LEAKSWEEP_TEST_HOOK` running `script` at each stage
+/// (`$1` is the stage).
+fn apply_with_hook(repo: &Path, script: &str) -> (i32, String, String) {
+    let out = leaksweep(repo)
+        .args(["rewrite", "apply", "--force"])
+        .env("LEAKSWEEP_TEST_HOOK", script)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn edits_made_while_apply_runs_are_never_overwritten() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 2);
+    let repo = fresh_clone(&fx, &src, "work");
+    // An edit of the file being rewritten and of another, after the refs moved.
+    let (code, out, err) = apply_with_hook(
+        &repo,
+        r#"[ "$1" = before-checkout ] && echo LOCAL_EDIT=1 >> app.env && echo mine > notes.txt; true"#,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let env = std::fs::read_to_string(repo.join("app.env")).unwrap();
+    assert_eq!(
+        env,
+        format!("DB_PASSWORD={token}\nLOCAL_EDIT=1\n"),
+        "the edit is kept"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(err.contains("app.env"), "the kept file is named: {err}");
+    // The index is not reset over them either: the edit shows as a change against the new HEAD.
+    let status = String::from_utf8(git_raw_ok(&repo, &["status", "--porcelain"])).unwrap();
+    assert!(
+        status.contains(" M app.env") && status.contains(" M notes.txt"),
+        "{status}"
+    );
+    assert_eq!(
+        git_ok(&repo, &["diff", "--cached", "--name-only"]),
+        "",
+        "nothing old is staged"
+    );
+
+    // An edit before the switch: nothing moves.
+    let fx2 = Fixture::new();
+    let (src2, token2) = token_history(&fx2, &mut rng, 2);
+    let repo2 = fresh_clone(&fx2, &src2, "work");
+    let refs = git_ok(
+        &repo2,
+        &["for-each-ref", "--format=%(objectname) %(refname)"],
+    );
+    let (code, out, err) = apply_with_hook(
+        &repo2,
+        r#"[ "$1" = before-refs ] && echo LOCAL_EDIT=1 >> app.env; true"#,
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("app.env"), "{err}");
+    assert_eq!(
+        git_ok(
+            &repo2,
+            &["for-each-ref", "--format=%(objectname) %(refname)"]
+        ),
+        refs
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo2.join("app.env")).unwrap(),
+        format!("DB_PASSWORD={token2}\nLOCAL_EDIT=1\n")
+    );
+}
