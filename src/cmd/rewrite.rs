@@ -19,7 +19,7 @@ use crate::cli::{
 };
 use crate::config::ScanConfig;
 use crate::finding::Finding;
-use crate::rewrite::apply::{self, ApplyOptions, BACKUP_PREFIX};
+use crate::rewrite::apply::{self, ApplyOptions};
 use crate::rewrite::graph::{BuildOptions, Graph};
 use crate::rewrite::{
     self, plan, verify, RemoveSet, Replacer, Target, TargetRecord, TargetsRecord,
@@ -89,7 +89,15 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
                 );
             };
             // The values are recovered in memory from a scan that includes the backups.
-            let findings = history_findings(&repo, input, true)?;
+            let mut findings = history_findings(&repo, input, true)?;
+            // The backups live in their own repository (see `apply::backup_repo_path`).
+            let backup = apply::backup_repo_path(&repo);
+            if backup.exists() {
+                let b = Repository::open_bare(&backup).with_context(|| {
+                    format!("cannot open the backup repository {}", backup.display())
+                })?;
+                findings.extend(history_findings(&b, input, true)?);
+            }
             let (found, missing) = record.recover(&findings);
             targets = found;
             unrecovered = missing;
@@ -281,13 +289,10 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     }
     if !args.force {
         let mut fresh = apply::freshness_problems(repo);
-        if repo
-            .references_glob(&format!("{BACKUP_PREFIX}*"))
-            .map(|mut it| it.next().is_some())
-            .unwrap_or(false)
-        {
+        if apply::rewritten_before(repo)? {
             fresh.push(format!(
-                "{BACKUP_PREFIX}* exists: this repository was rewritten before (run `leaksweep rewrite finish` first)"
+                "backups exist in {}: this repository was rewritten before (run `leaksweep rewrite finish` first)",
+                apply::backup_repo_path(repo).display()
             ));
         }
         if !fresh.is_empty() {
@@ -401,8 +406,9 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         let dir = apply::state_dir(repo);
         writeln!(
             out,
-            "leaksweep: old refs kept under {BACKUP_PREFIX}; commit-map and ref-map in {}\n\
+            "leaksweep: old refs kept in {} (outside refs/: no push can send them); commit-map and ref-map in {}\n\
              next: leaksweep rewrite verify{}, then leaksweep rewrite finish, then force-push every moved ref",
+            apply::backup_repo_path(repo).display(),
             dir.display(),
             if inp.source == "history scan" {
                 " (no inputs needed: the targets are recorded)"
@@ -436,11 +442,7 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     )?;
     let mut v = v;
     if !inp.unrecovered.is_empty() {
-        let backups = inp
-            .repo
-            .references_glob(&format!("{BACKUP_PREFIX}*"))
-            .map(|mut it| it.next().is_some())
-            .unwrap_or(false);
+        let backups = apply::backups_exist(&inp.repo);
         for r in &inp.unrecovered {
             let what = format!(
                 "recorded target {} ({}, {} chars)",
@@ -467,7 +469,7 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     if v.problems.is_empty() {
         writeln!(
             out,
-            "leaksweep: verified: no secret reachable outside {BACKUP_PREFIX}, same topology, every other byte unchanged"
+            "leaksweep: verified: no secret reachable outside the backups, same topology, every other byte unchanged"
         )?;
         Ok(ExitCode::SUCCESS)
     } else {
@@ -512,22 +514,20 @@ fn git(repo_dir: &Path, args: &[&str]) -> Result<()> {
 
 fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     let (repo, path) = open_repo(args.repo.as_deref())?;
-    let backups: Vec<String> = repo
-        .references_glob(&format!("{BACKUP_PREFIX}*"))?
-        .flatten()
-        .filter_map(|r| r.name().map(str::to_string))
-        .collect();
+    let backups = apply::backup_refs(&repo)?;
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             bail!(
-                "finish deletes the backup refs ({} under {BACKUP_PREFIX}) and prunes the old objects for good; \
+                "finish deletes the backups ({} ref(s) in {}) and prunes the old objects for good; \
                  pass --yes to confirm (standard input is not a terminal, so I cannot ask)",
-                backups.len()
+                backups.len(),
+                apply::backup_repo_path(&repo).display()
             );
         }
         eprint!(
-            "Delete {} backup ref(s) under {BACKUP_PREFIX}, expire all reflogs and prune old objects in {}? This cannot be undone. [y/N] ",
+            "Delete {} backup ref(s) in {}, expire all reflogs and prune old objects in {}? This cannot be undone. [y/N] ",
             backups.len(),
+            apply::backup_repo_path(&repo).display(),
             path.display()
         );
         let mut answer = String::new();
@@ -537,11 +537,7 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    for name in &backups {
-        repo.find_reference(name)?
-            .delete()
-            .with_context(|| format!("cannot delete {name}"))?;
-    }
+    apply::remove_backups(&repo)?;
     let temps = remove_pack_temps(&repo);
     if temps > 0 {
         eprintln!("leaksweep: removed {temps} temporary pack file(s) left by a killed run");

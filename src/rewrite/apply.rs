@@ -77,7 +77,12 @@ const PACK_FLUSH_ENV: &str = "LEAKSWEEP_TEST_PACK_FLUSH_BYTES";
 /// One ref that moves.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RefUpdate {
+    /// The name for display (lossy UTF-8, escaped).
     pub name: String,
+    /// The name as stored (bytes).
+    #[serde(skip)]
+    pub raw: Vec<u8>,
+    /// The value read at the start of the run: the switch is compare-and-swap against it.
     pub old: String,
     /// `None`: the ref is deleted (its commit was pruned away entirely).
     pub new: Option<String>,
@@ -349,6 +354,7 @@ pub fn rewrite(
         if new != Some(r.oid) {
             refs.push(RefUpdate {
                 name: r.name.clone(),
+                raw: r.raw.clone(),
                 old: r.oid.to_string(),
                 new: new.map(|o| o.to_string()),
             });
@@ -460,7 +466,7 @@ pub fn write_pack(repo: &Repository, written: &[Oid]) -> Result<()> {
 }
 
 pub fn state_dir(repo: &Repository) -> PathBuf {
-    repo.path().join("leaksweep")
+    repo.commondir().join("leaksweep")
 }
 
 /// Writes `commit-map` (every walked commit, `0000…` for pruned ones) and `ref-map`.
@@ -511,56 +517,354 @@ pub fn read_commit_map(repo: &Repository) -> Result<Option<CommitMap>> {
     Ok(Some(out))
 }
 
-/// Moves every ref at once, keeping the old values under [`BACKUP_PREFIX`] (an existing backup is
-/// kept: it holds the state before the first rewrite).
+/// Name of the backup repository under [`state_dir`].
+pub const BACKUP_REPO: &str = "backup.git";
+
+/// Where `apply` keeps the old refs: `<gitdir>/leaksweep/backup.git`, a bare repository (mode
+/// 0700) outside `refs/`, so that no push (`git push --mirror`, `--all`, `--tags`,
+/// `+refs/*:refs/*`, or a mirror clone's plain `git push`) can ever send them. It holds every
+/// moved ref's old value under the ref's own name (bytes; a detached HEAD as its `HEAD`), and its
+/// own hard links (or copies) of the object files the old history lives in, so it stays whole
+/// whatever `git gc` does to the rewritten repository.
 ///
-/// With the files ref backend (every clone git makes today) the switch is one `rename(2)`: the
-/// current refs are first packed into `packed-refs` (same values, so nothing changes), their loose
-/// files removed (still nothing changes), then a `packed-refs` holding the new values replaces it.
-/// A crash or SIGKILL at any point leaves every ref old or every ref new. Elsewhere (reftable,
-/// per-worktree refs) it falls back to one libgit2 transaction (all refs locked, then renamed one
-/// by one), which an interrupt cannot split (it waits) but a SIGKILL could.
-pub fn update_refs(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
-    if std::env::var_os(CRASH_ENV).is_some_and(|v| v != "after-pack") {
-        bail!("simulated crash before updating refs ({CRASH_ENV} is set)");
+/// Undo: `git fetch --force --update-head-ok <backup> '+refs/*:refs/*'` (then `git reset --hard`
+/// in a working tree); `rewrite finish` deletes it ([`remove_backups`]).
+pub fn backup_repo_path(repo: &Repository) -> PathBuf {
+    state_dir(repo).join(BACKUP_REPO)
+}
+
+/// Every direct ref by raw name (old-style backups included), as it resolves now.
+fn current_refs(repo: &Repository) -> Result<std::collections::BTreeMap<Vec<u8>, Oid>> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in repo.references()? {
+        let r = r?;
+        if let Some(t) = r.target() {
+            out.insert(r.name_bytes().to_vec(), t);
+        }
     }
-    let detached_head = refs
+    Ok(out)
+}
+
+/// The current value of `raw` (`HEAD`: only when detached).
+fn current_value(
+    repo: &Repository,
+    current: &std::collections::BTreeMap<Vec<u8>, Oid>,
+    raw: &[u8],
+) -> Option<Oid> {
+    if raw == b"HEAD" {
+        return if repo.head_detached().unwrap_or(false) {
+            repo.head().ok().and_then(|h| h.target())
+        } else {
+            None
+        };
+    }
+    current.get(raw).copied()
+}
+
+/// The backed-up refs: (raw name, old value), from the backup repository (`HEAD` for a detached
+/// HEAD) and from old-style refs under [`BACKUP_PREFIX`] (prefix stripped).
+pub fn backup_refs(repo: &Repository) -> Result<Vec<(Vec<u8>, Oid)>> {
+    let mut out = Vec::new();
+    let dir = backup_repo_path(repo);
+    if dir.exists() {
+        let b = Repository::open_bare(&dir)
+            .with_context(|| format!("cannot open the backup repository {}", dir.display()))?;
+        out.extend(current_refs(&b)?);
+        if b.head_detached().unwrap_or(false) {
+            if let Some(h) = b.head().ok().and_then(|h| h.target()) {
+                out.push((b"HEAD".to_vec(), h));
+            }
+        }
+    }
+    for (name, id) in current_refs(repo)? {
+        if let Some(rest) = name.strip_prefix(BACKUP_PREFIX.as_bytes()) {
+            out.push((rest.to_vec(), id));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether any backup exists (the backup repository, or old-style refs under [`BACKUP_PREFIX`]).
+pub fn backups_exist(repo: &Repository) -> bool {
+    backup_repo_path(repo).exists()
+        || repo
+            .references_glob(&format!("{BACKUP_PREFIX}*"))
+            .map(|mut it| it.next().is_some())
+            .unwrap_or(false)
+}
+
+/// Whether a previous rewrite moved refs here: some backed-up ref no longer holds its backed-up
+/// value. Backups whose refs all still hold their values are what a run stopped before the
+/// switch leaves; they do not count (the next run completes the job).
+pub fn rewritten_before(repo: &Repository) -> Result<bool> {
+    let current = current_refs(repo)?;
+    Ok(backup_refs(repo)?
         .iter()
-        .find(|r| r.name == "HEAD")
-        .and_then(|r| r.new.as_deref())
-        .map(Oid::from_str)
-        .transpose()?;
-    if !packed_switch(repo, refs)? {
-        transaction(repo, refs)?;
+        .any(|(name, old)| current_value(repo, &current, name) != Some(*old)))
+}
+
+/// Deletes every backup (the backup repository and old-style refs); returns how many backed-up
+/// refs there were.
+pub fn remove_backups(repo: &Repository) -> Result<usize> {
+    let n = backup_refs(repo)?.len();
+    let dir = backup_repo_path(repo);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove {}", dir.display()))?;
     }
-    if let Some(h) = detached_head {
-        repo.set_head_detached(h)?;
+    let old: Vec<String> = repo
+        .references_glob(&format!("{BACKUP_PREFIX}*"))?
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect();
+    for name in old {
+        repo.find_reference(&name)?
+            .delete()
+            .with_context(|| format!("cannot delete {name}"))?;
+    }
+    Ok(n)
+}
+
+#[cfg(unix)]
+fn private_dir(dir: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", dir.display()))
+}
+#[cfg(not(unix))]
+fn private_dir(_dir: &std::path::Path) -> Result<()> {
+    Ok(())
+}
+
+/// Gives `dst` (an `objects/` directory) every object file of `src`: hard links, or copies where
+/// links cannot be made (another file system); alternates are carried over as absolute paths.
+fn link_objects(src: &std::path::Path, dst: &std::path::Path) -> Result<()> {
+    let link = |from: &std::path::Path, to: &std::path::Path| -> Result<()> {
+        if to.exists() {
+            return Ok(());
+        }
+        if std::fs::hard_link(from, to).is_err() {
+            std::fs::copy(from, to)
+                .with_context(|| format!("cannot copy {} into the backup", from.display()))?;
+        }
+        Ok(())
+    };
+    let hex = |n: &str| n.bytes().all(|b| b.is_ascii_hexdigit());
+    for e in std::fs::read_dir(src).with_context(|| format!("cannot read {}", src.display()))? {
+        let e = e?;
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.len() == 2 && hex(name) && e.path().is_dir() {
+            let to = dst.join(name);
+            std::fs::create_dir_all(&to)?;
+            for f in std::fs::read_dir(e.path())?.flatten() {
+                let n = f.file_name();
+                if n.to_str().is_some_and(|n| n.len() == 38 && hex(n)) {
+                    link(&f.path(), &to.join(&n))?;
+                }
+            }
+        }
+    }
+    let pack = src.join("pack");
+    if pack.is_dir() {
+        let to = dst.join("pack");
+        std::fs::create_dir_all(&to)?;
+        for f in std::fs::read_dir(&pack)?.flatten() {
+            let n = f.file_name();
+            let keep = n.to_str().is_some_and(|n| {
+                n.starts_with("pack-") && [".pack", ".idx", ".rev"].iter().any(|x| n.ends_with(x))
+            });
+            if keep {
+                link(&f.path(), &to.join(&n))?;
+            }
+        }
+    }
+    if let Ok(text) = std::fs::read(src.join("info").join("alternates")) {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = Vec::new();
+        for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let p = std::path::Path::new(std::ffi::OsStr::from_bytes(line));
+            let abs = if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                src.join(p)
+            };
+            out.extend_from_slice(abs.as_os_str().as_bytes());
+            out.push(b'\n');
+        }
+        std::fs::create_dir_all(dst.join("info"))?;
+        std::fs::write(dst.join("info").join("alternates"), out)?;
     }
     Ok(())
 }
 
-/// The fallback: one libgit2 transaction.
-fn transaction(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
-    let mut tx = repo.transaction()?;
+/// Records the old value of every ref in `refs` in the backup repository ([`backup_repo_path`]),
+/// before any ref moves. A backup already recorded for a name is kept: it holds the state before
+/// the first rewrite. A new backup repository is built under a temporary name and renamed into
+/// place whole.
+fn write_backups(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
+    let state = state_dir(repo);
+    std::fs::create_dir_all(&state)
+        .with_context(|| format!("cannot create {}", state.display()))?;
+    private_dir(&state)?;
+    let dir = backup_repo_path(repo);
+    let fresh = !dir.exists();
+    let work = if fresh {
+        let tmp = state.join(format!("{BACKUP_REPO}.tmp"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)
+                .with_context(|| format!("cannot remove {}", tmp.display()))?;
+        }
+        Repository::init_bare(&tmp)
+            .with_context(|| format!("cannot create the backup repository {}", tmp.display()))?;
+        tmp
+    } else {
+        dir.clone()
+    };
+    private_dir(&work)?;
+    link_objects(&repo.commondir().join("objects"), &work.join("objects"))?;
+    let mut map = std::collections::BTreeMap::new();
+    if !fresh {
+        let b = Repository::open_bare(&work)?;
+        map = current_refs(&b)?;
+    }
+    let mut head = None;
     for r in refs {
         let old = Oid::from_str(&r.old)?;
-        let backup = format!("{BACKUP_PREFIX}{}", r.name);
-        if repo.find_reference(&backup).is_err() {
-            tx.lock_ref(&backup)?;
-            tx.set_target(&backup, old, None, "leaksweep rewrite: backup")?;
+        if r.raw == b"HEAD" {
+            head = Some(old);
+        } else {
+            map.entry(r.raw.clone()).or_insert(old);
         }
-        if r.name == "HEAD" {
-            continue;
+    }
+    write_packed_refs(repo, &work, &map)?;
+    if fresh {
+        // HEAD as it was: detached at its old value, or naming the same branch.
+        let text = match head {
+            Some(h) => format!("{h}\n").into_bytes(),
+            None => match repo
+                .find_reference("HEAD")
+                .ok()
+                .and_then(|h| h.symbolic_target_bytes().map(<[u8]>::to_vec))
+            {
+                Some(t) => [b"ref: ".as_slice(), &t, b"\n"].concat(),
+                None => b"ref: refs/heads/main\n".to_vec(),
+            },
+        };
+        std::fs::write(work.join("HEAD"), text).context("cannot write the backup's HEAD")?;
+        std::fs::rename(&work, &dir)
+            .with_context(|| format!("cannot move the backup into {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Checks that every ref in `refs` still holds the value read at the start of the run.
+fn check_unmoved(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
+    let current = current_refs(repo)?;
+    for r in refs {
+        let old = Oid::from_str(&r.old)?;
+        let now = current_value(repo, &current, &r.raw);
+        if now != Some(old) {
+            bail!("{}", moved_error(r, now));
         }
-        tx.lock_ref(&r.name)
-            .with_context(|| format!("cannot lock {}", r.name))?;
+    }
+    Ok(())
+}
+
+fn moved_error(r: &RefUpdate, now: Option<Oid>) -> String {
+    format!(
+        "{} moved while leaksweep was rewriting (it was {} when the run started, it is {} now); \
+         no ref was moved: run `leaksweep rewrite apply` again once nothing else writes to the repository",
+        r.name,
+        &r.old[..12],
+        now.map_or("deleted".to_string(), |o| o.to_string()[..12].to_string())
+    )
+}
+
+/// Moves every ref at once, compare-and-swap against the values read at the start of the run
+/// (`RefUpdate::old`): a ref that moved since then stops the switch with an error naming it,
+/// and every ref is left as it was. The old values go to the backup repository first
+/// ([`backup_repo_path`]). Ref names are handled as bytes.
+///
+/// With the files ref backend (every clone git makes today) the switch is one `rename(2)`: the
+/// current refs are first packed into `packed-refs` (same values, so nothing changes), their loose
+/// files removed (still nothing changes), then a `packed-refs` holding the new values replaces it.
+/// A crash or SIGKILL at any point leaves every ref old or every ref new; a loose ref written by
+/// another process during the switch is detected after it, and the old `packed-refs` is put back.
+/// Elsewhere (reftable, per-worktree refs) it falls back to one libgit2 transaction (all refs
+/// locked, their values checked under the locks, then renamed one by one), which an interrupt
+/// cannot split (it waits) but a SIGKILL could; that path takes UTF-8 names only, and refuses
+/// others by name before anything moves.
+pub fn update_refs(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
+    if std::env::var_os(CRASH_ENV).is_some_and(|v| v != "after-pack") {
+        bail!("simulated crash before updating refs ({CRASH_ENV} is set)");
+    }
+    check_unmoved(repo, refs)?;
+    write_backups(repo, refs)?;
+    let head = refs.iter().find(|r| r.raw == b"HEAD");
+    if !packed_switch(repo, refs)? {
+        transaction(repo, refs)?;
+    }
+    if let Some(h) = head {
+        if let Some(new) = &h.new {
+            repo.reference_matching(
+                "HEAD",
+                Oid::from_str(new)?,
+                true,
+                Oid::from_str(&h.old)?,
+                "leaksweep rewrite",
+            )
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "{}",
+                    moved_error(h, repo.head().ok().and_then(|x| x.target()))
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The fallback: one libgit2 transaction, values checked under the locks.
+fn transaction(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
+    let mut names = Vec::new();
+    for r in refs.iter().filter(|r| r.raw != b"HEAD") {
+        let Ok(name) = std::str::from_utf8(&r.raw) else {
+            bail!(
+                "cannot update {}: its name is not UTF-8, and this repository's refs (not the files backend, \
+                 or per-worktree refs) are updated through libgit2, which takes UTF-8 names only; \
+                 rename it with `git update-ref` or rewrite a plain clone; no ref was moved",
+                r.name
+            );
+        };
+        names.push((name, r));
+    }
+    let mut tx = repo.transaction()?;
+    for (name, _) in &names {
+        tx.lock_ref(name)
+            .with_context(|| format!("cannot lock {name}"))?;
+    }
+    // Under the locks nobody else can move them: compare now.
+    for (name, r) in &names {
+        let now = repo.find_reference(name).ok().and_then(|x| x.target());
+        if now != Some(Oid::from_str(&r.old)?) {
+            bail!("{}", moved_error(r, now));
+        }
+    }
+    for (name, r) in &names {
         match &r.new {
-            Some(n) => tx.set_target(&r.name, Oid::from_str(n)?, None, "leaksweep rewrite")?,
-            None => tx.remove(&r.name)?,
+            Some(n) => tx.set_target(name, Oid::from_str(n)?, None, "leaksweep rewrite")?,
+            None => tx.remove(name)?,
         }
     }
     tx.commit().context("cannot update refs")?;
     Ok(())
+}
+
+/// The loose file of a ref (raw name) under `dir`.
+fn loose_path(dir: &std::path::Path, raw: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    dir.join(std::ffi::OsStr::from_bytes(raw))
 }
 
 /// The atomic switch through `packed-refs`; `Ok(false)` when it does not apply here.
@@ -573,43 +877,44 @@ fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
         return Ok(false);
     }
     let dir = repo.commondir().to_path_buf();
-    let shared = |name: &str| {
-        name.starts_with("refs/")
-            && !["refs/bisect/", "refs/worktree/", "refs/rewritten/"]
+    let shared = |name: &[u8]| {
+        name.starts_with(b"refs/")
+            && ![&b"refs/bisect/"[..], b"refs/worktree/", b"refs/rewritten/"]
                 .iter()
                 .any(|p| name.starts_with(p))
     };
-    // Every direct ref as it resolves now (a loose file wins over packed-refs).
-    let mut current: std::collections::BTreeMap<String, Oid> = std::collections::BTreeMap::new();
-    for r in repo.references()? {
-        let r = r?;
-        if let (Some(name), Some(target)) = (r.name(), r.target()) {
-            if shared(name) {
-                current.insert(name.to_string(), target);
-            }
-        }
+    if refs.iter().any(|r| r.raw != b"HEAD" && !shared(&r.raw)) {
+        return Ok(false);
     }
+    // Every shared direct ref as it resolves now (a loose file wins over packed-refs).
+    let current: std::collections::BTreeMap<Vec<u8>, Oid> = current_refs(repo)?
+        .into_iter()
+        .filter(|(n, _)| shared(n))
+        .collect();
     let mut next = current.clone();
-    for r in refs.iter().filter(|r| r.name != "HEAD") {
+    for r in refs.iter().filter(|r| r.raw != b"HEAD") {
         let old = Oid::from_str(&r.old)?;
-        if !shared(&r.name) || current.get(&r.name) != Some(&old) {
-            return Ok(false);
+        if current.get(&r.raw) != Some(&old) {
+            bail!("{}", moved_error(r, current.get(&r.raw).copied()));
         }
-        next.entry(format!("{BACKUP_PREFIX}{}", r.name))
-            .or_insert(old);
         match &r.new {
-            Some(n) => next.insert(r.name.clone(), Oid::from_str(n)?),
-            None => next.remove(&r.name),
+            Some(n) => next.insert(r.raw.clone(), Oid::from_str(n)?),
+            None => next.remove(&r.raw),
         };
     }
     // 1. Pack the current values; 2. drop the loose files they shadowed. Nothing changes yet.
     write_packed_refs(repo, &dir, &current)?;
     for (name, id) in &current {
-        let loose = dir.join(name);
-        match std::fs::read_to_string(&loose) {
-            Ok(text) if text.trim() == id.to_string() => std::fs::remove_file(&loose)
-                .with_context(|| format!("cannot remove {}", loose.display()))?,
-            Ok(_) => bail!("{name} changed while leaksweep was updating refs; nothing was moved"),
+        let loose = loose_path(&dir, name);
+        match std::fs::read(&loose) {
+            Ok(text) if text.trim_ascii() == id.to_string().as_bytes() => {
+                std::fs::remove_file(&loose)
+                    .with_context(|| format!("cannot remove {}", loose.display()))?
+            }
+            Ok(_) => bail!(
+                "{} changed while leaksweep was updating refs; no ref was moved",
+                super::graph::display_name(name)
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", loose.display())),
         }
@@ -620,14 +925,28 @@ fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
     }
     // 3. The switch.
     write_packed_refs(repo, &dir, &next)?;
+    // A loose ref written meanwhile shadows its packed value: put the old refs back, say which.
+    if let Some(r) = refs
+        .iter()
+        .filter(|r| r.raw != b"HEAD")
+        .find(|r| loose_path(&dir, &r.raw).exists())
+    {
+        write_packed_refs(repo, &dir, &current)?;
+        let now = std::fs::read(loose_path(&dir, &r.raw))
+            .ok()
+            .and_then(|t| Oid::from_str(String::from_utf8_lossy(&t).trim()).ok());
+        bail!("{}", moved_error(r, now));
+    }
     // Best effort: the refs have moved whether or not their logs say so. Only refs that keep a
     // log get an entry (a mirror keeps none).
     let sig = repo
         .signature()
         .or_else(|_| git2::Signature::now("leaksweep", "leaksweep@localhost"))?;
-    for r in refs.iter().filter(|r| r.name != "HEAD") {
-        let Some(new) = &r.new else { continue };
-        if let Ok(mut log) = repo.reflog(&r.name) {
+    for r in refs.iter().filter(|r| r.raw != b"HEAD") {
+        let (Some(new), Ok(name)) = (&r.new, std::str::from_utf8(&r.raw)) else {
+            continue;
+        };
+        if let Ok(mut log) = repo.reflog(name) {
             if !log.is_empty() {
                 let _ = log
                     .append(Oid::from_str(new)?, &sig, Some("leaksweep rewrite"))
@@ -638,24 +957,32 @@ fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
     Ok(true)
 }
 
-/// Writes `refs` as `<dir>/packed-refs`: sorted, every tag peeled, through `packed-refs.lock`
-/// (created exclusively, as git does, so a concurrent git waits or fails) and one rename.
+/// Writes `refs` (raw names) as `<dir>/packed-refs`: sorted, every tag peeled (through `repo`'s
+/// objects), through `packed-refs.lock` (created exclusively, as git does, so a concurrent git
+/// waits or fails) and one rename.
 fn write_packed_refs(
     repo: &Repository,
     dir: &std::path::Path,
-    refs: &std::collections::BTreeMap<String, Oid>,
+    refs: &std::collections::BTreeMap<Vec<u8>, Oid>,
 ) -> Result<()> {
     use std::io::Write;
     let odb = repo.odb()?;
-    let mut text = String::from("# pack-refs with: peeled fully-peeled sorted \n");
+    let mut text = b"# pack-refs with: peeled fully-peeled sorted \n".to_vec();
     for (name, id) in refs {
-        text.push_str(&format!("{id} {name}\n"));
+        text.extend_from_slice(format!("{id} ").as_bytes());
+        text.extend_from_slice(name);
+        text.push(b'\n');
         if odb.read_header(*id).map(|(_, t)| t) == Ok(ObjectType::Tag) {
             let peeled = repo
                 .find_object(*id, None)
                 .and_then(|o| o.peel(ObjectType::Any))
-                .with_context(|| format!("cannot peel tag {id} of {name}"))?;
-            text.push_str(&format!("^{}\n", peeled.id()));
+                .with_context(|| {
+                    format!(
+                        "cannot peel tag {id} of {}",
+                        super::graph::display_name(name)
+                    )
+                })?;
+            text.extend_from_slice(format!("^{}\n", peeled.id()).as_bytes());
         }
     }
     let lock = dir.join("packed-refs.lock");
@@ -670,7 +997,7 @@ fn write_packed_refs(
             )
         })?;
     let written = f
-        .write_all(text.as_bytes())
+        .write_all(&text)
         .and_then(|()| f.sync_all())
         .and_then(|()| std::fs::rename(&lock, dir.join("packed-refs")));
     if let Err(e) = written {

@@ -79,7 +79,10 @@ pub struct TagNode {
 /// A direct ref (symbolic refs follow their target; `HEAD` is listed only when detached).
 #[derive(Debug, Clone)]
 pub struct RefEntry {
+    /// The name for display (lossy UTF-8, control characters escaped).
     pub name: String,
+    /// The name as git stores it (any bytes but NUL and newline).
+    pub raw: Vec<u8>,
     pub oid: Oid,
     pub target: Obj,
 }
@@ -378,23 +381,34 @@ fn parse_oid_line(line: &[u8]) -> Result<Oid> {
     Oid::from_str(hex).with_context(|| format!("bad object id {hex:?}"))
 }
 
-/// The direct refs of the repository except our backups, sorted by name (plus a detached HEAD).
-pub fn list_refs(repo: &Repository) -> Result<Vec<(String, Oid)>> {
+/// A ref name for display: lossy UTF-8 with control characters escaped.
+pub fn display_name(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw).escape_debug().to_string()
+}
+
+/// Whether a raw ref name is one of our backups (old-style refs under `refs/leaksweep/`).
+pub fn is_backup_ref_bytes(name: &[u8]) -> bool {
+    name.starts_with(b"refs/leaksweep/")
+}
+
+/// The direct refs of the repository except old-style backups, by raw name (bytes, so names that
+/// are not UTF-8 are kept), sorted, plus a detached HEAD as `HEAD`.
+pub fn list_refs(repo: &Repository) -> Result<Vec<(Vec<u8>, Oid)>> {
     let mut out = Vec::new();
     for r in repo.references()? {
         let r = r?;
-        let Some(name) = r.name() else { continue };
-        if is_backup_ref(name) || r.kind() != Some(git2::ReferenceType::Direct) {
+        let name = r.name_bytes();
+        if is_backup_ref_bytes(name) || r.kind() != Some(git2::ReferenceType::Direct) {
             continue;
         }
         if let Some(oid) = r.target() {
-            out.push((name.to_string(), oid));
+            out.push((name.to_vec(), oid));
         }
     }
     out.sort();
     if repo.head_detached().unwrap_or(false) {
         if let Some(oid) = repo.head().ok().and_then(|h| h.target()) {
-            out.push(("HEAD".to_string(), oid));
+            out.push((b"HEAD".to_vec(), oid));
         }
     }
     Ok(out)
@@ -438,9 +452,14 @@ impl Graph {
             b.commit(oid?)?;
         }
         let mut ref_entries = Vec::with_capacity(refs.len());
-        for (name, oid) in refs {
+        for (raw, oid) in refs {
             let target = b.object(oid)?;
-            ref_entries.push(RefEntry { name, oid, target });
+            ref_entries.push(RefEntry {
+                name: display_name(&raw),
+                raw,
+                oid,
+                target,
+            });
         }
 
         // Blobs in parallel.

@@ -361,3 +361,200 @@ fn edits_made_while_apply_runs_are_never_overwritten() {
         format!("DB_PASSWORD={token2}\nLOCAL_EDIT=1\n")
     );
 }
+
+/// Every ref as (raw name, id), from `git for-each-ref` of `git_dir`.
+fn raw_refs(dir: &Path, git_dir: Option<&Path>) -> Vec<(Vec<u8>, String)> {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(g) = git_dir {
+        args.extend(["--git-dir".into(), g.display().to_string()]);
+    }
+    args.extend([
+        "for-each-ref".into(),
+        "--format=%(objectname) %(refname)".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    git_raw_ok(dir, &args)
+        .split(|&b| b == b'\n')
+        .filter(|l| l.len() > 41)
+        .map(|l| {
+            (
+                l[41..].to_vec(),
+                String::from_utf8(l[..40].to_vec()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn backup_dir(repo: &Path) -> PathBuf {
+    repo.join(".git/leaksweep/backup.git")
+}
+
+#[test]
+fn refs_named_by_any_bytes_are_rewritten_and_backed_up() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 2);
+    let repo = fresh_clone(&fx, &src, "work");
+    let old = git_ok(&repo, &["rev-parse", "HEAD"]);
+    let packed: &[u8] = b"refs/tags/r\xe9l-packed";
+    let loose: &[u8] = b"refs/heads/caf\xe9-loose";
+    // One packed, one loose, neither UTF-8.
+    let pf = repo.join(".git/packed-refs");
+    let mut text = std::fs::read(&pf).unwrap_or_default();
+    text.extend_from_slice(format!("{old} ").as_bytes());
+    text.extend_from_slice(packed);
+    text.push(b'\n');
+    std::fs::write(&pf, text).unwrap();
+    let lf = repo.join(".git").join(std::ffi::OsStr::from_bytes(loose));
+    std::fs::write(lf, format!("{old}\n")).unwrap();
+    let before = raw_refs(&repo, None);
+    assert!(before.iter().any(|(n, _)| n == packed) && before.iter().any(|(n, _)| n == loose));
+
+    apply_ok(&repo, &["--force"]);
+    let new = git_ok(&repo, &["rev-parse", "HEAD"]);
+    assert_ne!(new, old);
+    let after = raw_refs(&repo, None);
+    for name in [packed, loose] {
+        let now: Vec<&String> = after
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, i)| i)
+            .collect();
+        assert_eq!(
+            now,
+            vec![&new],
+            "{} is rewritten, not deleted or left",
+            String::from_utf8_lossy(name)
+        );
+    }
+    let backups = raw_refs(&repo, Some(&backup_dir(&repo)));
+    for name in [packed, loose] {
+        assert!(
+            backups.contains(&(name.to_vec(), old.clone())),
+            "{backups:?}"
+        );
+    }
+    assert!(!holds(&reachable(&repo), token.as_bytes()));
+    git_ok(&repo, &["fsck", "--full", "--no-progress"]);
+}
+
+#[test]
+fn a_ref_moved_while_apply_runs_aborts_the_switch_and_nothing_moves() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 3);
+    git_ok(&src, &["branch", "feature", "HEAD~1"]);
+    let repo = fresh_clone(&fx, &src, "work");
+    git_ok(&repo, &["branch", "--track", "feature", "origin/feature"]);
+    // Someone moves `feature` (to a commit that still holds the secret) after the scan.
+    let (code, out, err) = apply_with_hook(
+        &repo,
+        r#"[ "$1" = before-refs ] && git update-ref refs/heads/feature HEAD~2; true"#,
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("refs/heads/feature moved"), "{err}");
+    let refs = raw_refs(&repo, None);
+    let get = |n: &str| {
+        refs.iter()
+            .find(|(r, _)| r == n.as_bytes())
+            .map(|(_, i)| i.clone())
+    };
+    assert_eq!(
+        get("refs/heads/feature"),
+        Some(git_ok(&src, &["rev-parse", "HEAD~2"]))
+    );
+    assert_eq!(
+        get("refs/heads/main"),
+        Some(git_ok(&src, &["rev-parse", "main"]))
+    );
+    assert_eq!(
+        get("refs/remotes/origin/feature"),
+        Some(git_ok(&src, &["rev-parse", "feature"]))
+    );
+    assert!(
+        holds(&reachable(&repo), token.as_bytes()),
+        "nothing was rewritten"
+    );
+    // A plain rerun, with nothing moving, completes.
+    apply_ok(&repo, &["--force"]);
+    assert!(!holds(&reachable(&repo), token.as_bytes()));
+}
+
+#[test]
+fn no_push_can_publish_the_backups() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 2);
+    git_ok(&src, &["tag", "-a", "-m", "release", "v1", "HEAD~1"]);
+    let mirror = fx.path().join("mirror.git");
+    git_ok(
+        fx.path(),
+        &[
+            "clone",
+            "-q",
+            "--mirror",
+            "--no-local",
+            &src.display().to_string(),
+            &mirror.display().to_string(),
+        ],
+    );
+    apply_ok(&mirror, &[]);
+    let pushes: [&[&str]; 5] = [
+        &["push", "-q", "--mirror"],
+        &["push", "-q", "--all"],
+        &["push", "-q", "--tags"],
+        &["push", "-q", "+refs/*:refs/*"],
+        // A mirror clone's plain push pushes refs/* (remote.origin.mirror).
+        &["push", "-q"],
+    ];
+    for (k, args) in pushes.iter().enumerate() {
+        let dst = fx.path().join(format!("pushed-{k}.git"));
+        git_ok(
+            fx.path(),
+            &["init", "-q", "--bare", &dst.display().to_string()],
+        );
+        let url = dst.display().to_string();
+        git_ok(&mirror, &["remote", "set-url", "origin", &url]);
+        let mut a: Vec<&str> = args.to_vec();
+        if k < 4 {
+            a.insert(2, &url);
+        }
+        git_raw_ok(&mirror, &a);
+        let objects = all_objects(&dst);
+        assert!(!objects.is_empty(), "{args:?} pushed something");
+        assert!(
+            !holds(&objects, token.as_bytes()),
+            "{args:?} published the old secret"
+        );
+        assert_eq!(
+            git_findings(&dst),
+            Vec::<serde_json::Value>::new(),
+            "{args:?}"
+        );
+        assert_eq!(
+            git_ok(&dst, &["for-each-ref", "refs/leaksweep/"]),
+            "",
+            "{args:?}"
+        );
+    }
+    // The backups are private, and undo works from them.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(mirror.join("leaksweep/backup.git"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
+    let backup = mirror.join("leaksweep/backup.git").display().to_string();
+    git_ok(
+        &mirror,
+        &["fetch", "-q", "--force", &backup, "+refs/*:refs/*"],
+    );
+    assert_eq!(
+        git_ok(
+            &mirror,
+            &["for-each-ref", "--format=%(objectname) %(refname)"]
+        ),
+        git_ok(&src, &["for-each-ref", "--format=%(objectname) %(refname)"])
+    );
+}
