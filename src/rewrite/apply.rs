@@ -156,17 +156,61 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn node(&mut self, i: u32) -> Result<Oid> {
+    /// The new id of node `i` when it is already known without writing anything.
+    fn known(&self, i: u32) -> Option<Oid> {
         let n = &self.graph.nodes[i as usize];
         if self.graph.mask[i as usize] == 0 {
-            return Ok(n.oid);
+            return Some(n.oid);
         }
         if !n.is_tree {
-            return Ok(*self.graph.new_blob.get(&i).unwrap_or(&n.oid));
+            return Some(*self.graph.new_blob.get(&i).unwrap_or(&n.oid));
         }
-        if let Some(done) = self.new_tree[i as usize] {
+        self.new_tree[i as usize]
+    }
+
+    /// The new id of node `i`, writing every changed tree below it first (children before
+    /// parents). Iterative, with an explicit stack: any nesting depth costs heap, not call stack.
+    fn node(&mut self, root: u32) -> Result<Oid> {
+        if let Some(done) = self.known(root) {
             return Ok(done);
         }
+        // (tree, next child slot to look at)
+        let mut stack: Vec<(u32, u32)> = vec![(root, 0)];
+        while let Some(&(i, k)) = stack.last() {
+            let n = &self.graph.nodes[i as usize];
+            let (start, end) = (n.start, n.end);
+            let mut k = k;
+            let mut descend = None;
+            while start + k < end {
+                let c = self.graph.children[(start + k) as usize];
+                if c != REMOVED && c != GITLINK && self.known(c).is_none() {
+                    descend = Some(c);
+                    break;
+                }
+                k += 1;
+            }
+            if let Some(top) = stack.last_mut() {
+                top.1 = k;
+            }
+            if let Some(c) = descend {
+                stack.push((c, 0));
+                continue;
+            }
+            let new = self.write_tree(i)?;
+            self.new_tree[i as usize] = Some(new);
+            stack.pop();
+        }
+        self.known(root).with_context(|| {
+            format!(
+                "tree {} was not rewritten",
+                self.graph.nodes[root as usize].oid
+            )
+        })
+    }
+
+    /// Writes tree `i` with its children's new ids (all known by now).
+    fn write_tree(&mut self, i: u32) -> Result<Oid> {
+        let n = &self.graph.nodes[i as usize];
         let (oid, start) = (n.oid, n.start as usize);
         let raw = self.odb.read(oid)?.data().to_vec();
         let entries = super::graph::tree_entries(&raw)?;
@@ -176,7 +220,9 @@ impl Writer<'_> {
             let new_id = match child {
                 REMOVED => continue,
                 GITLINK => id,
-                c => self.node(c)?,
+                c => self
+                    .known(c)
+                    .with_context(|| format!("tree {oid}: child {id} not rewritten yet"))?,
             };
             // A directory emptied by removals goes too (git does not keep empty trees).
             if new_id == self.empty_tree && id != self.empty_tree {
@@ -188,14 +234,12 @@ impl Writer<'_> {
             out.push(0);
             out.extend_from_slice(new_id.as_bytes());
         }
-        let new = if out == raw {
-            oid
+        if out == raw {
+            Ok(oid)
         } else {
             self.trees_written += 1;
-            self.write(ObjectType::Tree, &out)?
-        };
-        self.new_tree[i as usize] = Some(new);
-        Ok(new)
+            self.write(ObjectType::Tree, &out)
+        }
     }
 }
 

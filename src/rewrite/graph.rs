@@ -18,8 +18,8 @@
 //!
 //! With `--remove-path`, whether an entry goes depends on its path, so trees are keyed by
 //! (id, path) instead of id alone; without it, the path is not part of the key (and costs nothing).
-//! NOTE: the walk recurses once per directory level; trees nested thousands deep would exhaust
-//! the stack.
+//! The walk keeps its own stack (on the heap): trees nested tens of thousands of levels deep
+//! cost memory, never the call stack.
 
 use super::{RemoveSet, Replacer, REMOVED_BIT};
 use anyhow::{bail, Context, Result};
@@ -122,19 +122,28 @@ pub use crate::source::history::is_backup_ref;
 /// A raw tree entry: (mode, name, id).
 pub type Entry<'a> = (&'a [u8], &'a [u8], Oid);
 
+/// The raw tree entry starting at `pos`: (mode, name, id, where the next entry starts).
+pub fn entry_at(data: &[u8], pos: usize) -> Result<(&[u8], &[u8], Oid, usize)> {
+    let rest = data
+        .get(pos..)
+        .context("malformed tree: entry out of range")?;
+    let sp = memchr::memchr(b' ', rest).context("malformed tree: no mode")?;
+    let nul = memchr::memchr(0, &rest[sp..]).context("malformed tree: no name end")? + sp;
+    if rest.len() < nul + 21 {
+        bail!("malformed tree: truncated id (only SHA-1 repositories are supported)");
+    }
+    let oid = Oid::from_bytes(&rest[nul + 1..nul + 21])?;
+    Ok((&rest[..sp], &rest[sp + 1..nul], oid, pos + nul + 21))
+}
+
 /// Entries of a raw tree: (mode, name, id).
 pub fn tree_entries(data: &[u8]) -> Result<Vec<Entry<'_>>> {
     let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let sp = memchr::memchr(b' ', rest).context("malformed tree: no mode")?;
-        let nul = memchr::memchr(0, &rest[sp..]).context("malformed tree: no name end")? + sp;
-        if rest.len() < nul + 21 {
-            bail!("malformed tree: truncated id (only SHA-1 repositories are supported)");
-        }
-        let oid = Oid::from_bytes(&rest[nul + 1..nul + 21])?;
-        out.push((&rest[..sp], &rest[sp + 1..nul], oid));
-        rest = &rest[nul + 21..];
+    let mut pos = 0;
+    while pos < data.len() {
+        let (mode, name, oid, next) = entry_at(data, pos)?;
+        out.push((mode, name, oid));
+        pos = next;
     }
     Ok(out)
 }
@@ -229,65 +238,110 @@ impl Builder<'_> {
         i
     }
 
+    /// Reads a tree (and every tree below it not read yet) into nodes; children get their
+    /// indices before their parent. Iterative, with an explicit stack: a tree nested any number
+    /// of levels deep costs heap, not call stack.
     fn tree(&mut self, oid: Oid, path: &[u8]) -> Result<u32> {
-        let key_path = if self.opts.remove.is_empty() {
-            Vec::new()
-        } else {
-            path.to_vec()
-        };
-        if let Some(&i) = self.tree_index.get(&(oid, key_path.clone())) {
+        struct Frame {
+            oid: Oid,
+            key: Vec<u8>,
+            path: Vec<u8>,
+            raw: Vec<u8>,
+            pos: usize,
+            kids: Vec<u32>,
+            removes: bool,
+        }
+        let keyed = !self.opts.remove.is_empty();
+        let key_of = |p: &[u8]| if keyed { p.to_vec() } else { Vec::new() };
+        if let Some(&i) = self.tree_index.get(&(oid, key_of(path))) {
             return Ok(i);
         }
-        let raw = self
-            .odb
-            .read(oid)
-            .with_context(|| format!("cannot read tree {oid}"))?
-            .data()
-            .to_vec();
-        let entries = tree_entries(&raw).with_context(|| format!("tree {oid}"))?;
-        let mut kids = Vec::with_capacity(entries.len());
-        let mut removes = false;
-        let mut child_path = Vec::new();
-        for (mode, name, id) in entries {
-            if !self.opts.remove.is_empty() {
-                child_path.clear();
-                if !path.is_empty() {
-                    child_path.extend_from_slice(path);
+        let read = |odb: &Odb, oid: Oid| -> Result<Vec<u8>> {
+            Ok(odb
+                .read(oid)
+                .with_context(|| format!("cannot read tree {oid}"))?
+                .data()
+                .to_vec())
+        };
+        let mut stack = vec![Frame {
+            oid,
+            key: key_of(path),
+            path: path.to_vec(),
+            raw: read(&self.odb, oid)?,
+            pos: 0,
+            kids: Vec::new(),
+            removes: false,
+        }];
+        loop {
+            let Some(top) = stack.last_mut() else {
+                bail!("tree walk ended without a result");
+            };
+            if top.pos >= top.raw.len() {
+                let f = stack.pop().context("tree walk: empty stack")?;
+                let i = self.nodes.len() as u32;
+                let start = self.children.len() as u32;
+                self.children.extend_from_slice(&f.kids);
+                self.nodes.push(Node {
+                    oid: f.oid,
+                    is_tree: true,
+                    start,
+                    end: self.children.len() as u32,
+                });
+                if f.removes {
+                    self.removes_here.insert(i);
+                }
+                self.tree_index.insert((f.oid, f.key), i);
+                match stack.last_mut() {
+                    Some(parent) => parent.kids.push(i),
+                    None => return Ok(i),
+                }
+                continue;
+            }
+            let (mode, name, id, next) =
+                entry_at(&top.raw, top.pos).with_context(|| format!("tree {}", top.oid))?;
+            let (mode, name) = (mode.to_vec(), name.to_vec());
+            top.pos = next;
+            let mut child_path = Vec::new();
+            if keyed {
+                if !top.path.is_empty() {
+                    child_path.extend_from_slice(&top.path);
                     child_path.push(b'/');
                 }
-                child_path.extend_from_slice(name);
-                if self.opts.remove.matches(&child_path, name) {
-                    removes = true;
-                    if !mode_is_tree(mode) && !mode_is_gitlink(mode) {
+                child_path.extend_from_slice(&name);
+                if self.opts.remove.matches(&child_path, &name) {
+                    top.removes = true;
+                    if !mode_is_tree(&mode) && !mode_is_gitlink(&mode) {
                         self.removed_blobs.insert(id);
                     }
-                    kids.push(REMOVED);
+                    top.kids.push(REMOVED);
                     continue;
                 }
             }
-            if mode_is_gitlink(mode) {
-                kids.push(GITLINK);
-            } else if mode_is_tree(mode) {
-                let cp = child_path.clone();
-                kids.push(self.tree(id, &cp)?);
+            if mode_is_gitlink(&mode) {
+                top.kids.push(GITLINK);
+            } else if mode_is_tree(&mode) {
+                let key = key_of(&child_path);
+                if let Some(&i) = self.tree_index.get(&(id, key.clone())) {
+                    top.kids.push(i);
+                } else {
+                    let raw = read(&self.odb, id)?;
+                    stack.push(Frame {
+                        oid: id,
+                        key,
+                        path: child_path,
+                        raw,
+                        pos: 0,
+                        kids: Vec::new(),
+                        removes: false,
+                    });
+                }
             } else {
-                kids.push(self.blob(id));
+                let b = self.blob(id);
+                if let Some(top) = stack.last_mut() {
+                    top.kids.push(b);
+                }
             }
         }
-        let i = self.nodes.len() as u32;
-        let start = self.children.len() as u32;
-        self.children.extend_from_slice(&kids);
-        self.nodes.push(Node {
-            oid,
-            is_tree: true,
-            start,
-            end: self.children.len() as u32,
-        });
-        if removes {
-            self.removes_here.insert(i);
-        }
-        self.tree_index.insert((oid, key_path), i);
-        Ok(i)
     }
 
     fn commit(&mut self, oid: Oid) -> Result<()> {
