@@ -330,7 +330,8 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         },
     )?;
     let rewritten = started.elapsed();
-    if !args.dry_run && !outcome.refs.is_empty() {
+    let anything = !outcome.refs.is_empty() || outcome.stash_entries_rewritten > 0;
+    if !args.dry_run && anything {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
         // All refs move, and the working tree follows, or nothing moves: an interrupt waits.
@@ -345,6 +346,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
             );
         }
         apply::update_refs(repo, &outcome.refs)?;
+        apply::rewrite_stash_log(repo, &outcome, &replacer)?;
         apply::test_hook("before-checkout")?;
         let kept = apply::checkout_head(repo, old_head_tree)?;
         if !kept.is_empty() {
@@ -388,6 +390,13 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
             r.new.as_deref().map_or("(deleted)", |n| &n[..12])
         )?;
     }
+    if outcome.stash_entries_rewritten > 0 {
+        writeln!(
+            out,
+            "  stash entries rewritten: {} (same order, same messages)",
+            outcome.stash_entries_rewritten
+        )?;
+    }
     if outcome.signed_commits_dropped + outcome.signed_tags_dropped > 0 {
         writeln!(
             out,
@@ -397,7 +406,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     }
     if args.dry_run {
         writeln!(out, "leaksweep: dry run: nothing was written")?;
-    } else if outcome.refs.is_empty() {
+    } else if !anything {
         writeln!(
             out,
             "leaksweep: nothing to rewrite: no ref reaches a target"

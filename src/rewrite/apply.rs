@@ -99,6 +99,8 @@ pub struct Outcome {
     pub tags_rewritten: usize,
     pub signed_commits_dropped: usize,
     pub signed_tags_dropped: usize,
+    /// Stash entries (`stash@{N}`) whose commit changes.
+    pub stash_entries_rewritten: usize,
     pub refs: Vec<RefUpdate>,
     /// old commit -> new commit (`None`: pruned; its children now point at what stands in for it).
     #[serde(skip)]
@@ -415,6 +417,16 @@ pub fn rewrite(
         .zip(&pruned)
         .map(|((c, n), &p)| (c.oid, if p { None } else { *n }))
         .collect();
+    let changed: std::collections::HashSet<Oid> = outcome
+        .commit_map
+        .iter()
+        .filter(|(o, n)| *n != Some(*o))
+        .map(|(o, _)| *o)
+        .collect();
+    outcome.stash_entries_rewritten = super::graph::stash_entries(repo)
+        .iter()
+        .filter(|o| changed.contains(o))
+        .count();
     Ok(outcome)
 }
 
@@ -782,6 +794,13 @@ fn write_backups(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
         }
     }
     write_packed_refs(repo, &work, &map)?;
+    // The old stash list, for undo.
+    let stash_log = repo.commondir().join(super::graph::STASH_LOG);
+    let stash_backup = work.join(super::graph::STASH_LOG);
+    if stash_log.exists() && !stash_backup.exists() && refs.iter().any(|r| r.raw == b"refs/stash") {
+        std::fs::create_dir_all(stash_backup.parent().context("stash log path")?)?;
+        std::fs::copy(&stash_log, &stash_backup).context("cannot back up the stash list")?;
+    }
     if fresh {
         // HEAD as it was: detached at its old value, or naming the same branch.
         let text = match head {
@@ -990,6 +1009,10 @@ fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
         let (Some(new), Ok(name)) = (&r.new, std::str::from_utf8(&r.raw)) else {
             continue;
         };
+        // The stash's reflog is the stash list itself: rewritten by `rewrite_stash_log`.
+        if name == "refs/stash" {
+            continue;
+        }
         if let Ok(mut log) = repo.reflog(name) {
             if !log.is_empty() {
                 let _ = log
@@ -1048,6 +1071,47 @@ fn write_packed_refs(
         let _ = std::fs::remove_file(&lock);
         return Err(e)
             .with_context(|| format!("cannot write {}", dir.join("packed-refs").display()));
+    }
+    Ok(())
+}
+
+/// Rewrites the stash list (the reflog of `refs/stash`, one line per `stash@{N}`) in place: every
+/// entry's ids mapped through the commit map, targets replaced in its message, same order, no
+/// entry added or dropped. Written through a temporary file and a rename.
+pub fn rewrite_stash_log(repo: &Repository, outcome: &Outcome, replacer: &Replacer) -> Result<()> {
+    let path = repo.commondir().join(super::graph::STASH_LOG);
+    let text = match std::fs::read(&path) {
+        Ok(t) => zeroize::Zeroizing::new(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let map: HashMap<Oid, Oid> = outcome
+        .commit_map
+        .iter()
+        .filter_map(|(o, n)| n.map(|n| (*o, n)))
+        .collect();
+    let id = |h: &[u8]| -> Option<Vec<u8>> {
+        let o = Oid::from_str(std::str::from_utf8(h).ok()?).ok()?;
+        map.get(&o).map(|n| n.to_string().into_bytes())
+    };
+    let mut out = Vec::with_capacity(text.len());
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        if line.len() < 82 || line[40] != b' ' || line[81] != b' ' {
+            out.extend_from_slice(line);
+            continue;
+        }
+        out.extend_from_slice(&id(&line[..40]).unwrap_or_else(|| line[..40].to_vec()));
+        out.push(b' ');
+        out.extend_from_slice(&id(&line[41..81]).unwrap_or_else(|| line[41..81].to_vec()));
+        let rest = &line[81..];
+        match replacer.replace(rest) {
+            Some(r) => out.extend_from_slice(&r),
+            None => out.extend_from_slice(rest),
+        }
+    }
+    if out[..] != text[..] {
+        crate::report::write_atomic(&path, &out, false)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }

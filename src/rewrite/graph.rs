@@ -468,6 +468,25 @@ pub fn list_refs(repo: &Repository) -> Result<Vec<(Vec<u8>, Oid)>> {
     Ok(out)
 }
 
+/// The reflog of `refs/stash`, which holds every stash entry (`stash@{N}`).
+pub const STASH_LOG: &str = "logs/refs/stash";
+
+/// The commit of every stash entry, newest first (from [`STASH_LOG`] under the common dir).
+pub fn stash_entries(repo: &Repository) -> Vec<Oid> {
+    let Ok(text) = std::fs::read(repo.commondir().join(STASH_LOG)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Oid> = text
+        .split(|&b| b == b'\n')
+        .filter_map(|l| l.get(41..81))
+        .filter_map(|h| std::str::from_utf8(h).ok())
+        .filter_map(|h| Oid::from_str(h).ok())
+        .filter(|o| !o.is_zero())
+        .collect();
+    out.reverse();
+    out
+}
+
 impl Graph {
     /// Walks `repo` (opened at `path`, which the parallel workers reopen).
     pub fn build(repo: &Repository, path: &Path, opts: &BuildOptions) -> Result<Graph> {
@@ -485,6 +504,12 @@ impl Graph {
                 .and_then(|o| o.peel_to_commit())
             {
                 walk.push(c.id())?;
+            }
+        }
+        // Every stash entry, not only the newest (refs/stash): older ones live in its reflog.
+        for oid in stash_entries(repo) {
+            if repo.find_commit(oid).is_ok() {
+                walk.push(oid)?;
             }
         }
         let mut b = Builder {

@@ -636,3 +636,72 @@ fn trees_nested_thirty_thousand_deep_are_planned_and_rewritten() {
     let blob = repo.find_blob(t.get_name("app.env").unwrap().id()).unwrap();
     assert_eq!(blob.content(), b"DB_PASSWORD=REDACTED:secrets-file\n");
 }
+
+/// Objects reachable from `tips`, raw, concatenated.
+fn reachable_from(repo: &Path, tips: &[String]) -> Vec<u8> {
+    let mut args = vec!["rev-list", "--objects"];
+    args.extend(tips.iter().map(String::as_str));
+    let list = git_ok(repo, &args);
+    let ids: String = list
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
+        .collect();
+    let mut child = git_command(repo)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ids.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+#[test]
+fn every_stash_entry_is_rewritten_in_order_without_duplicates() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 2);
+    let repo = fresh_clone(&fx, &src, "work");
+    let other = password_from(&mut rng, 22);
+    // stash@{1}: the old password again plus another; stash@{0}: an unrelated change.
+    std::fs::write(
+        repo.join("app.env"),
+        format!("DB_PASSWORD={token}\nADMIN_PASSWORD={other}\n"),
+    )
+    .unwrap();
+    git_ok(&repo, &["stash", "push", "-q", "-m", "older work"]);
+    std::fs::write(repo.join("notes.txt"), "draft\n").unwrap();
+    git_ok(&repo, &["stash", "push", "-q", "-m", "newer work"]);
+    let messages = git_ok(&repo, &["log", "-g", "--format=%gs", "refs/stash"]);
+    let secrets = fx.write("secrets.txt", format!("{token}\n{other}\n"));
+    apply_ok(
+        &repo,
+        &["--force", "--secrets", &secrets.display().to_string()],
+    );
+
+    let entries: Vec<String> = git_ok(&repo, &["log", "-g", "--format=%H", "refs/stash"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(entries.len(), 2, "no entry added or lost: {entries:?}");
+    assert_eq!(
+        git_ok(&repo, &["log", "-g", "--format=%gs", "refs/stash"]),
+        messages
+    );
+    let objects = reachable_from(&repo, &entries);
+    assert!(!holds(&objects, token.as_bytes()) && !holds(&objects, other.as_bytes()));
+    let older = git_ok(&repo, &["stash", "show", "-p", "stash@{1}"]);
+    assert!(
+        older.contains("+ADMIN_PASSWORD=REDACTED:secrets-file"),
+        "{older}"
+    );
+    let newer = git_ok(&repo, &["stash", "show", "-p", "stash@{0}"]);
+    assert!(newer.contains("+draft"), "{newer}");
+    git_ok(&repo, &["fsck", "--full", "--no-progress"]);
+}
