@@ -389,6 +389,9 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
             &r.old[..12],
             r.new.as_deref().map_or("(deleted)", |n| &n[..12])
         )?;
+        if let Some(to) = &r.renamed_to {
+            writeln!(out, "    renamed to {to} (it replaces a rewritten commit)")?;
+        }
     }
     if outcome.stash_entries_rewritten > 0 {
         writeln!(

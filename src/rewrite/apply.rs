@@ -86,6 +86,12 @@ pub struct RefUpdate {
     pub old: String,
     /// `None`: the ref is deleted (its commit was pruned away entirely).
     pub new: Option<String>,
+    /// The ref moves to this name (a replace ref, `refs/replace/<id>`, follows the new id of the
+    /// object it replaces); the name must be free.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_to: Option<String>,
+    #[serde(skip)]
+    pub renamed_raw: Option<Vec<u8>>,
 }
 
 /// What the rewrite did (or would do).
@@ -384,6 +390,12 @@ pub fn rewrite(
     }
     outcome.trees_written = w.trees_written;
 
+    let commit_index: HashMap<Oid, usize> = graph
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.oid, i))
+        .collect();
     // Annotated tags, memoised (a tag may point at a tag).
     let mut new_tag: HashMap<u32, Option<Oid>> = HashMap::new();
     let mut refs = Vec::new();
@@ -397,12 +409,19 @@ pub fn rewrite(
             &mut new_tag,
             &mut outcome,
         )?;
-        if new != Some(r.oid) {
+        // A replace ref is named by the id of the object it replaces: it follows that object.
+        let renamed = replaced_id(&r.raw)
+            .and_then(|old| commit_index.get(&old).map(|&i| (old, new_commit[i])))
+            .and_then(|(old, n)| n.filter(|n| *n != old))
+            .map(|n| format!("refs/replace/{n}").into_bytes());
+        if new != Some(r.oid) || renamed.is_some() {
             refs.push(RefUpdate {
                 name: r.name.clone(),
                 raw: r.raw.clone(),
                 old: r.oid.to_string(),
                 new: new.map(|o| o.to_string()),
+                renamed_to: renamed.as_deref().map(super::graph::display_name),
+                renamed_raw: renamed,
             });
         }
     }
@@ -482,6 +501,15 @@ fn resolve(
             Ok(result)
         }
     }
+}
+
+/// The object a replace ref (`refs/replace/<hex id>`) replaces.
+fn replaced_id(raw: &[u8]) -> Option<Oid> {
+    let hex = raw.strip_prefix(b"refs/replace/")?;
+    if hex.len() != 40 {
+        return None;
+    }
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
 }
 
 fn target_oid(graph: &Graph, obj: Obj) -> Oid {
@@ -830,6 +858,15 @@ fn check_unmoved(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
         if now != Some(old) {
             bail!("{}", moved_error(r, now));
         }
+        if let Some(to) = &r.renamed_raw {
+            if current.contains_key(to) {
+                bail!(
+                    "{} would be renamed to {}, which exists; no ref was moved: remove one of them",
+                    r.name,
+                    super::graph::display_name(to)
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -900,12 +937,34 @@ fn transaction(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
                 r.name
             );
         };
+        if let Some(to) = &r.renamed_raw {
+            if std::str::from_utf8(to).is_err() {
+                bail!(
+                    "cannot rename {} to a name that is not UTF-8 here; no ref was moved",
+                    r.name
+                );
+            }
+        }
         names.push((name, r));
     }
     let mut tx = repo.transaction()?;
-    for (name, _) in &names {
+    for (name, r) in &names {
         tx.lock_ref(name)
             .with_context(|| format!("cannot lock {name}"))?;
+        if let Some(to) = r
+            .renamed_raw
+            .as_deref()
+            .and_then(|t| std::str::from_utf8(t).ok())
+        {
+            tx.lock_ref(to)
+                .with_context(|| format!("cannot lock {to}"))?;
+            if repo.find_reference(to).is_ok() {
+                bail!(
+                    "{} would be renamed to {to}, which exists; no ref was moved",
+                    r.name
+                );
+            }
+        }
     }
     // Under the locks nobody else can move them: compare now.
     for (name, r) in &names {
@@ -915,9 +974,17 @@ fn transaction(repo: &Repository, refs: &[RefUpdate]) -> Result<()> {
         }
     }
     for (name, r) in &names {
+        let to = r
+            .renamed_raw
+            .as_deref()
+            .and_then(|t| std::str::from_utf8(t).ok());
+        if to.is_some() {
+            tx.remove(name)?;
+        }
+        let at = to.unwrap_or(name);
         match &r.new {
-            Some(n) => tx.set_target(name, Oid::from_str(n)?, None, "leaksweep rewrite")?,
-            None => tx.remove(name)?,
+            Some(n) => tx.set_target(at, Oid::from_str(n)?, None, "leaksweep rewrite")?,
+            None => tx.remove(at)?,
         }
     }
     tx.commit().context("cannot update refs")?;
@@ -960,9 +1027,20 @@ fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
         if current.get(&r.raw) != Some(&old) {
             bail!("{}", moved_error(r, current.get(&r.raw).copied()));
         }
+        if let Some(to) = &r.renamed_raw {
+            if current.contains_key(to) {
+                bail!(
+                    "{} would be renamed to {}, which exists; no ref was moved",
+                    r.name,
+                    super::graph::display_name(to)
+                );
+            }
+            next.remove(&r.raw);
+        }
+        let at = r.renamed_raw.clone().unwrap_or_else(|| r.raw.clone());
         match &r.new {
-            Some(n) => next.insert(r.raw.clone(), Oid::from_str(n)?),
-            None => next.remove(&r.raw),
+            Some(n) => next.insert(at, Oid::from_str(n)?),
+            None => next.remove(&at),
         };
     }
     // 1. Pack the current values; 2. drop the loose files they shadowed. Nothing changes yet.
@@ -989,11 +1067,12 @@ fn packed_switch(repo: &Repository, refs: &[RefUpdate]) -> Result<bool> {
     // 3. The switch.
     write_packed_refs(repo, &dir, &next)?;
     // A loose ref written meanwhile shadows its packed value: put the old refs back, say which.
-    if let Some(r) = refs
-        .iter()
-        .filter(|r| r.raw != b"HEAD")
-        .find(|r| loose_path(&dir, &r.raw).exists())
-    {
+    if let Some(r) = refs.iter().filter(|r| r.raw != b"HEAD").find(|r| {
+        loose_path(&dir, &r.raw).exists()
+            || r.renamed_raw
+                .as_ref()
+                .is_some_and(|to| loose_path(&dir, to).exists())
+    }) {
         write_packed_refs(repo, &dir, &current)?;
         let now = std::fs::read(loose_path(&dir, &r.raw))
             .ok()

@@ -705,3 +705,39 @@ fn every_stash_entry_is_rewritten_in_order_without_duplicates() {
     assert!(newer.contains("+draft"), "{newer}");
     git_ok(&repo, &["fsck", "--full", "--no-progress"]);
 }
+
+#[test]
+fn replace_refs_follow_the_commits_they_replace() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 3);
+    let repo = fresh_clone(&fx, &src, "work");
+    // HEAD~1 is grafted onto nothing: with the replacement, history is 2 commits long.
+    git_ok(&repo, &["replace", "--graft", "HEAD~1"]);
+    assert_eq!(git_ok(&repo, &["rev-list", "--count", "HEAD"]), "2");
+    apply_ok(&repo, &["--force"]);
+    let new = git_ok(&repo, &["--no-replace-objects", "rev-parse", "HEAD~1"]);
+    let replace = git_ok(
+        &repo,
+        &["for-each-ref", "--format=%(refname)", "refs/replace/"],
+    );
+    assert_eq!(
+        replace,
+        format!("refs/replace/{new}"),
+        "renamed to the new id"
+    );
+    assert_eq!(
+        git_ok(&repo, &["rev-list", "--count", "HEAD"]),
+        "2",
+        "the replacement still applies"
+    );
+    let target = git_ok(&repo, &["rev-parse", &format!("refs/replace/{new}")]);
+    assert!(!holds(&reachable_from(&repo, &[target]), token.as_bytes()));
+    assert_eq!(
+        git_ok(
+            &repo,
+            &["--no-replace-objects", "rev-list", "--count", "HEAD"]
+        ),
+        "3"
+    );
+}
