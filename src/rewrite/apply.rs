@@ -300,18 +300,38 @@ pub fn rewrite(
         ..Outcome::default()
     };
     // Per commit: its new id (None: pruned away with nothing to stand in) and new tree.
-    let mut new_commit: Vec<Option<Oid>> = Vec::with_capacity(graph.commits.len());
-    let mut new_tree_of: Vec<Oid> = Vec::with_capacity(graph.commits.len());
+    let mut new_commit: Vec<Option<Oid>> = vec![None; graph.commits.len()];
+    let mut new_tree_of: Vec<Oid> = vec![Oid::zero(); graph.commits.len()];
     let mut pruned = vec![false; graph.commits.len()];
-    for (ci, c) in graph.commits.iter().enumerate() {
-        let tree = w.node(c.tree)?;
+    // Commits only notes refs reach come last: their trees are keyed by the ids of the commits
+    // they annotate, which must all be known first (see `remap_notes`).
+    let notes_only = graph.notes_only();
+    let order: Vec<usize> = (0..graph.commits.len())
+        .filter(|&i| !notes_only[i])
+        .chain((0..graph.commits.len()).filter(|&i| notes_only[i]))
+        .collect();
+    let mut remap: Option<HashMap<Oid, Oid>> = None;
+    for ci in order {
+        let c = &graph.commits[ci];
+        let mut tree = w.node(c.tree)?;
+        if notes_only[ci] {
+            let map = remap.get_or_insert_with(|| {
+                graph
+                    .commits
+                    .iter()
+                    .zip(&new_commit)
+                    .filter_map(|(c, n)| n.filter(|n| *n != c.oid).map(|n| (c.oid, n)))
+                    .collect()
+            });
+            tree = remap_notes(&mut w, tree, map)?;
+        }
         let old_tree = graph.nodes[c.tree as usize].oid;
         let changed_parent = c.parents.iter().any(|&p| {
             p != GITLINK && new_commit[p as usize] != Some(graph.commits[p as usize].oid)
         });
         if tree == old_tree && c.msg_mask == 0 && !changed_parent {
-            new_commit.push(Some(c.oid));
-            new_tree_of.push(tree);
+            new_commit[ci] = Some(c.oid);
+            new_tree_of[ci] = tree;
             continue;
         }
         let raw = w.odb.read(c.oid)?.data().to_vec();
@@ -363,8 +383,8 @@ pub fn rewrite(
             if became_empty {
                 outcome.commits_pruned += 1;
                 pruned[ci] = true;
-                new_commit.push(parents.first().copied());
-                new_tree_of.push(tree);
+                new_commit[ci] = parents.first().copied();
+                new_tree_of[ci] = tree;
                 continue;
             }
         }
@@ -385,8 +405,8 @@ pub fn rewrite(
         if new != c.oid {
             outcome.commits_rewritten += 1;
         }
-        new_commit.push(Some(new));
-        new_tree_of.push(tree);
+        new_commit[ci] = Some(new);
+        new_tree_of[ci] = tree;
     }
     outcome.trees_written = w.trees_written;
 
@@ -501,6 +521,96 @@ fn resolve(
             Ok(result)
         }
     }
+}
+
+/// A notes tree's entries, flattened: (path components, mode, id).
+type FlatEntry = (Vec<Vec<u8>>, Vec<u8>, Oid);
+
+/// A notes tree (`refs/notes/*`) with every note moved to the new id of the commit it annotates.
+///
+/// Notes are blobs named by the annotated object's hex id, either flat (`<40 hex>`) or in fanout
+/// directories (`ab/cdef...`, `ab/cd/ef...`); each note keeps its own fanout depth under its new
+/// name, and every other entry stays where it is. A note for an object that did not change keeps
+/// its name; a tree with no note to move is returned as is (same id).
+fn remap_notes(w: &mut Writer, root: Oid, map: &HashMap<Oid, Oid>) -> Result<Oid> {
+    let is_hex = |n: &[u8]| n.iter().all(|b| b.is_ascii_hexdigit());
+    let mut flat: Vec<FlatEntry> = Vec::new();
+    let mut moved = false;
+    // Fanout directories only: at most 19 levels, so this stack stays small.
+    let mut stack: Vec<(Oid, Vec<Vec<u8>>, Vec<u8>)> = vec![(root, Vec::new(), Vec::new())];
+    while let Some((tree, path, hex)) = stack.pop() {
+        let raw = w.odb.read(tree)?.data().to_vec();
+        for (mode, name, id) in super::graph::tree_entries(&raw)? {
+            let mut p = path.clone();
+            p.push(name.to_vec());
+            let full = [hex.as_slice(), name].concat();
+            if super::graph::mode_is_tree(mode)
+                && name.len() == 2
+                && is_hex(name)
+                && full.len() < 40
+            {
+                stack.push((id, p, full));
+                continue;
+            }
+            if !super::graph::mode_is_tree(mode) && full.len() == 40 && is_hex(&full) {
+                let annotated = Oid::from_str(std::str::from_utf8(&full)?)?;
+                if let Some(new) = map.get(&annotated) {
+                    moved = true;
+                    let new = new.to_string().into_bytes();
+                    let depth = p.len() - 1;
+                    let mut q: Vec<Vec<u8>> =
+                        (0..depth).map(|d| new[2 * d..2 * d + 2].to_vec()).collect();
+                    q.push(new[2 * depth..].to_vec());
+                    flat.push((q, mode.to_vec(), id));
+                    continue;
+                }
+            }
+            flat.push((p, mode.to_vec(), id));
+        }
+    }
+    if !moved {
+        return Ok(root);
+    }
+    build_tree(w, &flat, 0)
+}
+
+/// Writes the tree holding `entries` (paths relative to this level `depth`), subtrees first.
+fn build_tree(w: &mut Writer, entries: &[FlatEntry], depth: usize) -> Result<Oid> {
+    let mut groups: std::collections::BTreeMap<&[u8], Vec<FlatEntry>> = Default::default();
+    let mut leaves: Vec<(&[u8], &[u8], Oid)> = Vec::new();
+    for e in entries {
+        if e.0.len() == depth + 1 {
+            leaves.push((&e.0[depth], &e.1, e.2));
+        } else {
+            groups.entry(&e.0[depth]).or_default().push(e.clone());
+        }
+    }
+    let mut items: Vec<(Vec<u8>, Vec<u8>, Oid)> = leaves
+        .into_iter()
+        .map(|(n, m, id)| (n.to_vec(), m.to_vec(), id))
+        .collect();
+    for (name, sub) in groups {
+        let id = build_tree(w, &sub, depth + 1)?;
+        items.push((name.to_vec(), b"40000".to_vec(), id));
+    }
+    // Git's order: by name, a tree's name compared as if it ended in `/`.
+    let key = |(n, m, _): &(Vec<u8>, Vec<u8>, Oid)| {
+        let mut k = n.clone();
+        if super::graph::mode_is_tree(m) {
+            k.push(b'/');
+        }
+        k
+    };
+    items.sort_by_key(key);
+    let mut out = Vec::new();
+    for (name, mode, id) in items {
+        out.extend_from_slice(&mode);
+        out.push(b' ');
+        out.extend_from_slice(&name);
+        out.push(0);
+        out.extend_from_slice(id.as_bytes());
+    }
+    w.write(ObjectType::Tree, &out)
 }
 
 /// The object a replace ref (`refs/replace/<hex id>`) replaces.

@@ -604,6 +604,43 @@ impl Graph {
         out
     }
 
+    /// Per commit: whether only notes refs (`refs/notes/*`) reach it (its tree is a notes tree).
+    pub fn notes_only(&self) -> Vec<bool> {
+        const NOTES: u8 = 1;
+        const OTHER: u8 = 2;
+        let mut flags = vec![0u8; self.commits.len()];
+        for r in &self.refs {
+            let mut t = r.target;
+            // Through tags to the commit (a bounded walk: tags are indexed in creation order).
+            for _ in 0..=self.tags.len() {
+                match t {
+                    Obj::Tag(i) => t = self.tags[i as usize].target,
+                    _ => break,
+                }
+            }
+            if let Obj::Commit(i) = t {
+                flags[i as usize] |= if r.raw.starts_with(b"refs/notes/") {
+                    NOTES
+                } else {
+                    OTHER
+                };
+            }
+        }
+        // Stash entries and other walked commits no ref names directly count as other.
+        for i in (0..self.commits.len()).rev() {
+            if flags[i] == 0 {
+                flags[i] = OTHER;
+            }
+            let f = flags[i];
+            for &p in &self.commits[i].parents {
+                if p != GITLINK {
+                    flags[p as usize] |= f;
+                }
+            }
+        }
+        flags.into_iter().map(|f| f == NOTES).collect()
+    }
+
     /// Whether an object reached by a ref changes.
     pub fn obj_rewritten(&self, obj: Obj, commits: &[bool]) -> bool {
         match obj {

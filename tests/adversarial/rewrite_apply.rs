@@ -741,3 +741,104 @@ fn replace_refs_follow_the_commits_they_replace() {
         "3"
     );
 }
+
+/// `git mktree` of `spec` (ls-tree lines); returns the tree id.
+fn mktree(repo: &Path, spec: &str) -> String {
+    use std::io::Write;
+    let mut child = git_command(repo)
+        .arg("mktree")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(spec.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn notes_are_remapped_to_the_new_commit_ids_flat_and_with_fanout() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 3);
+    let repo = fresh_clone(&fx, &src, "work");
+    // Flat notes through git, one of them holding the secret.
+    git_ok(&repo, &["notes", "add", "-m", "reviewed by ops", "HEAD~2"]);
+    git_ok(
+        &repo,
+        &[
+            "notes",
+            "add",
+            "-m",
+            &format!("rotated from {token}"),
+            "HEAD",
+        ],
+    );
+    // A fanout notes tree (ab/cdef...), built by hand.
+    let target = git_ok(&repo, &["rev-parse", "HEAD~1"]);
+    let blob = {
+        let out = git_command(&repo)
+            .args(["hash-object", "-w", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut out = out;
+        out.stdin
+            .take()
+            .unwrap()
+            .write_all(b"fanout note\n")
+            .unwrap();
+        String::from_utf8(out.wait_with_output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    let inner = mktree(&repo, &format!("100644 blob {blob}\t{}\n", &target[2..]));
+    let outer = mktree(&repo, &format!("040000 tree {inner}\t{}\n", &target[..2]));
+    let commit = git_ok(&repo, &["commit-tree", "-m", "notes", &outer]);
+    git_ok(&repo, &["update-ref", "refs/notes/review", &commit]);
+    assert_eq!(
+        git_ok(&repo, &["notes", "--ref", "review", "show", "HEAD~1"]),
+        "fanout note"
+    );
+
+    apply_ok(&repo, &["--force"]);
+    assert_eq!(
+        git_ok(&repo, &["notes", "show", "HEAD~2"]),
+        "reviewed by ops"
+    );
+    assert_eq!(
+        git_ok(&repo, &["notes", "show", "HEAD"]),
+        "rotated from REDACTED:db-password"
+    );
+    assert_eq!(
+        git_ok(&repo, &["notes", "--ref", "review", "show", "HEAD~1"]),
+        "fanout note"
+    );
+    let new = git_ok(&repo, &["rev-parse", "HEAD~1"]);
+    assert_ne!(new, target);
+    let tree = git_ok(
+        &repo,
+        &["ls-tree", "-r", "--name-only", "refs/notes/review"],
+    );
+    assert_eq!(
+        tree,
+        format!("{}/{}", &new[..2], &new[2..]),
+        "the fanout is kept"
+    );
+    let notes = git_ok(&repo, &["notes", "list"]);
+    assert_eq!(notes.lines().count(), 2, "{notes}");
+    let notes_objects = reachable_from(
+        &repo,
+        &["refs/notes/commits".into(), "refs/notes/review".into()],
+    );
+    assert!(!holds(&notes_objects, token.as_bytes()));
+}
