@@ -469,6 +469,8 @@ pub fn rewrite(
     Ok(outcome)
 }
 
+/// The new id of what a ref points at; a chain of tags is followed with a loop (any length),
+/// innermost tag rewritten first, each tag once (memoised in `new_tag`).
 fn resolve(
     w: &mut Writer,
     graph: &Graph,
@@ -478,49 +480,71 @@ fn resolve(
     new_tag: &mut HashMap<u32, Option<Oid>>,
     outcome: &mut Outcome,
 ) -> Result<Option<Oid>> {
-    match obj {
-        Obj::Commit(i) => Ok(new_commit[i as usize]),
-        Obj::Node(i) => Ok(Some(w.node(i)?)),
-        Obj::Other(o) => Ok(Some(o)),
-        Obj::Tag(i) => {
-            if let Some(done) = new_tag.get(&i) {
-                return Ok(*done);
-            }
-            let t = &graph.tags[i as usize];
-            let target = resolve(w, graph, replacer, t.target, new_commit, new_tag, outcome)?;
-            let old_target = target_oid(graph, t.target);
-            let result = match target {
-                None => None,
-                Some(target) if target == old_target && t.mask == 0 => Some(t.oid),
-                Some(target) => {
-                    let raw = zeroize::Zeroizing::new(w.odb.read(t.oid)?.data().to_vec());
-                    let (headers, message) = split_object(&raw);
-                    let mut out = Vec::with_capacity(raw.len());
-                    out.extend_from_slice(format!("object {target}\n").as_bytes());
-                    let mut dropped = clean_headers(headers, &[b"object"], replacer, &mut out);
-                    out.push(b'\n');
-                    let body = match tag_signature_start(message) {
-                        Some(s) => {
-                            dropped = true;
-                            &message[..s]
-                        }
-                        None => message,
-                    };
-                    match replacer.replace(body) {
-                        Some(m) => out.extend_from_slice(&m),
-                        None => out.extend_from_slice(body),
-                    }
-                    if dropped {
-                        outcome.signed_tags_dropped += 1;
-                    }
-                    outcome.tags_rewritten += 1;
-                    Some(w.write(ObjectType::Tag, &out)?)
+    let mut chain: Vec<u32> = Vec::new();
+    let mut cur = obj;
+    let mut value = loop {
+        match cur {
+            Obj::Commit(i) => break new_commit[i as usize],
+            Obj::Node(i) => break Some(w.node(i)?),
+            Obj::Other(o) => break Some(o),
+            Obj::Tag(i) => {
+                if let Some(done) = new_tag.get(&i) {
+                    break *done;
                 }
-            };
-            new_tag.insert(i, result);
-            Ok(result)
+                if chain.len() > graph.tags.len() {
+                    bail!("tag chain longer than the number of tags");
+                }
+                chain.push(i);
+                cur = graph.tags[i as usize].target;
+            }
         }
+    };
+    for i in chain.into_iter().rev() {
+        value = rewrite_tag(w, graph, replacer, i, value, outcome)?;
+        new_tag.insert(i, value);
     }
+    Ok(value)
+}
+
+/// Tag `i` with its target's new id `target` (`None`: the target is gone, so is the tag).
+fn rewrite_tag(
+    w: &mut Writer,
+    graph: &Graph,
+    replacer: &Replacer,
+    i: u32,
+    target: Option<Oid>,
+    outcome: &mut Outcome,
+) -> Result<Option<Oid>> {
+    let t = &graph.tags[i as usize];
+    let old_target = target_oid(graph, t.target);
+    Ok(match target {
+        None => None,
+        Some(target) if target == old_target && t.mask == 0 => Some(t.oid),
+        Some(target) => {
+            let raw = zeroize::Zeroizing::new(w.odb.read(t.oid)?.data().to_vec());
+            let (headers, message) = split_object(&raw);
+            let mut out = Vec::with_capacity(raw.len());
+            out.extend_from_slice(format!("object {target}\n").as_bytes());
+            let mut dropped = clean_headers(headers, &[b"object"], replacer, &mut out);
+            out.push(b'\n');
+            let body = match tag_signature_start(message) {
+                Some(s) => {
+                    dropped = true;
+                    &message[..s]
+                }
+                None => message,
+            };
+            match replacer.replace(body) {
+                Some(m) => out.extend_from_slice(&m),
+                None => out.extend_from_slice(body),
+            }
+            if dropped {
+                outcome.signed_tags_dropped += 1;
+            }
+            outcome.tags_rewritten += 1;
+            Some(w.write(ObjectType::Tag, &out)?)
+        }
+    })
 }
 
 /// A notes tree's entries, flattened: (path components, mode, id).

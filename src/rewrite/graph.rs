@@ -380,49 +380,65 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// What `oid` is in the graph; a chain of tags (a tag of a tag of ...) is followed with a
+    /// loop, any length, and indexed innermost first.
     fn object(&mut self, oid: Oid) -> Result<Obj> {
-        if let Some(&i) = self.commit_index.get(&oid) {
-            return Ok(Obj::Commit(i));
-        }
-        if let Some(&i) = self.tag_index.get(&oid) {
-            return Ok(Obj::Tag(i));
-        }
-        let header = self.odb.read_header(oid);
-        let kind = match header {
-            Ok((_, k)) => k,
-            Err(_) => return Ok(Obj::Other(oid)),
-        };
-        match kind {
-            ObjectType::Tag => {
-                let raw = self.odb.read(oid)?.data().to_vec();
-                let (headers, message) = split_object(&raw);
-                let mut target = None;
-                let mut signed = tag_signature_start(message).is_some();
-                let mut mask = self.opts.replacer.mask(message);
-                for (name, line) in header_fields(headers) {
-                    match name {
-                        b"object" => target = Some(parse_oid_line(line)?),
-                        b"gpgsig" | b"gpgsig-sha256" => signed = true,
-                        _ => mask |= self.opts.replacer.mask(line),
-                    }
-                }
-                let target = target.with_context(|| format!("tag {oid} has no object"))?;
-                let target = self.object(target)?;
-                let i = self.tags.len() as u32;
-                self.tags.push(TagNode {
-                    oid,
-                    target,
-                    mask,
-                    signed,
-                });
-                self.tag_index.insert(oid, i);
-                Ok(Obj::Tag(i))
+        // (tag id, mask, signed), outermost first.
+        let mut chain: Vec<(Oid, u64, bool)> = Vec::new();
+        let mut in_chain: HashSet<Oid> = HashSet::new();
+        let mut cur = oid;
+        let base = loop {
+            if let Some(&i) = self.commit_index.get(&cur) {
+                break Obj::Commit(i);
             }
-            ObjectType::Tree => Ok(Obj::Node(self.tree(oid, b"")?)),
-            ObjectType::Blob => Ok(Obj::Node(self.blob(oid))),
-            // A commit outside the walk cannot happen (every ref's commit was pushed).
-            _ => Ok(Obj::Other(oid)),
+            if let Some(&i) = self.tag_index.get(&cur) {
+                break Obj::Tag(i);
+            }
+            let kind = match self.odb.read_header(cur) {
+                Ok((_, k)) => k,
+                Err(_) => break Obj::Other(cur),
+            };
+            match kind {
+                ObjectType::Tag => {
+                    let raw = self.odb.read(cur)?.data().to_vec();
+                    let (headers, message) = split_object(&raw);
+                    let mut target = None;
+                    let mut signed = tag_signature_start(message).is_some();
+                    let mut mask = self.opts.replacer.mask(message);
+                    for (name, line) in header_fields(headers) {
+                        match name {
+                            b"object" => target = Some(parse_oid_line(line)?),
+                            b"gpgsig" | b"gpgsig-sha256" => signed = true,
+                            _ => mask |= self.opts.replacer.mask(line),
+                        }
+                    }
+                    let target = target.with_context(|| format!("tag {cur} has no object"))?;
+                    // Only a corrupt object database can loop (ids are hashes of content).
+                    if !in_chain.insert(cur) || in_chain.contains(&target) {
+                        bail!("tag {cur} points back into its own chain: the object database is corrupt");
+                    }
+                    chain.push((cur, mask, signed));
+                    cur = target;
+                }
+                ObjectType::Tree => break Obj::Node(self.tree(cur, b"")?),
+                ObjectType::Blob => break Obj::Node(self.blob(cur)),
+                // A commit outside the walk cannot happen (every ref's commit was pushed).
+                _ => break Obj::Other(cur),
+            }
+        };
+        let mut target = base;
+        for (oid, mask, signed) in chain.into_iter().rev() {
+            let i = self.tags.len() as u32;
+            self.tags.push(TagNode {
+                oid,
+                target,
+                mask,
+                signed,
+            });
+            self.tag_index.insert(oid, i);
+            target = Obj::Tag(i);
         }
+        Ok(target)
     }
 }
 
@@ -643,15 +659,23 @@ impl Graph {
 
     /// Whether an object reached by a ref changes.
     pub fn obj_rewritten(&self, obj: Obj, commits: &[bool]) -> bool {
-        match obj {
-            Obj::Commit(i) => commits[i as usize],
-            Obj::Tag(i) => {
-                let t = &self.tags[i as usize];
-                t.mask != 0 || self.obj_rewritten(t.target, commits)
+        let mut obj = obj;
+        // Tags are indexed innermost first, so a chain ends within `tags.len()` steps.
+        for _ in 0..=self.tags.len() {
+            match obj {
+                Obj::Commit(i) => return commits[i as usize],
+                Obj::Tag(i) => {
+                    let t = &self.tags[i as usize];
+                    if t.mask != 0 {
+                        return true;
+                    }
+                    obj = t.target;
+                }
+                Obj::Node(i) => return self.mask[i as usize] != 0,
+                Obj::Other(_) => return false,
             }
-            Obj::Node(i) => self.mask[i as usize] != 0,
-            Obj::Other(_) => false,
         }
+        false
     }
 }
 

@@ -567,7 +567,7 @@ fn one_entry_tree(mode: &str, name: &str, id: git2::Oid) -> Vec<u8> {
 }
 
 #[test]
-fn trees_nested_thirty_thousand_deep_are_planned_and_rewritten() {
+fn trees_and_tag_chains_thirty_thousand_deep_are_planned_and_rewritten() {
     const DEPTH: usize = 30_000;
     let mut rng = seeded_rng();
     let secret = password_from(&mut rng, 24);
@@ -599,7 +599,19 @@ fn trees_nested_thirty_thousand_deep_are_planned_and_rewritten() {
     )
     .unwrap();
     let t = repo.find_tree(tree).unwrap();
-    repo.commit(Some("refs/heads/main"), &sig, &sig, "deep", &t, &[])
+    let commit = repo
+        .commit(Some("refs/heads/main"), &sig, &sig, "deep", &t, &[])
+        .unwrap();
+    // A tag of a tag of ... of the commit.
+    let (mut obj, mut kind) = (commit, "commit");
+    for k in 0..DEPTH {
+        let raw = format!(
+            "object {obj}\ntype {kind}\ntag t{k}\ntagger Test <test@example.invalid> 1600000000 +0000\n\nlevel {k}\n"
+        );
+        obj = odb.write(git2::ObjectType::Tag, raw.as_bytes()).unwrap();
+        kind = "tag";
+    }
+    repo.reference("refs/tags/deep", obj, false, "test")
         .unwrap();
     let secrets = fx.write("secrets.txt", format!("{secret}\n"));
     let secrets = secrets.display().to_string();
@@ -620,7 +632,13 @@ fn trees_nested_thirty_thousand_deep_are_planned_and_rewritten() {
 
     let out = apply_ok(&dir, &["--secrets", &secrets]);
     assert!(out.contains("rewrote 1 of 1 commits"), "{out}");
-    assert!(out.contains(&format!("{} trees", DEPTH + 1)), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{} trees, 1 blobs cleaned, {DEPTH} tags",
+            DEPTH + 1
+        )),
+        "{out}"
+    );
     // Down the new tree: the same shape, the value replaced at the bottom.
     let repo = git2::Repository::open_bare(&dir).unwrap();
     let mut t = repo
@@ -635,6 +653,15 @@ fn trees_nested_thirty_thousand_deep_are_planned_and_rewritten() {
     }
     let blob = repo.find_blob(t.get_name("app.env").unwrap().id()).unwrap();
     assert_eq!(blob.content(), b"DB_PASSWORD=REDACTED:secrets-file\n");
+    // Down the new tag chain: every level kept, ending at the new commit.
+    let main = repo.refname_to_id("refs/heads/main").unwrap();
+    let mut id = repo.refname_to_id("refs/tags/deep").unwrap();
+    for k in (0..DEPTH).rev() {
+        let tag = repo.find_tag(id).unwrap();
+        assert_eq!(tag.name(), Some(format!("t{k}").as_str()));
+        id = tag.target_id();
+    }
+    assert_eq!(id, main);
 }
 
 /// Objects reachable from `tips`, raw, concatenated.
