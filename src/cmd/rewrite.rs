@@ -8,8 +8,10 @@
 //! `plan` and `apply` record the targets without their values (see [`rewrite::TargetsRecord`]);
 //! `verify` without inputs recovers the values from that record and a scan that includes the
 //! backup refs.
-//! Order of effects in `apply`: refuse early (dirty tree, operation in progress, not a fresh
-//! clone), write every new object, write the maps, move all refs at once, check out.
+//! Order of effects in `apply`: refuse early (shallow clone, linked worktrees, dirty tree,
+//! operation in progress, not a fresh clone), write every new object, write the maps, check the
+//! working tree again, back up and move all refs at once (compare-and-swap), rewrite the stash
+//! list, then let the working tree follow file by file (never over an edit).
 //! An interrupt during the last two waits for them to finish (see
 //! [`crate::report::defer_interrupts`]).
 

@@ -13,10 +13,16 @@
 //! blob, a few hundred on curl).
 //!
 //! Crash safety: objects are written before any ref moves, and the refs move at once (see
-//! [`update_refs`]: one rename of `packed-refs`). A crash before the switch leaves the old refs in
-//! place and only unreachable objects behind; rerunning rewrites the same content to the same ids.
-//! The old ref values go to `refs/leaksweep/original/<ref>` in the same switch, and
-//! `<gitdir>/leaksweep/commit-map` / `ref-map` record old -> new ids (filter-repo's format).
+//! [`update_refs`]: one rename of `packed-refs`), each compare-and-swap against its value at the
+//! start. A crash before the switch leaves the old refs in place and only unreachable objects
+//! behind; rerunning rewrites the same content to the same ids. The old ref values go first to
+//! the backup repository `<gitdir>/leaksweep/backup.git` ([`backup_repo_path`]: outside `refs/`,
+//! so no push can publish them), and `<gitdir>/leaksweep/commit-map` / `ref-map` record
+//! old -> new ids (filter-repo's format).
+//!
+//! Besides branches and tags: every stash entry is rewritten in the stash list
+//! ([`rewrite_stash_log`]), notes move to the new ids of the commits they annotate, and replace
+//! refs are renamed to the new ids of the commits they replace. Ref names are bytes throughout.
 
 use super::graph::{
     header_fields, split_object, tag_signature_start, Graph, Obj, GITLINK, REMOVED,
@@ -27,7 +33,8 @@ use git2::{ObjectType, Odb, Oid, Repository};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// Prefix of the backup refs.
+/// Prefix of the backup refs of earlier versions (the backups now live in [`backup_repo_path`]);
+/// still read, so that such backups are found, counted and removed.
 pub const BACKUP_PREFIX: &str = "refs/leaksweep/original/";
 /// Set to make `apply` stop after writing objects, before moving refs (tests of recovery).
 pub const CRASH_ENV: &str = "LEAKSWEEP_TEST_CRASH_BEFORE_REFS";

@@ -20,7 +20,7 @@
 //! `--remove-path` globs, never the values, so no secret is left on disk by the rewrite itself
 //! (the filter-repo replacements file of `plan` is the one exception, 0600, for users of other
 //! tools). `verify` without inputs re-runs the history scan over every ref *including* the
-//! backups under `refs/leaksweep/original/` to recover the values of the recorded ids in memory
+//! backups (the backup repository of [`apply::backup_repo_path`]) to recover the values of the recorded ids in memory
 //! (the rules find the same values in the same old blobs), then runs the exact checks: a literal
 //! search of everything reachable from the live refs (stronger than "no finding with a recorded
 //! secret_id": it also catches a value in a context the rules would not match), topology and
