@@ -133,6 +133,8 @@ struct Writer<'a> {
     odb: Odb<'a>,
     graph: &'a Graph,
     dry_run: bool,
+    /// Dry run: the trees that would have been written, for the notes remap to read.
+    dry_trees: HashMap<Oid, Vec<u8>>,
     new_tree: Vec<Option<Oid>>,
     empty_tree: Oid,
     trees_written: usize,
@@ -143,7 +145,11 @@ struct Writer<'a> {
 impl Writer<'_> {
     fn write(&mut self, kind: ObjectType, data: &[u8]) -> Result<Oid> {
         if self.dry_run {
-            Ok(Oid::hash_object(kind, data)?)
+            let oid = Oid::hash_object(kind, data)?;
+            if kind == ObjectType::Tree {
+                self.dry_trees.insert(oid, data.to_vec());
+            }
+            Ok(oid)
         } else {
             let oid = self.odb.write(kind, data)?;
             self.written.push(oid);
@@ -296,6 +302,7 @@ pub fn rewrite(
         odb: repo.odb()?,
         graph,
         dry_run: opts.dry_run,
+        dry_trees: HashMap::new(),
         new_tree: vec![None; graph.nodes.len()],
         empty_tree: Oid::hash_object(ObjectType::Tree, b"")?,
         trees_written: 0,
@@ -570,7 +577,10 @@ fn remap_notes(w: &mut Writer, root: Oid, map: &HashMap<Oid, Oid>) -> Result<Oid
     // Fanout directories only: at most 19 levels, so this stack stays small.
     let mut stack: Vec<(Oid, Vec<Vec<u8>>, Vec<u8>)> = vec![(root, Vec::new(), Vec::new())];
     while let Some((tree, path, hex)) = stack.pop() {
-        let raw = w.odb.read(tree)?.data().to_vec();
+        let raw = match w.dry_trees.get(&tree) {
+            Some(t) => t.clone(),
+            None => w.odb.read(tree)?.data().to_vec(),
+        };
         for (mode, name, id) in super::graph::tree_entries(&raw)? {
             let mut p = path.clone();
             p.push(name.to_vec());

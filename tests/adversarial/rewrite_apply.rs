@@ -837,7 +837,13 @@ fn notes_are_remapped_to_the_new_commit_ids_flat_and_with_fanout() {
         "fanout note"
     );
 
-    apply_ok(&repo, &["--force"]);
+    // A dry run computes the same rewrite without writing (the remapped notes trees included).
+    let dry = apply_ok(&repo, &["--force", "--dry-run"]);
+    let out = apply_ok(&repo, &["--force"]);
+    assert_eq!(
+        dry.lines().nth(1).unwrap_or_default(),
+        out.lines().nth(1).unwrap_or_default()
+    );
     assert_eq!(
         git_ok(&repo, &["notes", "show", "HEAD~2"]),
         "reviewed by ops"
