@@ -246,12 +246,12 @@ mod tests {
 
     #[test]
     fn finds_base64_and_percent_spans() {
-        let v = base64::engine::general_purpose::STANDARD.encode("password=hunter2-abc");
-        let data = format!("a: {v}\nurl: postgres://u:p%40ss%2Fword@h/db\n");
+        let v = base64::engine::general_purpose::STANDARD.encode("colour=light-blue-abc");
+        let data = format!("a: {v}\nurl: https://h/a%2Fb%20c/d\n");
         let s = spans(data.as_bytes(), 4);
         assert_eq!(s.len(), 2);
-        assert_eq!(&s[0].decoded[..], b"password=hunter2-abc");
-        assert_eq!(&s[1].decoded[..], b"postgres://u:p@ss/word@h/db");
+        assert_eq!(&s[0].decoded[..], b"colour=light-blue-abc");
+        assert_eq!(&s[1].decoded[..], b"https://h/a/b c/d");
     }
 
     #[test]
