@@ -247,6 +247,9 @@ fn build_graph(
 
 fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
     let inp = inputs(&args.input, Mode::Plan)?;
+    for p in apply::worktree_problems(&inp.repo)? {
+        eprintln!("leaksweep: warning: `rewrite apply` will refuse this repository: {p}");
+    }
     let replacer = Replacer::new(&inp.targets)?;
     let graph = build_graph(&inp, &replacer, false, args.input.threads)?;
     let file = args

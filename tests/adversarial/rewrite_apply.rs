@@ -236,6 +236,8 @@ fn a_shallow_clone_is_refused_and_left_intact() {
         &repo,
         &["for-each-ref", "--format=%(objectname) %(refname)"],
     );
+    let plan = leaksweep(&repo).args(["rewrite", "plan"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&plan.stderr).contains("will refuse this repository"));
     assert_input_error(&repo, &["rewrite", "apply", "--force"], "shallow");
     assert_eq!(
         git_ok(
