@@ -289,12 +289,23 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     let inp = inputs(&args.input, Mode::Apply)?;
     let repo = &inp.repo;
     let problems = apply::worktree_problems(repo)?;
+    let rewritten = apply::rewritten_before(repo)?;
     if !problems.is_empty() {
-        bail!("refusing to rewrite: {}", problems.join("; "));
+        // A run killed during its checkout leaves refs new and the working tree half updated.
+        let also = if rewritten {
+            format!(
+                "; this repository was rewritten before (backups in {}): if a rewrite was stopped during its checkout, \
+                 `git checkout HEAD -- .` takes the rewritten files",
+                apply::backup_repo_path(repo).display()
+            )
+        } else {
+            String::new()
+        };
+        bail!("refusing to rewrite: {}{also}", problems.join("; "));
     }
     if !args.force {
         let mut fresh = apply::freshness_problems(repo);
-        if apply::rewritten_before(repo)? {
+        if rewritten {
             fresh.push(format!(
                 "backups exist in {}: this repository was rewritten before (run `leaksweep rewrite finish` first)",
                 apply::backup_repo_path(repo).display()

@@ -877,3 +877,36 @@ fn notes_are_remapped_to_the_new_commit_ids_flat_and_with_fanout() {
     );
     assert!(!holds(&notes_objects, token.as_bytes()));
 }
+
+#[test]
+fn a_run_killed_before_its_checkout_is_named_as_a_rewrite_on_the_next_run() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let (src, token) = token_history(&fx, &mut rng, 2);
+    let repo = fresh_clone(&fx, &src, "work");
+    let secrets = fx.write("secrets.txt", format!("{token}\n"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let secrets = secrets.display().to_string();
+    // SIGKILL right after the refs moved, before the working tree follows.
+    let (code, _, _) = apply_with_hook(
+        &repo,
+        r#"[ "$1" = before-checkout ] && kill -9 $PPID; true"#,
+    );
+    assert_eq!(code, -1, "killed");
+    assert_ne!(
+        git_ok(&repo, &["rev-parse", "HEAD"]),
+        git_ok(&src, &["rev-parse", "HEAD"])
+    );
+    let out = leaksweep(&repo)
+        .args(["rewrite", "apply", "--secrets", &secrets])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("this repository was rewritten before"),
+        "{err}"
+    );
+    assert!(err.contains("git checkout HEAD -- ."), "{err}");
+}
