@@ -341,6 +341,15 @@ fn live_refs(repo: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The refs of the backup repository `rewrite apply` keeps (empty when there is none).
+fn backup_refs(repo: &Path) -> BTreeMap<String, String> {
+    let dir = repo.join(".git/leaksweep/backup.git");
+    if !dir.exists() {
+        return BTreeMap::new();
+    }
+    refs_under(&dir, "refs/")
+}
+
 fn refs_under(repo: &Path, prefix: &str) -> BTreeMap<String, String> {
     git_ok(
         repo,
@@ -467,7 +476,7 @@ fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() 
     for (name, id) in &old {
         assert_ne!(&new[name], id, "{name} did not move");
     }
-    assert_eq!(refs_under(&reference, "refs/leaksweep/original/").len(), 6);
+    assert_eq!(backup_refs(&reference).len(), 6);
     assert_rewritten(&reference, &secrets, &secret, "uninterrupted", false);
 
     // The last SIGINT comes well after the run should have finished (exit 0, refs new).
@@ -549,10 +558,10 @@ fn rewrite_apply_interrupted_anywhere_leaves_old_or_new_refs_and_reruns_clean() 
         }
         assert_eq!(live_refs(&repo), new, "{what}: after the rerun");
         assert_eq!(
-            refs_under(&repo, "refs/leaksweep/original/"),
+            backup_refs(&repo),
             old.iter()
                 .filter(|(n, _)| n.as_str() != "refs/remotes/origin/HEAD")
-                .map(|(n, id)| (format!("refs/leaksweep/original/{n}"), id.clone()))
+                .map(|(n, id)| (n.clone(), id.clone()))
                 .collect::<BTreeMap<_, _>>(),
             "{what}: the backups hold the old values"
         );
@@ -654,7 +663,7 @@ fn interrupt_during_the_ref_update_waits_for_it() {
             "{what}: not every ref moved: {stderr}"
         );
         assert_eq!(
-            refs_under(&repo, "refs/leaksweep/original/").len(),
+            backup_refs(&repo).len(),
             old.len() - 1,
             "{what}: one backup per moved ref (origin/HEAD is symbolic)"
         );

@@ -191,6 +191,15 @@ fn reachable_objects(repo: &Path) -> Vec<u8> {
     child.wait_with_output().unwrap().stdout
 }
 
+/// The refs of the backup repository `apply` keeps (`for-each-ref` lines).
+fn backups(repo: &Path) -> String {
+    let dir = repo.join(".git/leaksweep/backup.git");
+    git(
+        repo,
+        &["--git-dir", &dir.display().to_string(), "for-each-ref"],
+    )
+}
+
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -405,8 +414,8 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
     );
     assert_eq!(git(&repo, &["cat-file", "-t", "light"]).trim(), "commit");
     // Backups and remote-tracking refs.
-    assert!(git(&repo, &["for-each-ref", "refs/leaksweep/original/"])
-        .contains("refs/leaksweep/original/refs/tags/v1.0"));
+    assert!(backups(&repo).contains("refs/tags/v1.0"));
+    assert_eq!(git(&repo, &["for-each-ref", "refs/leaksweep/"]), "");
     let feature = git(&repo, &["rev-parse", "refs/remotes/origin/feature"]);
     assert!(m.values().any(|n| *n == feature.trim()));
     // The working tree is the new HEAD: clean, no removed file.
@@ -595,7 +604,8 @@ fn crashed_before_the_switch_keeps_old_refs_and_rerun_recovers() {
         // The refs live in packed-refs now, and git itself reads them.
         assert!(std::fs::read_to_string(repo.join(".git/packed-refs"))
             .unwrap()
-            .contains("refs/leaksweep/original/refs/heads/main"));
+            .contains("refs/heads/main"));
+        assert!(backups(&repo).contains(&refs_before.lines().next().unwrap()[..40]));
         git(&repo, &["fsck", "--no-progress"]);
     }
 }
@@ -756,7 +766,7 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
         "{env}"
     );
     // The backups still hold the old history, and `leaksweep git` skips them.
-    assert!(git(&repo, &["for-each-ref", "refs/leaksweep/original/"]).contains("refs/heads/main"));
+    assert!(backups(&repo).contains("refs/heads/main"));
     let after = git_scan_ids(&repo);
     for id in &before {
         assert!(!after.contains(id), "{id} still reported: {after:?}");

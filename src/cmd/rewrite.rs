@@ -8,8 +8,10 @@
 //! `plan` and `apply` record the targets without their values (see [`rewrite::TargetsRecord`]);
 //! `verify` without inputs recovers the values from that record and a scan that includes the
 //! backup refs.
-//! Order of effects in `apply`: refuse early (dirty tree, operation in progress, not a fresh
-//! clone), write every new object, write the maps, move all refs at once, check out.
+//! Order of effects in `apply`: refuse early (shallow clone, linked worktrees, dirty tree,
+//! operation in progress, not a fresh clone), write every new object, write the maps, check the
+//! working tree again, back up and move all refs at once (compare-and-swap), rewrite the stash
+//! list, then let the working tree follow file by file (never over an edit).
 //! An interrupt during the last two waits for them to finish (see
 //! [`crate::report::defer_interrupts`]).
 
@@ -19,7 +21,7 @@ use crate::cli::{
 };
 use crate::config::ScanConfig;
 use crate::finding::Finding;
-use crate::rewrite::apply::{self, ApplyOptions, BACKUP_PREFIX};
+use crate::rewrite::apply::{self, ApplyOptions};
 use crate::rewrite::graph::{BuildOptions, Graph};
 use crate::rewrite::{
     self, plan, verify, RemoveSet, Replacer, Target, TargetRecord, TargetsRecord,
@@ -98,7 +100,15 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
                 );
             };
             // The values are recovered in memory from a scan that includes the backups.
-            let findings = history_findings(&repo, input, true)?;
+            let mut findings = history_findings(&repo, input, true)?;
+            // The backups live in their own repository (see `apply::backup_repo_path`).
+            let backup = apply::backup_repo_path(&repo);
+            if backup.exists() {
+                let b = Repository::open_bare(&backup).with_context(|| {
+                    format!("cannot open the backup repository {}", backup.display())
+                })?;
+                findings.extend(history_findings(&b, input, true)?);
+            }
             let (found, missing) = record.recover(&findings);
             targets = found;
             unrecovered = missing;
@@ -260,6 +270,9 @@ fn build_graph(
 
 fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
     let inp = inputs(&args.input, Mode::Plan)?;
+    for p in apply::worktree_problems(&inp.repo)? {
+        eprintln!("leaksweep: warning: `rewrite apply` will refuse this repository: {p}");
+    }
     let replacer = Replacer::new(&inp.targets)?;
     let graph = build_graph(&inp, &replacer, false, args.input.threads)?;
     let file = args
@@ -332,18 +345,26 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     let inp = inputs(&args.input, Mode::Apply)?;
     let repo = &inp.repo;
     let problems = apply::worktree_problems(repo)?;
+    let rewritten = apply::rewritten_before(repo)?;
     if !problems.is_empty() {
-        bail!("refusing to rewrite: {}", problems.join("; "));
+        // A run killed during its checkout leaves refs new and the working tree half updated.
+        let also = if rewritten {
+            format!(
+                "; this repository was rewritten before (backups in {}): if a rewrite was stopped during its checkout, \
+                 `git checkout HEAD -- .` takes the rewritten files",
+                apply::backup_repo_path(repo).display()
+            )
+        } else {
+            String::new()
+        };
+        bail!("refusing to rewrite: {}{also}", problems.join("; "));
     }
     if !args.force {
         let mut fresh = apply::freshness_problems(repo);
-        if repo
-            .references_glob(&format!("{BACKUP_PREFIX}*"))
-            .map(|mut it| it.next().is_some())
-            .unwrap_or(false)
-        {
+        if rewritten {
             fresh.push(format!(
-                "{BACKUP_PREFIX}* exists: this repository was rewritten before (run `leaksweep rewrite finish` first)"
+                "backups exist in {}: this repository was rewritten before (run `leaksweep rewrite finish` first)",
+                apply::backup_repo_path(repo).display()
             ));
         }
         if !fresh.is_empty() {
@@ -381,13 +402,33 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         },
     )?;
     let rewritten = started.elapsed();
-    if !args.dry_run && !outcome.refs.is_empty() {
+    let anything = !outcome.refs.is_empty() || outcome.stash_entries_rewritten > 0;
+    if !args.dry_run && anything {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
         // All refs move, and the working tree follows, or nothing moves: an interrupt waits.
         let _step = crate::report::defer_interrupts("the ref update");
+        apply::test_hook("before-refs")?;
+        // Edits made since the start: refuse before anything moves.
+        let dirty = apply::changed_paths(repo)?;
+        if !dirty.is_empty() {
+            bail!(
+                "the working tree changed while rewriting ({}); nothing was moved: commit or stash the changes and run again",
+                dirty.join(", ")
+            );
+        }
         apply::update_refs(repo, &outcome.refs)?;
-        apply::checkout_head(repo, old_head_tree)?;
+        apply::rewrite_stash_log(repo, &outcome, &replacer)?;
+        apply::test_hook("before-checkout")?;
+        let kept = apply::checkout_head(repo, old_head_tree)?;
+        if !kept.is_empty() {
+            eprintln!(
+                "leaksweep: warning: {} file(s) changed while the refs moved and were kept as they are, not checked out: {}; \
+                 they (and their index entries) may still hold old content: review them, then `git checkout HEAD -- PATH` to take the rewritten version",
+                kept.len(),
+                kept.join(", ")
+            );
+        }
     }
     // Ref names come from the repository: shown with the targets masked, controls escaped.
     let redactor = crate::finding::Redactor::new(inp.targets.iter().map(|t| t.secret.expose()));
@@ -425,6 +466,16 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
             &r.old[..12],
             r.new.as_deref().map_or("(deleted)", |n| &n[..12])
         )?;
+        if let Some(to) = &r.renamed_to {
+            writeln!(out, "    renamed to {to} (it replaces a rewritten commit)")?;
+        }
+    }
+    if outcome.stash_entries_rewritten > 0 {
+        writeln!(
+            out,
+            "  stash entries rewritten: {} (same order, same messages)",
+            outcome.stash_entries_rewritten
+        )?;
     }
     if outcome.signed_commits_dropped + outcome.signed_tags_dropped > 0 {
         writeln!(
@@ -435,7 +486,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     }
     if args.dry_run {
         writeln!(out, "leaksweep: dry run: nothing was written")?;
-    } else if outcome.refs.is_empty() {
+    } else if !anything {
         writeln!(
             out,
             "leaksweep: nothing to rewrite: no ref reaches a target"
@@ -444,8 +495,9 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         let dir = apply::state_dir(repo);
         writeln!(
             out,
-            "leaksweep: old refs kept under {BACKUP_PREFIX}; commit-map and ref-map in {}\n\
+            "leaksweep: old refs kept in {} (outside refs/: no push can send them); commit-map and ref-map in {}\n\
              next: leaksweep rewrite verify{}, then leaksweep rewrite finish, then force-push every moved ref",
+            apply::backup_repo_path(repo).display(),
             dir.display(),
             if inp.source == "history scan" {
                 " (no inputs needed: the targets are recorded)"
@@ -486,11 +538,7 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
         args.input.threads,
     )?;
     if !inp.unrecovered.is_empty() {
-        let backups = inp
-            .repo
-            .references_glob(&format!("{BACKUP_PREFIX}*"))
-            .map(|mut it| it.next().is_some())
-            .unwrap_or(false);
+        let backups = apply::backups_exist(&inp.repo);
         for r in &inp.unrecovered {
             let what = format!(
                 "recorded target {} ({}, {} chars)",
@@ -522,7 +570,7 @@ fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
     if v.problems.is_empty() {
         writeln!(
             out,
-            "leaksweep: verified: no secret held outside the backups ({BACKUP_PREFIX}) by any ref, worktree, index, reflog or file, same topology, every other byte unchanged"
+            "leaksweep: verified: no secret held outside the backups by any ref, worktree, index, reflog or file, same topology, every other byte unchanged"
         )?;
         Ok(ExitCode::SUCCESS)
     } else {
@@ -645,12 +693,7 @@ fn remove_replacements(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     let (repo, path) = open_repo(args.repo.as_deref())?;
-    let backups: Vec<Vec<u8>> = repo
-        .references()?
-        .flatten()
-        .map(|r| r.name_bytes().to_vec())
-        .filter(|n| n.starts_with(BACKUP_PREFIX.as_bytes()))
-        .collect();
+    let backups = apply::backup_refs(&repo)?;
     let state = apply::state_dir(&repo);
     // Expiring every reflog and pruning what no ref reaches loses work (a reset, an amended
     // commit, a dropped stash) unless that is what a recorded rewrite left behind.
@@ -668,7 +711,7 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     };
     if backups.is_empty() && (!mapped || finished) {
         bail!(
-            "no rewrite is recorded in {} to finish (no backup refs under {BACKUP_PREFIX}{}): \
+            "no rewrite is recorded in {} to finish (no backups{}): \
              `finish` expires every reflog and prunes unreachable commits, which here would be work \
              you may still need; nothing done",
             path.display(),
@@ -682,14 +725,16 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             bail!(
-                "finish deletes the backup refs ({} under {BACKUP_PREFIX}) and prunes the old objects for good; \
+                "finish deletes the backups ({} ref(s) in {}) and prunes the old objects for good; \
                  pass --yes to confirm (standard input is not a terminal, so I cannot ask)",
-                backups.len()
+                backups.len(),
+                apply::backup_repo_path(&repo).display()
             );
         }
         eprint!(
-            "Delete {} backup ref(s) under {BACKUP_PREFIX}, expire all reflogs and prune old objects in {}? This cannot be undone. [y/N] ",
+            "Delete {} backup ref(s) in {}, expire all reflogs and prune old objects in {}? This cannot be undone. [y/N] ",
             backups.len(),
+            apply::backup_repo_path(&repo).display(),
             path.display()
         );
         let mut answer = String::new();
@@ -699,23 +744,24 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    for raw in &backups {
-        let shown = verify::show_bytes(raw);
-        match std::str::from_utf8(raw) {
-            Ok(name) => repo
-                .find_reference(name)?
-                .delete()
-                .with_context(|| format!("cannot delete {shown}"))?,
-            // libgit2 looks refs up by UTF-8 name only; git deletes by raw name.
-            Err(_) => git_os(
-                &path,
-                &[
-                    std::ffi::OsStr::new("update-ref"),
-                    std::ffi::OsStr::new("-d"),
-                    &os_from_bytes(raw),
-                ],
-            )?,
-        }
+    apply::remove_backups(&repo)?;
+    // Old-style backup refs whose names are not UTF-8 (libgit2 looks refs up by UTF-8 name
+    // only): git deletes them by raw name.
+    let leftover: Vec<Vec<u8>> = repo
+        .references()?
+        .flatten()
+        .map(|r| r.name_bytes().to_vec())
+        .filter(|n| n.starts_with(apply::BACKUP_PREFIX.as_bytes()))
+        .collect();
+    for raw in &leftover {
+        git_os(
+            &path,
+            &[
+                std::ffi::OsStr::new("update-ref"),
+                std::ffi::OsStr::new("-d"),
+                &os_from_bytes(raw),
+            ],
+        )?;
     }
     let removed = remove_replacements(&state)?;
     for f in &removed {

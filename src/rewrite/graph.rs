@@ -18,8 +18,8 @@
 //!
 //! With `--remove-path`, whether an entry goes depends on its path, so trees are keyed by
 //! (id, path) instead of id alone; without it, the path is not part of the key (and costs nothing).
-//! NOTE: the walk recurses once per directory level; trees nested thousands deep would exhaust
-//! the stack.
+//! The walk keeps its own stack (on the heap): trees nested tens of thousands of levels deep
+//! cost memory, never the call stack.
 
 use super::{RemoveSet, Replacer, REMOVED_BIT};
 use anyhow::{bail, Context, Result};
@@ -79,7 +79,10 @@ pub struct TagNode {
 /// A direct ref (symbolic refs follow their target; `HEAD` is listed only when detached).
 #[derive(Debug, Clone)]
 pub struct RefEntry {
+    /// The name for display (lossy UTF-8, control characters escaped).
     pub name: String,
+    /// The name as git stores it (any bytes but NUL and newline).
+    pub raw: Vec<u8>,
     pub oid: Oid,
     pub target: Obj,
 }
@@ -119,19 +122,28 @@ pub use crate::source::history::is_backup_ref;
 /// A raw tree entry: (mode, name, id).
 pub type Entry<'a> = (&'a [u8], &'a [u8], Oid);
 
+/// The raw tree entry starting at `pos`: (mode, name, id, where the next entry starts).
+pub fn entry_at(data: &[u8], pos: usize) -> Result<(&[u8], &[u8], Oid, usize)> {
+    let rest = data
+        .get(pos..)
+        .context("malformed tree: entry out of range")?;
+    let sp = memchr::memchr(b' ', rest).context("malformed tree: no mode")?;
+    let nul = memchr::memchr(0, &rest[sp..]).context("malformed tree: no name end")? + sp;
+    if rest.len() < nul + 21 {
+        bail!("malformed tree: truncated id (only SHA-1 repositories are supported)");
+    }
+    let oid = Oid::from_bytes(&rest[nul + 1..nul + 21])?;
+    Ok((&rest[..sp], &rest[sp + 1..nul], oid, pos + nul + 21))
+}
+
 /// Entries of a raw tree: (mode, name, id).
 pub fn tree_entries(data: &[u8]) -> Result<Vec<Entry<'_>>> {
     let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let sp = memchr::memchr(b' ', rest).context("malformed tree: no mode")?;
-        let nul = memchr::memchr(0, &rest[sp..]).context("malformed tree: no name end")? + sp;
-        if rest.len() < nul + 21 {
-            bail!("malformed tree: truncated id (only SHA-1 repositories are supported)");
-        }
-        let oid = Oid::from_bytes(&rest[nul + 1..nul + 21])?;
-        out.push((&rest[..sp], &rest[sp + 1..nul], oid));
-        rest = &rest[nul + 21..];
+    let mut pos = 0;
+    while pos < data.len() {
+        let (mode, name, oid, next) = entry_at(data, pos)?;
+        out.push((mode, name, oid));
+        pos = next;
     }
     Ok(out)
 }
@@ -226,65 +238,110 @@ impl Builder<'_> {
         i
     }
 
+    /// Reads a tree (and every tree below it not read yet) into nodes; children get their
+    /// indices before their parent. Iterative, with an explicit stack: a tree nested any number
+    /// of levels deep costs heap, not call stack.
     fn tree(&mut self, oid: Oid, path: &[u8]) -> Result<u32> {
-        let key_path = if self.opts.remove.is_empty() {
-            Vec::new()
-        } else {
-            path.to_vec()
-        };
-        if let Some(&i) = self.tree_index.get(&(oid, key_path.clone())) {
+        struct Frame {
+            oid: Oid,
+            key: Vec<u8>,
+            path: Vec<u8>,
+            raw: Vec<u8>,
+            pos: usize,
+            kids: Vec<u32>,
+            removes: bool,
+        }
+        let keyed = !self.opts.remove.is_empty();
+        let key_of = |p: &[u8]| if keyed { p.to_vec() } else { Vec::new() };
+        if let Some(&i) = self.tree_index.get(&(oid, key_of(path))) {
             return Ok(i);
         }
-        let raw = self
-            .odb
-            .read(oid)
-            .with_context(|| format!("cannot read tree {oid}"))?
-            .data()
-            .to_vec();
-        let entries = tree_entries(&raw).with_context(|| format!("tree {oid}"))?;
-        let mut kids = Vec::with_capacity(entries.len());
-        let mut removes = false;
-        let mut child_path = Vec::new();
-        for (mode, name, id) in entries {
-            if !self.opts.remove.is_empty() {
-                child_path.clear();
-                if !path.is_empty() {
-                    child_path.extend_from_slice(path);
+        let read = |odb: &Odb, oid: Oid| -> Result<Vec<u8>> {
+            Ok(odb
+                .read(oid)
+                .with_context(|| format!("cannot read tree {oid}"))?
+                .data()
+                .to_vec())
+        };
+        let mut stack = vec![Frame {
+            oid,
+            key: key_of(path),
+            path: path.to_vec(),
+            raw: read(&self.odb, oid)?,
+            pos: 0,
+            kids: Vec::new(),
+            removes: false,
+        }];
+        loop {
+            let Some(top) = stack.last_mut() else {
+                bail!("tree walk ended without a result");
+            };
+            if top.pos >= top.raw.len() {
+                let f = stack.pop().context("tree walk: empty stack")?;
+                let i = self.nodes.len() as u32;
+                let start = self.children.len() as u32;
+                self.children.extend_from_slice(&f.kids);
+                self.nodes.push(Node {
+                    oid: f.oid,
+                    is_tree: true,
+                    start,
+                    end: self.children.len() as u32,
+                });
+                if f.removes {
+                    self.removes_here.insert(i);
+                }
+                self.tree_index.insert((f.oid, f.key), i);
+                match stack.last_mut() {
+                    Some(parent) => parent.kids.push(i),
+                    None => return Ok(i),
+                }
+                continue;
+            }
+            let (mode, name, id, next) =
+                entry_at(&top.raw, top.pos).with_context(|| format!("tree {}", top.oid))?;
+            let (mode, name) = (mode.to_vec(), name.to_vec());
+            top.pos = next;
+            let mut child_path = Vec::new();
+            if keyed {
+                if !top.path.is_empty() {
+                    child_path.extend_from_slice(&top.path);
                     child_path.push(b'/');
                 }
-                child_path.extend_from_slice(name);
-                if self.opts.remove.matches(&child_path, name) {
-                    removes = true;
-                    if !mode_is_tree(mode) && !mode_is_gitlink(mode) {
+                child_path.extend_from_slice(&name);
+                if self.opts.remove.matches(&child_path, &name) {
+                    top.removes = true;
+                    if !mode_is_tree(&mode) && !mode_is_gitlink(&mode) {
                         self.removed_blobs.insert(id);
                     }
-                    kids.push(REMOVED);
+                    top.kids.push(REMOVED);
                     continue;
                 }
             }
-            if mode_is_gitlink(mode) {
-                kids.push(GITLINK);
-            } else if mode_is_tree(mode) {
-                let cp = child_path.clone();
-                kids.push(self.tree(id, &cp)?);
+            if mode_is_gitlink(&mode) {
+                top.kids.push(GITLINK);
+            } else if mode_is_tree(&mode) {
+                let key = key_of(&child_path);
+                if let Some(&i) = self.tree_index.get(&(id, key.clone())) {
+                    top.kids.push(i);
+                } else {
+                    let raw = read(&self.odb, id)?;
+                    stack.push(Frame {
+                        oid: id,
+                        key,
+                        path: child_path,
+                        raw,
+                        pos: 0,
+                        kids: Vec::new(),
+                        removes: false,
+                    });
+                }
             } else {
-                kids.push(self.blob(id));
+                let b = self.blob(id);
+                if let Some(top) = stack.last_mut() {
+                    top.kids.push(b);
+                }
             }
         }
-        let i = self.nodes.len() as u32;
-        let start = self.children.len() as u32;
-        self.children.extend_from_slice(&kids);
-        self.nodes.push(Node {
-            oid,
-            is_tree: true,
-            start,
-            end: self.children.len() as u32,
-        });
-        if removes {
-            self.removes_here.insert(i);
-        }
-        self.tree_index.insert((oid, key_path), i);
-        Ok(i)
     }
 
     fn commit(&mut self, oid: Oid) -> Result<()> {
@@ -323,49 +380,65 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// What `oid` is in the graph; a chain of tags (a tag of a tag of ...) is followed with a
+    /// loop, any length, and indexed innermost first.
     fn object(&mut self, oid: Oid) -> Result<Obj> {
-        if let Some(&i) = self.commit_index.get(&oid) {
-            return Ok(Obj::Commit(i));
-        }
-        if let Some(&i) = self.tag_index.get(&oid) {
-            return Ok(Obj::Tag(i));
-        }
-        let header = self.odb.read_header(oid);
-        let kind = match header {
-            Ok((_, k)) => k,
-            Err(_) => return Ok(Obj::Other(oid)),
-        };
-        match kind {
-            ObjectType::Tag => {
-                let raw = self.odb.read(oid)?.data().to_vec();
-                let (headers, message) = split_object(&raw);
-                let mut target = None;
-                let mut signed = tag_signature_start(message).is_some();
-                let mut mask = self.opts.replacer.mask(message);
-                for (name, line) in header_fields(headers) {
-                    match name {
-                        b"object" => target = Some(parse_oid_line(line)?),
-                        b"gpgsig" | b"gpgsig-sha256" => signed = true,
-                        _ => mask |= self.opts.replacer.mask(line),
-                    }
-                }
-                let target = target.with_context(|| format!("tag {oid} has no object"))?;
-                let target = self.object(target)?;
-                let i = self.tags.len() as u32;
-                self.tags.push(TagNode {
-                    oid,
-                    target,
-                    mask,
-                    signed,
-                });
-                self.tag_index.insert(oid, i);
-                Ok(Obj::Tag(i))
+        // (tag id, mask, signed), outermost first.
+        let mut chain: Vec<(Oid, u64, bool)> = Vec::new();
+        let mut in_chain: HashSet<Oid> = HashSet::new();
+        let mut cur = oid;
+        let base = loop {
+            if let Some(&i) = self.commit_index.get(&cur) {
+                break Obj::Commit(i);
             }
-            ObjectType::Tree => Ok(Obj::Node(self.tree(oid, b"")?)),
-            ObjectType::Blob => Ok(Obj::Node(self.blob(oid))),
-            // A commit outside the walk cannot happen (every ref's commit was pushed).
-            _ => Ok(Obj::Other(oid)),
+            if let Some(&i) = self.tag_index.get(&cur) {
+                break Obj::Tag(i);
+            }
+            let kind = match self.odb.read_header(cur) {
+                Ok((_, k)) => k,
+                Err(_) => break Obj::Other(cur),
+            };
+            match kind {
+                ObjectType::Tag => {
+                    let raw = self.odb.read(cur)?.data().to_vec();
+                    let (headers, message) = split_object(&raw);
+                    let mut target = None;
+                    let mut signed = tag_signature_start(message).is_some();
+                    let mut mask = self.opts.replacer.mask(message);
+                    for (name, line) in header_fields(headers) {
+                        match name {
+                            b"object" => target = Some(parse_oid_line(line)?),
+                            b"gpgsig" | b"gpgsig-sha256" => signed = true,
+                            _ => mask |= self.opts.replacer.mask(line),
+                        }
+                    }
+                    let target = target.with_context(|| format!("tag {cur} has no object"))?;
+                    // Only a corrupt object database can loop (ids are hashes of content).
+                    if !in_chain.insert(cur) || in_chain.contains(&target) {
+                        bail!("tag {cur} points back into its own chain: the object database is corrupt");
+                    }
+                    chain.push((cur, mask, signed));
+                    cur = target;
+                }
+                ObjectType::Tree => break Obj::Node(self.tree(cur, b"")?),
+                ObjectType::Blob => break Obj::Node(self.blob(cur)),
+                // A commit outside the walk cannot happen (every ref's commit was pushed).
+                _ => break Obj::Other(cur),
+            }
+        };
+        let mut target = base;
+        for (oid, mask, signed) in chain.into_iter().rev() {
+            let i = self.tags.len() as u32;
+            self.tags.push(TagNode {
+                oid,
+                target,
+                mask,
+                signed,
+            });
+            self.tag_index.insert(oid, i);
+            target = Obj::Tag(i);
         }
+        Ok(target)
     }
 }
 
@@ -378,26 +451,56 @@ fn parse_oid_line(line: &[u8]) -> Result<Oid> {
     Oid::from_str(hex).with_context(|| format!("bad object id {hex:?}"))
 }
 
-/// The direct refs of the repository except our backups, sorted by name (plus a detached HEAD).
-pub fn list_refs(repo: &Repository) -> Result<Vec<(String, Oid)>> {
+/// A ref name for display: lossy UTF-8 with control characters escaped.
+pub fn display_name(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw).escape_debug().to_string()
+}
+
+/// Whether a raw ref name is one of our backups (old-style refs under `refs/leaksweep/`).
+pub fn is_backup_ref_bytes(name: &[u8]) -> bool {
+    name.starts_with(b"refs/leaksweep/")
+}
+
+/// The direct refs of the repository except old-style backups, by raw name (bytes, so names that
+/// are not UTF-8 are kept), sorted, plus a detached HEAD as `HEAD`.
+pub fn list_refs(repo: &Repository) -> Result<Vec<(Vec<u8>, Oid)>> {
     let mut out = Vec::new();
     for r in repo.references()? {
         let r = r?;
-        let Some(name) = r.name() else { continue };
-        if is_backup_ref(name) || r.kind() != Some(git2::ReferenceType::Direct) {
+        let name = r.name_bytes();
+        if is_backup_ref_bytes(name) || r.kind() != Some(git2::ReferenceType::Direct) {
             continue;
         }
         if let Some(oid) = r.target() {
-            out.push((name.to_string(), oid));
+            out.push((name.to_vec(), oid));
         }
     }
     out.sort();
     if repo.head_detached().unwrap_or(false) {
         if let Some(oid) = repo.head().ok().and_then(|h| h.target()) {
-            out.push(("HEAD".to_string(), oid));
+            out.push((b"HEAD".to_vec(), oid));
         }
     }
     Ok(out)
+}
+
+/// The reflog of `refs/stash`, which holds every stash entry (`stash@{N}`).
+pub const STASH_LOG: &str = "logs/refs/stash";
+
+/// The commit of every stash entry, newest first (from [`STASH_LOG`] under the common dir).
+pub fn stash_entries(repo: &Repository) -> Vec<Oid> {
+    let Ok(text) = std::fs::read(repo.commondir().join(STASH_LOG)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Oid> = text
+        .split(|&b| b == b'\n')
+        .filter_map(|l| l.get(41..81))
+        .filter_map(|h| std::str::from_utf8(h).ok())
+        .filter_map(|h| Oid::from_str(h).ok())
+        .filter(|o| !o.is_zero())
+        .collect();
+    out.reverse();
+    out
 }
 
 impl Graph {
@@ -419,6 +522,12 @@ impl Graph {
                 walk.push(c.id())?;
             }
         }
+        // Every stash entry, not only the newest (refs/stash): older ones live in its reflog.
+        for oid in stash_entries(repo) {
+            if repo.find_commit(oid).is_ok() {
+                walk.push(oid)?;
+            }
+        }
         let mut b = Builder {
             odb: repo.odb()?,
             opts,
@@ -438,9 +547,14 @@ impl Graph {
             b.commit(oid?)?;
         }
         let mut ref_entries = Vec::with_capacity(refs.len());
-        for (name, oid) in refs {
+        for (raw, oid) in refs {
             let target = b.object(oid)?;
-            ref_entries.push(RefEntry { name, oid, target });
+            ref_entries.push(RefEntry {
+                name: display_name(&raw),
+                raw,
+                oid,
+                target,
+            });
         }
 
         // Blobs in parallel.
@@ -506,17 +620,62 @@ impl Graph {
         out
     }
 
+    /// Per commit: whether only notes refs (`refs/notes/*`) reach it (its tree is a notes tree).
+    pub fn notes_only(&self) -> Vec<bool> {
+        const NOTES: u8 = 1;
+        const OTHER: u8 = 2;
+        let mut flags = vec![0u8; self.commits.len()];
+        for r in &self.refs {
+            let mut t = r.target;
+            // Through tags to the commit (a bounded walk: tags are indexed in creation order).
+            for _ in 0..=self.tags.len() {
+                match t {
+                    Obj::Tag(i) => t = self.tags[i as usize].target,
+                    _ => break,
+                }
+            }
+            if let Obj::Commit(i) = t {
+                flags[i as usize] |= if r.raw.starts_with(b"refs/notes/") {
+                    NOTES
+                } else {
+                    OTHER
+                };
+            }
+        }
+        // Stash entries and other walked commits no ref names directly count as other.
+        for i in (0..self.commits.len()).rev() {
+            if flags[i] == 0 {
+                flags[i] = OTHER;
+            }
+            let f = flags[i];
+            for &p in &self.commits[i].parents {
+                if p != GITLINK {
+                    flags[p as usize] |= f;
+                }
+            }
+        }
+        flags.into_iter().map(|f| f == NOTES).collect()
+    }
+
     /// Whether an object reached by a ref changes.
     pub fn obj_rewritten(&self, obj: Obj, commits: &[bool]) -> bool {
-        match obj {
-            Obj::Commit(i) => commits[i as usize],
-            Obj::Tag(i) => {
-                let t = &self.tags[i as usize];
-                t.mask != 0 || self.obj_rewritten(t.target, commits)
+        let mut obj = obj;
+        // Tags are indexed innermost first, so a chain ends within `tags.len()` steps.
+        for _ in 0..=self.tags.len() {
+            match obj {
+                Obj::Commit(i) => return commits[i as usize],
+                Obj::Tag(i) => {
+                    let t = &self.tags[i as usize];
+                    if t.mask != 0 {
+                        return true;
+                    }
+                    obj = t.target;
+                }
+                Obj::Node(i) => return self.mask[i as usize] != 0,
+                Obj::Other(_) => return false,
             }
-            Obj::Node(i) => self.mask[i as usize] != 0,
-            Obj::Other(_) => false,
         }
+        false
     }
 }
 

@@ -20,7 +20,7 @@
 //! `--remove-path` globs, never the values, so no secret is left on disk by the rewrite itself
 //! (the filter-repo replacements file of `plan` is the one exception, 0600, for users of other
 //! tools). `verify` without inputs re-runs the history scan over every ref *including* the
-//! backups under `refs/leaksweep/original/` to recover the values of the recorded ids in memory
+//! backups (the backup repository of [`apply::backup_repo_path`]) to recover the values of the recorded ids in memory
 //! (the rules find the same values in the same old blobs), then runs the exact checks: a literal
 //! search of everything reachable from the live refs (stronger than "no finding with a recorded
 //! secret_id": it also catches a value in a context the rules would not match), topology and
@@ -30,6 +30,7 @@
 //! no rule matches) is a failure that asks for the same inputs again.
 
 pub mod apply;
+pub mod encoded;
 pub mod graph;
 pub mod plan;
 pub mod verify;
@@ -253,11 +254,14 @@ pub fn replacements_file(targets: &[Target]) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Finds and replaces every target literal in a buffer. Overlapping literals: the leftmost,
-/// then longest, match wins.
+/// Finds and replaces every target in a buffer: the literal value, and the value inside a
+/// base64 or percent-encoded span, written back in that span's encoding (see [`encoded`]).
+/// Overlapping literals: the leftmost, then longest, match wins.
 pub struct Replacer {
     ac: Option<AhoCorasick>,
     replacements: Vec<Vec<u8>>,
+    /// The shortest target: a decoded span shorter than this cannot hold one.
+    min_len: usize,
 }
 
 /// Bit of the mask that stands for "a removed path is below" (see [`graph`]).
@@ -276,6 +280,7 @@ impl Replacer {
             return Ok(Replacer {
                 ac: None,
                 replacements: Vec::new(),
+                min_len: usize::MAX,
             });
         }
         let ac = AhoCorasickBuilder::new()
@@ -285,31 +290,76 @@ impl Replacer {
         Ok(Replacer {
             ac: Some(ac),
             replacements: targets.iter().map(|t| t.replacement.clone()).collect(),
+            min_len: targets
+                .iter()
+                .map(|t| t.secret.expose().len())
+                .min()
+                .unwrap_or(1)
+                .max(1),
         })
     }
 
-    /// The mask of targets that occur in `data` (0 when none).
+    /// The mask of targets that occur in `data`, as stored or encoded (0 when none).
     pub fn mask(&self, data: &[u8]) -> u64 {
+        self.mask_at(data, encoded::DEPTH)
+    }
+
+    fn mask_at(&self, data: &[u8], depth: usize) -> u64 {
         let Some(ac) = &self.ac else { return 0 };
         let mut m = 0;
         for hit in ac.find_iter(data) {
             m |= target_bit(hit.pattern().as_usize());
         }
+        if depth > 0 && data.len() >= self.min_len {
+            for span in encoded::spans(data, self.min_len) {
+                m |= self.mask_at(&span.decoded, depth - 1);
+            }
+        }
         m
     }
 
-    /// `data` with every target replaced, or `None` when nothing matched.
+    /// `data` with every target replaced (encoded ones in their encoding), or `None` when
+    /// nothing matched.
     pub fn replace(&self, data: &[u8]) -> Option<Vec<u8>> {
+        self.replace_at(data, encoded::DEPTH)
+    }
+
+    fn replace_at(&self, data: &[u8], depth: usize) -> Option<Vec<u8>> {
         let ac = self.ac.as_ref()?;
-        if !ac.is_match(data) {
-            return None;
-        }
-        let mut out = Vec::with_capacity(data.len());
-        ac.replace_all_with_bytes(data, &mut out, |m, _, dst| {
-            dst.extend_from_slice(&self.replacements[m.pattern().as_usize()]);
-            true
+        let literal = ac.is_match(data).then(|| {
+            let mut out = Vec::with_capacity(data.len());
+            ac.replace_all_with_bytes(data, &mut out, |m, _, dst| {
+                dst.extend_from_slice(&self.replacements[m.pattern().as_usize()]);
+                true
+            });
+            out
         });
-        Some(out)
+        if depth == 0 {
+            return literal;
+        }
+        let cur: &[u8] = literal.as_deref().unwrap_or(data);
+        if cur.len() < self.min_len {
+            return literal;
+        }
+        let mut out: Option<Vec<u8>> = None;
+        let mut last = 0;
+        for span in encoded::spans(cur, self.min_len) {
+            let Some(new) = self.replace_at(&span.decoded, depth - 1) else {
+                continue;
+            };
+            let new = Zeroizing::new(new);
+            let o = out.get_or_insert_with(|| Vec::with_capacity(cur.len()));
+            o.extend_from_slice(&cur[last..span.range.start]);
+            span.encode(&cur[span.range.clone()], &new, o);
+            last = span.range.end;
+        }
+        match out {
+            Some(mut o) => {
+                o.extend_from_slice(&cur[last..]);
+                Some(o)
+            }
+            None => literal,
+        }
     }
 }
 

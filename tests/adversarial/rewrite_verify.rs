@@ -181,6 +181,11 @@ fn verify_counts_the_recorded_old_history_as_the_backup_wherever_the_backup_refs
     for b in backups.lines() {
         git_ok(&r.repo, &["update-ref", "-d", b]);
     }
+    let git_dir = r.repo.join(git_ok(&r.repo, &["rev-parse", "--git-dir"]));
+    let backup_repo = git_dir.join("leaksweep/backup.git");
+    if backup_repo.exists() {
+        std::fs::remove_dir_all(&backup_repo).unwrap();
+    }
     let secrets = r.fx.path().join("secrets.txt");
     // The values, with the replacements the rewrite used.
     std::fs::write(

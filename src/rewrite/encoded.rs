@@ -1,0 +1,275 @@
+//! Encoded forms of a target, rewritten as stored.
+//!
+//! The scanner peels base64 and percent-encoding off values (a Kubernetes Secret's `data:`, a
+//! password in a URL, base64 of a whole `.env` line) and names what it finds by the decoded
+//! value, which is not in the stored bytes. The rewrite therefore looks inside encoded spans
+//! itself: every run of base64 characters (standard or URL alphabet, padded or not) and every
+//! token holding a `%XX` escape is decoded, searched for the targets (and, nested, for further
+//! encoded spans, up to [`DEPTH`] layers), and when a target is inside, the span is written back
+//! in the encoding it was found in with the replacement in place of the value:
+//!
+//! - base64: the whole run is re-encoded with the same alphabet; padding as found (a run without
+//!   `=` whose length shows none was needed gets it only in the standard alphabet);
+//! - percent-encoding: only the bytes that change are re-encoded (every byte outside RFC 3986's
+//!   unreserved set as `%XX`), every other byte keeps its stored form (`%2F` stays `%2F`, `/`
+//!   stays `/`).
+//!
+//! This searches more widely than the scanner decodes (any base64 run, not only values ending a
+//! `key: value` line), so whatever the scanner found encoded is found here too. Base64 wrapped
+//! over several lines (PEM-style) is one run per line and is not joined.
+
+use zeroize::Zeroizing;
+
+/// Layers of encoding peeled (the scanner's default is 2; a project may set up to this).
+pub const DEPTH: usize = 3;
+/// Shortest base64 run decoded (12 bytes once decoded).
+const MIN_B64: usize = 16;
+/// Longest span decoded (larger runs are data URIs or embedded files; 8 MiB).
+const MAX_SPAN: usize = 8 << 20;
+
+/// How a span is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Base64; `url`: the `-_` alphabet; `padded`: `=` padding was found.
+    Base64 {
+        url: bool,
+        padded: bool,
+    },
+    Percent,
+}
+
+/// An encoded span of a buffer and what it decodes to.
+pub struct Span {
+    pub range: std::ops::Range<usize>,
+    pub enc: Encoding,
+    pub decoded: Zeroizing<Vec<u8>>,
+    /// Percent-encoding: for each decoded byte, where its stored form starts (relative to the span).
+    map: Vec<u32>,
+}
+
+fn is_b64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+fn url_char(b: u8) -> bool {
+    b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>')
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn engine(url: bool, pad: bool) -> base64::engine::GeneralPurpose {
+    use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
+    let alphabet = if url {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new()
+            .with_encode_padding(pad)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    )
+}
+
+/// Decodes a base64 run (with its padding), trying a shifted start when the run does not decode
+/// as it stands (a character glued in front). Returns (start offset, encoding, bytes).
+fn decode_b64(run: &[u8]) -> Option<(usize, Encoding, Zeroizing<Vec<u8>>)> {
+    use base64::Engine;
+    let body_end = run.len() - run.iter().rev().take_while(|&&b| b == b'=').count();
+    let body = &run[..body_end];
+    let std_only = body.iter().any(|&b| b == b'+' || b == b'/');
+    let url_only = body.iter().any(|&b| b == b'-' || b == b'_');
+    if std_only && url_only {
+        return None;
+    }
+    let url = url_only;
+    let padded = body_end < run.len();
+    let e = engine(url, padded);
+    for skip in 0..4 {
+        if run.len() - skip < MIN_B64 {
+            break;
+        }
+        let mut out = Zeroizing::new(Vec::new());
+        if e.decode_vec(&run[skip..], &mut out).is_ok() && !out.is_empty() {
+            return Some((skip, Encoding::Base64 { url, padded }, out));
+        }
+    }
+    None
+}
+
+/// Decodes a percent-encoded token, with the stored offset of every decoded byte.
+fn decode_percent(raw: &[u8]) -> (Zeroizing<Vec<u8>>, Vec<u32>) {
+    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
+    let mut map = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() {
+            if let (Some(h), Some(l)) = (hex_val(raw[i + 1]), hex_val(raw[i + 2])) {
+                out.push(h << 4 | l);
+                map.push(i as u32);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(raw[i]);
+        map.push(i as u32);
+        i += 1;
+    }
+    (out, map)
+}
+
+/// The encoded spans of `data` that decode to at least `min_len` bytes, in order and not
+/// overlapping: percent-encoded tokens first (a base64 run inside one is found again, nested, in
+/// its decoded form), then base64 runs outside them.
+pub fn spans(data: &[u8], min_len: usize) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    let mut last_end = 0;
+    for i in memchr::memchr_iter(b'%', data) {
+        if i < last_end || i + 2 >= data.len() {
+            continue;
+        }
+        if hex_val(data[i + 1]).is_none() || hex_val(data[i + 2]).is_none() {
+            continue;
+        }
+        let mut s = i;
+        while s > last_end && url_char(data[s - 1]) {
+            s -= 1;
+        }
+        let mut e = i + 3;
+        while e < data.len() && url_char(data[e]) {
+            e += 1;
+        }
+        last_end = e;
+        if e - s > MAX_SPAN {
+            continue;
+        }
+        let (decoded, map) = decode_percent(&data[s..e]);
+        if decoded.len() >= min_len {
+            out.push(Span {
+                range: s..e,
+                enc: Encoding::Percent,
+                decoded,
+                map,
+            });
+        }
+    }
+    let percent: Vec<std::ops::Range<usize>> = out.iter().map(|s| s.range.clone()).collect();
+    let mut p = 0;
+    let mut i = 0;
+    while i < data.len() {
+        if !is_b64_char(data[i]) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < data.len() && is_b64_char(data[i]) {
+            i += 1;
+        }
+        let mut e = i;
+        while e < data.len() && e - i < 2 && data[e] == b'=' {
+            e += 1;
+        }
+        i = e;
+        if e - s < MIN_B64 || e - s > MAX_SPAN {
+            continue;
+        }
+        while p < percent.len() && percent[p].end <= s {
+            p += 1;
+        }
+        if p < percent.len() && percent[p].start < e {
+            continue;
+        }
+        if let Some((skip, enc, decoded)) = decode_b64(&data[s..e]) {
+            if decoded.len() >= min_len {
+                out.push(Span {
+                    range: s + skip..e,
+                    enc,
+                    decoded,
+                    map: Vec::new(),
+                });
+            }
+        }
+    }
+    out.sort_by_key(|s| s.range.start);
+    out
+}
+
+/// Bytes outside RFC 3986's unreserved set are written as `%XX`.
+fn percent_encode(data: &[u8], out: &mut Vec<u8>) {
+    for &b in data {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+}
+
+impl Span {
+    /// The stored form of `new` (what this span decodes to after the replacement), written in
+    /// this span's encoding; `raw` is the span's stored bytes.
+    pub fn encode(&self, raw: &[u8], new: &[u8], out: &mut Vec<u8>) {
+        use base64::Engine;
+        match self.enc {
+            Encoding::Base64 { url, padded } => {
+                // Padding as found; when none was needed, the standard alphabet pads.
+                let pad = padded || (!url && self.decoded.len() % 3 == 0);
+                out.extend_from_slice(engine(url, pad).encode(new).as_bytes());
+            }
+            Encoding::Percent => {
+                let old = &self.decoded[..];
+                let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+                let max_suffix = old.len().min(new.len()) - prefix;
+                let suffix = old
+                    .iter()
+                    .rev()
+                    .zip(new.iter().rev())
+                    .take(max_suffix)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let at = |k: usize| self.map.get(k).map_or(raw.len(), |&o| o as usize);
+                out.extend_from_slice(&raw[..at(prefix)]);
+                percent_encode(&new[prefix..new.len() - suffix], out);
+                out.extend_from_slice(&raw[at(old.len() - suffix)..]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn finds_base64_and_percent_spans() {
+        let v = base64::engine::general_purpose::STANDARD.encode("colour=light-blue-abc");
+        let data = format!("a: {v}\nurl: https://h/a%2Fb%20c/d\n");
+        let s = spans(data.as_bytes(), 4);
+        assert_eq!(s.len(), 2);
+        assert_eq!(&s[0].decoded[..], b"colour=light-blue-abc");
+        assert_eq!(&s[1].decoded[..], b"https://h/a/b c/d");
+    }
+
+    #[test]
+    fn percent_keeps_unchanged_bytes_as_stored() {
+        let raw = b"x://u:p%40ss%2fw@h%2F";
+        let s = &spans(raw, 4)[0];
+        let new = b"x://u:R:1@h/";
+        let mut out = Vec::new();
+        s.encode(raw, new, &mut out);
+        assert_eq!(out, b"x://u:R%3A1@h%2F");
+    }
+
+    #[test]
+    fn base64_keeps_alphabet_and_padding() {
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xfbu8; 20]);
+        let s = &spans(raw.as_bytes(), 4)[0];
+        let mut out = Vec::new();
+        s.encode(raw.as_bytes(), &[0xfb; 4], &mut out);
+        assert_eq!(out, b"-_v7-w");
+    }
+}
