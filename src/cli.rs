@@ -37,11 +37,17 @@ pub enum Command {
     Hook(HookCmd),
     /// Print a shell completion script (e.g. `leaksweep completions bash > /etc/bash_completion.d/leaksweep`).
     Completions {
-        #[arg(value_enum)]
+        /// The shell to write the script for.
+        #[arg(value_enum, ignore_case = true)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `leaksweep man > leaksweep.1`.
-    Man,
+    /// Print the man page (roff): `leaksweep man > leaksweep.1`; with --out-dir, write one page
+    /// per subcommand too (`leaksweep-scan.1`, ...).
+    Man {
+        /// Write leaksweep.1 and a page for every subcommand into DIR instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Remove leaked values (and files) from all of git history: plan, apply, verify, finish.
     Rewrite(RewriteCmd),
 }
@@ -51,6 +57,8 @@ pub enum HookCmd {
     /// Write the pre-commit hook (and pre-merge-commit, its twin for `git merge`), or pre-push
     /// with --pre-push, into the repository's hooks directory (core.hooksPath is honoured).
     Install {
+        /// The repository (or any path inside it). Default: the one containing the current directory.
+        repo: Option<PathBuf>,
         /// Install the pre-push hook (scans the pushed commits) instead of pre-commit.
         #[arg(long)]
         pre_push: bool,
@@ -60,6 +68,8 @@ pub enum HookCmd {
     },
     /// Remove the leaksweep hook (never a foreign one) and restore a backup if there is one.
     Uninstall {
+        /// The repository (or any path inside it). Default: the one containing the current directory.
+        repo: Option<PathBuf>,
         /// Remove the pre-push hook instead of pre-commit.
         #[arg(long)]
         pre_push: bool,
@@ -127,7 +137,7 @@ pub struct GitCmd {
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
     /// Output format [default: text, or `format` in .leaksweep.toml].
-    #[arg(long, short = 'f', value_enum)]
+    #[arg(long, short = 'f', value_enum, ignore_case = true)]
     pub format: Option<Format>,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -196,13 +206,20 @@ pub enum ColorChoice {
 pub enum RulesCmd {
     /// List the built-in rules (plus --rules files).
     List {
+        /// Extra rule file(s) to list with the built-in rules.
         #[arg(long = "rules", value_name = "FILE")]
         rule_files: Vec<PathBuf>,
     },
     /// Show one rule with its regex and examples.
-    Show { id: String },
+    Show {
+        /// The rule id (`leaksweep rules list`).
+        id: String,
+    },
     /// Validate a rule file and run its examples.
-    Check { file: PathBuf },
+    Check {
+        /// The rule file (TOML, the schema of rules/*.toml).
+        file: PathBuf,
+    },
 }
 
 /// Output formats of `rotate`.
@@ -224,7 +241,7 @@ pub struct RotateCmd {
     #[arg(long, value_name = "FILE", conflicts_with = "paths")]
     pub from_report: Option<PathBuf>,
     /// Checklist format (standard output).
-    #[arg(long, short = 'f', value_enum, default_value_t = RotateFormat::Text)]
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = RotateFormat::Text)]
     pub format: RotateFormat,
     /// Where the new values go (dotenv, mode 0600; default `.env.rotated`); with --example,
     /// where the example goes (default: `.env.example` next to each .env file).
@@ -340,7 +357,8 @@ pub enum PlanFormat {
 pub struct RewritePlanArgs {
     #[command(flatten)]
     pub input: RewriteInput,
-    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    /// Output format of the plan.
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// Where to write the filter-repo/BFG replacements file (mode 0600; default
     /// `<gitdir>/leaksweep/replacements.txt`).
@@ -362,7 +380,7 @@ pub struct RewriteApplyArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Output format of the summary.
-    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
 }
 

@@ -85,11 +85,11 @@ impl CompiledAllow {
         })
     }
 
-    fn path_matches(&self, path: &str, root: &str) -> bool {
+    fn path_matches(&self, path: &str, root: &str, prefix: &str) -> bool {
         let Some(set) = &self.paths else {
             return false;
         };
-        if set.is_match(path) {
+        if set.is_match(path) || (!prefix.is_empty() && set.is_match(format!("{prefix}{path}"))) {
             return true;
         }
         let rel = if root.is_empty() {
@@ -126,6 +126,9 @@ pub struct Allowlists {
     /// The scan root as displayed (`proj` for `leaksweep scan proj`, empty for `.`): path globs
     /// match the displayed path or the path relative to this root.
     root: String,
+    /// The scan root below the project root (`src/` for `scan .` run in `src`), or empty:
+    /// path globs also match this followed by the displayed path.
+    prefix: String,
     /// Files never scanned (the project config itself: its rule examples would match).
     files: Vec<String>,
     empty: bool,
@@ -152,6 +155,7 @@ impl Allowlists {
             global: CompiledAllow::new(global, "allowlist")?,
             empty: global.is_empty() && map.is_empty(),
             files: Vec::new(),
+            prefix: String::new(),
             per_rule: map,
             root: if root == "." {
                 String::new()
@@ -159,6 +163,13 @@ impl Allowlists {
                 root.to_string()
             },
         })
+    }
+
+    /// Path globs also match `prefix` followed by the displayed path (see [`Allowlists::new`]'s
+    /// `root` for the other direction).
+    pub fn with_prefix(mut self, prefix: String) -> Self {
+        self.prefix = prefix;
+        self
     }
 
     /// Never scan the file displayed as `path`.
@@ -171,7 +182,8 @@ impl Allowlists {
     /// config).
     pub fn skips_path(&self, path: &str) -> bool {
         !self.empty
-            && (self.files.iter().any(|f| f == path) || self.global.path_matches(path, &self.root))
+            && (self.files.iter().any(|f| f == path)
+                || self.global.path_matches(path, &self.root, &self.prefix))
     }
 
     /// True when some path glob (global or per rule) or the skipped files name `path`: what is
@@ -182,7 +194,7 @@ impl Allowlists {
                 || self
                     .per_rule
                     .values()
-                    .any(|a| a.path_matches(path, &self.root)))
+                    .any(|a| a.path_matches(path, &self.root, &self.prefix)))
     }
 
     /// True when a finding of `rule_id` at `path` is allowlisted by path alone (a global path
@@ -193,7 +205,7 @@ impl Allowlists {
                 || self
                     .per_rule
                     .get(rule_id)
-                    .is_some_and(|a| a.path_matches(path, &self.root)))
+                    .is_some_and(|a| a.path_matches(path, &self.root, &self.prefix)))
     }
 
     /// True when a finding of `rule_id` with this secret on this line is allowlisted.
@@ -205,7 +217,7 @@ impl Allowlists {
             return true;
         }
         self.per_rule.get(rule_id).is_some_and(|a| {
-            a.path_matches(path, &self.root) || a.secret_or_line_matches(secret, line)
+            a.path_matches(path, &self.root, &self.prefix) || a.secret_or_line_matches(secret, line)
         })
     }
 }
