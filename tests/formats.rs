@@ -57,7 +57,6 @@ fn scan(dir: &Path, format: &str, extra: &[&str]) -> (i32, String) {
         .args([
             "scan",
             "--no-ignore",
-            "-q",
             "--color",
             "never",
             "-f",
