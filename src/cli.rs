@@ -164,7 +164,7 @@ pub struct CommonArgs {
     /// Only report findings at or above this confidence (low, medium, high).
     #[arg(long, value_name = "LEVEL")]
     pub min_confidence: Option<String>,
-    /// Project config file [default: .leaksweep.toml at the scan root, if present].
+    /// Project config file [default: .leaksweep.toml at the project root (the scan root or a parent, up to the top of the git work tree), if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Report only findings whose secret is not in this baseline (from `baseline create`, or a
