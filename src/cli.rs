@@ -168,7 +168,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Report only findings whose secret is not in this baseline (from `baseline create`, or a
-    /// JSON report).
+    /// JSON report) [default: `baseline` in .leaksweep.toml, if set].
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Layers of base64/percent encoding to decode and scan inside (0 disables) [default: 2].

@@ -50,8 +50,8 @@ pub struct ScanConfig {
 }
 
 impl ScanConfig {
-    /// Resolves with the current directory as the scan root (where `.leaksweep.toml` and
-    /// `.leaksweepignore` are looked for).
+    /// Resolves with the current directory as the scan root (`.leaksweep.toml` and
+    /// `.leaksweepignore` are looked for there and up to the top of its git work tree).
     pub fn resolve(args: &CommonArgs) -> Result<Self> {
         Self::resolve_at(args, Path::new("."))
     }

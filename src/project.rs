@@ -3,9 +3,10 @@
 //!
 //! The file is found at the project root ([`discover`]: the nearest directory at or above the
 //! scan root that holds it or `.leaksweepignore`, no higher than the top of the git work tree),
-//! or given with `--config FILE`; command-line options win over it. Unknown keys and bad values are errors that name the file, the key and the line
-//! (toml's spans are turned into `line L column C`), because a typo in `disable` or `allowlist`
-//! that is silently ignored is how real leaks get through. `config.rs` merges the result with the
+//! or given with `--config FILE`; command-line options win over it. Unknown keys and bad values
+//! are errors that name the file, the key and the line (toml's spans are turned into
+//! `line L column C`), because a typo in `disable` or `allowlist` that is silently ignored is how
+//! real leaks get through. `config.rs` merges the result with the
 //! command line; nothing here reads clap structs.
 
 use crate::finding::Confidence;
