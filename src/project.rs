@@ -108,7 +108,6 @@ pub fn discover(start: &Path) -> ProjectRoot {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     let prefix: String = names.iter().rev().map(|n| format!("{n}/")).collect();
-    let mut dir = dir;
     for _ in 0..rest {
         dir.push("..");
     }
