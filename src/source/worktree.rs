@@ -65,8 +65,8 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec
     let Some((first, rest)) = dirs.split_first() else {
         return Vec::new();
     };
-    // What the walk saw: directories entered and every entry, to tell afterwards which files of
-    // those directories the ignore rules hid.
+    // What the walk saw: the directories it entered and its secret-looking entries, to tell
+    // afterwards which such files of those directories the ignore rules hid.
     let seen = std::sync::Mutex::new((Vec::<PathBuf>::new(), std::collections::HashSet::new()));
     let blocked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let blocked_in_walk = std::sync::Arc::clone(&blocked);
@@ -109,12 +109,16 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec
         let mut scratch = Scratch::default();
         Box::new(move |entry| {
             if respect_ignore {
+                // Only directories and secret-looking names are kept: memory stays small.
                 if let Ok(e) = &entry {
-                    let mut seen = seen_ref.lock().unwrap_or_else(|p| p.into_inner());
-                    if e.file_type().is_some_and(|t| t.is_dir()) {
-                        seen.0.push(e.path().to_path_buf());
+                    let dir = e.file_type().is_some_and(|t| t.is_dir());
+                    if dir || looks_secret(&e.file_name().to_string_lossy()) {
+                        let mut seen = seen_ref.lock().unwrap_or_else(|p| p.into_inner());
+                        if dir {
+                            seen.0.push(e.path().to_path_buf());
+                        }
+                        seen.1.insert(e.path().to_path_buf());
                     }
-                    seen.1.insert(e.path().to_path_buf());
                 }
             }
             match entry {
@@ -155,9 +159,9 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec
     ignored_secret_files(&walked, &entries)
 }
 
-/// The files in `walked` directories, not among the walk's `entries`, that [`looks_secret`]: the
-/// ignore rules hid them. One listing per directory the walk entered, so an ignored directory
-/// (`node_modules/`) is never read.
+/// The files in `walked` directories that [`looks_secret`] and are not among the walk's `entries`
+/// (its secret-looking ones): the ignore rules hid them. One listing per directory the walk
+/// entered, so an ignored directory (`node_modules/`) is never read.
 fn ignored_secret_files(
     walked: &[PathBuf],
     entries: &std::collections::HashSet<PathBuf>,
