@@ -57,7 +57,9 @@ fn write_pages(cmd: &clap::Command, dir: &Path, written: &mut usize) -> Result<(
 
 /// One page (roff): clap_mangen's sections, with EXIT STATUS before VERSION.
 fn page(cmd: &clap::Command) -> Result<Vec<u8>> {
-    let man = clap_mangen::Man::new(cmd.clone());
+    // Subcommands carry no version of their own: every page names the program's.
+    let man = clap_mangen::Man::new(cmd.clone())
+        .source(format!("leaksweep {}", env!("CARGO_PKG_VERSION")));
     let mut buf = Vec::new();
     man.render_title(&mut buf)?;
     man.render_name_section(&mut buf)?;
