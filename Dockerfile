@@ -13,9 +13,10 @@ COPY . .
 RUN cargo build --release --locked && strip target/release/leaksweep
 
 FROM alpine:3
+# An unprivileged user. The mounted repository belongs to another user id, so its git config
+# marks every directory safe (libgit2 refuses a repository owned by someone else otherwise).
 RUN adduser -D -H -u 10001 -h /home/leaksweep leaksweep \
     && mkdir -p /home/leaksweep /src \
-    # The mounted repository belongs to another user id: tell libgit2 it is trusted.
     && printf '[safe]\n\tdirectory = *\n' > /home/leaksweep/.gitconfig \
     && chown -R leaksweep:leaksweep /home/leaksweep
 COPY --from=build /build/target/release/leaksweep /usr/local/bin/leaksweep
