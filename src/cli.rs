@@ -37,11 +37,17 @@ pub enum Command {
     Hook(HookCmd),
     /// Print a shell completion script (e.g. `leaksweep completions bash > /etc/bash_completion.d/leaksweep`).
     Completions {
-        #[arg(value_enum)]
+        /// The shell to write the script for.
+        #[arg(value_enum, ignore_case = true)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `leaksweep man > leaksweep.1`.
-    Man,
+    /// Print the man page (roff): `leaksweep man > leaksweep.1`; with --out-dir, write one page
+    /// per subcommand too (`leaksweep-scan.1`, ...).
+    Man {
+        /// Write leaksweep.1 and a page for every subcommand into DIR instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Remove leaked values (and files) from all of git history: plan, apply, verify, finish.
     Rewrite(RewriteCmd),
     /// Convert another scanner's configuration into leaksweep's.
@@ -77,6 +83,8 @@ pub enum HookCmd {
     /// Write the pre-commit hook (and pre-merge-commit, its twin for `git merge`), or pre-push
     /// with --pre-push, into the repository's hooks directory (core.hooksPath is honoured).
     Install {
+        /// The repository (or any path inside it). Default: the one containing the current directory.
+        repo: Option<PathBuf>,
         /// Install the pre-push hook (scans the pushed commits) instead of pre-commit.
         #[arg(long)]
         pre_push: bool,
@@ -86,6 +94,8 @@ pub enum HookCmd {
     },
     /// Remove the leaksweep hook (never a foreign one) and restore a backup if there is one.
     Uninstall {
+        /// The repository (or any path inside it). Default: the one containing the current directory.
+        repo: Option<PathBuf>,
         /// Remove the pre-push hook instead of pre-commit.
         #[arg(long)]
         pre_push: bool,
@@ -165,7 +175,7 @@ pub struct GitCmd {
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
     /// Output format [default: text, or `format` in .leaksweep.toml].
-    #[arg(long, short = 'f', value_enum)]
+    #[arg(long, short = 'f', value_enum, ignore_case = true)]
     pub format: Option<Format>,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -192,11 +202,12 @@ pub struct CommonArgs {
     /// Only report findings at or above this confidence (low, medium, high).
     #[arg(long, value_name = "LEVEL")]
     pub min_confidence: Option<String>,
-    /// Project config file [default: .leaksweep.toml at the scan root, if present].
+    /// Project config file [default: .leaksweep.toml at the project root (the scan root or a parent, up to the top of the git work tree), if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Report only findings whose secret is not in this baseline (from `baseline create`, a
-    /// JSON report, a gitleaks JSON report or a detect-secrets `.secrets.baseline`).
+    /// JSON report, a gitleaks JSON report or a detect-secrets `.secrets.baseline`) [default:
+    /// `baseline` in .leaksweep.toml, if set].
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Layers of base64/percent encoding to decode and scan inside (0 disables) [default: 2].
@@ -251,6 +262,7 @@ pub enum ColorChoice {
 pub enum RulesCmd {
     /// List the built-in rules (plus --rules files), grouped by family (category).
     List {
+        /// Extra rule file(s) to list with the built-in rules.
         #[arg(long = "rules", value_name = "FILE")]
         rule_files: Vec<PathBuf>,
         /// Only the rules of this family, e.g. `ai`, `payment`, `messaging` (case-insensitive).
@@ -261,9 +273,15 @@ pub enum RulesCmd {
         search: Option<String>,
     },
     /// Show one rule with its regex and examples.
-    Show { id: String },
+    Show {
+        /// The rule id (`leaksweep rules list`).
+        id: String,
+    },
     /// Validate a rule file and run its examples.
-    Check { file: PathBuf },
+    Check {
+        /// The rule file (TOML, the schema of rules/*.toml).
+        file: PathBuf,
+    },
 }
 
 /// Output formats of `rotate`.
@@ -285,7 +303,7 @@ pub struct RotateCmd {
     #[arg(long, value_name = "FILE", conflicts_with = "paths")]
     pub from_report: Option<PathBuf>,
     /// Checklist format (standard output).
-    #[arg(long, short = 'f', value_enum, default_value_t = RotateFormat::Text)]
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = RotateFormat::Text)]
     pub format: RotateFormat,
     /// Where the new values go (dotenv, mode 0600; default `.env.rotated`); with --example,
     /// where the example goes (default: `.env.example` next to each .env file).
@@ -401,7 +419,8 @@ pub enum PlanFormat {
 pub struct RewritePlanArgs {
     #[command(flatten)]
     pub input: RewriteInput,
-    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    /// Output format of the plan.
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// Where to write the filter-repo/BFG replacements file (mode 0600; default
     /// `<gitdir>/leaksweep/replacements.txt`).
@@ -423,7 +442,7 @@ pub struct RewriteApplyArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Output format of the summary.
-    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
 }
 

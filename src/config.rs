@@ -32,9 +32,10 @@ pub struct ScanConfig {
     pub min_confidence: Option<Confidence>,
     /// Decoding depth and project allowlists, handed to the matcher.
     pub match_options: MatchOptions,
-    /// `--baseline FILE`: findings whose secret it lists are not reported.
+    /// `--baseline FILE` (or `baseline` in .leaksweep.toml): findings whose secret it lists are
+    /// not reported.
     pub baseline: Option<Baseline>,
-    /// `.leaksweepignore` at the scan root.
+    /// `.leaksweepignore` at the project root.
     pub ignore: Option<IgnoreList>,
     /// The `.leaksweep.toml` in effect, if any.
     pub config_file: Option<PathBuf>,
@@ -111,14 +112,17 @@ fn select_rules(mut rules: Vec<Rule>, s: &crate::cli::SwitchArgs) -> Result<Vec<
 }
 
 impl ScanConfig {
-    /// Resolves with the current directory as the scan root (where `.leaksweep.toml` and
-    /// `.leaksweepignore` are looked for).
+    /// Resolves with the current directory as the scan root (`.leaksweep.toml` and
+    /// `.leaksweepignore` are looked for there and up to the top of its git work tree).
     pub fn resolve(args: &CommonArgs) -> Result<Self> {
         Self::resolve_at(args, Path::new("."))
     }
 
-    /// Resolves for a scan rooted at `root`.
+    /// Resolves for a scan rooted at `root` (a directory): `.leaksweep.toml` and
+    /// `.leaksweepignore` are those of the project root found from it ([`project::discover`]).
     pub fn resolve_at(args: &CommonArgs, root: &Path) -> Result<Self> {
+        let found = project::discover(root);
+        let root = found.dir.as_path();
         let project = load_project(args, root)?;
         let rules = assemble_rules(&args.rule_files, project.as_ref(), root)?;
         let rules = select_rules(rules, &args.switch)?;
@@ -168,7 +172,11 @@ impl ScanConfig {
             Some(n) => n,
             None => crate::matcher::DEFAULT_MAX_FINDINGS,
         };
-        let root_shown = crate::source::worktree::display(root);
+        let root_shown = if found.prefix.is_empty() {
+            crate::source::worktree::display(root)
+        } else {
+            String::new()
+        };
         let allow = match &project {
             Some(p) => {
                 let per_rule: Vec<_> = p
@@ -177,7 +185,8 @@ impl ScanConfig {
                     .map(|(id, r)| (id.clone(), r.allowlist.clone()))
                     .collect();
                 let mut a = Allowlists::new(&p.allowlist, &per_rule, &root_shown)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.path.display()))?;
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.path.display()))?
+                    .with_prefix(found.prefix.clone());
                 // Its own `[[rule]]` examples would match: the config file is not scanned.
                 a.skip_file(crate::source::worktree::display(&p.path));
                 for f in &p.rule_files {
@@ -189,9 +198,28 @@ impl ScanConfig {
             }
             None => Allowlists::default(),
         };
-        let baseline = match &args.baseline {
-            Some(path) => Some(Baseline::load(path)?),
-            None => None,
+        let baseline = match (&args.baseline, project.as_ref()) {
+            (Some(path), _) => Some(Baseline::load(path)?),
+            (None, Some(p)) => match &p.baseline {
+                // Relative to the config file, like everything else in it.
+                Some(b) => {
+                    let dir = p.path.parent().unwrap_or(Path::new(""));
+                    let path = if dir.as_os_str().is_empty() {
+                        b.clone()
+                    } else {
+                        dir.join(b)
+                    };
+                    Some(Baseline::load(&path).with_context(|| {
+                        format!(
+                            "{}: baseline = {:?}",
+                            p.path.display(),
+                            b.display().to_string()
+                        )
+                    })?)
+                }
+                None => None,
+            },
+            (None, None) => None,
         };
         for name in [
             crate::baseline::IGNORE_FILE,
@@ -226,6 +254,7 @@ impl ScanConfig {
                 show_secrets: args.show_secrets || args.switch.redact == Some(100),
                 color,
                 verbose: args.verbose > 0,
+                quiet: args.quiet,
             },
             exit_code: args.exit_code,
             min_severity,

@@ -7,6 +7,13 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// A clap usage error as `leaksweep: error: ...`, its other lines (usage, tips) prefixed
+/// `leaksweep: ` and blank lines dropped.
+fn usage_message(text: &str) -> String {
+    let text: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    leaksweep::cmd::error_message(&text.join("\n"))
+}
+
 fn main() -> ExitCode {
     // Ctrl-C, SIGTERM, SIGHUP: remove any half-written temporary file, exit 130 as a shell would.
     // Reports are built in memory and renamed into place, so the final path is never partial.
@@ -15,7 +22,21 @@ fn main() -> ExitCode {
         eprintln!("leaksweep: interrupted");
         leaksweep::report::abort_in_flight(130)
     });
-    let cli = leaksweep::cli::Cli::parse();
+    let cli = match leaksweep::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: print as clap does, exit 0.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // Usage errors carry the one prefix every error has (clap's own starts `error: `).
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            eprint!("{}", usage_message(text));
+            return ExitCode::from(leaksweep::cmd::EXIT_ERROR);
+        }
+    };
     match leaksweep::cmd::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -1,10 +1,12 @@
 //! `.leaksweep.toml`, the project configuration: extra rules, disabled rules, allowlists, limits
 //! and defaults, kept in the repository so every developer and CI job scans the same way.
 //!
-//! The file is found at the scan root (or given with `--config FILE`); command-line options win
-//! over it. Unknown keys and bad values are errors that name the file, the key and the line
-//! (toml's spans are turned into `line L column C`), because a typo in `disable` or `allowlist`
-//! that is silently ignored is how real leaks get through. `config.rs` merges the result with the
+//! The file is found at the project root ([`discover`]: the nearest directory at or above the
+//! scan root that holds it or `.leaksweepignore`, no higher than the top of the git work tree),
+//! or given with `--config FILE`; command-line options win over it. Unknown keys and bad values
+//! are errors that name the file, the key and the line (toml's spans are turned into
+//! `line L column C`), because a typo in `disable` or `allowlist` that is silently ignored is how
+//! real leaks get through. `config.rs` merges the result with the
 //! command line; nothing here reads clap structs.
 
 use crate::finding::Confidence;
@@ -15,8 +17,102 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The file name looked for at the scan root.
+/// The file name looked for at the project root.
 pub const FILE_NAME: &str = ".leaksweep.toml";
+
+/// Where a scan's project files (`.leaksweep.toml`, `.leaksweepignore`) are, found from the scan
+/// root by [`discover`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRoot {
+    /// The directory, as a path usable from the current directory.
+    pub dir: PathBuf,
+    /// The scan root's path below `dir`, with a trailing `/` (`src/` for `scan .` run in `src`),
+    /// or empty: put in front of a displayed path, it gives the path relative to `dir`, which is
+    /// what the config's path globs are written against.
+    pub prefix: String,
+}
+
+/// Finds the project root for a scan rooted at `start` (a directory) the way git finds `.git`:
+/// `start` and then each parent, the first that holds `.leaksweep.toml` or `.leaksweepignore`,
+/// looking no higher than the top of the git work tree holding `start` (the directory with
+/// `.git`). Outside a git work tree, or when no directory up to its top holds either file,
+/// `start` itself (a config above a repository is not that repository's).
+pub fn discover(start: &Path) -> ProjectRoot {
+    let here = ProjectRoot {
+        dir: start.to_path_buf(),
+        prefix: String::new(),
+    };
+    let Ok(abs) = start.canonicalize() else {
+        return here;
+    };
+    let mut found = None;
+    for (up, dir) in abs.ancestors().enumerate() {
+        let holds = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+        if found.is_none() && (holds(FILE_NAME) || holds(crate::baseline::IGNORE_FILE)) {
+            found = Some(up);
+        }
+        if holds(".git") {
+            break;
+        }
+        if dir.parent().is_none() {
+            // No work tree above `start`: it is its own root.
+            return here;
+        }
+    }
+    let Some(up) = found else {
+        return here;
+    };
+    // Climb lexically while `start` has names to drop, then with `..`; the levels climbed with
+    // `..` are the prefix of displayed paths.
+    let mut dir = start.to_path_buf();
+    let mut popped = 0;
+    while popped < up {
+        match dir.components().next_back() {
+            Some(std::path::Component::Normal(_)) => {
+                dir.pop();
+                popped += 1;
+            }
+            Some(std::path::Component::CurDir) => {
+                dir.pop();
+            }
+            _ => break,
+        }
+    }
+    let rest = up - popped;
+    if rest == 0 {
+        return ProjectRoot {
+            dir: if dir.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                dir
+            },
+            prefix: String::new(),
+        };
+    }
+    if dir
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+        || dir.is_absolute()
+    {
+        // `..` in what the user typed: the root by its full path, globs by displayed path.
+        return ProjectRoot {
+            dir: abs.ancestors().nth(up).unwrap_or(&abs).to_path_buf(),
+            prefix: String::new(),
+        };
+    }
+    let below = abs.ancestors().nth(popped).unwrap_or(&abs);
+    let names: Vec<String> = below
+        .components()
+        .rev()
+        .take(rest)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let prefix: String = names.iter().rev().map(|n| format!("{n}/")).collect();
+    for _ in 0..rest {
+        dir.push("..");
+    }
+    ProjectRoot { dir, prefix }
+}
 
 /// The schema of `.leaksweep.toml`.
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +148,9 @@ pub struct ProjectConfig {
     pub min_severity: Option<Severity>,
     /// Default `--min-confidence`.
     pub min_confidence: Option<Confidence>,
+    /// Default `--baseline`: a baseline file (or JSON report), relative to this file's directory,
+    /// used by every scanning command (`scan`, `git`, `git --staged` and so the hooks).
+    pub baseline: Option<PathBuf>,
     /// Where the file was read from (set at load).
     #[serde(skip)]
     pub path: PathBuf,

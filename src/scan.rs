@@ -101,6 +101,8 @@ pub struct Collector {
     errors: Mutex<Vec<ScanError>>,
     pub items: AtomicU64,
     pub bytes: AtomicU64,
+    /// Of `items`, the commit and tag messages: counted as scanned, but not as files.
+    pub messages: AtomicU64,
 }
 
 impl Collector {
@@ -125,7 +127,8 @@ impl Collector {
         self.items.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
     }
-    /// Takes everything collected, findings sorted for deterministic output.
+    /// Takes everything collected, findings sorted for deterministic output: (findings,
+    /// skipped, errors, files scanned (messages not counted), bytes scanned).
     pub fn finish(self) -> (Vec<Finding>, Vec<Skipped>, Vec<ScanError>, u64, u64) {
         let mut findings = self
             .findings
@@ -140,7 +143,9 @@ impl Collector {
             findings,
             skipped,
             errors,
-            self.items.into_inner(),
+            self.items
+                .into_inner()
+                .saturating_sub(self.messages.into_inner()),
             self.bytes.into_inner(),
         )
     }

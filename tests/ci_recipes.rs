@@ -176,3 +176,69 @@ fn the_gate_scans_only_the_new_commits_with_a_base() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// The lines of the README's plain-hook recipe (between the hook-recipe markers), comments cut.
+fn hook_recipe() -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = text
+        .find("<!-- hook-recipe:begin -->")
+        .expect("hook-recipe:begin marker");
+    let rest = &text[start..];
+    let block = &rest[..rest.find("<!-- hook-recipe:end -->").expect("end marker")];
+    let body = &block[block.find("```sh\n").expect("```sh fence") + 6..block.rfind("```").unwrap()];
+    body.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Runs one recipe line with `sh` in `dir`, leaksweep first on PATH; asserts it succeeds.
+fn run_line(dir: &Path, line: &str) {
+    let out = std::process::Command::new("sh")
+        .args(["-c", line])
+        .current_dir(dir)
+        .env("PATH", path_with_leaksweep())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_hook_recipe_installs_hooks_that_block_a_secret_and_removes_them() {
+    let lines = hook_recipe();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let dir = repo(&[("README.md", "hello\n".into())]);
+    let hooks = dir.path().join(".git/hooks");
+    for line in &lines[..2] {
+        run_line(dir.path(), line);
+    }
+    for hook in ["pre-commit", "pre-merge-commit", "pre-push"] {
+        assert!(hooks.join(hook).is_file(), "{hook} not installed");
+    }
+    // The installed pre-commit hook blocks a commit that adds a secret.
+    std::fs::write(
+        dir.path().join("settings.py"),
+        format!("JWT_SECRET = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    git(dir.path(), &["add", "settings.py"]);
+    let out = common::git_command(dir.path())
+        .args(["commit", "-q", "-m", "add"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the hook let a secret through");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("commit blocked"), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
+    for line in &lines[2..] {
+        run_line(dir.path(), line);
+    }
+    for hook in ["pre-commit", "pre-merge-commit", "pre-push"] {
+        assert!(!hooks.join(hook).exists(), "{hook} left behind");
+    }
+}

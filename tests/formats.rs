@@ -54,15 +54,7 @@ fn scan(dir: &Path, format: &str, extra: &[&str]) -> (i32, String) {
     let out = Command::cargo_bin("leaksweep")
         .unwrap()
         .current_dir(dir)
-        .args([
-            "scan",
-            "--no-ignore",
-            "-q",
-            "--color",
-            "never",
-            "-f",
-            format,
-        ])
+        .args(["scan", "--no-ignore", "--color", "never", "-f", format])
         .args(extra)
         .arg(".")
         .output()

@@ -247,7 +247,7 @@ fn the_pre_commit_hook_blocks_on_exit_1_and_explains_how_to_allow() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("commit blocked"), "{err}");
     assert!(err.contains("leaksweep:allow"), "{err}");
-    assert!(err.contains("baseline"), "{err}");
+    assert!(err.contains(".leaksweepignore"), "{err}");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap().trim(),
         "git --staged"

@@ -530,7 +530,7 @@ fn config_from_environment_path_or_text() {
     );
     fx.write(
         "proj/.leaksweep.toml",
-        "disable = [\"encryption-key\", \"key-material-assignment\"]\n",
+        "disable = [\"encryption-key\", \"key-material-assignment\", \"generic-key\"]\n",
     );
     let proj = fx.path().join("proj");
     let rules = |cmd: &mut assert_cmd::Command| {
@@ -549,7 +549,7 @@ fn config_from_environment_path_or_text() {
     assert_eq!(
         rules(leaksweep(&proj).env(
             "LEAKSWEEP_CONFIG_TOML",
-            "disable = [\"jwt-secret\", \"generic-secret\", \"encryption-key\", \"key-material-assignment\"]\n"
+            "disable = [\"jwt-secret\", \"generic-secret\", \"encryption-key\", \"key-material-assignment\", \"generic-key\"]\n"
         ))
         .0,
         Vec::<String>::new()

@@ -1,4 +1,4 @@
-//! `leaksweep hook install|uninstall [--pre-push]`: plain git hooks, for repositories that do
+//! `leaksweep hook install|uninstall [REPO] [--pre-push]`: plain git hooks, for repositories that do
 //! not use the pre-commit framework (that one uses `.pre-commit-hooks.yaml` instead).
 //!
 //! The hooks directory is git's: `core.hooksPath` when set (relative to the working tree, as git
@@ -61,7 +61,12 @@ impl HookKind {
 pub fn run(args: HookCmd) -> Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     match args {
-        HookCmd::Install { pre_push, force } => {
+        HookCmd::Install {
+            repo,
+            pre_push,
+            force,
+        } => {
+            let cwd = start_at(&cwd, repo.as_deref());
             let kind = kind(pre_push);
             let dirs = hooks_dirs(&cwd)?;
             let exe = std::env::current_exe().ok();
@@ -83,7 +88,8 @@ pub fn run(args: HookCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        HookCmd::Uninstall { pre_push } => {
+        HookCmd::Uninstall { repo, pre_push } => {
+            let cwd = start_at(&cwd, repo.as_deref());
             let kind = kind(pre_push);
             let dirs = hooks_dirs(&cwd)?;
             for (i, dir) in dirs.iter().enumerate() {
@@ -165,6 +171,12 @@ pub fn framework_range(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Stri
             }
         }
     }
+}
+
+/// Where the repository is looked for: `repo` (relative to the current directory) or the
+/// current directory.
+fn start_at(cwd: &Path, repo: Option<&Path>) -> PathBuf {
+    repo.map_or_else(|| cwd.to_path_buf(), |r| cwd.join(r))
 }
 
 fn kind(pre_push: bool) -> HookKind {
@@ -299,7 +311,8 @@ leaksweep: {what} blocked: it adds the secret(s) listed above (shown redacted).
   - Remove the secret from the file, stage it again, and rotate the secret if it was
     ever pushed or shared (leaksweep rotate).
   - Not a secret (a test fixture, a public example)? Either add a comment containing
-    leaksweep:allow on the same line, or record its secret_id in a baseline file.
+    leaksweep:allow on the same line, or add its secret_id (printed above) to
+    .leaksweepignore at the top of the work tree, one per line.
   - Bypass this check once: git {verb} --no-verify
 EOF
 }}

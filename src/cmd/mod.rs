@@ -32,7 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Keygen(args) => keygen::run(args),
         Command::Hook(args) => hook::run(args),
         Command::Completions { shell } => completions::completions(shell),
-        Command::Man => completions::man(),
+        Command::Man { out_dir } => completions::man(out_dir.as_deref()),
         Command::Rewrite(args) => rewrite::run(args),
         Command::Import(args) => import::run(args),
     }
@@ -92,10 +92,15 @@ pub fn triage(
 /// of it prefixed with `leaksweep: ` (so no line of a message can pose as a report line or a CI
 /// workflow command) and control characters in it escaped (errors name paths and refs, which
 /// come from the repository).
+///
+/// What the user cannot act on is left out: libgit2's `; class=... (N); code=... (N)` tails, and
+/// a cause repeated word for word after its context (`cannot read: E: E`, where the context
+/// already quoted the OS error).
 pub fn error_message(message: &str) -> String {
     let mut out = String::new();
     for (i, line) in message.split('\n').enumerate() {
-        let line = sanitize(line);
+        let line = tidy(line);
+        let line = sanitize(&line);
         if i == 0 {
             out.push_str(&format!("leaksweep: error: {line}\n"));
         } else {
@@ -103,6 +108,49 @@ pub fn error_message(message: &str) -> String {
         }
     }
     out
+}
+
+/// One line of an error without libgit2's class/code tail and without a `: `-separated part
+/// that repeats the one before it.
+fn tidy(line: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in line.split(": ") {
+        let part = strip_git2_tail(part);
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
+}
+
+/// `text` without a trailing `; class=Name (N)` and `; code=Name (N)` as git2 errors end.
+fn strip_git2_tail(text: &str) -> &str {
+    let mut text = text;
+    loop {
+        let Some(at) = text.rfind("; ") else {
+            return text;
+        };
+        let tail = &text[at + 2..];
+        let is_detail = ["class=", "code="].iter().any(|k| {
+            tail.strip_prefix(k).is_some_and(|rest| {
+                let mut words = rest.splitn(2, ' ');
+                let name = words.next().unwrap_or("");
+                let num = words.next().unwrap_or("");
+                !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric())
+                    && num.starts_with('(')
+                    && num.ends_with(')')
+                    && num[1..num.len() - 1]
+                        .trim_start_matches('-')
+                        .chars()
+                        .all(|c| c.is_ascii_digit())
+            })
+        });
+        if !is_detail {
+            return text;
+        }
+        text = &text[..at];
+    }
 }
 
 /// Exit code for usage and input errors.

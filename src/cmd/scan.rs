@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use crate::scan::{summarize, Collector, ScanError, Scanner, Skipped, Summary};
 use crate::source::{stdin, worktree};
 use anyhow::{bail, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn run(args: ScanCmd) -> Result<ExitCode> {
@@ -38,8 +38,8 @@ impl Scanned {
     }
 }
 
-/// Resolves the configuration (rooted at the first path when it is a directory, else the current
-/// directory) and scans; shared by `scan` and `baseline create`.
+/// Resolves the configuration (the project root found from the first path, see
+/// [`crate::project::discover`]) and scans; shared by `scan` and `baseline create`.
 pub fn collect(args: &ScanCmd) -> Result<Scanned> {
     let mut paths = args.paths.clone();
     if paths.is_empty() {
@@ -49,11 +49,17 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
     if use_stdin && paths.len() > 1 {
         bail!("'-' (standard input) cannot be combined with other paths");
     }
+    // The project root is found from the first path (a file's directory), or the current
+    // directory for standard input.
     let root = match paths.first() {
-        Some(p) if !use_stdin && p.is_dir() => p.as_path(),
-        _ => Path::new("."),
+        Some(p) if !use_stdin && p.is_dir() => p.clone(),
+        Some(p) if !use_stdin => match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        _ => PathBuf::from("."),
     };
-    let cfg = ScanConfig::resolve_at(&args.common, root)?;
+    let cfg = ScanConfig::resolve_at(&args.common, &root)?;
     let scanner = Scanner::new(cfg.matcher()?);
     let collector = Collector::default();
     let mode = if use_stdin {
@@ -71,7 +77,10 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
             max_file_size: cfg.max_file_size,
             threads: cfg.threads,
         };
-        worktree::scan(&opts, &scanner, &collector);
+        let ignored = worktree::scan(&opts, &scanner, &collector);
+        if !ignored.is_empty() && !cfg.quiet {
+            eprintln!("leaksweep: {}", ignored_note(&ignored));
+        }
         "worktree"
     };
     let (findings, skipped, errors, files, bytes) = collector.finish();
@@ -84,4 +93,25 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
         summary,
         expect_input: !use_stdin,
     })
+}
+
+/// Files named at most in the note on ignored secret files.
+const IGNORED_SHOWN: usize = 5;
+
+/// The note on files that look like secret files and were not scanned because git ignores
+/// them: how many, the first few by name, and how to include them.
+pub fn ignored_note(ignored: &[String]) -> String {
+    let mut names: Vec<String> = ignored
+        .iter()
+        .take(IGNORED_SHOWN)
+        .map(|p| crate::finding::sanitize(p).into_owned())
+        .collect();
+    if ignored.len() > IGNORED_SHOWN {
+        names.push(format!("and {} more", ignored.len() - IGNORED_SHOWN));
+    }
+    format!(
+        "{} git-ignored file(s) that may hold secrets: {}: not scanned, git-ignored; --no-ignore to include",
+        ignored.len(),
+        names.join(", ")
+    )
 }

@@ -91,7 +91,7 @@ impl CompiledAllow {
         })
     }
 
-    fn path_matches(&self, path: &str, root: &str) -> bool {
+    fn path_matches(&self, path: &str, root: &str, prefix: &str) -> bool {
         if self.paths.is_none() && self.path_regexes.is_empty() {
             return false;
         }
@@ -106,7 +106,9 @@ impl CompiledAllow {
             self.paths.as_ref().is_some_and(|s| s.is_match(p))
                 || self.path_regexes.iter().any(|r| r.is_match(p.as_bytes()))
         };
-        one(rel.unwrap_or(path)) || (rel.is_some() && one(path))
+        one(rel.unwrap_or(path))
+            || (rel.is_some() && one(path))
+            || (!prefix.is_empty() && one(&format!("{prefix}{path}")))
     }
 
     fn secret_or_line_matches(&self, secret: &[u8], line: &[u8]) -> bool {
@@ -133,6 +135,9 @@ pub struct Allowlists {
     /// The scan root as displayed (`proj` for `leaksweep scan proj`, empty for `.`): path globs
     /// match the displayed path or the path relative to this root.
     root: String,
+    /// The scan root below the project root (`src/` for `scan .` run in `src`), or empty:
+    /// path globs also match this followed by the displayed path.
+    prefix: String,
     /// Files never scanned (the project config itself: its rule examples would match).
     files: Vec<String>,
     empty: bool,
@@ -159,6 +164,7 @@ impl Allowlists {
             global: CompiledAllow::new(global, "allowlist")?,
             empty: global.is_empty() && map.is_empty(),
             files: Vec::new(),
+            prefix: String::new(),
             per_rule: map,
             root: if root == "." {
                 String::new()
@@ -166,6 +172,13 @@ impl Allowlists {
                 root.to_string()
             },
         })
+    }
+
+    /// Path globs also match `prefix` followed by the displayed path (see [`Allowlists::new`]'s
+    /// `root` for the other direction).
+    pub fn with_prefix(mut self, prefix: String) -> Self {
+        self.prefix = prefix;
+        self
     }
 
     /// Never scan the file displayed as `path`.
@@ -178,7 +191,8 @@ impl Allowlists {
     /// config).
     pub fn skips_path(&self, path: &str) -> bool {
         !self.empty
-            && (self.files.iter().any(|f| f == path) || self.global.path_matches(path, &self.root))
+            && (self.files.iter().any(|f| f == path)
+                || self.global.path_matches(path, &self.root, &self.prefix))
     }
 
     /// True when some path glob (global or per rule) or the skipped files name `path`: what is
@@ -189,7 +203,7 @@ impl Allowlists {
                 || self
                     .per_rule
                     .values()
-                    .any(|a| a.path_matches(path, &self.root)))
+                    .any(|a| a.path_matches(path, &self.root, &self.prefix)))
     }
 
     /// True when a finding of `rule_id` at `path` is allowlisted by path alone (a global path
@@ -200,7 +214,7 @@ impl Allowlists {
                 || self
                     .per_rule
                     .get(rule_id)
-                    .is_some_and(|a| a.path_matches(path, &self.root)))
+                    .is_some_and(|a| a.path_matches(path, &self.root, &self.prefix)))
     }
 
     /// True when a finding of `rule_id` with this secret on this line is allowlisted.
@@ -212,7 +226,7 @@ impl Allowlists {
             return true;
         }
         self.per_rule.get(rule_id).is_some_and(|a| {
-            a.path_matches(path, &self.root) || a.secret_or_line_matches(secret, line)
+            a.path_matches(path, &self.root, &self.prefix) || a.secret_or_line_matches(secret, line)
         })
     }
 }

@@ -65,6 +65,8 @@ pub struct ReportOptions {
     pub color: bool,
     /// Mention skipped items and errors one by one.
     pub verbose: bool,
+    /// `--quiet`: leave out the closing summary line (text).
+    pub quiet: bool,
 }
 
 /// Formats a report.
@@ -128,7 +130,8 @@ pub fn write_atomic_mode(path: &std::path::Path, bytes: &[u8], mode: u32) -> io:
     };
     let mut tmp = tempfile::Builder::new()
         .prefix(".leaksweep-")
-        .tempfile_in(&dir)?;
+        .tempfile_in(&dir)
+        .map_err(without_path)?;
     let _in_flight = InFlight::new(tmp.path());
     #[cfg(unix)]
     {
@@ -142,6 +145,16 @@ pub fn write_atomic_mode(path: &std::path::Path, bytes: &[u8], mode: u32) -> io:
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// An error of `tempfile` without the temporary file's name it appends (` at path "..."`): the
+/// caller names the file the user asked for, and the temporary name means nothing to them.
+fn without_path(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.find(" at path ") {
+        Some(at) => io::Error::new(e.kind(), text[..at].to_string()),
+        None => e,
+    }
 }
 
 /// Temporary files being written right now. A signal kills the process without unwinding, so

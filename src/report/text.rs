@@ -107,6 +107,9 @@ impl Reporter for Text {
         for e in &report.errors {
             writeln!(out, "{} {}: {}", paint(c, red, "error:"), e.path, e.message)?;
         }
+        if opts.quiet {
+            return Ok(());
+        }
         let s = &report.summary;
         let skipped: u64 = s.skipped.values().sum();
         let mut line = format!(

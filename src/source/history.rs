@@ -1394,6 +1394,8 @@ impl Ctx<'_> {
         let mut findings = self
             .scanner
             .scan_counted(&blob, scratch, self.collector, || path.to_string());
+        // Scanned, but a message is not a file in the summary's count.
+        self.collector.messages.fetch_add(1, Ordering::Relaxed);
         if findings.is_empty() {
             return;
         }

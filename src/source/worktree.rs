@@ -22,8 +22,10 @@ pub struct WalkOptions {
     pub threads: usize,
 }
 
-/// Walks every root and scans each regular file.
-pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
+/// Walks every root and scans each regular file. Returns the files that look like secret files
+/// (`.env`, keys: [`looks_secret`]) which the ignore rules kept out of the walk, as displayed
+/// paths, sorted (see [`ignored_secret_files`]); empty with `respect_ignore` off.
+pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<String> {
     let mut dirs = Vec::new();
     for root in &opts.roots {
         match std::fs::symlink_metadata(root) {
@@ -61,8 +63,11 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
         });
     }
     let Some((first, rest)) = dirs.split_first() else {
-        return;
+        return Vec::new();
     };
+    // What the walk saw: the directories it entered and its secret-looking entries, to tell
+    // afterwards which such files of those directories the ignore rules hid.
+    let seen = std::sync::Mutex::new((Vec::<PathBuf>::new(), std::collections::HashSet::new()));
     let blocked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let blocked_in_walk = std::sync::Arc::clone(&blocked);
     let respect_ignore = opts.respect_ignore;
@@ -99,9 +104,23 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
                 .extend(bad);
             false
         });
+    let seen_ref = &seen;
     builder.build_parallel().run(|| {
         let mut scratch = Scratch::default();
         Box::new(move |entry| {
+            if respect_ignore {
+                // Only directories and secret-looking names are kept: memory stays small.
+                if let Ok(e) = &entry {
+                    let dir = e.file_type().is_some_and(|t| t.is_dir());
+                    if dir || looks_secret(&e.file_name().to_string_lossy()) {
+                        let mut seen = seen_ref.lock().unwrap_or_else(|p| p.into_inner());
+                        if dir {
+                            seen.0.push(e.path().to_path_buf());
+                        }
+                        seen.1.insert(e.path().to_path_buf());
+                    }
+                }
+            }
             match entry {
                 Err(e) => {
                     let path = error_path(&e).unwrap_or_default();
@@ -136,6 +155,58 @@ pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) {
     for p in blocked.lock().unwrap_or_else(|p| p.into_inner()).iter() {
         blocked_ignore_file(p, collector);
     }
+    let (walked, entries) = seen.into_inner().unwrap_or_else(|p| p.into_inner());
+    ignored_secret_files(&walked, &entries)
+}
+
+/// The files in `walked` directories that [`looks_secret`] and are not among the walk's `entries`
+/// (its secret-looking ones): the ignore rules hid them. One listing per directory the walk
+/// entered, so an ignored directory (`node_modules/`) is never read.
+fn ignored_secret_files(
+    walked: &[PathBuf],
+    entries: &std::collections::HashSet<PathBuf>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in walked {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            if e.file_type().is_ok_and(|t| t.is_file())
+                && looks_secret(&e.file_name().to_string_lossy())
+                && !entries.contains(&path)
+            {
+                out.push(display(&path));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A file name that usually holds secrets: `.env` and its variants (not `.env.example` and
+/// other templates), `*.env`, private keys and key stores, `credentials`, `secrets.*`.
+pub fn looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let template = [".example", ".sample", ".template", ".dist", ".defaults"]
+        .iter()
+        .any(|t| lower.ends_with(t));
+    if template {
+        return false;
+    }
+    lower == ".env"
+        || lower.starts_with(".env.")
+        || lower.ends_with(".env")
+        || [".pem", ".key", ".p12", ".pfx", ".jks", ".keystore"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+        || ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
+            .iter()
+            .any(|k| lower == *k)
+        || lower.starts_with("credentials")
+        || lower.starts_with("secrets.")
+        || lower.starts_with(".secrets")
 }
 
 fn scan_file(
