@@ -37,20 +37,13 @@ pub fn assignments(input: &[u8]) -> Vec<Assignment> {
     let mut pos = 0;
     let mut line_no = 1;
     while pos < input.len() {
-        let line_end = memchr::memchr(b'\n', &input[pos..]).map_or(input.len(), |i| pos + i);
-        let content_end = if line_end > pos && input[line_end - 1] == b'\r' {
-            line_end - 1
-        } else {
-            line_end
-        };
+        let (line_end, content_end) = line_bounds(input, pos);
         let mut next = line_end + 1;
         let mut lines_used = 1;
         if let Some((key, vstart)) = parse_key(input, pos, content_end, true) {
             let (value, quote, end) = parse_value(input, vstart, content_end);
             if end > line_end {
-                // A multi-line quoted value: continue after the line holding the closing quote.
-                lines_used += input[line_end..end].iter().filter(|&&b| b == b'\n').count();
-                next = memchr::memchr(b'\n', &input[end..]).map_or(input.len(), |i| end + i + 1);
+                (lines_used, next) = after_multiline(input, line_end, end);
             }
             out.push(Assignment {
                 line: line_no,
@@ -63,6 +56,26 @@ pub fn assignments(input: &[u8]) -> Vec<Assignment> {
         pos = next;
     }
     out
+}
+
+/// The line starting at `pos`: where it ends (its `\n`, or the end of the input) and where its
+/// content ends (before a `\r\n`).
+fn line_bounds(input: &[u8], pos: usize) -> (usize, usize) {
+    let line_end = memchr::memchr(b'\n', &input[pos..]).map_or(input.len(), |i| pos + i);
+    let content_end = if line_end > pos && input[line_end - 1] == b'\r' {
+        line_end - 1
+    } else {
+        line_end
+    };
+    (line_end, content_end)
+}
+
+/// A multi-line quoted value that closes at `end`, past its first line's end `line_end`: the
+/// lines it uses and where the line after the closing quote's line starts.
+fn after_multiline(input: &[u8], line_end: usize, end: usize) -> (usize, usize) {
+    let lines = 1 + input[line_end..end].iter().filter(|&&b| b == b'\n').count();
+    let next = memchr::memchr(b'\n', &input[end..]).map_or(input.len(), |i| end + i + 1);
+    (lines, next)
 }
 
 /// `KEY=` at the start of a line (after an optional UTF-8 byte-order mark at the start of the
@@ -349,12 +362,7 @@ pub fn example(
     let mut pos = 0;
     let mut line_no = 1;
     while pos < input.len() {
-        let line_end = memchr::memchr(b'\n', &input[pos..]).map_or(input.len(), |i| pos + i);
-        let content_end = if line_end > pos && input[line_end - 1] == b'\r' {
-            line_end - 1
-        } else {
-            line_end
-        };
+        let (line_end, content_end) = line_bounds(input, pos);
         let content = &input[pos..content_end];
         let trimmed = content.trim_ascii_start();
         let body = trimmed
@@ -380,9 +388,7 @@ pub fn example(
             Some((key, vstart)) => {
                 let (value, quote, end) = parse_value(input, vstart, content_end);
                 if end > line_end {
-                    lines_used += input[line_end..end].iter().filter(|&&b| b == b'\n').count();
-                    next =
-                        memchr::memchr(b'\n', &input[end..]).map_or(input.len(), |i| end + i + 1);
+                    (lines_used, next) = after_multiline(input, line_end, end);
                 }
                 out.extend_from_slice(&input[pos..value.start]);
                 // Where the copied tail starts: the closing quote, or after it when the value is
