@@ -380,6 +380,7 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
     for w in &p.edited.warnings {
         say!("leaksweep: warning: {}: {w}", path.display());
     }
+    let mut bak_path = None;
     if backup {
         let mut bak = p.real.clone().into_os_string();
         bak.push(".bak");
@@ -392,6 +393,7 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
         }
         report::write_atomic(&bak, &p.original, true)
             .with_context(|| format!("cannot write backup {}", bak.display()))?;
+        bak_path = Some(bak);
     }
     write_keeping_mode(&p.real, &p.edited.bytes, &p.meta)
         .with_context(|| format!("cannot rewrite {}", path.display()))?;
@@ -399,8 +401,15 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
         say!(
             "leaksweep: applied to {}{}",
             p.applied(),
-            if backup { " (backup: FILE.bak)" } else { "" }
+            bak_path.as_ref().map_or(String::new(), |b| format!(
+                " (backup with the old values: {}, mode 0600)",
+                b.display()
+            ))
         );
+    }
+    // The backup holds every old value: git must never pick it up.
+    if let Some(w) = bak_path.as_deref().and_then(git_exposure) {
+        say!("leaksweep: warning: {w}");
     }
     Ok(())
 }

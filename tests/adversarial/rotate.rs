@@ -244,3 +244,29 @@ fn checklist_and_messages_escape_control_characters_in_paths() {
         }
     }
 }
+
+/// `--backup` keeps the old values in `FILE.bak`: the message names that file, and a warning says
+/// when git would commit it (not ignored), since it holds every old secret.
+#[test]
+fn a_backup_of_old_values_is_named_and_flagged_when_git_would_commit_it() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    git_ok(fx.path(), &["init", "-q"]);
+    fx.write(".gitignore", ".env\n.env.rotated\n");
+    let jwt = b64url_from(&mut rng, 32);
+    fx.write(".env", format!("JWT_SECRET={jwt}\n"));
+    let out = leaksweep(fx.path())
+        .args(["rotate", "--apply", ".env", "--backup"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("FILE.bak"), "{stderr}");
+    assert!(stderr.contains(".env.bak, mode 0600)"), "{stderr}");
+    assert!(
+        stderr.contains(".env.bak is not ignored by git"),
+        "{stderr}"
+    );
+    let bak = std::fs::read_to_string(fx.path().join(".env.bak")).unwrap();
+    assert!(bak.contains(&jwt));
+}
