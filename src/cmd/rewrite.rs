@@ -84,7 +84,9 @@ enum Mode {
     Verify,
 }
 
-fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
+/// The targets and paths to remove, from the inputs or a fresh history scan; `None` when that
+/// scan found nothing and no other input was given.
+fn inputs(input: &RewriteInput, mode: Mode) -> Result<Option<Inputs>> {
     let (repo, path) = open_repo(input.repo.as_deref())?;
     let mut targets = Vec::new();
     let mut sources = Vec::new();
@@ -143,20 +145,41 @@ fn inputs(input: &RewriteInput, mode: Mode) -> Result<Inputs> {
     }
     let targets = rewrite::dedup_targets(targets);
     let remove = RemoveSet::new(&remove_globs)?;
+    if mode != Mode::Verify
+        && sources == ["history scan"]
+        && targets.is_empty()
+        && remove.is_empty()
+    {
+        // A clean history is not an error: there is nothing to do.
+        return Ok(None);
+    }
     if (mode != Mode::Verify || input.no_scan) && targets.is_empty() && remove.is_empty() {
         bail!(
             "nothing to remove: no secret found (or --no-scan); pass --from-report FILE (a `leaksweep scan --format json --show-secrets` report), \
              --secrets FILE (one literal per line, `literal` or `literal==>replacement`), and/or --remove-path GLOB"
         );
     }
-    Ok(Inputs {
+    Ok(Some(Inputs {
         repo,
         path,
         targets,
         remove,
         source: sources.join(", "),
         unrecovered,
-    })
+    }))
+}
+
+/// `inputs`, or the run's end (exit 0) when the history scan found nothing to remove.
+macro_rules! inputs_or_done {
+    ($input:expr, $mode:expr) => {
+        match inputs($input, $mode)? {
+            Some(inp) => inp,
+            None => {
+                eprintln!("leaksweep: nothing to rewrite: the history scan found no secret");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    };
 }
 
 /// The configuration and scanner of `leaksweep git` (its defaults, from its own argument
@@ -269,7 +292,7 @@ fn build_graph(
 }
 
 fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
-    let inp = inputs(&args.input, Mode::Plan)?;
+    let inp = inputs_or_done!(&args.input, Mode::Plan);
     for p in apply::worktree_problems(&inp.repo)? {
         eprintln!("leaksweep: warning: `rewrite apply` will refuse this repository: {p}");
     }
@@ -342,7 +365,7 @@ fn clean_plan(p: &mut plan::Plan, targets: &[Target]) {
 
 fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let inp = inputs(&args.input, Mode::Apply)?;
+    let inp = inputs_or_done!(&args.input, Mode::Apply);
     let repo = &inp.repo;
     let problems = apply::worktree_problems(repo)?;
     let rewritten = apply::rewritten_before(repo)?;
@@ -519,7 +542,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
 }
 
 fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
-    let inp = inputs(&args.input, Mode::Verify)?;
+    let inp = inputs_or_done!(&args.input, Mode::Verify);
     let (cfg, scanner) = scan_setup(&args.input)?;
     let recorded = TargetsRecord::load(&apply::state_dir(&inp.repo))?
         .map(|r| r.targets)

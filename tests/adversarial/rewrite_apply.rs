@@ -910,3 +910,33 @@ fn a_run_killed_before_its_checkout_is_named_as_a_rewrite_on_the_next_run() {
     );
     assert!(err.contains("git checkout HEAD -- ."), "{err}");
 }
+
+/// A history with no secret is not an error for `plan` or `apply`: nothing to do is exit 0, and
+/// nothing is written.
+#[test]
+fn a_clean_history_is_nothing_to_do_not_an_error() {
+    let fx = Fixture::new();
+    let src = fx.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    git_ok(&src, &["init", "-q", "-b", "main"]);
+    std::fs::write(src.join("README"), "hello\n").unwrap();
+    git_ok(&src, &["add", "."]);
+    git_ok(&src, &["commit", "-q", "-m", "init"]);
+    let clone = fresh_clone(&fx, &src, "clone");
+    for cmd in ["plan", "apply"] {
+        let out = leaksweep(&clone).args(["rewrite", cmd]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "rewrite {cmd}: {stderr}");
+        assert!(
+            stderr.contains("nothing to rewrite: the history scan found no secret"),
+            "rewrite {cmd}: {stderr}"
+        );
+    }
+    assert!(!clone.join(".git/leaksweep").exists());
+    // With --no-scan and no input there is nothing to work from: still a usage error.
+    assert_input_error(
+        &clone,
+        &["rewrite", "plan", "--no-scan"],
+        "nothing to remove",
+    );
+}
