@@ -1235,3 +1235,84 @@ fn default_accounts_and_built_strings_are_not_leaks() {
     );
     assert_eq!(found(&fx), [("conf/tomcat-users.xml".to_string(), 3, pw)]);
 }
+
+/// A file whose whole content is a key has no keyword: Rails' `config/master.key` and
+/// `config/credentials/production.key`, and key files by name (`*.key`, `secret_key`), are read
+/// whole, in the working tree and in history. The same bytes under another name, a PEM block in
+/// a `.key` file, or a placeholder are not such keys.
+#[test]
+fn bare_key_files_are_found_by_their_name() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let master = hex_from(&mut rng, 16);
+    let prod = hex_from(&mut rng, 16);
+    let session = b64url_from(&mut rng, 32);
+    fx.write("config/master.key", format!("{master}\n"));
+    fx.write("config/credentials/production.key", &prod);
+    fx.write("deploy/session.key", format!("{session}\n"));
+    fx.write("notes/ids.txt", format!("{}\n", hex_from(&mut rng, 16)));
+    fx.write(
+        "tls/server.key",
+        "-----BEGIN PRIVATE KEY-----\nnot a real key body\n-----END PRIVATE KEY-----\n",
+    );
+    fx.write("deploy/other.key", "changeme\n");
+    let (code, report, stderr) = scan_json(&fx, &["--show-secrets"]);
+    assert_eq!(code, 1, "{stderr}");
+    let mut got: Vec<(String, u64, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "config/credentials/production.key".into(),
+                1,
+                "rails-master-key".into(),
+                prod.clone()
+            ),
+            (
+                "config/master.key".into(),
+                1,
+                "rails-master-key".into(),
+                master.clone()
+            ),
+            ("deploy/session.key".into(), 1, "key-file".into(), session),
+        ]
+    );
+    // History: the committed master.key is found at its commit.
+    git_ok(fx.path(), &["init", "-q"]);
+    git_ok(fx.path(), &["add", "config/master.key"]);
+    git_ok(
+        fx.path(),
+        &[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "add key",
+        ],
+    );
+    let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["git", "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["rails-master-key"]);
+}

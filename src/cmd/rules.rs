@@ -153,15 +153,16 @@ pub fn check_examples(rules: &[Rule]) -> Vec<String> {
             continue;
         }
         let mut scratch = Scratch::default();
+        let at = rule.example_path.as_deref();
         for ex in &rule.examples {
             let text = unescape(ex);
-            if matcher.scan(text.as_bytes(), None, &mut scratch).is_empty() {
+            if matcher.scan(text.as_bytes(), at, &mut scratch).is_empty() {
                 failures.push(format!("rule '{}': example not matched: {ex}", rule.id));
             }
         }
         for ex in &rule.negatives {
             let text = unescape(ex);
-            if !matcher.scan(text.as_bytes(), None, &mut scratch).is_empty() {
+            if !matcher.scan(text.as_bytes(), at, &mut scratch).is_empty() {
                 failures.push(format!(
                     "rule '{}': negative example matched: {ex}",
                     rule.id

@@ -32,6 +32,8 @@ pub struct CompiledRule {
     allow_regexes: OnceLock<Vec<Regex>>,
     stopwords: Vec<Vec<u8>>,
     paths: Option<globset::GlobSet>,
+    /// The files whose whole content the rule reads without a keyword ([`Rule::files`]).
+    files: Option<globset::GlobSet>,
     /// [`Rule::is_generic`], decided once: the prefilter loop asks it for every keyword hit.
     generic: bool,
     /// The regex captures its secret with the shared `%VALUE%` fragment (a value assigned to a
@@ -65,7 +67,20 @@ impl CompiledRule {
             }
             Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
         };
+        let files = if rule.files.is_empty() {
+            None
+        } else {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &rule.files {
+                b.add(
+                    globset::Glob::new(p)
+                        .map_err(|e| format!("rule '{}': files glob '{p}': {e}", rule.id))?,
+                );
+            }
+            Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
+        };
         Ok(CompiledRule {
+            files,
             generic: rule.is_generic(),
             assigned_value: rule.regex.contains(VALUE_CAPTURE),
             rule,
@@ -171,6 +186,8 @@ pub struct Matcher {
     /// The `jwt-signing-call` rule, when loaded: keys that reach a signing call through a name
     /// are reported under it (see [`flow`]).
     signing_rule: Option<usize>,
+    /// Rules with `files`: run on the whole of every file those globs match.
+    file_rules: Vec<usize>,
 }
 
 /// Reusable per-thread buffers for [`Matcher::scan`].
@@ -225,7 +242,11 @@ impl Matcher {
         let signing_rule = compiled
             .iter()
             .position(|c| c.rule.id == "jwt-signing-call");
+        let file_rules = (0..compiled.len())
+            .filter(|&i| compiled[i].files.is_some())
+            .collect();
         Ok(Matcher {
+            file_rules,
             signing_rule,
             rules: compiled,
             prefilter,
@@ -291,6 +312,7 @@ impl Matcher {
             return (Vec::new(), 0);
         }
         self.collect_windows(data, scratch);
+        self.add_file_rules(data, path, scratch);
         // Room for matches that overlap resolution will drop (one value found by several rules).
         let cap = self.options.max_findings.saturating_mul(2).max(16);
         let shadow_cap = self.options.max_findings.saturating_mul(16).max(256);
@@ -370,6 +392,27 @@ impl Matcher {
             scratch.truncated = true;
         }
         (out, suppressed)
+    }
+
+    /// Triggers the rules whose `files` globs match `path` (as a whole, or its file name), on the
+    /// whole blob: a key file has no keyword to find.
+    fn add_file_rules(&self, data: &[u8], path: Option<&str>, scratch: &mut Scratch) {
+        let Some(path) = path else { return };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        for &ri in &self.file_rules {
+            let Some(set) = &self.rules[ri].files else {
+                continue;
+            };
+            if !(set.is_match(path) || set.is_match(name)) {
+                continue;
+            }
+            let windows = &mut scratch.windows[ri];
+            if windows.is_empty() {
+                scratch.triggered.push(ri);
+            }
+            windows.clear();
+            windows.push(0..data.len());
+        }
     }
 
     /// Runs the prefilter and records, per triggered rule, the merged byte windows to search.

@@ -162,9 +162,9 @@ fn validate(rule: &Rule) -> Result<(), String> {
     {
         return Err("id must be non-empty and use only letters, digits, '-', '_' or '.'".into());
     }
-    if rule.keywords.is_empty() {
+    if rule.keywords.is_empty() && rule.files.is_empty() {
         return Err(
-            "needs at least one keyword (the prefilter only runs rules whose keywords occur)"
+            "needs at least one keyword (the prefilter only runs rules whose keywords occur), or `files`"
                 .into(),
         );
     }
@@ -192,6 +192,14 @@ fn validate(rule: &Rule) -> Result<(), String> {
     if rule.negatives.is_empty() && rule.imported.is_none() {
         return Err(
             "needs at least one negative example (a string the rule must not match)".into(),
+        );
+    }
+    for f in &rule.files {
+        globset::Glob::new(f).map_err(|e| format!("files glob '{f}': {e}"))?;
+    }
+    if !rule.files.is_empty() && rule.example_path.is_none() && rule.imported.is_none() {
+        return Err(
+            "a rule with `files` needs `example_path` (where its examples are scanned)".into(),
         );
     }
     if !(0.0..=8.0).contains(&rule.entropy) {

@@ -60,6 +60,13 @@ pub struct Rule {
     /// What a replacement looks like (used by `rotate`).
     #[serde(default)]
     pub rotation: RotationKind,
+    /// Path globs of files whose whole content is the secret (`**/master.key`): the rule runs on
+    /// every file they match, without a keyword (its `keywords` may then be empty).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// The path the examples and negatives are scanned at (for a rule with `files`).
+    #[serde(default)]
+    pub example_path: Option<String>,
     /// Where the format is documented (the provider's own pages first).
     #[serde(default)]
     pub references: Vec<String>,
