@@ -380,10 +380,14 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     let mut marks: Vec<u8> = secret.iter().copied().filter(punctuation).collect();
     marks.sort_unstable();
     marks.dedup();
+    // Its letters may run long by chance, but then they do not read as words (`IeYyzjYFpJKsqt`).
+    let wordy_run = secret
+        .split(|b| !b.is_ascii_alphabetic())
+        .any(|run| run.len() >= 10 && looks_like_words(run));
     let generated = random
         && classes(secret) == 4
         && marks.len() >= 4
-        && longest_letter_run(secret) < 10
+        && !wordy_run
         && !starts_like_call(secret);
     if version(secret) {
         return true;
@@ -463,14 +467,6 @@ fn starts_like_call(s: &[u8]) -> bool {
             .all(|seg| seg.len() >= 3 && seg[0].is_ascii_alphabetic() && looks_like_words(seg))
 }
 
-/// Length of the longest run of ASCII letters (a word or an identifier part).
-fn longest_letter_run(s: &[u8]) -> usize {
-    s.split(|b| !b.is_ascii_alphabetic())
-        .map(<[u8]>::len)
-        .max()
-        .unwrap_or(0)
-}
-
 /// Length of the longest run of one repeated byte.
 fn longest_run(s: &[u8]) -> usize {
     s.chunk_by(|a, b| a == b)
@@ -518,13 +514,49 @@ fn one_class_words(s: &[u8]) -> bool {
 }
 
 /// Mixed-case letters that read as camelCase words: few upper-case letters, each starting a run of
-/// lower case.
+/// lower case, and every piece of four letters or more pronounceable (a vowel or `y`, and no run
+/// of five consonants): `jwtSecretKey` reads as words, a drawn `deVvmwtFqa` does not.
 fn looks_like_words(s: &[u8]) -> bool {
     let upper = s.iter().filter(|b| b.is_ascii_uppercase()).count();
-    upper * 4 <= s.len()
-        && !s
-            .windows(2)
+    if upper * 4 > s.len()
+        || s.windows(2)
             .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
+    {
+        return false;
+    }
+    let vowel = |b: &u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+        )
+    };
+    let mut start = 0;
+    for i in 1..=s.len() {
+        if i < s.len() && !s[i].is_ascii_uppercase() && s[i] != b'.' {
+            continue;
+        }
+        let piece: &[u8] = &s[start..i];
+        let piece = piece.strip_prefix(b".").unwrap_or(piece);
+        // Abbreviations of three letters (`jwt`, `cfg`, `db`) need no vowel.
+        if piece.len() >= 4 {
+            let mut consonants = 0;
+            for b in piece {
+                consonants = if vowel(b) || !b.is_ascii_alphabetic() {
+                    0
+                } else {
+                    consonants + 1
+                };
+                if consonants >= 5 {
+                    return false;
+                }
+            }
+            if !piece.iter().any(vowel) {
+                return false;
+            }
+        }
+        start = i;
+    }
+    true
 }
 
 /// Code rather than a literal: a call or index (`getPassword()`, `request.form[`) or a dotted path of
@@ -767,6 +799,18 @@ pub fn classes(s: &[u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn camel_case_words_are_pronounceable_pieces() {
+        for w in ["jwtSecretKey", "appConfig", "signingKey", "myAppSecret"] {
+            assert!(looks_like_words(w.as_bytes()), "{w}");
+        }
+        // Drawn letters: a piece without a vowel, or with five consonants in a row.
+        for w in ["deVvmwtFqa", "abVvmwtFqw", "kTrzsbn", "qxPlmnrtq"] {
+            assert!(!looks_like_words(w.as_bytes()), "{w}");
+        }
+    }
+
     use super::*;
 
     #[test]
