@@ -746,8 +746,8 @@ fn min_severity_and_min_confidence_filter() {
 /// Generated secrets are never mistaken for placeholders: 3,000 each of base64url JWT secrets,
 /// hex encryption keys and mixed passwords, all reported (a random value holds `fake`, `xxxx`,
 /// `abc123` or a run like `999999` by chance about once in 10,000). Passwords here do not start
-/// with `*` or `&`: one that does and reads as an identifier (`*s3ScanSessionToken`) is code by
-/// design.
+/// with `*`, `&` or `!`: one that does and reads as an identifier (`*s3ScanSessionToken`,
+/// `!*_uzyLgAwn29`) is code by design.
 #[test]
 fn random_secrets_are_all_reported() {
     let fx = Fixture::new();
@@ -756,7 +756,7 @@ fn random_secrets_are_all_reported() {
         text.push_str(&format!("JWT_SECRET={}\n", b64url(32)));
         text.push_str(&format!("ENCRYPTION_KEY={}\n", hex(32)));
         let mut pw = password(20);
-        while pw.starts_with(['*', '&']) {
+        while pw.starts_with(['*', '&', '!']) {
             pw = password(20);
         }
         text.push_str(&format!("DATABASE_PASSWORD={pw}\n"));
