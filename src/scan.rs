@@ -683,16 +683,26 @@ fn for_each_encoded(data: &[u8], f: &mut dyn FnMut(std::ops::Range<usize>, Encod
         }
     }
     // Percent-encoded tokens: a `%XX` escape, grown to the surrounding run of URL characters.
+    for r in percent_runs(data) {
+        if (12..=MAX_ENCODED).contains(&r.len()) && !f(r, Encoding::Percent) {
+            return;
+        }
+    }
+}
+
+/// The percent-encoded tokens of `data`, in order and not overlapping: each `%XX` escape grown to
+/// the run of URL characters around it. The scanner's decode pass and the rewrite (which writes
+/// replacements back in the same encoding) both find them here.
+pub fn percent_runs(data: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let url_char = |b: u8| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>');
     let mut last_end = 0;
-    for i in memchr::memchr_iter(b'%', data) {
+    memchr::memchr_iter(b'%', data).filter_map(move |i| {
         if i < last_end || i + 2 >= data.len() {
-            continue;
+            return None;
         }
         if hex_val(data[i + 1]).is_none() || hex_val(data[i + 2]).is_none() {
-            continue;
+            return None;
         }
-        let url_char =
-            |b: u8| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>');
         let mut s = i;
         while s > last_end && url_char(data[s - 1]) {
             s -= 1;
@@ -702,10 +712,8 @@ fn for_each_encoded(data: &[u8], f: &mut dyn FnMut(std::ops::Range<usize>, Encod
             e += 1;
         }
         last_end = e;
-        if (12..=MAX_ENCODED).contains(&(e - s)) && !f(s..e, Encoding::Percent) {
-            return;
-        }
-    }
+        Some(s..e)
+    })
 }
 
 /// Every inline allow marker in `data`: (offset, length), sorted by offset. Found once per blob

@@ -51,10 +51,6 @@ fn is_b64_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
 
-fn url_char(b: u8) -> bool {
-    b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>')
-}
-
 fn hex_val(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
@@ -126,23 +122,8 @@ fn decode_percent(raw: &[u8]) -> (Zeroizing<Vec<u8>>, Vec<u32>) {
 /// its decoded form), then base64 runs outside them.
 pub fn spans(data: &[u8], min_len: usize) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
-    let mut last_end = 0;
-    for i in memchr::memchr_iter(b'%', data) {
-        if i < last_end || i + 2 >= data.len() {
-            continue;
-        }
-        if hex_val(data[i + 1]).is_none() || hex_val(data[i + 2]).is_none() {
-            continue;
-        }
-        let mut s = i;
-        while s > last_end && url_char(data[s - 1]) {
-            s -= 1;
-        }
-        let mut e = i + 3;
-        while e < data.len() && url_char(data[e]) {
-            e += 1;
-        }
-        last_end = e;
+    for r in crate::scan::percent_runs(data) {
+        let (s, e) = (r.start, r.end);
         if e - s > MAX_SPAN {
             continue;
         }
