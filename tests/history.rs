@@ -15,7 +15,7 @@ const DATE_RFC3339: &str = "2024-01-02T03:04:05+01:00";
 
 /// A random 43-character value, fresh per test run (never a committed secret).
 fn secret() -> String {
-    rand::thread_rng()
+    common::seeded_rng()
         .sample_iter(&Alphanumeric)
         .take(43)
         .map(char::from)

@@ -12,7 +12,7 @@ use rand::Rng;
 
 fn b62(n: usize) -> String {
     const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
+    let mut rng = common::seeded_rng();
     (0..n).map(|_| A[rng.gen_range(0..62)] as char).collect()
 }
 
@@ -487,7 +487,8 @@ fn jwt_pem_and_aws_validators() {
     fx.write("token.txt", format!("Authorization: Bearer {tok}\n"));
     // PEM: a body that decodes to a DER SEQUENCE is high confidence, other base64 medium.
     let mut der = vec![0x30u8, 0x82, 0x02, 0x5c];
-    der.extend((0..600).map(|_| rand::thread_rng().gen::<u8>()));
+    let mut der_rng = common::seeded_rng();
+    der.extend((0..600).map(|_| der_rng.gen::<u8>()));
     let body = base64::engine::general_purpose::STANDARD.encode(&der);
     let lines: Vec<&str> = body
         .as_bytes()
@@ -502,7 +503,7 @@ fn jwt_pem_and_aws_validators() {
         ),
     );
     // AWS: a well-formed key id is high confidence; the documented example is dropped.
-    let mut rng = rand::thread_rng();
+    let mut rng = common::seeded_rng();
     let id: String = (0..16)
         .map(|_| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[rng.gen_range(0..32)] as char)
         .collect();
@@ -684,7 +685,7 @@ fn test_fixtures_are_lowered_not_hidden() {
 #[test]
 fn lock_files_do_not_trip_generic_rules() {
     let fx = Fixture::new();
-    let mut rng = rand::thread_rng();
+    let mut rng = common::seeded_rng();
     let hash: Vec<u8> = (0..64).map(|_| rng.gen()).collect();
     let integrity = base64::engine::general_purpose::STANDARD.encode(hash);
     fx.write(

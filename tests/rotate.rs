@@ -1,9 +1,9 @@
 //! `leaksweep rotate` and `keygen` on the real binary, over a MediaNest-style leak built fresh in a
 //! temp dir with random secrets (so no secret is ever committed as a fixture).
 
+mod common;
 use assert_cmd::Command;
 use base64::Engine;
-use rand::rngs::OsRng;
 use rand::RngCore;
 use std::path::Path;
 
@@ -17,7 +17,7 @@ struct Fixture {
 
 fn random(n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
-    OsRng.fill_bytes(&mut b);
+    common::seeded_rng().fill_bytes(&mut b);
     b
 }
 

@@ -345,10 +345,30 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         return true;
     }
     let random = random_looking(secret);
-    if PLACEHOLDER_WORDS
-        .iter()
-        .any(|w| marks_placeholder(&lower, w.as_bytes(), random))
-    {
+    // A generated value of every character class (a WordPress salt holds `{`, `(` and `[`) is
+    // not code.
+    let punctuation = |b: &u8| !b.is_ascii_alphanumeric();
+    let mut marks: Vec<u8> = secret.iter().copied().filter(punctuation).collect();
+    marks.sort_unstable();
+    marks.dedup();
+    // Its letters may run long by chance, but then they do not read as words (`IeYyzjYFpJKsqt`).
+    let wordy_run = secret
+        .split(|b| !b.is_ascii_alphabetic())
+        .any(|run| run.len() >= 10 && looks_like_words(run));
+    let generated = random
+        && classes(secret) == 4
+        && marks.len() >= 4
+        && !wordy_run
+        && !(starts_like_call(secret) && balanced(secret));
+    if PLACEHOLDER_WORDS.iter().any(|w| {
+        let w = w.as_bytes();
+        // In a generated value `<`, `>` or `{{` turn up by chance: there only a template's whole
+        // shape (`<your-key>`, `${DB_PASS}`) marks one.
+        if generated && matches!(w, b"<" | b">" | b"${" | b"{{" | b"}}" | b"%(" | b"$(") {
+            return template_marker(&lower, w);
+        }
+        marks_placeholder(&lower, w, random)
+    }) {
         return true;
     }
     if WEAK_WORDS
@@ -368,28 +388,12 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
         // `AbCxxxxxxxx9`: a masked middle (random hex holds a run of 6 about once in 20,000).
         return true;
     }
-    if secret.first() == Some(&b'$')
-        || secret.first() == Some(&b'@')
-        || secret.first() == Some(&b'%')
-    {
+    if version(secret) {
         return true;
     }
-    // A generated value of every character class (a WordPress salt holds `{`, `(` and `[`) is
-    // not code.
-    let punctuation = |b: &u8| !b.is_ascii_alphanumeric();
-    let mut marks: Vec<u8> = secret.iter().copied().filter(punctuation).collect();
-    marks.sort_unstable();
-    marks.dedup();
-    // Its letters may run long by chance, but then they do not read as words (`IeYyzjYFpJKsqt`).
-    let wordy_run = secret
-        .split(|b| !b.is_ascii_alphabetic())
-        .any(|run| run.len() >= 10 && looks_like_words(run));
-    let generated = random
-        && classes(secret) == 4
-        && marks.len() >= 4
-        && !wordy_run
-        && !starts_like_call(secret);
-    if version(secret) {
+    // `$DB_PASS`, `@DB_PASS@`, `%DB_PASS%`: a template or variable, unless the value is generated
+    // (a WordPress salt starts with `@` or `%` one time in thirty).
+    if !generated && matches!(secret.first(), Some(b'$' | b'@' | b'%')) {
         return true;
     }
     if one_class_words(secret)
@@ -452,6 +456,51 @@ fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
         let left = i == 0 || sep(lower[i - 1]) || sep(word[0]);
         let right = end == lower.len() || sep(lower[end]) || sep(word[word.len() - 1]);
         left && right
+    })
+}
+
+/// Whether every `(`, `[` and `{` is closed in order, as in code (`getTokens(row)[0]`); drawn
+/// punctuation almost never balances.
+fn balanced(s: &[u8]) -> bool {
+    let mut open = Vec::new();
+    for &b in s {
+        match b {
+            b'(' | b'[' | b'{' => open.push(b),
+            b')' | b']' | b'}' => {
+                let want = match b {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                if open.pop() != Some(want) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    open.is_empty()
+}
+
+/// Whether the opener `word` (`<`, `${`, `{{`, `%(`, `$(`) starts a template in `lower`: a name
+/// of words joined by `_`, `-`, `.` or a space, or of eight letters or more, and then the closer
+/// (`<your-salt>`, `${db_pass}`); in drawn characters `<Iwql>` is chance.
+fn template_marker(lower: &[u8], word: &[u8]) -> bool {
+    let close = match word {
+        b"<" => b'>',
+        b"${" | b"{{" => b'}',
+        b"%(" | b"$(" => b')',
+        _ => return false,
+    };
+    memchr::memmem::find_iter(lower, word).any(|i| {
+        let rest = &lower[i + word.len()..];
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b' ' | b'.'))
+            .count();
+        let named = &rest[..name];
+        let separated = named.iter().any(|b| matches!(b, b'_' | b'-' | b' ' | b'.'));
+        (separated || name >= 8) && rest.get(name) == Some(&close)
     })
 }
 
@@ -537,6 +586,14 @@ fn looks_like_words(s: &[u8]) -> bool {
         }
         let piece: &[u8] = &s[start..i];
         let piece = piece.strip_prefix(b".").unwrap_or(piece);
+        // A digit inside a piece, letters after it (`Fork6zf`, `Q7x`), is drawn, not a word;
+        // a number ends an identifier's piece (`web3`, `sha256`).
+        if piece
+            .windows(2)
+            .any(|w| w[0].is_ascii_digit() && w[1].is_ascii_alphabetic())
+        {
+            return false;
+        }
         // Abbreviations of three letters (`jwt`, `cfg`, `db`) need no vowel.
         if piece.len() >= 4 {
             let mut consonants = 0;
@@ -802,11 +859,26 @@ mod tests {
 
     #[test]
     fn camel_case_words_are_pronounceable_pieces() {
-        for w in ["jwtSecretKey", "appConfig", "signingKey", "myAppSecret"] {
+        for w in [
+            "jwtSecretKey",
+            "appConfig",
+            "signingKey",
+            "myAppSecret",
+            "web3Sandbox",
+            "sha256Sum",
+        ] {
             assert!(looks_like_words(w.as_bytes()), "{w}");
         }
-        // Drawn letters: a piece without a vowel, or with five consonants in a row.
-        for w in ["deVvmwtFqa", "abVvmwtFqw", "kTrzsbn", "qxPlmnrtq"] {
+        // Drawn letters: a piece without a vowel, with five consonants in a row, or with letters
+        // after a digit.
+        for w in [
+            "deVvmwtFqa",
+            "abVvmwtFqw",
+            "kTrzsbn",
+            "qxPlmnrtq",
+            "sQsFork6zf",
+            "ivkrxU35Q7x",
+        ] {
             assert!(!looks_like_words(w.as_bytes()), "{w}");
         }
     }
@@ -945,6 +1017,21 @@ mod tests {
 
     #[test]
     fn placeholders() {
+        // A generated salt may start with a template sigil; a template is not generated.
+        for salt in [
+            "@3FOhcMNM0.f;_cwK:MXQFRJ%ZL-A?t^pve}6z%]NjW/!brsnb#P8.6PYSy[2:up",
+            "%6c2j^lV5|te/vM!FGHqA6]Luu?Oj)[Y6rbTgbf,a-qr.^_<UDQ]E1}Q6#4I!fNS",
+        ] {
+            assert!(!is_placeholder(salt.as_bytes()), "{salt}");
+        }
+        for t in [
+            "$DB_PASSWORD",
+            "@DB_PASSWORD@",
+            "%DB_PASSWORD%",
+            "${DB_PASSWORD}",
+        ] {
+            assert!(is_placeholder(t.as_bytes()), "{t}");
+        }
         for p in [
             "${JWT_SECRET}",
             "process.env.JWT",

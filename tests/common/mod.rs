@@ -39,20 +39,22 @@ pub fn leaksweep(cwd: &Path) -> Command {
 /// Random base64url string of `n` random bytes (no padding).
 pub fn b64url(n: usize) -> String {
     use base64::Engine;
-    let bytes: Vec<u8> = (0..n).map(|_| rand::thread_rng().gen()).collect();
+    let mut rng = seeded_rng();
+    let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Random lower-case hex of `n` bytes.
 pub fn hex(n: usize) -> String {
-    let bytes: Vec<u8> = (0..n).map(|_| rand::thread_rng().gen()).collect();
+    let mut rng = seeded_rng();
+    let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
     hex::encode(bytes)
 }
 
 /// A random password of `n` characters with letters, digits and symbols, always mixed.
 pub fn password(n: usize) -> String {
     const A: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!^*+-_";
-    let mut rng = rand::thread_rng();
+    let mut rng = seeded_rng();
     let mut s: String = (0..n - 3)
         .map(|_| A[rng.gen_range(0..A.len())] as char)
         .collect();
@@ -131,16 +133,28 @@ pub fn assert_input_error(dir: &Path, args: &[&str], message: &str) {
 }
 
 /// A seeded random generator for test values. The seed comes from `LEAKSWEEP_TEST_SEED` or is
-/// drawn fresh; it is printed to the test's captured output, which libtest shows when the test
-/// fails, so a failing draw can be replayed with `LEAKSWEEP_TEST_SEED=<seed> cargo test ...`.
+/// drawn once per test thread; every call prints it (with the draw's number in the test) to the
+/// test's captured output, which libtest shows when the test fails, so a failing draw can be
+/// replayed with `LEAKSWEEP_TEST_SEED=<seed> cargo test <test name>`. Each call in a test returns a
+/// different stream, derived from the seed and the call's number.
 pub fn seeded_rng() -> rand::rngs::StdRng {
     use rand::SeedableRng;
-    let seed = std::env::var("LEAKSWEEP_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("random test values: LEAKSWEEP_TEST_SEED={seed}");
-    rand::rngs::StdRng::seed_from_u64(seed)
+    use std::cell::Cell;
+    thread_local! {
+        static SEED: u64 = std::env::var("LEAKSWEEP_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or_else(rand::random);
+        static DRAW: Cell<u64> = const { Cell::new(0) };
+    }
+    let seed = SEED.with(|s| *s);
+    let n = DRAW.with(|d| {
+        let n = d.get();
+        d.set(n + 1);
+        n
+    });
+    eprintln!("random test values: LEAKSWEEP_TEST_SEED={seed} (draw {n})");
+    rand::rngs::StdRng::seed_from_u64(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// `n` characters from `alphabet`, drawn from `rng`.
@@ -166,7 +180,8 @@ pub fn hex_from(rng: &mut impl Rng, n: usize) -> String {
 /// A mixed password of `n` (>= 4) characters drawn from `rng`: letters, digits and symbols.
 pub fn password_from(rng: &mut impl Rng, n: usize) -> String {
     const A: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!^*+-_";
-    let mut s = draw(rng, A, n - 3);
+    // No `**`: a run of stars reads as a masked value (`Ab3x****9f`), as it should.
+    let mut s = draw(rng, A, n - 3).replace("**", "*k");
     s.push_str("Q7x");
     s
 }
