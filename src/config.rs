@@ -409,10 +409,16 @@ pub fn resolve_threads(arg: Option<usize>) -> Result<usize> {
             bail!("--threads {n} is too many: at most {MAX_THREADS} worker threads")
         }
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(MAX_THREADS)),
+        None => Ok(default_threads()),
     }
+}
+
+/// Worker threads when none are asked for: every core (2 when that cannot be known), at most
+/// [`MAX_THREADS`].
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(MAX_THREADS)
 }
 
 /// Parses `low`, `medium` or `high`.
