@@ -258,6 +258,45 @@ pub enum ColorChoice {
     Never,
 }
 
+impl From<ColorChoice> for crate::config::Color {
+    fn from(c: ColorChoice) -> Self {
+        match c {
+            ColorChoice::Auto => Self::Auto,
+            ColorChoice::Always => Self::Always,
+            ColorChoice::Never => Self::Never,
+        }
+    }
+}
+
+/// The options as typed, for [`crate::config::ScanConfig::resolve_at`] to resolve.
+impl From<&CommonArgs> for crate::config::ScanOptions {
+    fn from(a: &CommonArgs) -> Self {
+        crate::config::ScanOptions {
+            format: a.format,
+            output: a.output.clone(),
+            show_secrets: a.show_secrets,
+            report_mode: a.report_mode,
+            exit_code: a.exit_code,
+            max_file_size: a.max_file_size.clone(),
+            rule_files: a.rule_files.clone(),
+            min_severity: a.min_severity.clone(),
+            min_confidence: a.min_confidence.clone(),
+            config: a.config.clone(),
+            baseline: a.baseline.clone(),
+            decode_depth: a.decode_depth,
+            max_findings_per_file: a.max_findings_per_file,
+            threads: a.threads,
+            allow_empty: a.allow_empty,
+            verbose: a.verbose,
+            quiet: a.quiet,
+            color: a.color.into(),
+            enable_rule: a.switch.enable_rule.clone(),
+            disable_rule: a.switch.disable_rule.clone(),
+            redact: a.switch.redact,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum RulesCmd {
     /// List the built-in rules (plus --rules files), grouped by family (category).
@@ -472,5 +511,82 @@ fn parse_report_mode(s: &str) -> Result<u32, String> {
         _ => Err(format!(
             "`{s}` is not a file mode: give octal permission bits such as 600 or 644"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ScanOptions;
+    use clap::FromArgMatches;
+
+    fn common(argv: &[&str]) -> CommonArgs {
+        let matches = CommonArgs::augment_args(clap::Command::new("scan"))
+            .try_get_matches_from(argv)
+            .unwrap();
+        CommonArgs::from_arg_matches(&matches).unwrap()
+    }
+
+    /// Commands that fill in a `ScanOptions` themselves get what the command line gives when
+    /// no option is typed.
+    #[test]
+    fn default_options_are_the_command_lines() {
+        assert_eq!(
+            ScanOptions::from(&common(&["scan"])),
+            ScanOptions::default()
+        );
+    }
+
+    #[test]
+    fn every_option_carries_over() {
+        let o = ScanOptions::from(&common(&[
+            "scan",
+            "--format=json",
+            "-o",
+            "r.json",
+            "--show-secrets",
+            "--report-mode=644",
+            "--exit-code=7",
+            "--max-file-size=1K",
+            "--rules=a.toml",
+            "--min-severity=high",
+            "--min-confidence=low",
+            "--config=c.toml",
+            "--baseline=b.json",
+            "--decode-depth=0",
+            "--max-findings-per-file=3",
+            "-j2",
+            "--allow-empty",
+            "-vv",
+            "-q",
+            "--color=never",
+            "--enable-rule=x",
+            "--disable-rule=y",
+            "--redact=50",
+        ]));
+        let want = ScanOptions {
+            format: Some(crate::report::Format::Json),
+            output: Some("r.json".into()),
+            show_secrets: true,
+            report_mode: Some(0o644),
+            exit_code: 7,
+            max_file_size: Some("1K".into()),
+            rule_files: vec!["a.toml".into()],
+            min_severity: Some("high".into()),
+            min_confidence: Some("low".into()),
+            config: Some("c.toml".into()),
+            baseline: Some("b.json".into()),
+            decode_depth: Some(0),
+            max_findings_per_file: Some(3),
+            threads: Some(2),
+            allow_empty: true,
+            verbose: 2,
+            quiet: true,
+            color: crate::config::Color::Never,
+            enable_rule: vec!["x".into()],
+            disable_rule: vec!["y".into()],
+            redact: Some(50),
+        };
+        assert_eq!(o, want);
     }
 }

@@ -1,10 +1,10 @@
 //! Resolves what the user typed (`cli.rs`) and the project's `.leaksweep.toml` (`project.rs`)
 //! into what the library needs: the rule set, allowlists, limits, format, output, baseline.
-//! The command line wins over the config file, which wins over the defaults. Nothing below this
-//! module reads clap structs.
+//! The command line wins over the config file, which wins over the defaults. Nothing here reads
+//! clap structs: commands hand over a [`ScanOptions`] (the command line's, converted in `cli.rs`,
+//! or one they fill in themselves).
 
 use crate::baseline::{Baseline, IgnoreList};
-use crate::cli::{ColorChoice, CommonArgs};
 use crate::finding::Confidence;
 use crate::matcher::{allow::Allowlists, MatchOptions, Matcher};
 use crate::project::{self, ProjectConfig, SizeSetting};
@@ -17,6 +17,94 @@ use std::sync::Arc;
 
 /// Default `--max-file-size`.
 pub const DEFAULT_MAX_FILE_SIZE: &str = "10M";
+
+/// What a scanning command was asked for, before anything is loaded or checked: the command
+/// line's options (see `cli::CommonArgs`, which converts into this) or those a command sets for
+/// itself. `Default` is what the command line gives when no option is passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// `--format` [default: `format` in .leaksweep.toml, else text].
+    pub format: Option<Format>,
+    /// `--output FILE`.
+    pub output: Option<PathBuf>,
+    /// `--show-secrets`.
+    pub show_secrets: bool,
+    /// `--report-mode` [default: 0600].
+    pub report_mode: Option<u32>,
+    /// `--exit-code` [default: 1].
+    pub exit_code: u8,
+    /// `--max-file-size` [default: `max_file_size` in .leaksweep.toml, else
+    /// [`DEFAULT_MAX_FILE_SIZE`]].
+    pub max_file_size: Option<String>,
+    /// `--rules FILE`...
+    pub rule_files: Vec<PathBuf>,
+    /// `--min-severity`.
+    pub min_severity: Option<String>,
+    /// `--min-confidence`.
+    pub min_confidence: Option<String>,
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--baseline FILE`.
+    pub baseline: Option<PathBuf>,
+    /// `--decode-depth`.
+    pub decode_depth: Option<usize>,
+    /// `--max-findings-per-file`.
+    pub max_findings_per_file: Option<usize>,
+    /// `--threads` [default: [`default_threads`]].
+    pub threads: Option<usize>,
+    /// `--allow-empty`.
+    pub allow_empty: bool,
+    /// `-v` count.
+    pub verbose: u8,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--color` [default: auto].
+    pub color: Color,
+    /// `--enable-rule ID`...: only these rules.
+    pub enable_rule: Vec<String>,
+    /// `--disable-rule ID`...
+    pub disable_rule: Vec<String>,
+    /// `--redact=N`.
+    pub redact: Option<u8>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            format: None,
+            output: None,
+            show_secrets: false,
+            report_mode: None,
+            exit_code: 1,
+            max_file_size: None,
+            rule_files: Vec::new(),
+            min_severity: None,
+            min_confidence: None,
+            config: None,
+            baseline: None,
+            decode_depth: None,
+            max_findings_per_file: None,
+            threads: None,
+            allow_empty: false,
+            verbose: 0,
+            quiet: false,
+            color: Color::Auto,
+            enable_rule: Vec::new(),
+            disable_rule: Vec::new(),
+            redact: None,
+        }
+    }
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Color {
+    /// When standard output is a terminal, no `--output` is given and `NO_COLOR` is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
 
 /// Everything a scanning command needs, validated.
 pub struct ScanConfig {
@@ -59,7 +147,7 @@ pub const CONFIG_TOML_ENV: &str = "LEAKSWEEP_CONFIG_TOML";
 
 /// The project config: `--config FILE`, else `$LEAKSWEEP_CONFIG` (a path), else
 /// `$LEAKSWEEP_CONFIG_TOML` (the text), else `.leaksweep.toml` at `root`.
-fn load_project(args: &CommonArgs, root: &Path) -> Result<Option<ProjectConfig>> {
+fn load_project(args: &ScanOptions, root: &Path) -> Result<Option<ProjectConfig>> {
     let env_path = std::env::var_os(CONFIG_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
@@ -87,7 +175,7 @@ fn config_dir(p: &ProjectConfig, root: &Path) -> PathBuf {
 
 /// `--enable-rule` (only these) and `--disable-rule`; an unknown id is an error with the
 /// nearest id as a suggestion.
-fn select_rules(mut rules: Vec<Rule>, s: &crate::cli::SwitchArgs) -> Result<Vec<Rule>> {
+fn select_rules(mut rules: Vec<Rule>, s: &ScanOptions) -> Result<Vec<Rule>> {
     for (flag, ids) in [
         ("--enable-rule", &s.enable_rule),
         ("--disable-rule", &s.disable_rule),
@@ -111,21 +199,38 @@ fn select_rules(mut rules: Vec<Rule>, s: &crate::cli::SwitchArgs) -> Result<Vec<
     Ok(rules)
 }
 
+/// The project root found from `root`, its config and the rule set, as [`ScanConfig::resolve_at`]
+/// resolves them.
+fn project_rules(
+    args: &ScanOptions,
+    root: &Path,
+) -> Result<(project::ProjectRoot, Option<ProjectConfig>, Vec<Rule>)> {
+    let found = project::discover(root);
+    let project = load_project(args, &found.dir)?;
+    let rules = assemble_rules(&args.rule_files, project.as_ref(), &found.dir)?;
+    let rules = select_rules(rules, args)?;
+    Ok((found, project, rules))
+}
+
+/// Only the rule set [`ScanConfig::resolve_at`] would resolve (built-in rules, the project
+/// config's, `--rules` files, `--enable-rule`/`--disable-rule`), for a command that needs the
+/// rules without scanning.
+pub fn rules_at(args: &ScanOptions, root: &Path) -> Result<Vec<Rule>> {
+    Ok(project_rules(args, root)?.2)
+}
+
 impl ScanConfig {
     /// Resolves with the current directory as the scan root (`.leaksweep.toml` and
     /// `.leaksweepignore` are looked for there and up to the top of its git work tree).
-    pub fn resolve(args: &CommonArgs) -> Result<Self> {
+    pub fn resolve(args: &ScanOptions) -> Result<Self> {
         Self::resolve_at(args, Path::new("."))
     }
 
     /// Resolves for a scan rooted at `root` (a directory): `.leaksweep.toml` and
     /// `.leaksweepignore` are those of the project root found from it ([`project::discover`]).
-    pub fn resolve_at(args: &CommonArgs, root: &Path) -> Result<Self> {
-        let found = project::discover(root);
+    pub fn resolve_at(args: &ScanOptions, root: &Path) -> Result<Self> {
+        let (found, project, rules) = project_rules(args, root)?;
         let root = found.dir.as_path();
-        let project = load_project(args, root)?;
-        let rules = assemble_rules(&args.rule_files, project.as_ref(), root)?;
-        let rules = select_rules(rules, &args.switch)?;
         let configured_size = project.as_ref().and_then(|p| p.max_file_size.as_ref());
         let max_file_size = match (&args.max_file_size, configured_size) {
             (Some(s), _) => {
@@ -235,9 +340,9 @@ impl ScanConfig {
         }
         let ignore = IgnoreList::load_root(root)?;
         let color = match args.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
                 args.output.is_none()
                     && std::io::stdout().is_terminal()
                     && std::env::var_os("NO_COLOR").is_none()
@@ -251,7 +356,7 @@ impl ScanConfig {
             output: args.output.clone(),
             report_mode: args.report_mode.unwrap_or(crate::report::PRIVATE_MODE),
             report: ReportOptions {
-                show_secrets: args.show_secrets || args.switch.redact == Some(100),
+                show_secrets: args.show_secrets || args.redact == Some(100),
                 color,
                 verbose: args.verbose > 0,
                 quiet: args.quiet,
@@ -273,10 +378,7 @@ impl ScanConfig {
             quiet: args.quiet,
             progress: !args.quiet && std::io::stderr().is_terminal(),
             ignore_errors: false,
-            redact_percent: args
-                .switch
-                .redact
-                .filter(|&n| n < 100 && !args.show_secrets),
+            redact_percent: args.redact.filter(|&n| n < 100 && !args.show_secrets),
         })
     }
 
@@ -307,10 +409,16 @@ pub fn resolve_threads(arg: Option<usize>) -> Result<usize> {
             bail!("--threads {n} is too many: at most {MAX_THREADS} worker threads")
         }
         Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(MAX_THREADS)),
+        None => Ok(default_threads()),
     }
+}
+
+/// Worker threads when none are asked for: every core (2 when that cannot be known), at most
+/// [`MAX_THREADS`].
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(MAX_THREADS)
 }
 
 /// Parses `low`, `medium` or `high`.

@@ -17,4 +17,5 @@ pub mod rewrite;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
+pub mod shell;
 pub mod source;

@@ -283,7 +283,7 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
     assert!(plan["bfg_command"]
         .as_str()
         .unwrap()
-        .contains("--delete-files .env.production"));
+        .contains("--delete-files '.env.production'"));
     let rfile = PathBuf::from(plan["replacements_file"].as_str().unwrap());
     #[cfg(unix)]
     {

@@ -373,3 +373,80 @@ fn keygen_every_kind() {
         .assert()
         .code(2);
 }
+
+/// Rotate takes its rules from the project's `.leaksweep.toml` as `scan` does (the project root
+/// found from the scanned path): a rule the config adds finds its secret and rotates as that rule
+/// says (`revoke`: no value generated), and a rule the config disables finds nothing, also when
+/// the scanned directory is not the current one.
+#[test]
+fn project_config_decides_rules_and_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app");
+    std::fs::create_dir(&project).unwrap();
+    let token = format!("acme_{}", hex::encode(random(16)));
+    std::fs::write(project.join("settings.cfg"), format!("token: {token}\n")).unwrap();
+    let config = |extra: &str| {
+        format!(
+            "{extra}[[rule]]\nid = \"acme-token\"\ncategory = \"saas\"\nkeywords = [\"acme_\"]\n\
+regex = '''(?P<secret>acme_[a-f0-9]{{32}})'''\nrotation = \"revoke\"\n\
+examples = [\"acme_{}\"]\nnegatives = [\"acme_short\"]\n",
+            hex::encode(random(16))
+        )
+    };
+    let rotate = |cwd: &Path, path: &str| {
+        let out = Command::cargo_bin("leaksweep")
+            .unwrap()
+            .current_dir(cwd)
+            .args(["rotate", path, "--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(!stdout.contains(&token), "the checklist holds the secret");
+        let secrets = match serde_json::from_str::<serde_json::Value>(&stdout) {
+            Ok(v) => v["secrets"].as_array().unwrap().clone(),
+            // Nothing found: no checklist, a note on stderr.
+            Err(_) => {
+                assert!(stdout.is_empty() && stderr.contains("nothing to rotate"));
+                Vec::new()
+            }
+        };
+        secrets
+            .iter()
+            .map(|s| {
+                (
+                    s["rule_id"].as_str().unwrap().to_string(),
+                    s["action"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    std::fs::write(project.join(".leaksweep.toml"), config("")).unwrap();
+    for (cwd, path) in [(project.as_path(), "."), (dir.path(), "app")] {
+        let found = rotate(cwd, path);
+        assert_eq!(
+            found,
+            [("acme-token".to_string(), serde_json::json!("revoke"))],
+            "rotate {path} in {}",
+            cwd.display()
+        );
+        assert!(
+            !cwd.join(".env.rotated").exists(),
+            "a revoke has no new value"
+        );
+    }
+    std::fs::write(
+        project.join(".leaksweep.toml"),
+        config("disable = [\"acme-token\"]\n"),
+    )
+    .unwrap();
+    for (cwd, path) in [(project.as_path(), "."), (dir.path(), "app")] {
+        let found = rotate(cwd, path);
+        assert!(
+            found.iter().all(|(id, _)| id != "acme-token"),
+            "rotate {path} in {}: {found:?}",
+            cwd.display()
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use super::scan::Scanned;
 use crate::cli::GitCmd;
-use crate::config::ScanConfig;
+use crate::config::{ScanConfig, ScanOptions};
 use crate::finding::{Finding, GitLocation, SecretId};
 use crate::scan::{summarize, Collector, Scanner};
 use crate::source::history::{self, HistoryOptions};
@@ -30,7 +30,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     // The project config (.leaksweep.toml, .leaksweepignore) lives at the top of the work tree;
     // a bare repository has none unless --config names one.
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let mut cfg = ScanConfig::resolve_at(&args.common, &root)?;
+    let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
     let collector = Collector::default();
@@ -227,7 +227,7 @@ fn collect_staged(args: &GitCmd) -> Result<Scanned> {
     let (repo, index) = staged::open(&start)?;
     history::check_object_store(&repo)?;
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
-    let mut cfg = ScanConfig::resolve_at(&args.common, &root)?;
+    let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
     let collector = Collector::default();

@@ -276,16 +276,11 @@ pub fn hooks_dirs(start: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Quotes `s` for a POSIX shell (single quotes, `'` as `'\''`).
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// The hook script. `exe` is the binary to call (absolute), if known.
 pub fn script(kind: HookKind, exe: Option<&Path>) -> String {
     let default = exe
         .and_then(|p| p.to_str())
-        .map(shell_quote)
+        .map(crate::shell::quote)
         .unwrap_or_else(|| "leaksweep".into());
     let head = format!(
         r#"#!/bin/sh
@@ -468,11 +463,6 @@ pub fn uninstall(dir: &Path, kind: HookKind) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
-    }
 
     #[test]
     fn scripts_carry_the_marker() {

@@ -19,7 +19,7 @@ use crate::cli::{
     PlanFormat, RewriteAction, RewriteApplyArgs, RewriteCmd, RewriteFinishArgs, RewriteInput,
     RewritePlanArgs, RewriteVerifyArgs,
 };
-use crate::config::ScanConfig;
+use crate::config::{ScanConfig, ScanOptions};
 use crate::finding::Finding;
 use crate::rewrite::apply::{self, ApplyOptions};
 use crate::rewrite::graph::{BuildOptions, Graph};
@@ -182,18 +182,16 @@ macro_rules! inputs_or_done {
     };
 }
 
-/// The configuration and scanner of `leaksweep git` (its defaults, from its own argument
-/// definitions), quiet, with the rewrite's rule files and threads.
+/// The configuration and scanner of `leaksweep git` with no options (the defaults of
+/// [`ScanOptions`]), quiet, with the rewrite's rule files and threads.
 fn scan_setup(input: &RewriteInput) -> Result<(ScanConfig, Scanner)> {
-    use clap::{Args, FromArgMatches};
-    let matches = crate::cli::CommonArgs::augment_args(clap::Command::new("git"))
-        .try_get_matches_from(["git"])
-        .context("cannot build the scan options")?;
-    let mut common = crate::cli::CommonArgs::from_arg_matches(&matches)?;
-    common.quiet = true;
-    common.threads = input.threads;
-    common.rule_files.clone_from(&input.rule_files);
-    let cfg = ScanConfig::resolve(&common)?;
+    let opts = ScanOptions {
+        quiet: true,
+        threads: input.threads,
+        rule_files: input.rule_files.clone(),
+        ..ScanOptions::default()
+    };
+    let cfg = ScanConfig::resolve(&opts)?;
     let scanner = Scanner::new(cfg.matcher()?);
     Ok((cfg, scanner))
 }

@@ -6,13 +6,13 @@
 //! existing `--out` without `--force`), write the new-values file (0600), then rewrite the dotenv
 //! files, then print the checklist. Every buffer holding old or new values is zeroized.
 
-use crate::cli::{ColorChoice, CommonArgs, RotateCmd, RotateFormat};
-use crate::config::{self, ScanConfig};
+use crate::cli::{RotateCmd, RotateFormat};
+use crate::config::{self, ScanConfig, ScanOptions};
 use crate::finding::{Confidence, Finding, Fingerprint, Secret, SecretId};
 use crate::report::json::JsonReport;
 use crate::report::{self, Format};
 use crate::rotate::{checklist, dotenv, providers, Policy, SecretPlan};
-use crate::rules::{RotationKind, Severity};
+use crate::rules::{RotationKind, Rule, Severity};
 use crate::scan::{Collector, Scanner};
 use crate::source::worktree;
 use anyhow::{bail, Context, Result};
@@ -37,19 +37,23 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         charset: Policy::charset(&args.charset).map_err(anyhow::Error::msg)?,
         ..Policy::default()
     };
-    let rules = config::load_rules(&args.rule_files)?;
-    let kinds: HashMap<String, RotationKind> = rules
-        .iter()
-        .map(|r| (r.id.clone(), r.rotation.clone()))
-        .collect();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
-    let (mut findings, scan_errors) = match &args.from_report {
-        Some(path) => (read_report(path)?, 0),
+    // The rules (and so each finding's rotation kind) are those a scan uses: built-in, the
+    // project config's, `--rules` files.
+    let (rules, mut findings, scan_errors) = match &args.from_report {
+        Some(path) => {
+            let rules = config::rules_at(&scan_options(&args), Path::new("."))?;
+            (rules, read_report(path)?, 0)
+        }
         None => scan(&args)?,
     };
+    let kinds: HashMap<String, RotationKind> = rules
+        .iter()
+        .map(|r| (r.id.clone(), r.rotation.clone()))
+        .collect();
     // Our own output (the new values of an earlier run) is not a leak to rotate again.
     let before = findings.len();
     findings.retain(|f| !is_rotate_output(&f.path, &out));
@@ -161,37 +165,32 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
     Ok(exit)
 }
 
-/// A fresh working-tree scan, exactly as `scan` does it, but of ignored files too by default.
-/// Returns the findings and the number of items that could not be read (reported on stderr).
-fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
-    let common = CommonArgs {
+/// The scan options of `rotate`: those of `scan` with no options, but JSON, quiet, colourless,
+/// an empty scan allowed, and rotate's rule files, size limit and threads.
+fn scan_options(args: &RotateCmd) -> ScanOptions {
+    ScanOptions {
         format: Some(Format::Json),
-        output: None,
-        show_secrets: false,
-        report_mode: None,
-        exit_code: 1,
         max_file_size: Some(args.max_file_size.clone()),
         rule_files: args.rule_files.clone(),
-        min_severity: None,
-        min_confidence: None,
-        config: None,
-        baseline: None,
-        decode_depth: None,
-        max_findings_per_file: None,
         threads: args.threads,
         allow_empty: true,
-        verbose: 0,
         quiet: true,
-        color: ColorChoice::Never,
-        switch: Default::default(),
-    };
-    let cfg = ScanConfig::resolve(&common)?;
-    let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
+        color: config::Color::Never,
+        ..ScanOptions::default()
+    }
+}
+
+/// A fresh working-tree scan, exactly as `scan` does it (the project root and its config found
+/// from the first path), but of ignored files too by default. Returns the rule set, the findings
+/// and the number of items that could not be read (reported on stderr).
+fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
     }
+    let cfg = ScanConfig::resolve_at(&scan_options(args), &super::scan::scan_root(&paths))?;
+    let scanner = Scanner::new(cfg.matcher()?);
+    let collector = Collector::default();
     if paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("rotate cannot read standard input: pass paths, or --from-report FILE");
     }
@@ -212,7 +211,7 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Finding>, usize)> {
             errors.len()
         );
     }
-    Ok((findings, errors.len()))
+    Ok((cfg.rules, findings, errors.len()))
 }
 
 /// Reads findings back from a JSON report; it must carry raw secrets (`--show-secrets`).

@@ -1,7 +1,7 @@
 //! `leaksweep scan [PATH]...`: the working tree (or stdin with `-`).
 
 use crate::cli::ScanCmd;
-use crate::config::ScanConfig;
+use crate::config::{ScanConfig, ScanOptions};
 use crate::finding::Finding;
 use crate::scan::{summarize, Collector, ScanError, Scanner, Skipped, Summary};
 use crate::source::{stdin, worktree};
@@ -38,6 +38,20 @@ impl Scanned {
     }
 }
 
+/// Where the project root of a working-tree scan of `paths` is looked for (see
+/// [`crate::project::discover`]): the first path if it is a directory, else that file's
+/// directory, else the current directory.
+pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
+    match paths.first() {
+        Some(p) if p.is_dir() => p.clone(),
+        Some(p) => match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+        None => PathBuf::from("."),
+    }
+}
+
 /// Resolves the configuration (the project root found from the first path, see
 /// [`crate::project::discover`]) and scans; shared by `scan` and `baseline create`.
 pub fn collect(args: &ScanCmd) -> Result<Scanned> {
@@ -49,17 +63,12 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
     if use_stdin && paths.len() > 1 {
         bail!("'-' (standard input) cannot be combined with other paths");
     }
-    // The project root is found from the first path (a file's directory), or the current
-    // directory for standard input.
-    let root = match paths.first() {
-        Some(p) if !use_stdin && p.is_dir() => p.clone(),
-        Some(p) if !use_stdin => match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
-        _ => PathBuf::from("."),
+    let root = if use_stdin {
+        PathBuf::from(".")
+    } else {
+        scan_root(&paths)
     };
-    let cfg = ScanConfig::resolve_at(&args.common, &root)?;
+    let cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     let scanner = Scanner::new(cfg.matcher()?);
     let collector = Collector::default();
     let mode = if use_stdin {

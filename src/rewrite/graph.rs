@@ -699,7 +699,7 @@ fn scan_blobs(
     let threads = opts
         .threads
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .unwrap_or_else(crate::config::default_threads)
         .min(order.len().max(1));
     let cursor = AtomicUsize::new(0);
     let results: Vec<Result<Vec<Scanned>>> = std::thread::scope(|s| {

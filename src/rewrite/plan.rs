@@ -60,16 +60,6 @@ pub struct Plan {
     pub after_steps: Vec<String>,
 }
 
-fn shell_quote(s: &str) -> String {
-    if s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@".contains(&b))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
-
 fn commit_ref(repo: &Repository, oid: git2::Oid) -> CommitRef {
     match repo.find_commit(oid) {
         Ok(c) => {
@@ -184,13 +174,13 @@ pub fn build(
         .iter()
         .filter(|oid| is_lfs_pointer(repo, **oid))
         .count();
-    let file = shell_quote(replacements_file);
+    let file = crate::shell::quote(replacements_file);
     let mut filter_repo = format!("git filter-repo --replace-text {file} --replace-message {file}");
     let mut bfg = format!("bfg --no-blob-protection --replace-text {file}");
     if !remove.is_empty() {
         filter_repo.push_str(" --invert-paths");
         for g in remove {
-            filter_repo.push_str(&format!(" --path-glob {}", shell_quote(g)));
+            filter_repo.push_str(&format!(" --path-glob {}", crate::shell::quote(g)));
         }
         let names: Vec<&str> = remove
             .iter()
@@ -201,7 +191,7 @@ pub fn build(
         } else {
             format!("{{{}}}", names.join(","))
         };
-        bfg.push_str(&format!(" --delete-files {}", shell_quote(&arg)));
+        bfg.push_str(&format!(" --delete-files {}", crate::shell::quote(&arg)));
     }
     bfg.push_str(" <repo.git>");
     let mut after = vec![
