@@ -2,9 +2,8 @@
 //! reports and baselines as `--baseline`, and the command-line options with gitleaks' names,
 //! all through the real binary.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::path::Path;
 

@@ -5,7 +5,6 @@
 //! The range mode (`LEAKSWEEP_BASE`, `leaksweep git --range`) is tested with a secret added and
 //! removed after the base (the gate fails) and with HEAD as the base (the gate passes).
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -36,7 +35,7 @@ fn gate_script() -> String {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    common::git_ok(dir, args);
+    crate::common::git_ok(dir, args);
 }
 
 /// A repository with one commit holding `files`.
@@ -227,7 +226,7 @@ fn the_hook_recipe_installs_hooks_that_block_a_secret_and_removes_them() {
     )
     .unwrap();
     git(dir.path(), &["add", "settings.py"]);
-    let out = common::git_command(dir.path())
+    let out = crate::common::git_command(dir.path())
         .args(["commit", "-q", "-m", "add"])
         .output()
         .unwrap();

@@ -1,9 +1,8 @@
 //! `rules list` grouped by family with --category/--search, and the provider catalog on real
 //! scans: prefixed tokens found with their exact rule and line, shared prefixes resolved once.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 
 /// Runs `leaksweep rules list ARGS`; returns (exit code, stdout, stderr).

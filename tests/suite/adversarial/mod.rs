@@ -10,9 +10,6 @@
 //! - `rewrite_verify`: `verify` re-checks independently of `apply`; backups cannot be published.
 //! - `rotate`: rotation writes exactly what it says and never copies a value into an example.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod gate;
 mod limits;
 mod redaction;

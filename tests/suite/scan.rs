@@ -1,8 +1,7 @@
 //! Working-tree and stdin scans through the real binary: exact findings, exit codes, bad input.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use std::path::Path;
 

@@ -1,7 +1,6 @@
 //! `leaksweep rotate` and `keygen` on the real binary, over a MediaNest-style leak built fresh in a
 //! temp dir with random secrets (so no secret is ever committed as a fixture).
 
-mod common;
 use assert_cmd::Command;
 use base64::Engine;
 use rand::RngCore;
@@ -17,7 +16,7 @@ struct Fixture {
 
 fn random(n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
-    common::seeded_rng().fill_bytes(&mut b);
+    crate::common::seeded_rng().fill_bytes(&mut b);
     b
 }
 

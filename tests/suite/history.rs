@@ -1,9 +1,8 @@
 //! `leaksweep git`: builds real repositories in temp dirs with the git CLI, runs the real binary
 //! with `--format json`, and checks exact commit ids, paths, lines and exit codes.
 
-mod common;
 
-use common::leaksweep;
+use crate::common::leaksweep;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::Value;
@@ -15,7 +14,7 @@ const DATE_RFC3339: &str = "2024-01-02T03:04:05+01:00";
 
 /// A random 43-character value, fresh per test run (never a committed secret).
 fn secret() -> String {
-    common::seeded_rng()
+    crate::common::seeded_rng()
         .sample_iter(&Alphanumeric)
         .take(43)
         .map(char::from)

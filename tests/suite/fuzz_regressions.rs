@@ -2,7 +2,7 @@
 //! interesting seeds found by `fuzz/run.sh`) through the fuzz targets' own code
 //! (`fuzz/checks.rs`), so a fixed crash stays fixed without cargo-fuzz or nightly.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::Path;

@@ -3,9 +3,8 @@
 //! and the errors, help, man pages and summaries they meet. Everything runs the real binary
 //! against real temporary git repositories.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// A JWT signing secret assignment of a realistic shape (random, belongs to nothing).

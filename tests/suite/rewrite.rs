@@ -1,9 +1,8 @@
 //! `leaksweep rewrite`: plan, apply, verify and finish on generated repositories, checked with the
 //! git CLI (an independent reader of the result) and, when present, gitleaks.
 
-mod common;
 
-use common::{b64url, fresh_clone, leaksweep, password, Fixture};
+use crate::common::{b64url, fresh_clone, leaksweep, password, Fixture};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;

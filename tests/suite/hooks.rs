@@ -5,7 +5,6 @@
 //! The scripts call `leaksweep git --staged|--range`. The wiring is tested with a stub scanner
 //! (`LEAKSWEEP_BIN`) whose exit code is chosen, and end to end with the real scanner.
 
-mod common;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -21,14 +20,14 @@ fn git(dir: &Path, args: &[&str]) -> Output {
 
 /// Like [`git`], with `LEAKSWEEP_BIN` set for the hooks it runs.
 fn git_with(dir: &Path, args: &[&str], bin: Option<&Path>) -> Output {
-    let mut cmd = common::git_command(dir);
+    let mut cmd = crate::common::git_command(dir);
     if let Some(bin) = bin {
         cmd.env("LEAKSWEEP_BIN", bin);
     }
     cmd.args(args).output().expect("git runs")
 }
 
-use common::git_ok;
+use crate::common::git_ok;
 
 fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -12,9 +12,8 @@
 //! outputs must hold no raw ESC byte from the planted ESC-bearing path, author and summary.
 //! NOTE: the progress display is drawn only on a terminal and is not covered here.
 
-mod common;
 
-use common::{
+use crate::common::{
     b64url_from, git_command, git_ok, hex_from, leaksweep, password_from, seeded_rng, Fixture,
 };
 use rand::Rng;
@@ -32,7 +31,7 @@ const LEVELS: &[Option<&str>] = &[Some("-q"), None, Some("-v"), Some("-vv")];
 fn github_token(rng: &mut impl Rng) -> String {
     use leaksweep::matcher::validate::{base62, crc32};
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let random = common::draw(rng, B62, 30);
+    let random = crate::common::draw(rng, B62, 30);
     let check = base62(crc32(random.as_bytes()) as u64, 6);
     format!("ghp_{random}{check}")
 }

@@ -2,17 +2,16 @@
 //! files, inline allows, validators, decoding, JWT claims and JWT-to-secret linking, context
 //! heuristics and level filters. Every secret is generated at random here.
 
-mod common;
 
 use base64::Engine;
-use common::*;
+use crate::common::*;
 use leaksweep::matcher::validate::{base62, crc32};
 use predicates::prelude::*;
 use rand::Rng;
 
 fn b62(n: usize) -> String {
     const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut rng = common::seeded_rng();
+    let mut rng = crate::common::seeded_rng();
     (0..n).map(|_| A[rng.gen_range(0..62)] as char).collect()
 }
 
@@ -487,7 +486,7 @@ fn jwt_pem_and_aws_validators() {
     fx.write("token.txt", format!("Authorization: Bearer {tok}\n"));
     // PEM: a body that decodes to a DER SEQUENCE is high confidence, other base64 medium.
     let mut der = vec![0x30u8, 0x82, 0x02, 0x5c];
-    let mut der_rng = common::seeded_rng();
+    let mut der_rng = crate::common::seeded_rng();
     der.extend((0..600).map(|_| der_rng.gen::<u8>()));
     let body = base64::engine::general_purpose::STANDARD.encode(&der);
     let lines: Vec<&str> = body
@@ -503,7 +502,7 @@ fn jwt_pem_and_aws_validators() {
         ),
     );
     // AWS: a well-formed key id is high confidence; the documented example is dropped.
-    let mut rng = common::seeded_rng();
+    let mut rng = crate::common::seeded_rng();
     let id: String = (0..16)
         .map(|_| b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[rng.gen_range(0..32)] as char)
         .collect();
@@ -685,7 +684,7 @@ fn test_fixtures_are_lowered_not_hidden() {
 #[test]
 fn lock_files_do_not_trip_generic_rules() {
     let fx = Fixture::new();
-    let mut rng = common::seeded_rng();
+    let mut rng = crate::common::seeded_rng();
     let hash: Vec<u8> = (0..64).map(|_| rng.gen()).collect();
     let integrity = base64::engine::general_purpose::STANDARD.encode(hash);
     fx.write(

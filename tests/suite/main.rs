@@ -1,0 +1,25 @@
+//! The integration tests: one binary, one harness (`common`: fixture trees, git repositories, the
+//! binary runner, seeded random secrets). Every test drives the real `leaksweep` binary against
+//! real files and real git repositories in temporary directories.
+//!
+//! - `adversarial`: the attacks each guarantee withstands, one module per guarantee.
+//! - one module per area otherwise (`scan`, `history`, `formats`, `rewrite`, `rotate`, ...).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod adversarial;
+mod adoption;
+mod ci_recipes;
+mod faults;
+mod formats;
+mod fuzz_regressions;
+mod history;
+mod hooks;
+mod hygiene;
+mod precision;
+mod rewrite;
+mod rotate;
+mod rules_list;
+mod scan;
+mod switching;
