@@ -3,7 +3,6 @@
 //! and the errors, help, man pages and summaries they meet. Everything runs the real binary
 //! against real temporary git repositories.
 
-
 use crate::common::*;
 use std::path::Path;
 

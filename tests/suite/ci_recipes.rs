@@ -5,7 +5,6 @@
 //! The range mode (`LEAKSWEEP_BASE`, `leaksweep git --range`) is tested with a secret added and
 //! removed after the base (the gate fails) and with HEAD as the base (the gate passes).
 
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -13,7 +13,6 @@
 //! incomplete scan (exit 2) whose error names its file. Run as root, these run the binary as uid
 //! 65534 with setpriv(1), since file modes deny root nothing.
 
-
 use crate::common::{b64url, fresh_clone, git_command, git_ok, leaksweep, Fixture};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,6 @@
 //! `leaksweep git`: builds real repositories in temp dirs with the git CLI, runs the real binary
 //! with `--format json`, and checks exact commit ids, paths, lines and exit codes.
 
-
 use crate::common::leaksweep;
 use rand::distributions::Alphanumeric;
 use rand::Rng;

@@ -5,7 +5,6 @@
 //! The scripts call `leaksweep git --staged|--range`. The wiring is tested with a stub scanner
 //! (`LEAKSWEEP_BIN`) whose exit code is chosen, and end to end with the real scanner.
 
-
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::process::Output;

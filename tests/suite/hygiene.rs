@@ -12,7 +12,6 @@
 //! outputs must hold no raw ESC byte from the planted ESC-bearing path, author and summary.
 //! NOTE: the progress display is drawn only on a terminal and is not covered here.
 
-
 use crate::common::{
     b64url_from, git_command, git_ok, hex_from, leaksweep, password_from, seeded_rng, Fixture,
 };

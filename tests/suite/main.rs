@@ -8,8 +8,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod adversarial;
 mod adoption;
+mod adversarial;
 mod ci_recipes;
 mod faults;
 mod formats;

@@ -2,9 +2,8 @@
 //! files, inline allows, validators, decoding, JWT claims and JWT-to-secret linking, context
 //! heuristics and level filters. Every secret is generated at random here.
 
-
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use leaksweep::matcher::validate::{base62, crc32};
 use predicates::prelude::*;
 use rand::Rng;

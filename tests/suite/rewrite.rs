@@ -1,7 +1,6 @@
 //! `leaksweep rewrite`: plan, apply, verify and finish on generated repositories, checked with the
 //! git CLI (an independent reader of the result) and, when present, gitleaks.
 
-
 use crate::common::{b64url, fresh_clone, leaksweep, password, Fixture};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,6 @@
 //! `rules list` grouped by family with --category/--search, and the provider catalog on real
 //! scans: prefixed tokens found with their exact rule and line, shared prefixes resolved once.
 
-
 use crate::common::*;
 use std::collections::BTreeMap;
 

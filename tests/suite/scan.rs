@@ -1,6 +1,5 @@
 //! Working-tree and stdin scans through the real binary: exact findings, exit codes, bad input.
 
-
 use crate::common::*;
 use predicates::prelude::*;
 use std::path::Path;

@@ -2,7 +2,6 @@
 //! reports and baselines as `--baseline`, and the command-line options with gitleaks' names,
 //! all through the real binary.
 
-
 use crate::common::*;
 use predicates::prelude::*;
 use std::path::Path;
