@@ -354,7 +354,7 @@ impl ScanConfig {
             max_file_size,
             format,
             output: args.output.clone(),
-            report_mode: args.report_mode.unwrap_or(crate::report::PRIVATE_MODE),
+            report_mode: args.report_mode.unwrap_or(crate::output::PRIVATE_MODE),
             report: ReportOptions {
                 show_secrets: args.show_secrets || args.redact == Some(100),
                 color,

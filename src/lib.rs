@@ -11,6 +11,7 @@ pub mod config;
 pub mod finding;
 pub mod import;
 pub mod matcher;
+pub mod output;
 pub mod project;
 pub mod report;
 pub mod rewrite;

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     // A handler that cannot be installed (no signal support) only loses that cleanup.
     let _ = ctrlc::set_handler(|| {
         eprintln!("leaksweep: interrupted");
-        leaksweep::report::abort_in_flight(130)
+        leaksweep::output::abort_in_flight(130)
     });
     let cli = match leaksweep::cli::Cli::try_parse() {
         Ok(cli) => cli,

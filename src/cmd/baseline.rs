@@ -30,7 +30,7 @@ fn write(mut s: super::scan::Scanned) -> Result<ExitCode> {
     let file = BaselineFile::from_findings(&s.findings);
     let bytes = file.to_json();
     match &s.cfg.output {
-        Some(path) => crate::report::write_report(path, &bytes, s.cfg.report_mode, false)
+        Some(path) => crate::output::write_report(path, &bytes, s.cfg.report_mode, false)
             .with_context(|| format!("cannot write baseline to {}", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();

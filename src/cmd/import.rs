@@ -78,6 +78,6 @@ fn rule_file_reference(config: &Path, rules: &Path) -> Result<String> {
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
-    crate::report::write_atomic_mode(path, text.as_bytes(), 0o644)
+    crate::output::write_atomic_mode(path, text.as_bytes(), 0o644)
         .with_context(|| format!("cannot write {}", path.display()))
 }

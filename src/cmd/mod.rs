@@ -194,8 +194,10 @@ pub fn finish(
     let mut stdout_failed = false;
     report::reporter(cfg.format).write(&report, &cfg.report, &mut buf)?;
     match &cfg.output {
-        Some(path) => report::write_report(path, &buf, cfg.report_mode, cfg.report.show_secrets)
-            .with_context(|| format!("cannot write report to {}", path.display()))?,
+        Some(path) => {
+            crate::output::write_report(path, &buf, cfg.report_mode, cfg.report.show_secrets)
+                .with_context(|| format!("cannot write report to {}", path.display()))?
+        }
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(&buf).and_then(|()| out.flush()) {

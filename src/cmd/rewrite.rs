@@ -13,7 +13,7 @@
 //! working tree again, back up and move all refs at once (compare-and-swap), rewrite the stash
 //! list, then let the working tree follow file by file (never over an edit).
 //! An interrupt during the last two waits for them to finish (see
-//! [`crate::report::defer_interrupts`]).
+//! [`crate::output::defer_interrupts`]).
 
 use crate::cli::{
     PlanFormat, RewriteAction, RewriteApplyArgs, RewriteCmd, RewriteFinishArgs, RewriteInput,
@@ -305,7 +305,7 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        crate::report::write_atomic(&file, &rewrite::replacements_file(&inp.targets), true)
+        crate::output::write_atomic(&file, &rewrite::replacements_file(&inp.targets), true)
             .with_context(|| format!("cannot write {}", file.display()))?;
         if args.replacements_out.is_some() {
             // So that `finish` removes it too: it holds every old value.
@@ -313,7 +313,7 @@ fn run_plan(args: RewritePlanArgs) -> Result<ExitCode> {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             let abs = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
-            crate::report::write_atomic(
+            crate::output::write_atomic(
                 &dir.join(REPLACEMENTS_OUT),
                 abs.as_os_str().as_encoded_bytes(),
                 true,
@@ -428,7 +428,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         apply::write_maps(repo, &outcome)?;
         record_targets(&inp)?;
         // All refs move, and the working tree follows, or nothing moves: an interrupt waits.
-        let _step = crate::report::defer_interrupts("the ref update");
+        let _step = crate::output::defer_interrupts("the ref update");
         apply::test_hook("before-refs")?;
         // Edits made since the start: refuse before anything moves.
         let dirty = apply::changed_paths(repo)?;
@@ -799,7 +799,7 @@ fn run_finish(args: RewriteFinishArgs) -> Result<ExitCode> {
     git(&path, &["gc", "--prune=now", "--quiet"])?;
     std::fs::create_dir_all(&state)
         .with_context(|| format!("cannot create {}", state.display()))?;
-    crate::report::write_atomic(&state.join(FINISHED_FILE), b"finished\n", true)
+    crate::output::write_atomic(&state.join(FINISHED_FILE), b"finished\n", true)
         .with_context(|| format!("cannot write {}", state.join(FINISHED_FILE).display()))?;
     println!(
         "leaksweep: removed {} backup ref(s), expired reflogs, pruned unreachable objects. \

@@ -10,7 +10,7 @@ use crate::cli::{RotateCmd, RotateFormat};
 use crate::config::{self, ScanConfig, ScanOptions};
 use crate::finding::{Confidence, Finding, Fingerprint, Secret, SecretId};
 use crate::report::json::JsonReport;
-use crate::report::{self, Format};
+use crate::report::Format;
 use crate::rotate::{checklist, dotenv, providers, Policy, SecretPlan};
 use crate::rules::{RotationKind, Rule, Severity};
 use crate::scan::{Collector, Scanner};
@@ -113,7 +113,7 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     if has_values {
         let content = checklist::out_file(&plans);
-        report::write_atomic(&out, &content, true)
+        crate::output::write_atomic(&out, &content, true)
             .with_context(|| format!("cannot write new values to {}", out.display()))?;
         if let Some(w) = git_exposure(&out) {
             say!("leaksweep: warning: {w}");
@@ -390,7 +390,7 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
                 bak.display()
             );
         }
-        report::write_atomic(&bak, &p.original, true)
+        crate::output::write_atomic(&bak, &p.original, true)
             .with_context(|| format!("cannot write backup {}", bak.display()))?;
         bak_path = Some(bak);
     }
@@ -423,7 +423,7 @@ fn write_keeping_mode(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> st
     let mut tmp = tempfile::Builder::new()
         .prefix(".leaksweep-")
         .tempfile_in(&dir)?;
-    let _in_flight = report::InFlight::new(tmp.path());
+    let _in_flight = crate::output::InFlight::new(tmp.path());
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -545,7 +545,7 @@ fn write_examples(args: &RotateCmd, plans: &[SecretPlan]) -> Result<()> {
                 target.display()
             );
         }
-        report::write_atomic(&target, &ex.bytes, false)
+        crate::output::write_atomic(&target, &ex.bytes, false)
             .with_context(|| format!("cannot write {}", target.display()))?;
         if !args.quiet {
             say!(

@@ -169,7 +169,7 @@ impl Writer<'_> {
             return Ok(());
         };
         // A pack cut short by Ctrl-C would leave its temporary files behind: the handler waits.
-        let _step = crate::report::defer_interrupts("writing a pack");
+        let _step = crate::output::defer_interrupts("writing a pack");
         write_pack(self.repo, &self.written[self.flushed..])?;
         mp.reset()?;
         self.flushed = self.written.len();
@@ -712,7 +712,7 @@ pub fn write_maps(repo: &Repository, outcome: &Outcome) -> Result<()> {
     for (old, new) in &outcome.commit_map {
         cm.push_str(&format!("{old} {}\n", new.unwrap_or_else(Oid::zero)));
     }
-    crate::report::write_atomic(&dir.join("commit-map"), cm.as_bytes(), true)
+    crate::output::write_atomic(&dir.join("commit-map"), cm.as_bytes(), true)
         .context("cannot write commit-map")?;
     let mut rm = String::from(
         "old                                      new                                      ref\n",
@@ -721,7 +721,7 @@ pub fn write_maps(repo: &Repository, outcome: &Outcome) -> Result<()> {
         let new = r.new.clone().unwrap_or_else(|| Oid::zero().to_string());
         rm.push_str(&format!("{} {new} {}\n", r.old, r.name));
     }
-    crate::report::write_atomic(&dir.join("ref-map"), rm.as_bytes(), true)
+    crate::output::write_atomic(&dir.join("ref-map"), rm.as_bytes(), true)
         .context("cannot write ref-map")?;
     Ok(())
 }
@@ -1340,7 +1340,7 @@ pub fn rewrite_stash_log(repo: &Repository, outcome: &Outcome, replacer: &Replac
         }
     }
     if out[..] != text[..] {
-        crate::report::write_atomic(&path, &out, false)
+        crate::output::write_atomic(&path, &out, false)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())

@@ -91,7 +91,7 @@ impl TargetsRecord {
         let path = dir.join(TARGETS_FILE);
         let mut json = serde_json::to_vec_pretty(self)?;
         json.push(b'\n');
-        crate::report::write_atomic(&path, &json, true)
+        crate::output::write_atomic(&path, &json, true)
             .with_context(|| format!("cannot write {}", path.display()))
     }
 
