@@ -1,5 +1,6 @@
 //! `leaksweep rewrite`: plan, apply, verify and finish on generated repositories, checked with the
-//! git CLI (an independent reader of the result) and, when present, gitleaks.
+//! git CLI (an independent reader of the result) and, when `LEAKSWEEP_TEST_GITLEAKS` names its
+//! binary, gitleaks.
 
 use crate::common::{b64url, fresh_clone, leaksweep, password, Fixture};
 use std::collections::{BTreeMap, HashMap};
@@ -445,9 +446,18 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
     );
     assert_eq!(code, 0, "{out}");
 
-    // gitleaks (offline), when installed, finds none of the planted secrets.
-    let gitleaks = Path::new("/tmp/peers/bin/gitleaks");
-    if gitleaks.exists() {
+    // gitleaks (offline), when `LEAKSWEEP_TEST_GITLEAKS` names its binary, finds none of the
+    // planted secrets: a second, independent scanner over the rewritten history.
+    let gitleaks = std::env::var_os("LEAKSWEEP_TEST_GITLEAKS").map(PathBuf::from);
+    if gitleaks.is_none() {
+        eprintln!("LEAKSWEEP_TEST_GITLEAKS is not set: the cross-check with gitleaks is not run");
+    }
+    if let Some(gitleaks) = gitleaks.as_deref() {
+        assert!(
+            gitleaks.exists(),
+            "LEAKSWEEP_TEST_GITLEAKS={}: no such file",
+            gitleaks.display()
+        );
         let rep = fx.path().join("gitleaks.json");
         let out = Command::new(gitleaks)
             .args([
