@@ -36,30 +36,20 @@ pub fn leaksweep(cwd: &Path) -> Command {
     c
 }
 
-/// Random base64url string of `n` random bytes (no padding).
+/// Random base64url string of `n` random bytes (no padding): [`b64url_from`] a fresh draw.
 pub fn b64url(n: usize) -> String {
-    use base64::Engine;
-    let mut rng = seeded_rng();
-    let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    b64url_from(&mut seeded_rng(), n)
 }
 
-/// Random lower-case hex of `n` bytes.
+/// Random lower-case hex of `n` bytes: [`hex_from`] a fresh draw.
 pub fn hex(n: usize) -> String {
-    let mut rng = seeded_rng();
-    let bytes: Vec<u8> = (0..n).map(|_| rng.gen()).collect();
-    hex::encode(bytes)
+    hex_from(&mut seeded_rng(), n)
 }
 
-/// A random password of `n` characters with letters, digits and symbols, always mixed.
+/// A random password of `n` characters with letters, digits and symbols, always mixed:
+/// [`password_from`] a fresh draw.
 pub fn password(n: usize) -> String {
-    const A: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!^*+-_";
-    let mut rng = seeded_rng();
-    let mut s: String = (0..n - 3)
-        .map(|_| A[rng.gen_range(0..A.len())] as char)
-        .collect();
-    s.push_str("Q7x");
-    s
+    password_from(&mut seeded_rng(), n)
 }
 
 /// Runs the command, returns (exit code, parsed JSON stdout, stderr).
