@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Recall on other scanners' published rule examples, by family.
+
+Reads the example values a peer publishes beside its rules, at run time, from a checkout the
+caller names (nothing of theirs is stored here), writes each example to its own file, scans the
+folder with leaksweep and reports, per family and in total, how many positives were found and how
+many negatives were reported.
+
+    benches/peer-examples.py --bin target/release/leaksweep \
+        --kingfisher KINGFISHER/data/rules --betterleaks BETTERLEAKS/cmd/generate/config/rules \
+        [--core] [--misses]
+
+Kingfisher: every `examples:` (positive) and `negative_examples:` entry of its YAML rules.
+Betterleaks: the string literals written out in its Go rules' `tps`/`fps` lists (the generated
+ones need Go to run, so they are not counted).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    sys.exit("peer-examples: needs PyYAML (pip install pyyaml)")
+
+# Families of the core categories, by words in the rule file's name.
+CORE = {
+    "jwt-signing": ["jwt", "jwk", "nextauth"],
+    "keys": ["private", "privkey", "pgp", "ssh", "age", "pkcs", "putty"],
+    "database": ["postgres", "mysql", "mongo", "redis", "sql", "jdbc", "odbc", "planetscale",
+                 "neon", "supabase", "snowflake", "databricks", "clickhouse", "confluent",
+                 "kafka", "database", "couchbase", "cockroach", "elastic"],
+    "cloud": ["aws", "azure", "gcp", "google", "alibaba", "tencent", "ibm", "oracle", "oci",
+              "scaleway", "yandex", "digitalocean", "linode", "vultr", "hetzner", "ovh", "fly",
+              "vercel", "netlify", "render", "railway", "cloudflare", "fastly", "akamai",
+              "heroku", "firebase"],
+    "vcs-ci": ["github", "gitlab", "bitbucket", "sourcegraph", "gitea", "circleci", "travis",
+               "buildkite", "jenkins", "npm", "pypi", "rubygems", "nuget", "crates", "docker",
+               "jfrog", "artifactory", "terraform", "hashicorp", "vault", "pulumi"],
+    "payment": ["stripe", "square", "paypal", "braintree", "adyen", "shopify", "razorpay",
+                "paystack", "flutterwave", "coinbase", "plaid"],
+    "messaging": ["slack", "teams", "discord", "telegram", "twilio", "vonage", "nexmo",
+                  "sendgrid", "mailgun", "mailchimp", "postmark", "sparkpost", "brevo",
+                  "sendinblue", "resend", "mailjet"],
+    "ai": ["openai", "anthropic", "mistral", "cohere", "groq", "replicate", "huggingface",
+           "perplexity", "xai", "deepseek", "deepgram", "assemblyai", "elevenlabs", "langsmith",
+           "langchain", "tavily", "jina", "wandb", "weightsandbiases", "pinecone", "clarifai",
+           "gemini"],
+}
+
+
+def family(provider):
+    """The core family of a provider name (a rule file's name), by its leading word."""
+    base = re.sub(r"[^a-z0-9]", "", provider.lower())
+    for fam, words in CORE.items():
+        if any(base.startswith(w) for w in words if len(w) > 3 or base == w):
+            return fam
+    return None
+
+
+def provider(src, rule):
+    """Kingfisher names the provider in the rule id (`kingfisher.NAME.N`); betterleaks in the file."""
+    parts = rule.split(".")
+    if len(parts) >= 3 and parts[0] == "kingfisher":
+        return parts[1]
+    return os.path.splitext(os.path.basename(src))[0]
+
+
+def kingfisher(folder):
+    for f in sorted(glob.glob(os.path.join(folder, "*.yml"))):
+        try:
+            doc = yaml.safe_load(open(f, encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue
+        for r in doc.get("rules") or []:
+            if r.get("visible") is False:
+                continue  # a helper rule (a host or an id another rule needs), never reported
+            for e in r.get("examples") or []:
+                yield f, r.get("id", "?"), True, str(e)
+            for e in r.get("negative_examples") or []:
+                yield f, r.get("id", "?"), False, str(e)
+
+
+GO_LIT = re.compile(r'^\s*(?:"((?:[^"\\]|\\.)*)"|`([^`]*)`)\s*,?\s*(?://.*)?$')
+
+
+def betterleaks(folder):
+    for f in sorted(glob.glob(os.path.join(folder, "*.go"))):
+        text = open(f, encoding="utf-8").read()
+        for m in re.finditer(r"\b(tps|fps)\s*:?=\s*(?:append\(\w+,\s*)?\[\]string\{", text):
+            positive = m.group(1) == "tps"
+            depth, i = 1, m.end()
+            while i < len(text) and depth:
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                i += 1
+            for line in text[m.end():i - 1].splitlines():
+                lm = GO_LIT.match(line)
+                if not lm:
+                    continue
+                if lm.group(1) is not None:
+                    try:
+                        value = json.loads('"' + lm.group(1) + '"')
+                    except json.JSONDecodeError:
+                        continue
+                else:
+                    value = lm.group(2)
+                if value.strip():
+                    yield f, os.path.basename(f), positive, value
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="target/release/leaksweep")
+    ap.add_argument("--kingfisher")
+    ap.add_argument("--betterleaks")
+    ap.add_argument("--core", action="store_true", help="only the core families")
+    ap.add_argument("--misses", action="store_true")
+    args = ap.parse_args()
+    cases = []
+    if args.kingfisher:
+        cases += [("kingfisher",) + c for c in kingfisher(args.kingfisher)]
+    if args.betterleaks:
+        cases += [("betterleaks",) + c for c in betterleaks(args.betterleaks)]
+    if not cases:
+        sys.exit("peer-examples: name --kingfisher and/or --betterleaks")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for n, (peer, src, rule, positive, value) in enumerate(cases):
+            fam = family(provider(src, rule))
+            if args.core and fam is None:
+                continue
+            name = f"{peer}-{n:05}.txt"
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as out:
+                out.write(value + "\n")
+            files.append((name, peer, fam or "other", rule, positive, value))
+        run = subprocess.run([args.bin, "scan", tmp, "--format", "json", "--no-ignore"],
+                             capture_output=True, text=True)
+        if run.returncode not in (0, 1):
+            sys.exit(f"peer-examples: leaksweep exited {run.returncode}: {run.stderr[-500:]}")
+        hit = {os.path.basename(f["path"]) for f in json.loads(run.stdout)["findings"]}
+    table = {}
+    for name, peer, fam, rule, positive, value in files:
+        key = (peer, fam)
+        t = table.setdefault(key, [0, 0, 0, 0])  # pos, found, neg, alarms
+        if positive:
+            t[0] += 1
+            t[1] += name in hit
+            if args.misses and name not in hit:
+                print(f"miss {peer} {rule}: {value[:100]}")
+        else:
+            t[2] += 1
+            t[3] += name in hit
+            if args.misses and name in hit:
+                print(f"alarm {peer} {rule}: {value[:100]}")
+    total = {}
+    print(f"{'peer':12} {'family':12} {'found':>12} {'recall':>7} {'alarms':>9}")
+    for (peer, fam), (p, f, n, a) in sorted(table.items()):
+        print(f"{peer:12} {fam:12} {f:5}/{p:<6} {100 * f / max(p, 1):6.1f}% {a:4}/{n:<4}")
+        t = total.setdefault(peer, [0, 0, 0, 0])
+        for i, v in enumerate((p, f, n, a)):
+            t[i] += v
+    for peer, (p, f, n, a) in sorted(total.items()):
+        print(f"{peer:12} {'TOTAL':12} {f:5}/{p:<6} {100 * f / max(p, 1):6.1f}% {a:4}/{n:<4}")
+
+
+if __name__ == "__main__":
+    main()
