@@ -40,6 +40,12 @@ impl SecretId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The first [`SecretId::SHORT_LEN`] hex digits, as reports and plans show an id.
+    pub fn short(&self) -> &str {
+        self.0.get(..Self::SHORT_LEN).unwrap_or(&self.0)
+    }
+    /// Hex digits of a short secret id.
+    pub const SHORT_LEN: usize = 16;
 }
 
 impl fmt::Display for SecretId {
@@ -666,6 +672,14 @@ mod tests {
         assert_eq!(SecretId::of(b"abc"), SecretId::of(b"abc"));
         assert_ne!(SecretId::of(b"abc"), SecretId::of(b"abd"));
         assert_eq!(SecretId::of(b"abc").as_str().len(), 64);
+    }
+
+    #[test]
+    fn short_secret_id_is_its_prefix() {
+        let id = SecretId::of(b"abc");
+        assert_eq!(id.short().len(), SecretId::SHORT_LEN);
+        assert!(id.as_str().starts_with(id.short()));
+        assert_ne!(id.short(), SecretId::of(b"abd").short());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod finding;
+pub mod git;
 pub mod import;
 pub mod matcher;
 pub mod output;

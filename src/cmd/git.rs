@@ -4,7 +4,6 @@
 use super::scan::Scanned;
 use crate::cli::GitCmd;
 use crate::config::{ScanConfig, ScanOptions};
-use crate::finding::{Finding, GitLocation, SecretId};
 use crate::scan::{summarize, Collector, Scanner};
 use crate::source::history::{self, HistoryOptions};
 use crate::source::staged;
@@ -80,7 +79,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         }
     }
     filter.apply(&repo, &mut findings, cfg.verbose > 0, cfg.quiet);
-    let mut findings = one_per_secret(&hist, findings, opts.all_locations);
+    let mut findings = history::one_per_secret(&hist.ranks(), findings, opts.all_locations);
     findings.sort_by_key(|f| f.sort_key());
     let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
     summary.commits = Some(hist.stats.commits);
@@ -94,126 +93,6 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         summary,
         expect_input: range.is_none(),
     })
-}
-
-/// History reports each leaked secret once: one finding per (secret, rule), at the place that
-/// introduced it first (earliest commit in the topological walk, then path), because in history
-/// the unit of work is the secret (rotate it once, purge it once), not the file version. A
-/// secret that sat in `config/.env` for 200 commits and was copied to `deploy/.env` is one
-/// finding, not 200 or 2.
-///
-/// `git.locations` lists the other places: each other path (at the oldest commit holding the
-/// secret there), or with `--all-locations` every (commit, path) of every blob that holds it. The
-/// `versions` note counts the file versions and paths that hold it.
-fn one_per_secret(
-    hist: &history::History,
-    findings: Vec<Finding>,
-    all_locations: bool,
-) -> Vec<Finding> {
-    use std::collections::HashMap;
-    // Older = earlier in the topological walk (an ancestor always ranks first); commits outside
-    // the walk (tag messages) rank last. Then by path and line, so the choice does not depend on
-    // the order the threads finished in.
-    let ranks = hist.ranks();
-    let rank_of = |commit: &str| {
-        git2::Oid::from_str(commit)
-            .ok()
-            .and_then(|id| ranks.get(&id).copied())
-            .unwrap_or(usize::MAX)
-    };
-    let rank = |f: &Finding| f.git.as_ref().map_or(usize::MAX, |g| rank_of(&g.commit));
-    let older = |a: &Finding, b: &Finding| (rank(a), &a.path, a.line) < (rank(b), &b.path, b.line);
-
-    // Group, keeping per group the oldest finding of each path.
-    let mut groups: Vec<(Vec<Finding>, Vec<GitLocation>, usize)> = Vec::new();
-    let mut index: HashMap<(SecretId, String), usize> = HashMap::new();
-    // (group, path) -> position in that group's per-path list.
-    let mut slots: HashMap<(usize, String), usize> = HashMap::new();
-    for f in findings {
-        let key = (f.secret_id.clone(), f.rule_id.clone());
-        let i = *index.entry(key).or_insert_with(|| {
-            groups.push((Vec::new(), Vec::new(), 0));
-            groups.len() - 1
-        });
-        let (per_path, all, versions) = &mut groups[i];
-        // The history scan already folded the versions of one path into one finding.
-        *versions += f.git.as_ref().map_or(1, |g| g.versions.max(1));
-        if all_locations {
-            if let Some(g) = f.git.as_ref() {
-                all.extend(g.locations.iter().map(|l| GitLocation {
-                    line: l.line.or(Some(f.line)),
-                    ..l.clone()
-                }));
-            }
-        }
-        match slots.get(&(i, f.path.clone())) {
-            None => {
-                slots.insert((i, f.path.clone()), per_path.len());
-                per_path.push(f);
-            }
-            Some(&j) => {
-                if older(&f, &per_path[j]) {
-                    per_path[j] = f;
-                }
-            }
-        }
-    }
-
-    let mut out = Vec::with_capacity(groups.len());
-    for (mut per_path, mut all, versions) in groups {
-        let mut first = 0;
-        for j in 1..per_path.len() {
-            if older(&per_path[j], &per_path[first]) {
-                first = j;
-            }
-        }
-        let mut kept = per_path.swap_remove(first);
-        // Reported where it came first, judged by its strongest path: a secret first seen in a
-        // test fixture and copied to a real config is not a test value there.
-        for other in &per_path {
-            if (other.severity, other.confidence) > (kept.severity, kept.confidence) {
-                kept.severity = other.severity;
-                kept.confidence = other.confidence;
-                kept.notes
-                    .retain(|(k, v)| !(k == "context" && v == "test or example path"));
-                kept.notes.push((
-                    "context".into(),
-                    format!("also at {}, not a test or example path", other.path),
-                ));
-            }
-        }
-        let paths = per_path.len() + 1;
-        if !all_locations {
-            all = per_path
-                .iter()
-                .filter_map(|f| {
-                    let g = f.git.as_ref()?;
-                    Some(GitLocation {
-                        commit: g.commit.clone(),
-                        path: f.path.clone(),
-                        line: Some(f.line),
-                    })
-                })
-                .collect();
-        }
-        all.sort();
-        all.dedup();
-        // Oldest first, then by path.
-        all.sort_by_cached_key(|l| (rank_of(&l.commit), l.path.clone(), l.line, l.commit.clone()));
-        if versions > 1 {
-            let what = if paths == 1 {
-                format!("{versions} versions of this file hold it")
-            } else {
-                format!("{versions} file versions in {paths} paths hold it")
-            };
-            kept.notes.push(("versions".into(), what));
-        }
-        if let Some(g) = kept.git.as_mut() {
-            g.locations = all;
-        }
-        out.push(kept);
-    }
-    out
 }
 
 /// `--staged`: the index git would commit (found as git finds it: `GIT_DIR`, `GIT_WORK_TREE`,

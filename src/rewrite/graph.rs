@@ -4,7 +4,7 @@
 //! Order of work, chosen so each object is read once: commits are walked oldest first
 //! (topological, reversed) from every ref except `refs/leaksweep/`; each commit's tree is read
 //! recursively with memoisation (a tree already seen is not read again); every unique blob is
-//! recorded. The blobs are then read in pack order ([`crate::source::packorder`], as the history
+//! recorded. The blobs are then read in pack order ([`crate::git::packorder`], as the history
 //! scan does: front to back through each pack, so delta bases stay in libgit2's cache), on one
 //! thread per core with one `Repository` each (it is `Send` but not `Sync`), workers claiming
 //! small contiguous chunks, and searched for all target literals at once. Reads skip libgit2's
@@ -22,8 +22,9 @@
 //! cost memory, never the call stack.
 
 use super::{RemoveSet, Replacer, REMOVED_BIT};
+use crate::git::{refs, tree, walk, ObjectId};
 use anyhow::{bail, Context, Result};
-use git2::{ObjectType, Odb, Oid, Repository, Sort};
+use git2::{ObjectType, Odb, Oid, Repository};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -117,92 +118,25 @@ pub struct BuildOptions<'a> {
 }
 
 /// True for refs the walk leaves alone: our own backups.
-pub use crate::source::history::is_backup_ref;
+pub fn is_backup_ref(name: &str) -> bool {
+    refs::is_backup_ref(name.as_bytes())
+}
+
+pub use crate::git::object::{header_fields, split_object, tag_signature_start};
+pub use crate::git::refs::{display_name, STASH_LOG};
+pub use crate::git::tree::{mode_is_gitlink, mode_is_tree};
 
 /// A raw tree entry: (mode, name, id).
 pub type Entry<'a> = (&'a [u8], &'a [u8], Oid);
 
-/// The raw tree entry starting at `pos`: (mode, name, id, where the next entry starts).
-pub fn entry_at(data: &[u8], pos: usize) -> Result<(&[u8], &[u8], Oid, usize)> {
-    let rest = data
-        .get(pos..)
-        .context("malformed tree: entry out of range")?;
-    let sp = memchr::memchr(b' ', rest).context("malformed tree: no mode")?;
-    let nul = memchr::memchr(0, &rest[sp..]).context("malformed tree: no name end")? + sp;
-    if rest.len() < nul + 21 {
-        bail!("malformed tree: truncated id (only SHA-1 repositories are supported)");
-    }
-    let oid = Oid::from_bytes(&rest[nul + 1..nul + 21])?;
-    Ok((&rest[..sp], &rest[sp + 1..nul], oid, pos + nul + 21))
-}
-
-/// Entries of a raw tree: (mode, name, id).
+/// Entries of a raw tree: (mode, name, id); the first malformed entry is the error.
 pub fn tree_entries(data: &[u8]) -> Result<Vec<Entry<'_>>> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let (mode, name, oid, next) = entry_at(data, pos)?;
-        out.push((mode, name, oid));
-        pos = next;
+    for e in tree::entries(data) {
+        let e = e?;
+        out.push((e.mode, e.name, e.id.oid()));
     }
     Ok(out)
-}
-
-/// Whether a tree entry mode is a directory / a gitlink.
-pub fn mode_is_tree(mode: &[u8]) -> bool {
-    mode == b"40000" || mode == b"040000"
-}
-pub fn mode_is_gitlink(mode: &[u8]) -> bool {
-    mode == b"160000"
-}
-
-/// Splits a raw commit or tag into (headers including their final newline, message).
-pub fn split_object(raw: &[u8]) -> (&[u8], &[u8]) {
-    if raw.starts_with(b"\n") {
-        return (&raw[..0], &raw[1..]);
-    }
-    match memchr::memmem::find(raw, b"\n\n") {
-        Some(i) => (&raw[..i + 1], &raw[i + 2..]),
-        None => (raw, &raw[raw.len()..]),
-    }
-}
-
-/// Header lines of a raw object as (name, whole line(s) including continuation lines).
-pub fn header_fields(headers: &[u8]) -> Vec<(&[u8], &[u8])> {
-    let mut out: Vec<(&[u8], &[u8])> = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < headers.len() {
-        let end = memchr::memchr(b'\n', &headers[i..]).map_or(headers.len(), |j| i + j + 1);
-        let line = &headers[i..end];
-        if line.starts_with(b" ") && !out.is_empty() {
-            // Continuation of the previous field.
-            if let Some(last) = out.last_mut() {
-                last.1 = &headers[start..end];
-            }
-        } else {
-            let name_end = memchr::memchr(b' ', line).unwrap_or(line.len());
-            start = i;
-            out.push((&line[..name_end], line));
-        }
-        i = end;
-    }
-    out
-}
-
-/// Whether a tag message carries a signature block, and where it starts.
-pub fn tag_signature_start(message: &[u8]) -> Option<usize> {
-    const MARKERS: [&[u8]; 3] = [
-        b"-----BEGIN PGP SIGNATURE-----",
-        b"-----BEGIN SSH SIGNATURE-----",
-        b"-----BEGIN SIGNED MESSAGE-----",
-    ];
-    MARKERS
-        .iter()
-        .filter_map(|m| {
-            memchr::memmem::rfind(message, m).filter(|&i| i == 0 || message[i - 1] == b'\n')
-        })
-        .min()
 }
 
 struct Builder<'a> {
@@ -297,9 +231,9 @@ impl Builder<'_> {
                 }
                 continue;
             }
-            let (mode, name, id, next) =
-                entry_at(&top.raw, top.pos).with_context(|| format!("tree {}", top.oid))?;
-            let (mode, name) = (mode.to_vec(), name.to_vec());
+            let (entry, next) =
+                tree::entry_at(&top.raw, top.pos).with_context(|| format!("tree {}", top.oid))?;
+            let (mode, name, id) = (entry.mode.to_vec(), entry.name.to_vec(), entry.id.oid());
             top.pos = next;
             let mut child_path = Vec::new();
             if keyed {
@@ -451,56 +385,37 @@ fn parse_oid_line(line: &[u8]) -> Result<Oid> {
     Oid::from_str(hex).with_context(|| format!("bad object id {hex:?}"))
 }
 
-/// A ref name for display: lossy UTF-8 with control characters escaped.
-pub fn display_name(raw: &[u8]) -> String {
-    String::from_utf8_lossy(raw).escape_debug().to_string()
-}
-
 /// Whether a raw ref name is one of our backups (old-style refs under `refs/leaksweep/`).
 pub fn is_backup_ref_bytes(name: &[u8]) -> bool {
-    name.starts_with(b"refs/leaksweep/")
+    refs::is_backup_ref(name)
 }
 
 /// The direct refs of the repository except old-style backups, by raw name (bytes, so names that
 /// are not UTF-8 are kept), sorted, plus a detached HEAD as `HEAD`.
 pub fn list_refs(repo: &Repository) -> Result<Vec<(Vec<u8>, Oid)>> {
     let mut out = Vec::new();
-    for r in repo.references()? {
+    for r in refs::list(repo)? {
         let r = r?;
-        let name = r.name_bytes();
-        if is_backup_ref_bytes(name) || r.kind() != Some(git2::ReferenceType::Direct) {
+        if refs::is_backup_ref(&r.name) {
             continue;
         }
-        if let Some(oid) = r.target() {
-            out.push((name.to_vec(), oid));
+        if let Some(id) = r.direct {
+            out.push((r.name, id.oid()));
         }
     }
     out.sort();
-    if repo.head_detached().unwrap_or(false) {
-        if let Some(oid) = repo.head().ok().and_then(|h| h.target()) {
-            out.push((b"HEAD".to_vec(), oid));
-        }
+    if let Some(id) = refs::detached_head(repo) {
+        out.push((b"HEAD".to_vec(), id.oid()));
     }
     Ok(out)
 }
 
-/// The reflog of `refs/stash`, which holds every stash entry (`stash@{N}`).
-pub const STASH_LOG: &str = "logs/refs/stash";
-
 /// The commit of every stash entry, newest first (from [`STASH_LOG`] under the common dir).
 pub fn stash_entries(repo: &Repository) -> Vec<Oid> {
-    let Ok(text) = std::fs::read(repo.commondir().join(STASH_LOG)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<Oid> = text
-        .split(|&b| b == b'\n')
-        .filter_map(|l| l.get(41..81))
-        .filter_map(|h| std::str::from_utf8(h).ok())
-        .filter_map(|h| Oid::from_str(h).ok())
-        .filter(|o| !o.is_zero())
-        .collect();
-    out.reverse();
-    out
+    refs::stash_entries(repo)
+        .into_iter()
+        .map(ObjectId::oid)
+        .collect()
 }
 
 impl Graph {
@@ -512,8 +427,7 @@ impl Graph {
         git2::opts::strict_hash_verification(false);
         git2::opts::enable_caching(false);
         let refs = list_refs(repo)?;
-        let mut walk = repo.revwalk()?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+        let mut walk = walk::oldest_first(repo)?;
         for (_, oid) in &refs {
             if let Ok(c) = repo
                 .find_object(*oid, None)
@@ -695,7 +609,7 @@ fn scan_blobs(
     opts: &BuildOptions,
 ) -> Result<Vec<Scanned>> {
     let mut order: Vec<u32> = blobs.to_vec();
-    crate::source::packorder::sort_by_pack_offset(repo, &mut order, |&i| nodes[i as usize].oid);
+    crate::git::packorder::sort_by_pack_offset(repo, &mut order, |&i| nodes[i as usize].oid);
     let threads = opts
         .threads
         .filter(|&n| n > 0)
@@ -754,4 +668,138 @@ fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<Scanned
         None
     };
     Ok((i, m, data.len() as u64, new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rewrite::{parse_secrets_file, RemoveSet, Replacer};
+
+    const SECRET: &str = "zq8Wv3LmT0pX7rKc2NbYh5";
+
+    fn sig() -> git2::Signature<'static> {
+        git2::Signature::new("T", "t@example.invalid", &git2::Time::new(1_700_000_000, 0)).unwrap()
+    }
+
+    /// A new repository (see [`fill`]).
+    fn repo() -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        fill(&repo);
+        (dir, repo)
+    }
+
+    /// Two commits: `a.txt` and `dir/b.txt` (holding the secret) first, then a change to
+    /// `a.txt`; a tag on the second.
+    fn fill(repo: &Repository) {
+        let blob = |data: &[u8]| repo.blob(data).unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert(
+            "b.txt",
+            blob(format!("key={SECRET}\n").as_bytes()),
+            0o100644,
+        )
+        .unwrap();
+        let sub = sub.write().unwrap();
+        let tree = |a: &[u8]| {
+            let mut t = repo.treebuilder(None).unwrap();
+            t.insert("a.txt", blob(a), 0o100644).unwrap();
+            t.insert("dir", sub, 0o040000).unwrap();
+            t.write().unwrap()
+        };
+        let t1 = repo.find_tree(tree(b"one\n")).unwrap();
+        let c1 = repo
+            .commit(Some("refs/heads/main"), &sig(), &sig(), "first", &t1, &[])
+            .unwrap();
+        let t2 = repo.find_tree(tree(b"two\n")).unwrap();
+        let p = repo.find_commit(c1).unwrap();
+        let c2 = repo
+            .commit(
+                Some("refs/heads/main"),
+                &sig(),
+                &sig(),
+                "second",
+                &t2,
+                &[&p],
+            )
+            .unwrap();
+        let obj = repo.find_object(c2, None).unwrap();
+        repo.tag("v1", &obj, &sig(), "release", false).unwrap();
+    }
+
+    fn build(repo: &Repository, path: &Path, remove: &[String]) -> Graph {
+        let targets = parse_secrets_file(format!("{SECRET}\n").as_bytes(), "REMOVED").unwrap();
+        let replacer = Replacer::new(&targets).unwrap();
+        let remove = RemoveSet::new(remove).unwrap();
+        let opts = BuildOptions {
+            replacer: &replacer,
+            remove: &remove,
+            write_blobs: false,
+            threads: Some(2),
+        };
+        Graph::build(repo, path, &opts).unwrap()
+    }
+
+    #[test]
+    fn walks_commits_trees_blobs_and_refs() {
+        let (dir, repo) = repo();
+        let g = build(&repo, dir.path(), &[]);
+        assert_eq!(g.commits.len(), 2);
+        assert_eq!(g.commits[0].parents, Vec::<u32>::new());
+        assert_eq!(g.commits[1].parents, vec![0]);
+        // a.txt twice, dir/b.txt once (shared by both trees).
+        assert_eq!(g.blobs_scanned, 3);
+        assert_eq!(g.blobs_per_bit[0], 1);
+        assert_eq!(g.new_blob.len(), 1);
+        // The secret sits below both roots; both commits change.
+        for c in &g.commits {
+            assert_eq!(g.mask[c.tree as usize] & 1, 1);
+            assert_eq!(c.msg_mask, 0);
+        }
+        assert_eq!(g.rewritten_commits(), vec![true, true]);
+        assert_eq!(g.notes_only(), vec![false, false]);
+        let names: Vec<&str> = g.refs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["refs/heads/main", "refs/tags/v1"]);
+        assert_eq!(g.tags.len(), 1);
+        assert!(matches!(g.refs[1].target, Obj::Tag(0)));
+        assert!(g.obj_rewritten(g.refs[1].target, &g.rewritten_commits()));
+        assert!(g.removed_blobs.is_empty());
+    }
+
+    #[test]
+    fn removed_paths_are_marked() {
+        let (dir, repo) = repo();
+        let g = build(&repo, dir.path(), &["b.txt".to_string()]);
+        assert_eq!(g.removed_blobs.len(), 1);
+        // Keyed by (tree, path): the dir subtree is one node per path, and b.txt is gone.
+        assert_eq!(g.blobs_scanned, 2);
+        for c in &g.commits {
+            assert_ne!(g.mask[c.tree as usize] & REMOVED_BIT, 0);
+        }
+    }
+
+    #[test]
+    fn refs_are_listed_by_raw_name_without_backups() {
+        let (_dir, repo) = repo();
+        let head = repo.refname_to_id("refs/heads/main").unwrap();
+        repo.reference("refs/leaksweep/old/main", head, false, "backup")
+            .unwrap();
+        let refs = list_refs(&repo).unwrap();
+        let names: Vec<&[u8]> = refs.iter().map(|(n, _)| n.as_slice()).collect();
+        assert_eq!(names, [&b"refs/heads/main"[..], b"refs/tags/v1"]);
+        repo.set_head_detached(head).unwrap();
+        let refs = list_refs(&repo).unwrap();
+        assert_eq!(refs.last(), Some(&(b"HEAD".to_vec(), head)));
+    }
+
+    #[test]
+    fn malformed_trees_are_errors() {
+        assert!(tree_entries(b"100644 a\0short").is_err());
+        assert!(tree_entries(b"100644").is_err());
+        let mut ok = b"100644 a\0".to_vec();
+        ok.extend_from_slice(&[7u8; 20]);
+        let e = tree_entries(&ok).unwrap();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].2, Oid::from_bytes(&[7u8; 20]).unwrap());
+    }
 }

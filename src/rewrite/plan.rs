@@ -80,9 +80,11 @@ fn commit_ref(repo: &Repository, oid: git2::Oid) -> CommitRef {
 
 /// `YYYY-MM-DD` of a unix time at an offset.
 fn format_time(secs: i64, offset_min: i32) -> String {
-    let mut t = crate::source::history::rfc3339(secs, offset_min);
-    t.truncate(10);
-    t
+    crate::git::time::GitTime {
+        seconds: secs,
+        offset_minutes: offset_min,
+    }
+    .date()
 }
 
 /// Builds the plan from the graph.
@@ -258,7 +260,7 @@ fn tag_index(graph: &Graph, oid: git2::Oid) -> u32 {
 fn is_lfs_pointer(repo: &Repository, oid: git2::Oid) -> bool {
     let Ok(odb) = repo.odb() else { return false };
     let found = match odb.read(oid) {
-        Ok(o) => crate::source::lfs::is_pointer(o.data()),
+        Ok(o) => crate::git::lfs::is_pointer(o.data()),
         Err(_) => false,
     };
     found
@@ -278,7 +280,7 @@ pub fn text(p: &Plan) -> String {
             x.rule_id,
             x.redacted,
             x.replacement,
-            &x.secret_id[..16],
+            &x.secret_id[..crate::finding::SecretId::SHORT_LEN],
             x.blobs,
             x.commit_messages,
             x.tag_messages,
@@ -337,7 +339,7 @@ pub fn markdown(p: &Plan) -> String {
             "| {} | `{}` | `{}` | `{}` | {} | {} | {} |\n",
             x.rule_id,
             x.redacted,
-            &x.secret_id[..16],
+            &x.secret_id[..crate::finding::SecretId::SHORT_LEN],
             x.replacement,
             x.blobs,
             x.commit_messages + x.tag_messages,

@@ -3,8 +3,9 @@
 //! [`Scanner`](crate::scan::Scanner). A source knows nothing of rules.
 
 pub mod history;
-pub mod lfs;
-pub mod packorder;
 pub mod staged;
 pub mod stdin;
 pub mod worktree;
+
+/// Moved to [`crate::git`]; kept here for the paths other modules name.
+pub use crate::git::{lfs, packorder};

@@ -3,10 +3,11 @@
 //! Reading a pack front to back keeps delta bases in libgit2's base cache; reading the same
 //! objects in object-id (or discovery) order is several times slower, because each read may
 //! re-inflate a long delta chain. The positions come straight from the `.idx` files (version 2),
-//! without opening the packs. Used by the history scan ([`crate::source::history`]) and by the
-//! rewrite's blob pass ([`crate::rewrite::graph`]).
+//! without opening the packs. Used by the history scan ([`crate::source::history`]), the
+//! rewrite's blob pass ([`crate::rewrite::graph`]) and its verification.
 
-use git2::{Oid, Repository};
+use super::id::ObjectId;
+use git2::Repository;
 use std::path::{Path, PathBuf};
 
 /// Pack position of every object we will read, from the `.idx` files (version 2).
@@ -33,8 +34,8 @@ impl PackIndex {
         Some(PackIndex { data, count })
     }
 
-    fn offset(&self, oid: &Oid) -> Option<u64> {
-        let id = oid.as_bytes();
+    fn offset(&self, oid: &ObjectId) -> Option<u64> {
+        let id = &oid.as_bytes()[..];
         let first = id[0] as usize;
         let lo = if first == 0 {
             0
@@ -76,7 +77,11 @@ fn be32(data: &[u8], at: usize) -> Option<u32> {
 /// Sorts `items` by (pack, offset in pack) of `oid(item)`; objects in no pack (loose, or an
 /// index this parser does not read) keep their relative order, at the end. A repository without
 /// readable pack indexes leaves `items` as they are.
-pub fn sort_by_pack_offset<T: Copy>(repo: &Repository, items: &mut [T], oid: impl Fn(&T) -> Oid) {
+pub fn sort_by_pack_offset<T: Copy, K: Into<ObjectId>>(
+    repo: &Repository,
+    items: &mut [T],
+    oid: impl Fn(&T) -> K,
+) {
     let dir = repo.commondir().join("objects").join("pack");
     let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
         Ok(rd) => rd
@@ -97,7 +102,7 @@ pub fn sort_by_pack_offset<T: Copy>(repo: &Repository, items: &mut [T], oid: imp
         .iter()
         .enumerate()
         .map(|(i, it)| {
-            let id = oid(it);
+            let id: ObjectId = oid(it).into();
             let key = packs
                 .iter()
                 .enumerate()

@@ -1,0 +1,212 @@
+//! Phase 3, annotation (only for findings): author, date and summary of the introducing commit
+//! or tag, and every (commit, path) holding a blob, by one memoized pass over the commit trees.
+
+use super::{commit_tree_id, History};
+use crate::finding::{Finding, GitLocation};
+use crate::git::id::{CommitId, IdMap, IdSet, ObjectId};
+use crate::git::time::GitTime;
+use crate::git::tree;
+use crate::git::walk::Ranks;
+use git2::Repository;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Every (commit index, path) where one of `targets` appears, in walk order (oldest first).
+pub(super) fn tree_places(
+    repo: &Repository,
+    commits: &[CommitId],
+    targets: &IdSet,
+) -> IdMap<Vec<(u32, String)>> {
+    let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
+    let Ok(odb) = repo.odb() else { return out };
+    if targets.is_empty() {
+        return out;
+    }
+    let mut memo: IdMap<Rc<Vec<(String, ObjectId)>>> = IdMap::default();
+    for (ci, &c) in commits.iter().enumerate() {
+        let Ok(tree) = commit_tree_id(&odb, c.object()) else {
+            continue;
+        };
+        let hits = tree_hits(&odb, tree, targets, &mut memo, 0);
+        for (path, blob) in hits.iter() {
+            out.entry(*blob)
+                .or_default()
+                .push((ci as u32, path.clone()));
+        }
+    }
+    out
+}
+
+impl History {
+    /// Each walked commit's position in the walk, which is topological, oldest first: a commit
+    /// ranks after all of its ancestors. Comparing ranks orders findings by "introduced first"
+    /// without walking the graph for each pair.
+    pub fn ranks(&self) -> Ranks {
+        Ranks::of(&self.commits)
+    }
+
+    /// Fills in author, date and summary for every finding, and every location with
+    /// `all_locations`. Runs on the calling thread after the scan.
+    pub fn annotate(&self, repo: &Repository, findings: &mut [Finding], all_locations: bool) {
+        let mut meta: HashMap<String, Meta> = HashMap::new();
+        for f in findings.iter_mut() {
+            let Some(g) = f.git.as_mut() else { continue };
+            if g.commit.is_empty() {
+                continue;
+            }
+            let m = meta
+                .entry(g.commit.clone())
+                .or_insert_with(|| Meta::load(repo, &g.commit, &g.kind));
+            g.author_name.clone_from(&m.name);
+            g.author_email.clone_from(&m.email);
+            g.date.clone_from(&m.date);
+            if g.summary.is_empty() {
+                g.summary.clone_from(&m.summary);
+            }
+        }
+        if all_locations {
+            let targets: IdSet = findings
+                .iter()
+                .filter_map(|f| f.git.as_ref())
+                .filter(|g| g.kind == "file")
+                .flat_map(|g| std::iter::once(&g.blob).chain(g.other_blobs.iter().map(|(b, _)| b)))
+                .filter_map(|b| ObjectId::from_hex(b))
+                .collect();
+            let locations = self.locations(repo, &targets);
+            for f in findings.iter_mut() {
+                let line = f.line;
+                let Some(g) = f.git.as_mut() else { continue };
+                if g.kind != "file" {
+                    continue;
+                }
+                // Its own blob's places, then those of the other versions it stands for, each
+                // with the line the secret is on there.
+                let blobs = std::iter::once((g.blob.clone(), line)).chain(g.other_blobs.drain(..));
+                let mut all = Vec::new();
+                for (blob, line) in blobs {
+                    if let Some(l) = ObjectId::from_hex(&blob).and_then(|b| locations.get(&b)) {
+                        all.extend(l.iter().map(|l| GitLocation {
+                            line: Some(line),
+                            ..l.clone()
+                        }));
+                    }
+                }
+                g.locations = all;
+            }
+        }
+        for f in findings.iter_mut() {
+            f.refresh_fingerprint();
+        }
+    }
+
+    /// Every (commit, path) where one of `targets` appears, in walk order (oldest first).
+    fn locations(&self, repo: &Repository, targets: &IdSet) -> IdMap<Vec<GitLocation>> {
+        tree_places(repo, &self.commits, targets)
+            .into_iter()
+            .map(|(blob, places)| {
+                let list = places
+                    .into_iter()
+                    .map(|(ci, path)| GitLocation {
+                        commit: self.commits[ci as usize].to_string(),
+                        path,
+                        line: None,
+                    })
+                    .collect();
+                (blob, list)
+            })
+            .collect()
+    }
+}
+
+/// Paths (relative to `tree`) of the target blobs inside `tree`, memoized per tree.
+fn tree_hits(
+    odb: &git2::Odb<'_>,
+    tree: ObjectId,
+    targets: &IdSet,
+    memo: &mut IdMap<Rc<Vec<(String, ObjectId)>>>,
+    depth: usize,
+) -> Rc<Vec<(String, ObjectId)>> {
+    if let Some(h) = memo.get(&tree) {
+        return Rc::clone(h);
+    }
+    let mut hits = Vec::new();
+    // Depth guard: real trees are shallow; a crafted one must not overflow the stack.
+    if depth < 512 {
+        if let Ok(obj) = odb.read(tree.oid()) {
+            let entries = tree::entries(obj.data())
+                .map_while(|e| e.ok().and_then(|e| Some((e.mode_bits()?, e.name, e.id))));
+            for (mode, name, id) in entries {
+                if mode == tree::MODE_TREE {
+                    let sub = tree_hits(odb, id, targets, memo, depth + 1);
+                    if !sub.is_empty() {
+                        let name = String::from_utf8_lossy(name);
+                        hits.extend(sub.iter().map(|(p, b)| (format!("{name}/{p}"), *b)));
+                    }
+                } else if targets.contains(&id) {
+                    hits.push((String::from_utf8_lossy(name).into_owned(), id));
+                }
+            }
+        }
+    }
+    let hits = Rc::new(hits);
+    memo.insert(tree, Rc::clone(&hits));
+    hits
+}
+
+/// Author (or tagger) details of a commit (or tag).
+#[derive(Default)]
+struct Meta {
+    name: String,
+    email: String,
+    date: String,
+    summary: String,
+}
+
+impl Meta {
+    fn load(repo: &Repository, id: &str, kind: &str) -> Meta {
+        let Some(oid) = ObjectId::from_hex(id).map(ObjectId::oid) else {
+            return Meta::default();
+        };
+        if kind == "tag-message" {
+            return match repo.find_tag(oid) {
+                Ok(t) => match t.tagger() {
+                    Some(s) => Meta::from_signature(&s, String::new()),
+                    None => Meta::default(),
+                },
+                Err(_) => Meta::default(),
+            };
+        }
+        match repo.find_commit(oid) {
+            Ok(c) => {
+                let summary = bounded_summary(c.summary_bytes().unwrap_or_default());
+                Meta::from_signature(&c.author(), summary)
+            }
+            Err(_) => Meta::default(),
+        }
+    }
+
+    fn from_signature(s: &git2::Signature<'_>, summary: String) -> Meta {
+        Meta {
+            name: String::from_utf8_lossy(s.name_bytes()).into_owned(),
+            email: String::from_utf8_lossy(s.email_bytes()).into_owned(),
+            date: GitTime::of(s.when()).rfc3339(),
+            summary,
+        }
+    }
+}
+
+/// Longest commit summary copied into a finding, in characters (a commit's first line can be
+/// as long as its message).
+pub const MAX_SUMMARY: usize = 200;
+
+/// The first [`MAX_SUMMARY`] characters of a commit summary, `…` marking a cut.
+fn bounded_summary(raw: &[u8]) -> String {
+    let raw = &raw[..raw.len().min(MAX_SUMMARY * 4)];
+    let text = String::from_utf8_lossy(raw);
+    if text.chars().count() <= MAX_SUMMARY {
+        return text.into_owned();
+    }
+    let mut out: String = text.chars().take(MAX_SUMMARY).collect();
+    out.push('…');
+    out
+}

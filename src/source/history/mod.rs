@@ -1,0 +1,321 @@
+//! Git history source: every blob reachable from every ref, read and scanned once.
+//!
+//! The scan has three phases (DESIGN.md decision 1):
+//!
+//! 1. **Enumerate** (one thread): collect tips from every ref under `refs/` (branches, tags,
+//!    remotes, notes, stash and the stash reflog) plus `HEAD`, except `refs/leaksweep/` (the
+//!    backups of a history rewrite, see [`is_backup_ref`]), walk commits oldest first
+//!    (`TOPOLOGICAL | REVERSE`, [`crate::git::walk`]), and walk each commit's tree, skipping trees and blobs already
+//!    seen. The first commit that reaches a blob is the one that introduced it; we keep only
+//!    `(oid, commit index, interned path)` per unique blob, never contents.
+//! 2. **Scan** (N threads, one `git2::Repository` each, as it is `Send` but not `Sync`): the
+//!    unique items are sorted by their offset in the pack files (parsed from the `.idx` files),
+//!    because reading a pack front to back keeps delta bases in libgit2's base cache; reading in
+//!    object-id order is several times slower ([`crate::git::packorder`]). Workers claim
+//!    small contiguous chunks from an atomic cursor, so each reads nearly sequentially and the
+//!    load stays balanced. Memory is bounded by one blob per worker plus the item table.
+//! 3. **Annotate** (one thread, only for findings): author, date and summary of the introducing
+//!    commit, and with `--all-locations` every (commit, path) where the blob appears, computed by
+//!    one memoized pass over the commit trees restricted to the blobs with findings.
+//!
+//! Commit and annotated-tag messages are scanned as items of their own (`<commit message>`,
+//! `<tag message>`), under the same `--max-file-size` as blobs (a longer one is a `too-large`
+//! skip named `commit7:<commit message>` or `tag:<tag message>`); findings carry at most
+//! [`MAX_SUMMARY`] characters of a commit's summary line. Gitlinks (submodules) are not followed but counted; Git LFS pointers are
+//! counted, not fetched. An unreadable object is recorded in the collector with the commit and
+//! path that reach it, and the scan goes on; an unreadable part of the object database (a
+//! directory or pack, which libgit2 would pass over unseen) is an error up front
+//! ([`check_object_store`]).
+//!
+//! Reads skip libgit2's per-object SHA-1 re-verification (`strict_hash_verification(false)`):
+//! it cost a third of the CPU time on a large history, and zlib's checksum still catches
+//! corrupt data, as with `git cat-file`. `LEAKSWEEP_NO_PACK_ORDER=1` keeps discovery order
+//! instead of pack order (a benchmarking knob).
+//!
+//! Trade-off: ranges (`BASE..HEAD`) treat as "already present" the blobs in the trees of the
+//! boundary commits (the parents of range commits outside the range), not every blob ever seen
+//! in BASE's history: that costs one tree walk instead of the whole history, and a secret that
+//! was deleted before the range and re-added inside it is reported (it has leaked again). A blob
+//! the boundary held at a path a path filter applies to (an allowlisted `docs/`, a fixture) is
+//! new at any other path a range commit puts it (as a file or inside a copied tree), and is
+//! scanned there.
+//!
+//! Path filters (path allowlists, test-path confidence, lock files) are judged at every path
+//! that holds a blob, not only the first: a blob first judged at such a path, with findings or
+//! with candidates the path hid, is scanned again at each of its other paths after phase 2
+//! (`judge_at_other_paths`). The findings limit counts only what a version reports: one
+//! finding per (secret, rule), in a range only secrets not inherited from the parents' version
+//! of the path, and in a full history, for a version over the limit, only secrets new to it.
+
+mod annotate;
+mod fold;
+mod range;
+mod scan;
+mod walk;
+
+pub use fold::{older, one_per_secret};
+pub use range::parse_range;
+
+use crate::git::id::{CommitId, ObjectId};
+use crate::scan::{Collector, Scanner};
+use anyhow::{bail, Context, Result};
+use git2::Repository;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Display path of a scanned commit message.
+pub const COMMIT_MESSAGE_PATH: &str = "<commit message>";
+/// Display path of a scanned annotated-tag message.
+pub const TAG_MESSAGE_PATH: &str = "<tag message>";
+/// Display path prefix of a blob that no ref reaches (followed by its id and `>`).
+pub const UNREACHABLE_PREFIX: &str = "<unreachable blob ";
+
+/// What to walk.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    /// `Some((base, head))`: only commits reachable from `head` and not from `base`.
+    pub range: Option<(String, String)>,
+    pub include_unreachable: bool,
+    pub all_locations: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+    pub progress: bool,
+    /// Print phase timings on stderr (`-vv`).
+    pub timings: bool,
+    /// Also walk the refs under `refs/leaksweep/` (the backups `rewrite apply` keeps of the old
+    /// history), which are skipped by default.
+    pub backup_refs: bool,
+}
+
+/// Totals of a history scan, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryStats {
+    pub commits: u64,
+    /// Unique blobs found (scanned or skipped).
+    pub blobs: u64,
+    pub shallow: bool,
+}
+
+/// The result of enumeration and scanning, kept to annotate findings afterwards.
+pub struct History {
+    commits: Vec<CommitId>,
+    pub stats: HistoryStats,
+}
+
+/// No commit (unreachable blobs, tags on trees or blobs).
+const NO_COMMIT: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Blob,
+    CommitMessage,
+    TagMessage,
+    Unreachable,
+}
+
+/// One unit of work: a unique blob (or a message), with where it was first seen.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    oid: ObjectId,
+    /// Index into `History::commits`, or `NO_COMMIT`.
+    commit: u32,
+    /// Index into the interned paths (for tags: the tag name).
+    path: u32,
+    kind: Kind,
+}
+
+/// Paths interned once: many blobs share a path across history.
+#[derive(Default)]
+struct Paths {
+    index: HashMap<Box<str>, u32>,
+    list: Vec<Box<str>>,
+}
+
+impl Paths {
+    fn intern(&mut self, p: &str) -> u32 {
+        if let Some(&i) = self.index.get(p) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(p.into());
+        self.index.insert(p.into(), i);
+        i
+    }
+    fn get(&self, i: u32) -> &str {
+        self.list.get(i as usize).map_or("", |s| s)
+    }
+}
+
+/// Refs under `refs/leaksweep/`: the old history that `rewrite apply` keeps as a backup until
+/// `rewrite finish`. The history scan skips them (unless [`HistoryOptions::backup_refs`]): they
+/// hold exactly the secrets that were just removed, and would keep reporting them. Each one
+/// skipped is recorded as a skip ([`SkipReason::BackupRef`]), so the summary counts them and
+/// `-v` names them: wherever `rewrite apply` keeps its backups now, a repository that still has
+/// refs of this old style (a remote that received them by a push) says so. With
+/// `--include-unreachable`, objects only the backups reach are reported as unreachable blobs
+/// (until `rewrite finish` prunes them), which is what they are about to become.
+pub fn is_backup_ref(name: &str) -> bool {
+    crate::git::refs::is_backup_ref(name.as_bytes())
+}
+
+/// Opens the repository containing `path` (or the current directory), with a clear error.
+pub fn discover(path: Option<&Path>) -> Result<Repository> {
+    let start = path.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    if !start.exists() {
+        bail!("{}: no such file or directory", start.display());
+    }
+    Repository::discover(&start).with_context(|| {
+        format!(
+            "{} is not inside a git repository (run `git init`, or pass the repository path)",
+            start.display()
+        )
+    })
+}
+
+/// Fails, naming the path, when part of the object database cannot be read. libgit2 passes over
+/// an object directory or pack it cannot open as if it were not there, so without this check an
+/// unreadable `objects/`, `objects/pack/`, pack or index surfaces only as "object not found"
+/// (or, in a range that never reads them, not at all). Checked: `objects/` and each loose fan-out
+/// directory can be searched, `objects/pack/` can be listed, each `.pack` and `.idx` opened. One
+/// unreadable loose object file is not looked for here: libgit2's error names it already.
+pub fn check_object_store(repo: &Repository) -> Result<()> {
+    let objects = repo.commondir().join("objects");
+    let mut bad: Vec<(PathBuf, std::io::Error)> = Vec::new();
+    // Searchable: a name inside can be resolved (`dir/.` needs search permission on `dir`).
+    let searchable = |dir: &Path, bad: &mut Vec<(PathBuf, std::io::Error)>| match std::fs::metadata(
+        dir.join("."),
+    ) {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => {
+            bad.push((dir.to_path_buf(), e));
+            false
+        }
+    };
+    if searchable(&objects, &mut bad) {
+        for i in 0..=255u8 {
+            searchable(&objects.join(format!("{i:02x}")), &mut bad);
+        }
+        let pack = objects.join("pack");
+        match std::fs::read_dir(&pack) {
+            Ok(rd) => {
+                let mut files: Vec<PathBuf> = rd
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "pack" || x == "idx"))
+                    .collect();
+                files.sort();
+                for f in files {
+                    match std::fs::File::open(&f) {
+                        // Removed since the listing (a concurrent `git gc`): not ours to report.
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => bad.push((f, e)),
+                        _ => {}
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => bad.push((pack, e)),
+        }
+    }
+    let Some((path, err)) = bad.first() else {
+        return Ok(());
+    };
+    let why = if err.kind() == std::io::ErrorKind::PermissionDenied {
+        "permission denied".to_string()
+    } else {
+        err.to_string()
+    };
+    let more = match bad.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    bail!(
+        "cannot read the object database: {}: {why}{more}; every object must be readable: \
+         run leaksweep as a user who can read everything under {}",
+        path.display(),
+        objects.display()
+    )
+}
+
+/// Scans the history of `repo`; per-object failures go to the collector.
+pub fn scan(
+    repo: &Repository,
+    opts: &HistoryOptions,
+    scanner: &Scanner,
+    collector: &Collector,
+) -> Result<History> {
+    // Trees and commits are read once each: libgit2's object cache would only grow.
+    git2::opts::enable_caching(false);
+    // Re-hashing every object on read (SHA-1 with collision detection) cost a third of the CPU
+    // time on curl's history; zlib's checksum still catches corrupt data, as `git cat-file` does.
+    git2::opts::strict_hash_verification(false);
+    let t0 = std::time::Instant::now();
+    let spinner = progress_bar(opts.progress, None);
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} walking history: {pos} commits, {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let mut w = walk::Walker::new(repo, opts, scanner, collector)?;
+    let commits = w.walk_commits(opts, &spinner)?;
+    if opts.include_unreachable {
+        w.add_unreachable()?;
+    }
+    spinner.finish_and_clear();
+    let (mut items, mut paths) = w.finish();
+    let blobs = items
+        .iter()
+        .filter(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable))
+        .count() as u64;
+    let t1 = std::time::Instant::now();
+    if std::env::var_os("LEAKSWEEP_NO_PACK_ORDER").is_none() {
+        crate::git::packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid);
+    }
+    let t2 = std::time::Instant::now();
+    scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
+    if opts.timings {
+        eprintln!(
+            "leaksweep: timings: walk {} ms ({} commits, {} items), pack order {} ms, read+scan {} ms",
+            (t1 - t0).as_millis(),
+            commits.len(),
+            items.len(),
+            (t2 - t1).as_millis(),
+            t2.elapsed().as_millis()
+        );
+    }
+    Ok(History {
+        stats: HistoryStats {
+            commits: commits.len() as u64,
+            blobs,
+            shallow: repo.is_shallow(),
+        },
+        commits,
+    })
+}
+
+/// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
+fn commit_tree_id(odb: &git2::Odb<'_>, id: ObjectId) -> std::result::Result<ObjectId, String> {
+    let obj = odb.read(id.oid()).map_err(|e| e.message().to_string())?;
+    crate::git::object::commit_tree(obj.data())
+        .ok_or_else(|| "malformed commit (no tree line)".to_string())
+}
+
+/// A Git LFS pointer file (the whole file, in the pointer format): see [`super::lfs`].
+pub use crate::git::lfs::is_pointer as is_lfs_pointer;
+
+/// A progress bar on stderr, or a hidden one.
+fn progress_bar(visible: bool, len: Option<u64>) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
+    if len.is_none() {
+        bar.enable_steady_tick(Duration::from_millis(250));
+    }
+    bar
+}

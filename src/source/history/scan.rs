@@ -1,0 +1,440 @@
+//! Phase 2, reading and scanning: the worker pool over the items in pack order, the per-version
+//! judgement (first per secret and rule, inherited secrets), messages, and the second look at
+//! blobs first judged at a path a path filter applies to.
+
+use super::annotate::tree_places;
+use super::fold::Reducer;
+use super::{
+    is_lfs_pointer, progress_bar, HistoryOptions, Item, Kind, Paths, COMMIT_MESSAGE_PATH,
+    TAG_MESSAGE_PATH,
+};
+use crate::finding::{Finding, GitProvenance, SecretId};
+use crate::git::id::{CommitId, IdSet};
+use crate::matcher::Scratch;
+use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
+use anyhow::{Context, Result};
+use git2::{ObjectType, Repository};
+use indicatif::ProgressStyle;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Items claimed per step: small enough to balance, large enough to read nearly sequentially.
+const CHUNK: usize = 64;
+
+/// Reads and scans every item on `opts.threads` threads, each with its own repository handle.
+pub(super) fn scan_items(
+    repo: &Repository,
+    items: &[Item],
+    commits: &[CommitId],
+    paths: &mut Paths,
+    opts: &HistoryOptions,
+    scanner: &Scanner,
+    collector: &Collector,
+) -> Result<()> {
+    let revisit = std::sync::Mutex::new(Vec::new());
+    let shared: &Paths = paths;
+    let reducer = opts.range.is_none().then(|| Reducer {
+        keep_blobs: opts.all_locations,
+        ..Reducer::default()
+    });
+    let reducer = reducer.as_ref();
+    let bar = progress_bar(opts.progress, Some(items.len() as u64));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} items, {msg} ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let git_dir = repo.path().to_path_buf();
+    let cursor = AtomicUsize::new(0);
+    let threads = opts.threads.max(1).min(items.len().max(1));
+    let open_error = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let repo = match Repository::open(&git_dir) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        *open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        return;
+                    }
+                };
+                let odb = match repo.odb() {
+                    Ok(o) => o,
+                    Err(e) => {
+                        *open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                        return;
+                    }
+                };
+                let mut scratch = Scratch::default();
+                let ctx = Ctx {
+                    repo: &repo,
+                    odb: &odb,
+                    commits,
+                    paths: shared,
+                    opts,
+                    scanner,
+                    collector,
+                    reducer,
+                    revisit: Some(&revisit),
+                };
+                loop {
+                    let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+                    if start >= items.len() {
+                        break;
+                    }
+                    let end = (start + CHUNK).min(items.len());
+                    for item in &items[start..end] {
+                        ctx.scan_item(item, &mut scratch);
+                    }
+                    bar.inc((end - start) as u64);
+                    if start % (CHUNK * 16) == 0 {
+                        let mib = collector.bytes.load(Ordering::Relaxed) as f64 / 1048576.0;
+                        bar.set_message(format!("{mib:.0} MiB"));
+                    }
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e).context("cannot open the repository in a worker thread");
+    }
+    let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
+    if !revisit.is_empty() {
+        judge_at_other_paths(
+            repo, &revisit, commits, paths, opts, scanner, collector, reducer,
+        )?;
+    }
+    if let Some(r) = reducer {
+        collector.add_findings(r.take_findings());
+    }
+    Ok(())
+}
+
+/// Scans again, once per other path that holds it, each blob first judged at a path that a path
+/// filter applies to (an allowlisted `docs/`, a test fixture, a lock file): the filters of each
+/// path are its own, so a secret in an allowlisted file copied byte for byte to `config/` is
+/// reported there, at the first commit holding it at that path. Finding those paths is one
+/// memoized pass over the commit trees, restricted to these blobs (as `--all-locations` does).
+#[allow(clippy::too_many_arguments)]
+fn judge_at_other_paths(
+    repo: &Repository,
+    revisit: &[Item],
+    commits: &[CommitId],
+    paths: &mut Paths,
+    opts: &HistoryOptions,
+    scanner: &Scanner,
+    collector: &Collector,
+    reducer: Option<&Reducer>,
+) -> Result<()> {
+    let targets: IdSet = revisit.iter().map(|i| i.oid).collect();
+    let places = tree_places(repo, commits, &targets);
+    let mut again = Vec::new();
+    for item in revisit {
+        let mut done = HashSet::new();
+        done.insert(paths.get(item.path).to_string());
+        for (commit, path) in places.get(&item.oid).into_iter().flatten() {
+            if done.insert(path.clone()) {
+                again.push(Item {
+                    oid: item.oid,
+                    commit: *commit,
+                    path: paths.intern(path),
+                    kind: Kind::Blob,
+                });
+            }
+        }
+    }
+    if again.is_empty() {
+        return Ok(());
+    }
+    let odb = repo.odb().context("cannot open the object database")?;
+    let ctx = Ctx {
+        repo,
+        odb: &odb,
+        commits,
+        paths,
+        opts,
+        scanner,
+        collector,
+        reducer,
+        revisit: None,
+    };
+    let mut scratch = Scratch::default();
+    for item in &again {
+        ctx.scan_item(item, &mut scratch);
+    }
+    Ok(())
+}
+
+/// What a worker needs to scan one item.
+struct Ctx<'a> {
+    repo: &'a Repository,
+    odb: &'a git2::Odb<'a>,
+    commits: &'a [CommitId],
+    paths: &'a Paths,
+    opts: &'a HistoryOptions,
+    scanner: &'a Scanner,
+    collector: &'a Collector,
+    /// `None` in range mode, where every version is judged on its own.
+    reducer: Option<&'a Reducer>,
+    /// Blobs first judged at a path a path filter applies to, to judge at their other paths;
+    /// `None` while doing that (the blob is then not counted again either).
+    revisit: Option<&'a std::sync::Mutex<Vec<Item>>>,
+}
+
+impl Ctx<'_> {
+    fn hand_over(&self, item: &Item, findings: Vec<Finding>) {
+        match self.reducer {
+            Some(r) => r.add(item.commit, findings),
+            None => self.collector.add_findings(findings),
+        }
+    }
+
+    fn commit_id(&self, item: &Item) -> Option<CommitId> {
+        self.commits.get(item.commit as usize).copied()
+    }
+
+    /// `commit7:path`, how skipped and unreadable blobs are named.
+    fn label(&self, item: &Item) -> String {
+        let path = self.paths.get(item.path);
+        match self.commit_id(item) {
+            Some(c) => format!("{}:{path}", c.short()),
+            None => path.to_string(),
+        }
+    }
+
+    fn scan_item(&self, item: &Item, scratch: &mut Scratch) {
+        match item.kind {
+            Kind::Blob | Kind::Unreachable => self.scan_blob(item, scratch),
+            Kind::CommitMessage => match self.repo.find_commit(item.oid.oid()) {
+                Ok(c) => self.scan_message(item, c.message_bytes(), COMMIT_MESSAGE_PATH, scratch),
+                Err(e) => self
+                    .collector
+                    .error(item.oid.to_string(), format!("cannot read commit: {e}")),
+            },
+            Kind::TagMessage => match self.repo.find_tag(item.oid.oid()) {
+                Ok(t) => self.scan_message(
+                    item,
+                    t.message_bytes().unwrap_or_default(),
+                    TAG_MESSAGE_PATH,
+                    scratch,
+                ),
+                Err(e) => self.collector.error(
+                    self.paths.get(item.path).to_string(),
+                    format!("cannot read tag {}: {e}", item.oid),
+                ),
+            },
+        }
+    }
+
+    fn scan_blob(&self, item: &Item, scratch: &mut Scratch) {
+        // The size comes from the object header first, so an oversized blob is skipped without
+        // being inflated into memory (a 2 GiB blob would otherwise cost 2 GiB of RSS).
+        if let Ok((size, _)) = self.odb.read_header(item.oid.oid()) {
+            if size as u64 > self.opts.max_file_size {
+                self.collector.skip(self.label(item), SkipReason::TooLarge);
+                return;
+            }
+        }
+        let obj = match self.odb.read(item.oid.oid()) {
+            Ok(o) => o,
+            Err(e) => {
+                self.collector.error(
+                    self.label(item),
+                    format!("cannot read blob {}: {}", item.oid, e.message()),
+                );
+                return;
+            }
+        };
+        let data = obj.data();
+        if data.len() as u64 > self.opts.max_file_size {
+            self.collector.skip(self.label(item), SkipReason::TooLarge);
+            return;
+        }
+        if is_lfs_pointer(data) {
+            self.collector
+                .skip(self.label(item), SkipReason::LfsPointer);
+            return;
+        }
+        if is_binary(data) {
+            self.collector.skip(self.label(item), SkipReason::Binary);
+            return;
+        }
+        let path = self.paths.get(item.path);
+        let blob = Blob { data, path };
+        if self.revisit.is_some() {
+            self.collector.counted(data.len() as u64);
+        }
+        let mut findings = self.judged_findings(item, &blob, scratch);
+        if let Some(revisit) = self.revisit {
+            // Judged at one path; a path filter (allowlist, test path, lock file) may have hidden
+            // or lowered what another path holding the same blob must report.
+            if item.kind == Kind::Blob
+                && self.scanner.path_sensitive(path)
+                && (!findings.is_empty() || self.has_candidates(data, scratch))
+            {
+                revisit
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(*item);
+            }
+        }
+        if findings.is_empty() {
+            return;
+        }
+        let kind = if item.kind == Kind::Unreachable {
+            "unreachable"
+        } else {
+            "file"
+        };
+        for f in &mut findings {
+            f.git = Some(GitProvenance {
+                commit: self
+                    .commit_id(item)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                blob: item.oid.to_string(),
+                kind: kind.into(),
+                ..GitProvenance::default()
+            });
+            f.refresh_fingerprint();
+        }
+        self.hand_over(item, findings);
+    }
+
+    /// The findings of one blob version: one per (secret, rule) (the first), and in a range only
+    /// secrets the version did not inherit from its parents at the same path. The findings limit
+    /// counts what is left. In a full history, a version over the limit is judged again counting
+    /// only the secrets it did not inherit (those are its parents' findings), so a file of 1,001
+    /// old secrets does not hide the one a new version adds.
+    fn judged_findings(&self, item: &Item, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
+        let range = self.opts.range.is_some();
+        let first = std::cell::RefCell::new(HashSet::new());
+        let inherited = std::cell::OnceCell::new();
+        let new_here = |c: &Candidate<'_>, check_parents: bool| {
+            let id = SecretId::of(c.secret);
+            if check_parents
+                && inherited
+                    .get_or_init(|| self.inherited(item, blob.path))
+                    .contains(&id)
+            {
+                return false;
+            }
+            first.borrow_mut().insert((id, c.rule.to_string()))
+        };
+        let findings = self
+            .scanner
+            .scan_blob_keep(blob, scratch, &|c| new_here(c, range));
+        let mut truncated = scratch.take_truncated();
+        let findings = if truncated && !range {
+            first.borrow_mut().clear();
+            let again = self
+                .scanner
+                .scan_blob_keep(blob, scratch, &|c| new_here(c, true));
+            truncated = scratch.take_truncated();
+            again
+        } else {
+            findings
+        };
+        if truncated {
+            self.collector
+                .skip(self.label(item), SkipReason::TooManyFindings);
+        }
+        findings
+    }
+
+    /// Secret ids every candidate of the parents' versions of `path` holds (before the findings
+    /// limit: all of them).
+    fn inherited(&self, item: &Item, path: &str) -> HashSet<SecretId> {
+        let ids = std::cell::RefCell::new(HashSet::new());
+        let Some(commit) = self
+            .commits
+            .get(item.commit as usize)
+            .and_then(|c| self.repo.find_commit(c.oid()).ok())
+        else {
+            return HashSet::new();
+        };
+        let mut scratch = Scratch::default();
+        for parent in commit.parents() {
+            let blob = parent
+                .tree()
+                .ok()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .filter(|e| e.kind() == Some(ObjectType::Blob))
+                .and_then(|e| self.odb.read(e.id()).ok());
+            let Some(obj) = blob else { continue };
+            let data = obj.data();
+            if data.len() as u64 > self.opts.max_file_size || is_binary(data) {
+                continue;
+            }
+            self.scanner
+                .scan_blob_keep(&Blob { data, path }, &mut scratch, &|c| {
+                    ids.borrow_mut().insert(SecretId::of(c.secret));
+                    false
+                });
+        }
+        ids.into_inner()
+    }
+
+    /// Whether anything in `data` would be a finding at a path no path filter applies to.
+    fn has_candidates(&self, data: &[u8], scratch: &mut Scratch) -> bool {
+        let any = std::cell::Cell::new(false);
+        self.scanner
+            .scan_blob_keep(&Blob { data, path: "" }, scratch, &|_| {
+                any.set(true);
+                false
+            });
+        scratch.take_truncated();
+        any.get()
+    }
+
+    fn scan_message(&self, item: &Item, message: &[u8], path: &str, scratch: &mut Scratch) {
+        if message.len() as u64 > self.opts.max_file_size {
+            // Named by the object that holds it: `commit7:<commit message>`, `v1:<tag message>`.
+            let at = match item.kind {
+                Kind::TagMessage => self
+                    .paths
+                    .get(item.path)
+                    .trim_start_matches("refs/tags/")
+                    .to_string(),
+                _ => item.oid.short(),
+            };
+            self.collector
+                .skip(format!("{at}:{path}"), SkipReason::TooLarge);
+            return;
+        }
+        let blob = Blob {
+            data: message,
+            path,
+        };
+        let mut findings = self
+            .scanner
+            .scan_counted(&blob, scratch, self.collector, || path.to_string());
+        // Scanned, but a message is not a file in the summary's count.
+        self.collector.messages.fetch_add(1, Ordering::Relaxed);
+        if findings.is_empty() {
+            return;
+        }
+        let (commit, kind, summary) = match item.kind {
+            Kind::TagMessage => (
+                item.oid.to_string(),
+                "tag-message",
+                format!(
+                    "tag {}",
+                    self.paths.get(item.path).trim_start_matches("refs/tags/")
+                ),
+            ),
+            _ => (item.oid.to_string(), "commit-message", String::new()),
+        };
+        for f in &mut findings {
+            f.git = Some(GitProvenance {
+                commit: commit.clone(),
+                kind: kind.into(),
+                summary: summary.clone(),
+                ..GitProvenance::default()
+            });
+            f.refresh_fingerprint();
+        }
+        self.hand_over(item, findings);
+    }
+}

@@ -1,0 +1,523 @@
+//! Phase 1, enumeration: tips of every ref, the commit walk, each commit's tree, range
+//! boundaries and the annotated tags a range publishes, unreachable blobs.
+
+use super::range::peel_commit;
+use super::{commit_tree_id, HistoryOptions, Item, Kind, Paths, NO_COMMIT, UNREACHABLE_PREFIX};
+use crate::git::id::{CommitId, IdMap, IdSet, ObjectId};
+use crate::git::{refs, tree, walk};
+use crate::scan::{Collector, Scanner, SkipReason};
+use anyhow::{Context, Result};
+use git2::{ObjectType, Repository};
+use indicatif::ProgressBar;
+use std::collections::HashSet;
+
+/// Enumeration state.
+pub(super) struct Walker<'r> {
+    repo: &'r Repository,
+    seen: IdSet,
+    odb: git2::Odb<'r>,
+    items: Vec<Item>,
+    paths: Paths,
+    collector: &'r Collector,
+    /// The commit whose tree is being walked (for error messages).
+    current: Option<CommitId>,
+    /// Walk `refs/leaksweep/` too.
+    backup_refs: bool,
+    /// Decides which paths a path filter applies to.
+    scanner: &'r Scanner,
+    /// Range mode: each tree of the boundary commits, with the path it was first seen at.
+    boundary_trees: IdMap<Box<str>>,
+    /// Range mode: boundary blobs first seen at a path a path filter applies to (an allowlisted
+    /// `docs/`, a fixture), with that path. A copy of one elsewhere in the range is new there.
+    boundary_filtered: IdMap<Box<str>>,
+    /// (tree or blob, path) pairs already handled as such copies.
+    copies: HashSet<(ObjectId, Box<str>)>,
+}
+
+impl<'r> Walker<'r> {
+    pub(super) fn new(
+        repo: &'r Repository,
+        opts: &HistoryOptions,
+        scanner: &'r Scanner,
+        collector: &'r Collector,
+    ) -> Result<Walker<'r>> {
+        Ok(Walker {
+            repo,
+            seen: IdSet::default(),
+            odb: repo.odb().context("cannot open the object database")?,
+            items: Vec::new(),
+            paths: Paths::default(),
+            collector,
+            current: None,
+            backup_refs: opts.backup_refs,
+            scanner,
+            boundary_trees: IdMap::default(),
+            boundary_filtered: IdMap::default(),
+            copies: HashSet::new(),
+        })
+    }
+
+    /// The items found and their interned paths; the rest of the walk's state is dropped.
+    pub(super) fn finish(self) -> (Vec<Item>, Paths) {
+        (self.items, self.paths)
+    }
+}
+
+impl Walker<'_> {
+    /// Walks commits oldest first and their trees; returns the commits in walk order.
+    pub(super) fn walk_commits(
+        &mut self,
+        opts: &HistoryOptions,
+        spinner: &ProgressBar,
+    ) -> Result<Vec<CommitId>> {
+        let repo = self.repo;
+        let mut walk = walk::oldest_first(repo).context("cannot start the history walk")?;
+        let mut extra_trees = Vec::new();
+        match &opts.range {
+            Some((base, head)) => {
+                let head_oid = peel_commit(repo, head)?;
+                walk.push(head_oid)?;
+                // An empty base: everything reachable from `head` (a single-revision range).
+                if !base.is_empty() {
+                    walk.hide(peel_commit(repo, base)?)?;
+                }
+            }
+            None => {
+                for tip in self.tips(&mut extra_trees) {
+                    if let Err(e) = walk.push(tip.oid()) {
+                        self.collector
+                            .error(tip.to_string(), format!("cannot walk from commit: {e}"));
+                    }
+                }
+            }
+        }
+        let mut commits = Vec::new();
+        for oid in walk {
+            match oid {
+                Ok(oid) => commits.push(CommitId::of(oid)),
+                Err(e) => {
+                    self.collector
+                        .error("history", format!("the commit walk stopped early: {e}"));
+                    break;
+                }
+            }
+        }
+        if let Some((_, head)) = &opts.range {
+            self.mark_boundary(&commits);
+            self.range_tags(head, &commits);
+        }
+        for (ci, &commit) in commits.iter().enumerate() {
+            let ci = ci as u32;
+            match commit_tree_id(&self.odb, commit.object()) {
+                Ok(tree) => {
+                    self.items.push(Item {
+                        oid: commit.object(),
+                        commit: ci,
+                        path: 0,
+                        kind: Kind::CommitMessage,
+                    });
+                    self.current = Some(commit);
+                    self.walk_tree(tree, ci, true);
+                }
+                Err(e) => self
+                    .collector
+                    .error(commit.to_string(), format!("cannot read commit: {e}")),
+            }
+            if ci % 256 == 0 {
+                spinner.set_position(ci as u64);
+                spinner.set_message(format!("{} unique blobs", self.items.len()));
+            }
+        }
+        self.current = None;
+        for (tree, name) in extra_trees {
+            match tree {
+                Target::Tree(t) => self.walk_tree(t, NO_COMMIT, true),
+                Target::Blob(b) => {
+                    if self.seen.insert(b) {
+                        let path = self.paths.intern(&name);
+                        self.items.push(Item {
+                            oid: b,
+                            commit: NO_COMMIT,
+                            path,
+                            kind: Kind::Blob,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(commits)
+    }
+
+    /// Commit tips of every ref (peeled), HEAD and the stash reflog; annotated tags become
+    /// message items; tags on trees or blobs go to `extra`.
+    fn tips(&mut self, extra: &mut Vec<(Target, String)>) -> Vec<ObjectId> {
+        let repo = self.repo;
+        let mut tips = Vec::new();
+        let mut named: Vec<(String, ObjectId)> = Vec::new();
+        if let Some(id) = refs::head(repo) {
+            named.push(("HEAD".into(), id));
+        }
+        match refs::list(repo) {
+            Ok(list) => {
+                for r in list {
+                    match r {
+                        Ok(r) => {
+                            let name = r.lossy_name();
+                            if !self.backup_refs && refs::is_backup_ref(&r.name) {
+                                // Counted and named: on a repository that received them (a
+                                // mirror push) they are published history.
+                                self.collector.skip(name, SkipReason::BackupRef);
+                                continue;
+                            }
+                            match r.resolved {
+                                Some(id) => named.push((name, id)),
+                                None => self.collector.error(name, "reference does not resolve"),
+                            }
+                        }
+                        Err(e) => self
+                            .collector
+                            .error("refs", format!("cannot read a reference: {e}")),
+                    }
+                }
+            }
+            Err(e) => self
+                .collector
+                .error("refs", format!("cannot list references: {e}")),
+        }
+        // Older stashes live only in the stash reflog.
+        for (i, id) in refs::stash_entries(repo).into_iter().enumerate() {
+            named.push((format!("stash@{{{i}}}"), id));
+        }
+        let mut seen_tips = IdSet::default();
+        for (name, id) in named {
+            if !seen_tips.insert(id) {
+                continue;
+            }
+            self.peel_tip(&name, id, &mut tips, extra);
+        }
+        tips
+    }
+
+    /// Follows tags down to a commit, tree or blob.
+    fn peel_tip(
+        &mut self,
+        name: &str,
+        mut oid: ObjectId,
+        tips: &mut Vec<ObjectId>,
+        extra: &mut Vec<(Target, String)>,
+    ) {
+        let repo = self.repo;
+        // Tag chains are short; the bound guards against a cycle in a corrupt repository.
+        for _ in 0..64 {
+            let kind = match repo.odb().and_then(|odb| odb.read_header(oid.oid())) {
+                Ok((_, kind)) => kind,
+                Err(e) => {
+                    self.collector
+                        .error(name, format!("cannot read object {oid}: {e}"));
+                    return;
+                }
+            };
+            match kind {
+                ObjectType::Commit => {
+                    tips.push(oid);
+                    return;
+                }
+                ObjectType::Tag => {
+                    if self.seen.insert(oid) {
+                        let path = self.paths.intern(name);
+                        self.items.push(Item {
+                            oid,
+                            commit: NO_COMMIT,
+                            path,
+                            kind: Kind::TagMessage,
+                        });
+                    }
+                    match repo.find_tag(oid.oid()) {
+                        Ok(t) => oid = ObjectId::of(t.target_id()),
+                        Err(e) => {
+                            self.collector
+                                .error(name, format!("cannot read tag {oid}: {e}"));
+                            return;
+                        }
+                    }
+                }
+                ObjectType::Tree => {
+                    extra.push((Target::Tree(oid), name.to_string()));
+                    return;
+                }
+                ObjectType::Blob => {
+                    extra.push((Target::Blob(oid), name.to_string()));
+                    return;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Range mode: the annotated tags a push of the range publishes become message items: the
+    /// tag chain `head` names (the pre-push hook passes a pushed tag as its tag object id), and
+    /// every annotated tag under `refs/tags/` whose commit is in the range.
+    fn range_tags(&mut self, head: &str, commits: &[CommitId]) {
+        let repo = self.repo;
+        let in_range: IdSet<CommitId> = commits.iter().copied().collect();
+        let mut starts: Vec<(String, ObjectId)> = Vec::new();
+        if let Ok(obj) = repo.revparse_single(head) {
+            if obj.kind() == Some(ObjectType::Tag) {
+                starts.push((String::new(), ObjectId::of(obj.id())));
+            }
+        }
+        if let Ok(list) = refs::list(repo) {
+            for r in list.into_iter().flatten() {
+                if !r.name.starts_with(b"refs/tags/") {
+                    continue;
+                }
+                if let Some(id) = r.direct {
+                    starts.push((r.lossy_name(), id));
+                }
+            }
+        }
+        for (name, start) in starts {
+            // The chain of tag objects down to what it tags (bounded against a corrupt cycle).
+            let mut chain = Vec::new();
+            let mut oid = start;
+            let mut target = None;
+            for _ in 0..64 {
+                match repo.find_tag(oid.oid()) {
+                    Ok(t) => {
+                        let tag_name = String::from_utf8_lossy(t.name_bytes()).into_owned();
+                        chain.push((oid, tag_name));
+                        oid = ObjectId::of(t.target_id());
+                    }
+                    Err(_) => {
+                        target = Some(oid);
+                        break;
+                    }
+                }
+            }
+            if chain.is_empty() {
+                continue;
+            }
+            let explicit = name.is_empty();
+            let reaches_range = target.is_some_and(|t| {
+                repo.find_object(t.oid(), None)
+                    .and_then(|o| o.peel_to_commit())
+                    .is_ok_and(|c| in_range.contains(&CommitId::of(c.id())))
+            });
+            if !explicit && !reaches_range {
+                continue;
+            }
+            for (tag, tag_name) in chain {
+                if self.seen.insert(tag) {
+                    let shown = if explicit {
+                        format!("refs/tags/{tag_name}")
+                    } else {
+                        name.clone()
+                    };
+                    let path = self.paths.intern(&shown);
+                    self.items.push(Item {
+                        oid: tag,
+                        commit: NO_COMMIT,
+                        path,
+                        kind: Kind::TagMessage,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Range mode: blobs in the trees of the boundary commits count as already present.
+    fn mark_boundary(&mut self, commits: &[CommitId]) {
+        let in_range: IdSet<CommitId> = commits.iter().copied().collect();
+        let mut boundary: IdSet<CommitId> = IdSet::default();
+        for &commit in commits {
+            if let Ok(c) = self.repo.find_commit(commit.oid()) {
+                boundary.extend(
+                    c.parent_ids()
+                        .map(CommitId::of)
+                        .filter(|p| !in_range.contains(p)),
+                );
+            }
+        }
+        let mut boundary: Vec<CommitId> = boundary.into_iter().collect();
+        boundary.sort();
+        for commit in boundary {
+            match self.repo.find_commit(commit.oid()) {
+                Ok(c) => {
+                    self.current = Some(commit);
+                    self.walk_tree(ObjectId::of(c.tree_id()), NO_COMMIT, false);
+                }
+                Err(e) => self.collector.error(
+                    commit.to_string(),
+                    format!("cannot read boundary commit: {e}"),
+                ),
+            }
+        }
+    }
+
+    /// Depth-first walk of a tree in entry order, skipping everything already seen. With
+    /// `record`, new blobs become items attributed to `commit`; without, they are only marked.
+    /// Trees are read raw and parsed here: libgit2's parsed trees allocate per entry.
+    ///
+    /// Range mode: a boundary tree reached at another path is walked again there (once per
+    /// path), and a boundary blob that a path filter hid becomes an item at each other path, as
+    /// the filters there are not the ones that hid it.
+    fn walk_tree(&mut self, root: ObjectId, commit: u32, record: bool) {
+        // (tree, path, walked again as a copy of a boundary tree)
+        let mut stack: Vec<(ObjectId, String, bool)> = vec![(root, String::new(), false)];
+        let mut subtrees = Vec::new();
+        let copies_matter = record && !self.boundary_trees.is_empty();
+        while let Some((tree_id, prefix, again)) = stack.pop() {
+            if !self.seen.insert(tree_id) && !again {
+                continue;
+            }
+            if !record {
+                self.boundary_trees.insert(tree_id, prefix.as_str().into());
+            }
+            let obj = match self.odb.read(tree_id.oid()) {
+                Ok(o) if o.kind() == ObjectType::Tree => o,
+                Ok(o) => {
+                    self.tree_error(&prefix, tree_id, &format!("is a {}, not a tree", o.kind()));
+                    continue;
+                }
+                Err(e) => {
+                    self.tree_error(&prefix, tree_id, e.message());
+                    continue;
+                }
+            };
+            let mut malformed = false;
+            for entry in tree::entries(obj.data()) {
+                // The mode must be octal digits: anything else is as malformed as a short entry.
+                let Some((mode, name, id)) = entry
+                    .ok()
+                    .and_then(|e| Some((e.mode_bits()?, e.name, e.id)))
+                else {
+                    malformed = true;
+                    break;
+                };
+                if mode == tree::MODE_TREE {
+                    if !self.seen.contains(&id) {
+                        subtrees.push((id, join(&prefix, name), false));
+                    } else if copies_matter {
+                        if let Some(first) = self.boundary_trees.get(&id) {
+                            let path = join(&prefix, name);
+                            if **first != *path && self.copies.insert((id, path.as_str().into())) {
+                                subtrees.push((id, path, true));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if !self.seen.insert(id) {
+                    if copies_matter {
+                        if let Some(first) = self.boundary_filtered.get(&id) {
+                            let path = join(&prefix, name);
+                            if **first != *path && self.copies.insert((id, path.as_str().into())) {
+                                let path = self.paths.intern(&path);
+                                self.items.push(Item {
+                                    oid: id,
+                                    commit,
+                                    path,
+                                    kind: Kind::Blob,
+                                });
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if !record {
+                    if mode != tree::MODE_GITLINK {
+                        let path = join(&prefix, name);
+                        if self.scanner.path_sensitive(&path) {
+                            self.boundary_filtered.insert(id, path.into());
+                        }
+                    }
+                    continue;
+                }
+                let path = join(&prefix, name);
+                if mode == tree::MODE_GITLINK {
+                    self.collector.skip(
+                        format!("{}:{path}", self.commit_label()),
+                        SkipReason::Submodule,
+                    );
+                    continue;
+                }
+                let path = self.paths.intern(&path);
+                self.items.push(Item {
+                    oid: id,
+                    commit,
+                    path,
+                    kind: Kind::Blob,
+                });
+            }
+            if malformed {
+                self.tree_error(&prefix, tree_id, "malformed tree entry");
+            }
+            stack.extend(subtrees.drain(..).rev());
+        }
+    }
+
+    fn tree_error(&self, prefix: &str, tree: ObjectId, message: &str) {
+        let at = if prefix.is_empty() { "/" } else { prefix };
+        self.collector.error(
+            format!("{}:{at}", self.commit_label()),
+            format!("cannot read tree {tree}: {message}"),
+        );
+    }
+
+    /// `commit7` of the tree being walked, as skipped and unreadable items are named.
+    fn commit_label(&self) -> String {
+        match self.current {
+            Some(c) => c.short(),
+            None => "(tag)".into(),
+        }
+    }
+
+    /// Adds every blob of the object database that the walk did not reach.
+    pub(super) fn add_unreachable(&mut self) -> Result<()> {
+        let odb = self.repo.odb().context("cannot open the object database")?;
+        let mut candidates = Vec::new();
+        odb.foreach(|oid| {
+            let id = ObjectId::of(*oid);
+            if !self.seen.contains(&id) {
+                candidates.push(id);
+            }
+            true
+        })
+        .context("cannot list the object database")?;
+        candidates.sort();
+        candidates.dedup();
+        for oid in candidates {
+            match odb.read_header(oid.oid()) {
+                Ok((_, ObjectType::Blob)) => {
+                    self.seen.insert(oid);
+                    let path = self.paths.intern(&format!("{UNREACHABLE_PREFIX}{oid}>"));
+                    self.items.push(Item {
+                        oid,
+                        commit: NO_COMMIT,
+                        path,
+                        kind: Kind::Unreachable,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => self
+                    .collector
+                    .error(oid.to_string(), format!("cannot read object header: {e}")),
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Target {
+    Tree(ObjectId),
+    Blob(ObjectId),
+}
+
+fn join(prefix: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if prefix.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}
