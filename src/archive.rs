@@ -710,7 +710,7 @@ mod tests {
         let seed: u64 = std::env::var("LEAKSWEEP_TEST_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| rand::random());
+            .unwrap_or_else(rand::random);
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let tarball = tar_of(&[("a", b"1\n"), ("b", &[7u8; 3000])]);
         let samples = [
