@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod baseline;
 pub mod cli;
 pub mod cmd;
@@ -21,3 +22,4 @@ pub mod rules;
 pub mod scan;
 pub mod shell;
 pub mod source;
+pub mod text;
