@@ -66,6 +66,16 @@ pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
     (code, json, stderr)
 }
 
+/// Runs the command, returns (exit code, stdout, stderr); -1 for a process killed by a signal.
+pub fn run_text(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The findings array of a JSON report.
 pub fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
     report["findings"].as_array().cloned().unwrap_or_default()
@@ -95,13 +105,20 @@ pub fn git_command(dir: &Path) -> std::process::Command {
 
 /// Runs `git args` in `dir` (see [`git_command`]), asserts success, returns trimmed stdout.
 pub fn git_ok(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8_lossy(&git_raw(dir, args))
+        .trim()
+        .to_string()
+}
+
+/// Runs `git args` in `dir` (see [`git_command`]), asserts success, returns stdout as it is.
+pub fn git_raw(dir: &Path, args: &[&str]) -> Vec<u8> {
     let out = git_output(dir, args);
     assert!(
         out.status.success(),
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    out.stdout
 }
 
 /// Runs `git args` in `dir` (see [`git_command`], hooks included) without asserting anything.
@@ -109,30 +126,55 @@ pub fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
     git_command(dir).args(args).output().expect("git runs")
 }
 
-/// `git args` in `dir` with `input` on its standard input; asserts success, returns
-/// stdout (`hash-object --stdin`, `mktree`, `cat-file --batch`).
-pub fn git_stdin(dir: &Path, args: &[&str], input: impl AsRef<[u8]>) -> Vec<u8> {
+/// Runs `cmd` with `input` on its standard input; returns its output.
+pub fn output_with_stdin(
+    cmd: &mut std::process::Command,
+    input: impl AsRef<[u8]>,
+) -> std::process::Output {
     use std::io::Write;
-    let mut child = git_command(dir)
-        .args(args)
+    let mut child = cmd
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("git runs");
+        .expect("spawn");
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(input.as_ref())
-        .expect("write to git");
-    let out = child.wait_with_output().expect("git runs");
+        .expect("write to stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `git args` in `dir` with `input` on its standard input; asserts success, returns stdout
+/// (`hash-object --stdin`, `mktree`, `cat-file --batch`).
+pub fn git_stdin(dir: &Path, args: &[&str], input: impl AsRef<[u8]>) -> Vec<u8> {
+    let out = output_with_stdin(git_command(dir).args(args), input);
     assert!(
         out.status.success(),
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// Every object `git rev-list --objects REVS` lists, raw (`git cat-file --batch`), concatenated:
+/// what a clone of those revisions would hold.
+pub fn objects_of(repo: &Path, revs: &[&str]) -> Vec<u8> {
+    let mut args = vec!["rev-list", "--objects"];
+    args.extend_from_slice(revs);
+    let ids: String = git_ok(repo, &args)
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
+        .collect();
+    git_stdin(repo, &["cat-file", "--batch"], ids)
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn holds(hay: &[u8], needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A new bare repository at `path`.

@@ -251,7 +251,7 @@ fn checklist_and_messages_escape_control_characters_in_paths() {
 fn a_backup_of_old_values_is_named_and_flagged_when_git_would_commit_it() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
-    git_ok(fx.path(), &["init", "-q"]);
+    Repo::init_in(fx.path());
     fx.write(".gitignore", ".env\n.env.rotated\n");
     let jwt = b64url_from(&mut rng, 32);
     fx.write(".env", format!("JWT_SECRET={jwt}\n"));
