@@ -76,6 +76,22 @@ pub fn run_text(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Runs the command and asserts exit code `code` (showing stderr when it is not); returns
+/// (stdout, stderr), which must be UTF-8.
+pub fn run_expect(cmd: &mut Command, code: i32) -> (String, String) {
+    let out = cmd.output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    )
+}
+
 /// The findings array of a JSON report.
 pub fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
     report["findings"].as_array().cloned().unwrap_or_default()
@@ -169,6 +185,22 @@ pub fn objects_of(repo: &Path, revs: &[&str]) -> Vec<u8> {
         .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
         .collect();
     git_stdin(repo, &["cat-file", "--batch"], ids)
+}
+
+/// `git log -p` of every branch, tag and remote-tracking ref, messages included: the live
+/// history as the git CLI reads it.
+pub fn live_log(repo: &Path) -> String {
+    git_ok(
+        repo,
+        &[
+            "log",
+            "--branches",
+            "--tags",
+            "--remotes",
+            "-p",
+            "--format=%B",
+        ],
+    )
 }
 
 /// Whether `needle` occurs in `hay`.
@@ -322,6 +354,14 @@ impl Repo {
     /// Creates branch `name` at HEAD and checks it out.
     pub fn branch(&self, name: &str) {
         self.git(&["checkout", "-q", "-b", name]);
+    }
+
+    /// A linked worktree `name` beside the repository, on a new branch `branch`; returns its path.
+    pub fn worktree(&self, name: &str, branch: &str) -> PathBuf {
+        let wt = self.beside(name);
+        let path = wt.display().to_string();
+        self.git(&["worktree", "add", "-q", "-b", branch, &path]);
+        wt
     }
 
     /// Checks out `rev`.

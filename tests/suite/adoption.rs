@@ -151,13 +151,17 @@ fn a_baseline_named_in_the_config_is_used_by_scan_git_and_the_hook() {
         .args(["hook", "install"])
         .assert()
         .code(0);
+    // Stages everything and commits it through the installed hook (this binary as the scanner).
+    let commit_through_the_hook = || {
+        r.git(&["add", "-A"]);
+        git_command(r.path())
+            .env("LEAKSWEEP_BIN", assert_cmd::cargo::cargo_bin("leaksweep"))
+            .args(["commit", "-q", "-m", "add"])
+            .output()
+            .unwrap()
+    };
     r.write("deploy/new.env", &new);
-    r.git(&["add", "-A"]);
-    let out = git_command(r.path())
-        .env("LEAKSWEEP_BIN", assert_cmd::cargo::cargo_bin("leaksweep"))
-        .args(["commit", "-q", "-m", "add"])
-        .output()
-        .unwrap();
+    let out = commit_through_the_hook();
     let err = format!("{}{}", stdout_of(&out), stderr_of(&out));
     assert!(!out.status.success(), "{err}");
     assert!(
@@ -171,12 +175,7 @@ fn a_baseline_named_in_the_config_is_used_by_scan_git_and_the_hook() {
         .expect("the report names the secret_id")
         .to_string();
     r.write(".leaksweepignore", format!("{id}\n"));
-    r.git(&["add", "-A"]);
-    let out = git_command(r.path())
-        .env("LEAKSWEEP_BIN", assert_cmd::cargo::cargo_bin("leaksweep"))
-        .args(["commit", "-q", "-m", "add"])
-        .output()
-        .unwrap();
+    let out = commit_through_the_hook();
     assert!(out.status.success(), "{}", stderr_of(&out));
     // A baseline the config names but that is missing is an input error naming the config.
     r.write(".leaksweep.toml", "baseline = \"gone.json\"\n");

@@ -13,7 +13,7 @@
 //! incomplete scan (exit 2) whose error names its file. Run as root, these run the binary as uid
 //! 65534 with setpriv(1), since file modes deny root nothing.
 
-use crate::common::{b64url, fresh_clone, git_ok, git_stdin, leaksweep, Fixture, Repo};
+use crate::common::{b64url, fresh_clone, git_ok, git_stdin, leaksweep, live_log, Fixture, Repo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -382,17 +382,7 @@ fn assert_rewritten(repo: &Path, secrets: &Path, secret: &str, what: &str, pack_
     let (code, out) = rewrite(repo, "verify", secrets);
     assert_eq!(code, Some(0), "{what}: verify: {out}");
     assert!(out.contains("leaksweep: verified:"), "{what}: {out}");
-    let log = git_ok(
-        repo,
-        &[
-            "log",
-            "--branches",
-            "--tags",
-            "--remotes",
-            "-p",
-            "--format=%B",
-        ],
-    );
+    let log = live_log(repo);
     assert!(log.contains("JWT_SECRET=REDACTED:secrets-file"), "{what}");
     assert!(
         !log.contains(secret),

@@ -1,7 +1,7 @@
 //! `leaksweep git`: builds real repositories in temp dirs with the git CLI, runs the real binary
 //! with `--format json`, and checks exact commit ids, paths, lines and exit codes.
 
-use crate::common::{git_output, leaksweep, Repo};
+use crate::common::{git_output, leaksweep, run_expect, Repo};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::Value;
@@ -497,8 +497,7 @@ fn bare_repo_worktree_and_subdirectory() {
     let (code, v, _) = run_in(r.path(), &[bare.to_str().unwrap()]);
     assert_eq!((code, places(&v)), (1, want.clone()));
     // A linked worktree.
-    let wt = r.beside("wt");
-    r.git(&["worktree", "add", "-q", "-b", "wt", wt.to_str().unwrap()]);
+    let wt = r.worktree("wt", "wt");
     let (code, v, _) = run_in(&wt, &[]);
     assert_eq!((code, places(&v)), (1, want));
 }
@@ -575,15 +574,11 @@ fn staged_honours_a_baseline_keyed_by_secret() {
     r.git(&["add", "app.env"]);
     // Record the staged secret in a baseline, outside the repository.
     let base = r.beside("baseline.json");
-    let out = leaksweep(r.path())
-        .args(["baseline", "create", "app.env", "-o"])
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_expect(
+        leaksweep(r.path())
+            .args(["baseline", "create", "app.env", "-o"])
+            .arg(&base),
+        0,
     );
     let base = base.to_str().unwrap();
     // The known secret, moved to another line and file, is suppressed; a new one is reported.

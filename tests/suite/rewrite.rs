@@ -3,8 +3,8 @@
 //! binary, gitleaks.
 
 use crate::common::{
-    b64url, fresh_clone, git_ok, git_output, holds, leaksweep, objects_of, password, run_text,
-    Fixture, Repo,
+    b64url, fresh_clone, git_ok, git_output, holds, leaksweep, live_log, objects_of, password,
+    run_text, Fixture, Repo,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -95,6 +95,16 @@ fn input_args(fx: &Fixture, report: &Path) -> Vec<String> {
     ]
 }
 
+/// The source repository ([`build_source`]) in a fresh fixture, and the inputs of a rewrite that
+/// removes every planted secret ([`input_args`] with [`token_report`]).
+fn source_and_inputs() -> (Fixture, PathBuf, Vec<String>) {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    (fx, src, args)
+}
+
 fn run_ls(repo: &Path, args: &[&str], extra: &[String]) -> (i32, String, String) {
     run_text(leaksweep(repo).args(args).args(extra))
 }
@@ -164,11 +174,8 @@ fn replace_all(data: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
+    let (fx, src, args) = source_and_inputs();
     let repo = fresh_clone(&fx, &src, "work");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
     let before_tag = git_ok(&repo, &["cat-file", "-p", "v1.0"]);
     let before_count = git_ok(&repo, &["rev-list", "--count", "--all"]);
 
@@ -213,17 +220,7 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
 
     // None of the secrets reachable from any live ref, by the git CLI.
     let all = reachable_objects(&repo);
-    let log = git_ok(
-        &repo,
-        &[
-            "log",
-            "--branches",
-            "--tags",
-            "--remotes",
-            "-p",
-            "--format=%B",
-        ],
-    );
+    let log = live_log(&repo);
     for s in SECRETS {
         assert!(!holds(&all, s), "secret still reachable");
         assert!(!log.contains(s));
@@ -430,11 +427,8 @@ fn walkdir(p: &Path) -> usize {
 
 #[test]
 fn dry_run_writes_nothing() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
+    let (fx, src, args) = source_and_inputs();
     let repo = fresh_clone(&fx, &src, "work");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
     let before = snapshot(&repo);
     let (code, out, err) = run_ls(&repo, &["rewrite", "apply", "--dry-run"], &args);
     assert_eq!(code, 0, "{err}");
@@ -448,10 +442,7 @@ fn dry_run_writes_nothing() {
 
 #[test]
 fn refuses_dirty_tree_and_stale_clone() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
+    let (fx, src, args) = source_and_inputs();
     // The source itself has a long HEAD reflog and a local branch without upstream.
     let (code, _, err) = run_ls(&src, &["rewrite", "apply"], &args);
     assert_eq!(code, 2);
@@ -482,10 +473,7 @@ fn refuses_dirty_tree_and_stale_clone() {
 /// switches them all.
 #[test]
 fn crashed_before_the_switch_keeps_old_refs_and_rerun_recovers() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
+    let (fx, src, args) = source_and_inputs();
     for point in ["1", "after-pack"] {
         let repo = fresh_clone(&fx, &src, &format!("work-{point}"));
         let refs_before = git_ok(&repo, &["for-each-ref"]);
@@ -525,11 +513,8 @@ fn crashed_before_the_switch_keeps_old_refs_and_rerun_recovers() {
 
 #[test]
 fn verify_fails_before_apply_and_prune_empty_drops_commits() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
+    let (fx, src, args) = source_and_inputs();
     let repo = fresh_clone(&fx, &src, "mirror");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
     let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL"));

@@ -182,15 +182,7 @@ fn commit_from_a_subdirectory_and_a_relative_index_file() {
 fn commit_in_a_linked_worktree_is_gated() {
     let mut rng = seeded_rng();
     let r = repo_with_old_secret(&mut rng);
-    let wt = r.beside("wt");
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "topic",
-        &wt.display().to_string(),
-    ]);
+    let wt = r.worktree("wt", "topic");
     std::fs::write(wt.join("notes.txt"), format!("TOKEN={}\n", token(&mut rng))).unwrap();
     let out = git_output(&wt, &["commit", "-q", "-a", "-m", "wt"]);
     assert_blocked(&out, "notes.txt");
@@ -542,15 +534,7 @@ fn a_relative_hooks_path_covers_every_worktree() {
     r.write("a.txt", "a\n");
     r.commit("one");
     r.git(&["config", "core.hooksPath", ".githooks"]);
-    let wt = r.beside("wt");
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "topic",
-        &wt.display().to_string(),
-    ]);
+    let wt = r.worktree("wt", "topic");
     leaksweep(r.path())
         .args(["hook", "install"])
         .assert()

@@ -515,17 +515,11 @@ fn trees_and_tag_chains_thirty_thousand_deep_are_planned_and_rewritten() {
     let secrets = fx.write("secrets.txt", format!("{secret}\n"));
     let secrets = secrets.display().to_string();
 
-    let out = leaksweep(&dir)
-        .args(["rewrite", "plan", "--format", "json", "--secrets", &secrets])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (plan, _) = run_expect(
+        leaksweep(&dir).args(["rewrite", "plan", "--format", "json", "--secrets", &secrets]),
+        0,
     );
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
     assert_eq!(plan["secrets"][0]["blobs"], 1);
     assert_eq!(plan["commits_rewritten"], 1);
 

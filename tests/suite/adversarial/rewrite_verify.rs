@@ -50,18 +50,9 @@ fn rewritten_with(plans: &[&[&str]]) -> Rewritten {
     src.commit("move secrets out");
     let repo = fresh_clone(&fx, src.path(), "work");
     for args in plans {
-        let out = leaksweep(&repo)
-            .args(["rewrite", "plan"])
-            .args(*args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        run_expect(leaksweep(&repo).args(["rewrite", "plan"]).args(*args), 0);
     }
-    let out = leaksweep(&repo)
-        .args(["rewrite", "apply"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    run_expect(leaksweep(&repo).args(["rewrite", "apply"]), 0);
     // The old history keeps its ids (the source still has it), wherever the backups live.
     let old = src.rev("main");
     Rewritten {

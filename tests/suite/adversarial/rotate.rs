@@ -95,15 +95,9 @@ fn apply_keeps_owner_and_group() {
     } else {
         (me.uid(), me.gid())
     };
-    let out = leaksweep(fx.path())
-        .args(["rotate", "--apply", ".env", "-q"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_expect(
+        leaksweep(fx.path()).args(["rotate", "--apply", ".env", "-q"]),
+        0,
     );
     let after = std::fs::metadata(&env).unwrap();
     assert_eq!((after.uid(), after.gid()), (uid, gid));
