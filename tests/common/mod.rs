@@ -66,33 +66,319 @@ pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
     (code, json, stderr)
 }
 
+/// Runs the command, returns (exit code, stdout, stderr); -1 for a process killed by a signal.
+pub fn run_text(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the command and asserts exit code `code` (showing stderr when it is not); returns
+/// (stdout, stderr), which must be UTF-8.
+pub fn run_expect(cmd: &mut Command, code: i32) -> (String, String) {
+    let out = cmd.output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    )
+}
+
 /// The findings array of a JSON report.
 pub fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
     report["findings"].as_array().cloned().unwrap_or_default()
 }
 
-/// `git` run in `dir`, isolated from the machine's global and system config, with a fixed identity.
+/// The identity and date of every commit and tag the tests make (unless a test sets its own),
+/// so the same steps make the same commit ids.
+pub const GIT_NAME: &str = "Ada Tester";
+pub const GIT_EMAIL: &str = "ada@example.com";
+pub const GIT_DATE: &str = "2024-01-02T03:04:05 +0100";
+
+/// `git` run in `dir`, isolated from the machine's global and system config, with the fixed
+/// identity and date ([`GIT_NAME`], [`GIT_EMAIL`], [`GIT_DATE`]).
 pub fn git_command(dir: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new("git");
     cmd.current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid");
+        .env("GIT_AUTHOR_NAME", GIT_NAME)
+        .env("GIT_AUTHOR_EMAIL", GIT_EMAIL)
+        .env("GIT_AUTHOR_DATE", GIT_DATE)
+        .env("GIT_COMMITTER_NAME", GIT_NAME)
+        .env("GIT_COMMITTER_EMAIL", GIT_EMAIL)
+        .env("GIT_COMMITTER_DATE", GIT_DATE);
     cmd
 }
 
 /// Runs `git args` in `dir` (see [`git_command`]), asserts success, returns trimmed stdout.
 pub fn git_ok(dir: &Path, args: &[&str]) -> String {
-    let out = git_command(dir).args(args).output().expect("git runs");
+    String::from_utf8_lossy(&git_raw(dir, args))
+        .trim()
+        .to_string()
+}
+
+/// Runs `git args` in `dir` (see [`git_command`]), asserts success, returns stdout as it is.
+pub fn git_raw(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = git_output(dir, args);
     assert!(
         out.status.success(),
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    out.stdout
+}
+
+/// Runs `git args` in `dir` (see [`git_command`], hooks included) without asserting anything.
+pub fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
+    git_command(dir).args(args).output().expect("git runs")
+}
+
+/// Runs `cmd` with `input` on its standard input; returns its output.
+pub fn output_with_stdin(
+    cmd: &mut std::process::Command,
+    input: impl AsRef<[u8]>,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_ref())
+        .expect("write to stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// `git args` in `dir` with `input` on its standard input; asserts success, returns stdout
+/// (`hash-object --stdin`, `mktree`, `cat-file --batch`).
+pub fn git_stdin(dir: &Path, args: &[&str], input: impl AsRef<[u8]>) -> Vec<u8> {
+    let out = output_with_stdin(git_command(dir).args(args), input);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Every object `git rev-list --objects REVS` lists, raw (`git cat-file --batch`), concatenated:
+/// what a clone of those revisions would hold.
+pub fn objects_of(repo: &Path, revs: &[&str]) -> Vec<u8> {
+    let mut args = vec!["rev-list", "--objects"];
+    args.extend_from_slice(revs);
+    let ids: String = git_ok(repo, &args)
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
+        .collect();
+    git_stdin(repo, &["cat-file", "--batch"], ids)
+}
+
+/// `git log -p` of every branch, tag and remote-tracking ref, messages included: the live
+/// history as the git CLI reads it.
+pub fn live_log(repo: &Path) -> String {
+    git_ok(
+        repo,
+        &[
+            "log",
+            "--branches",
+            "--tags",
+            "--remotes",
+            "-p",
+            "--format=%B",
+        ],
+    )
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn holds(hay: &[u8], needle: impl AsRef<[u8]>) -> bool {
+    let needle = needle.as_ref();
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A new bare repository at `path`.
+pub fn init_bare(path: &Path) {
+    let parent = path.parent().expect("a parent");
+    git_ok(
+        parent,
+        &["init", "-q", "--bare", &path.display().to_string()],
+    );
+}
+
+/// A git repository on branch `main`, made and changed with the git CLI ([`git_command`]: fixed
+/// identity and dates, no hooks on the commits it makes).
+pub struct Repo {
+    dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Repo {
+    /// A new repository in a temporary directory of its own, as `<tmp>/repo` (so that
+    /// [`Repo::beside`] has room).
+    pub fn new() -> Repo {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut r = Repo::init_in(&tmp.path().join("repo"));
+        r._tmp = Some(tmp);
+        r
+    }
+
+    /// A new repository as `<fixture>/<name>`.
+    pub fn init(fx: &Fixture, name: &str) -> Repo {
+        Repo::init_in(&fx.path().join(name))
+    }
+
+    /// A new repository in `dir` (made if missing).
+    pub fn init_in(dir: &Path) -> Repo {
+        std::fs::create_dir_all(dir).expect("mkdir");
+        git_ok(dir, &["init", "-q", "-b", "main"]);
+        Repo::open(dir)
+    }
+
+    /// An existing repository (a clone, say).
+    pub fn open(dir: &Path) -> Repo {
+        Repo {
+            dir: dir.to_path_buf(),
+            _tmp: None,
+        }
+    }
+
+    /// The work tree.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `name` in the directory that holds the repository: outside it, next to it.
+    pub fn beside(&self, name: &str) -> PathBuf {
+        self.dir.parent().expect("a parent").join(name)
+    }
+
+    /// Writes `rel` in the work tree (directories made as needed); returns its path.
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&p, contents).expect("write");
+        p
+    }
+
+    /// Reads `rel` from the work tree.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.join(rel)).expect("read")
+    }
+
+    /// Removes `rel` from the work tree.
+    pub fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.dir.join(rel)).expect("rm");
+    }
+
+    /// `git args` in the work tree; asserts success, returns trimmed stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        git_ok(&self.dir, args)
+    }
+
+    /// Stages everything (`add -A`) and commits it; returns the commit id.
+    pub fn commit(&self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.commit_staged(msg)
+    }
+
+    /// Writes `files` (path, contents) and commits everything; returns the commit id.
+    pub fn commit_files<C: AsRef<[u8]>>(&self, files: &[(&str, C)], msg: &str) -> String {
+        for (rel, contents) in files {
+            self.write(rel, contents);
+        }
+        self.commit(msg)
+    }
+
+    /// Commits what is staged, nothing else; returns the commit id.
+    pub fn commit_staged(&self, msg: &str) -> String {
+        self.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", msg]);
+        self.head()
+    }
+
+    /// Stages everything and commits it with author and committer date `date`; returns the id.
+    pub fn commit_at(&self, date: &str, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        let out = git_command(&self.dir)
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .args(["commit", "-q", "--no-verify", "-m", msg])
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.head()
+    }
+
+    /// Stages everything and commits it as author `name` (`email` if given); returns the id.
+    pub fn commit_by(&self, name: &str, email: Option<&str>, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        let mut cmd = git_command(&self.dir);
+        cmd.env("GIT_AUTHOR_NAME", name);
+        if let Some(email) = email {
+            cmd.env("GIT_AUTHOR_EMAIL", email);
+        }
+        let out = cmd
+            .args(["commit", "-q", "--no-verify", "-m", msg])
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "{out:?}");
+        self.head()
+    }
+
+    /// The id `rev` names.
+    pub fn rev(&self, rev: &str) -> String {
+        self.git(&["rev-parse", rev])
+    }
+
+    /// The id of HEAD.
+    pub fn head(&self) -> String {
+        self.rev("HEAD")
+    }
+
+    /// Creates branch `name` at HEAD and checks it out.
+    pub fn branch(&self, name: &str) {
+        self.git(&["checkout", "-q", "-b", name]);
+    }
+
+    /// A linked worktree `name` beside the repository, on a new branch `branch`; returns its path.
+    pub fn worktree(&self, name: &str, branch: &str) -> PathBuf {
+        let wt = self.beside(name);
+        let path = wt.display().to_string();
+        self.git(&["worktree", "add", "-q", "-b", branch, &path]);
+        wt
+    }
+
+    /// Checks out `rev`.
+    pub fn checkout(&self, rev: &str) {
+        self.git(&["checkout", "-q", rev]);
+    }
+
+    /// A lightweight tag `name` at HEAD.
+    pub fn tag(&self, name: &str) {
+        self.git(&["tag", name]);
+    }
+
+    /// An annotated tag `name` at HEAD with message `msg`; returns the tag object's id.
+    pub fn tag_annotated(&self, name: &str, msg: &str) -> String {
+        self.git(&["tag", "-a", name, "-m", msg]);
+        self.rev(name)
+    }
 }
 
 /// A fresh clone of `src` as `<fixture>/<name>` (`--no-local`: objects copied as a remote

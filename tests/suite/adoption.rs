@@ -12,16 +12,11 @@ fn jwt_line(rng: &mut impl rand::Rng) -> (String, String) {
     (format!("JWT_SECRET={secret}\n"), secret)
 }
 
-/// A git repository in a fresh fixture, with `files` committed.
-fn repo(files: &[(&str, &str)]) -> Fixture {
-    let fx = Fixture::new();
-    git_ok(fx.path(), &["init", "-q", "-b", "main"]);
-    for (name, body) in files {
-        fx.write(name, body);
-    }
-    git_ok(fx.path(), &["add", "-A"]);
-    git_ok(fx.path(), &["commit", "-q", "--allow-empty", "-m", "init"]);
-    fx
+/// A git repository with `files` committed.
+fn repo(files: &[(&str, &str)]) -> Repo {
+    let r = Repo::new();
+    r.commit_files(files, "init");
+    r
 }
 
 fn stderr_of(out: &std::process::Output) -> String {
@@ -37,15 +32,15 @@ fn scan_names_the_ignored_env_files_it_did_not_scan() {
     let mut rng = seeded_rng();
     let (a, _) = jwt_line(&mut rng);
     let (b, _) = jwt_line(&mut rng);
-    let fx = repo(&[
+    let r = repo(&[
         (".gitignore", ".env*\nnode_modules/\n"),
         ("app.js", "console.log('hi')\n"),
     ]);
-    fx.write(".env", &a);
-    fx.write(".env.production", &b);
-    fx.write("node_modules/pkg/.env", &a);
-    fx.write("config/.env.local", &b);
-    let out = leaksweep(fx.path()).args(["scan", "."]).output().unwrap();
+    r.write(".env", &a);
+    r.write(".env.production", &b);
+    r.write("node_modules/pkg/.env", &a);
+    r.write("config/.env.local", &b);
+    let out = leaksweep(r.path()).args(["scan", "."]).output().unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
@@ -58,13 +53,13 @@ fn scan_names_the_ignored_env_files_it_did_not_scan() {
     // An ignored directory is not walked to find more.
     assert!(!err.contains("node_modules"), "{err}");
     // -q: nothing on stderr.
-    let out = leaksweep(fx.path())
+    let out = leaksweep(r.path())
         .args(["scan", "-q", "."])
         .output()
         .unwrap();
     assert_eq!(stderr_of(&out), "");
     // The advice is true: --no-ignore scans them.
-    let out = leaksweep(fx.path())
+    let out = leaksweep(r.path())
         .args(["scan", "--no-ignore", "."])
         .output()
         .unwrap();
@@ -77,26 +72,26 @@ fn scan_of_a_subdirectory_uses_the_projects_config_and_ignore_file() {
     let mut rng = seeded_rng();
     let (a, secret_a) = jwt_line(&mut rng);
     let (b, _) = jwt_line(&mut rng);
-    let fx = repo(&[("src/a.env", &a), ("src/deep/b.env", &b)]);
+    let r = repo(&[("src/a.env", &a), ("src/deep/b.env", &b)]);
     // The secret id of b, from a scan.
     let (code, json, err) =
-        run_json(leaksweep(fx.path()).args(["scan", "--format", "json", "src/deep"]));
+        run_json(leaksweep(r.path()).args(["scan", "--format", "json", "src/deep"]));
     assert_eq!(code, 1, "{err}");
     let id_b = findings(&json)[0]["secret_id"]
         .as_str()
         .unwrap()
         .to_string();
-    fx.write(
+    r.write(
         ".leaksweep.toml",
         format!("[allowlist]\nregexes = ['''^{secret_a}$''']\n"),
     );
-    fx.write(".leaksweepignore", format!("{id_b}\n"));
+    r.write(".leaksweepignore", format!("{id_b}\n"));
     for (cwd, arg) in [
-        (fx.path().to_path_buf(), "src"),
-        (fx.path().to_path_buf(), "src/deep"),
-        (fx.path().to_path_buf(), "src/a.env"),
-        (fx.path().join("src"), "."),
-        (fx.path().join("src/deep"), "."),
+        (r.path().to_path_buf(), "src"),
+        (r.path().to_path_buf(), "src/deep"),
+        (r.path().to_path_buf(), "src/a.env"),
+        (r.path().join("src"), "."),
+        (r.path().join("src/deep"), "."),
     ] {
         let out = leaksweep(&cwd).args(["scan", arg]).output().unwrap();
         assert_eq!(
@@ -111,7 +106,7 @@ fn scan_of_a_subdirectory_uses_the_projects_config_and_ignore_file() {
     // Discovery stops at the repository's top: a config above it is not the project's.
     let outer = Fixture::new();
     outer.write(".leaksweep.toml", "this is = not toml\n");
-    git_ok(outer.path(), &["init", "-q", "inner"]);
+    Repo::init(&outer, "inner");
     outer.write("inner/x.txt", "hello\n");
     leaksweep(&outer.path().join("inner"))
         .args(["scan", "."])
@@ -124,46 +119,49 @@ fn a_baseline_named_in_the_config_is_used_by_scan_git_and_the_hook() {
     let mut rng = seeded_rng();
     let (old, _) = jwt_line(&mut rng);
     let (new, _) = jwt_line(&mut rng);
-    let fx = repo(&[("config/app.env", &old)]);
-    leaksweep(fx.path())
+    let r = repo(&[("config/app.env", &old)]);
+    leaksweep(r.path())
         .args(["baseline", "create", ".", "-o", "leaksweep-baseline.json"])
         .assert()
         .code(0);
-    fx.write(
+    r.write(
         ".leaksweep.toml",
         "baseline = \"leaksweep-baseline.json\"\n",
     );
-    git_ok(fx.path(), &["add", "-A"]);
-    git_ok(fx.path(), &["commit", "-q", "-m", "baseline"]);
-    leaksweep(fx.path()).args(["scan", "."]).assert().code(0);
-    leaksweep(fx.path())
+    r.commit("baseline");
+    leaksweep(r.path()).args(["scan", "."]).assert().code(0);
+    leaksweep(r.path())
         .args(["scan", "config"])
         .assert()
         .code(0);
-    leaksweep(fx.path()).args(["git"]).assert().code(0);
-    leaksweep(&fx.path().join("config"))
+    leaksweep(r.path()).args(["git"]).assert().code(0);
+    leaksweep(&r.path().join("config"))
         .args(["git"])
         .assert()
         .code(0);
     // The staged gate: the known secret copied elsewhere passes, a new one is blocked.
-    fx.write("deploy/app.env", &old);
-    git_ok(fx.path(), &["add", "-A"]);
-    leaksweep(fx.path())
+    r.write("deploy/app.env", &old);
+    r.git(&["add", "-A"]);
+    leaksweep(r.path())
         .args(["git", "--staged"])
         .assert()
         .code(0);
     // The hook's advice, followed to the letter, lets the commit through.
-    leaksweep(fx.path())
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .code(0);
-    fx.write("deploy/new.env", &new);
-    git_ok(fx.path(), &["add", "-A"]);
-    let out = git_command(fx.path())
-        .env("LEAKSWEEP_BIN", assert_cmd::cargo::cargo_bin("leaksweep"))
-        .args(["commit", "-q", "-m", "add"])
-        .output()
-        .unwrap();
+    // Stages everything and commits it through the installed hook (this binary as the scanner).
+    let commit_through_the_hook = || {
+        r.git(&["add", "-A"]);
+        git_command(r.path())
+            .env("LEAKSWEEP_BIN", assert_cmd::cargo::cargo_bin("leaksweep"))
+            .args(["commit", "-q", "-m", "add"])
+            .output()
+            .unwrap()
+    };
+    r.write("deploy/new.env", &new);
+    let out = commit_through_the_hook();
     let err = format!("{}{}", stdout_of(&out), stderr_of(&out));
     assert!(!out.status.success(), "{err}");
     assert!(
@@ -176,17 +174,12 @@ fn a_baseline_named_in_the_config_is_used_by_scan_git_and_the_hook() {
         .and_then(|s| s.get(..16))
         .expect("the report names the secret_id")
         .to_string();
-    fx.write(".leaksweepignore", format!("{id}\n"));
-    git_ok(fx.path(), &["add", "-A"]);
-    let out = git_command(fx.path())
-        .env("LEAKSWEEP_BIN", assert_cmd::cargo::cargo_bin("leaksweep"))
-        .args(["commit", "-q", "-m", "add"])
-        .output()
-        .unwrap();
+    r.write(".leaksweepignore", format!("{id}\n"));
+    let out = commit_through_the_hook();
     assert!(out.status.success(), "{}", stderr_of(&out));
     // A baseline the config names but that is missing is an input error naming the config.
-    fx.write(".leaksweep.toml", "baseline = \"gone.json\"\n");
-    assert_input_error(fx.path(), &["scan", "."], "gone.json");
+    r.write(".leaksweep.toml", "baseline = \"gone.json\"\n");
+    assert_input_error(r.path(), &["scan", "."], "gone.json");
 }
 
 /// Runs `leaksweep args` in `dir`, expects exit 2, returns stderr.
@@ -210,20 +203,20 @@ fn input_error(dir: &Path, args: &[&str]) -> String {
 
 #[test]
 fn errors_have_one_prefix_and_no_library_or_temporary_file_detail() {
-    let fx = repo(&[("a.txt", "hello\n")]);
+    let r = repo(&[("a.txt", "hello\n")]);
     let plain = Fixture::new();
-    input_error(fx.path(), &["git", "--range", "nope..HEAD"]);
+    input_error(r.path(), &["git", "--range", "nope..HEAD"]);
     input_error(plain.path(), &["git"]);
     input_error(plain.path(), &["git", "--staged"]);
-    input_error(fx.path(), &["git", "no/such/dir"]);
-    input_error(fx.path(), &["scan", ".", "--baseline", "missing.json"]);
-    input_error(fx.path(), &["scan", ".", "--config", "missing.toml"]);
-    input_error(fx.path(), &["scan", "--bogus"]);
-    input_error(fx.path(), &["scan", "--format", "yaml", "."]);
-    let err = input_error(fx.path(), &["scan", ".", "-o", "no/such/dir/report.json"]);
+    input_error(r.path(), &["git", "no/such/dir"]);
+    input_error(r.path(), &["scan", ".", "--baseline", "missing.json"]);
+    input_error(r.path(), &["scan", ".", "--config", "missing.toml"]);
+    input_error(r.path(), &["scan", "--bogus"]);
+    input_error(r.path(), &["scan", "--format", "yaml", "."]);
+    let err = input_error(r.path(), &["scan", ".", "-o", "no/such/dir/report.json"]);
     assert!(err.contains("no/such/dir/report.json"), "{err}");
     assert!(!err.contains(".tmp"), "a temporary file name: {err}");
-    let err = input_error(fx.path(), &["keygen", "--kind", "nope"]);
+    let err = input_error(r.path(), &["keygen", "--kind", "nope"]);
     for kind in [
         "jwt",
         "nextauth",
@@ -238,11 +231,11 @@ fn errors_have_one_prefix_and_no_library_or_temporary_file_detail() {
 
 #[test]
 fn format_names_are_case_insensitive() {
-    let fx = repo(&[("a.txt", "hello\n")]);
-    let (code, json, err) = run_json(leaksweep(fx.path()).args(["scan", "--format", "JSON", "."]));
+    let r = repo(&[("a.txt", "hello\n")]);
+    let (code, json, err) = run_json(leaksweep(r.path()).args(["scan", "--format", "JSON", "."]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(json["summary"]["files"], 1);
-    leaksweep(fx.path())
+    leaksweep(r.path())
         .args(["git", "-f", "Sarif"])
         .assert()
         .code(0);
@@ -307,27 +300,27 @@ fn man_pages_cover_every_subcommand_with_an_exit_status() {
 
 #[test]
 fn hook_install_takes_a_repository_path() {
-    let fx = repo(&[("a.txt", "hello\n")]);
+    let r = repo(&[("a.txt", "hello\n")]);
     let elsewhere = Fixture::new();
     leaksweep(elsewhere.path())
         .args(["hook", "install"])
-        .arg(fx.path())
+        .arg(r.path())
         .assert()
         .code(0);
-    let hook = std::fs::read_to_string(fx.path().join(".git/hooks/pre-commit")).unwrap();
+    let hook = std::fs::read_to_string(r.path().join(".git/hooks/pre-commit")).unwrap();
     assert!(hook.contains("leaksweep-hook"), "{hook}");
     leaksweep(elsewhere.path())
         .args(["hook", "uninstall"])
-        .arg(fx.path())
+        .arg(r.path())
         .assert()
         .code(0);
-    assert!(!fx.path().join(".git/hooks/pre-commit").exists());
+    assert!(!r.path().join(".git/hooks/pre-commit").exists());
 }
 
 #[test]
 fn quiet_hides_the_summary_in_every_format() {
-    let fx = repo(&[("a.txt", "hello\n")]);
-    let out = leaksweep(fx.path())
+    let r = repo(&[("a.txt", "hello\n")]);
+    let out = leaksweep(r.path())
         .args(["scan", "-q", "."])
         .output()
         .unwrap();
@@ -338,13 +331,13 @@ fn quiet_hides_the_summary_in_every_format() {
         stdout_of(&out)
     );
     assert_eq!(stderr_of(&out), "");
-    let out = leaksweep(fx.path())
+    let out = leaksweep(r.path())
         .args(["git", "-q", "--format", "json"])
         .output()
         .unwrap();
     assert_eq!(stderr_of(&out), "");
     // Without -q the text summary is there.
-    let out = leaksweep(fx.path()).args(["scan", "."]).output().unwrap();
+    let out = leaksweep(r.path()).args(["scan", "."]).output().unwrap();
     assert!(
         stdout_of(&out).contains("in 1 file,"),
         "{}",
@@ -354,17 +347,16 @@ fn quiet_hides_the_summary_in_every_format() {
 
 #[test]
 fn the_history_summary_counts_files_not_commit_messages() {
-    let fx = repo(&[("a.txt", "one\n")]);
+    let r = repo(&[("a.txt", "one\n")]);
     for (i, name) in ["b.txt", "c.txt"].iter().enumerate() {
-        fx.write(name, format!("file {i}\n"));
-        git_ok(fx.path(), &["add", "-A"]);
-        git_ok(fx.path(), &["commit", "-q", "-m", &format!("commit {i}")]);
+        r.write(name, format!("file {i}\n"));
+        r.commit(&format!("commit {i}"));
     }
-    let (code, json, err) = run_json(leaksweep(fx.path()).args(["git", "--format", "json"]));
+    let (code, json, err) = run_json(leaksweep(r.path()).args(["git", "--format", "json"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(json["summary"]["commits"], 3);
     assert_eq!(json["summary"]["files"], 3, "{}", json["summary"]);
-    let out = leaksweep(fx.path()).arg("git").output().unwrap();
+    let out = leaksweep(r.path()).arg("git").output().unwrap();
     assert!(
         stdout_of(&out).contains("in 3 files,"),
         "{}",

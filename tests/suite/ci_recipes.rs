@@ -5,6 +5,7 @@
 //! The range mode (`LEAKSWEEP_BASE`, `leaksweep git --range`) is tested with a secret added and
 //! removed after the base (the gate fails) and with HEAD as the base (the gate passes).
 
+use crate::common::{git_command, Repo};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -33,20 +34,11 @@ fn gate_script() -> String {
     panic!("no ci-gate block in README.md");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    crate::common::git_ok(dir, args);
-}
-
 /// A repository with one commit holding `files`.
-fn repo(files: &[(&str, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    for (name, body) in files {
-        std::fs::write(dir.path().join(name), body).unwrap();
-    }
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "init"]);
-    dir
+fn repo(files: &[(&str, String)]) -> Repo {
+    let r = Repo::new();
+    r.commit_files(files, "init");
+    r
 }
 
 fn bin_dir() -> PathBuf {
@@ -83,8 +75,8 @@ fn path_with_leaksweep() -> String {
 
 #[test]
 fn the_gate_passes_a_clean_repository() {
-    let dir = repo(&[("README.md", "hello\n".into())]);
-    let out = run_gate(dir.path(), &path_with_leaksweep(), &[]);
+    let r = repo(&[("README.md", "hello\n".into())]);
+    let out = run_gate(r.path(), &path_with_leaksweep(), &[]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -93,17 +85,17 @@ fn the_gate_passes_a_clean_repository() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("no secrets found"));
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("leaksweep.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(r.path().join("leaksweep.json")).unwrap()).unwrap();
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
 }
 
 #[test]
 fn the_gate_fails_a_repository_with_a_secret_and_keeps_it_out_of_the_log() {
-    let dir = repo(&[
+    let r = repo(&[
         ("README.md", "hello\n".into()),
         ("settings.py", format!("JWT_SECRET = \"{SECRET}\"\n")),
     ]);
-    let out = run_gate(dir.path(), &path_with_leaksweep(), &[]);
+    let out = run_gate(r.path(), &path_with_leaksweep(), &[]);
     assert_eq!(out.status.code(), Some(1));
     let log = format!(
         "{}{}",
@@ -113,7 +105,7 @@ fn the_gate_fails_a_repository_with_a_secret_and_keeps_it_out_of_the_log() {
     assert!(log.contains("secrets found"), "{log}");
     assert!(!log.contains(SECRET), "the CI log must not hold the secret");
     let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("leaksweep.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(r.path().join("leaksweep.json")).unwrap()).unwrap();
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0]["path"], "settings.py");
@@ -122,9 +114,9 @@ fn the_gate_fails_a_repository_with_a_secret_and_keeps_it_out_of_the_log() {
 
 #[test]
 fn the_gate_fails_when_the_scanner_cannot_run() {
-    let dir = repo(&[("README.md", "hello\n".into())]);
+    let r = repo(&[("README.md", "hello\n".into())]);
     // No leaksweep on PATH: the gate must not pass silently.
-    let out = run_gate(dir.path(), "/usr/bin:/bin", &[]);
+    let out = run_gate(r.path(), "/usr/bin:/bin", &[]);
     assert_ne!(out.status.code(), Some(0));
     assert_ne!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the scan failed"));
@@ -132,31 +124,20 @@ fn the_gate_fails_when_the_scanner_cannot_run() {
 
 #[test]
 fn the_gate_scans_only_the_new_commits_with_a_base() {
-    let dir = repo(&[("README.md", "hello\n".into())]);
-    let base = String::from_utf8(
-        std::process::Command::new("git")
-            .current_dir(dir.path())
-            .args(["rev-parse", "HEAD"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
+    let r = repo(&[("README.md", "hello\n".into())]);
+    let base = r.head();
     // A secret added and removed again after BASE: gone from the tree, still in the range.
     std::fs::write(
-        dir.path().join("settings.py"),
+        r.path().join("settings.py"),
         format!("JWT_SECRET = \"{SECRET}\"\n"),
     )
     .unwrap();
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "add"]);
-    git(dir.path(), &["rm", "-q", "settings.py"]);
-    git(dir.path(), &["commit", "-q", "-m", "remove"]);
+    r.commit("add");
+    r.git(&["rm", "-q", "settings.py"]);
+    r.commit_staged("remove");
 
     let out = run_gate(
-        dir.path(),
+        r.path(),
         &path_with_leaksweep(),
         &[("LEAKSWEEP_BASE", &base)],
     );
@@ -168,7 +149,7 @@ fn the_gate_scans_only_the_new_commits_with_a_base() {
     );
     // From HEAD on, nothing new.
     let out = run_gate(
-        dir.path(),
+        r.path(),
         &path_with_leaksweep(),
         &[("LEAKSWEEP_BASE", "HEAD")],
     );
@@ -210,22 +191,22 @@ fn run_line(dir: &Path, line: &str) {
 fn the_hook_recipe_installs_hooks_that_block_a_secret_and_removes_them() {
     let lines = hook_recipe();
     assert_eq!(lines.len(), 4, "{lines:?}");
-    let dir = repo(&[("README.md", "hello\n".into())]);
-    let hooks = dir.path().join(".git/hooks");
+    let r = repo(&[("README.md", "hello\n".into())]);
+    let hooks = r.path().join(".git/hooks");
     for line in &lines[..2] {
-        run_line(dir.path(), line);
+        run_line(r.path(), line);
     }
     for hook in ["pre-commit", "pre-merge-commit", "pre-push"] {
         assert!(hooks.join(hook).is_file(), "{hook} not installed");
     }
     // The installed pre-commit hook blocks a commit that adds a secret.
     std::fs::write(
-        dir.path().join("settings.py"),
+        r.path().join("settings.py"),
         format!("JWT_SECRET = \"{SECRET}\"\n"),
     )
     .unwrap();
-    git(dir.path(), &["add", "settings.py"]);
-    let out = crate::common::git_command(dir.path())
+    r.git(&["add", "settings.py"]);
+    let out = git_command(r.path())
         .args(["commit", "-q", "-m", "add"])
         .output()
         .unwrap();
@@ -234,7 +215,7 @@ fn the_hook_recipe_installs_hooks_that_block_a_secret_and_removes_them() {
     assert!(err.contains("commit blocked"), "{err}");
     assert!(!err.contains(SECRET), "{err}");
     for line in &lines[2..] {
-        run_line(dir.path(), line);
+        run_line(r.path(), line);
     }
     for hook in ["pre-commit", "pre-merge-commit", "pre-push"] {
         assert!(!hooks.join(hook).exists(), "{hook} left behind");

@@ -13,7 +13,7 @@
 //! incomplete scan (exit 2) whose error names its file. Run as root, these run the binary as uid
 //! 65534 with setpriv(1), since file modes deny root nothing.
 
-use crate::common::{b64url, fresh_clone, git_command, git_ok, leaksweep, Fixture};
+use crate::common::{b64url, fresh_clone, git_ok, git_stdin, leaksweep, live_log, Fixture, Repo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -263,10 +263,7 @@ fn interrupt_never_leaves_a_partial_report() {
 /// other files. Plus a branch `dev` one commit past `main`, an annotated tag `v1` half-way, and
 /// `tags` lightweight tags on the newest commits (more refs for the ref update to move).
 fn long_history(fx: &Fixture, commits: usize, tags: usize, secret: &str) -> PathBuf {
-    use std::io::Write;
-    let src = fx.path().join("src");
-    std::fs::create_dir(&src).expect("mkdir");
-    git_ok(&src, &["init", "-q", "-b", "main"]);
+    let src = Repo::init(fx, "src");
     let mut s: Vec<u8> = Vec::new();
     let data = |s: &mut Vec<u8>, d: &[u8]| {
         s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
@@ -307,19 +304,8 @@ fn long_history(fx: &Fixture, commits: usize, tags: usize, secret: &str) -> Path
     for t in 0..tags {
         s.extend_from_slice(format!("reset refs/tags/t{t}\nfrom :{}\n", commits - t).as_bytes());
     }
-    let mut child = git_command(&src)
-        .args(["fast-import", "--quiet"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&s)
-        .expect("feed fast-import");
-    assert!(child.wait().expect("wait").success(), "fast-import failed");
-    src
+    git_stdin(src.path(), &["fast-import", "--quiet"], s);
+    src.path().to_path_buf()
 }
 
 /// `--secrets` file (mode 0600) listing the one secret.
@@ -396,19 +382,7 @@ fn assert_rewritten(repo: &Path, secrets: &Path, secret: &str, what: &str, pack_
     let (code, out) = rewrite(repo, "verify", secrets);
     assert_eq!(code, Some(0), "{what}: verify: {out}");
     assert!(out.contains("leaksweep: verified:"), "{what}: {out}");
-    let log = git_command(repo)
-        .args([
-            "log",
-            "--branches",
-            "--tags",
-            "--remotes",
-            "-p",
-            "--format=%B",
-        ])
-        .output()
-        .expect("git log");
-    assert!(log.status.success());
-    let log = String::from_utf8_lossy(&log.stdout);
+    let log = live_log(repo);
     assert!(log.contains("JWT_SECRET=REDACTED:secrets-file"), "{what}");
     assert!(
         !log.contains(secret),
@@ -745,21 +719,18 @@ fn unreadable_object_database_is_a_clear_error() {
     let fx = Fixture::new();
     // The temporary directory is 0700: let the unprivileged user in.
     std::fs::set_permissions(fx.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let repo = fx.path().join("repo");
-    std::fs::create_dir(&repo).expect("mkdir");
-    git_ok(&repo, &["init", "-q", "-b", "main"]);
+    let r = Repo::init(&fx, "repo");
     let secret = b64url(30);
-    std::fs::write(repo.join(".env"), format!("JWT_SECRET={secret}\n")).expect("write");
-    std::fs::write(repo.join("README.md"), "demo\n").expect("write");
-    git_ok(&repo, &["add", "-A"]);
-    git_ok(&repo, &["commit", "-q", "-m", "first"]);
-    git_ok(&repo, &["repack", "-adq"]);
+    r.write(".env", format!("JWT_SECRET={secret}\n"));
+    r.write("README.md", "demo\n");
+    r.commit("first");
+    r.git(&["repack", "-adq"]);
     // Then loose objects: a commit with a new file, and a staged file.
-    std::fs::write(repo.join("loose.txt"), "loose\n").expect("write");
-    git_ok(&repo, &["add", "loose.txt"]);
-    git_ok(&repo, &["commit", "-q", "-m", "second"]);
-    std::fs::write(repo.join("staged.txt"), "staged\n").expect("write");
-    git_ok(&repo, &["add", "staged.txt"]);
+    r.write("loose.txt", "loose\n");
+    r.commit("second");
+    r.write("staged.txt", "staged\n");
+    r.git(&["add", "staged.txt"]);
+    let repo = r.path().to_path_buf();
     let loose = git_ok(&repo, &["rev-parse", "HEAD:loose.txt"]);
     let objects = repo.join(".git/objects");
     let loose_dir = objects.join(&loose[..2]);

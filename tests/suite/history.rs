@@ -1,14 +1,13 @@
 //! `leaksweep git`: builds real repositories in temp dirs with the git CLI, runs the real binary
 //! with `--format json`, and checks exact commit ids, paths, lines and exit codes.
 
-use crate::common::leaksweep;
+use crate::common::{git_output, leaksweep, run_expect, Repo};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tempfile::TempDir;
 
-const DATE: &str = "2024-01-02T03:04:05 +0100";
 const DATE_RFC3339: &str = "2024-01-02T03:04:05+01:00";
 
 /// A random 43-character value, fresh per test run (never a committed secret).
@@ -22,79 +21,6 @@ fn secret() -> String {
 
 fn jwt(s: &str) -> String {
     format!("JWT_SECRET={s}\n")
-}
-
-struct Repo {
-    _tmp: TempDir,
-    dir: PathBuf,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let tmp = TempDir::new().unwrap();
-        let dir = tmp.path().join("repo");
-        std::fs::create_dir(&dir).unwrap();
-        let r = Repo { _tmp: tmp, dir };
-        r.git(&["init", "-q", "-b", "main"]);
-        r
-    }
-
-    fn git_in(dir: &Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=Ada Tester",
-                "-c",
-                "user.email=ada@example.com",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "tag.gpgsign=false",
-                "-c",
-                "init.defaultBranch=main",
-                "-c",
-                "core.autocrlf=false",
-            ])
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Ada Tester")
-            .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-            .env("GIT_AUTHOR_DATE", DATE)
-            .env("GIT_COMMITTER_NAME", "Ada Tester")
-            .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-            .env("GIT_COMMITTER_DATE", DATE)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        Repo::git_in(&self.dir, args)
-    }
-
-    fn write(&self, path: &str, content: &str) {
-        let p = self.dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
-
-    /// Stages everything and commits; returns the commit id.
-    fn commit(&self, msg: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-        self.rev("HEAD")
-    }
-
-    fn rev(&self, r: &str) -> String {
-        self.git(&["rev-parse", r])
-    }
 }
 
 /// Runs `leaksweep git <args> --format json` in `dir`; returns (exit code, report, stderr).
@@ -111,7 +37,7 @@ fn run_in(dir: &Path, args: &[&str]) -> (i32, Value, String) {
 }
 
 fn run(r: &Repo, args: &[&str]) -> (i32, Value) {
-    let (code, v, err) = run_in(&r.dir, args);
+    let (code, v, err) = run_in(r.path(), args);
     assert!(v.is_object(), "no JSON report; stderr: {err}");
     (code, v)
 }
@@ -143,9 +69,9 @@ fn secret_added_then_deleted() {
     let r = Repo::new();
     r.write("README.md", "hello\n");
     r.commit("init");
-    r.write("config/app.env", &format!("PORT=8080\n{}", jwt(&secret())));
+    r.write("config/app.env", format!("PORT=8080\n{}", jwt(&secret())));
     let c2 = r.commit("add config");
-    std::fs::remove_file(r.dir.join("config/app.env")).unwrap();
+    r.remove("config/app.env");
     r.commit("remove config");
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
@@ -172,10 +98,10 @@ fn secret_only_on_side_branch() {
     let r = Repo::new();
     r.write("a.txt", "a\n");
     r.commit("init");
-    r.git(&["checkout", "-q", "-b", "side"]);
-    r.write("side/.env", &jwt(&secret()));
+    r.branch("side");
+    r.write("side/.env", jwt(&secret()));
     let c = r.commit("side work");
-    r.git(&["checkout", "-q", "main"]);
+    r.checkout("main");
     r.write("a.txt", "b\n");
     r.commit("main work");
     let (code, v) = run(&r, &[]);
@@ -189,20 +115,19 @@ fn secret_only_in_tags() {
     r.write("a.txt", "a\n");
     r.commit("init");
     // Lightweight tag on a commit no branch reaches.
-    r.git(&["checkout", "-q", "-b", "tmp"]);
-    r.write("light.env", &jwt(&secret()));
+    r.branch("tmp");
+    r.write("light.env", jwt(&secret()));
     let light = r.commit("light");
-    r.git(&["tag", "v1"]);
-    r.git(&["checkout", "-q", "main"]);
+    r.tag("v1");
+    r.checkout("main");
     r.git(&["branch", "-q", "-D", "tmp"]);
     // Annotated tag on another unreachable commit, with a secret in its message too.
-    r.git(&["checkout", "-q", "-b", "tmp2"]);
-    r.write("annotated.env", &jwt(&secret()));
+    r.branch("tmp2");
+    r.write("annotated.env", jwt(&secret()));
     let annotated = r.commit("annotated");
     let msg = format!("release notes\n\n{}", jwt(&secret()));
-    r.git(&["tag", "-a", "v2", "-m", &msg]);
-    let tag_obj = r.rev("v2");
-    r.git(&["checkout", "-q", "main"]);
+    let tag_obj = r.tag_annotated("v2", &msg);
+    r.checkout("main");
     r.git(&["branch", "-q", "-D", "tmp2"]);
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
@@ -226,9 +151,7 @@ fn secret_only_in_commit_message() {
     let r = Repo::new();
     r.write("a.txt", "a\n");
     let msg = format!("fix login\n\ntemporarily set\n{}", jwt(&secret()));
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", &msg]);
-    let c = r.rev("HEAD");
+    let c = r.commit(&msg);
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
     assert_eq!(places(&v), vec![place(&c, "<commit message>", 4)]);
@@ -243,10 +166,10 @@ fn secret_only_in_stashes() {
     let r = Repo::new();
     r.write("app.env", "PORT=1\n");
     r.commit("init");
-    r.write("app.env", &format!("PORT=1\n{}", jwt(&secret())));
+    r.write("app.env", format!("PORT=1\n{}", jwt(&secret())));
     r.git(&["stash", "-q"]);
     let older = r.rev("refs/stash");
-    r.write("app.env", &format!("PORT=2\n\n{}", jwt(&secret())));
+    r.write("app.env", format!("PORT=2\n\n{}", jwt(&secret())));
     r.git(&["stash", "-q"]);
     let newer = r.rev("refs/stash");
     assert_ne!(older, newer);
@@ -264,17 +187,16 @@ fn secret_in_merge_commit() {
     let r = Repo::new();
     r.write("a.txt", "a\n");
     r.commit("init");
-    r.git(&["checkout", "-q", "-b", "side"]);
+    r.branch("side");
     r.write("b.txt", "b\n");
     r.commit("side");
-    r.git(&["checkout", "-q", "main"]);
+    r.checkout("main");
     r.write("c.txt", "c\n");
     r.commit("main");
     r.git(&["merge", "-q", "--no-commit", "--no-ff", "side"]);
-    r.write("merge.env", &jwt(&secret()));
+    r.write("merge.env", jwt(&secret()));
     r.git(&["add", "merge.env"]);
-    r.git(&["commit", "-q", "-m", "merge side"]);
-    let m = r.rev("HEAD");
+    let m = r.commit_staged("merge side");
     assert_eq!(
         r.git(&["rev-list", "--parents", "-n1", "HEAD"])
             .split(' ')
@@ -290,7 +212,7 @@ fn secret_in_merge_commit() {
 #[test]
 fn renamed_file_is_one_finding_with_both_locations() {
     let r = Repo::new();
-    r.write("old.env", &jwt(&secret()));
+    r.write("old.env", jwt(&secret()));
     let c1 = r.commit("add");
     r.git(&["mv", "old.env", "new.env"]);
     let c2 = r.commit("rename");
@@ -325,9 +247,9 @@ fn renamed_file_is_one_finding_with_both_locations() {
 fn same_secret_in_three_files_is_one_secret() {
     let r = Repo::new();
     let s = secret();
-    r.write("a.env", &jwt(&s));
-    r.write("b/b.env", &format!("X=1\n{}", jwt(&s)));
-    r.write("c/c/c.env", &format!("X=1\nY=2\n{}", jwt(&s)));
+    r.write("a.env", jwt(&s));
+    r.write("b/b.env", format!("X=1\n{}", jwt(&s)));
+    r.write("c/c/c.env", format!("X=1\nY=2\n{}", jwt(&s)));
     let c = r.commit("three");
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
@@ -347,7 +269,7 @@ fn same_secret_in_three_files_is_one_secret() {
     assert_eq!(v["summary"]["secrets"], 1);
     assert_eq!(v["summary"]["findings"], 1);
     // The text report names the other places.
-    let out = leaksweep(&r.dir).arg("git").output().unwrap();
+    let out = leaksweep(r.path()).arg("git").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!(
@@ -364,9 +286,9 @@ fn copy_in_a_later_commit_is_listed_under_the_oldest_and_baselined() {
     let r = Repo::new();
     let s = secret();
     // z.env sorts after a.env but holds the secret first: it is the finding's place.
-    r.write("z.env", &format!("A=1\n{}", jwt(&s)));
+    r.write("z.env", format!("A=1\n{}", jwt(&s)));
     let first = r.commit("first");
-    r.write("a.env", &jwt(&s));
+    r.write("a.env", jwt(&s));
     let second = r.commit("copy");
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
@@ -376,15 +298,15 @@ fn copy_in_a_later_commit_is_listed_under_the_oldest_and_baselined() {
         serde_json::json!([{"commit": second, "path": "a.env", "line": 1}])
     );
     // The history report works as a baseline: the same history then passes.
-    let report = r.dir.join("../report.json");
+    let report = r.beside("report.json");
     std::fs::write(&report, serde_json::to_vec(&v).unwrap()).unwrap();
     let (code, v) = run(&r, &["--baseline", report.to_str().unwrap()]);
     assert_eq!(code, 0, "{v:#}");
 
     // `baseline git` records both paths and the commit that introduced the secret; with it, only
     // a secret added later is reported.
-    let base = r.dir.join("../base.json");
-    let out = leaksweep(&r.dir)
+    let base = r.beside("base.json");
+    let out = leaksweep(r.path())
         .args(["baseline", "git", "-o"])
         .arg(&base)
         .output()
@@ -399,7 +321,7 @@ fn copy_in_a_later_commit_is_listed_under_the_oldest_and_baselined() {
     assert_eq!(b["secrets"][0]["first_commit"], first.as_str());
     assert!(!String::from_utf8_lossy(&std::fs::read(&base).unwrap()).contains(&s));
     let fresh = secret();
-    r.write("b.env", &jwt(&fresh));
+    r.write("b.env", jwt(&fresh));
     let third = r.commit("another");
     let (code, v) = run(&r, &["--baseline", base.to_str().unwrap()]);
     assert_eq!(code, 1);
@@ -411,12 +333,9 @@ fn dangling_blob_needs_include_unreachable() {
     let r = Repo::new();
     r.write("a.txt", "a\n");
     r.commit("init");
-    std::fs::write(
-        r.dir.join("../loose.env"),
-        format!("X=1\n{}", jwt(&secret())),
-    )
-    .unwrap();
-    let blob = r.git(&["hash-object", "-w", "../loose.env"]);
+    let loose = r.beside("loose.env");
+    std::fs::write(&loose, format!("X=1\n{}", jwt(&secret()))).unwrap();
+    let blob = r.git(&["hash-object", "-w", loose.to_str().unwrap()]);
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 0);
     assert!(findings(&v).is_empty());
@@ -432,9 +351,9 @@ fn dangling_blob_needs_include_unreachable() {
 #[test]
 fn ranges_report_only_what_they_introduce() {
     let r = Repo::new();
-    r.write("old.env", &format!("A=1\n{}", jwt(&secret())));
+    r.write("old.env", format!("A=1\n{}", jwt(&secret())));
     let c1 = r.commit("before");
-    r.write("new.env", &jwt(&secret()));
+    r.write("new.env", jwt(&secret()));
     let c2 = r.commit("inside");
     r.write("other.txt", "x\n");
     let c3 = r.commit("later");
@@ -460,9 +379,9 @@ fn ranges_report_only_what_they_introduce() {
     // secret is not reported again.
     r.write(
         "old.env",
-        &format!(
+        format!(
             "A=2\n{}",
-            std::fs::read_to_string(r.dir.join("old.env"))
+            std::fs::read_to_string(r.path().join("old.env"))
                 .unwrap()
                 .lines()
                 .nth(1)
@@ -480,10 +399,10 @@ fn ranges_report_only_what_they_introduce() {
         vec![place(&c2, "new.env", 1), place(&c1, "old.env", 2)]
     );
     // A bad range is a usage error.
-    let (code, _, err) = run_in(&r.dir, &["--range", "nonsense"]);
+    let (code, _, err) = run_in(r.path(), &["--range", "nonsense"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown revision 'nonsense'"), "{err}");
-    let (code, _, err) = run_in(&r.dir, &["--range", "..HEAD"]);
+    let (code, _, err) = run_in(r.path(), &["--range", "..HEAD"]);
     assert_eq!(code, 2);
     assert!(err.contains("BASE..HEAD"), "{err}");
 }
@@ -491,18 +410,18 @@ fn ranges_report_only_what_they_introduce() {
 #[test]
 fn staged_reports_only_added_lines() {
     let r = Repo::new();
-    r.write("app.env", &format!("{}PORT=1\n", jwt(&secret())));
+    r.write("app.env", format!("{}PORT=1\n", jwt(&secret())));
     r.commit("init with an old secret");
     // Nothing staged (but an unstaged secret in the working tree): clean.
-    r.write("unstaged.env", &jwt(&secret()));
+    r.write("unstaged.env", jwt(&secret()));
     let (code, v) = run(&r, &["--staged"]);
     assert_eq!(code, 0);
     assert!(findings(&v).is_empty());
     assert_eq!(v["summary"]["mode"], "staged");
-    std::fs::remove_file(r.dir.join("unstaged.env")).unwrap();
+    r.remove("unstaged.env");
     // Add a line with a new secret below the old one; only the new line is reported.
-    let old = std::fs::read_to_string(r.dir.join("app.env")).unwrap();
-    r.write("app.env", &format!("{old}DEBUG=0\n{}", jwt(&secret())));
+    let old = std::fs::read_to_string(r.path().join("app.env")).unwrap();
+    r.write("app.env", format!("{old}DEBUG=0\n{}", jwt(&secret())));
     r.git(&["add", "app.env"]);
     let (code, v) = run(&r, &["--staged"]);
     assert_eq!(code, 1);
@@ -519,7 +438,7 @@ fn staged_reports_only_added_lines() {
 fn staged_first_commit_without_head() {
     let r = Repo::new();
     r.write("a.txt", "nothing\n");
-    r.write("conf/.env", &format!("A=1\nB=2\n{}", jwt(&secret())));
+    r.write("conf/.env", format!("A=1\nB=2\n{}", jwt(&secret())));
     r.git(&["add", "-A"]);
     let (code, v) = run(&r, &["--staged"]);
     assert_eq!(code, 1);
@@ -532,14 +451,14 @@ fn staged_during_a_merge() {
     let r = Repo::new();
     r.write("a.txt", "a\n");
     r.commit("init");
-    r.git(&["checkout", "-q", "-b", "side"]);
-    r.write("side.env", &jwt(&secret()));
+    r.branch("side");
+    r.write("side.env", jwt(&secret()));
     r.commit("side");
-    r.git(&["checkout", "-q", "main"]);
+    r.checkout("main");
     r.write("c.txt", "c\n");
     r.commit("main");
     r.git(&["merge", "-q", "--no-commit", "--no-ff", "side"]);
-    assert!(r.dir.join(".git/MERGE_HEAD").exists());
+    assert!(r.path().join(".git/MERGE_HEAD").exists());
     let (code, v) = run(&r, &["--staged"]);
     assert_eq!(code, 1);
     assert_eq!(places(&v), vec![place("", "side.env", 1)]);
@@ -550,28 +469,15 @@ fn staged_conflict_fails_closed() {
     let r = Repo::new();
     r.write("x.txt", "base\n");
     r.commit("init");
-    r.git(&["checkout", "-q", "-b", "side"]);
+    r.branch("side");
     r.write("x.txt", "side\n");
     r.commit("side");
-    r.git(&["checkout", "-q", "main"]);
+    r.checkout("main");
     r.write("x.txt", "main\n");
     r.commit("main");
-    let st = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=a",
-            "-c",
-            "user.email=a@b",
-            "merge",
-            "-q",
-            "side",
-        ])
-        .current_dir(&r.dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
+    let st = git_output(r.path(), &["merge", "-q", "side"]);
     assert!(!st.status.success());
-    let (code, v, err) = run_in(&r.dir, &["--staged", "--ignore-errors"]);
+    let (code, v, err) = run_in(r.path(), &["--staged", "--ignore-errors"]);
     assert_eq!(code, 2, "{err}");
     assert_eq!(v["errors"][0]["path"], "x.txt");
 }
@@ -579,23 +485,19 @@ fn staged_conflict_fails_closed() {
 #[test]
 fn bare_repo_worktree_and_subdirectory() {
     let r = Repo::new();
-    r.write("sub/dir/k.env", &jwt(&secret()));
+    r.write("sub/dir/k.env", jwt(&secret()));
     let c = r.commit("add");
     let want = vec![place(&c, "sub/dir/k.env", 1)];
     // From a subdirectory.
-    let (code, v, _) = run_in(&r.dir.join("sub/dir"), &[]);
+    let (code, v, _) = run_in(&r.path().join("sub/dir"), &[]);
     assert_eq!((code, places(&v)), (1, want.clone()));
     // A bare clone, given as an argument.
-    let bare = r.dir.parent().unwrap().join("bare.git");
-    Repo::git_in(
-        r.dir.parent().unwrap(),
-        &["clone", "-q", "--bare", "repo", "bare.git"],
-    );
-    let (code, v, _) = run_in(&r.dir, &[bare.to_str().unwrap()]);
+    let bare = r.beside("bare.git");
+    r.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
+    let (code, v, _) = run_in(r.path(), &[bare.to_str().unwrap()]);
     assert_eq!((code, places(&v)), (1, want.clone()));
     // A linked worktree.
-    let wt = r.dir.parent().unwrap().join("wt");
-    r.git(&["worktree", "add", "-q", "-b", "wt", wt.to_str().unwrap()]);
+    let wt = r.worktree("wt", "wt");
     let (code, v, _) = run_in(&wt, &[]);
     assert_eq!((code, places(&v)), (1, want));
 }
@@ -618,7 +520,7 @@ fn submodules_lfs_and_binaries_are_counted() {
         "version https://git-lfs.github.com/spec/v1\noid sha256:\
          4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
     );
-    std::fs::write(r.dir.join("blob.dat"), b"\0\x01\x02binary").unwrap();
+    std::fs::write(r.path().join("blob.dat"), b"\0\x01\x02binary").unwrap();
     r.git(&[
         "update-index",
         "--add",
@@ -626,7 +528,7 @@ fn submodules_lfs_and_binaries_are_counted() {
         &format!("160000,{c},vendor/lib"),
     ]);
     r.git(&["add", "big.bin", "blob.dat"]);
-    r.git(&["commit", "-q", "-m", "more"]);
+    r.commit_staged("more");
     assert_eq!(
         r.git(&["ls-tree", "HEAD", "vendor/lib"]),
         format!("160000 commit {c}\tvendor/lib")
@@ -641,11 +543,17 @@ fn submodules_lfs_and_binaries_are_counted() {
 #[test]
 fn missing_object_is_named_and_the_scan_goes_on() {
     let r = Repo::new();
-    r.write("keep.env", &jwt(&secret()));
+    r.write("keep.env", jwt(&secret()));
     r.write("lost.txt", "this blob will go missing\n");
     let c = r.commit("add");
     let lost = r.rev(&format!("{c}:lost.txt"));
-    std::fs::remove_file(r.dir.join(".git/objects").join(&lost[..2]).join(&lost[2..])).unwrap();
+    std::fs::remove_file(
+        r.path()
+            .join(".git/objects")
+            .join(&lost[..2])
+            .join(&lost[2..]),
+    )
+    .unwrap();
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 2);
     assert_eq!(places(&v), vec![place(&c, "keep.env", 1)]);
@@ -662,32 +570,28 @@ fn missing_object_is_named_and_the_scan_goes_on() {
 fn staged_honours_a_baseline_keyed_by_secret() {
     let r = Repo::new();
     let known = secret();
-    r.write("app.env", &jwt(&known));
+    r.write("app.env", jwt(&known));
     r.git(&["add", "app.env"]);
     // Record the staged secret in a baseline, outside the repository.
-    let base = r.dir.parent().unwrap().join("baseline.json");
-    let out = leaksweep(&r.dir)
-        .args(["baseline", "create", "app.env", "-o"])
-        .arg(&base)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let base = r.beside("baseline.json");
+    run_expect(
+        leaksweep(r.path())
+            .args(["baseline", "create", "app.env", "-o"])
+            .arg(&base),
+        0,
     );
     let base = base.to_str().unwrap();
     // The known secret, moved to another line and file, is suppressed; a new one is reported.
     r.git(&["rm", "-q", "--cached", "app.env"]);
-    std::fs::remove_file(r.dir.join("app.env")).unwrap();
+    r.remove("app.env");
     let fresh = secret();
-    r.write("moved.env", &format!("A=1\n{}{}", jwt(&known), jwt(&fresh)));
+    r.write("moved.env", format!("A=1\n{}{}", jwt(&known), jwt(&fresh)));
     r.git(&["add", "moved.env"]);
     let (code, v) = run(&r, &["--staged", "--baseline", base]);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(places(&v), vec![place("", "moved.env", 3)]);
     // With only the known secret staged, the gate passes.
-    r.write("moved.env", &format!("A=1\n{}", jwt(&known)));
+    r.write("moved.env", format!("A=1\n{}", jwt(&known)));
     r.git(&["add", "moved.env"]);
     let (code, v) = run(&r, &["--staged", "--baseline", base]);
     assert_eq!(code, 0, "{v:#}");
@@ -697,11 +601,11 @@ fn staged_honours_a_baseline_keyed_by_secret() {
 fn one_finding_per_secret_across_file_versions() {
     let r = Repo::new();
     let s = secret();
-    r.write("config.env", &format!("A=1\n{}", jwt(&s)));
+    r.write("config.env", format!("A=1\n{}", jwt(&s)));
     let c1 = r.commit("first version");
-    r.write("config.env", &format!("A=2\n{}", jwt(&s)));
+    r.write("config.env", format!("A=2\n{}", jwt(&s)));
     r.commit("second version");
-    r.write("config.env", &format!("A=3\nB=4\n{}", jwt(&s)));
+    r.write("config.env", format!("A=3\nB=4\n{}", jwt(&s)));
     r.commit("third version, secret moved down a line");
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
@@ -727,9 +631,9 @@ fn blobs_over_the_size_limit_are_skipped_and_counted() {
     // A secret in a 2 KiB file: found with the default limit, skipped under a 1K limit.
     r.write(
         "big.env",
-        &format!("{}{}", jwt(&s), "# padding\n".repeat(200)),
+        format!("{}{}", jwt(&s), "# padding\n".repeat(200)),
     );
-    r.write("small.env", &jwt(&secret()));
+    r.write("small.env", jwt(&secret()));
     let c = r.commit("two files");
     let (code, v) = run(&r, &[]);
     assert_eq!(code, 1);
@@ -744,18 +648,18 @@ fn blobs_over_the_size_limit_are_skipped_and_counted() {
 fn rotation_from_a_history_report_lists_every_path() {
     let r = Repo::new();
     let s = secret();
-    r.write("z.env", &jwt(&s));
+    r.write("z.env", jwt(&s));
     let first = r.commit("first");
-    r.write("a.env", &format!("X=1\n{}", jwt(&s)));
+    r.write("a.env", format!("X=1\n{}", jwt(&s)));
     let second = r.commit("copy");
-    let report = r.dir.join("../history.json");
-    let out = leaksweep(&r.dir)
+    let report = r.beside("history.json");
+    let out = leaksweep(r.path())
         .args(["git", "--show-secrets", "-f", "json", "-o"])
         .arg(&report)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let out = leaksweep(&r.dir)
+    let out = leaksweep(r.path())
         .args(["rotate", "--format", "json", "--from-report"])
         .arg(&report)
         .output()

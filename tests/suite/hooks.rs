@@ -5,39 +5,20 @@
 //! The scripts call `leaksweep git --staged|--range`. The wiring is tested with a stub scanner
 //! (`LEAKSWEEP_BIN`) whose exit code is chosen, and end to end with the real scanner.
 
-use assert_cmd::Command;
+use crate::common::{git_command, git_output, leaksweep, Repo};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 // A made-up JWT from rules/mission.toml's examples (random signature, `auth.acme.test` issuer).
 const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4MjEzIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImlzcyI6Imh0dHBzOi8vYXV0aC5hY21lLnRlc3QiLCJleHAiOjE4OTM0NTYwMDB9.YZDx598Cst7hL_kNmLaCVdLBX1rR6nYSBEwluGNi9oA";
 
-/// Runs git in `dir`, isolated from the machine's global and system config.
-fn git(dir: &Path, args: &[&str]) -> Output {
-    git_with(dir, args, None)
-}
-
-/// Like [`git`], with `LEAKSWEEP_BIN` set for the hooks it runs.
-fn git_with(dir: &Path, args: &[&str], bin: Option<&Path>) -> Output {
-    let mut cmd = crate::common::git_command(dir);
-    if let Some(bin) = bin {
-        cmd.env("LEAKSWEEP_BIN", bin);
-    }
-    cmd.args(args).output().expect("git runs")
-}
-
-use crate::common::git_ok;
-
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    git_ok(dir.path(), &["init", "-q", "-b", "main"]);
-    dir
-}
-
-fn leaksweep(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("leaksweep").unwrap();
-    c.current_dir(dir);
-    c
+/// Runs git in `dir` (hooks included), with `LEAKSWEEP_BIN` set for the hooks it runs.
+fn git_with(dir: &Path, args: &[&str], bin: &Path) -> Output {
+    git_command(dir)
+        .env("LEAKSWEEP_BIN", bin)
+        .args(args)
+        .output()
+        .expect("git runs")
 }
 
 fn hook(dir: &Path, name: &str) -> PathBuf {
@@ -66,14 +47,14 @@ fn stub(dir: &Path, code: i32) -> (PathBuf, PathBuf) {
 
 #[test]
 fn install_writes_an_executable_hook_calling_this_binary() {
-    let dir = repo();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let r = Repo::new();
+    std::fs::create_dir(r.path().join("sub")).unwrap();
     // From a subdirectory: the repository is discovered.
-    leaksweep(&dir.path().join("sub"))
+    leaksweep(&r.path().join("sub"))
         .args(["hook", "install"])
         .assert()
         .success();
-    let path = hook(dir.path(), "pre-commit");
+    let path = hook(r.path(), "pre-commit");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("# leaksweep-hook: v1"));
     assert!(text.contains("git --staged"));
@@ -86,7 +67,7 @@ fn install_writes_an_executable_hook_calling_this_binary() {
         assert_eq!(mode & 0o111, 0o111, "executable");
     }
     // Installing again updates our own hook.
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success()
@@ -95,24 +76,24 @@ fn install_writes_an_executable_hook_calling_this_binary() {
 
 #[test]
 fn install_writes_pre_merge_commit_too_and_leaves_a_foreign_one_alone() {
-    let dir = repo();
-    leaksweep(dir.path())
+    let r = Repo::new();
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success()
         .stderr(predicates::str::contains("pre-merge-commit"));
-    let merge = hook(dir.path(), "pre-merge-commit");
+    let merge = hook(r.path(), "pre-merge-commit");
     let text = std::fs::read_to_string(&merge).unwrap();
     assert!(text.contains("# leaksweep-hook: v1") && text.contains("git --staged"));
     assert!(text.contains("git merge --no-verify"), "{text}");
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "uninstall"])
         .assert()
         .success();
-    assert!(!merge.exists() && !hook(dir.path(), "pre-commit").exists());
+    assert!(!merge.exists() && !hook(r.path(), "pre-commit").exists());
     // A foreign pre-merge-commit: pre-commit is installed, the other is kept, with a warning.
     std::fs::write(&merge, "#!/bin/sh\necho mine\n").unwrap();
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success()
@@ -123,8 +104,8 @@ fn install_writes_pre_merge_commit_too_and_leaves_a_foreign_one_alone() {
         std::fs::read_to_string(&merge).unwrap(),
         "#!/bin/sh\necho mine\n"
     );
-    assert!(is_leaksweep_hook(&hook(dir.path(), "pre-commit")));
-    leaksweep(dir.path())
+    assert!(is_leaksweep_hook(&hook(r.path(), "pre-commit")));
+    leaksweep(r.path())
         .args(["hook", "uninstall"])
         .assert()
         .success();
@@ -140,26 +121,26 @@ fn is_leaksweep_hook(path: &Path) -> bool {
 
 #[test]
 fn core_hooks_path_is_honoured() {
-    let dir = repo();
-    git_ok(dir.path(), &["config", "core.hooksPath", ".githooks"]);
-    leaksweep(dir.path())
+    let r = Repo::new();
+    r.git(&["config", "core.hooksPath", ".githooks"]);
+    leaksweep(r.path())
         .args(["hook", "install", "--pre-push"])
         .assert()
         .success();
-    let text = std::fs::read_to_string(dir.path().join(".githooks/pre-push")).unwrap();
+    let text = std::fs::read_to_string(r.path().join(".githooks/pre-push")).unwrap();
     assert!(text.contains("git --range"));
-    assert!(!hook(dir.path(), "pre-push").exists());
+    assert!(!hook(r.path(), "pre-push").exists());
 }
 
 #[test]
 fn a_foreign_hook_is_kept_unless_forced_and_restored_on_uninstall() {
-    let dir = repo();
-    let path = hook(dir.path(), "pre-commit");
+    let r = Repo::new();
+    let path = hook(r.path(), "pre-commit");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let foreign = "#!/bin/sh\necho mine\n";
     std::fs::write(&path, foreign).unwrap();
 
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .code(2)
@@ -168,24 +149,24 @@ fn a_foreign_hook_is_kept_unless_forced_and_restored_on_uninstall() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), foreign);
 
     // Uninstall never removes a foreign hook.
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "uninstall"])
         .assert()
         .code(2);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), foreign);
 
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "install", "--force"])
         .assert()
         .success()
         .stderr(predicates::str::contains("leaksweep-backup"));
-    let backup = dir.path().join(".git/hooks/pre-commit.leaksweep-backup");
+    let backup = r.path().join(".git/hooks/pre-commit.leaksweep-backup");
     assert_eq!(std::fs::read_to_string(&backup).unwrap(), foreign);
     assert!(std::fs::read_to_string(&path)
         .unwrap()
         .contains("leaksweep-hook"));
 
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "uninstall"])
         .assert()
         .success()
@@ -196,18 +177,18 @@ fn a_foreign_hook_is_kept_unless_forced_and_restored_on_uninstall() {
 
 #[test]
 fn uninstall_removes_only_our_hook() {
-    let dir = repo();
-    leaksweep(dir.path())
+    let r = Repo::new();
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success();
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "uninstall"])
         .assert()
         .success();
-    assert!(!hook(dir.path(), "pre-commit").exists());
+    assert!(!hook(r.path(), "pre-commit").exists());
     // Nothing to remove is not an error.
-    leaksweep(dir.path())
+    leaksweep(r.path())
         .args(["hook", "uninstall"])
         .assert()
         .success()
@@ -227,20 +208,16 @@ fn install_outside_a_repository_is_a_usage_error() {
 
 #[test]
 fn the_pre_commit_hook_blocks_on_exit_1_and_explains_how_to_allow() {
-    let dir = repo();
-    leaksweep(dir.path())
+    let r = Repo::new();
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success();
-    std::fs::write(dir.path().join("a.txt"), "x\n").unwrap();
-    git_ok(dir.path(), &["add", "a.txt"]);
+    r.write("a.txt", "x\n");
+    r.git(&["add", "a.txt"]);
 
-    let (blocking, log) = stub(dir.path(), 1);
-    let out = git_with(
-        dir.path(),
-        &["commit", "-q", "-m", "blocked"],
-        Some(&blocking),
-    );
+    let (blocking, log) = stub(r.path(), 1);
+    let out = git_with(r.path(), &["commit", "-q", "-m", "blocked"], &blocking);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("commit blocked"), "{err}");
@@ -250,10 +227,10 @@ fn the_pre_commit_hook_blocks_on_exit_1_and_explains_how_to_allow() {
         std::fs::read_to_string(&log).unwrap().trim(),
         "git --staged"
     );
-    assert!(git(dir.path(), &["rev-parse", "HEAD"]).status.code() != Some(0));
+    assert!(git_output(r.path(), &["rev-parse", "HEAD"]).status.code() != Some(0));
 
-    let (passing, _) = stub(dir.path(), 0);
-    let out = git_with(dir.path(), &["commit", "-q", "-m", "clean"], Some(&passing));
+    let (passing, _) = stub(r.path(), 0);
+    let out = git_with(r.path(), &["commit", "-q", "-m", "clean"], &passing);
     assert!(
         out.status.success(),
         "{}",
@@ -261,33 +238,26 @@ fn the_pre_commit_hook_blocks_on_exit_1_and_explains_how_to_allow() {
     );
 
     // A scan error (exit 2) blocks too: the hook fails closed.
-    std::fs::write(dir.path().join("b.txt"), "y\n").unwrap();
-    git_ok(dir.path(), &["add", "b.txt"]);
-    let (erroring, _) = stub(dir.path(), 2);
-    let out = git_with(
-        dir.path(),
-        &["commit", "-q", "-m", "error"],
-        Some(&erroring),
-    );
+    r.write("b.txt", "y\n");
+    r.git(&["add", "b.txt"]);
+    let (erroring, _) = stub(r.path(), 2);
+    let out = git_with(r.path(), &["commit", "-q", "-m", "error"], &erroring);
     assert_eq!(out.status.code(), Some(1), "git reports a failed hook as 1");
     assert!(String::from_utf8_lossy(&out.stderr).contains("scan failed (exit 2)"));
 }
 
 #[test]
 fn the_pre_push_hook_scans_the_pushed_range() {
-    let dir = repo();
-    std::fs::write(dir.path().join("a.txt"), "1\n").unwrap();
-    git_ok(dir.path(), &["add", "."]);
-    git_ok(dir.path(), &["commit", "-q", "-m", "one"]);
-    let old = git_ok(dir.path(), &["rev-parse", "HEAD"]);
-    std::fs::write(dir.path().join("a.txt"), "2\n").unwrap();
-    git_ok(dir.path(), &["commit", "-qam", "two"]);
-    let new = git_ok(dir.path(), &["rev-parse", "HEAD"]);
-    leaksweep(dir.path())
+    let r = Repo::new();
+    r.write("a.txt", "1\n");
+    let old = r.commit("one");
+    r.write("a.txt", "2\n");
+    let new = r.commit("two");
+    leaksweep(r.path())
         .args(["hook", "install", "--pre-push"])
         .assert()
         .success();
-    let (stub_bin, log) = stub(dir.path(), 0);
+    let (stub_bin, log) = stub(r.path(), 0);
     let zero = "0".repeat(40);
     let unknown = "f".repeat(40);
     let stdin = format!(
@@ -296,8 +266,8 @@ fn the_pre_push_hook_scans_the_pushed_range() {
          (delete) {zero} refs/heads/gone {old}\n\
          refs/heads/main {new} refs/heads/main {unknown}\n"
     );
-    let out = std::process::Command::new(hook(dir.path(), "pre-push"))
-        .current_dir(dir.path())
+    let out = std::process::Command::new(hook(r.path(), "pre-push"))
+        .current_dir(r.path())
         .env("LEAKSWEEP_BIN", &stub_bin)
         .args(["origin", "https://example.invalid/repo.git"])
         .stdin_bytes(stdin);
@@ -318,9 +288,9 @@ fn the_pre_push_hook_scans_the_pushed_range() {
     );
 
     // A finding in any pushed ref blocks the push.
-    let (blocking, _) = stub(dir.path(), 1);
-    let out = std::process::Command::new(hook(dir.path(), "pre-push"))
-        .current_dir(dir.path())
+    let (blocking, _) = stub(r.path(), 1);
+    let out = std::process::Command::new(hook(r.path(), "pre-push"))
+        .current_dir(r.path())
         .env("LEAKSWEEP_BIN", &blocking)
         .stdin_bytes(format!("refs/heads/main {new} refs/heads/main {old}\n"));
     assert_eq!(out.status.code(), Some(1));
@@ -353,14 +323,14 @@ impl StdinBytes for std::process::Command {
 
 #[test]
 fn end_to_end_the_hook_blocks_a_jwt_and_lets_a_clean_commit_through() {
-    let dir = repo();
-    leaksweep(dir.path())
+    let r = Repo::new();
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success();
-    std::fs::write(dir.path().join("config.env"), format!("AUTH_TOKEN={JWT}\n")).unwrap();
-    git_ok(dir.path(), &["add", "config.env"]);
-    let out = git(dir.path(), &["commit", "-q", "-m", "add token"]);
+    r.write("config.env", format!("AUTH_TOKEN={JWT}\n"));
+    r.git(&["add", "config.env"]);
+    let out = git_output(r.path(), &["commit", "-q", "-m", "add token"]);
     assert_eq!(out.status.code(), Some(1));
     let all = format!(
         "{}{}",
@@ -372,10 +342,10 @@ fn end_to_end_the_hook_blocks_a_jwt_and_lets_a_clean_commit_through() {
     assert!(!all.contains(JWT), "the raw secret must not be printed");
     assert!(all.contains("leaksweep:allow"), "{all}");
 
-    git_ok(dir.path(), &["rm", "-q", "--cached", "config.env"]);
-    std::fs::write(dir.path().join("notes.txt"), "nothing secret\n").unwrap();
-    git_ok(dir.path(), &["add", "notes.txt"]);
-    let out = git(dir.path(), &["commit", "-q", "-m", "clean"]);
+    r.git(&["rm", "-q", "--cached", "config.env"]);
+    r.write("notes.txt", "nothing secret\n");
+    r.git(&["add", "notes.txt"]);
+    let out = git_output(r.path(), &["commit", "-q", "-m", "clean"]);
     assert!(
         out.status.success(),
         "{}",

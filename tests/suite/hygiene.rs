@@ -12,9 +12,7 @@
 //! outputs must hold no raw ESC byte from the planted ESC-bearing path, author and summary.
 //! NOTE: the progress display is drawn only on a terminal and is not covered here.
 
-use crate::common::{
-    b64url_from, git_command, git_ok, hex_from, leaksweep, password_from, seeded_rng, Fixture,
-};
+use crate::common::{b64url_from, hex_from, leaksweep, password_from, seeded_rng, Fixture, Repo};
 use rand::Rng;
 use std::path::Path;
 
@@ -128,57 +126,33 @@ fn plant_history() -> Planted {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
     let v = Values::draw(&mut rng);
-    let repo = fx.path().join("repo");
-    std::fs::create_dir(&repo).expect("mkdir");
-    git_ok(&repo, &["init", "-q", "-b", "main"]);
-    let write = |rel: &str, body: String| {
-        let p = repo.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, body).expect("write");
-    };
-    let commit = |msg: &str, author: Option<(&str, &str)>| {
-        git_ok(&repo, &["add", "-A"]);
-        let mut cmd = git_command(&repo);
-        cmd.args(["commit", "-q", "-m", msg]);
-        if let Some((name, email)) = author {
-            cmd.env("GIT_AUTHOR_NAME", name)
-                .env("GIT_AUTHOR_EMAIL", email);
-        }
-        let out = cmd.output().expect("git commit");
-        assert!(out.status.success(), "git commit: {out:?}");
-    };
+    let repo = Repo::init(&fx, "repo");
 
-    write("app/.env", format!("JWT_SECRET={}\n", v.jwt));
-    commit(&format!("set JWT_SECRET={} for staging", v.jwt), None);
+    repo.write("app/.env", format!("JWT_SECRET={}\n", v.jwt));
+    repo.commit(&format!("set JWT_SECRET={} for staging", v.jwt));
 
-    write("db/.env", format!("DATABASE_PASSWORD={}\n", v.pw));
+    repo.write("db/.env", format!("DATABASE_PASSWORD={}\n", v.pw));
     let token = jwt(&format!(r#"{{"sub":"{}","role":"admin"}}"#, v.pw), &mut rng);
-    write("auth/token.txt", format!("token: {token}\n"));
+    repo.write("auth/token.txt", format!("token: {token}\n"));
     let email = format!("{}@example.invalid", v.pw);
-    commit("database", Some((&format!("deploy {}", v.pw), &email)));
+    repo.commit_by(&format!("deploy {}", v.pw), Some(&email), "database");
 
-    write(
+    repo.write(
         &format!("keys/{}.env", v.key),
         format!("ENCRYPTION_KEY={}\n", v.key),
     );
-    write("ci/deploy.sh", format!("export GITHUB_TOKEN={}\n", v.gh));
-    commit("keys", None);
-    git_ok(&repo, &["branch", &format!("feature/{}", v.key)]);
+    repo.write("ci/deploy.sh", format!("export GITHUB_TOKEN={}\n", v.gh));
+    repo.commit("keys");
+    repo.git(&["branch", &format!("feature/{}", v.key)]);
 
-    write(ESC_PATH, format!("JWT_SECRET={}\n", v.jwt));
-    commit(ESC_SUMMARY, Some((ESC_AUTHOR, "eve@example.invalid")));
+    repo.write(ESC_PATH, format!("JWT_SECRET={}\n", v.jwt));
+    repo.commit_by(ESC_AUTHOR, Some("eve@example.invalid"), ESC_SUMMARY);
 
-    git_ok(
-        &repo,
-        &[
-            "tag",
-            "-a",
-            &format!("rel-{}", v.gh),
-            "-m",
-            &format!("NEXTAUTH_SECRET={}", v.nextauth),
-        ],
+    repo.tag_annotated(
+        &format!("rel-{}", v.gh),
+        &format!("NEXTAUTH_SECRET={}", v.nextauth),
     );
-    let log = git_ok(&repo, &["log", "--format=%an %s"]);
+    let log = repo.git(&["log", "--format=%an %s"]);
     assert!(log.contains('\x1b'), "git kept the ESC bytes: {log:?}");
     Planted {
         fx,

@@ -1298,21 +1298,9 @@ fn bare_key_files_are_found_by_their_name() {
         ]
     );
     // History: the committed master.key is found at its commit.
-    git_ok(fx.path(), &["init", "-q"]);
-    git_ok(fx.path(), &["add", "config/master.key"]);
-    git_ok(
-        fx.path(),
-        &[
-            "-c",
-            "user.name=T",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-q",
-            "-m",
-            "add key",
-        ],
-    );
+    let r = Repo::init_in(fx.path());
+    r.git(&["add", "config/master.key"]);
+    r.commit_staged("add key");
     let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["git", "--format", "json"]));
     assert_eq!(code, 1, "{stderr}");
     let rules: Vec<&str> = report["findings"]

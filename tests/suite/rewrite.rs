@@ -2,7 +2,10 @@
 //! git CLI (an independent reader of the result) and, when `LEAKSWEEP_TEST_GITLEAKS` names its
 //! binary, gitleaks.
 
-use crate::common::{b64url, fresh_clone, leaksweep, password, Fixture};
+use crate::common::{
+    b64url, fresh_clone, git_ok, git_output, holds, leaksweep, live_log, objects_of, password,
+    run_text, Fixture, Repo,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,39 +18,6 @@ const PASSWORD: &str = "hunter2-Zq8vLm3RtYx9";
 const MSG_SECRET: &str = "sk_msg_Wd83kLq0Pz71NcVb";
 const SECRETS: [&str; 3] = [TOKEN, PASSWORD, MSG_SECRET];
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_raw(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn git_raw(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_AUTHOR_DATE", "2021-03-04T05:06:07Z")
-        .env("GIT_COMMITTER_DATE", "2021-03-04T05:06:07Z")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git runs")
-}
-
-fn write(dir: &Path, rel: &str, data: &[u8]) {
-    let p = dir.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, data).unwrap();
-}
-
 /// The binary file that must stay untouched (no secret inside).
 fn binary_blob() -> Vec<u8> {
     (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect()
@@ -55,58 +25,33 @@ fn binary_blob() -> Vec<u8> {
 
 /// Builds the source repository; returns its path.
 fn build_source(fx: &Fixture) -> PathBuf {
-    let src = fx.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    git(&src, &["init", "-q", "-b", "main"]);
-    write(&src, "README.md", b"# demo\n");
-    write(
-        &src,
-        "config/app.env",
-        format!("GITHUB_TOKEN={TOKEN}\nDEBUG=1\n").as_bytes(),
-    );
-    write(&src, "assets/logo.bin", &binary_blob());
+    let r = Repo::init(fx, "src");
     let mut bin_with_secret = vec![0u8, 159, 146, 150, 0, 1];
     bin_with_secret.extend_from_slice(PASSWORD.as_bytes());
     bin_with_secret.extend_from_slice(&[0, 255, 254, 0]);
-    write(&src, "assets/blob.dat", &bin_with_secret);
-    write(
-        &src,
-        ".env.production",
-        format!("DB_PASSWORD={PASSWORD}\n").as_bytes(),
-    );
-    git(&src, &["add", "-A"]);
-    git(&src, &["commit", "-q", "-m", "initial import"]);
+    r.write("README.md", "# demo\n");
+    r.write("config/app.env", format!("GITHUB_TOKEN={TOKEN}\nDEBUG=1\n"));
+    r.write("assets/logo.bin", binary_blob());
+    r.write("assets/blob.dat", bin_with_secret);
+    r.write(".env.production", format!("DB_PASSWORD={PASSWORD}\n"));
+    r.commit("initial import");
     // The file holding the token is renamed later.
-    git(&src, &["mv", "config/app.env", "config/settings.env"]);
-    write(&src, "README.md", b"# demo\n\nmore\n");
-    git(
-        &src,
-        &[
-            "commit",
-            "-q",
-            "-am",
-            &format!("rename config; temp key {MSG_SECRET}"),
-        ],
-    );
-    git(&src, &["tag", "-a", "v1.0", "-m", "release 1.0\n\nnotes"]);
-    git(&src, &["tag", "light"]);
-    git(&src, &["checkout", "-q", "-b", "feature"]);
-    write(
-        &src,
-        "src/lib.rs",
-        format!("const PW: &str = \"{PASSWORD}\";\n").as_bytes(),
-    );
-    git(&src, &["add", "-A"]);
-    git(&src, &["commit", "-q", "-m", "feature work"]);
-    git(&src, &["checkout", "-q", "main"]);
-    write(&src, "docs/guide.md", b"guide\n");
-    git(&src, &["add", "-A"]);
-    git(&src, &["commit", "-q", "-m", "docs"]);
-    git(&src, &["merge", "-q", "--no-ff", "--no-edit", "feature"]);
-    write(&src, "docs/guide.md", b"guide v2\n");
-    git(&src, &["commit", "-q", "-am", "docs v2"]);
-    git(&src, &["tag", "-a", "v2.0", "-m", "release 2.0"]);
-    src
+    r.git(&["mv", "config/app.env", "config/settings.env"]);
+    r.write("README.md", "# demo\n\nmore\n");
+    r.commit(&format!("rename config; temp key {MSG_SECRET}"));
+    r.tag_annotated("v1.0", "release 1.0\n\nnotes");
+    r.tag("light");
+    r.branch("feature");
+    r.write("src/lib.rs", format!("const PW: &str = \"{PASSWORD}\";\n"));
+    r.commit("feature work");
+    r.checkout("main");
+    r.write("docs/guide.md", "guide\n");
+    r.commit("docs");
+    r.git(&["merge", "-q", "--no-ff", "--no-edit", "feature"]);
+    r.write("docs/guide.md", "guide v2\n");
+    r.commit("docs v2");
+    r.tag_annotated("v2.0", "release 2.0");
+    r.path().to_path_buf()
 }
 
 fn secrets_file(fx: &Fixture) -> PathBuf {
@@ -123,11 +68,7 @@ fn secrets_file(fx: &Fixture) -> PathBuf {
 /// A JSON report with raw secrets made by `leaksweep scan` over a directory holding the token.
 fn token_report(fx: &Fixture) -> PathBuf {
     let dir = fx.path().join("scan-input");
-    write(
-        &dir,
-        "app.env",
-        format!("GITHUB_TOKEN={TOKEN}\n").as_bytes(),
-    );
+    fx.write("scan-input/app.env", format!("GITHUB_TOKEN={TOKEN}\n"));
     let report = fx.path().join("report.json");
     let out = leaksweep(&dir)
         .args(["scan", ".", "--format", "json", "--show-secrets", "-o"])
@@ -154,53 +95,32 @@ fn input_args(fx: &Fixture, report: &Path) -> Vec<String> {
     ]
 }
 
+/// The source repository ([`build_source`]) in a fresh fixture, and the inputs of a rewrite that
+/// removes every planted secret ([`input_args`] with [`token_report`]).
+fn source_and_inputs() -> (Fixture, PathBuf, Vec<String>) {
+    let fx = Fixture::new();
+    let src = build_source(&fx);
+    let report = token_report(&fx);
+    let args = input_args(&fx, &report);
+    (fx, src, args)
+}
+
 fn run_ls(repo: &Path, args: &[&str], extra: &[String]) -> (i32, String, String) {
-    let out = leaksweep(repo).args(args).args(extra).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_text(leaksweep(repo).args(args).args(extra))
 }
 
 /// Every object reachable from the live refs (not the backups), raw, concatenated.
 fn reachable_objects(repo: &Path) -> Vec<u8> {
-    let list = git(
-        repo,
-        &["rev-list", "--objects", "--branches", "--tags", "--remotes"],
-    );
-    let ids: String = list
-        .lines()
-        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
-        .collect();
-    let mut child = Command::new("git")
-        .current_dir(repo)
-        .args(["cat-file", "--batch"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ids.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap().stdout
+    objects_of(repo, &["--branches", "--tags", "--remotes"])
 }
 
 /// The refs of the backup repository `apply` keeps (`for-each-ref` lines).
 fn backups(repo: &Path) -> String {
     let dir = repo.join(".git/leaksweep/backup.git");
-    git(
+    git_ok(
         repo,
         &["--git-dir", &dir.display().to_string(), "for-each-ref"],
     )
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 fn commit_map(repo: &Path) -> Vec<(String, String)> {
@@ -219,7 +139,7 @@ fn commit_map(repo: &Path) -> Vec<(String, String)> {
 
 /// path -> (mode, blob id) of a commit's whole tree.
 fn files(repo: &Path, commit: &str) -> BTreeMap<String, (String, String)> {
-    git(repo, &["ls-tree", "-r", "--full-tree", commit])
+    git_ok(repo, &["ls-tree", "-r", "--full-tree", commit])
         .lines()
         .map(|l| {
             let (meta, path) = l.split_once('\t').unwrap();
@@ -230,12 +150,7 @@ fn files(repo: &Path, commit: &str) -> BTreeMap<String, (String, String)> {
 }
 
 fn blob(repo: &Path, id: &str) -> Vec<u8> {
-    Command::new("git")
-        .current_dir(repo)
-        .args(["cat-file", "blob", id])
-        .output()
-        .unwrap()
-        .stdout
+    git_output(repo, &["cat-file", "blob", id]).stdout
 }
 
 fn replace_all(data: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
@@ -259,13 +174,10 @@ fn replace_all(data: &[u8], pairs: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
+    let (fx, src, args) = source_and_inputs();
     let repo = fresh_clone(&fx, &src, "work");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
-    let before_tag = git(&repo, &["cat-file", "-p", "v1.0"]);
-    let before_count = git(&repo, &["rev-list", "--count", "--all"]);
+    let before_tag = git_ok(&repo, &["cat-file", "-p", "v1.0"]);
+    let before_count = git_ok(&repo, &["rev-list", "--count", "--all"]);
 
     // Plan: redacted, with the replacements file 0600 and both peer commands.
     let (code, plan, err) = run_ls(&repo, &["rewrite", "plan", "--format", "json"], &args);
@@ -308,29 +220,19 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
 
     // None of the secrets reachable from any live ref, by the git CLI.
     let all = reachable_objects(&repo);
-    let log = git(
-        &repo,
-        &[
-            "log",
-            "--branches",
-            "--tags",
-            "--remotes",
-            "-p",
-            "--format=%B",
-        ],
-    );
+    let log = live_log(&repo);
     for s in SECRETS {
-        assert!(!contains(&all, s), "secret still reachable");
+        assert!(!holds(&all, s), "secret still reachable");
         assert!(!log.contains(s));
     }
     assert!(log.contains("REDACTED:github-pat"));
     assert!(log.contains("temp key REDACTED:secrets-file"));
-    let revs = git(&repo, &["rev-list", "--branches", "--tags", "--remotes"]);
+    let revs = git_ok(&repo, &["rev-list", "--branches", "--tags", "--remotes"]);
     let revs: Vec<&str> = revs.lines().collect();
     let mut grep = vec!["grep", "-F", "-e", TOKEN, "-e", PASSWORD];
     grep.extend(revs.iter().copied());
     assert_eq!(
-        git_raw(&repo, &grep).status.code(),
+        git_output(&repo, &grep).status.code(),
         Some(1),
         "git grep found a secret"
     );
@@ -357,12 +259,12 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
             old, new,
             "every commit descends from the first one, so every id changes"
         );
-        let op: Vec<String> = git(&repo, &["rev-list", "--parents", "-n1", old])
+        let op: Vec<String> = git_ok(&repo, &["rev-list", "--parents", "-n1", old])
             .split_whitespace()
             .skip(1)
             .map(|p| m[p].to_string())
             .collect();
-        let np: Vec<String> = git(&repo, &["rev-list", "--parents", "-n1", new])
+        let np: Vec<String> = git_ok(&repo, &["rev-list", "--parents", "-n1", new])
             .split_whitespace()
             .skip(1)
             .map(str::to_string)
@@ -395,8 +297,8 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
         // Author, committer, dates kept.
         let fmt = "--format=%an %ae %ad %cn %ce %cd";
         assert_eq!(
-            git(&repo, &["show", "-s", fmt, old]),
-            git(&repo, &["show", "-s", fmt, new])
+            git_ok(&repo, &["show", "-s", fmt, old]),
+            git_ok(&repo, &["show", "-s", fmt, new])
         );
     }
     // The binary file with a secret is cleaned, the rest of its bytes kept.
@@ -405,20 +307,20 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
     assert!(dat.starts_with(&[0, 159, 146, 150, 0, 1]) && dat.ends_with(&[0, 255, 254, 0]));
 
     // The annotated tag stays annotated, with its tagger and message.
-    assert_eq!(git(&repo, &["cat-file", "-t", "v1.0"]).trim(), "tag");
-    let after_tag = git(&repo, &["cat-file", "-p", "v1.0"]);
+    assert_eq!(git_ok(&repo, &["cat-file", "-t", "v1.0"]).trim(), "tag");
+    let after_tag = git_ok(&repo, &["cat-file", "-p", "v1.0"]);
     assert_eq!(
         before_tag.lines().skip(1).collect::<Vec<_>>(),
         after_tag.lines().skip(1).collect::<Vec<_>>()
     );
-    assert_eq!(git(&repo, &["cat-file", "-t", "light"]).trim(), "commit");
+    assert_eq!(git_ok(&repo, &["cat-file", "-t", "light"]).trim(), "commit");
     // Backups and remote-tracking refs.
     assert!(backups(&repo).contains("refs/tags/v1.0"));
-    assert_eq!(git(&repo, &["for-each-ref", "refs/leaksweep/"]), "");
-    let feature = git(&repo, &["rev-parse", "refs/remotes/origin/feature"]);
+    assert_eq!(git_ok(&repo, &["for-each-ref", "refs/leaksweep/"]), "");
+    let feature = git_ok(&repo, &["rev-parse", "refs/remotes/origin/feature"]);
     assert!(m.values().any(|n| *n == feature.trim()));
     // The working tree is the new HEAD: clean, no removed file.
-    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    assert_eq!(git_ok(&repo, &["status", "--porcelain"]), "");
     assert!(!repo.join(".env.production").exists());
     assert!(!std::fs::read_to_string(repo.join("config/settings.env"))
         .unwrap()
@@ -502,7 +404,7 @@ fn apply_then_verify_removes_every_secret_and_changes_nothing_else() {
 }
 
 fn snapshot(repo: &Path) -> (String, usize) {
-    let refs = git(repo, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+    let refs = git_ok(repo, &["for-each-ref", "--format=%(refname) %(objectname)"]);
     let objects = walkdir(&repo.join(".git/objects"));
     (refs, objects)
 }
@@ -525,11 +427,8 @@ fn walkdir(p: &Path) -> usize {
 
 #[test]
 fn dry_run_writes_nothing() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
+    let (fx, src, args) = source_and_inputs();
     let repo = fresh_clone(&fx, &src, "work");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
     let before = snapshot(&repo);
     let (code, out, err) = run_ls(&repo, &["rewrite", "apply", "--dry-run"], &args);
     assert_eq!(code, 0, "{err}");
@@ -543,10 +442,7 @@ fn dry_run_writes_nothing() {
 
 #[test]
 fn refuses_dirty_tree_and_stale_clone() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
+    let (fx, src, args) = source_and_inputs();
     // The source itself has a long HEAD reflog and a local branch without upstream.
     let (code, _, err) = run_ls(&src, &["rewrite", "apply"], &args);
     assert_eq!(code, 2);
@@ -555,7 +451,7 @@ fn refuses_dirty_tree_and_stale_clone() {
         "{err}"
     );
     let repo = fresh_clone(&fx, &src, "work");
-    write(&repo, "README.md", b"local edit\n");
+    std::fs::write(repo.join("README.md"), "local edit\n").unwrap();
     let (code, _, err) = run_ls(&repo, &["rewrite", "apply", "--force"], &args);
     assert_eq!(code, 2);
     assert!(err.contains("uncommitted changes"), "{err}");
@@ -577,13 +473,10 @@ fn refuses_dirty_tree_and_stale_clone() {
 /// switches them all.
 #[test]
 fn crashed_before_the_switch_keeps_old_refs_and_rerun_recovers() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
+    let (fx, src, args) = source_and_inputs();
     for point in ["1", "after-pack"] {
         let repo = fresh_clone(&fx, &src, &format!("work-{point}"));
-        let refs_before = git(&repo, &["for-each-ref"]);
+        let refs_before = git_ok(&repo, &["for-each-ref"]);
         assert!(repo.join(".git/refs/heads/main").exists());
         let out = leaksweep(&repo)
             .args(["rewrite", "apply"])
@@ -602,44 +495,42 @@ fn crashed_before_the_switch_keeps_old_refs_and_rerun_recovers() {
             assert!(String::from_utf8_lossy(&out.stderr).contains("simulated crash"));
         }
         assert!(!repo.join(".git/packed-refs.lock").exists(), "{point}");
-        assert_eq!(git(&repo, &["for-each-ref"]), refs_before, "{point}");
-        assert_eq!(git(&repo, &["status", "--porcelain"]), "", "{point}");
+        assert_eq!(git_ok(&repo, &["for-each-ref"]), refs_before, "{point}");
+        assert_eq!(git_ok(&repo, &["status", "--porcelain"]), "", "{point}");
         let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &args);
         assert_eq!(code, 0, "{point}: {out}{err}");
         let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
         assert_eq!(code, 0, "{point}: {out}");
-        assert_ne!(git(&repo, &["for-each-ref"]), refs_before);
+        assert_ne!(git_ok(&repo, &["for-each-ref"]), refs_before);
         // The refs live in packed-refs now, and git itself reads them.
         assert!(std::fs::read_to_string(repo.join(".git/packed-refs"))
             .unwrap()
             .contains("refs/heads/main"));
         assert!(backups(&repo).contains(&refs_before.lines().next().unwrap()[..40]));
-        git(&repo, &["fsck", "--no-progress"]);
+        git_ok(&repo, &["fsck", "--no-progress"]);
     }
 }
 
 #[test]
 fn verify_fails_before_apply_and_prune_empty_drops_commits() {
-    let fx = Fixture::new();
-    let src = build_source(&fx);
+    let (fx, src, args) = source_and_inputs();
     let repo = fresh_clone(&fx, &src, "mirror");
-    let report = token_report(&fx);
-    let args = input_args(&fx, &report);
     let (code, out, _) = run_ls(&repo, &["rewrite", "verify"], &args);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("FAIL"));
     // A commit that only touched the removed file becomes empty.
-    write(&src, ".env.production", b"DB_PASSWORD=other\n");
-    git(&src, &["commit", "-q", "-am", "rotate db password"]);
+    let r = Repo::open(&src);
+    r.write(".env.production", "DB_PASSWORD=other\n");
+    r.commit("rotate db password");
     let repo2 = fresh_clone(&fx, &src, "work2");
-    let n = git(&repo2, &["rev-list", "--count", "--all"])
+    let n = git_ok(&repo2, &["rev-list", "--count", "--all"])
         .trim()
         .parse::<usize>()
         .unwrap();
     let (code, out, err) = run_ls(&repo2, &["rewrite", "apply", "--prune-empty"], &args);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("(1 pruned)"), "{out}");
-    let live = git(
+    let live = git_ok(
         &repo2,
         &["rev-list", "--count", "--branches", "--tags", "--remotes"],
     );
@@ -673,31 +564,25 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     let fx = Fixture::new();
     let jwt = b64url(32);
     let db_pw = password(20);
-    let src = fx.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    git(&src, &["init", "-q", "-b", "main"]);
-    write(&src, "README.md", b"# app\n");
-    write(
-        &src,
+    let r = Repo::init(&fx, "src");
+    r.write("README.md", "# app\n");
+    r.write(
         ".env",
         format!(
             "JWT_SECRET={jwt}\nDATABASE_URL=postgres://app:{db_pw}@db.prod.internal:5432/app\n"
-        )
-        .as_bytes(),
+        ),
     );
-    git(&src, &["add", "-A"]);
-    git(&src, &["commit", "-q", "-m", "initial"]);
-    write(&src, "src/main.rs", b"fn main() {}\n");
-    git(&src, &["add", "-A"]);
-    git(&src, &["commit", "-q", "-m", "code"]);
-    write(
-        &src,
+    r.commit("initial");
+    r.write("src/main.rs", "fn main() {}\n");
+    r.commit("code");
+    r.write(
         ".env",
-        b"JWT_SECRET=${JWT_SECRET}\nDATABASE_URL=${DATABASE_URL}\n",
+        "JWT_SECRET=${JWT_SECRET}\nDATABASE_URL=${DATABASE_URL}\n",
     );
-    git(&src, &["commit", "-q", "-am", "move secrets out"]);
-    git(&src, &["tag", "-a", "v1", "-m", "v1"]);
-    let repo = fresh_clone(&fx, &src, "work");
+    r.commit("move secrets out");
+    r.tag_annotated("v1", "v1");
+    let src = r.path();
+    let repo = fresh_clone(&fx, src, "work");
     let before = git_scan_ids(&repo);
     assert!(before.len() >= 2, "{before:?}");
 
@@ -748,13 +633,13 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     );
     assert!(out.contains("rewrote"), "{out}{err}");
     // git reads the packs without complaint.
-    let fsck = git_raw(&repo, &["fsck", "--strict", "--no-dangling"]);
+    let fsck = git_output(&repo, &["fsck", "--strict", "--no-dangling"]);
     assert!(
         fsck.status.success(),
         "{}",
         String::from_utf8_lossy(&fsck.stderr)
     );
-    let counts = git(&repo, &["count-objects", "-v"]);
+    let counts = git_ok(&repo, &["count-objects", "-v"]);
     let packs: usize = counts
         .lines()
         .find_map(|l| l.strip_prefix("packs: "))
@@ -766,8 +651,8 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("verified"), "{out}");
     let objects = reachable_objects(&repo);
-    assert!(!contains(&objects, &jwt) && !contains(&objects, &db_pw));
-    let env = git(&repo, &["show", "HEAD~2:.env"]);
+    assert!(!holds(&objects, &jwt) && !holds(&objects, &db_pw));
+    let env = git_ok(&repo, &["show", "HEAD~2:.env"]);
     assert!(
         env.contains("JWT_SECRET=REDACTED:jwt-secret")
             && env.contains("postgres://app:REDACTED:db-connection-uri@"),

@@ -1,6 +1,7 @@
 //! `leaksweep rotate` and `keygen` on the real binary, over a MediaNest-style leak built fresh in a
 //! temp dir with random secrets (so no secret is ever committed as a fixture).
 
+use crate::common::run_expect;
 use assert_cmd::Command;
 use base64::Engine;
 use rand::RngCore;
@@ -94,9 +95,8 @@ fn medianest_apply_one_new_db_password_everywhere() {
     let fx = medianest();
     let env_before = fx.read(".env");
     let prod_before = fx.read(".env.production");
-    let out = fx
-        .cmd()
-        .args([
+    let (stdout, stderr) = run_expect(
+        fx.cmd().args([
             "rotate",
             ".",
             "--apply",
@@ -104,16 +104,9 @@ fn medianest_apply_one_new_db_password_everywhere() {
             "--apply",
             ".env.production",
             "--backup",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        0,
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
     assert_no_secret(&stdout, &fx.olds(), "stdout");
     assert_no_secret(&stderr, &fx.olds(), "stderr");
     assert!(stdout.contains("4 secrets from 10 findings"), "{stdout}");
@@ -274,18 +267,12 @@ fn from_report_needs_raw_secrets() {
         .arg(&report)
         .assert()
         .code(1);
-    let out = fx
-        .cmd()
-        .args(["rotate", "--format", "json", "--from-report"])
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (stdout, _) = run_expect(
+        fx.cmd()
+            .args(["rotate", "--format", "json", "--from-report"])
+            .arg(&report),
+        0,
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     assert_no_secret(&stdout, &fx.olds(), "json");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["secrets"].as_array().unwrap().len(), 4);

@@ -4,27 +4,6 @@
 
 use crate::common::*;
 use predicates::prelude::*;
-use std::path::Path;
-
-/// Runs `git commit` in `dir` with author and committer date `date` (RFC 3339), returns the id.
-fn commit_at(dir: &Path, date: &str, msg: &str) -> String {
-    let out = git_command(dir)
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .args(["commit", "-q", "-m", msg])
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    git_ok(dir, &["rev-parse", "HEAD"])
-}
-
-fn new_repo(fx: &Fixture) {
-    git_ok(fx.path(), &["init", "-q", "-b", "main"]);
-}
 
 /// (path, line, rule) of every finding, sorted.
 fn places(report: &serde_json::Value) -> Vec<(String, u64, String)> {
@@ -272,27 +251,25 @@ fn import_gitleaks_refuses_config_that_does_not_parse() {
 #[test]
 fn gitleaksignore_matches_by_commit_path_and_line_whatever_the_rule() {
     let mut rng = seeded_rng();
-    let fx = Fixture::new();
-    new_repo(&fx);
+    let r = Repo::new();
     let (a, b, c) = (
         b64url_from(&mut rng, 32),
         b64url_from(&mut rng, 32),
         b64url_from(&mut rng, 32),
     );
-    fx.write("config/app.env", format!("PORT=1\nJWT_SECRET={a}\n"));
-    fx.write("deploy/prod.env", format!("# prod\n\nJWT_SECRET={b}\n"));
-    fx.write("deploy/stage.env", format!("JWT_SECRET={c}\n"));
-    git_ok(fx.path(), &["add", "."]);
-    let first = commit_at(fx.path(), "2024-01-02T10:00:00Z", "config");
+    r.write("config/app.env", format!("PORT=1\nJWT_SECRET={a}\n"));
+    r.write("deploy/prod.env", format!("# prod\n\nJWT_SECRET={b}\n"));
+    r.write("deploy/stage.env", format!("JWT_SECRET={c}\n"));
+    let first = r.commit_at("2024-01-02T10:00:00Z", "config");
 
     // gitleaks names the rule `generic-api-key`; ours is `jwt-secret`: the place decides.
-    fx.write(
+    r.write(
         ".gitleaksignore",
         format!(
             "# accepted after review\n{first}:config/app.env:generic-api-key:2\ndeploy/prod.env:generic-api-key:3\n0000000000000000000000000000000000000000:deploy/stage.env:generic-api-key:1\n"
         ),
     );
-    let (code, report, stderr) = run_json(leaksweep(fx.path()).args(["git", "--format", "json"]));
+    let (code, report, stderr) = run_json(leaksweep(r.path()).args(["git", "--format", "json"]));
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         places(&report),
@@ -303,7 +280,7 @@ fn gitleaksignore_matches_by_commit_path_and_line_whatever_the_rule() {
 
     // In the working tree the entry with a commit does not apply; the one without does.
     let (code, report, _) =
-        run_json(leaksweep(fx.path()).args(["scan", ".", "--no-ignore", "--format", "json"]));
+        run_json(leaksweep(r.path()).args(["scan", ".", "--no-ignore", "--format", "json"]));
     assert_eq!(code, 1);
     assert_eq!(
         places(&report),
@@ -313,9 +290,9 @@ fn gitleaksignore_matches_by_commit_path_and_line_whatever_the_rule() {
         ]
     );
 
-    fx.write(".gitleaksignore", "config/app.env:2\n");
+    r.write(".gitleaksignore", "config/app.env:2\n");
     assert_input_error(
-        fx.path(),
+        r.path(),
         &["scan", ".", "--no-ignore"],
         ".gitleaksignore:1: not a gitleaks fingerprint",
     );
@@ -324,20 +301,18 @@ fn gitleaksignore_matches_by_commit_path_and_line_whatever_the_rule() {
 #[test]
 fn gitleaks_report_is_a_baseline_by_secret_or_by_place() {
     let mut rng = seeded_rng();
-    let fx = Fixture::new();
-    new_repo(&fx);
+    let r = Repo::new();
     let (a, b, c, d) = (
         b64url_from(&mut rng, 32),
         hex_from(&mut rng, 32),
         b64url_from(&mut rng, 32),
         b64url_from(&mut rng, 32),
     );
-    fx.write("svc/a.env", format!("JWT_SECRET={a}\n"));
-    fx.write("svc/b.env", format!("X=1\nENCRYPTION_KEY={b}\n"));
-    fx.write("svc/c.env", format!("JWT_SECRET={c}\n"));
-    fx.write("svc/d.env", format!("JWT_SECRET={d}\n"));
-    git_ok(fx.path(), &["add", "."]);
-    let commit = commit_at(fx.path(), "2024-02-03T04:05:06Z", "services");
+    r.write("svc/a.env", format!("JWT_SECRET={a}\n"));
+    r.write("svc/b.env", format!("X=1\nENCRYPTION_KEY={b}\n"));
+    r.write("svc/c.env", format!("JWT_SECRET={c}\n"));
+    r.write("svc/d.env", format!("JWT_SECRET={d}\n"));
+    let commit = r.commit_at("2024-02-03T04:05:06Z", "services");
     // Secret `a` with its raw value at another place: accepted wherever it is. `b` redacted:
     // accepted at its file and line. `c` redacted at the wrong line, `d` at another commit.
     let report = serde_json::json!([
@@ -355,11 +330,11 @@ fn gitleaks_report_is_a_baseline_by_secret_or_by_place() {
          "File": "svc/d.env", "Commit": "1111111111111111111111111111111111111111",
          "RuleID": "generic-api-key"}
     ]);
-    fx.write(
+    r.write(
         "gitleaks-report.json",
         serde_json::to_vec_pretty(&report).unwrap(),
     );
-    let (code, out, stderr) = run_json(leaksweep(fx.path()).args([
+    let (code, out, stderr) = run_json(leaksweep(r.path()).args([
         "git",
         "--format",
         "json",
@@ -376,18 +351,13 @@ fn gitleaks_report_is_a_baseline_by_secret_or_by_place() {
         "{out:#}"
     );
     // An empty gitleaks report is a valid, empty baseline; a malformed entry is an input error.
-    fx.write("empty.json", "[]");
-    let (code, out, _) = run_json(leaksweep(fx.path()).args([
-        "git",
-        "--format",
-        "json",
-        "--baseline",
-        "empty.json",
-    ]));
+    r.write("empty.json", "[]");
+    let (code, out, _) =
+        run_json(leaksweep(r.path()).args(["git", "--format", "json", "--baseline", "empty.json"]));
     assert_eq!((code, findings(&out).len()), (1, 4));
-    fx.write("bad.json", r#"[{"File": "svc/b.env"}]"#);
+    r.write("bad.json", r#"[{"File": "svc/b.env"}]"#);
     assert_input_error(
-        fx.path(),
+        r.path(),
         &["git", "--baseline", "bad.json"],
         "entry 0 has neither a Secret nor a StartLine",
     );
@@ -596,23 +566,19 @@ fn config_from_environment_path_or_text() {
 #[test]
 fn history_filters_by_commit_date_and_path() {
     let mut rng = seeded_rng();
-    let fx = Fixture::new();
-    new_repo(&fx);
+    let r = Repo::new();
     let secrets: Vec<String> = (0..3).map(|_| b64url_from(&mut rng, 32)).collect();
-    fx.write("a.env", format!("JWT_SECRET={}\n", secrets[0]));
-    git_ok(fx.path(), &["add", "."]);
-    commit_at(fx.path(), "2023-01-10T12:00:00Z", "one");
-    fx.write("config/b.env", format!("JWT_SECRET={}\n", secrets[1]));
-    git_ok(fx.path(), &["add", "."]);
-    commit_at(fx.path(), "2024-06-01T23:30:00+00:00", "two");
-    fx.write("src/deep/c.env", format!("JWT_SECRET={}\n", secrets[2]));
-    git_ok(fx.path(), &["add", "."]);
-    commit_at(fx.path(), "2025-02-01T08:00:00Z", "three");
+    r.write("a.env", format!("JWT_SECRET={}\n", secrets[0]));
+    r.commit_at("2023-01-10T12:00:00Z", "one");
+    r.write("config/b.env", format!("JWT_SECRET={}\n", secrets[1]));
+    r.commit_at("2024-06-01T23:30:00+00:00", "two");
+    r.write("src/deep/c.env", format!("JWT_SECRET={}\n", secrets[2]));
+    r.commit_at("2025-02-01T08:00:00Z", "three");
 
     let paths = |extra: &[&str]| {
         let mut args = vec!["git", "--format", "json"];
         args.extend_from_slice(extra);
-        let (code, r, stderr) = run_json(leaksweep(fx.path()).args(&args));
+        let (code, r, stderr) = run_json(leaksweep(r.path()).args(&args));
         assert!(code == 0 || code == 1, "{stderr}");
         places(&r).into_iter().map(|p| p.0).collect::<Vec<_>>()
     };
@@ -645,7 +611,7 @@ fn history_filters_by_commit_date_and_path() {
         vec!["src/deep/c.env"]
     );
 
-    leaksweep(fx.path())
+    leaksweep(r.path())
         .args([
             "git",
             "--since-date",
@@ -663,17 +629,17 @@ fn history_filters_by_commit_date_and_path() {
             "outside the history filters: a.env:1 (jwt-secret, commit ",
         ));
     assert_input_error(
-        fx.path(),
+        r.path(),
         &["git", "--since-date", "2024-02-30"],
         "invalid --since-date '2024-02-30'",
     );
     assert_input_error(
-        fx.path(),
+        r.path(),
         &["git", "--until-date", "last week"],
         "invalid --until-date",
     );
     assert_input_error(
-        fx.path(),
+        r.path(),
         &[
             "git",
             "--since-date",

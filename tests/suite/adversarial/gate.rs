@@ -4,7 +4,7 @@
 //! pre-commit framework entries work as the framework drives them.
 
 use crate::common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 /// A GitHub classic token of the real shape, with a valid checksum, drawn from `rng`.
@@ -16,48 +16,12 @@ fn token(rng: &mut impl rand::Rng) -> String {
     format!("ghp_{random}{check}")
 }
 
-/// A repository in a fresh temp dir (`<fixture>/repo`), branch `main`.
-struct Repo {
-    fx: Fixture,
-    dir: PathBuf,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let fx = Fixture::new();
-        let dir = fx.path().join("repo");
-        std::fs::create_dir(&dir).unwrap();
-        git_ok(&dir, &["init", "-q", "-b", "main"]);
-        Repo { fx, dir }
-    }
-    fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
-        let p = self.dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, contents).unwrap();
-    }
-    fn git(&self, args: &[&str]) -> String {
-        git_ok(&self.dir, args)
-    }
-    /// Stages everything and commits without running hooks.
-    fn commit(&self, msg: &str) -> String {
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "--no-verify", "--allow-empty", "-m", msg]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-    fn install_hook(&self) {
-        leaksweep(&self.dir)
-            .args(["hook", "install"])
-            .assert()
-            .success();
-    }
-    fn head(&self) -> String {
-        self.git(&["rev-parse", "HEAD"])
-    }
-}
-
-/// Runs git (hooks included) in `dir`; returns the output without asserting.
-fn git_run(dir: &Path, args: &[&str]) -> Output {
-    git_command(dir).args(args).output().expect("git runs")
+/// `leaksweep hook install` in `r`.
+fn install_hook(r: &Repo) {
+    leaksweep(r.path())
+        .args(["hook", "install"])
+        .assert()
+        .success();
 }
 
 fn text(out: &Output) -> String {
@@ -123,7 +87,7 @@ fn repo_with_old_secret(rng: &mut impl rand::Rng) -> Repo {
     r.commit("one");
     r.write("other.txt", "other\n");
     r.commit("two");
-    r.install_hook();
+    install_hook(&r);
     r
 }
 
@@ -143,10 +107,10 @@ fn every_commit_form_is_gated_through_its_own_index() {
     for form in forms {
         let r = repo_with_old_secret(&mut rng);
         let before = r.head();
-        let old = std::fs::read_to_string(r.dir.join("app.env")).unwrap();
+        let old = r.read("app.env");
         r.write("app.env", format!("{old}NEW_TOKEN={}\n", token(&mut rng)));
         // Nothing is staged in .git/index: only the commit's own index has the secret.
-        let out = git_run(&r.dir, form);
+        let out = git_output(r.path(), form);
         assert_blocked(&out, "app.env");
         assert!(
             text(&out).contains("  3:"),
@@ -166,14 +130,14 @@ fn what_a_path_commit_leaves_out_does_not_block_it() {
     r.write("staged.env", format!("TOKEN={}\n", token(&mut rng)));
     r.git(&["add", "staged.env"]);
     r.write("notes.txt", "more notes\n");
-    let out = git_run(&r.dir, &["commit", "-q", "-m", "notes only", "notes.txt"]);
+    let out = git_output(r.path(), &["commit", "-q", "-m", "notes only", "notes.txt"]);
     assert_passed(&out);
     assert_eq!(
         r.git(&["show", "--name-only", "--format=", "HEAD"]),
         "notes.txt"
     );
     // The staged secret is still staged, and the next plain commit is blocked.
-    let out = git_run(&r.dir, &["commit", "-q", "-m", "the rest"]);
+    let out = git_output(r.path(), &["commit", "-q", "-m", "the rest"]);
     assert_blocked(&out, "staged.env");
 }
 
@@ -187,13 +151,13 @@ fn commit_from_a_subdirectory_and_a_relative_index_file() {
     r.write("sub/deep/x.txt", "x\n");
     r.commit("three");
     r.write("sub/deep/x.txt", format!("x\nTOKEN={}\n", token(&mut rng)));
-    let sub = r.dir.join("sub/deep");
-    let out = git_run(&sub, &["commit", "-q", "-a", "-m", "from sub"]);
+    let sub = r.path().join("sub/deep");
+    let out = git_output(&sub, &["commit", "-q", "-a", "-m", "from sub"]);
     assert_blocked(&out, "sub/deep/x.txt");
 
     // An index elsewhere, named relative to the top: build it with git itself.
     let alt = Path::new(".git/alt-index");
-    let mut add = git_command(&r.dir);
+    let mut add = git_command(r.path());
     add.env("GIT_INDEX_FILE", alt)
         .args(["add", "-A"])
         .status()
@@ -218,25 +182,17 @@ fn commit_from_a_subdirectory_and_a_relative_index_file() {
 fn commit_in_a_linked_worktree_is_gated() {
     let mut rng = seeded_rng();
     let r = repo_with_old_secret(&mut rng);
-    let wt = r.fx.path().join("wt");
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "topic",
-        &wt.display().to_string(),
-    ]);
+    let wt = r.worktree("wt", "topic");
     std::fs::write(wt.join("notes.txt"), format!("TOKEN={}\n", token(&mut rng))).unwrap();
-    let out = git_run(&wt, &["commit", "-q", "-a", "-m", "wt"]);
+    let out = git_output(&wt, &["commit", "-q", "-a", "-m", "wt"]);
     assert_blocked(&out, "notes.txt");
     std::fs::write(wt.join("new.env"), format!("TOKEN={}\n", token(&mut rng))).unwrap();
     git_ok(&wt, &["add", "new.env"]);
-    let out = git_run(&wt, &["commit", "-q", "-m", "wt", "new.env"]);
+    let out = git_output(&wt, &["commit", "-q", "-m", "wt", "new.env"]);
     assert_blocked(&out, "new.env");
     // A clean commit in the worktree passes.
     std::fs::write(wt.join("notes.txt"), "clean\n").unwrap();
-    let out = git_run(&wt, &["commit", "-q", "-m", "clean", "notes.txt"]);
+    let out = git_output(&wt, &["commit", "-q", "-m", "clean", "notes.txt"]);
     assert_passed(&out);
 }
 
@@ -249,10 +205,10 @@ fn git_dir_and_work_tree_from_the_environment() {
     let outer = Repo::new();
     outer.write("readme.txt", "outer\n");
     outer.commit("outer");
-    let home = outer.dir.join("home");
+    let home = outer.path().join("home");
     std::fs::create_dir(&home).unwrap();
-    let dot = outer.fx.path().join("dot.git");
-    git_ok(outer.fx.path(), &["init", "-q", "--bare", "dot.git"]);
+    let dot = outer.beside("dot.git");
+    init_bare(&dot);
     let gd = format!("--git-dir={}", dot.display());
     let wt = format!("--work-tree={}", home.display());
     std::fs::write(home.join(".profile"), "export A=1\n").unwrap();
@@ -264,7 +220,7 @@ fn git_dir_and_work_tree_from_the_environment() {
         format!("export A=1\nexport GITHUB_TOKEN={}\n", token(&mut rng)),
     )
     .unwrap();
-    let out = git_run(&home, &[&gd, &wt, "commit", "-q", "-a", "-m", "token"]);
+    let out = git_output(&home, &[&gd, &wt, "commit", "-q", "-a", "-m", "token"]);
     assert_blocked(&out, ".profile");
     // The same through the environment, from the work tree.
     let (code, v) = staged(&home, &[("GIT_DIR", &dot), ("GIT_WORK_TREE", &home)]);
@@ -278,7 +234,7 @@ fn git_dir_and_work_tree_from_the_environment() {
     assert_eq!((code, places(&v)), (1, vec![place(".profile", 2)]));
     // A GIT_DIR that is not a repository is an input error, not a pass.
     let mut cmd = leaksweep(&home);
-    cmd.env("GIT_DIR", outer.fx.path().join("nowhere"))
+    cmd.env("GIT_DIR", outer.beside("nowhere"))
         .args(["git", "--staged"])
         .assert()
         .code(2)
@@ -295,12 +251,15 @@ fn a_no_diff_attribute_does_not_hide_added_lines() {
     r.write(".gitattributes", "*.env -diff\n");
     r.commit("attributes");
     r.commit("again");
-    let old = std::fs::read_to_string(r.dir.join("app.env")).unwrap();
+    let old = r.read("app.env");
     r.write("app.env", format!("{old}NEW={}\n", token(&mut rng)));
     r.git(&["add", "app.env"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("app.env", 3)]));
-    assert_blocked(&git_run(&r.dir, &["commit", "-q", "-m", "x"]), "app.env");
+    assert_blocked(
+        &git_output(r.path(), &["commit", "-q", "-m", "x"]),
+        "app.env",
+    );
 }
 
 /// A file that was binary in HEAD and is text now: every line is compared with the old bytes.
@@ -316,7 +275,7 @@ fn a_file_that_used_to_be_binary() {
         format!("mode=text\nTOKEN={}\n", token(&mut rng)),
     );
     r.git(&["add", "data.cfg"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("data.cfg", 2)]));
 }
 
@@ -328,8 +287,8 @@ fn a_symlink_or_gitlink_replaced_by_a_file() {
     let mut rng = seeded_rng();
     let r = repo_with_old_secret(&mut rng);
     let secret_line = format!("TOKEN={}", token(&mut rng));
-    std::os::unix::fs::symlink(&secret_line, r.dir.join("same.env")).unwrap();
-    std::os::unix::fs::symlink("app.env", r.dir.join("link.env")).unwrap();
+    std::os::unix::fs::symlink(&secret_line, r.path().join("same.env")).unwrap();
+    std::os::unix::fs::symlink("app.env", r.path().join("link.env")).unwrap();
     let sub = r.commit("links");
     r.git(&[
         "update-index",
@@ -337,24 +296,17 @@ fn a_symlink_or_gitlink_replaced_by_a_file() {
         "--cacheinfo",
         &format!("160000,{sub},vendor"),
     ]);
-    r.git(&["commit", "-q", "--no-verify", "-m", "gitlink"]);
-    r.git(&[
-        "commit",
-        "-q",
-        "--no-verify",
-        "--allow-empty",
-        "-m",
-        "again",
-    ]);
+    r.commit_staged("gitlink");
+    r.commit_staged("again");
     for p in ["same.env", "link.env"] {
-        std::fs::remove_file(r.dir.join(p)).unwrap();
+        std::fs::remove_file(r.path().join(p)).unwrap();
     }
     r.write("same.env", &secret_line);
     r.write("link.env", format!("{secret_line}\n"));
     r.git(&["rm", "-q", "--cached", "vendor"]);
     r.write("vendor", format!("A=1\n{secret_line}\n"));
     r.git(&["add", "same.env", "link.env", "vendor"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!(
         (code, places(&v)),
         (
@@ -376,9 +328,12 @@ fn renames_copies_and_mode_changes() {
     let mut rng = seeded_rng();
     let r = repo_with_old_secret(&mut rng);
     r.git(&["mv", "app.env", "moved.env"]);
-    r.write("notes.txt", std::fs::read(r.dir.join("moved.env")).unwrap());
+    r.write(
+        "notes.txt",
+        std::fs::read(r.path().join("moved.env")).unwrap(),
+    );
     r.git(&["add", "notes.txt"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!(
         (code, places(&v)),
         (1, vec![place("moved.env", 1), place("notes.txt", 1)])
@@ -387,21 +342,21 @@ fn renames_copies_and_mode_changes() {
 
     // Mode change only: nothing new.
     use std::os::unix::fs::PermissionsExt;
-    let env = r.dir.join("app.env");
+    let env = r.path().join("app.env");
     std::fs::set_permissions(&env, std::fs::Permissions::from_mode(0o755)).unwrap();
     r.git(&["add", "app.env"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (0, vec![]));
     // Mode change and a new secret: only the new line.
     let old = std::fs::read_to_string(&env).unwrap();
     std::fs::write(&env, format!("X={}\n{old}", token(&mut rng))).unwrap();
     r.git(&["add", "app.env"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("app.env", 1)]));
     // A line duplicated: one copy is old, the other is new.
     std::fs::write(&env, format!("{old}{old}")).unwrap();
     r.git(&["add", "app.env"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("app.env", 3)]));
 }
 
@@ -414,13 +369,19 @@ fn an_unreadable_old_version_reports_every_finding() {
     let old_line = format!("OLD={}\n", token(&mut rng));
     r.write("app.env", &old_line);
     r.commit("one");
-    let old = r.git(&["rev-parse", "HEAD:app.env"]);
+    let old = r.rev("HEAD:app.env");
     r.write("app.env", format!("{old_line}NEW={}\n", token(&mut rng)));
     r.git(&["add", "app.env"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("app.env", 2)]));
-    std::fs::remove_file(r.dir.join(".git/objects").join(&old[..2]).join(&old[2..])).unwrap();
-    let (code, v) = staged(&r.dir, &[]);
+    std::fs::remove_file(
+        r.path()
+            .join(".git/objects")
+            .join(&old[..2])
+            .join(&old[2..]),
+    )
+    .unwrap();
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!(
         (code, places(&v)),
         (1, vec![place("app.env", 1), place("app.env", 2)])
@@ -440,7 +401,7 @@ fn old_findings_up_to_the_cap_do_not_hide_a_new_one() {
     r.commit("a dump of old tokens");
     r.write("dump.txt", format!("{dump}NEW={}\n", token(&mut rng)));
     r.git(&["add", "dump.txt"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("dump.txt", 1001)]));
 }
 
@@ -477,10 +438,10 @@ fn an_lfs_header_does_not_hide_a_secret() {
             })
             .collect()
     };
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!((code, places(&v)), (1, vec![place("model.bin", 4)]));
     assert_eq!(skipped_lfs(&v), ["real.bin"]);
-    let (code, v, _) = run_json(leaksweep(&r.dir).args(["scan", ".", "--format", "json"]));
+    let (code, v, _) = run_json(leaksweep(r.path()).args(["scan", ".", "--format", "json"]));
     assert_eq!(code, 1);
     assert_eq!(findings(&v).len(), 1);
     assert!(findings(&v)[0]["path"]
@@ -490,7 +451,7 @@ fn an_lfs_header_does_not_hide_a_secret() {
     assert_eq!(findings(&v)[0]["line"], 4);
     assert_eq!(skipped_lfs(&v), ["real.bin"]);
     r.commit("lfs");
-    let (code, v, _) = run_json(leaksweep(&r.dir).args(["git", "--format", "json"]));
+    let (code, v, _) = run_json(leaksweep(r.path()).args(["git", "--format", "json"]));
     assert_eq!((code, places(&v)), (1, vec![place("model.bin", 4)]));
     assert_eq!(skipped_lfs(&v), ["real.bin"]);
 }
@@ -508,14 +469,14 @@ fn ignored_and_deleted_files_are_scanned_from_the_index() {
     r.write("prod.secret", format!("TOKEN={}\n", token(&mut rng)));
     r.git(&["add", "-f", "prod.secret"]);
     assert_blocked(
-        &git_run(&r.dir, &["commit", "-q", "-m", "x"]),
+        &git_output(r.path(), &["commit", "-q", "-m", "x"]),
         "prod.secret",
     );
     r.write("gone.env", format!("TOKEN={}\n", token(&mut rng)));
     r.git(&["add", "gone.env"]);
-    std::fs::remove_file(r.dir.join("prod.secret")).unwrap();
-    std::fs::remove_file(r.dir.join("gone.env")).unwrap();
-    let (code, v) = staged(&r.dir, &[]);
+    r.remove("prod.secret");
+    r.remove("gone.env");
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!(
         (code, places(&v)),
         (1, vec![place("gone.env", 1), place("prod.secret", 1)])
@@ -530,22 +491,22 @@ fn a_non_utf8_path() {
     let mut rng = seeded_rng();
     let r = Repo::new();
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
-    let file = r.dir.join(name);
+    let file = r.path().join(name);
     std::fs::write(&file, format!("OLD={}\n", token(&mut rng))).unwrap();
     r.commit("one");
     r.commit("two");
-    r.install_hook();
+    install_hook(&r);
     let old = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("{old}NEW={}\n", token(&mut rng))).unwrap();
     r.git(&["add", "-A"]);
-    let (code, v) = staged(&r.dir, &[]);
+    let (code, v) = staged(r.path(), &[]);
     assert_eq!(code, 1);
     let lines: Vec<u64> = findings(&v)
         .iter()
         .map(|f| f["line"].as_u64().unwrap())
         .collect();
     assert_eq!(lines, [2], "only the new line");
-    let out = git_run(&r.dir, &["commit", "-q", "-m", "x"]);
+    let out = git_output(r.path(), &["commit", "-q", "-m", "x"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
 
@@ -557,11 +518,11 @@ fn core_hooks_path_gates_commits() {
     r.write("a.txt", "a\n");
     r.commit("one");
     r.git(&["config", "core.hooksPath", "tools/hooks"]);
-    r.install_hook();
-    assert!(r.dir.join("tools/hooks/pre-commit").exists());
+    install_hook(&r);
+    assert!(r.path().join("tools/hooks/pre-commit").exists());
     r.write("a.env", format!("TOKEN={}\n", token(&mut rng)));
     r.git(&["add", "a.env"]);
-    assert_blocked(&git_run(&r.dir, &["commit", "-q", "-m", "x"]), "a.env");
+    assert_blocked(&git_output(r.path(), &["commit", "-q", "-m", "x"]), "a.env");
 }
 
 /// A relative core.hooksPath is resolved in the worktree git runs the hook in: `hook install`
@@ -573,16 +534,8 @@ fn a_relative_hooks_path_covers_every_worktree() {
     r.write("a.txt", "a\n");
     r.commit("one");
     r.git(&["config", "core.hooksPath", ".githooks"]);
-    let wt = r.fx.path().join("wt");
-    r.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "topic",
-        &wt.display().to_string(),
-    ]);
-    leaksweep(&r.dir)
+    let wt = r.worktree("wt", "topic");
+    leaksweep(r.path())
         .args(["hook", "install"])
         .assert()
         .success()
@@ -590,7 +543,7 @@ fn a_relative_hooks_path_covers_every_worktree() {
     std::fs::write(wt.join("s.env"), format!("TOKEN={}\n", token(&mut rng))).unwrap();
     git_ok(&wt, &["add", "s.env"]);
     let before = git_ok(&wt, &["rev-parse", "HEAD"]);
-    assert_blocked(&git_run(&wt, &["commit", "-q", "-m", "x"]), "s.env");
+    assert_blocked(&git_output(&wt, &["commit", "-q", "-m", "x"]), "s.env");
     assert_eq!(git_ok(&wt, &["rev-parse", "HEAD"]), before);
     // Uninstall removes them all.
     leaksweep(&wt)
@@ -598,7 +551,7 @@ fn a_relative_hooks_path_covers_every_worktree() {
         .assert()
         .success();
     assert!(!wt.join(".githooks/pre-commit").exists());
-    assert!(!r.dir.join(".githooks/pre-commit").exists());
+    assert!(!r.path().join(".githooks/pre-commit").exists());
 }
 
 /// `git merge` makes its merge commit without the pre-commit hook (it runs pre-merge-commit):
@@ -608,20 +561,20 @@ fn a_relative_hooks_path_covers_every_worktree() {
 fn merges_are_gated() {
     let mut rng = seeded_rng();
     let r = repo_with_old_secret(&mut rng);
-    r.git(&["checkout", "-q", "-b", "side"]);
+    r.branch("side");
     r.write("side.env", format!("TOKEN={}\n", token(&mut rng)));
     r.commit("side, without the hook");
-    r.git(&["checkout", "-q", "main"]);
+    r.checkout("main");
     r.write("main.txt", "main\n");
     r.commit("main");
     let head = r.head();
-    let out = git_run(&r.dir, &["merge", "-q", "--no-ff", "-m", "merge", "side"]);
+    let out = git_output(r.path(), &["merge", "-q", "--no-ff", "-m", "merge", "side"]);
     assert_blocked(&out, "side.env");
     assert_eq!(r.head(), head);
-    let _ = git_run(&r.dir, &["merge", "--abort"]);
-    git_ok(&r.dir, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    let _ = git_output(r.path(), &["merge", "--abort"]);
+    git_ok(r.path(), &["merge", "-q", "--no-ff", "--no-commit", "side"]);
     assert_blocked(
-        &git_run(&r.dir, &["commit", "-q", "-m", "merge"]),
+        &git_output(r.path(), &["commit", "-q", "-m", "merge"]),
         "side.env",
     );
     assert_eq!(r.head(), head);
@@ -689,7 +642,7 @@ exit 0
 "#,
         bindir = bin.parent().unwrap().display(),
     );
-    let path = r.dir.join(".git/hooks/pre-push");
+    let path = r.path().join(".git/hooks/pre-push");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, script).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -706,12 +659,12 @@ fn the_framework_pre_push_entry_gates_real_pushes() {
     let mut rng = seeded_rng();
     let entry = framework_entry("leaksweep-pre-push");
     let r = Repo::new();
-    let remote = r.fx.path().join("remote.git");
-    git_ok(r.fx.path(), &["init", "-q", "--bare", "remote.git"]);
+    let remote = r.beside("remote.git");
+    init_bare(&remote);
     r.git(&["remote", "add", "origin", &remote.display().to_string()]);
     install_framework_pre_push(&r, &entry);
     let pushed = |branch: &str| {
-        git_run(&remote, &["rev-parse", "-q", "--verify", branch])
+        git_output(&remote, &["rev-parse", "-q", "--verify", branch])
             .status
             .success()
     };
@@ -719,52 +672,52 @@ fn the_framework_pre_push_entry_gates_real_pushes() {
     // First push of a branch whose root commit holds a secret: all-files mode.
     r.write("app.env", format!("TOKEN={}\n", token(&mut rng)));
     r.commit("root with a secret");
-    let out = git_run(&r.dir, &["push", "-q", "origin", "main"]);
+    let out = git_output(r.path(), &["push", "-q", "origin", "main"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("app.env"), "{}", text(&out));
     assert!(!pushed("refs/heads/main"));
     // Clean root: the first push passes.
     r.git(&["update-ref", "-d", "refs/heads/main"]);
     r.git(&["rm", "-q", "--cached", "app.env"]);
-    std::fs::remove_file(r.dir.join("app.env")).unwrap();
+    r.remove("app.env");
     r.write("readme.txt", "hello\n");
     r.commit("clean root");
-    assert_passed(&git_run(&r.dir, &["push", "-q", "origin", "main"]));
+    assert_passed(&git_output(r.path(), &["push", "-q", "origin", "main"]));
 
     // A normal push: a clean commit passes, one adding a secret is refused.
     r.write("readme.txt", "hello again\n");
     r.commit("clean");
-    assert_passed(&git_run(&r.dir, &["push", "-q", "origin", "main"]));
+    assert_passed(&git_output(r.path(), &["push", "-q", "origin", "main"]));
     r.write("deploy.env", format!("TOKEN={}\n", token(&mut rng)));
     r.commit("secret");
-    let out = git_run(&r.dir, &["push", "-q", "origin", "main"]);
+    let out = git_output(r.path(), &["push", "-q", "origin", "main"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("deploy.env"), "{}", text(&out));
     // Pushed anyway (the secret is on the remote now): later clean pushes are not blocked by it.
-    git_ok(&r.dir, &["push", "-q", "--no-verify", "origin", "main"]);
+    git_ok(r.path(), &["push", "-q", "--no-verify", "origin", "main"]);
     r.write("readme.txt", "third\n");
     r.commit("clean after");
-    assert_passed(&git_run(&r.dir, &["push", "-q", "origin", "main"]));
+    assert_passed(&git_output(r.path(), &["push", "-q", "origin", "main"]));
 
     // A new branch from a pushed commit (all-zero remote sha, not a root).
-    r.git(&["checkout", "-q", "-b", "topic"]);
+    r.branch("topic");
     r.write("topic.txt", "topic\n");
     r.commit("topic clean");
-    assert_passed(&git_run(&r.dir, &["push", "-q", "origin", "topic"]));
-    r.git(&["checkout", "-q", "-b", "topic2"]);
+    assert_passed(&git_output(r.path(), &["push", "-q", "origin", "topic"]));
+    r.branch("topic2");
     r.write("topic.env", format!("TOKEN={}\n", token(&mut rng)));
     r.commit("topic secret");
-    let out = git_run(&r.dir, &["push", "-q", "origin", "topic2"]);
+    let out = git_output(r.path(), &["push", "-q", "origin", "topic2"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("topic.env"), "{}", text(&out));
     assert!(!pushed("refs/heads/topic2"));
 
     // An annotated tag on new commits.
-    r.git(&["checkout", "-q", "main"]);
+    r.checkout("main");
     r.write("release.env", format!("TOKEN={}\n", token(&mut rng)));
     r.commit("release");
     r.git(&["tag", "-a", "-m", "v1", "v1"]);
-    let out = git_run(&r.dir, &["push", "-q", "origin", "v1"]);
+    let out = git_output(r.path(), &["push", "-q", "origin", "v1"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("release.env"), "{}", text(&out));
     assert!(!pushed("refs/tags/v1"));
@@ -773,7 +726,7 @@ fn the_framework_pre_push_entry_gates_real_pushes() {
     r.write("changelog.txt", "v2\n");
     r.commit("v2");
     r.git(&["tag", "-a", "-m", "v2", "v2"]);
-    assert_passed(&git_run(&r.dir, &["push", "-q", "origin", "v2"]));
+    assert_passed(&git_output(r.path(), &["push", "-q", "origin", "v2"]));
 }
 
 /// Run outside the framework (no PRE_COMMIT_* variables), the pre-push entry says what it needs
@@ -785,5 +738,5 @@ fn the_framework_pre_push_entry_outside_the_framework_is_an_input_error() {
     r.write("a.txt", "a\n");
     r.commit("one");
     let args: Vec<&str> = entry.split_whitespace().skip(1).collect();
-    assert_input_error(&r.dir, &args, "PRE_COMMIT_TO_REF");
+    assert_input_error(r.path(), &args, "PRE_COMMIT_TO_REF");
 }

@@ -20,19 +20,6 @@ fn many_secrets(rng: &mut StdRng, n: usize) -> String {
     (0..n).map(|_| secret_line(rng).0).collect()
 }
 
-/// A git repository in a temp dir with an initial commit.
-fn repo() -> Fixture {
-    let fx = Fixture::new();
-    git_ok(fx.path(), &["init", "-q", "-b", "main"]);
-    fx
-}
-
-fn commit(fx: &Fixture, msg: &str) -> String {
-    git_ok(fx.path(), &["add", "-A"]);
-    git_ok(fx.path(), &["commit", "-q", "--allow-empty", "-m", msg]);
-    git_ok(fx.path(), &["rev-parse", "HEAD"])
-}
-
 /// (path, line, commit) of every finding.
 fn places(report: &serde_json::Value) -> Vec<(String, u64, String)> {
     findings(report)
@@ -60,14 +47,14 @@ fn json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
 #[test]
 fn findings_cap_counts_only_added_lines_when_staged() {
     let mut rng = seeded_rng();
-    let fx = repo();
+    let r = Repo::new();
     let old = many_secrets(&mut rng, 1001);
-    fx.write("app.env", &old);
-    commit(&fx, "old secrets");
+    r.write("app.env", &old);
+    r.commit("old secrets");
     let (line, _) = secret_line(&mut rng);
-    fx.write("app.env", format!("{old}{line}"));
-    git_ok(fx.path(), &["add", "app.env"]);
-    let (code, report, err) = json(fx.path(), &["git", "--staged"]);
+    r.write("app.env", format!("{old}{line}"));
+    r.git(&["add", "app.env"]);
+    let (code, report, err) = json(r.path(), &["git", "--staged"]);
     assert_eq!(code, 1, "{err}");
     let got: Vec<(String, u64)> = places(&report)
         .into_iter()
@@ -80,14 +67,14 @@ fn findings_cap_counts_only_added_lines_when_staged() {
 #[test]
 fn findings_cap_counts_only_new_secrets_in_a_range() {
     let mut rng = seeded_rng();
-    let fx = repo();
+    let r = Repo::new();
     let old = many_secrets(&mut rng, 1001);
-    fx.write("app.env", &old);
-    let c1 = commit(&fx, "old secrets");
+    r.write("app.env", &old);
+    let c1 = r.commit("old secrets");
     let (line, _) = secret_line(&mut rng);
-    fx.write("app.env", format!("{old}{line}"));
-    let c2 = commit(&fx, "one more");
-    let (code, report, err) = json(fx.path(), &["git", "--range", &format!("{c1}..HEAD")]);
+    r.write("app.env", format!("{old}{line}"));
+    let c2 = r.commit("one more");
+    let (code, report, err) = json(r.path(), &["git", "--range", &format!("{c1}..HEAD")]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(places(&report), vec![("app.env".to_string(), 1002, c2)]);
 }
@@ -97,14 +84,14 @@ fn findings_cap_counts_only_new_secrets_in_a_range() {
 #[test]
 fn findings_cap_in_history_counts_secrets_new_to_a_version() {
     let mut rng = seeded_rng();
-    let fx = repo();
+    let r = Repo::new();
     let old = many_secrets(&mut rng, 1001);
-    fx.write("app.env", &old);
-    commit(&fx, "old secrets");
+    r.write("app.env", &old);
+    r.commit("old secrets");
     let (line, _) = secret_line(&mut rng);
-    fx.write("app.env", format!("{old}{line}"));
-    let c2 = commit(&fx, "one more");
-    let (code, report, err) = json(fx.path(), &["git"]);
+    r.write("app.env", format!("{old}{line}"));
+    let c2 = r.commit("one more");
+    let (code, report, err) = json(r.path(), &["git"]);
     assert_eq!(code, 1, "{err}");
     let at = places(&report);
     assert!(
@@ -145,21 +132,21 @@ const ALLOW_DOCS: &str = "[allowlist]\npaths = [\"docs/**\"]\n";
 #[test]
 fn copied_blob_is_reported_at_a_path_that_is_not_allowlisted() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write(".leaksweep.toml", ALLOW_DOCS);
+    let r = Repo::new();
+    r.write(".leaksweep.toml", ALLOW_DOCS);
     let content = format!("# example\n{}", secret_line(&mut rng).0);
-    fx.write("docs/example.env", &content);
-    commit(&fx, "docs");
-    fx.write("config/prod.env", &content);
-    let c2 = commit(&fx, "config");
-    let (code, report, err) = json(fx.path(), &["git"]);
+    r.write("docs/example.env", &content);
+    r.commit("docs");
+    r.write("config/prod.env", &content);
+    let c2 = r.commit("config");
+    let (code, report, err) = json(r.path(), &["git"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         places(&report),
         vec![("config/prod.env".to_string(), 2, c2.clone())]
     );
     // Every location listed is one where it is reported: not the allowlisted original.
-    let (code, report, err) = json(fx.path(), &["git", "--all-locations"]);
+    let (code, report, err) = json(r.path(), &["git", "--all-locations"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         places(&report),
@@ -179,14 +166,14 @@ fn copied_blob_is_reported_at_a_path_that_is_not_allowlisted() {
 #[test]
 fn copied_tree_is_reported_at_a_path_that_is_not_allowlisted() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write(".leaksweep.toml", ALLOW_DOCS);
+    let r = Repo::new();
+    r.write(".leaksweep.toml", ALLOW_DOCS);
     let content = format!("# example\n{}", secret_line(&mut rng).0);
-    fx.write("docs/env/example.env", &content);
-    commit(&fx, "docs");
-    fx.write("config/env/example.env", &content);
-    let c2 = commit(&fx, "config");
-    let (code, report, err) = json(fx.path(), &["git"]);
+    r.write("docs/env/example.env", &content);
+    r.commit("docs");
+    r.write("config/env/example.env", &content);
+    let c2 = r.commit("config");
+    let (code, report, err) = json(r.path(), &["git"]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         places(&report),
@@ -199,17 +186,17 @@ fn copied_tree_is_reported_at_a_path_that_is_not_allowlisted() {
 #[test]
 fn range_reports_a_copy_out_of_an_allowlisted_path() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write(".leaksweep.toml", ALLOW_DOCS);
+    let r = Repo::new();
+    r.write(".leaksweep.toml", ALLOW_DOCS);
     let file = format!("# example\n{}", secret_line(&mut rng).0);
     let nested = format!("# nested\n{}", secret_line(&mut rng).0);
-    fx.write("docs/example.env", &file);
-    fx.write("docs/env/nested.env", &nested);
-    let c1 = commit(&fx, "docs");
-    fx.write("config/prod.env", &file);
-    fx.write("deploy/env/nested.env", &nested);
-    let c2 = commit(&fx, "copies");
-    let (code, report, err) = json(fx.path(), &["git", "--range", &format!("{c1}..HEAD")]);
+    r.write("docs/example.env", &file);
+    r.write("docs/env/nested.env", &nested);
+    let c1 = r.commit("docs");
+    r.write("config/prod.env", &file);
+    r.write("deploy/env/nested.env", &nested);
+    let c2 = r.commit("copies");
+    let (code, report, err) = json(r.path(), &["git", "--range", &format!("{c1}..HEAD")]);
     assert_eq!(code, 1, "{err}");
     let mut at = places(&report);
     at.sort();
@@ -227,23 +214,23 @@ fn range_reports_a_copy_out_of_an_allowlisted_path() {
 #[test]
 fn rename_out_of_an_allowlisted_path_is_reported() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write(".leaksweep.toml", ALLOW_DOCS);
-    fx.write(
+    let r = Repo::new();
+    r.write(".leaksweep.toml", ALLOW_DOCS);
+    r.write(
         "docs/example.env",
         format!("# example\n{}", secret_line(&mut rng).0),
     );
-    let c1 = commit(&fx, "docs");
-    git_ok(fx.path(), &["mv", "docs/example.env", "config.env"]);
-    let (code, report, err) = json(fx.path(), &["git", "--staged"]);
+    let c1 = r.commit("docs");
+    r.git(&["mv", "docs/example.env", "config.env"]);
+    let (code, report, err) = json(r.path(), &["git", "--staged"]);
     assert_eq!(code, 1, "{err}");
     let at: Vec<(String, u64)> = places(&report)
         .into_iter()
         .map(|(p, l, _)| (p, l))
         .collect();
     assert_eq!(at, vec![("config.env".to_string(), 2)]);
-    let c2 = commit(&fx, "move");
-    let (code, report, err) = json(fx.path(), &["git", "--range", &format!("{c1}..HEAD")]);
+    let c2 = r.commit("move");
+    let (code, report, err) = json(r.path(), &["git", "--range", &format!("{c1}..HEAD")]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(places(&report), vec![("config.env".to_string(), 2, c2)]);
 }
@@ -253,13 +240,13 @@ fn rename_out_of_an_allowlisted_path_is_reported() {
 #[test]
 fn copied_blob_keeps_the_confidence_of_its_real_path() {
     let mut rng = seeded_rng();
-    let fx = repo();
+    let r = Repo::new();
     let content = format!("# fixture\n{}", secret_line(&mut rng).0);
-    fx.write("tests/fixture.env", &content);
-    commit(&fx, "fixture");
-    fx.write("config/prod.env", &content);
-    commit(&fx, "config");
-    let (code, report, err) = json(fx.path(), &["git", "--min-confidence", "medium"]);
+    r.write("tests/fixture.env", &content);
+    r.commit("fixture");
+    r.write("config/prod.env", &content);
+    r.commit("config");
+    let (code, report, err) = json(r.path(), &["git", "--min-confidence", "medium"]);
     assert_eq!(code, 1, "{err}");
     let f = findings(&report);
     assert_eq!(f.len(), 1, "{report:#}");
@@ -273,19 +260,15 @@ fn copied_blob_keeps_the_confidence_of_its_real_path() {
 #[test]
 fn range_scans_the_messages_of_pushed_annotated_tags() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write("a.txt", "a\n");
-    let c1 = commit(&fx, "one");
-    fx.write("a.txt", "b\n");
-    commit(&fx, "two");
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    let c1 = r.commit("one");
+    r.write("a.txt", "b\n");
+    r.commit("two");
     let (line, _) = secret_line(&mut rng);
-    git_ok(
-        fx.path(),
-        &["tag", "-a", "v1", "-m", &format!("release\n\n{line}")],
-    );
-    let tag = git_ok(fx.path(), &["rev-parse", "v1"]);
+    let tag = r.tag_annotated("v1", &format!("release\n\n{line}"));
     for range in [tag.clone(), format!("{c1}..{tag}"), format!("{c1}..HEAD")] {
-        let (code, report, err) = json(fx.path(), &["git", "--range", &range]);
+        let (code, report, err) = json(r.path(), &["git", "--range", &range]);
         assert_eq!(code, 1, "--range {range}: {err}");
         let f = findings(&report);
         assert_eq!(f.len(), 1, "--range {range}: {report:#}");
@@ -293,7 +276,7 @@ fn range_scans_the_messages_of_pushed_annotated_tags() {
         assert_eq!(f[0]["git"]["commit"], tag.as_str());
     }
     // A range not holding the tagged commit does not report it.
-    let (code, _, err) = json(fx.path(), &["git", "--range", &format!("{c1}..{c1}")]);
+    let (code, _, err) = json(r.path(), &["git", "--range", &format!("{c1}..{c1}")]);
     assert_eq!(code, 0, "{err}");
 }
 
@@ -370,16 +353,16 @@ fn oversized_user_rule_regex_is_a_load_error() {
 #[test]
 fn commit_message_over_max_file_size_is_skipped_and_named() {
     let mut rng = seeded_rng();
-    let fx = repo();
+    let r = Repo::new();
     let (line, _) = secret_line(&mut rng);
     let pad = "x".repeat(4096);
-    fx.write("a.txt", "a\n");
-    let big = commit(&fx, &format!("big\n\n{pad}\n{line}"));
-    let (code, report, err) = json(fx.path(), &["git", "--max-file-size", "2K", "-v"]);
+    r.write("a.txt", "a\n");
+    let big = r.commit(&format!("big\n\n{pad}\n{line}"));
+    let (code, report, err) = json(r.path(), &["git", "--max-file-size", "2K", "-v"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(report["summary"]["skipped"]["too-large"], 1, "{report:#}");
     assert!(err.contains(&big[..7]), "the skip names the commit: {err}");
-    let (code, _, err) = json(fx.path(), &["git", "--max-file-size", "8K"]);
+    let (code, _, err) = json(r.path(), &["git", "--max-file-size", "8K"]);
     assert_eq!(code, 1, "{err}");
 }
 
@@ -387,16 +370,13 @@ fn commit_message_over_max_file_size_is_skipped_and_named() {
 #[test]
 fn tag_message_over_max_file_size_is_skipped() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write("a.txt", "a\n");
-    commit(&fx, "one");
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("one");
     let (line, _) = secret_line(&mut rng);
     let pad = "x".repeat(4096);
-    git_ok(
-        fx.path(),
-        &["tag", "-a", "v1", "-m", &format!("{pad}\n{line}")],
-    );
-    let (code, report, err) = json(fx.path(), &["git", "--max-file-size", "2K"]);
+    r.tag_annotated("v1", &format!("{pad}\n{line}"));
+    let (code, report, err) = json(r.path(), &["git", "--max-file-size", "2K"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(report["summary"]["skipped"]["too-large"], 1, "{report:#}");
 }
@@ -405,11 +385,11 @@ fn tag_message_over_max_file_size_is_skipped() {
 #[test]
 fn commit_summary_in_reports_is_bounded() {
     let mut rng = seeded_rng();
-    let fx = repo();
-    fx.write("app.env", secret_line(&mut rng).0);
+    let r = Repo::new();
+    r.write("app.env", secret_line(&mut rng).0);
     let title = "y".repeat(100_000);
-    commit(&fx, &format!("{title}\n\n{}", secret_line(&mut rng).0));
-    let (code, report, err) = json(fx.path(), &["git"]);
+    r.commit(&format!("{title}\n\n{}", secret_line(&mut rng).0));
+    let (code, report, err) = json(r.path(), &["git"]);
     assert_eq!(code, 1, "{err}");
     let f = findings(&report);
     assert_eq!(f.len(), 2, "{report:#}");
@@ -518,10 +498,10 @@ fn thread_count_is_bounded() {
     fx.write("a.txt", "a\n");
     assert_input_error(fx.path(), &["scan", ".", "-j", "5000"], "--threads");
     assert_input_error(fx.path(), &["scan", ".", "-j", "0"], "--threads");
-    let g = repo();
-    g.write("a.txt", "a\n");
-    commit(&g, "one");
-    assert_input_error(g.path(), &["git", "-j", "100000"], "--threads");
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("one");
+    assert_input_error(r.path(), &["git", "-j", "100000"], "--threads");
     leaksweep(fx.path())
         .args(["scan", ".", "-j", "256"])
         .assert()
@@ -549,13 +529,13 @@ fn max_file_size_zero_is_rejected() {
 #[test]
 fn findings_cap_in_history_counts_secrets_not_repeats() {
     let mut rng = seeded_rng();
-    let fx = repo();
+    let r = Repo::new();
     let (line, _) = secret_line(&mut rng);
     let mut text = line.repeat(1001);
     text.push_str(&secret_line(&mut rng).0);
-    fx.write("app.env", &text);
-    commit(&fx, "repeats");
-    let (code, report, err) = json(fx.path(), &["git"]);
+    r.write("app.env", &text);
+    r.commit("repeats");
+    let (code, report, err) = json(r.path(), &["git"]);
     assert_eq!(code, 1, "{err}");
     let mut lines: Vec<u64> = places(&report).into_iter().map(|(_, l, _)| l).collect();
     lines.sort();

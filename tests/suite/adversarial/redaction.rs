@@ -120,41 +120,29 @@ fn every_secret_on_a_line_is_masked_in_every_preview() {
 fn repository_text_is_redacted_in_every_format_and_message() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
-    let repo = fx.path().join("repo");
-    std::fs::create_dir(&repo).expect("mkdir");
-    git_ok(&repo, &["init", "-q", "-b", "main"]);
+    let repo = Repo::init(&fx, "repo");
     let jwt_secret = b64url_from(&mut rng, 32);
     let db = password_from(&mut rng, 24);
     let key = hex_from(&mut rng, 32);
     let nextauth = b64url_from(&mut rng, 32);
     let token = jwt(&format!(r#"{{"sub":"{db}","role":"admin"}}"#), &mut rng);
 
-    std::fs::write(repo.join("app.env"), format!("JWT_SECRET={jwt_secret}\n")).expect("write");
-    git_ok(&repo, &["add", "."]);
-    let msg = format!("set JWT_SECRET={jwt_secret} for staging");
-    git_ok(&repo, &["commit", "-q", "-m", &msg]);
+    repo.write("app.env", format!("JWT_SECRET={jwt_secret}\n"));
+    repo.commit(&format!("set JWT_SECRET={jwt_secret} for staging"));
 
-    std::fs::write(repo.join("db.env"), format!("DATABASE_PASSWORD={db}\n")).expect("write");
-    std::fs::write(repo.join("auth.txt"), format!("token: {token}\n")).expect("write");
-    git_ok(&repo, &["add", "."]);
-    let out = git_command(&repo)
-        .args(["commit", "-q", "-m", "database"])
-        .env("GIT_AUTHOR_NAME", format!("deploy {db}"))
-        .output()
-        .expect("git commit");
-    assert!(out.status.success(), "{out:?}");
+    repo.write("db.env", format!("DATABASE_PASSWORD={db}\n"));
+    repo.write("auth.txt", format!("token: {token}\n"));
+    repo.commit_by(&format!("deploy {db}"), None, "database");
 
-    std::fs::create_dir(repo.join("keys")).expect("mkdir");
-    std::fs::write(
-        repo.join(format!("keys/{key}.env")),
+    repo.write(
+        &format!("keys/{key}.env"),
         format!("ENCRYPTION_KEY={key}\n"),
-    )
-    .expect("write");
-    git_ok(&repo, &["add", "."]);
-    git_ok(&repo, &["commit", "-q", "-m", "keys"]);
-    let tag = format!("rel-{key}");
-    let tag_msg = format!("NEXTAUTH_SECRET={nextauth}");
-    git_ok(&repo, &["tag", "-a", &tag, "-m", &tag_msg]);
+    );
+    repo.commit("keys");
+    repo.tag_annotated(
+        &format!("rel-{key}"),
+        &format!("NEXTAUTH_SECRET={nextauth}"),
+    );
 
     let secrets = vec![
         ("jwt secret", jwt_secret),
@@ -217,41 +205,30 @@ fn assert_no_control(what: &str, out: &[u8]) {
 fn control_characters_from_the_repository_are_escaped_everywhere() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
-    let repo = fx.path().join("repo");
-    std::fs::create_dir(&repo).expect("mkdir");
-    git_ok(&repo, &["init", "-q", "-b", "main"]);
+    let repo = Repo::init(&fx, "repo");
     let evil_title = "evil\x1b]0;pwned\x07\u{202e}vne.env";
     let forged = "x\n::error file=forged::forged\r.env";
     let token = jwt(
         "{\"sub\":\"\\u001b[2J\\u001b[1;1Hok\",\"role\":\"\\u202eadmin\\u009b\"}",
         &mut rng,
     );
-    std::fs::write(
-        repo.join(evil_title),
+    repo.write(
+        evil_title,
         format!("JWT_SECRET={}\n", b64url_from(&mut rng, 32)),
-    )
-    .expect("write");
-    std::fs::write(
-        repo.join(forged),
+    );
+    repo.write(
+        forged,
         format!("DATABASE_PASSWORD={}\n", password_from(&mut rng, 24)),
-    )
-    .expect("write");
-    std::fs::write(repo.join("auth.txt"), format!("token: {token}\n")).expect("write");
+    );
+    repo.write("auth.txt", format!("token: {token}\n"));
     // Skipped (binary) with a name that clears the screen: named by `-v`.
-    std::fs::write(repo.join("bin\x1b[2J.dat"), b"\0\x1b[2J\0").expect("write");
-    git_ok(&repo, &["add", "."]);
-    let out = git_command(&repo)
-        .args([
-            "commit",
-            "-q",
-            "-m",
-            "fix\x1b]0;owned\x07 \u{202e}txt.exe\x1b[2J",
-        ])
-        .env("GIT_AUTHOR_NAME", "Eve\x1b[31m\u{9b}2J")
-        .output()
-        .expect("git commit");
-    assert!(out.status.success(), "{out:?}");
-    let log = git_ok(&repo, &["log", "--format=%an %s"]);
+    repo.write("bin\x1b[2J.dat", b"\0\x1b[2J\0");
+    repo.commit_by(
+        "Eve\x1b[31m\u{9b}2J",
+        None,
+        "fix\x1b]0;owned\x07 \u{202e}txt.exe\x1b[2J",
+    );
+    let log = repo.git(&["log", "--format=%an %s"]);
     assert!(log.as_bytes().contains(&ESC), "git kept the ESC: {log:?}");
 
     for (base, expect) in [
@@ -410,23 +387,18 @@ fn a_preview_cut_never_shows_part_of_a_secret() {
 fn rewrite_apply_and_verify_mask_ref_names_and_paths() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
-    let src = fx.path().join("src");
-    std::fs::create_dir(&src).expect("mkdir");
-    git_ok(&src, &["init", "-q", "-b", "main"]);
+    let src = Repo::init(&fx, "src");
     let key = hex_from(&mut rng, 32);
-    std::fs::create_dir(src.join("keys")).expect("mkdir");
-    std::fs::write(
-        src.join(format!("keys/{key}.env")),
+    src.write(
+        &format!("keys/{key}.env"),
         format!("ENCRYPTION_KEY={key}\n"),
-    )
-    .expect("write");
-    std::fs::write(src.join("README"), "hello\n").expect("write");
-    git_ok(&src, &["add", "."]);
-    git_ok(&src, &["commit", "-q", "-m", "keys"]);
-    git_ok(&src, &["branch", &format!("feature/{key}")]);
+    );
+    src.write("README", "hello\n");
+    src.commit("keys");
+    src.git(&["branch", &format!("feature/{key}")]);
     let secrets = vec![("encryption key", key)];
     for format in ["text", "json"] {
-        let clone = fresh_clone(&fx, &src, &format!("clone-{format}"));
+        let clone = fresh_clone(&fx, src.path(), &format!("clone-{format}"));
         let c = clone.to_string_lossy().into_owned();
         let (code, out) = run_bytes(fx.path(), &["rewrite", "apply", &c, "-f", format]);
         let what = format!("rewrite apply -f {format}");

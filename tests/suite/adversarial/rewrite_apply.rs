@@ -4,39 +4,9 @@ use crate::common::*;
 use base64::Engine;
 use std::path::{Path, PathBuf};
 
-/// `git` in `dir` with a fixed identity and no signing; asserts success, returns raw stdout.
-fn git_raw_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = git_command(dir)
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// A source repository with `files` committed on `main` with message `msg`.
-fn source(fx: &Fixture, files: &[(&str, &[u8])], msg: &str) -> PathBuf {
-    let src = fx.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    git_ok(&src, &["init", "-q", "-b", "main"]);
-    for (p, data) in files {
-        let f = src.join(p);
-        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-        std::fs::write(f, data).unwrap();
-    }
-    git_ok(&src, &["add", "-A"]);
-    git_raw_ok(&src, &["commit", "-q", "-m", msg]);
-    src
-}
-
 /// Every object in the object database, raw, concatenated (`git cat-file --batch-all-objects`).
 fn all_objects(repo: &Path) -> Vec<u8> {
-    git_raw_ok(
+    git_raw(
         repo,
         &["cat-file", "--batch-all-objects", "--batch", "--unordered"],
     )
@@ -44,37 +14,12 @@ fn all_objects(repo: &Path) -> Vec<u8> {
 
 /// Every object reachable from every ref (and HEAD) but old-style backups, raw, concatenated.
 fn reachable(repo: &Path) -> Vec<u8> {
-    let list = git_ok(
-        repo,
-        &[
-            "rev-list",
-            "--objects",
-            "--exclude=refs/leaksweep/*",
-            "--all",
-        ],
-    );
-    let ids: String = list
-        .lines()
-        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
-        .collect();
-    let mut child = git_command(repo)
-        .args(["cat-file", "--batch"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ids.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap().stdout
+    objects_of(repo, &["--exclude=refs/leaksweep/*", "--all"])
 }
 
-fn holds(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+/// Every ref as `<id> <name>` lines.
+fn refs(repo: &Path) -> String {
+    git_ok(repo, &["for-each-ref", "--format=%(objectname) %(refname)"])
 }
 
 /// `leaksweep git DIR --format json` findings (exit code checked: 0 or 1).
@@ -86,16 +31,7 @@ fn git_findings(dir: &Path) -> Vec<serde_json::Value> {
 
 /// Runs `leaksweep rewrite apply` (plus `extra`) in `repo`; returns (exit code, stdout, stderr).
 fn apply(repo: &Path, extra: &[&str]) -> (i32, String, String) {
-    let out = leaksweep(repo)
-        .args(["rewrite", "apply"])
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_text(leaksweep(repo).args(["rewrite", "apply"]).args(extra))
 }
 
 fn apply_ok(repo: &Path, extra: &[&str]) -> String {
@@ -144,16 +80,17 @@ fn encoded_secrets_are_rewritten_in_their_encoding() {
         pct(&format!("postgres://ops:{msg_pw}@db.internal/ops"))
     );
     let fx = Fixture::new();
-    let src = source(
-        &fx,
+    let r = Repo::init(&fx, "src");
+    r.commit_files(
         &[
-            ("k8s/secret.yaml", manifest.as_bytes()),
-            ("config/url.env", url.as_bytes()),
-            ("config/env.yaml", env.as_bytes()),
+            ("k8s/secret.yaml", manifest.as_str()),
+            ("config/url.env", url.as_str()),
+            ("config/env.yaml", env.as_str()),
         ],
         &msg,
     );
-    let repo = fresh_clone(&fx, &src, "work");
+    let src = r.path();
+    let repo = fresh_clone(&fx, src, "work");
     let before = git_findings(&repo);
     let pws = [&k8s_pw, &url_pw, &line_pw, &msg_pw];
     for pw in pws {
@@ -209,16 +146,16 @@ fn encoded_secrets_are_rewritten_in_their_encoding() {
 /// (the password in the first, then unrelated changes); returns (path, password).
 fn token_history(fx: &Fixture, rng: &mut impl rand::Rng, n: usize) -> (PathBuf, String) {
     let token = password_from(rng, 24);
-    let src = source(
-        fx,
-        &[("app.env", format!("DB_PASSWORD={token}\n").as_bytes())],
+    let r = Repo::init(fx, "src");
+    r.commit_files(
+        &[("app.env", format!("DB_PASSWORD={token}\n"))],
         "add config",
     );
     for i in 1..n {
-        std::fs::write(src.join("notes.txt"), format!("change {i}\n")).unwrap();
-        git_ok(&src, &["add", "-A"]);
-        git_raw_ok(&src, &["commit", "-q", "-m", &format!("change {i}")]);
+        r.write("notes.txt", format!("change {i}\n"));
+        r.commit(&format!("change {i}"));
     }
+    let src = r.path().to_path_buf();
     (src, token)
 }
 
@@ -227,25 +164,17 @@ fn a_shallow_clone_is_refused_and_left_intact() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
     let (src, token) = token_history(&fx, &mut rng, 3);
-    std::fs::write(src.join("app.env"), format!("DB_PASSWORD={token}\nX=1\n")).unwrap();
-    git_raw_ok(&src, &["commit", "-qam", "touch config"]);
+    let r = Repo::open(&src);
+    r.write("app.env", format!("DB_PASSWORD={token}\nX=1\n"));
+    r.commit("touch config");
     let url = format!("file://{}", src.display());
     git_ok(fx.path(), &["clone", "-q", "--depth", "2", &url, "shallow"]);
     let repo = fx.path().join("shallow");
-    let before = git_ok(
-        &repo,
-        &["for-each-ref", "--format=%(objectname) %(refname)"],
-    );
+    let before = refs(&repo);
     let plan = leaksweep(&repo).args(["rewrite", "plan"]).output().unwrap();
     assert!(String::from_utf8_lossy(&plan.stderr).contains("will refuse this repository"));
     assert_input_error(&repo, &["rewrite", "apply", "--force"], "shallow");
-    assert_eq!(
-        git_ok(
-            &repo,
-            &["for-each-ref", "--format=%(objectname) %(refname)"]
-        ),
-        before
-    );
+    assert_eq!(refs(&repo), before);
     git_ok(&repo, &["fsck", "--full"]);
 }
 
@@ -267,18 +196,9 @@ fn linked_worktrees_are_refused_by_name() {
             "HEAD~1",
         ],
     );
-    let before = git_ok(
-        &repo,
-        &["for-each-ref", "--format=%(objectname) %(refname)"],
-    );
+    let before = refs(&repo);
     assert_input_error(&repo, &["rewrite", "apply", "--force"], "old-checkout");
-    assert_eq!(
-        git_ok(
-            &repo,
-            &["for-each-ref", "--format=%(objectname) %(refname)"]
-        ),
-        before
-    );
+    assert_eq!(refs(&repo), before);
     // Once the worktree is gone, the rewrite runs.
     git_ok(
         &repo,
@@ -290,15 +210,10 @@ fn linked_worktrees_are_refused_by_name() {
 /// `leaksweep rewrite apply --force` with `LEAKSWEEP_TEST_HOOK` running `script` at each stage
 /// (`$1` is the stage).
 fn apply_with_hook(repo: &Path, script: &str) -> (i32, String, String) {
-    let out = leaksweep(repo)
-        .args(["rewrite", "apply", "--force"])
-        .env("LEAKSWEEP_TEST_HOOK", script)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    run_text(
+        leaksweep(repo)
+            .args(["rewrite", "apply", "--force"])
+            .env("LEAKSWEEP_TEST_HOOK", script),
     )
 }
 
@@ -326,7 +241,7 @@ fn edits_made_while_apply_runs_are_never_overwritten() {
     );
     assert!(err.contains("app.env"), "the kept file is named: {err}");
     // The index is not reset over them either: the edit shows as a change against the new HEAD.
-    let status = String::from_utf8(git_raw_ok(&repo, &["status", "--porcelain"])).unwrap();
+    let status = String::from_utf8(git_raw(&repo, &["status", "--porcelain"])).unwrap();
     assert!(
         status.contains(" M app.env") && status.contains(" M notes.txt"),
         "{status}"
@@ -341,23 +256,14 @@ fn edits_made_while_apply_runs_are_never_overwritten() {
     let fx2 = Fixture::new();
     let (src2, token2) = token_history(&fx2, &mut rng, 2);
     let repo2 = fresh_clone(&fx2, &src2, "work");
-    let refs = git_ok(
-        &repo2,
-        &["for-each-ref", "--format=%(objectname) %(refname)"],
-    );
+    let before = refs(&repo2);
     let (code, out, err) = apply_with_hook(
         &repo2,
         r#"[ "$1" = before-refs ] && echo LOCAL_EDIT=1 >> app.env; true"#,
     );
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(err.contains("app.env"), "{err}");
-    assert_eq!(
-        git_ok(
-            &repo2,
-            &["for-each-ref", "--format=%(objectname) %(refname)"]
-        ),
-        refs
-    );
+    assert_eq!(refs(&repo2), before);
     assert_eq!(
         std::fs::read_to_string(repo2.join("app.env")).unwrap(),
         format!("DB_PASSWORD={token2}\nLOCAL_EDIT=1\n")
@@ -375,7 +281,7 @@ fn raw_refs(dir: &Path, git_dir: Option<&Path>) -> Vec<(Vec<u8>, String)> {
         "--format=%(objectname) %(refname)".into(),
     ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    git_raw_ok(dir, &args)
+    git_raw(dir, &args)
         .split(|&b| b == b'\n')
         .filter(|l| l.len() > 41)
         .map(|l| {
@@ -512,17 +418,14 @@ fn no_push_can_publish_the_backups() {
     ];
     for (k, args) in pushes.iter().enumerate() {
         let dst = fx.path().join(format!("pushed-{k}.git"));
-        git_ok(
-            fx.path(),
-            &["init", "-q", "--bare", &dst.display().to_string()],
-        );
+        init_bare(&dst);
         let url = dst.display().to_string();
         git_ok(&mirror, &["remote", "set-url", "origin", &url]);
         let mut a: Vec<&str> = args.to_vec();
         if k < 4 {
             a.insert(2, &url);
         }
-        git_raw_ok(&mirror, &a);
+        git_raw(&mirror, &a);
         let objects = all_objects(&dst);
         assert!(!objects.is_empty(), "{args:?} pushed something");
         assert!(
@@ -552,13 +455,7 @@ fn no_push_can_publish_the_backups() {
         &mirror,
         &["fetch", "-q", "--force", &backup, "+refs/*:refs/*"],
     );
-    assert_eq!(
-        git_ok(
-            &mirror,
-            &["for-each-ref", "--format=%(objectname) %(refname)"]
-        ),
-        git_ok(&src, &["for-each-ref", "--format=%(objectname) %(refname)"])
-    );
+    assert_eq!(refs(&mirror), refs(&src));
 }
 
 /// A raw tree with one entry.
@@ -618,17 +515,11 @@ fn trees_and_tag_chains_thirty_thousand_deep_are_planned_and_rewritten() {
     let secrets = fx.write("secrets.txt", format!("{secret}\n"));
     let secrets = secrets.display().to_string();
 
-    let out = leaksweep(&dir)
-        .args(["rewrite", "plan", "--format", "json", "--secrets", &secrets])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (plan, _) = run_expect(
+        leaksweep(&dir).args(["rewrite", "plan", "--format", "json", "--secrets", &secrets]),
+        0,
     );
-    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
     assert_eq!(plan["secrets"][0]["blobs"], 1);
     assert_eq!(plan["commits_rewritten"], 1);
 
@@ -668,27 +559,8 @@ fn trees_and_tag_chains_thirty_thousand_deep_are_planned_and_rewritten() {
 
 /// Objects reachable from `tips`, raw, concatenated.
 fn reachable_from(repo: &Path, tips: &[String]) -> Vec<u8> {
-    let mut args = vec!["rev-list", "--objects"];
-    args.extend(tips.iter().map(String::as_str));
-    let list = git_ok(repo, &args);
-    let ids: String = list
-        .lines()
-        .map(|l| l.split(' ').next().unwrap().to_string() + "\n")
-        .collect();
-    let mut child = git_command(repo)
-        .args(["cat-file", "--batch"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(ids.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap().stdout
+    let tips: Vec<&str> = tips.iter().map(String::as_str).collect();
+    objects_of(repo, &tips)
 }
 
 #[test]
@@ -773,22 +645,10 @@ fn replace_refs_follow_the_commits_they_replace() {
 
 /// `git mktree` of `spec` (ls-tree lines); returns the tree id.
 fn mktree(repo: &Path, spec: &str) -> String {
-    use std::io::Write;
-    let mut child = git_command(repo)
-        .arg("mktree")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
+    String::from_utf8(git_stdin(repo, &["mktree"], spec))
         .unwrap()
-        .write_all(spec.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -811,25 +671,14 @@ fn notes_are_remapped_to_the_new_commit_ids_flat_and_with_fanout() {
     );
     // A fanout notes tree (ab/cdef...), built by hand.
     let target = git_ok(&repo, &["rev-parse", "HEAD~1"]);
-    let blob = {
-        let out = git_command(&repo)
-            .args(["hash-object", "-w", "--stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        let mut out = out;
-        out.stdin
-            .take()
-            .unwrap()
-            .write_all(b"fanout note\n")
-            .unwrap();
-        String::from_utf8(out.wait_with_output().unwrap().stdout)
-            .unwrap()
-            .trim()
-            .to_string()
-    };
+    let blob = String::from_utf8(git_stdin(
+        &repo,
+        &["hash-object", "-w", "--stdin"],
+        "fanout note\n",
+    ))
+    .unwrap()
+    .trim()
+    .to_string();
     let inner = mktree(&repo, &format!("100644 blob {blob}\t{}\n", &target[2..]));
     let outer = mktree(&repo, &format!("040000 tree {inner}\t{}\n", &target[..2]));
     let commit = git_ok(&repo, &["commit-tree", "-m", "notes", &outer]);
@@ -916,13 +765,9 @@ fn a_run_killed_before_its_checkout_is_named_as_a_rewrite_on_the_next_run() {
 #[test]
 fn a_clean_history_is_nothing_to_do_not_an_error() {
     let fx = Fixture::new();
-    let src = fx.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    git_ok(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(src.join("README"), "hello\n").unwrap();
-    git_ok(&src, &["add", "."]);
-    git_ok(&src, &["commit", "-q", "-m", "init"]);
-    let clone = fresh_clone(&fx, &src, "clone");
+    let r = Repo::init(&fx, "src");
+    r.commit_files(&[("README", "hello\n")], "init");
+    let clone = fresh_clone(&fx, r.path(), "clone");
     for cmd in ["plan", "apply"] {
         let out = leaksweep(&clone).args(["rewrite", cmd]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

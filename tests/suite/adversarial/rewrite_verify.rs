@@ -36,39 +36,25 @@ fn rewritten_with(plans: &[&[&str]]) -> Rewritten {
     let fx = Fixture::new();
     let jwt = b64url_from(&mut rng, 32);
     let pw = password_from(&mut rng, 20);
-    let src = fx.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    git_ok(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(src.join("README.md"), "# app\n").unwrap();
-    std::fs::write(
-        src.join(".env"),
+    let src = Repo::init(&fx, "src");
+    src.write("README.md", "# app\n");
+    src.write(
+        ".env",
         format!("JWT_SECRET={jwt}\nDATABASE_URL=postgres://app:{pw}@db.prod.internal:5432/app\n"),
-    )
-    .unwrap();
-    git_ok(&src, &["add", "-A"]);
-    git_ok(&src, &["commit", "-q", "-m", "initial"]);
-    std::fs::write(
-        src.join(".env"),
+    );
+    src.commit("initial");
+    src.write(
+        ".env",
         "JWT_SECRET=${JWT_SECRET}\nDATABASE_URL=${DATABASE_URL}\n",
-    )
-    .unwrap();
-    git_ok(&src, &["commit", "-q", "-am", "move secrets out"]);
-    let repo = fresh_clone(&fx, &src, "work");
+    );
+    src.commit("move secrets out");
+    let repo = fresh_clone(&fx, src.path(), "work");
     for args in plans {
-        let out = leaksweep(&repo)
-            .args(["rewrite", "plan"])
-            .args(*args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        run_expect(leaksweep(&repo).args(["rewrite", "plan"]).args(*args), 0);
     }
-    let out = leaksweep(&repo)
-        .args(["rewrite", "apply"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    run_expect(leaksweep(&repo).args(["rewrite", "apply"]), 0);
     // The old history keeps its ids (the source still has it), wherever the backups live.
-    let old = git_ok(&src, &["rev-parse", "main"]);
+    let old = src.rev("main");
     Rewritten {
         fx,
         repo,
@@ -85,21 +71,14 @@ fn rewritten() -> Rewritten {
 /// Runs `rewrite verify` (no inputs); (exit code, stdout, stderr). Asserts no raw secret in
 /// either stream.
 fn verify(r: &Rewritten) -> (i32, String, String) {
-    let out = leaksweep(&r.repo)
-        .args(["rewrite", "verify"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
+    let (code, stdout, stderr) = run_text(leaksweep(&r.repo).args(["rewrite", "verify"]));
     for s in r.secrets() {
         assert!(
             !stdout.contains(s) && !stderr.contains(s),
             "raw secret printed:\n{stdout}{stderr}"
         );
     }
-    (out.status.code().unwrap_or(-1), stdout, stderr)
+    (code, stdout, stderr)
 }
 
 /// Asserts verify fails with a problem line naming `holder` and the secret's id.
@@ -124,38 +103,10 @@ fn assert_verified(r: &Rewritten) -> String {
 
 /// A commit on its own (no parent) whose tree holds `file` with `content`.
 fn commit_with(dir: &Path, file: &str, content: &str) -> String {
-    let blob = {
-        let mut c = git_command(dir);
-        c.args(["hash-object", "-w", "--stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(content.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    let tree = {
-        let mut c = git_command(dir);
-        c.args(["mktree"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("100644 blob {blob}\t{file}\n").as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let blob = git_stdin(dir, &["hash-object", "-w", "--stdin"], content);
+    let blob = String::from_utf8_lossy(&blob).trim().to_string();
+    let tree = git_stdin(dir, &["mktree"], format!("100644 blob {blob}\t{file}\n"));
+    let tree = String::from_utf8_lossy(&tree).trim().to_string();
     git_ok(dir, &["commit-tree", &tree, "-m", "data"])
 }
 
@@ -413,13 +364,9 @@ fn verify_fails_after_an_interrupted_apply() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
     let jwt = b64url_from(&mut rng, 32);
-    let src = fx.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    git_ok(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(src.join(".env"), format!("JWT_SECRET={jwt}\n")).unwrap();
-    git_ok(&src, &["add", "-A"]);
-    git_ok(&src, &["commit", "-q", "-m", "initial"]);
-    let repo = fresh_clone(&fx, &src, "work");
+    let src = Repo::init(&fx, "src");
+    src.commit_files(&[(".env", format!("JWT_SECRET={jwt}\n"))], "initial");
+    let repo = fresh_clone(&fx, src.path(), "work");
     let out = leaksweep(&repo)
         .args(["rewrite", "apply"])
         .env("LEAKSWEEP_TEST_CRASH_BEFORE_REFS", "1")
@@ -510,26 +457,20 @@ fn finish_leaves_no_file_holding_an_old_secret() {
 fn finish_refuses_a_repository_that_was_never_rewritten() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
-    let src = fx.path().join("src");
-    std::fs::create_dir_all(&src).unwrap();
-    git_ok(&src, &["init", "-q", "-b", "main"]);
-    std::fs::write(src.join("a.txt"), "a\n").unwrap();
-    git_ok(&src, &["add", "-A"]);
-    git_ok(&src, &["commit", "-q", "-m", "a"]);
-    let repo = fresh_clone(&fx, &src, "work");
+    let src = Repo::init(&fx, "src");
+    src.commit_files(&[("a.txt", "a\n")], "a");
+    let repo = Repo::open(&fresh_clone(&fx, src.path(), "work"));
     // Work the user may still need: a commit only the reflog reaches.
-    std::fs::write(repo.join("b.txt"), draw(&mut rng, ALNUM, 24)).unwrap();
-    git_ok(&repo, &["add", "-A"]);
-    git_ok(&repo, &["commit", "-q", "-m", "work in progress"]);
-    let wip = git_ok(&repo, &["rev-parse", "HEAD"]);
-    git_ok(&repo, &["reset", "-q", "--hard", "HEAD~1"]);
+    repo.write("b.txt", draw(&mut rng, ALNUM, 24));
+    let wip = repo.commit("work in progress");
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
     assert_input_error(
-        &repo,
+        repo.path(),
         &["rewrite", "finish", "--yes"],
         "no rewrite is recorded",
     );
-    git_ok(&repo, &["cat-file", "-e", &wip]);
-    assert!(git_ok(&repo, &["reflog", "show", "--format=%H"]).contains(&wip));
+    repo.git(&["cat-file", "-e", &wip]);
+    assert!(repo.git(&["reflog", "show", "--format=%H"]).contains(&wip));
 }
 
 #[test]
@@ -571,10 +512,7 @@ fn history_scans_count_and_name_skipped_backup_refs() {
     );
     // A remote that received the backups (a mirror push) warns as well.
     let remote = r.fx.path().join("remote.git");
-    git_ok(
-        r.fx.path(),
-        &["init", "-q", "--bare", &remote.display().to_string()],
-    );
+    init_bare(&remote);
     git_ok(
         &r.repo,
         &["push", "-q", "--mirror", &remote.display().to_string()],

@@ -95,15 +95,9 @@ fn apply_keeps_owner_and_group() {
     } else {
         (me.uid(), me.gid())
     };
-    let out = leaksweep(fx.path())
-        .args(["rotate", "--apply", ".env", "-q"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_expect(
+        leaksweep(fx.path()).args(["rotate", "--apply", ".env", "-q"]),
+        0,
     );
     let after = std::fs::metadata(&env).unwrap();
     assert_eq!((after.uid(), after.gid()), (uid, gid));
@@ -251,7 +245,7 @@ fn checklist_and_messages_escape_control_characters_in_paths() {
 fn a_backup_of_old_values_is_named_and_flagged_when_git_would_commit_it() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
-    git_ok(fx.path(), &["init", "-q"]);
+    Repo::init_in(fx.path());
     fx.write(".gitignore", ".env\n.env.rotated\n");
     let jwt = b64url_from(&mut rng, 32);
     fx.write(".env", format!("JWT_SECRET={jwt}\n"));
