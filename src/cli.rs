@@ -53,6 +53,18 @@ pub enum Command {
     /// Convert another scanner's configuration into leaksweep's.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Combine the shard reports of `leaksweep git --shard I/N` (every shard, 0 to N-1) into the
+    /// report one unsharded scan gives, in any format, with the scan's exit status.
+    Merge(MergeCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeCmd {
+    /// The shard reports (JSON Lines, as `git --shard` writes them), one per shard, any order.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +179,12 @@ pub struct GitCmd {
     /// anywhere). Commit and tag messages are left out.
     #[arg(long = "path", value_name = "GLOB", conflicts_with = "staged")]
     pub path_globs: Vec<String>,
+    /// Scan one shard of the history's objects: INDEX/COUNT (e.g. `--shard 2/4`), a fixed
+    /// function of each object id. Every shard walks the whole commit graph, so first commits
+    /// and paths stay exact; the output is a shard report (JSON Lines) for `leaksweep merge`,
+    /// which gives the report (and exit status) of the unsharded scan.
+    #[arg(long, value_name = "INDEX/COUNT", conflicts_with = "staged")]
+    pub shard: Option<crate::git::id::Shard>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

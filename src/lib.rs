@@ -20,6 +20,7 @@ pub mod rewrite;
 pub mod rotate;
 pub mod rules;
 pub mod scan;
+pub mod shard;
 pub mod shell;
 pub mod source;
 pub mod text;

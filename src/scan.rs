@@ -9,7 +9,7 @@
 use crate::finding::{self, Confidence, Finding, Fingerprint, LineIndex, Secret, SecretId};
 use crate::matcher::{allow, validate, Judgement, Match, Matcher, Scratch};
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -48,7 +48,7 @@ pub struct Blob<'a> {
 }
 
 /// Why an item was not scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     Binary,
@@ -80,14 +80,14 @@ impl SkipReason {
 }
 
 /// One skipped item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Skipped {
     pub path: String,
     pub reason: SkipReason,
 }
 
 /// One item that could not be read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanError {
     pub path: String,
     pub message: String,

@@ -11,7 +11,24 @@ use anyhow::{Context, Result};
 use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
+    if let Some(shard) = args.shard {
+        return run_shard(&args, shard);
+    }
     collect(&args)?.report()
+}
+
+/// A history scan up to its last step (one finding per secret), where a shard stops.
+struct Gathered {
+    cfg: ScanConfig,
+    scanner: Scanner,
+    hist: history::History,
+    findings: Vec<crate::finding::Finding>,
+    skipped: Vec<crate::scan::Skipped>,
+    errors: Vec<crate::scan::ScanError>,
+    files: u64,
+    bytes: u64,
+    all_locations: bool,
+    expect_input: bool,
 }
 
 /// Scans history (or the index) as `args` say; shared by `git` and `baseline git`.
@@ -19,6 +36,122 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     if args.staged {
         return collect_staged(args);
     }
+    let g = gather(args)?;
+    let mut findings = history::one_per_secret(&g.hist.ranks(), g.findings, g.all_locations);
+    findings.sort_by_key(|f| f.sort_key());
+    let mut summary = summarize(
+        "git", &findings, &g.skipped, &g.errors, g.files, g.bytes, &g.scanner,
+    );
+    summary.commits = Some(g.hist.stats.commits);
+    summary.blobs = Some(g.hist.stats.blobs);
+    // An empty range is a normal CI outcome; an empty full history is not.
+    Ok(Scanned {
+        cfg: g.cfg,
+        findings,
+        skipped: g.skipped,
+        errors: g.errors,
+        summary,
+        expect_input: g.expect_input,
+    })
+}
+
+/// `--shard I/N`: scan one shard and write its shard report (see [`crate::shard`]); exit 0 when
+/// it was written: the findings and the exit status are the merge's to give.
+fn run_shard(args: &GitCmd, shard: crate::git::id::Shard) -> Result<ExitCode> {
+    if let Some(f) = args.common.format {
+        if f != crate::report::Format::Jsonl {
+            anyhow::bail!(
+                "--shard writes a shard report (JSON Lines) for `leaksweep merge`; drop --format, \
+                 or pass --format jsonl, and choose the format on the merge"
+            );
+        }
+    }
+    let g = gather(args)?;
+    let show = g.cfg.report.show_secrets;
+    // Without the values the merge cannot verify tokens against keys: verify here what this
+    // shard holds, and let the merge annotate (after its fold, as an unsharded scan does).
+    let links = if show {
+        Vec::new()
+    } else {
+        crate::matcher::jwt_link::verified_pairs(&g.findings)
+            .into_iter()
+            .map(|(t, s)| (t.to_string(), s.to_string()))
+            .collect()
+    };
+    let redactor = if show {
+        crate::finding::Redactor::new([])
+    } else {
+        crate::finding::Redactor::from_findings(&g.findings)
+    };
+    let mut report = crate::scan::Report {
+        findings: g.findings,
+        skipped: g.skipped,
+        errors: g.errors,
+        summary: Default::default(),
+    };
+    crate::report::clean(&mut report, &redactor);
+    let ranks = g.hist.ranks();
+    let mut named = std::collections::BTreeMap::new();
+    for f in &report.findings {
+        let Some(gp) = f.git.as_ref() else { continue };
+        for c in std::iter::once(&gp.commit).chain(gp.locations.iter().map(|l| &l.commit)) {
+            let rank = ranks.of_hex(c);
+            if rank != usize::MAX {
+                named.insert(c.clone(), rank);
+            }
+        }
+    }
+    let header = crate::shard::Header {
+        format: crate::shard::FORMAT,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        shard: shard.to_string(),
+        walk: g.hist.walk_digest(),
+        commits: g.hist.stats.commits,
+        blobs: g.hist.stats.blobs,
+        files: g.files,
+        bytes: g.bytes,
+        suppressed_inline: g
+            .scanner
+            .suppressed_inline
+            .load(std::sync::atomic::Ordering::Relaxed),
+        rules: g.scanner.matcher.rules().len() as u64,
+        duration_ms: g.scanner.elapsed_ms(),
+        all_locations: g.all_locations,
+        expect_input: g.expect_input,
+        secrets: show,
+        ranks: named,
+        links,
+    };
+    let buf = crate::shard::write(&header, &report.findings, &report.skipped, &report.errors)?;
+    match &g.cfg.output {
+        Some(path) => crate::output::write_report(path, &buf, g.cfg.report_mode, show)
+            .with_context(|| format!("cannot write the shard report to {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&buf)
+                .and_then(|()| out.flush())
+                .context("cannot write the shard report to standard output")?;
+        }
+    }
+    if !g.cfg.quiet {
+        eprintln!(
+            "leaksweep: shard {shard}: {} findings before merging, {} blobs of {} commits ({} files, {} bytes), {} skipped, {} errors, {} ms",
+            report.findings.len(),
+            header.blobs,
+            header.commits,
+            header.files,
+            header.bytes,
+            report.skipped.len(),
+            report.errors.len(),
+            header.duration_ms
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything of a history scan but its last step.
+fn gather(args: &GitCmd) -> Result<Gathered> {
     let filter = crate::import::filters::HistoryFilter::new(
         args.since_date.as_deref(),
         args.until_date.as_deref(),
@@ -48,6 +181,7 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         progress: cfg.progress,
         timings: cfg.verbose >= 2,
         backup_refs: args.include_backups,
+        shard: args.shard,
     };
     let hist = history::scan(&repo, &opts, &scanner, &collector)?;
     if hist.stats.shallow {
@@ -79,18 +213,16 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         }
     }
     filter.apply(&repo, &mut findings, cfg.verbose > 0, cfg.quiet);
-    let mut findings = history::one_per_secret(&hist.ranks(), findings, opts.all_locations);
-    findings.sort_by_key(|f| f.sort_key());
-    let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
-    summary.commits = Some(hist.stats.commits);
-    summary.blobs = Some(hist.stats.blobs);
-    // An empty range is a normal CI outcome; an empty full history is not.
-    Ok(Scanned {
+    Ok(Gathered {
         cfg,
+        scanner,
+        hist,
         findings,
         skipped,
         errors,
-        summary,
+        files,
+        bytes,
+        all_locations: opts.all_locations,
         expect_input: range.is_none(),
     })
 }

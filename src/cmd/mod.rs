@@ -7,6 +7,7 @@ pub mod git;
 pub mod hook;
 pub mod import;
 pub mod keygen;
+pub mod merge;
 pub mod rewrite;
 pub mod rotate;
 pub mod rules;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Man { out_dir } => completions::man(out_dir.as_deref()),
         Command::Rewrite(args) => rewrite::run(args),
         Command::Import(args) => import::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
 

@@ -102,9 +102,9 @@ fn select<'a>(
     let needle = search.map(str::to_ascii_lowercase);
     Ok(rules
         .iter()
-        .filter(|r| category.map_or(true, |c| r.category.eq_ignore_ascii_case(c)))
+        .filter(|r| category.is_none_or(|c| r.category.eq_ignore_ascii_case(c)))
         .filter(|r| {
-            needle.as_deref().map_or(true, |n| {
+            needle.as_deref().is_none_or(|n| {
                 r.id.to_ascii_lowercase().contains(n)
                     || r.description.to_ascii_lowercase().contains(n)
             })

@@ -62,6 +62,54 @@ impl ObjectId {
     pub fn is_zero(&self) -> bool {
         self.0 == [0; 20]
     }
+
+    /// The shard (of `count`) this object belongs to: its first four bytes, big-endian, modulo
+    /// `count`. A fixed function of the id, so every process that shards one repository agrees,
+    /// and uniform, since object ids are hashes.
+    pub fn shard(&self, count: u32) -> u32 {
+        let n = u32::from_be_bytes([self.0[0], self.0[1], self.0[2], self.0[3]]);
+        n % count.max(1)
+    }
+}
+
+/// One of `count` disjoint parts of a history's objects (`--shard INDEX/COUNT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether this shard scans `id`.
+    pub fn owns(&self, id: ObjectId) -> bool {
+        id.shard(self.count) == self.index
+    }
+
+    /// Shard 0 also reports what the commit walk itself finds (unreadable trees, submodules,
+    /// skipped backup refs): every shard walks, one reports it.
+    pub fn reports_walk(&self) -> bool {
+        self.index == 0
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}`: a shard is INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/4)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: u32 = i.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
 }
 
 impl fmt::Display for ObjectId {

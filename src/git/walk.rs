@@ -23,6 +23,11 @@ impl Ranks {
         Ranks(commits.iter().enumerate().map(|(i, &c)| (c, i)).collect())
     }
 
+    /// Ranks given as (commit, rank) pairs (as a shard report carries them).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (CommitId, usize)>) -> Ranks {
+        Ranks(pairs.into_iter().collect())
+    }
+
     /// The rank of `commit`; [`usize::MAX`] for one outside the walk.
     pub fn get(&self, commit: CommitId) -> usize {
         self.0.get(&commit).copied().unwrap_or(usize::MAX)

@@ -113,7 +113,7 @@ impl HistoryFilter {
             } else {
                 match (!commit.is_empty()).then(|| date_of(commit)).flatten() {
                     Some(t) => {
-                        self.since.map_or(true, |s| t >= s) && self.until.map_or(true, |u| t <= u)
+                        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
                     }
                     None => false,
                 }

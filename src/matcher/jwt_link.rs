@@ -96,9 +96,16 @@ fn list(locs: &[String]) -> String {
 /// Finds every (token, secret) pair where the secret signs the token, annotates both findings and
 /// raises them to critical/high. Returns the number of distinct pairs.
 pub fn link(findings: &mut [Finding]) -> usize {
-    // Distinct tokens and distinct candidate secrets, each with every finding index.
-    let mut tokens: BTreeMap<&SecretId, Vec<usize>> = BTreeMap::new();
-    let mut secrets: BTreeMap<&SecretId, Vec<usize>> = BTreeMap::new();
+    let pairs = verified_pairs(findings);
+    apply(findings, &pairs)
+}
+
+/// Distinct tokens and distinct candidate secrets, each with every finding index.
+type ById<'a> = BTreeMap<&'a SecretId, Vec<usize>>;
+
+fn index(findings: &[Finding]) -> (ById<'_>, ById<'_>) {
+    let mut tokens: ById<'_> = BTreeMap::new();
+    let mut secrets: ById<'_> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         if hmac_alg(f).is_some() {
             tokens.entry(&f.secret_id).or_default().push(i);
@@ -106,15 +113,22 @@ pub fn link(findings: &mut [Finding]) -> usize {
             secrets.entry(&f.secret_id).or_default().push(i);
         }
     }
+    (tokens, secrets)
+}
+
+/// The (token, signing secret) pairs among `findings`, by secret_id, in order. Needs the raw
+/// values; [`apply`] then needs only the ids (so a shard can verify and a merge annotate).
+pub fn verified_pairs(findings: &[Finding]) -> Vec<(SecretId, SecretId)> {
+    let (tokens, secrets) = index(findings);
     if tokens.is_empty() || secrets.is_empty() {
-        return 0;
+        return Vec::new();
     }
-    let secret_keys: Vec<(&Vec<usize>, Vec<Vec<u8>>)> = secrets
-        .values()
-        .map(|idx| (idx, candidate_keys(findings[idx[0]].secret.expose())))
+    let secret_keys: Vec<(&SecretId, Vec<Vec<u8>>)> = secrets
+        .iter()
+        .map(|(id, idx)| (*id, candidate_keys(findings[idx[0]].secret.expose())))
         .collect();
-    let mut pairs: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
-    for t_idx in tokens.values() {
+    let mut pairs = Vec::new();
+    for (t_id, t_idx) in &tokens {
         let tok = &findings[t_idx[0]];
         let Some(alg) = hmac_alg(tok) else { continue };
         let raw = tok.secret.expose();
@@ -125,12 +139,26 @@ pub fn link(findings: &mut [Finding]) -> usize {
             continue;
         };
         let input = &raw[..dot];
-        for (s_idx, keys) in &secret_keys {
+        for (s_id, keys) in &secret_keys {
             if keys.iter().any(|k| verifies(alg, input, &sig, k)) {
-                pairs.push((t_idx.clone(), (*s_idx).clone()));
+                pairs.push(((*t_id).clone(), (*s_id).clone()));
             }
         }
     }
+    pairs
+}
+
+/// Annotates the findings of each verified (token, secret) pair (see [`link`]); pairs whose
+/// token or secret is not among `findings` are passed over. Returns the pairs applied.
+pub fn apply(findings: &mut [Finding], pairs: &[(SecretId, SecretId)]) -> usize {
+    let (tokens, secrets) = index(findings);
+    let mut sorted: Vec<&(SecretId, SecretId)> = pairs.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let pairs: Vec<(Vec<usize>, Vec<usize>)> = sorted
+        .into_iter()
+        .filter_map(|(t, s)| Some((tokens.get(t)?.clone(), secrets.get(s)?.clone())))
+        .collect();
     let n = pairs.len();
     // Collect notes first (locations read from findings), then apply.
     let mut notes: BTreeMap<usize, (String, Vec<String>)> = BTreeMap::new();

@@ -197,7 +197,7 @@ impl Span {
         match self.enc {
             Encoding::Base64 { url, padded } => {
                 // Padding as found; when none was needed, the standard alphabet pads.
-                let pad = padded || (!url && self.decoded.len() % 3 == 0);
+                let pad = padded || (!url && self.decoded.len().is_multiple_of(3));
                 out.extend_from_slice(engine(url, pad).encode(new).as_bytes());
             }
             Encoding::Percent => {

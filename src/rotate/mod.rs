@@ -111,7 +111,7 @@ pub fn detect(old: &[u8]) -> Encoding {
     let url = body
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if padded && old.len() % 4 != 0 {
+    if padded && !old.len().is_multiple_of(4) {
         return Encoding::Other;
     }
     if std && (padded || body.iter().any(|&b| b == b'+' || b == b'/')) {
@@ -713,7 +713,7 @@ pub fn substitute(value: &[u8], plans: &[SecretPlan]) -> Zeroizing<Vec<u8>> {
     'outer: while i < value.len() {
         let mut best: Option<&dotenv::Replacement<'_>> = None;
         for r in &reps {
-            if value[i..].starts_with(r.old) && best.map_or(true, |b| r.old.len() > b.old.len()) {
+            if value[i..].starts_with(r.old) && best.is_none_or(|b| r.old.len() > b.old.len()) {
                 best = Some(r);
             }
         }

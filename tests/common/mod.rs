@@ -461,3 +461,22 @@ pub fn password_from(rng: &mut impl Rng, n: usize) -> String {
     s.push_str("Q7x");
     s
 }
+
+/// Base64url without padding, as JWTs encode their parts.
+pub fn b64url_encode(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// An HS256 JWT over `claims`, signed with `key`.
+pub fn hs256(key: &[u8], claims: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let input = format!(
+        "{}.{}",
+        b64url_encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+        b64url_encode(claims.as_bytes())
+    );
+    let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    m.update(input.as_bytes());
+    format!("{input}.{}", b64url_encode(&m.finalize().into_bytes()))
+}

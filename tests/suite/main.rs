@@ -22,4 +22,5 @@ mod rewrite;
 mod rotate;
 mod rules_list;
 mod scan;
+mod shard;
 mod switching;

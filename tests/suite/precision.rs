@@ -33,23 +33,6 @@ fn bad_checksum(token: &str) -> String {
     format!("{head}{wrong}")
 }
 
-fn enc(b: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-/// An HS256 JWT over `claims`, signed with `key`.
-fn hs256(key: &[u8], claims: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let input = format!(
-        "{}.{}",
-        enc(br#"{"alg":"HS256","typ":"JWT"}"#),
-        enc(claims.as_bytes())
-    );
-    let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
-    m.update(input.as_bytes());
-    format!("{input}.{}", enc(&m.finalize().into_bytes()))
-}
-
 fn secret_id(s: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(format!("leaksweep:{s}")))

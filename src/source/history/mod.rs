@@ -56,7 +56,7 @@ mod walk;
 pub use fold::{older, one_per_secret};
 pub use range::parse_range;
 
-use crate::git::id::{CommitId, ObjectId};
+use crate::git::id::{CommitId, ObjectId, Shard};
 use crate::scan::{Collector, Scanner};
 use anyhow::{bail, Context, Result};
 use git2::Repository;
@@ -87,6 +87,10 @@ pub struct HistoryOptions {
     /// Also walk the refs under `refs/leaksweep/` (the backups `rewrite apply` keeps of the old
     /// history), which are skipped by default.
     pub backup_refs: bool,
+    /// Scan only the items (blobs, commit and tag messages) whose object id falls in this shard.
+    /// The whole commit graph is still walked, so first commits, paths and ranks are exact; what
+    /// the walk itself records (unreadable trees, submodules, backup refs) only shard 0 reports.
+    pub shard: Option<Shard>,
 }
 
 /// Totals of a history scan, for the summary.
@@ -257,13 +261,22 @@ pub fn scan(
         ProgressStyle::with_template("{spinner} walking history: {pos} commits, {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let mut w = walk::Walker::new(repo, opts, scanner, collector)?;
+    // Every shard walks; one records what the walk finds, the others drop it (see `shard`).
+    let walk_only = Collector::default();
+    let walk_sink = match opts.shard {
+        Some(shard) if !shard.reports_walk() => &walk_only,
+        _ => collector,
+    };
+    let mut w = walk::Walker::new(repo, opts, scanner, walk_sink)?;
     let commits = w.walk_commits(opts, &spinner)?;
     if opts.include_unreachable {
         w.add_unreachable()?;
     }
     spinner.finish_and_clear();
     let (mut items, mut paths) = w.finish();
+    if let Some(shard) = opts.shard {
+        items.retain(|i| shard.owns(i.oid));
+    }
     let blobs = items
         .iter()
         .filter(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable))
@@ -292,6 +305,18 @@ pub fn scan(
         },
         commits,
     })
+}
+
+impl History {
+    /// A digest of the walk (every commit in walk order): shards of one scan must agree on it.
+    pub fn walk_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for c in &self.commits {
+            h.update(c.object().as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
 }
 
 /// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
