@@ -384,9 +384,7 @@ impl ScanConfig {
 
     /// The matcher for this configuration (rules, decoding depth, allowlists).
     pub fn matcher(&self) -> Result<Matcher> {
-        Ok(Matcher::new(self.rules.clone())
-            .map_err(anyhow::Error::msg)?
-            .with_options(self.match_options.clone()))
+        Ok(Matcher::new(self.rules.clone())?.with_options(self.match_options.clone()))
     }
 }
 

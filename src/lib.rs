@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod error;
 pub mod finding;
 pub mod import;
 pub mod matcher;
@@ -20,3 +21,5 @@ pub mod rules;
 pub mod scan;
 pub mod shell;
 pub mod source;
+
+pub use error::Error;

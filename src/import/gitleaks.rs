@@ -22,6 +22,7 @@
 //! `[[rules.required]]`, unknown keys) is named in [`Conversion::notes`] with the reason, and the
 //! command prints them on stderr and into both output files as comments.
 
+use crate::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use toml::Value;
@@ -142,14 +143,14 @@ const MAX_EXTEND_DEPTH: usize = 3;
 /// Converts the gitleaks configuration at `path`. Errors (unreadable file, TOML that does not
 /// parse, an `[extend] path` that cannot be read) name the file; everything that parses converts,
 /// with notes for what does not map.
-pub fn convert_file(path: &Path) -> Result<Conversion, String> {
+pub fn convert_file(path: &Path) -> Result<Conversion, Error> {
     let mut notes = Vec::new();
     let model = load(path, 0, &mut notes)?;
     Ok(finish(model, notes))
 }
 
 /// Converts configuration text; `shown` names it in errors, `dir` resolves `[extend] path`.
-pub fn convert_text(shown: &str, text: &str, dir: &Path) -> Result<Conversion, String> {
+pub fn convert_text(shown: &str, text: &str, dir: &Path) -> Result<Conversion, Error> {
     let mut notes = Vec::new();
     let model = parse(shown, text, dir, 0, &mut notes)?;
     Ok(finish(model, notes))
@@ -168,9 +169,12 @@ struct Model {
     disabled: Vec<String>,
 }
 
-fn load(path: &Path, depth: usize, notes: &mut Vec<String>) -> Result<Model, String> {
+fn load(path: &Path, depth: usize, notes: &mut Vec<String>) -> Result<Model, Error> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|error| Error::GitleaksIo {
+        file: shown.clone(),
+        error,
+    })?;
     let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     parse(&shown, &text, &dir, depth, notes)
 }
@@ -181,25 +185,26 @@ fn parse(
     dir: &Path,
     depth: usize,
     notes: &mut Vec<String>,
-) -> Result<Model, String> {
-    let value: toml::Table = toml::from_str(text).map_err(|e| {
-        let message = e.message().trim_end().to_string();
-        match e.span() {
-            Some(span) => {
-                let before = &text.as_bytes()[..span.start.min(text.len())];
-                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-                format!("{shown}: not a gitleaks configuration (TOML): {message} at line {line}")
-            }
-            None => format!("{shown}: not a gitleaks configuration (TOML): {message}"),
-        }
+) -> Result<Model, Error> {
+    let value: toml::Table = toml::from_str(text).map_err(|e| Error::GitleaksToml {
+        file: shown.to_string(),
+        message: e.message().trim_end().to_string(),
+        line: e.span().map(|span| {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            before.iter().filter(|&&b| b == b'\n').count() + 1
+        }),
     })?;
+    let shape = |message: String| Error::GitleaksShape {
+        file: shown.to_string(),
+        message,
+    };
     let mut model = Model::default();
     let mut has_extend = false;
     // The extended file first: this file's rules and allowlists are laid over it.
     if let Some(ext) = value.get("extend") {
         has_extend = true;
         let Some(ext) = ext.as_table() else {
-            return Err(format!("{shown}: [extend] must be a table"));
+            return Err(shape("[extend] must be a table".into()));
         };
         // `path` first: the extended file is the base the other keys change.
         let mut keys: Vec<_> = ext.iter().collect();
@@ -209,7 +214,7 @@ fn parse(
                 "useDefault" => model.use_default = v.as_bool().unwrap_or(false),
                 "path" => {
                     let Some(p) = v.as_str() else {
-                        return Err(format!("{shown}: [extend] path must be a string"));
+                        return Err(shape("[extend] path must be a string".into()));
                     };
                     if depth + 1 > MAX_EXTEND_DEPTH {
                         notes.push(format!(
@@ -249,13 +254,11 @@ fn parse(
             )),
             "rules" => {
                 let Some(list) = v.as_array() else {
-                    return Err(format!(
-                        "{shown}: rules must be an array of [[rules]] tables"
-                    ));
+                    return Err(shape("rules must be an array of [[rules]] tables".into()));
                 };
                 for (i, r) in list.iter().enumerate() {
                     let Some(t) = r.as_table() else {
-                        return Err(format!("{shown}: rules[{i}] is not a table"));
+                        return Err(shape(format!("rules[{i}] is not a table")));
                     };
                     if let Some((rule, allows)) = rule(shown, i, t, notes) {
                         // Same id as a rule of the extended file: this one wins.
@@ -269,17 +272,17 @@ fn parse(
             }
             "allowlist" => {
                 let Some(t) = v.as_table() else {
-                    return Err(format!("{shown}: [allowlist] must be a table"));
+                    return Err(shape("[allowlist] must be a table".into()));
                 };
                 global_allow(shown, "[allowlist]", t, &mut model, notes);
             }
             "allowlists" => {
                 let Some(list) = v.as_array() else {
-                    return Err(format!("{shown}: allowlists must be an array of tables"));
+                    return Err(shape("allowlists must be an array of tables".into()));
                 };
                 for (i, a) in list.iter().enumerate() {
                     let Some(t) = a.as_table() else {
-                        return Err(format!("{shown}: allowlists[{i}] is not a table"));
+                        return Err(shape(format!("allowlists[{i}] is not a table")));
                     };
                     global_allow(
                         shown,
@@ -604,11 +607,11 @@ fn rule(
 
 /// Renames the secret group of a gitleaks regex to `secret`: group `group` (1-based; 0 or
 /// `None`: the first group, or the whole match when there is none).
-pub fn secret_group(regex: &str, group: Option<usize>) -> Result<String, String> {
+pub fn secret_group(regex: &str, group: Option<usize>) -> Result<String, Error> {
     use regex_syntax::ast::{parse::Parser, Ast, GroupKind};
-    let ast = Parser::new()
-        .parse(regex)
-        .map_err(|e| format!("does not parse: {}", first_line(&e.to_string())))?;
+    let ast = Parser::new().parse(regex).map_err(|e| Error::RegexSyntax {
+        message: first_line(&e.to_string()),
+    })?;
     // (start of group, replacement range, kind) for every capture group, in opening order.
     struct G {
         start: usize,
@@ -646,10 +649,10 @@ pub fn secret_group(regex: &str, group: Option<usize>) -> Result<String, String>
     let want = match group {
         Some(n) if n > 0 => {
             if n > groups.len() {
-                return Err(format!(
-                    "secretGroup = {n}, but the regex has {} group(s)",
-                    groups.len()
-                ));
+                return Err(Error::NoSuchGroup {
+                    group: n,
+                    groups: groups.len(),
+                });
             }
             Some(n - 1)
         }

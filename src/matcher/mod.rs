@@ -16,6 +16,7 @@ pub mod flow;
 pub mod jwt_link;
 pub mod validate;
 
+use crate::error::Error;
 use crate::finding::Confidence;
 use crate::rules::Rule;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
@@ -28,7 +29,7 @@ use validate::Verdict;
 /// A rule compiled for matching.
 pub struct CompiledRule {
     pub rule: Rule,
-    regex: OnceLock<Result<Regex, String>>,
+    regex: OnceLock<Result<Regex, Error>>,
     allow_regexes: OnceLock<Vec<Regex>>,
     stopwords: Vec<Vec<u8>>,
     paths: Option<globset::GlobSet>,
@@ -48,58 +49,35 @@ const WEAK_BELOW: usize = 12;
 const VALUE_CAPTURE: &str = r#"(?P<secret>[^\s"'`,;\\]+)"#;
 
 impl CompiledRule {
-    fn new(rule: Rule) -> Result<Self, String> {
+    fn new(rule: Rule) -> Result<Self, Error> {
         let stopwords = rule
             .allowlist
             .stopwords
             .iter()
             .map(|s| s.to_ascii_lowercase().into_bytes())
             .collect();
-        let paths = if rule.allowlist.paths.is_empty() {
-            None
-        } else {
-            let mut b = globset::GlobSetBuilder::new();
-            for p in &rule.allowlist.paths {
-                b.add(
-                    globset::Glob::new(p)
-                        .map_err(|e| format!("rule '{}': path glob '{p}': {e}", rule.id))?,
-                );
-            }
-            Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
-        };
-        let files = if rule.files.is_empty() {
-            None
-        } else {
-            let mut b = globset::GlobSetBuilder::new();
-            for p in &rule.files {
-                b.add(
-                    globset::Glob::new(p)
-                        .map_err(|e| format!("rule '{}': files glob '{p}': {e}", rule.id))?,
-                );
-            }
-            Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
-        };
         Ok(CompiledRule {
-            files,
+            paths: glob_set(&rule, "path", &rule.allowlist.paths)?,
+            files: glob_set(&rule, "files", &rule.files)?,
             generic: rule.is_generic(),
             assigned_value: rule.regex.contains(VALUE_CAPTURE),
             rule,
             regex: OnceLock::new(),
             allow_regexes: OnceLock::new(),
             stopwords,
-            paths,
         })
     }
 
     /// The rule's regex, compiled on first use.
-    pub fn regex(&self) -> Result<&Regex, &str> {
+    pub fn regex(&self) -> Result<&Regex, &Error> {
         self.regex
             .get_or_init(|| {
-                compile_rule_regex(&self.rule.regex)
-                    .map_err(|e| format!("rule '{}': {e}", self.rule.id))
+                compile_rule_regex(&self.rule.regex).map_err(|error| Error::RuleRegex {
+                    rule: self.rule.id.clone(),
+                    error,
+                })
             })
             .as_ref()
-            .map_err(|e| e.as_str())
     }
 
     fn allow_regexes(&self) -> &[Regex] {
@@ -113,6 +91,31 @@ impl CompiledRule {
                 .collect()
         })
     }
+}
+
+/// The set of `globs` (the rule's `key` list: `path` for its allowlist, `files`), or `None`
+/// when there are none.
+fn glob_set(
+    rule: &Rule,
+    key: &'static str,
+    globs: &[String],
+) -> Result<Option<globset::GlobSet>, Error> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for p in globs {
+        b.add(globset::Glob::new(p).map_err(|e| Error::RuleGlob {
+            rule: rule.id.clone(),
+            key,
+            glob: p.clone(),
+            message: e.to_string(),
+        })?);
+    }
+    b.build().map(Some).map_err(|e| Error::RuleGlobSet {
+        rule: rule.id.clone(),
+        message: e.to_string(),
+    })
 }
 
 /// Compiles a rule's regex as the matcher runs it (bytes, no Unicode classes, bounded size).
@@ -212,7 +215,7 @@ impl Scratch {
 
 impl Matcher {
     /// Builds the prefilter over `rules`' keywords. Regexes are compiled lazily.
-    pub fn new(rules: Vec<Rule>) -> Result<Self, String> {
+    pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
         let mut keywords: Vec<String> = Vec::new();
         let mut triggers: Vec<Vec<usize>> = Vec::new();
         let mut index = std::collections::HashMap::new();
@@ -238,7 +241,9 @@ impl Matcher {
             // fastest search on text dense with their first bytes (source code).
             .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
-            .map_err(|e| format!("keyword prefilter: {e}"))?;
+            .map_err(|e| Error::Prefilter {
+                message: e.to_string(),
+            })?;
         let signing_rule = compiled
             .iter()
             .position(|c| c.rule.id == "jwt-signing-call");
