@@ -74,7 +74,7 @@ pub fn run(args: RulesCmd) -> Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
-                Ok(ExitCode::from(1))
+                Ok(super::ExitStatus::CheckFailed.into())
             }
         }
     }
