@@ -14,13 +14,14 @@ pub mod allow;
 pub mod filters;
 pub mod flow;
 pub mod jwt_link;
+mod prefilter;
 pub mod validate;
 
 use crate::error::Error;
 use crate::finding::Confidence;
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::Engine;
+use prefilter::Prefilter;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -182,15 +183,11 @@ impl Default for MatchOptions {
 /// Every rule, compiled, with the keyword prefilter.
 pub struct Matcher {
     rules: Vec<CompiledRule>,
-    prefilter: AhoCorasick,
-    /// For each prefilter pattern, the rules it triggers.
-    triggers: Vec<Vec<usize>>,
+    prefilter: Prefilter,
     options: MatchOptions,
     /// The `jwt-signing-call` rule, when loaded: keys that reach a signing call through a name
     /// are reported under it (see [`flow`]).
     signing_rule: Option<usize>,
-    /// Rules with `files`: run on the whole of every file those globs match.
-    file_rules: Vec<usize>,
 }
 
 /// Reusable per-thread buffers for [`Matcher::scan`].
@@ -216,46 +213,18 @@ impl Scratch {
 impl Matcher {
     /// Builds the prefilter over `rules`' keywords. Regexes are compiled lazily.
     pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
-        let mut keywords: Vec<String> = Vec::new();
-        let mut triggers: Vec<Vec<usize>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        let mut compiled = Vec::with_capacity(rules.len());
-        for (i, rule) in rules.into_iter().enumerate() {
-            for k in &rule.keywords {
-                let k = k.to_ascii_lowercase();
-                let slot = *index.entry(k.clone()).or_insert_with(|| {
-                    keywords.push(k);
-                    triggers.push(Vec::new());
-                    triggers.len() - 1
-                });
-                if !triggers[slot].contains(&i) {
-                    triggers[slot].push(i);
-                }
-            }
-            compiled.push(CompiledRule::new(rule)?);
-        }
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A full DFA: a few hundred short keywords make a small automaton, and the DFA is the
-            // fastest search on text dense with their first bytes (source code).
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| Error::Prefilter {
-                message: e.to_string(),
-            })?;
+        let compiled = rules
+            .into_iter()
+            .map(CompiledRule::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let prefilter = Prefilter::new(&compiled)?;
         let signing_rule = compiled
             .iter()
             .position(|c| c.rule.id == "jwt-signing-call");
-        let file_rules = (0..compiled.len())
-            .filter(|&i| compiled[i].files.is_some())
-            .collect();
         Ok(Matcher {
-            file_rules,
             signing_rule,
             rules: compiled,
             prefilter,
-            triggers,
             options: MatchOptions::default(),
         })
     }
@@ -316,8 +285,9 @@ impl Matcher {
         if data.is_empty() {
             return (Vec::new(), 0);
         }
-        self.collect_windows(data, scratch);
-        self.add_file_rules(data, path, scratch);
+        self.prefilter.collect_windows(&self.rules, data, scratch);
+        self.prefilter
+            .add_file_rules(&self.rules, data, path, scratch);
         // Room for matches that overlap resolution will drop (one value found by several rules).
         let cap = self.options.max_findings.saturating_mul(2).max(16);
         let shadow_cap = self.options.max_findings.saturating_mul(16).max(256);
@@ -397,82 +367,6 @@ impl Matcher {
             scratch.truncated = true;
         }
         (out, suppressed)
-    }
-
-    /// Triggers the rules whose `files` globs match `path` (as a whole, or its file name), on the
-    /// whole blob: a key file has no keyword to find.
-    fn add_file_rules(&self, data: &[u8], path: Option<&str>, scratch: &mut Scratch) {
-        let Some(path) = path else { return };
-        let name = path.rsplit('/').next().unwrap_or(path);
-        for &ri in &self.file_rules {
-            let Some(set) = &self.rules[ri].files else {
-                continue;
-            };
-            if !(set.is_match(path) || set.is_match(name)) {
-                continue;
-            }
-            let windows = &mut scratch.windows[ri];
-            if windows.is_empty() {
-                scratch.triggered.push(ri);
-            }
-            windows.clear();
-            windows.push(0..data.len());
-        }
-    }
-
-    /// Runs the prefilter and records, per triggered rule, the merged byte windows to search.
-    fn collect_windows(&self, data: &[u8], scratch: &mut Scratch) {
-        scratch.windows.resize_with(self.rules.len(), Vec::new);
-        for &ri in &scratch.triggered {
-            scratch.windows[ri].clear();
-        }
-        scratch.triggered.clear();
-        // Bounds of the line holding the previous hit: consecutive hits on one line (several
-        // keywords, several rules per keyword) share one line lookup.
-        let mut line = 0..0;
-        for hit in self.prefilter.find_overlapping_iter(data) {
-            if !(line.start <= hit.start() && hit.start() < line.end) {
-                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &data[hit.start()..])
-                    .map_or(data.len(), |i| hit.start() + i + 1);
-                line = start..end;
-            }
-            for &ri in &self.triggers[hit.pattern().as_usize()] {
-                let cr = &self.rules[ri];
-                let rule = &cr.rule;
-                // A line this long is minified or data: the generic rules would cry wolf there
-                // (the scanner drops their findings on such lines), so they do not search it.
-                if !rule.multiline && cr.generic && line.len() > allow::MINIFIED_LINE {
-                    continue;
-                }
-                let windows = &mut scratch.windows[ri];
-                if windows.is_empty() {
-                    scratch.triggered.push(ri);
-                }
-                if rule.multiline {
-                    if windows.is_empty() {
-                        windows.push(0..data.len());
-                    }
-                    continue;
-                }
-                if let Some(last) = windows.last() {
-                    if hit.start() >= last.start && hit.end() <= last.end {
-                        continue;
-                    }
-                }
-                let mut end = line.end;
-                for _ in 0..rule.context_lines {
-                    if end >= data.len() {
-                        break;
-                    }
-                    end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i + 1);
-                }
-                match windows.last_mut() {
-                    Some(last) if line.start <= last.end => last.end = last.end.max(end),
-                    _ => windows.push(line.start..end),
-                }
-            }
-        }
     }
 
     /// Reports the string literals that a signing call in `data` receives through a name
