@@ -15,6 +15,8 @@ pub mod filters;
 pub mod flow;
 pub mod jwt_link;
 mod prefilter;
+#[cfg(test)]
+mod tests;
 pub mod validate;
 
 use crate::error::Error;
