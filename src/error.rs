@@ -186,4 +186,25 @@ mod tests {
             "g.toml: not a gitleaks configuration (TOML): expected `=`"
         );
     }
+
+    /// Confidence and severity text parse in one place each, and name the accepted words.
+    #[test]
+    fn confidence_and_severity_round_trip() {
+        use crate::finding::Confidence;
+        use crate::rules::Severity;
+        for c in [Confidence::Low, Confidence::Medium, Confidence::High] {
+            assert_eq!(c.as_str().parse::<Confidence>().unwrap(), c);
+        }
+        assert_eq!(
+            "High".parse::<Confidence>().unwrap_err().to_string(),
+            "unknown confidence 'High' (low, medium, high)"
+        );
+        for s in [Severity::Info, Severity::Low, Severity::Critical] {
+            assert_eq!(s.as_str().parse::<Severity>().unwrap(), s);
+        }
+        assert_eq!(
+            "urgent".parse::<Severity>().unwrap_err().to_string(),
+            "unknown severity 'urgent' (info, low, medium, high, critical)"
+        );
+    }
 }
