@@ -40,6 +40,9 @@ pub enum Error {
     /// A confidence that is not one of the three names.
     #[error("unknown confidence '{text}' (low, medium, high)")]
     UnknownConfidence { text: String },
+    /// A `--report-mode` that is not octal permission bits.
+    #[error("`{text}` is not a file mode: give octal permission bits such as 600 or 644")]
+    FileMode { text: String },
     /// A rotation kind that is not known.
     #[error("unknown rotation kind '{text}'")]
     UnknownRotation { text: String },
