@@ -29,6 +29,7 @@
 //! names a commit, in that commit (the commit that introduced the finding, or one of its other
 //! locations); an entry with a commit never matches a working-tree finding.
 
+use crate::error::Error;
 use crate::finding::{Finding, SecretId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -120,30 +121,6 @@ impl BaselineFile {
     }
 }
 
-/// A baseline or ignore file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum BaselineError {
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: not a leaksweep baseline or JSON report: {message} (make one with `leaksweep baseline create -o FILE`)")]
-    Parse { path: String, message: String },
-    #[error("{path}:{line}: not a secret_id (64 hex digits, or a prefix of at least 12) or a fingerprint (commit:path:rule:line): '{text}'")]
-    IgnoreLine {
-        path: String,
-        line: usize,
-        text: String,
-    },
-    #[error("{path}:{line}: not a gitleaks fingerprint (commit:file:rule:line or file:rule:line): '{text}'")]
-    GitleaksIgnoreLine {
-        path: String,
-        line: usize,
-        text: String,
-    },
-}
-
 /// The file name of gitleaks' ignore file, honoured at the scan root.
 pub const GITLEAKS_IGNORE_FILE: &str = ".gitleaksignore";
 
@@ -202,9 +179,9 @@ pub struct Baseline {
 
 impl Baseline {
     /// Reads a baseline file, or a JSON report used as one.
-    pub fn load(path: &Path) -> Result<Self, BaselineError> {
+    pub fn load(path: &Path) -> Result<Self, Error> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::BaselineIo {
             path: shown.clone(),
             source,
         })?;
@@ -212,9 +189,9 @@ impl Baseline {
     }
 
     /// Parses the text of a baseline file or JSON report; `path` names it in errors.
-    pub fn parse(path: &Path, text: &str) -> Result<Self, BaselineError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, Error> {
         let shown = path.display().to_string();
-        let parse_err = |message: String| BaselineError::Parse {
+        let parse_err = |message: String| Error::BaselineParse {
             path: shown.clone(),
             message,
         };
@@ -224,7 +201,7 @@ impl Baseline {
         let mut locations = Vec::new();
         let mut sha1 = HashSet::new();
         if let Some(list) = value.as_array() {
-            parse_gitleaks(list, &mut entries, &mut locations).map_err(parse_err)?;
+            parse_gitleaks(list, &mut entries, &mut locations, &parse_err)?;
         } else if let Some(results) = value.get("results") {
             let results = results.as_object().ok_or_else(|| {
                 parse_err("detect-secrets baseline: \"results\" is not an object".into())
@@ -324,13 +301,14 @@ fn parse_gitleaks(
     list: &[serde_json::Value],
     entries: &mut BTreeMap<SecretId, Entry>,
     locations: &mut Vec<Location>,
-) -> Result<(), String> {
+    parse_err: &dyn Fn(String) -> Error,
+) -> Result<(), Error> {
     for (i, f) in list.iter().enumerate() {
         let field = |k: &str| f.get(k).and_then(|v| v.as_str()).unwrap_or("");
         if !f.is_object() || (f.get("RuleID").is_none() && f.get("File").is_none()) {
-            return Err(format!(
+            return Err(parse_err(format!(
                 "gitleaks report: entry {i} is not a finding (an object with RuleID and File)"
-            ));
+            )));
         }
         let secret = field("Secret");
         let redacted = secret.is_empty() || secret == "REDACTED" || secret.ends_with("...");
@@ -353,13 +331,15 @@ fn parse_gitleaks(
             continue;
         }
         let line = f.get("StartLine").and_then(|v| v.as_u64()).ok_or_else(|| {
-            format!("gitleaks report: entry {i} has neither a Secret nor a StartLine")
+            parse_err(format!(
+                "gitleaks report: entry {i} has neither a Secret nor a StartLine"
+            ))
         })?;
         let file = field("File");
         if file.is_empty() {
-            return Err(format!(
+            return Err(parse_err(format!(
                 "gitleaks report: entry {i} has neither a Secret nor a File"
-            ));
+            )));
         }
         let commit = field("Commit");
         locations.push(Location {
@@ -435,14 +415,14 @@ pub struct IgnoreList {
 
 impl IgnoreList {
     /// `.leaksweepignore` and `.gitleaksignore` in `root`, whichever exist (`Ok(None)`: neither).
-    pub fn load_root(root: &Path) -> Result<Option<Self>, BaselineError> {
+    pub fn load_root(root: &Path) -> Result<Option<Self>, Error> {
         let ours = Self::load(&root.join(IGNORE_FILE))?;
         let path = root.join(GITLEAKS_IGNORE_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ours),
             Err(source) => {
-                return Err(BaselineError::Io {
+                return Err(Error::BaselineIo {
                     path: path.display().to_string(),
                     source,
                 })
@@ -457,13 +437,13 @@ impl IgnoreList {
     }
 
     /// Reads `path` if it exists (`Ok(None)` when it does not).
-    pub fn load(path: &Path) -> Result<Option<Self>, BaselineError> {
+    pub fn load(path: &Path) -> Result<Option<Self>, Error> {
         let shown = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
-                return Err(BaselineError::Io {
+                return Err(Error::BaselineIo {
                     path: shown,
                     source,
                 })
@@ -473,7 +453,7 @@ impl IgnoreList {
     }
 
     /// Parses the text of an ignore file.
-    pub fn parse(path: &Path, text: &str) -> Result<Self, BaselineError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Self, Error> {
         let mut list = IgnoreList {
             path: path.to_path_buf(),
             ..Default::default()
@@ -491,7 +471,7 @@ impl IgnoreList {
             } else if line.matches(':').count() >= 3 {
                 list.fingerprints.insert(line.to_string());
             } else {
-                return Err(BaselineError::IgnoreLine {
+                return Err(Error::IgnoreLine {
                     path: path.display().to_string(),
                     line: i + 1,
                     text: line.to_string(),
@@ -520,14 +500,14 @@ impl IgnoreList {
 
 /// Parses `.gitleaksignore`: `commit:file:rule:line` or `file:rule:line` per line, `#` comment
 /// lines and blank lines allowed.
-pub fn parse_gitleaks_ignore(path: &Path, text: &str) -> Result<Vec<Location>, BaselineError> {
+pub fn parse_gitleaks_ignore(path: &Path, text: &str) -> Result<Vec<Location>, Error> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = || BaselineError::GitleaksIgnoreLine {
+        let bad = || Error::GitleaksIgnoreLine {
             path: path.display().to_string(),
             line: i + 1,
             text: crate::finding::sanitize(line).into_owned(),

@@ -522,13 +522,13 @@ pub struct RewriteFinishArgs {
 }
 
 /// Parses `--report-mode`: permission bits in octal (`600`, `0644`), at most `777`.
-fn parse_report_mode(s: &str) -> Result<u32, String> {
+fn parse_report_mode(s: &str) -> Result<u32, crate::error::Error> {
     let digits = s.strip_prefix("0o").unwrap_or(s);
     match u32::from_str_radix(digits, 8) {
         Ok(m) if m <= 0o777 && !digits.is_empty() => Ok(m),
-        _ => Err(format!(
-            "`{s}` is not a file mode: give octal permission bits such as 600 or 644"
-        )),
+        _ => Err(crate::error::Error::FileMode {
+            text: s.to_string(),
+        }),
     }
 }
 

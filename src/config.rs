@@ -250,15 +250,14 @@ impl ScanConfig {
             bail!("--max-file-size (or max_file_size) must be at least 1 byte");
         }
         let min_severity = match &args.min_severity {
-            Some(s) => Some(
-                s.parse::<Severity>()
-                    .map_err(anyhow::Error::msg)
-                    .context("invalid --min-severity")?,
-            ),
+            Some(s) => Some(s.parse::<Severity>().context("invalid --min-severity")?),
             None => project.as_ref().and_then(|p| p.min_severity),
         };
         let min_confidence = match &args.min_confidence {
-            Some(s) => Some(parse_confidence(s).context("invalid --min-confidence")?),
+            Some(s) => Some(
+                s.parse::<Confidence>()
+                    .context("invalid --min-confidence")?,
+            ),
             None => project.as_ref().and_then(|p| p.min_confidence),
         };
         let format = args
@@ -384,9 +383,7 @@ impl ScanConfig {
 
     /// The matcher for this configuration (rules, decoding depth, allowlists).
     pub fn matcher(&self) -> Result<Matcher> {
-        Ok(Matcher::new(self.rules.clone())
-            .map_err(anyhow::Error::msg)?
-            .with_options(self.match_options.clone()))
+        Ok(Matcher::new(self.rules.clone())?.with_options(self.match_options.clone()))
     }
 }
 
@@ -419,16 +416,6 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(MAX_THREADS)
-}
-
-/// Parses `low`, `medium` or `high`.
-pub fn parse_confidence(s: &str) -> Result<Confidence> {
-    Ok(match s {
-        "low" => Confidence::Low,
-        "medium" => Confidence::Medium,
-        "high" => Confidence::High,
-        _ => bail!("unknown confidence '{s}' (low, medium, high)"),
-    })
 }
 
 /// The built-in rules plus user rule files; a user rule with a built-in id replaces it.

@@ -128,6 +128,24 @@ impl Confidence {
     }
 }
 
+/// `low`, `medium` or `high`: the one parser of confidence text (the command line and reports
+/// read back; `.leaksweep.toml` goes through serde's names, the same three).
+impl std::str::FromStr for Confidence {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "low" => Confidence::Low,
+            "medium" => Confidence::Medium,
+            "high" => Confidence::High,
+            _ => {
+                return Err(crate::error::Error::UnknownConfidence {
+                    text: s.to_string(),
+                })
+            }
+        })
+    }
+}
+
 /// Where in git a blob was found (filled in by the history source for blobs with findings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct GitProvenance {

@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod error;
 pub mod finding;
 pub mod git;
 pub mod import;
@@ -24,3 +25,5 @@ pub mod shard;
 pub mod shell;
 pub mod source;
 pub mod text;
+
+pub use error::Error;

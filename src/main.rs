@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+use leaksweep::cmd::ExitStatus;
 use std::process::ExitCode;
 
 /// A clap usage error as `leaksweep: error: ...`, its other lines (usage, tips) prefixed
@@ -20,21 +21,21 @@ fn main() -> ExitCode {
     // A handler that cannot be installed (no signal support) only loses that cleanup.
     let _ = ctrlc::set_handler(|| {
         eprintln!("leaksweep: interrupted");
-        leaksweep::output::abort_in_flight(130)
+        leaksweep::output::abort_in_flight(ExitStatus::Interrupted.code().into())
     });
     let cli = match leaksweep::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version: print as clap does, exit 0.
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            return ExitStatus::Clean.into();
         }
         Err(e) => {
             // Usage errors carry the one prefix every error has (clap's own starts `error: `).
             let text = e.render().to_string();
             let text = text.strip_prefix("error: ").unwrap_or(&text);
             eprint!("{}", usage_message(text));
-            return ExitCode::from(leaksweep::cmd::EXIT_ERROR);
+            return ExitStatus::Error.into();
         }
     };
     match leaksweep::cmd::run(cli) {
@@ -42,11 +43,11 @@ fn main() -> ExitCode {
         Err(e) => {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
                 if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
+                    return ExitStatus::Clean.into();
                 }
             }
             eprint!("{}", leaksweep::cmd::error_message(&format!("{e:#}")));
-            ExitCode::from(leaksweep::cmd::EXIT_ERROR)
+            ExitStatus::Error.into()
         }
     }
 }

@@ -63,7 +63,7 @@ fn write(mut s: super::scan::Scanned) -> Result<ExitCode> {
             "leaksweep: {} item(s) could not be read; the baseline is incomplete (exit 2)",
             s.errors.len()
         );
-        return Ok(ExitCode::from(super::EXIT_ERROR));
+        return Ok(super::ExitStatus::Error.into());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand, each with one `run`. This module only dispatches, plus the ending
-//! every scanning command shares: filter, summarize, report, and turn the result into an exit code.
+//! every scanning command shares: filter, summarize, report, and turn the result into an
+//! [`ExitStatus`].
 
 pub mod baseline;
 pub mod completions;
@@ -155,12 +156,79 @@ fn strip_git2_tail(text: &str) -> &str {
     }
 }
 
-/// Exit code for usage and input errors.
-pub const EXIT_ERROR: u8 = 2;
+/// How a run ends, as the process sees it: the exit status is an API (scripts and CI branch on
+/// it), so every command picks one of these rather than a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: a scan found nothing to report, or the command did its work.
+    Clean,
+    /// A scan reported findings: `--exit-code`, 1 unless asked otherwise.
+    Findings(u8),
+    /// 1: a check the command exists for failed (`rules check`: an example; `rewrite verify`: a
+    /// problem; `rewrite finish`: not confirmed).
+    CheckFailed,
+    /// 2: a usage or input error, or an incomplete scan (an item could not be read, nothing was
+    /// scanned, the report could not be written).
+    Error,
+    /// 130: interrupted (Ctrl-C, SIGTERM, SIGHUP), as a shell reports it.
+    Interrupted,
+}
+
+impl ExitStatus {
+    /// The number the process exits with.
+    pub const fn code(self) -> u8 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Findings(code) => code,
+            ExitStatus::CheckFailed => 1,
+            ExitStatus::Error => 2,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        ExitCode::from(status.code())
+    }
+}
+
+/// Exit code for usage and input errors ([`ExitStatus::Error`]), for commands that still build
+/// their `ExitCode` from a number.
+pub const EXIT_ERROR: u8 = ExitStatus::Error.code();
+
+/// What went wrong at the end of a scan, in the order [`Outcome::status`] weighs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Outcome {
+    /// Items could not be read and `--ignore-errors` was not given.
+    unread: bool,
+    /// Input was expected, nothing was scanned, and `--allow-empty` was not given.
+    empty: bool,
+    /// Findings left after triage.
+    findings: bool,
+    /// Standard output failed for another reason than a closed pipe (the report was lost).
+    stdout_failed: bool,
+}
+
+impl Outcome {
+    /// An incomplete or empty scan is an error whatever it found; findings win over a lost
+    /// report (a failed write never hides findings); a lost report makes a clean scan an error.
+    fn status(self, findings_code: u8) -> ExitStatus {
+        if self.unread || self.empty {
+            ExitStatus::Error
+        } else if self.findings {
+            ExitStatus::Findings(findings_code)
+        } else if self.stdout_failed {
+            ExitStatus::Error
+        } else {
+            ExitStatus::Clean
+        }
+    }
+}
 
 /// The shared ending of a scan: [`triage`] (JWT linking, baseline and ignore file, level
 /// filters), write the report, print the summary and the reasons for an error exit on stderr, and
-/// pick the exit code (2 on errors or an empty scan, else `--exit-code` on findings, else 0).
+/// pick the [`ExitStatus`] (2 on errors or an empty scan, else `--exit-code` on findings, else 0).
 ///
 /// Standard output that cannot be written never hides findings: a closed pipe (`| head -1`) is
 /// not an error at all, and any other write failure is named on stderr and makes a clean scan
@@ -172,7 +240,7 @@ pub fn finish(
     errors: Vec<ScanError>,
     mut summary: Summary,
     expect_input: bool,
-) -> Result<ExitCode> {
+) -> Result<ExitStatus> {
     // Every secret found, also those the baseline or the level filters drop next, is masked
     // wherever repository text shows it; with `--show-secrets` the report holds them anyway, and
     // keeps paths and summaries exact (only control characters are escaped).
@@ -236,25 +304,71 @@ pub fn finish(
             eprintln!("leaksweep: error: {}: {}", e.path, e.message);
         }
     }
-    if !report.errors.is_empty() && !cfg.ignore_errors {
+    let outcome = Outcome {
+        unread: !report.errors.is_empty() && !cfg.ignore_errors,
+        empty: expect_input && s.files == 0 && !cfg.allow_empty,
+        findings: s.findings > 0,
+        stdout_failed,
+    };
+    if outcome.unread {
         eprintln!(
             "leaksweep: {} item(s) could not be read; the scan is incomplete (exit 2)",
             report.errors.len()
         );
-        return Ok(ExitCode::from(EXIT_ERROR));
-    }
-    if expect_input && s.files == 0 && !cfg.allow_empty {
+    } else if outcome.empty {
         eprintln!(
             "leaksweep: nothing was scanned (0 files; {} skipped): check the path and ignore files, or pass --allow-empty",
             s.skipped.values().sum::<u64>()
         );
-        return Ok(ExitCode::from(EXIT_ERROR));
     }
-    if s.findings > 0 {
-        return Ok(ExitCode::from(cfg.exit_code));
+    Ok(outcome.status(cfg.exit_code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ExitStatus, Outcome};
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        assert_eq!(ExitStatus::Clean.code(), 0);
+        assert_eq!(ExitStatus::Findings(1).code(), 1);
+        assert_eq!(ExitStatus::Findings(7).code(), 7);
+        assert_eq!(ExitStatus::CheckFailed.code(), 1);
+        assert_eq!(ExitStatus::Error.code(), 2);
+        assert_eq!(ExitStatus::Interrupted.code(), 130);
+        assert_eq!(super::EXIT_ERROR, 2);
     }
-    if stdout_failed {
-        return Ok(ExitCode::from(EXIT_ERROR));
+
+    /// Every combination of what can go wrong, against the contract in ARCHITECTURE.md.
+    #[test]
+    fn scan_outcome_picks_the_exit_status() {
+        for bits in 0..16u8 {
+            let o = Outcome {
+                unread: bits & 1 != 0,
+                empty: bits & 2 != 0,
+                findings: bits & 4 != 0,
+                stdout_failed: bits & 8 != 0,
+            };
+            let want = if o.unread || o.empty {
+                ExitStatus::Error
+            } else if o.findings {
+                ExitStatus::Findings(5)
+            } else if o.stdout_failed {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Clean
+            };
+            assert_eq!(o.status(5), want, "{o:?}");
+        }
+        // A report lost to a failed write never turns findings into a pass or an error.
+        let lost = Outcome {
+            findings: true,
+            stdout_failed: true,
+            ..Outcome::default()
+        };
+        assert_eq!(lost.status(1), ExitStatus::Findings(1));
+        // `--exit-code 0`: findings are reported and the run passes.
+        assert_eq!(lost.status(0).code(), 0);
+        assert_eq!(Outcome::default().status(1), ExitStatus::Clean);
     }
-    Ok(ExitCode::SUCCESS)
 }

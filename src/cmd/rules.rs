@@ -74,7 +74,7 @@ pub fn run(args: RulesCmd) -> Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
-                Ok(ExitCode::from(1))
+                Ok(super::ExitStatus::CheckFailed.into())
             }
         }
     }
@@ -144,7 +144,7 @@ pub fn check_examples(rules: &[Rule]) -> Vec<String> {
         let matcher = match Matcher::new(vec![rule.clone()]) {
             Ok(m) => m,
             Err(e) => {
-                failures.push(e);
+                failures.push(e.to_string());
                 continue;
             }
         };

@@ -35,6 +35,7 @@ impl Scanned {
             self.summary,
             self.expect_input,
         )
+        .map(ExitCode::from)
     }
 }
 

@@ -12,6 +12,7 @@
 //! Everything here runs per finding (or once per blob for the path check), never per byte, so it
 //! costs nothing on clean input.
 
+use crate::error::Error;
 use crate::rules::Severity;
 use regex::bytes::Regex;
 use serde::Deserialize;
@@ -60,22 +61,33 @@ pub struct CompiledAllow {
 
 impl CompiledAllow {
     /// Compiles `spec`; errors name the offending entry (`where_` says which table it is in).
-    pub fn new(spec: &AllowSpec, where_: &str) -> Result<Self, String> {
+    pub fn new(spec: &AllowSpec, where_: &str) -> Result<Self, Error> {
         let paths = if spec.paths.is_empty() {
             None
         } else {
             let mut b = globset::GlobSetBuilder::new();
             for p in &spec.paths {
-                b.add(
-                    globset::Glob::new(p)
-                        .map_err(|e| format!("{where_}.paths: glob '{p}': {e}"))?,
-                );
+                b.add(globset::Glob::new(p).map_err(|e| Error::AllowGlob {
+                    table: where_.to_string(),
+                    glob: p.clone(),
+                    message: e.to_string(),
+                })?);
             }
-            Some(b.build().map_err(|e| format!("{where_}.paths: {e}"))?)
+            Some(b.build().map_err(|e| Error::AllowGlobSet {
+                table: where_.to_string(),
+                message: e.to_string(),
+            })?)
         };
-        let compile = |list: &[String], key: &str| -> Result<Vec<Regex>, String> {
+        let compile = |list: &[String], key: &'static str| -> Result<Vec<Regex>, Error> {
             list.iter()
-                .map(|r| Regex::new(r).map_err(|e| format!("{where_}.{key}: regex '{r}': {e}")))
+                .map(|r| {
+                    Regex::new(r).map_err(|error| Error::AllowRegex {
+                        table: where_.to_string(),
+                        key,
+                        regex: r.clone(),
+                        error,
+                    })
+                })
                 .collect()
         };
         Ok(CompiledAllow {
@@ -149,7 +161,7 @@ impl Allowlists {
         global: &AllowSpec,
         per_rule: &[(String, AllowSpec)],
         root: &str,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         let mut map = HashMap::new();
         for (id, spec) in per_rule {
             if !spec.is_empty() {

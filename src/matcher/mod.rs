@@ -14,12 +14,16 @@ pub mod allow;
 pub mod filters;
 pub mod flow;
 pub mod jwt_link;
+mod prefilter;
+#[cfg(test)]
+mod tests;
 pub mod validate;
 
+use crate::error::Error;
 use crate::finding::Confidence;
 use crate::rules::Rule;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use base64::Engine;
+use prefilter::Prefilter;
 use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -28,7 +32,7 @@ use validate::Verdict;
 /// A rule compiled for matching.
 pub struct CompiledRule {
     pub rule: Rule,
-    regex: OnceLock<Result<Regex, String>>,
+    regex: OnceLock<Result<Regex, Error>>,
     allow_regexes: OnceLock<Vec<Regex>>,
     stopwords: Vec<Vec<u8>>,
     paths: Option<globset::GlobSet>,
@@ -48,58 +52,35 @@ const WEAK_BELOW: usize = 12;
 const VALUE_CAPTURE: &str = r#"(?P<secret>[^\s"'`,;\\]+)"#;
 
 impl CompiledRule {
-    fn new(rule: Rule) -> Result<Self, String> {
+    fn new(rule: Rule) -> Result<Self, Error> {
         let stopwords = rule
             .allowlist
             .stopwords
             .iter()
             .map(|s| s.to_ascii_lowercase().into_bytes())
             .collect();
-        let paths = if rule.allowlist.paths.is_empty() {
-            None
-        } else {
-            let mut b = globset::GlobSetBuilder::new();
-            for p in &rule.allowlist.paths {
-                b.add(
-                    globset::Glob::new(p)
-                        .map_err(|e| format!("rule '{}': path glob '{p}': {e}", rule.id))?,
-                );
-            }
-            Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
-        };
-        let files = if rule.files.is_empty() {
-            None
-        } else {
-            let mut b = globset::GlobSetBuilder::new();
-            for p in &rule.files {
-                b.add(
-                    globset::Glob::new(p)
-                        .map_err(|e| format!("rule '{}': files glob '{p}': {e}", rule.id))?,
-                );
-            }
-            Some(b.build().map_err(|e| format!("rule '{}': {e}", rule.id))?)
-        };
         Ok(CompiledRule {
-            files,
+            paths: glob_set(&rule, "path", &rule.allowlist.paths)?,
+            files: glob_set(&rule, "files", &rule.files)?,
             generic: rule.is_generic(),
             assigned_value: rule.regex.contains(VALUE_CAPTURE),
             rule,
             regex: OnceLock::new(),
             allow_regexes: OnceLock::new(),
             stopwords,
-            paths,
         })
     }
 
     /// The rule's regex, compiled on first use.
-    pub fn regex(&self) -> Result<&Regex, &str> {
+    pub fn regex(&self) -> Result<&Regex, &Error> {
         self.regex
             .get_or_init(|| {
-                compile_rule_regex(&self.rule.regex)
-                    .map_err(|e| format!("rule '{}': {e}", self.rule.id))
+                compile_rule_regex(&self.rule.regex).map_err(|error| Error::RuleRegex {
+                    rule: self.rule.id.clone(),
+                    error,
+                })
             })
             .as_ref()
-            .map_err(|e| e.as_str())
     }
 
     fn allow_regexes(&self) -> &[Regex] {
@@ -113,6 +94,31 @@ impl CompiledRule {
                 .collect()
         })
     }
+}
+
+/// The set of `globs` (the rule's `key` list: `path` for its allowlist, `files`), or `None`
+/// when there are none.
+fn glob_set(
+    rule: &Rule,
+    key: &'static str,
+    globs: &[String],
+) -> Result<Option<globset::GlobSet>, Error> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for p in globs {
+        b.add(globset::Glob::new(p).map_err(|e| Error::RuleGlob {
+            rule: rule.id.clone(),
+            key,
+            glob: p.clone(),
+            message: e.to_string(),
+        })?);
+    }
+    b.build().map(Some).map_err(|e| Error::RuleGlobSet {
+        rule: rule.id.clone(),
+        message: e.to_string(),
+    })
 }
 
 /// Compiles a rule's regex as the matcher runs it (bytes, no Unicode classes, bounded size).
@@ -179,15 +185,11 @@ impl Default for MatchOptions {
 /// Every rule, compiled, with the keyword prefilter.
 pub struct Matcher {
     rules: Vec<CompiledRule>,
-    prefilter: AhoCorasick,
-    /// For each prefilter pattern, the rules it triggers.
-    triggers: Vec<Vec<usize>>,
+    prefilter: Prefilter,
     options: MatchOptions,
     /// The `jwt-signing-call` rule, when loaded: keys that reach a signing call through a name
     /// are reported under it (see [`flow`]).
     signing_rule: Option<usize>,
-    /// Rules with `files`: run on the whole of every file those globs match.
-    file_rules: Vec<usize>,
 }
 
 /// Reusable per-thread buffers for [`Matcher::scan`].
@@ -212,45 +214,19 @@ impl Scratch {
 
 impl Matcher {
     /// Builds the prefilter over `rules`' keywords. Regexes are compiled lazily.
-    pub fn new(rules: Vec<Rule>) -> Result<Self, String> {
-        let mut keywords: Vec<String> = Vec::new();
-        let mut triggers: Vec<Vec<usize>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
-        let mut compiled = Vec::with_capacity(rules.len());
-        for (i, rule) in rules.into_iter().enumerate() {
-            for k in &rule.keywords {
-                let k = k.to_ascii_lowercase();
-                let slot = *index.entry(k.clone()).or_insert_with(|| {
-                    keywords.push(k);
-                    triggers.push(Vec::new());
-                    triggers.len() - 1
-                });
-                if !triggers[slot].contains(&i) {
-                    triggers[slot].push(i);
-                }
-            }
-            compiled.push(CompiledRule::new(rule)?);
-        }
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A full DFA: a few hundred short keywords make a small automaton, and the DFA is the
-            // fastest search on text dense with their first bytes (source code).
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| format!("keyword prefilter: {e}"))?;
+    pub fn new(rules: Vec<Rule>) -> Result<Self, Error> {
+        let compiled = rules
+            .into_iter()
+            .map(CompiledRule::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let prefilter = Prefilter::new(&compiled)?;
         let signing_rule = compiled
             .iter()
             .position(|c| c.rule.id == "jwt-signing-call");
-        let file_rules = (0..compiled.len())
-            .filter(|&i| compiled[i].files.is_some())
-            .collect();
         Ok(Matcher {
-            file_rules,
             signing_rule,
             rules: compiled,
             prefilter,
-            triggers,
             options: MatchOptions::default(),
         })
     }
@@ -311,8 +287,9 @@ impl Matcher {
         if data.is_empty() {
             return (Vec::new(), 0);
         }
-        self.collect_windows(data, scratch);
-        self.add_file_rules(data, path, scratch);
+        self.prefilter.collect_windows(&self.rules, data, scratch);
+        self.prefilter
+            .add_file_rules(&self.rules, data, path, scratch);
         // Room for matches that overlap resolution will drop (one value found by several rules).
         let cap = self.options.max_findings.saturating_mul(2).max(16);
         let shadow_cap = self.options.max_findings.saturating_mul(16).max(256);
@@ -392,82 +369,6 @@ impl Matcher {
             scratch.truncated = true;
         }
         (out, suppressed)
-    }
-
-    /// Triggers the rules whose `files` globs match `path` (as a whole, or its file name), on the
-    /// whole blob: a key file has no keyword to find.
-    fn add_file_rules(&self, data: &[u8], path: Option<&str>, scratch: &mut Scratch) {
-        let Some(path) = path else { return };
-        let name = path.rsplit('/').next().unwrap_or(path);
-        for &ri in &self.file_rules {
-            let Some(set) = &self.rules[ri].files else {
-                continue;
-            };
-            if !(set.is_match(path) || set.is_match(name)) {
-                continue;
-            }
-            let windows = &mut scratch.windows[ri];
-            if windows.is_empty() {
-                scratch.triggered.push(ri);
-            }
-            windows.clear();
-            windows.push(0..data.len());
-        }
-    }
-
-    /// Runs the prefilter and records, per triggered rule, the merged byte windows to search.
-    fn collect_windows(&self, data: &[u8], scratch: &mut Scratch) {
-        scratch.windows.resize_with(self.rules.len(), Vec::new);
-        for &ri in &scratch.triggered {
-            scratch.windows[ri].clear();
-        }
-        scratch.triggered.clear();
-        // Bounds of the line holding the previous hit: consecutive hits on one line (several
-        // keywords, several rules per keyword) share one line lookup.
-        let mut line = 0..0;
-        for hit in self.prefilter.find_overlapping_iter(data) {
-            if !(line.start <= hit.start() && hit.start() < line.end) {
-                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &data[hit.start()..])
-                    .map_or(data.len(), |i| hit.start() + i + 1);
-                line = start..end;
-            }
-            for &ri in &self.triggers[hit.pattern().as_usize()] {
-                let cr = &self.rules[ri];
-                let rule = &cr.rule;
-                // A line this long is minified or data: the generic rules would cry wolf there
-                // (the scanner drops their findings on such lines), so they do not search it.
-                if !rule.multiline && cr.generic && line.len() > allow::MINIFIED_LINE {
-                    continue;
-                }
-                let windows = &mut scratch.windows[ri];
-                if windows.is_empty() {
-                    scratch.triggered.push(ri);
-                }
-                if rule.multiline {
-                    if windows.is_empty() {
-                        windows.push(0..data.len());
-                    }
-                    continue;
-                }
-                if let Some(last) = windows.last() {
-                    if hit.start() >= last.start && hit.end() <= last.end {
-                        continue;
-                    }
-                }
-                let mut end = line.end;
-                for _ in 0..rule.context_lines {
-                    if end >= data.len() {
-                        break;
-                    }
-                    end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i + 1);
-                }
-                match windows.last_mut() {
-                    Some(last) if line.start <= last.end => last.end = last.end.max(end),
-                    _ => windows.push(line.start..end),
-                }
-            }
-        }
     }
 
     /// Reports the string literals that a signing call in `data` receives through a name

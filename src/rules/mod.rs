@@ -12,6 +12,7 @@ mod template;
 
 pub use model::{Allowlist, RotationKind, Rule, RuleFile, Severity, Validator};
 
+use crate::error::Error;
 use std::path::Path;
 
 /// The built-in rule files, embedded at compile time: (file name, contents).
@@ -38,26 +39,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 
-/// An error in a rule file: names the file and, where known, the rule.
-#[derive(Debug, thiserror::Error)]
-pub enum RuleError {
-    #[error("{file}: cannot read rule file: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
-    #[error("{file}: invalid rule file: {message}")]
-    Parse { file: String, message: String },
-    #[error("{file}: rule '{rule}': {message}")]
-    Rule {
-        file: String,
-        rule: String,
-        message: String,
-    },
-}
-
 /// Loads and validates every built-in rule.
-pub fn builtin() -> Result<Vec<Rule>, RuleError> {
+pub fn builtin() -> Result<Vec<Rule>, Error> {
     let mut rules = Vec::new();
     for (name, text) in BUILTIN {
         // Compiled lazily: the built-in regexes are compiled by the tests, not at every start.
@@ -68,9 +51,9 @@ pub fn builtin() -> Result<Vec<Rule>, RuleError> {
 }
 
 /// Loads and validates a user rule file.
-pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+pub fn load_file(path: &Path) -> Result<Vec<Rule>, Error> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| RuleError::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::RuleFileIo {
         file: file.clone(),
         source,
     })?;
@@ -78,14 +61,14 @@ pub fn load_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 }
 
 /// Parses and validates the text of one rule file; `file` names it in errors.
-pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+pub fn parse(file: &str, text: &str) -> Result<Vec<Rule>, Error> {
     prepare(file, parse_file(file, text)?)
 }
 
-fn parse_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+fn parse_file(file: &str, text: &str) -> Result<Vec<Rule>, Error> {
     // The message and position only: toml's Display quotes the offending line, and a rule file
     // named by mistake (`--rules .env`) would print a secret into CI logs.
-    let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
+    let parsed: RuleFile = toml::from_str(text).map_err(|e| Error::RuleFileParse {
         file: file.to_string(),
         message: match e.span() {
             Some(span) => {
@@ -103,57 +86,75 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
 /// Expands and validates rules already deserialized (from a rule file or the `[[rule]]` tables of
 /// `.leaksweep.toml`); `file` names their source in errors. Each regex is compiled once, so one
 /// that is over the compile size limit fails here, naming the rule and file.
-pub fn prepare(file: &str, parsed: Vec<Rule>) -> Result<Vec<Rule>, RuleError> {
+pub fn prepare(file: &str, parsed: Vec<Rule>) -> Result<Vec<Rule>, Error> {
     prepare_with(file, parsed, true)
 }
 
-fn prepare_with(file: &str, parsed: Vec<Rule>, compile: bool) -> Result<Vec<Rule>, RuleError> {
+fn prepare_with(file: &str, parsed: Vec<Rule>, compile: bool) -> Result<Vec<Rule>, Error> {
     let mut rules = Vec::with_capacity(parsed.len());
     for mut rule in parsed {
         rule.regex = template::expand(&rule.regex);
         rule.source_file = file.to_string();
         validate(&rule)
             .and_then(|()| if compile { compiles(&rule) } else { Ok(()) })
-            .map_err(|message| RuleError::Rule {
-                file: file.to_string(),
-                rule: rule.id.clone(),
-                message,
-            })?;
+            .map_err(|message| rule_error(file, &rule, message))?;
         rules.push(rule);
     }
     check_unique(&rules, file)?;
     Ok(rules)
 }
 
-fn check_unique(rules: &[Rule], file: &str) -> Result<(), RuleError> {
+/// The error for rule `rule` of `file`.
+fn rule_error(file: &str, rule: &Rule, problem: Problem) -> Error {
+    Error::Rule {
+        file: file.to_string(),
+        rule: rule.id.clone(),
+        message: problem.0,
+    }
+}
+
+fn check_unique(rules: &[Rule], file: &str) -> Result<(), Error> {
     let mut seen = std::collections::HashSet::new();
     for r in rules {
         if !seen.insert(r.id.as_str()) {
-            return Err(RuleError::Rule {
-                file: file.to_string(),
-                rule: r.id.clone(),
-                message: "duplicate rule id".into(),
-            });
+            return Err(rule_error(file, r, "duplicate rule id".into()));
         }
     }
     Ok(())
 }
 
+/// What is wrong with one rule, before the file and rule are known to name it
+/// ([`Error::Rule`]'s message).
+struct Problem(String);
+
+impl From<String> for Problem {
+    fn from(message: String) -> Self {
+        Problem(message)
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(message: &str) -> Self {
+        Problem(message.to_string())
+    }
+}
+
 /// Compiles the rule's regex as the matcher will (the syntax is already checked).
-fn compiles(rule: &Rule) -> Result<(), String> {
+fn compiles(rule: &Rule) -> Result<(), Problem> {
     match crate::matcher::compile_rule_regex(&rule.regex) {
         Ok(_) => Ok(()),
         Err(regex::Error::CompiledTooBig(limit)) => Err(format!(
             "regex is over the compile size limit ({} MiB): simplify it (smaller counted \
              repetitions such as {{1000}}, fewer alternatives)",
             limit >> 20
-        )),
-        Err(e) => Err(format!("regex does not compile:\n{e}")),
+        )
+        .into()),
+        Err(e) => Err(format!("regex does not compile:\n{e}").into()),
     }
 }
 
 /// Checks one rule without compiling its regex to an automaton.
-fn validate(rule: &Rule) -> Result<(), String> {
+fn validate(rule: &Rule) -> Result<(), Problem> {
     if rule.id.is_empty()
         || !rule
             .id
@@ -179,7 +180,7 @@ fn validate(rule: &Rule) -> Result<(), String> {
         .map_err(|e| format!("regex does not compile:\n{e}"))?;
     if let Some(d) = &rule.decode {
         if d != "base64" {
-            return Err(format!("unknown decode '{d}' (only \"base64\")"));
+            return Err(format!("unknown decode '{d}' (only \"base64\")").into());
         }
     }
     let names = capture_names(&rule.regex)?;
@@ -203,7 +204,7 @@ fn validate(rule: &Rule) -> Result<(), String> {
         );
     }
     if !(0.0..=8.0).contains(&rule.entropy) {
-        return Err(format!("entropy {} is out of range 0..=8", rule.entropy));
+        return Err(format!("entropy {} is out of range 0..=8", rule.entropy).into());
     }
     for re in &rule.allowlist.regexes {
         regex::bytes::Regex::new(re)
@@ -215,7 +216,7 @@ fn validate(rule: &Rule) -> Result<(), String> {
     Ok(())
 }
 
-fn capture_names(pattern: &str) -> Result<Vec<String>, String> {
+fn capture_names(pattern: &str) -> Result<Vec<String>, Problem> {
     // regex-syntax's AST keeps group names; walk it to list them.
     let ast = regex_syntax::ast::parse::Parser::new()
         .parse(pattern)

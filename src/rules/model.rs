@@ -1,6 +1,7 @@
 //! The rule file schema. Unknown fields are errors, so a typo in a user's rule file is reported
 //! instead of silently ignored.
 
+use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -148,7 +149,7 @@ impl fmt::Display for Severity {
 }
 
 impl FromStr for Severity {
-    type Err = String;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "info" => Severity::Info,
@@ -157,9 +158,9 @@ impl FromStr for Severity {
             "high" => Severity::High,
             "critical" => Severity::Critical,
             _ => {
-                return Err(format!(
-                    "unknown severity '{s}' (info, low, medium, high, critical)"
-                ))
+                return Err(Error::UnknownSeverity {
+                    text: s.to_string(),
+                })
             }
         })
     }
@@ -208,13 +209,18 @@ pub enum RotationKind {
 }
 
 impl FromStr for RotationKind {
-    type Err = String;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = |n: &str| -> Result<usize, String> {
+        let unknown = || Error::UnknownRotation {
+            text: s.to_string(),
+        };
+        let bytes = |n: &str| -> Result<usize, Error> {
             n.parse::<usize>()
                 .ok()
                 .filter(|n| (8..=1024).contains(n))
-                .ok_or_else(|| format!("rotation '{s}': byte count must be 8..=1024"))
+                .ok_or_else(|| Error::RotationBytes {
+                    text: s.to_string(),
+                })
         };
         Ok(match s.split_once(':') {
             None => match s {
@@ -224,12 +230,12 @@ impl FromStr for RotationKind {
                 "rails" => RotationKind::Rails,
                 "laravel" => RotationKind::Laravel,
                 "revoke" => RotationKind::Revoke,
-                _ => return Err(format!("unknown rotation kind '{s}'")),
+                _ => return Err(unknown()),
             },
             Some(("hex", n)) => RotationKind::Hex(bytes(n)?),
             Some(("base64", n)) => RotationKind::Base64(bytes(n)?),
             Some(("base64url", n)) => RotationKind::Base64Url(bytes(n)?),
-            Some(_) => return Err(format!("unknown rotation kind '{s}'")),
+            Some(_) => return Err(unknown()),
         })
     }
 }

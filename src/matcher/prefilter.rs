@@ -1,0 +1,144 @@
+//! The keyword prefilter: one Aho-Corasick automaton over every rule's keywords, ASCII
+//! case-insensitive, finds which rules may match and where. For each rule it triggers it
+//! records the byte windows the rule's regex then searches (the lines around each hit, merged,
+//! or the whole blob for multi-line rules and for rules whose `files` globs name the path).
+
+use super::{allow, CompiledRule, Scratch};
+use crate::error::Error;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+/// The automaton and, per keyword, the rules it triggers.
+pub(super) struct Prefilter {
+    automaton: AhoCorasick,
+    /// For each automaton pattern (a lower-cased keyword), the rules it triggers.
+    triggers: Vec<Vec<usize>>,
+    /// Rules with `files`: run on the whole of every file those globs match.
+    pub(super) file_rules: Vec<usize>,
+}
+
+impl Prefilter {
+    /// Builds the automaton over the keywords of `rules` (each keyword once, lower-cased).
+    pub(super) fn new(rules: &[CompiledRule]) -> Result<Self, Error> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut triggers: Vec<Vec<usize>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (i, cr) in rules.iter().enumerate() {
+            for k in &cr.rule.keywords {
+                let k = k.to_ascii_lowercase();
+                let slot = *index.entry(k.clone()).or_insert_with(|| {
+                    keywords.push(k);
+                    triggers.push(Vec::new());
+                    triggers.len() - 1
+                });
+                if !triggers[slot].contains(&i) {
+                    triggers[slot].push(i);
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            // A full DFA: a few hundred short keywords make a small automaton, and the DFA is the
+            // fastest search on text dense with their first bytes (source code).
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&keywords)
+            .map_err(|e| Error::Prefilter {
+                message: e.to_string(),
+            })?;
+        let file_rules = (0..rules.len())
+            .filter(|&i| rules[i].files.is_some())
+            .collect();
+        Ok(Prefilter {
+            automaton,
+            triggers,
+            file_rules,
+        })
+    }
+
+    /// Triggers the rules whose `files` globs match `path` (as a whole, or its file name), on the
+    /// whole blob: a key file has no keyword to find.
+    pub(super) fn add_file_rules(
+        &self,
+        rules: &[CompiledRule],
+        data: &[u8],
+        path: Option<&str>,
+        scratch: &mut Scratch,
+    ) {
+        let Some(path) = path else { return };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        for &ri in &self.file_rules {
+            let Some(set) = &rules[ri].files else {
+                continue;
+            };
+            if !(set.is_match(path) || set.is_match(name)) {
+                continue;
+            }
+            let windows = &mut scratch.windows[ri];
+            if windows.is_empty() {
+                scratch.triggered.push(ri);
+            }
+            windows.clear();
+            windows.push(0..data.len());
+        }
+    }
+
+    /// Runs the prefilter and records, per triggered rule, the merged byte windows to search.
+    pub(super) fn collect_windows(
+        &self,
+        rules: &[CompiledRule],
+        data: &[u8],
+        scratch: &mut Scratch,
+    ) {
+        scratch.windows.resize_with(rules.len(), Vec::new);
+        for &ri in &scratch.triggered {
+            scratch.windows[ri].clear();
+        }
+        scratch.triggered.clear();
+        // Bounds of the line holding the previous hit: consecutive hits on one line (several
+        // keywords, several rules per keyword) share one line lookup.
+        let mut line = 0..0;
+        for hit in self.automaton.find_overlapping_iter(data) {
+            if !(line.start <= hit.start() && hit.start() < line.end) {
+                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &data[hit.start()..])
+                    .map_or(data.len(), |i| hit.start() + i + 1);
+                line = start..end;
+            }
+            for &ri in &self.triggers[hit.pattern().as_usize()] {
+                let cr = &rules[ri];
+                let rule = &cr.rule;
+                // A line this long is minified or data: the generic rules would cry wolf there
+                // (the scanner drops their findings on such lines), so they do not search it.
+                if !rule.multiline && cr.generic && line.len() > allow::MINIFIED_LINE {
+                    continue;
+                }
+                let windows = &mut scratch.windows[ri];
+                if windows.is_empty() {
+                    scratch.triggered.push(ri);
+                }
+                if rule.multiline {
+                    if windows.is_empty() {
+                        windows.push(0..data.len());
+                    }
+                    continue;
+                }
+                if let Some(last) = windows.last() {
+                    if hit.start() >= last.start && hit.end() <= last.end {
+                        continue;
+                    }
+                }
+                let mut end = line.end;
+                for _ in 0..rule.context_lines {
+                    if end >= data.len() {
+                        break;
+                    }
+                    end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i + 1);
+                }
+                match windows.last_mut() {
+                    Some(last) if line.start <= last.end => last.end = last.end.max(end),
+                    _ => windows.push(line.start..end),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Unit tests of the matcher's core: a keyword hit opens a window, the regex captures in it, the
+//! entropy and placeholder judgement keeps or drops the capture, and a [`Match`] comes out.
+//!
+//! The rules are written here (not the built-in set), so each test controls the one stage it
+//! checks. Values are drawn from a seeded generator: the seed is printed to the test's captured
+//! output (shown when a test fails) and `LEAKSWEEP_TEST_SEED=<seed>` replays it.
+
+use super::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The generator for one test, and its seed (printed, and put in assertion messages).
+fn seeded() -> (StdRng, u64) {
+    let seed = std::env::var("LEAKSWEEP_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("random test values: LEAKSWEEP_TEST_SEED={seed}");
+    (StdRng::seed_from_u64(seed), seed)
+}
+
+const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const DIGITS: &[u8] = b"0123456789";
+
+/// `len` characters from `alphabet`.
+fn draw(rng: &mut StdRng, alphabet: &[u8], len: usize) -> String {
+    (0..len)
+        .map(|_| alphabet[rng.gen_range(0..alphabet.len())] as char)
+        .collect()
+}
+
+/// A generated token of `len` letters and digits that holds every class (lower, upper, digit):
+/// the shape of a real key.
+fn token(rng: &mut StdRng, len: usize) -> String {
+    let all: Vec<u8> = [LOWER, UPPER, DIGITS].concat();
+    let mut t: Vec<u8> = vec![
+        LOWER[rng.gen_range(0..LOWER.len())],
+        UPPER[rng.gen_range(0..UPPER.len())],
+        DIGITS[rng.gen_range(0..DIGITS.len())],
+    ];
+    t.extend(draw(rng, &all, len - 3).bytes());
+    // The three forced characters at drawn places, not always in front.
+    for i in 0..3 {
+        let j = rng.gen_range(0..t.len());
+        t.swap(i, j);
+    }
+    String::from_utf8(t).unwrap()
+}
+
+/// A matcher over the rules of one rule file (validated as a user's would be).
+fn matcher(rules_toml: &str) -> Matcher {
+    Matcher::new(crate::rules::parse("test.toml", rules_toml).expect("test rules load"))
+        .expect("test rules compile")
+}
+
+/// The secrets `m` reports in `data`, as text.
+fn found(m: &Matcher, data: &str) -> Vec<String> {
+    let mut scratch = Scratch::default();
+    m.scan(data.as_bytes(), None, &mut scratch)
+        .into_iter()
+        .map(|x| String::from_utf8_lossy(&data.as_bytes()[x.span]).into_owned())
+        .collect()
+}
+
+/// A rule for `tkey = "..."`: keyword `tkey`, any quoted value, an entropy floor of 3.5.
+const QUOTED: &str = r#"
+[[rule]]
+id = "t-quoted"
+keywords = ["tkey"]
+regex = '''tkey\s*=\s*"(?P<secret>[^"]+)"'''
+entropy = 3.5
+examples = ["x"]
+negatives = ["y"]
+"#;
+
+#[test]
+fn keyword_regex_and_judgement_make_a_match() {
+    let (mut rng, seed) = seeded();
+    let m = matcher(QUOTED);
+    for _ in 0..50 {
+        let len = rng.gen_range(24..48);
+        let secret = token(&mut rng, len);
+        let data = format!("# config\ntkey = \"{secret}\"\nother = 1\n");
+        let mut scratch = Scratch::default();
+        let out = m.scan(data.as_bytes(), Some("app.cfg"), &mut scratch);
+        assert_eq!(out.len(), 1, "seed {seed}: {data:?}");
+        let x = &out[0];
+        assert_eq!(x.rule, 0, "seed {seed}");
+        assert_eq!(
+            &data.as_bytes()[x.span.clone()],
+            secret.as_bytes(),
+            "seed {seed}"
+        );
+        assert_eq!(x.confidence, Confidence::Medium, "seed {seed}");
+        assert_eq!(
+            x.entropy,
+            filters::shannon_entropy(secret.as_bytes()),
+            "seed {seed}"
+        );
+        assert!(x.entropy >= 3.5, "seed {seed}: {}", x.entropy);
+        assert!(x.notes.is_empty(), "seed {seed}: {:?}", x.notes);
+        assert!(!scratch.take_truncated(), "seed {seed}");
+    }
+}
+
+#[test]
+fn no_keyword_no_regex() {
+    let (mut rng, seed) = seeded();
+    // The regex does not name the keyword: only the prefilter decides where it runs.
+    let m = matcher(
+        r#"
+[[rule]]
+id = "t-window"
+keywords = ["tkey"]
+regex = '''(?P<secret>Q[A-Za-z0-9]{31})'''
+examples = ["x"]
+negatives = ["y"]
+"#,
+    );
+    for _ in 0..50 {
+        let secret = format!("Q{}", token(&mut rng, 31));
+        // The keyword on the value's line: a window holds it.
+        assert_eq!(
+            found(&m, &format!("tkey {secret}\n")),
+            vec![secret.clone()],
+            "seed {seed}"
+        );
+        // No keyword anywhere: the regex never runs.
+        assert!(
+            found(&m, &format!("key {secret}\n")).is_empty(),
+            "seed {seed}"
+        );
+        // The keyword on another line, and the rule reaches no further lines.
+        assert!(
+            found(&m, &format!("tkey\n{secret}\n")).is_empty(),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn context_lines_widen_the_window() {
+    let (mut rng, seed) = seeded();
+    let m = matcher(
+        r#"
+[[rule]]
+id = "t-nested"
+keywords = ["tkey"]
+regex = '''(?P<secret>Q[A-Za-z0-9]{31})'''
+context_lines = 1
+examples = ["x"]
+negatives = ["y"]
+"#,
+    );
+    let secret = format!("Q{}", token(&mut rng, 31));
+    assert_eq!(
+        found(&m, &format!("tkey:\n  value: {secret}\n")),
+        vec![secret.clone()],
+        "seed {seed}"
+    );
+    // Two lines down is past the window.
+    assert!(
+        found(&m, &format!("tkey:\n  x: 1\n  value: {secret}\n")).is_empty(),
+        "seed {seed}"
+    );
+}
+
+#[test]
+fn keywords_fold_ascii_case() {
+    let (mut rng, seed) = seeded();
+    // Written upper-case in the rule, found in any case in the text.
+    let m = matcher(
+        r#"
+[[rule]]
+id = "t-case"
+keywords = ["TKEY"]
+regex = '''(?i)tkey\s*=\s*"(?P<secret>[^"]+)"'''
+entropy = 3.5
+examples = ["x"]
+negatives = ["y"]
+"#,
+    );
+    for _ in 0..20 {
+        let secret = token(&mut rng, 32);
+        // Each letter of the keyword in a drawn case.
+        let keyword: String = "tkey"
+            .chars()
+            .map(|c| if rng.gen() { c.to_ascii_uppercase() } else { c })
+            .collect();
+        let data = format!("{keyword} = \"{secret}\"\n");
+        assert_eq!(found(&m, &data), vec![secret], "seed {seed}: {data:?}");
+    }
+    // The regex is what the rule says, case and all: the prefilter only narrows where it runs.
+    let strict = matcher(QUOTED);
+    let secret = token(&mut rng, 32);
+    assert_eq!(
+        found(&strict, &format!("TKEY = \"{secret}\"\n")),
+        Vec::<String>::new(),
+        "seed {seed}"
+    );
+}
+
+#[test]
+fn placeholders_and_env_lookups_are_not_secrets() {
+    let (mut rng, seed) = seeded();
+    let m = matcher(QUOTED);
+    for _ in 0..20 {
+        // Names drawn from upper-case letters, so each case is new on every run.
+        let (a, b) = (rng.gen_range(3..8), rng.gen_range(3..8));
+        let name = format!("{}_{}", draw(&mut rng, UPPER, a), draw(&mut rng, UPPER, b));
+        let lower = name.to_ascii_lowercase();
+        for value in [
+            format!("${{{name}}}"),
+            format!("${name}"),
+            format!("process.env.{name}"),
+            format!("os.environ.{lower}"),
+            format!("<your-{}-here>", lower.replace('_', "-")),
+            format!("your_{lower}_here"),
+            "changeme-changeme-changeme".to_string(),
+            "xxxxxxxxxxxxxxxxxxxxxxxx".to_string(),
+        ] {
+            let data = format!("tkey = \"{value}\"\n");
+            assert!(found(&m, &data).is_empty(), "seed {seed}: {data:?}");
+        }
+        // The same place with a generated value is reported: the value was judged, not the line.
+        let secret = token(&mut rng, 32);
+        assert_eq!(
+            found(&m, &format!("tkey = \"{secret}\"\n")),
+            vec![secret],
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn values_below_the_entropy_floor_are_dropped() {
+    let (mut rng, seed) = seeded();
+    // No placeholder check: only the entropy floor can drop a value here.
+    let rule = |entropy: &str| {
+        format!(
+            r#"
+[[rule]]
+id = "t-entropy"
+keywords = ["tkey"]
+regex = '''tkey\s*=\s*"(?P<secret>[a-z0-9]+)"'''
+entropy = {entropy}
+no_placeholder_check = true
+examples = ["x"]
+negatives = ["y"]
+"#
+        )
+    };
+    let floor = matcher(&rule("3.5"));
+    let none = matcher(&rule("0.0"));
+    for _ in 0..50 {
+        // Two symbols: at most 1 bit per character, whatever the draw.
+        let pair = draw(&mut rng, LOWER, 2);
+        let len = rng.gen_range(16..40);
+        let low = draw(&mut rng, pair.as_bytes(), len);
+        assert!(
+            filters::shannon_entropy(low.as_bytes()) <= 1.0,
+            "seed {seed}"
+        );
+        let data = format!("tkey = \"{low}\"\n");
+        assert!(found(&floor, &data).is_empty(), "seed {seed}: {data:?}");
+        // Without the floor the same value is reported: the floor dropped it.
+        assert_eq!(found(&none, &data), vec![low.clone()], "seed {seed}");
+        // A drawn value of the rule's alphabet clears the floor.
+        let high = draw(&mut rng, &[LOWER, DIGITS].concat(), 32);
+        if filters::shannon_entropy(high.as_bytes()) >= 3.5 {
+            assert_eq!(
+                found(&floor, &format!("tkey = \"{high}\"\n")),
+                vec![high],
+                "seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_specific_rule_hides_the_generic_match_of_the_same_value() {
+    let (mut rng, seed) = seeded();
+    let m = matcher(
+        r#"
+[[rule]]
+id = "t-generic"
+keywords = ["tkey"]
+regex = '''tkey\s*=\s*"(?P<secret>[^"]+)"'''
+priority = -1
+examples = ["x"]
+negatives = ["y"]
+
+[[rule]]
+id = "t-vendor"
+keywords = ["tk_"]
+regex = '''(?P<secret>tk_[A-Za-z0-9]{32})'''
+examples = ["x"]
+negatives = ["y"]
+"#,
+    );
+    for _ in 0..20 {
+        let secret = format!("tk_{}", token(&mut rng, 32));
+        let data = format!("tkey = \"{secret}\"\n");
+        let out = m.scan(data.as_bytes(), None, &mut Scratch::default());
+        assert_eq!(out.len(), 1, "seed {seed}: {data:?}");
+        assert_eq!(m.rule(out[0].rule).id, "t-vendor", "seed {seed}");
+    }
+}
+
+#[test]
+fn the_findings_limit_truncates_and_says_so() {
+    let (mut rng, seed) = seeded();
+    let m = matcher(QUOTED).with_options(MatchOptions {
+        max_findings: 3,
+        ..MatchOptions::default()
+    });
+    let data: String = (0..10)
+        .map(|_| format!("tkey = \"{}\"\n", token(&mut rng, 32)))
+        .collect();
+    let mut scratch = Scratch::default();
+    assert_eq!(
+        m.scan(data.as_bytes(), None, &mut scratch).len(),
+        3,
+        "seed {seed}"
+    );
+    assert!(scratch.take_truncated(), "seed {seed}");
+    assert!(
+        !scratch.take_truncated(),
+        "seed {seed}: the flag is taken once"
+    );
+}
