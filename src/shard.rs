@@ -162,12 +162,11 @@ pub fn read(path: &Path) -> Result<ShardReport> {
 /// A finding as it was before serialization (less what no report holds: the raw secret unless
 /// shown, and the encoded text a decoded secret sat in, which redaction already used).
 fn to_finding(j: JsonFinding, versions: usize) -> Result<Finding> {
-    let severity = j
-        .severity
+    let severity: crate::rules::Severity = j.severity.parse()?;
+    let confidence: crate::finding::Confidence = j
+        .confidence
         .parse()
-        .map_err(|e: String| anyhow::anyhow!("{e}"))?;
-    let confidence = serde_json::from_value(serde_json::Value::String(j.confidence.clone()))
-        .with_context(|| format!("unknown confidence '{}'", j.confidence))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret_id = SecretId::parse(&j.secret_id)
         .with_context(|| format!("not a secret_id: '{}'", j.secret_id))?;
     let mut git = j.git;
