@@ -16,6 +16,7 @@ pub mod dotenv;
 pub mod providers;
 
 use crate::finding::{Finding, Secret, SecretId};
+use crate::replace::{Literals, Pair};
 use crate::rules::RotationKind;
 use base64::Engine;
 use rand::rngs::OsRng;
@@ -707,33 +708,19 @@ fn database_target(group: &[Finding]) -> Option<DbTarget> {
 
 /// Replaces every old secret of `plans` inside `value` by its new one (leftmost-longest).
 pub fn substitute(value: &[u8], plans: &[SecretPlan]) -> Zeroizing<Vec<u8>> {
-    let reps = replacements(plans);
-    let mut out = Zeroizing::new(Vec::with_capacity(value.len()));
-    let mut i = 0;
-    'outer: while i < value.len() {
-        let mut best: Option<&dotenv::Replacement<'_>> = None;
-        for r in &reps {
-            if value[i..].starts_with(r.old) && best.map_or(true, |b| r.old.len() > b.old.len()) {
-                best = Some(r);
-            }
-        }
-        if let Some(r) = best {
-            out.extend_from_slice(r.new);
-            i += r.old.len();
-            continue 'outer;
-        }
-        out.push(value[i]);
-        i += 1;
+    match Literals::new(replacements(plans)) {
+        Ok(l) => l.replace_all(value),
+        // Beyond the automaton's size limits (never for real plans): nothing is replaced.
+        Err(_) => Zeroizing::new(value.to_vec()),
     }
-    out
 }
 
 /// The (old, new) pairs of every plan with a new value.
-pub fn replacements(plans: &[SecretPlan]) -> Vec<dotenv::Replacement<'_>> {
+pub fn replacements(plans: &[SecretPlan]) -> Vec<Pair<'_>> {
     plans
         .iter()
         .filter_map(|p| {
-            Some(dotenv::Replacement {
+            Some(Pair {
                 old: p.old.expose(),
                 new: p.new.as_ref()?.expose(),
             })
