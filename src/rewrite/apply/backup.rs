@@ -45,6 +45,12 @@ pub fn read_commit_map(repo: &Repository) -> Result<Option<CommitMap>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
+    parse_commit_map(&text, &path).map(Some)
+}
+
+/// The lines of a `commit-map` (after its header line): `old new`, `0000…` for none; a line
+/// without two words is skipped, a word that is no object id is an error naming `path`.
+fn parse_commit_map(text: &str, path: &std::path::Path) -> Result<CommitMap> {
     let mut out = Vec::new();
     for line in text.lines().skip(1) {
         let mut it = line.split_whitespace();
@@ -57,7 +63,7 @@ pub fn read_commit_map(repo: &Repository) -> Result<Option<CommitMap>> {
             Oid::from_str(b).with_context(|| format!("{}: bad line {line:?}", path.display()))?;
         out.push((old, (!new.is_zero()).then_some(new)));
     }
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Name of the backup repository under [`state_dir`].
@@ -277,4 +283,42 @@ pub(super) fn write_backups(repo: &Repository, refs: &[RefUpdate]) -> Result<()>
             .with_context(|| format!("cannot move the backup into {}", dir.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(c: char) -> Oid {
+        Oid::from_str(&c.to_string().repeat(40)).unwrap()
+    }
+
+    #[test]
+    fn commit_map_lines_parse_and_zero_means_pruned() {
+        let path = std::path::Path::new("commit-map");
+        let (a, b, c) = (oid('a'), oid('b'), oid('c'));
+        let text = format!(
+            "old                                      new\n{a} {b}\n\n{c} {}\nlonely\n",
+            Oid::zero()
+        );
+        let map = parse_commit_map(&text, path).unwrap();
+        assert_eq!(map, vec![(a, Some(b)), (c, None)]);
+        // The header is skipped whatever it says: a map of one line is empty.
+        assert!(parse_commit_map(&format!("{a} {b}\n"), path)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn commit_map_with_a_bad_id_names_the_file() {
+        let err = parse_commit_map(
+            "old new\nnot-an-id 0000\n",
+            std::path::Path::new("/x/commit-map"),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("/x/commit-map: bad line"),
+            "{err:#}"
+        );
+    }
 }

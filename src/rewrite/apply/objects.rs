@@ -586,3 +586,56 @@ pub fn write_pack(repo: &Repository, written: &[Oid]) -> Result<()> {
         .with_context(|| format!("cannot write the new pack into {}", dir.display()))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_refs_name_the_object_they_replace() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        let want = Oid::from_str(hex).unwrap();
+        assert_eq!(
+            replaced_id(format!("refs/replace/{hex}").as_bytes()),
+            Some(want)
+        );
+        assert_eq!(replaced_id(format!("refs/heads/{hex}").as_bytes()), None);
+        assert_eq!(replaced_id(b"refs/replace/0123"), None);
+        assert_eq!(replaced_id(format!("refs/replace/{hex}0").as_bytes()), None);
+        assert_eq!(
+            replaced_id(b"refs/replace/zz23456789abcdef0123456789abcdef01234567"),
+            None
+        );
+    }
+
+    #[test]
+    fn headers_lose_signatures_and_skipped_fields_and_their_secrets() {
+        let replacer =
+            Replacer::new(&crate::rewrite::parse_secrets_file(b"s3cr3t-value==>X\n", "x").unwrap())
+                .unwrap();
+        let headers = b"tree 1111111111111111111111111111111111111111\n\
+parent 2222222222222222222222222222222222222222\n\
+author A <a@s3cr3t-value> 1 +0000\n\
+committer C <c@c> 1 +0000\n\
+gpgsig -----BEGIN PGP SIGNATURE-----\n \n -----END PGP SIGNATURE-----\n";
+        let mut out = Vec::new();
+        assert!(clean_headers(
+            headers,
+            &[b"tree", b"parent"],
+            &replacer,
+            &mut out
+        ));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "author A <a@X> 1 +0000\ncommitter C <c@c> 1 +0000\n"
+        );
+        let mut out = Vec::new();
+        assert!(!clean_headers(
+            b"tagger T <t@t> 1 +0000\n",
+            &[],
+            &replacer,
+            &mut out
+        ));
+        assert_eq!(out, b"tagger T <t@t> 1 +0000\n");
+    }
+}

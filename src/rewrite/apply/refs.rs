@@ -352,8 +352,23 @@ pub fn rewrite_stash_log(repo: &Repository, outcome: &Outcome, replacer: &Replac
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let map: HashMap<Oid, Oid> = outcome
-        .commit_map
+    let out = stash_log_rewritten(&text, &outcome.commit_map, replacer);
+    if out[..] != text[..] {
+        crate::output::write_atomic(&path, &out, false)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The stash list `text` with both ids of every entry mapped through `commit_map` (an id with
+/// no new commit is kept) and targets replaced in the rest of the line; lines that are not
+/// `<40 hex> <40 hex> ...` are copied as they are.
+fn stash_log_rewritten(
+    text: &[u8],
+    commit_map: &[(Oid, Option<Oid>)],
+    replacer: &Replacer,
+) -> zeroize::Zeroizing<Vec<u8>> {
+    let map: HashMap<Oid, Oid> = commit_map
         .iter()
         .filter_map(|(o, n)| n.map(|n| (*o, n)))
         .collect();
@@ -361,7 +376,7 @@ pub fn rewrite_stash_log(repo: &Repository, outcome: &Outcome, replacer: &Replac
         let o = Oid::from_str(std::str::from_utf8(h).ok()?).ok()?;
         map.get(&o).map(|n| n.to_string().into_bytes())
     };
-    let mut out = Vec::with_capacity(text.len());
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(text.len()));
     for line in text.split_inclusive(|&b| b == b'\n') {
         if line.len() < 82 || line[40] != b' ' || line[81] != b' ' {
             out.extend_from_slice(line);
@@ -376,9 +391,64 @@ pub fn rewrite_stash_log(repo: &Repository, outcome: &Outcome, replacer: &Replac
             None => out.extend_from_slice(rest),
         }
     }
-    if out[..] != text[..] {
-        crate::output::write_atomic(&path, &out, false)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(c: char) -> Oid {
+        Oid::from_str(&c.to_string().repeat(40)).unwrap()
     }
-    Ok(())
+
+    fn update(raw: &[u8], old: &str) -> RefUpdate {
+        RefUpdate {
+            name: String::from_utf8_lossy(raw).into_owned(),
+            raw: raw.to_vec(),
+            old: old.to_string(),
+            new: None,
+            renamed_to: None,
+            renamed_raw: None,
+        }
+    }
+
+    #[test]
+    fn stash_entries_follow_the_commit_map_and_lose_their_secrets() {
+        let replacer = Replacer::new(
+            &crate::rewrite::parse_secrets_file(b"hunter2hunter2==>R\n", "x").unwrap(),
+        )
+        .unwrap();
+        let (a, b, c, d) = (oid('a'), oid('b'), oid('c'), oid('d'));
+        let text = format!(
+            "{a} {b} Me <m@e> 1 +0000\tWIP on main: hunter2hunter2\n{c} {a} Me <m@e> 2 +0000\tkeep\nshort line hunter2hunter2\n"
+        );
+        let map = vec![(a, Some(d)), (b, None)];
+        let out = stash_log_rewritten(text.as_bytes(), &map, &replacer);
+        let want = format!(
+            "{d} {b} Me <m@e> 1 +0000\tWIP on main: R\n{c} {d} Me <m@e> 2 +0000\tkeep\nshort line hunter2hunter2\n"
+        );
+        assert_eq!(String::from_utf8_lossy(&out), want);
+        // Nothing mapped and nothing to replace: the same bytes.
+        let none = stash_log_rewritten(text.as_bytes(), &[], &Replacer::new(&[]).unwrap());
+        assert_eq!(&none[..], text.as_bytes());
+    }
+
+    #[test]
+    fn moved_error_names_the_ref_and_both_values() {
+        let old = oid('a').to_string();
+        let r = update(b"refs/heads/main", &old);
+        let moved = moved_error(&r, Some(oid('b')));
+        assert!(moved.starts_with("refs/heads/main moved while leaksweep was rewriting"));
+        assert!(moved.contains("it was aaaaaaaaaaaa when the run started, it is bbbbbbbbbbbb now"));
+        assert!(moved_error(&r, None).contains("it is deleted now"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn loose_ref_paths_keep_raw_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = loose_path(std::path::Path::new("/g"), b"refs/heads/caf\xe9");
+        assert_eq!(p.as_os_str().as_bytes(), b"/g/refs/heads/caf\xe9");
+    }
 }

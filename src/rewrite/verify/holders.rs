@@ -393,6 +393,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ids_are_read_from_the_first_forty_hex_digits() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        let want = Oid::from_str(hex).unwrap();
+        assert_eq!(hex_oid(hex.as_bytes()), Some(want));
+        assert_eq!(
+            hex_oid(format!("{hex} refs/heads/main").as_bytes()),
+            Some(want)
+        );
+        assert_eq!(hex_oid(format!("{hex}\n").as_bytes()), Some(want));
+        assert_eq!(hex_oid(&hex.as_bytes()[..39]), None);
+        assert_eq!(hex_oid(b"ref: refs/heads/main"), None);
+        assert_eq!(hex_oid(b"0123456789abcdef0123456789abcdef0123456g"), None);
+    }
+
+    #[test]
+    fn files_below_lists_regular_files_sorted_and_skips_what_it_is_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in ["b", "a/x", "a/y", "objects/pack/p", "logs/HEAD"] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"").unwrap();
+        }
+        let mut out = Vec::new();
+        files_below(d, &["objects"], &mut out);
+        let rels: Vec<&[u8]> = out.iter().map(|(r, _)| r.as_slice()).collect();
+        assert_eq!(rels, [&b"a/x"[..], b"a/y", b"b", b"logs/HEAD"]);
+        assert!(out
+            .iter()
+            .all(|(r, p)| p.ends_with(std::str::from_utf8(r).unwrap())));
+        let mut nested = Vec::new();
+        files_below(d, &["objects/pack"], &mut nested);
+        assert_eq!(nested.len(), 4);
+        let mut none = Vec::new();
+        files_below(&d.join("missing"), &[], &mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
     fn shown_names_keep_raw_bytes_apart() {
         assert_eq!(show_bytes(b"refs/heads/caf\xe9"), "refs/heads/caf\\xe9");
         assert_eq!(show_bytes("refs/heads/café".as_bytes()), "refs/heads/café");

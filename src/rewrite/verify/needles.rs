@@ -239,6 +239,42 @@ mod tests {
     }
 
     #[test]
+    fn percent_decoding_takes_valid_escapes_only() {
+        assert!(percent_decoded(b"no escapes, 100% sure").is_none());
+        assert!(percent_decoded(b"%zz and %4").is_none());
+        assert_eq!(
+            &percent_decoded(b"a%2Fb%2fc%zz%41%").unwrap().as_slice(),
+            b"a/b/c%zzA%"
+        );
+    }
+
+    #[test]
+    fn base64_cores_are_in_every_encoding_of_data_around_the_value() {
+        use base64::engine::general_purpose as gp;
+        // Too short for any core: nothing to search for.
+        assert!(base64_cores(b"abc", false).is_empty());
+        let v = b"correct horse battery";
+        let cores = base64_cores(v, false);
+        assert_eq!(cores.len(), 3);
+        for pre in 0..3usize {
+            let mut data = vec![b'#'; pre];
+            data.extend_from_slice(v);
+            data.extend_from_slice(b"!!");
+            let enc = gp::STANDARD.encode(&data);
+            let core = &cores[(3 - pre) % 3];
+            assert!(
+                enc.as_bytes()
+                    .windows(core.len())
+                    .any(|w| w == core.as_slice()),
+                "pre {pre}: {enc}"
+            );
+        }
+        let url = base64_cores(&[0xfb; 12], true);
+        assert!(url.iter().all(|c| !c.contains(&b'+') && !c.contains(&b'/')));
+        assert!(url.iter().any(|c| c.contains(&b'-') || c.contains(&b'_')));
+    }
+
+    #[test]
     fn needles_find_percent_encoding_in_either_case_and_nothing_else() {
         let v = b"pa!ss*wo+rd^Zq8vLm3";
         let n = Needles::new(&[target(v)]).unwrap();
