@@ -582,6 +582,27 @@ LAST=1d09e42bff4d34163f2d6e88783fc534";
     }
 
     #[test]
+    fn an_empty_old_value_replaces_nothing_at_all() {
+        let input = b"A=abcdefgh\n";
+        let r = rewrite(
+            input,
+            &[
+                Replacement {
+                    old: b"abcdefgh",
+                    new: b"NEW",
+                },
+                Replacement {
+                    old: b"",
+                    new: b"x",
+                },
+            ],
+        );
+        assert_eq!(&r.bytes[..], input);
+        assert_eq!(r.counts, [0, 0]);
+        assert!(r.edits.is_empty());
+    }
+
+    #[test]
     fn quote_values() {
         assert_eq!(&quote_value(b"plain")[..], b"plain");
         assert_eq!(&quote_value(b"a b")[..], b"'a b'");
