@@ -16,6 +16,7 @@ pub mod import;
 pub mod matcher;
 pub mod output;
 pub mod project;
+pub mod replace;
 pub mod report;
 pub mod rewrite;
 pub mod rotate;

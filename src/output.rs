@@ -41,14 +41,7 @@ pub fn write_atomic_mode(path: &std::path::Path, bytes: &[u8], mode: u32) -> io:
         f.write_all(bytes)?;
         return f.flush();
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".leaksweep-")
-        .tempfile_in(&dir)
-        .map_err(without_path)?;
+    let tmp = temp_beside(path).map_err(without_path)?;
     let _in_flight = InFlight::new(tmp.path());
     #[cfg(unix)]
     {
@@ -58,6 +51,60 @@ pub fn write_atomic_mode(path: &std::path::Path, bytes: &[u8], mode: u32) -> io:
     }
     #[cfg(not(unix))]
     let _ = mode;
+    persist(tmp, bytes, path)
+}
+
+/// Replaces the regular file at `path` in place, atomically (a temporary file in the same
+/// directory, then a rename), keeping `meta`'s mode, owner and group: run as root, a plain
+/// rename would hand the file to root. `rotate --apply` writes `.env` files this way; `meta` is
+/// the file's metadata read before the edit. A file whose owner cannot be kept is not written.
+pub fn write_keeping_mode(
+    path: &std::path::Path,
+    bytes: &[u8],
+    meta: &std::fs::Metadata,
+) -> io::Result<()> {
+    let tmp = temp_beside(path)?;
+    let _in_flight = InFlight::new(tmp.path());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let now = tmp.as_file().metadata()?;
+        if (now.uid(), now.gid()) != (meta.uid(), meta.gid()) {
+            std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).map_err(
+                |e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot keep the file's owner {}:{} ({e}); run as that user",
+                            meta.uid(),
+                            meta.gid()
+                        ),
+                    )
+                },
+            )?;
+        }
+    }
+    tmp.as_file().set_permissions(meta.permissions())?;
+    persist(tmp, bytes, path)
+}
+
+/// A new temporary file in the directory of `path` (the current one for a bare file name).
+fn temp_beside(path: &std::path::Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".leaksweep-")
+        .tempfile_in(&dir)
+}
+
+/// Writes `bytes` into `tmp`, syncs it and renames it over `path`.
+fn persist(
+    mut tmp: tempfile::NamedTempFile,
+    bytes: &[u8],
+    path: &std::path::Path,
+) -> io::Result<()> {
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -135,4 +182,85 @@ pub fn abort_in_flight(code: i32) -> ! {
         let _ = std::fs::remove_file(p);
     }
     std::process::exit(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries of `dir` other than `keep`, and registered temporary files inside it.
+    fn leftovers(dir: &std::path::Path, keep: &[&str]) -> (Vec<String>, usize) {
+        let names = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !keep.contains(&n.as_str()))
+            .collect();
+        let registered = in_flight().iter().filter(|p| p.starts_with(dir)).count();
+        (names, registered)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeping_mode_replaces_content_atomically_and_keeps_the_mode() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, b"KEY=old\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        // A second name for the old file: a rename leaves it the old content, an in-place
+        // write would change it too.
+        let old_link = dir.path().join("old-link");
+        std::fs::hard_link(&path, &old_link).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        write_keeping_mode(&path, b"KEY=new\n", &meta).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"KEY=new\n");
+        assert_eq!(std::fs::read(&old_link).unwrap(), b"KEY=old\n");
+        let now = std::fs::metadata(&path).unwrap();
+        assert_eq!(now.permissions().mode() & 0o7777, 0o640);
+        assert_eq!((now.uid(), now.gid()), (meta.uid(), meta.gid()));
+        assert_ne!(now.ino(), meta.ino());
+        assert_eq!(leftovers(dir.path(), &[".env", "old-link"]), (vec![], 0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeping_mode_keeps_an_unusual_mode_too() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.env");
+        std::fs::write(&path, b"A=1\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o604)).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        write_keeping_mode(&path, b"A=2\n", &meta).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o604);
+    }
+
+    #[test]
+    fn keeping_mode_into_a_missing_directory_fails_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        let missing = dir.path().join("gone").join("f");
+        assert!(write_keeping_mode(&missing, b"y", &meta).is_err());
+        assert_eq!(std::fs::read(&file).unwrap(), b"x");
+        assert_eq!(leftovers(dir.path(), &["f"]), (vec![], 0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_are_private_when_asked_and_leave_no_temporary_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        write_atomic(&path, b"{}", true).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, PRIVATE_MODE);
+        write_atomic(&path, b"[]", false).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"[]");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        assert_eq!(leftovers(dir.path(), &["report.json"]), (vec![], 0));
+    }
 }

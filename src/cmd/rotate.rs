@@ -394,7 +394,7 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
             .with_context(|| format!("cannot write backup {}", bak.display()))?;
         bak_path = Some(bak);
     }
-    write_keeping_mode(&p.real, &p.edited.bytes, &p.meta)
+    crate::output::write_keeping_mode(&p.real, &p.edited.bytes, &p.meta)
         .with_context(|| format!("cannot rewrite {}", path.display()))?;
     if !quiet {
         say!(
@@ -410,43 +410,6 @@ fn apply(p: &Prepared, backup: bool, force: bool, quiet: bool) -> Result<()> {
     if let Some(w) = bak_path.as_deref().and_then(git_exposure) {
         say!("leaksweep: warning: {w}");
     }
-    Ok(())
-}
-
-/// Atomic replace (temporary file in the same directory, then rename) keeping `meta`'s mode,
-/// owner and group: run as root, a plain rename would hand the file to root.
-fn write_keeping_mode(path: &Path, bytes: &[u8], meta: &std::fs::Metadata) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".leaksweep-")
-        .tempfile_in(&dir)?;
-    let _in_flight = crate::output::InFlight::new(tmp.path());
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let now = tmp.as_file().metadata()?;
-        if (now.uid(), now.gid()) != (meta.uid(), meta.gid()) {
-            std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid())).map_err(
-                |e| {
-                    std::io::Error::new(
-                        e.kind(),
-                        format!(
-                            "cannot keep the file's owner {}:{} ({e}); run as that user",
-                            meta.uid(),
-                            meta.gid()
-                        ),
-                    )
-                },
-            )?;
-        }
-    }
-    tmp.as_file().set_permissions(meta.permissions())?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 

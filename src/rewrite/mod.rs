@@ -36,7 +36,7 @@ pub mod plan;
 pub mod verify;
 
 use crate::finding::{redact, Finding, Secret, SecretId};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use crate::replace::{Literals, Pair};
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -258,8 +258,7 @@ pub fn replacements_file(targets: &[Target]) -> Zeroizing<Vec<u8>> {
 /// base64 or percent-encoded span, written back in that span's encoding (see [`encoded`]).
 /// Overlapping literals: the leftmost, then longest, match wins.
 pub struct Replacer {
-    ac: Option<AhoCorasick>,
-    replacements: Vec<Vec<u8>>,
+    literals: Literals,
     /// The shortest target: a decoded span shorter than this cannot hold one.
     min_len: usize,
 }
@@ -276,26 +275,18 @@ pub fn target_bit(i: usize) -> u64 {
 
 impl Replacer {
     pub fn new(targets: &[Target]) -> Result<Self> {
-        if targets.is_empty() {
-            return Ok(Replacer {
-                ac: None,
-                replacements: Vec::new(),
-                min_len: usize::MAX,
-            });
-        }
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(targets.iter().map(|t| t.secret.expose()))
-            .context("cannot build the literal matcher")?;
+        let literals = Literals::new(targets.iter().map(|t| Pair {
+            old: t.secret.expose(),
+            new: &t.replacement,
+        }))
+        .context("cannot build the literal matcher")?;
         Ok(Replacer {
-            ac: Some(ac),
-            replacements: targets.iter().map(|t| t.replacement.clone()).collect(),
+            literals,
             min_len: targets
                 .iter()
                 .map(|t| t.secret.expose().len())
                 .min()
-                .unwrap_or(1)
-                .max(1),
+                .map_or(usize::MAX, |n| n.max(1)),
         })
     }
 
@@ -305,10 +296,12 @@ impl Replacer {
     }
 
     fn mask_at(&self, data: &[u8], depth: usize) -> u64 {
-        let Some(ac) = &self.ac else { return 0 };
+        if self.literals.is_empty() {
+            return 0;
+        }
         let mut m = 0;
-        for hit in ac.find_iter(data) {
-            m |= target_bit(hit.pattern().as_usize());
+        for hit in self.literals.find_iter(data) {
+            m |= target_bit(hit.pair);
         }
         if depth > 0 && data.len() >= self.min_len {
             for span in encoded::spans(data, self.min_len) {
@@ -325,13 +318,12 @@ impl Replacer {
     }
 
     fn replace_at(&self, data: &[u8], depth: usize) -> Option<Vec<u8>> {
-        let ac = self.ac.as_ref()?;
-        let literal = ac.is_match(data).then(|| {
+        if self.literals.is_empty() {
+            return None;
+        }
+        let literal = self.literals.is_match(data).then(|| {
             let mut out = Vec::with_capacity(data.len());
-            ac.replace_all_with_bytes(data, &mut out, |m, _, dst| {
-                dst.extend_from_slice(&self.replacements[m.pattern().as_usize()]);
-                true
-            });
+            self.literals.replace_into(data, &mut out);
             out
         });
         if depth == 0 {

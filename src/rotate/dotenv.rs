@@ -13,7 +13,7 @@
 //! what rotation needs; a secret short enough to occur by accident inside an unrelated value would
 //! be replaced there too, which the scanner's minimum lengths and entropy make unlikely.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use crate::replace::{Hit, Literals};
 use std::ops::Range;
 use zeroize::Zeroizing;
 
@@ -170,11 +170,7 @@ fn parse_value(input: &[u8], start: usize, end: usize) -> (Range<usize>, Option<
 }
 
 /// One old value to replace by a new one.
-#[derive(Debug, Clone, Copy)]
-pub struct Replacement<'a> {
-    pub old: &'a [u8],
-    pub new: &'a [u8],
-}
+pub use crate::replace::Pair as Replacement;
 
 /// One replaced occurrence: where the old bytes were in the input and where the new bytes are in
 /// the output. Quotes added around an unquoted value are part of the output span.
@@ -231,16 +227,13 @@ pub fn rewrite(input: &[u8], reps: &[Replacement<'_>]) -> Rewritten {
     let mut edits = Vec::new();
     let mut warnings = Vec::new();
     let mut counts = vec![0; reps.len()];
-    let patterns: Vec<&[u8]> = reps.iter().map(|r| r.old).collect();
-    let ac = if patterns.iter().any(|p| p.is_empty()) {
+    // An empty old value would match everywhere: then nothing is replaced at all.
+    let literals = if reps.is_empty() || reps.iter().any(|r| r.old.is_empty()) {
         None
     } else {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .ok()
+        Literals::new(reps.iter().copied()).ok()
     };
-    let Some(ac) = ac.filter(|_| !reps.is_empty()) else {
+    let Some(literals) = literals else {
         out.extend_from_slice(input);
         return Rewritten {
             bytes: out,
@@ -252,20 +245,16 @@ pub fn rewrite(input: &[u8], reps: &[Replacement<'_>]) -> Rewritten {
     let mut copied = 0;
     for a in assignments(input) {
         let value = &input[a.value.clone()];
-        let hits: Vec<_> = ac.find_iter(value).collect();
+        let hits: Vec<Hit> = literals.find_iter(value).collect();
         if hits.is_empty() {
             continue;
         }
         // The value as it will be, to decide on quoting.
         let mut new_value = Zeroizing::new(Vec::with_capacity(value.len() + 32));
-        let mut last = 0;
-        for m in &hits {
-            new_value.extend_from_slice(&value[last..m.start()]);
-            new_value.extend_from_slice(reps[m.pattern().as_usize()].new);
-            counts[m.pattern().as_usize()] += 1;
-            last = m.end();
+        literals.replace_into(value, &mut new_value);
+        for h in &hits {
+            counts[h.pair] += 1;
         }
-        new_value.extend_from_slice(&value[last..]);
         let needs_quotes = new_value.iter().any(|&b| unsafe_unquoted(b));
         let add_quotes = a.quote.is_none()
             && needs_quotes
@@ -288,16 +277,16 @@ pub fn rewrite(input: &[u8], reps: &[Replacement<'_>]) -> Rewritten {
             });
         } else {
             let mut last = 0;
-            for m in &hits {
-                out.extend_from_slice(&value[last..m.start()]);
+            for h in &hits {
+                out.extend_from_slice(&value[last..h.range.start]);
                 let start = out.len();
-                out.extend_from_slice(reps[m.pattern().as_usize()].new);
+                out.extend_from_slice(literals.new_value(h.pair));
                 edits.push(Edit {
-                    input: a.value.start + m.start()..a.value.start + m.end(),
+                    input: a.value.start + h.range.start..a.value.start + h.range.end,
                     output: start..out.len(),
                     line: a.line,
                 });
-                last = m.end();
+                last = h.range.end;
             }
             out.extend_from_slice(&value[last..]);
         }
@@ -333,24 +322,18 @@ pub fn example(
     known: &[Replacement<'_>],
     generic: impl Fn(&str) -> Vec<u8>,
 ) -> Example {
-    let patterns: Vec<&[u8]> = known
-        .iter()
-        .map(|r| r.old)
-        .filter(|o| !o.is_empty())
-        .collect();
-    let ac = AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .build(&patterns)
+    // Only the old values count here: every hit is written `[masked]`.
+    let literals = Literals::new(known.iter().copied().filter(|r| !r.old.is_empty()))
         .ok()
-        .filter(|_| !patterns.is_empty());
+        .filter(|l| !l.is_empty());
     // Copies `text` with every known value replaced by `[masked]`.
-    let masked = |out: &mut Vec<u8>, text: &[u8]| match &ac {
-        Some(ac) => {
+    let masked = |out: &mut Vec<u8>, text: &[u8]| match &literals {
+        Some(l) => {
             let mut last = 0;
-            for m in ac.find_iter(text) {
-                out.extend_from_slice(&text[last..m.start()]);
+            for h in l.find_iter(text) {
+                out.extend_from_slice(&text[last..h.range.start]);
                 out.extend_from_slice(b"[masked]");
-                last = m.end();
+                last = h.range.end;
             }
             out.extend_from_slice(&text[last..]);
         }
@@ -596,6 +579,27 @@ LAST=1d09e42bff4d34163f2d6e88783fc534";
         assert_eq!(&r.bytes[..], b"SECRET_KEY='a#b$c'\n");
         assert_eq!(r.warnings.len(), 1);
         assert_only_spans_changed(input, &r);
+    }
+
+    #[test]
+    fn an_empty_old_value_replaces_nothing_at_all() {
+        let input = b"A=abcdefgh\n";
+        let r = rewrite(
+            input,
+            &[
+                Replacement {
+                    old: b"abcdefgh",
+                    new: b"NEW",
+                },
+                Replacement {
+                    old: b"",
+                    new: b"x",
+                },
+            ],
+        );
+        assert_eq!(&r.bytes[..], input);
+        assert_eq!(r.counts, [0, 0]);
+        assert!(r.edits.is_empty());
     }
 
     #[test]
