@@ -183,7 +183,7 @@ mod tests {
         while i < hay.len() {
             let mut best: Option<&(Vec<u8>, Vec<u8>)> = None;
             for p in pairs {
-                if hay[i..].starts_with(&p.0) && best.map_or(true, |b| p.0.len() > b.0.len()) {
+                if hay[i..].starts_with(&p.0) && best.is_none_or(|b| p.0.len() > b.0.len()) {
                     best = Some(p);
                 }
             }

@@ -163,10 +163,8 @@ pub fn read(path: &Path) -> Result<ShardReport> {
 /// shown, and the encoded text a decoded secret sat in, which redaction already used).
 fn to_finding(j: JsonFinding, versions: usize) -> Result<Finding> {
     let severity: crate::rules::Severity = j.severity.parse()?;
-    let confidence: crate::finding::Confidence = j
-        .confidence
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let confidence: crate::finding::Confidence =
+        j.confidence.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret_id = SecretId::parse(&j.secret_id)
         .with_context(|| format!("not a secret_id: '{}'", j.secret_id))?;
     let mut git = j.git;

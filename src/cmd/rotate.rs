@@ -252,11 +252,7 @@ pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
         let raw = Zeroizing::new(jf.secret.take().unwrap_or_default());
         let secret = Secret::new(raw.as_bytes().to_vec());
         let severity = jf.severity.parse::<Severity>().unwrap_or_default();
-        let confidence = match jf.confidence.as_str() {
-            "low" => Confidence::Low,
-            "high" => Confidence::High,
-            _ => Confidence::Medium,
-        };
+        let confidence = jf.confidence.parse::<Confidence>().unwrap_or_default();
         out.push(Finding {
             rule_id: jf.rule_id,
             description: jf.description,

@@ -95,7 +95,7 @@ pub fn detect(old: &[u8]) -> Encoding {
     let url = body
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if padded && old.len() % 4 != 0 {
+    if padded && !old.len().is_multiple_of(4) {
         return Encoding::Other;
     }
     if std && (padded || body.iter().any(|&b| b == b'+' || b == b'/')) {
