@@ -6,7 +6,10 @@
 //! to read one item is recorded in the collector with its path and the scan goes on; the command
 //! turns a non-zero error count into exit code 2 at the end.
 
-use crate::finding::{self, Confidence, Finding, Fingerprint, LineIndex, Secret, SecretId};
+use crate::finding::{
+    self, Confidence, Finding, Fingerprint, GitIds, GitProvenance, LineIndex, Secret, SecretId,
+};
+use crate::git::id::{BlobId, CommitId, ObjectId};
 use crate::matcher::{allow, validate, Judgement, Match, Matcher, Scratch};
 use base64::Engine;
 use serde::Serialize;
@@ -40,11 +43,98 @@ struct Layer<'a, 'j> {
     suppressed: &'a mut usize,
 }
 
-/// Bytes of a blob handed to the scanner, with its display path.
+/// Bytes of a blob handed to the scanner, with its display path and where it came from.
+#[derive(Clone, Copy)]
 pub struct Blob<'a> {
     pub data: &'a [u8],
-    /// Display path (`-` for stdin, `commit message` for commit messages).
+    /// Display path (`-` for stdin, `<commit message>` for commit messages).
     pub path: &'a str,
+    /// Set by the source that read the bytes; the scanner copies into each finding what the
+    /// finding reports of it ([`Provenance::git`]).
+    pub provenance: Provenance<'a>,
+}
+
+impl<'a> Blob<'a> {
+    pub fn new(data: &'a [u8], path: &'a str, provenance: Provenance<'a>) -> Self {
+        Blob {
+            data,
+            path,
+            provenance,
+        }
+    }
+
+    /// A file's bytes (a work tree, a file named on the command line, any file read as such).
+    pub fn file(data: &'a [u8], path: &'a str) -> Self {
+        Blob::new(data, path, Provenance::File)
+    }
+}
+
+/// Where the bytes of a [`Blob`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance<'a> {
+    /// A file in a work tree, or named on the command line.
+    File,
+    /// Standard input.
+    Stdin,
+    /// A blob staged in the index: what `git commit` would record.
+    Staged(BlobId),
+    /// A file version in the history, with the commit that first reached it (none for a blob
+    /// that only a tag, or a tag's tree, names).
+    GitBlob {
+        blob: BlobId,
+        commit: Option<CommitId>,
+    },
+    /// A blob that no ref reaches (`--include-unreachable`).
+    Unreachable(BlobId),
+    /// A commit's message.
+    CommitMessage(CommitId),
+    /// An annotated tag's message: the tag object, and the ref (or tag) name it was found by.
+    TagMessage { tag: ObjectId, name: &'a str },
+}
+
+impl Provenance<'_> {
+    /// The git provenance a finding in such a blob carries (author, date and locations are
+    /// filled in later, for findings only); none outside history.
+    pub fn git(&self) -> Option<GitProvenance> {
+        let none = GitIds::default();
+        let (ids, kind, summary) = match *self {
+            Provenance::File | Provenance::Stdin | Provenance::Staged(_) => return None,
+            Provenance::GitBlob { blob, commit } => (
+                GitIds {
+                    commit,
+                    blob: Some(blob),
+                    ..none
+                },
+                "file",
+                String::new(),
+            ),
+            Provenance::Unreachable(blob) => (
+                GitIds {
+                    blob: Some(blob),
+                    ..none
+                },
+                "unreachable",
+                String::new(),
+            ),
+            Provenance::CommitMessage(commit) => (
+                GitIds {
+                    commit: Some(commit),
+                    ..none
+                },
+                "commit-message",
+                String::new(),
+            ),
+            Provenance::TagMessage { tag, name } => (
+                GitIds {
+                    tag: Some(tag),
+                    ..none
+                },
+                "tag-message",
+                format!("tag {}", name.trim_start_matches("refs/tags/")),
+            ),
+        };
+        Some(GitProvenance::of(ids, kind, summary))
+    }
 }
 
 /// Why an item was not scanned.
@@ -541,7 +631,7 @@ impl Scanner {
             secret: Secret::new(secret.to_vec()),
             matched,
             notes,
-            git: None,
+            git: blob.provenance.git(),
         };
         f.refresh_fingerprint();
         Some(f)

@@ -29,8 +29,9 @@
 //! tracked files and one staged change reads one blob; old versions are read only for staged
 //! files with findings.
 
+use crate::git::id::BlobId;
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
 use crate::source::lfs;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Repository, Tree};
@@ -294,7 +295,7 @@ pub fn scan(
             (c.line..=c.end_line.max(c.line)).any(|l| new_lines.get(l).copied().unwrap_or(true))
         };
         let findings = scanner.scan_counted_keep(
-            &Blob { data, path: &path },
+            &Blob::new(data, &path, Provenance::Staged(BlobId::of(new.id()))),
             &mut scratch,
             collector,
             || path.clone(),

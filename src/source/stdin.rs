@@ -1,7 +1,7 @@
 //! `leaksweep scan -`: standard input as one blob named `-`.
 
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Collector, Provenance, Scanner, SkipReason};
 use std::io::Read;
 
 /// Reads all of `input` (up to `max_size` bytes) and scans it.
@@ -13,10 +13,7 @@ pub fn scan(input: &mut dyn Read, max_size: u64, scanner: &Scanner, collector: &
         Ok(_) if is_binary(&data) => collector.skip("-", SkipReason::Binary),
         Ok(_) => {
             scanner.scan_into(
-                &Blob {
-                    data: &data,
-                    path: "-",
-                },
+                &Blob::new(&data, "-", Provenance::Stdin),
                 &mut Scratch::default(),
                 collector,
             );

@@ -237,14 +237,7 @@ fn scan_file(
         collector.skip(shown, SkipReason::Binary);
         return;
     }
-    scanner.scan_into(
-        &Blob {
-            data: &data,
-            path: &shown,
-        },
-        scratch,
-        collector,
-    );
+    scanner.scan_into(&Blob::file(&data, &shown), scratch, collector);
 }
 
 /// Ignore files the walker reads in a directory.
