@@ -4,9 +4,9 @@
 use super::scan::Scanned;
 use crate::cli::GitCmd;
 use crate::config::{ScanConfig, ScanOptions};
-use crate::scan::{summarize, Collector, Scanner};
-use crate::source::history::{self, HistoryOptions};
-use crate::source::staged;
+use crate::scan::Scanner;
+use crate::source::history::{self, HistoryOptions, HistorySource};
+use crate::source::{self, staged};
 use anyhow::{Context, Result};
 use std::process::ExitCode;
 
@@ -32,7 +32,6 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
 
     let range = match (&args.range, &args.since) {
         (Some(spec), _) => Some(history::parse_range(&repo, spec)?),
@@ -49,7 +48,14 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         timings: cfg.verbose >= 2,
         backup_refs: args.include_backups,
     };
-    let hist = history::scan(&repo, &opts, &scanner, &collector)?;
+    let mut scanned = source::scan(
+        HistorySource {
+            repo: &repo,
+            opts: &opts,
+        },
+        &scanner,
+    )?;
+    let hist = &scanned.output;
     if hist.stats.shallow {
         eprintln!(
             "leaksweep: warning: {} is a shallow clone: history is incomplete, and blobs from before \
@@ -58,8 +64,8 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
         );
     }
     // In a range the source already dropped secrets a version inherited from its parents.
-    let (mut findings, skipped, errors, files, bytes) = collector.finish();
-    let backups = skipped
+    let backups = scanned
+        .skipped
         .iter()
         .filter(|s| s.reason == crate::scan::SkipReason::BackupRef)
         .count();
@@ -70,26 +76,27 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
              pass --include-backups to scan them"
         );
     }
-    hist.annotate(&repo, &mut findings, opts.all_locations);
+    hist.annotate(&repo, &mut scanned.findings, opts.all_locations);
     // The places a blob sits at include paths whose filters hide the finding: not listed.
-    for f in &mut findings {
+    for f in &mut scanned.findings {
         if let Some(g) = f.git.as_mut() {
             g.locations
                 .retain(|l| !scanner.path_drops(&f.rule_id, &l.path));
         }
     }
-    filter.apply(&repo, &mut findings, cfg.verbose > 0, cfg.quiet);
-    let mut findings = history::one_per_secret(&hist.ranks(), findings, opts.all_locations);
-    findings.sort_by_key(|f| f.sort_key());
-    let mut summary = summarize("git", &findings, &skipped, &errors, files, bytes, &scanner);
-    summary.commits = Some(hist.stats.commits);
-    summary.blobs = Some(hist.stats.blobs);
+    filter.apply(&repo, &mut scanned.findings, cfg.verbose > 0, cfg.quiet);
+    let findings = std::mem::take(&mut scanned.findings);
+    scanned.findings = history::one_per_secret(&hist.ranks(), findings, opts.all_locations);
+    scanned.findings.sort_by_key(|f| f.sort_key());
+    let mut summary = scanned.summary(&scanner);
+    summary.commits = Some(scanned.output.stats.commits);
+    summary.blobs = Some(scanned.output.stats.blobs);
     // An empty range is a normal CI outcome; an empty full history is not.
     Ok(Scanned {
         cfg,
-        findings,
-        skipped,
-        errors,
+        findings: scanned.findings,
+        skipped: scanned.skipped,
+        errors: scanned.errors,
         summary,
         expect_input: range.is_none(),
     })
@@ -109,9 +116,13 @@ fn collect_staged(args: &GitCmd) -> Result<Scanned> {
     let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
-    let stats = staged::scan(&repo, &index, cfg.max_file_size, &scanner, &collector)?;
-    let (findings, skipped, errors, files, bytes) = collector.finish();
+    let staged = staged::Staged {
+        repo: &repo,
+        index: &index,
+        max_file_size: cfg.max_file_size,
+    };
+    let scanned = source::scan(staged, &scanner)?;
+    let stats = &scanned.output;
     if stats.staged > 0 && stats.read == 0 {
         // Fail closed: something is staged and nothing of it could be checked.
         eprintln!(
@@ -124,14 +135,12 @@ fn collect_staged(args: &GitCmd) -> Result<Scanned> {
         // An unresolved conflict cannot be committed: say so rather than pass it.
         cfg.ignore_errors = false;
     }
-    let summary = summarize(
-        "staged", &findings, &skipped, &errors, files, bytes, &scanner,
-    );
+    let summary = scanned.summary(&scanner);
     Ok(Scanned {
         cfg,
-        findings,
-        skipped,
-        errors,
+        findings: scanned.findings,
+        skipped: scanned.skipped,
+        errors: scanned.errors,
         summary,
         expect_input: false,
     })
