@@ -87,7 +87,7 @@ pub(super) fn scan_items(
                         ctx.scan_item(item, &mut scratch);
                     }
                     bar.inc((end - start) as u64);
-                    if start % (CHUNK * 16) == 0 {
+                    if start.is_multiple_of(CHUNK * 16) {
                         let mib = collector.bytes.load(Ordering::Relaxed) as f64 / 1048576.0;
                         bar.set_message(format!("{mib:.0} MiB"));
                     }

@@ -123,7 +123,7 @@ impl Walker<'_> {
                     .collector
                     .error(commit.to_string(), format!("cannot read commit: {e}")),
             }
-            if ci % 256 == 0 {
+            if ci.is_multiple_of(256) {
                 spinner.set_position(ci as u64);
                 spinner.set_message(format!("{} unique blobs", self.items.len()));
             }
