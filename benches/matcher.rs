@@ -69,10 +69,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 scanner
                     .scan_blob(
-                        &leaksweep::scan::Blob {
-                            data: &data,
-                            path: "bench.txt",
-                        },
+                        &leaksweep::scan::Blob::file(&data, "bench.txt"),
                         &mut scratch,
                     )
                     .len()

@@ -31,7 +31,7 @@ static KINDS: LazyLock<HashMap<String, leaksweep::rules::RotationKind>> = LazyLo
 pub fn matcher(data: &[u8]) {
     let mut scratch = Scratch::default();
     for path in [".env", "config/settings.py"] {
-        let findings = SCANNER.scan_blob(&Blob { data, path }, &mut scratch);
+        let findings = SCANNER.scan_blob(&Blob::file(data, path), &mut scratch);
         for f in &findings {
             assert!(f.span.start <= f.span.end, "inverted span {:?}", f.span);
             assert!(

@@ -11,6 +11,7 @@
 //! text, and [`sanitize`] escapes control characters; [`Finding::clean`] applies both to every
 //! repository-derived field before reporters see it.
 
+use crate::git::id::{BlobId, CommitId, ObjectId};
 use crate::rules::Severity;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -146,7 +147,9 @@ impl std::str::FromStr for Confidence {
     }
 }
 
-/// Where in git a blob was found (filled in by the history source for blobs with findings).
+/// Where in git a blob was found: built by the scanner from the blob's provenance
+/// ([`crate::scan::Provenance`]), the author, date and summary filled in afterwards for
+/// findings only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct GitProvenance {
     /// The commit that first introduced the blob (oldest by topology).
@@ -172,7 +175,40 @@ pub struct GitProvenance {
     /// With `--all-locations`: the other blobs it stands for, (object id, line), so that their
     /// places can be listed too.
     #[serde(skip)]
-    pub other_blobs: Vec<(String, usize)>,
+    pub other_blobs: Vec<(BlobId, usize)>,
+    /// The ids `commit` and `blob` are written from, as the source read them (not serialized;
+    /// a finding read back from a report has none).
+    #[serde(skip)]
+    pub ids: GitIds,
+}
+
+/// The typed ids of a git finding's origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GitIds {
+    /// The commit that introduced it: the first to reach the blob, or the commit whose message
+    /// holds it. None for a tag message, an unreachable blob, or a blob only a tag names.
+    pub commit: Option<CommitId>,
+    /// The annotated tag whose message holds it.
+    pub tag: Option<ObjectId>,
+    /// The file version (blob) that holds it; none for a message.
+    pub blob: Option<BlobId>,
+}
+
+impl GitProvenance {
+    /// The provenance of `ids`, of `kind` (`file`, `unreachable`, `commit-message`,
+    /// `tag-message`): `commit` is the commit's id, or a tag message's tag id; `blob` the
+    /// blob's; the author, date and locations are left empty.
+    pub fn of(ids: GitIds, kind: &str, summary: String) -> Self {
+        let introduced = ids.commit.map(CommitId::object).or(ids.tag);
+        GitProvenance {
+            commit: introduced.map(|c| c.to_string()).unwrap_or_default(),
+            blob: ids.blob.map(|b| b.to_string()).unwrap_or_default(),
+            kind: kind.to_string(),
+            summary,
+            ids,
+            ..GitProvenance::default()
+        }
+    }
 }
 
 /// One (commit, path) occurrence of a secret.
@@ -265,6 +301,15 @@ impl Finding {
         if fingerprint != self.fingerprint.as_str() {
             self.fingerprint = Fingerprint::from_string(fingerprint);
         }
+    }
+
+    /// The commit (or, for a tag message, the tag) a history finding was introduced by, in hex;
+    /// `None` outside history.
+    pub fn commit(&self) -> Option<&str> {
+        self.git
+            .as_ref()
+            .map(|g| g.commit.as_str())
+            .filter(|c| !c.is_empty())
     }
 
     /// Recomputes the location fingerprint after provenance changed.

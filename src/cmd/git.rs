@@ -4,9 +4,9 @@
 use super::scan::Scanned;
 use crate::cli::GitCmd;
 use crate::config::{ScanConfig, ScanOptions};
-use crate::scan::{summarize, Collector, Scanner};
-use crate::source::history::{self, HistoryOptions};
-use crate::source::staged;
+use crate::scan::Scanner;
+use crate::source::history::{self, HistoryOptions, HistorySource};
+use crate::source::{self, staged};
 use anyhow::{Context, Result};
 use std::process::ExitCode;
 
@@ -21,12 +21,7 @@ pub fn run(args: GitCmd) -> Result<ExitCode> {
 struct Gathered {
     cfg: ScanConfig,
     scanner: Scanner,
-    hist: history::History,
-    findings: Vec<crate::finding::Finding>,
-    skipped: Vec<crate::scan::Skipped>,
-    errors: Vec<crate::scan::ScanError>,
-    files: u64,
-    bytes: u64,
+    scanned: source::Collected<history::History>,
     all_locations: bool,
     expect_input: bool,
 }
@@ -36,22 +31,27 @@ pub fn collect(args: &GitCmd) -> Result<Scanned> {
     if args.staged {
         return collect_staged(args);
     }
-    let g = gather(args)?;
-    let mut findings = history::one_per_secret(&g.hist.ranks(), g.findings, g.all_locations);
-    findings.sort_by_key(|f| f.sort_key());
-    let mut summary = summarize(
-        "git", &findings, &g.skipped, &g.errors, g.files, g.bytes, &g.scanner,
-    );
-    summary.commits = Some(g.hist.stats.commits);
-    summary.blobs = Some(g.hist.stats.blobs);
+    let Gathered {
+        cfg,
+        scanner,
+        mut scanned,
+        all_locations,
+        expect_input,
+    } = gather(args)?;
+    let findings = std::mem::take(&mut scanned.findings);
+    scanned.findings = history::one_per_secret(&scanned.output.ranks(), findings, all_locations);
+    scanned.findings.sort_by_key(|f| f.sort_key());
+    let mut summary = scanned.summary(&scanner);
+    summary.commits = Some(scanned.output.stats.commits);
+    summary.blobs = Some(scanned.output.stats.blobs);
     // An empty range is a normal CI outcome; an empty full history is not.
     Ok(Scanned {
-        cfg: g.cfg,
-        findings,
-        skipped: g.skipped,
-        errors: g.errors,
+        cfg,
+        findings: scanned.findings,
+        skipped: scanned.skipped,
+        errors: scanned.errors,
         summary,
-        expect_input: g.expect_input,
+        expect_input,
     })
 }
 
@@ -73,7 +73,7 @@ fn run_shard(args: &GitCmd, shard: crate::git::id::Shard) -> Result<ExitCode> {
     let links = if show {
         Vec::new()
     } else {
-        crate::matcher::jwt_link::verified_pairs(&g.findings)
+        crate::matcher::jwt_link::verified_pairs(&g.scanned.findings)
             .into_iter()
             .map(|(t, s)| (t.to_string(), s.to_string()))
             .collect()
@@ -81,16 +81,16 @@ fn run_shard(args: &GitCmd, shard: crate::git::id::Shard) -> Result<ExitCode> {
     let redactor = if show {
         crate::finding::Redactor::new([])
     } else {
-        crate::finding::Redactor::from_findings(&g.findings)
+        crate::finding::Redactor::from_findings(&g.scanned.findings)
     };
     let mut report = crate::scan::Report {
-        findings: g.findings,
-        skipped: g.skipped,
-        errors: g.errors,
+        findings: g.scanned.findings,
+        skipped: g.scanned.skipped,
+        errors: g.scanned.errors,
         summary: Default::default(),
     };
     crate::report::clean(&mut report, &redactor);
-    let ranks = g.hist.ranks();
+    let ranks = g.scanned.output.ranks();
     let mut named = std::collections::BTreeMap::new();
     for f in &report.findings {
         let Some(gp) = f.git.as_ref() else { continue };
@@ -105,11 +105,11 @@ fn run_shard(args: &GitCmd, shard: crate::git::id::Shard) -> Result<ExitCode> {
         format: crate::shard::FORMAT,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         shard: shard.to_string(),
-        walk: g.hist.walk_digest(),
-        commits: g.hist.stats.commits,
-        blobs: g.hist.stats.blobs,
-        files: g.files,
-        bytes: g.bytes,
+        walk: g.scanned.output.walk_digest(),
+        commits: g.scanned.output.stats.commits,
+        blobs: g.scanned.output.stats.blobs,
+        files: g.scanned.files,
+        bytes: g.scanned.bytes,
         suppressed_inline: g
             .scanner
             .suppressed_inline
@@ -165,7 +165,6 @@ fn gather(args: &GitCmd) -> Result<Gathered> {
     let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
 
     let range = match (&args.range, &args.since) {
         (Some(spec), _) => Some(history::parse_range(&repo, spec)?),
@@ -183,7 +182,14 @@ fn gather(args: &GitCmd) -> Result<Gathered> {
         backup_refs: args.include_backups,
         shard: args.shard,
     };
-    let hist = history::scan(&repo, &opts, &scanner, &collector)?;
+    let mut scanned = source::scan(
+        HistorySource {
+            repo: &repo,
+            opts: &opts,
+        },
+        &scanner,
+    )?;
+    let hist = &scanned.output;
     if hist.stats.shallow {
         eprintln!(
             "leaksweep: warning: {} is a shallow clone: history is incomplete, and blobs from before \
@@ -192,8 +198,8 @@ fn gather(args: &GitCmd) -> Result<Gathered> {
         );
     }
     // In a range the source already dropped secrets a version inherited from its parents.
-    let (mut findings, skipped, errors, files, bytes) = collector.finish();
-    let backups = skipped
+    let backups = scanned
+        .skipped
         .iter()
         .filter(|s| s.reason == crate::scan::SkipReason::BackupRef)
         .count();
@@ -204,24 +210,19 @@ fn gather(args: &GitCmd) -> Result<Gathered> {
              pass --include-backups to scan them"
         );
     }
-    hist.annotate(&repo, &mut findings, opts.all_locations);
+    hist.annotate(&repo, &mut scanned.findings, opts.all_locations);
     // The places a blob sits at include paths whose filters hide the finding: not listed.
-    for f in &mut findings {
+    for f in &mut scanned.findings {
         if let Some(g) = f.git.as_mut() {
             g.locations
                 .retain(|l| !scanner.path_drops(&f.rule_id, &l.path));
         }
     }
-    filter.apply(&repo, &mut findings, cfg.verbose > 0, cfg.quiet);
+    filter.apply(&repo, &mut scanned.findings, cfg.verbose > 0, cfg.quiet);
     Ok(Gathered {
         cfg,
         scanner,
-        hist,
-        findings,
-        skipped,
-        errors,
-        files,
-        bytes,
+        scanned,
         all_locations: opts.all_locations,
         expect_input: range.is_none(),
     })
@@ -241,9 +242,13 @@ fn collect_staged(args: &GitCmd) -> Result<Scanned> {
     let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
     let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
-    let stats = staged::scan(&repo, &index, cfg.max_file_size, &scanner, &collector)?;
-    let (findings, skipped, errors, files, bytes) = collector.finish();
+    let staged = staged::Staged {
+        repo: &repo,
+        index: &index,
+        max_file_size: cfg.max_file_size,
+    };
+    let scanned = source::scan(staged, &scanner)?;
+    let stats = &scanned.output;
     if stats.staged > 0 && stats.read == 0 {
         // Fail closed: something is staged and nothing of it could be checked.
         eprintln!(
@@ -256,14 +261,12 @@ fn collect_staged(args: &GitCmd) -> Result<Scanned> {
         // An unresolved conflict cannot be committed: say so rather than pass it.
         cfg.ignore_errors = false;
     }
-    let summary = summarize(
-        "staged", &findings, &skipped, &errors, files, bytes, &scanner,
-    );
+    let summary = scanned.summary(&scanner);
     Ok(Scanned {
         cfg,
-        findings,
-        skipped,
-        errors,
+        findings: scanned.findings,
+        skipped: scanned.skipped,
+        errors: scanned.errors,
         summary,
         expect_input: false,
     })

@@ -13,7 +13,7 @@ use crate::report::json::JsonReport;
 use crate::report::Format;
 use crate::rotate::{checklist, dotenv, providers, Policy, SecretPlan};
 use crate::rules::{RotationKind, Rule, Severity};
-use crate::scan::{Collector, Scanner};
+use crate::scan::Scanner;
 use crate::source::worktree;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -190,7 +190,6 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
     }
     let cfg = ScanConfig::resolve_at(&scan_options(args), &super::scan::scan_root(&paths))?;
     let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
     if paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("rotate cannot read standard input: pass paths, or --from-report FILE");
     }
@@ -200,8 +199,9 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
         max_file_size: cfg.max_file_size,
         threads: cfg.threads,
     };
-    worktree::scan(&opts, &scanner, &collector);
-    let (findings, _skipped, errors, _files, _bytes) = collector.finish();
+    let crate::source::Collected {
+        findings, errors, ..
+    } = crate::source::scan(opts, &scanner)?;
     for e in &errors {
         say!("leaksweep: error: {}: {}", e.path, e.message);
     }

@@ -3,8 +3,8 @@
 use crate::cli::ScanCmd;
 use crate::config::{ScanConfig, ScanOptions};
 use crate::finding::Finding;
-use crate::scan::{summarize, Collector, ScanError, Scanner, Skipped, Summary};
-use crate::source::{stdin, worktree};
+use crate::scan::{ScanError, Scanner, Skipped, Summary};
+use crate::source::{self, stdin, worktree};
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,35 +71,30 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
     };
     let cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     let scanner = Scanner::new(cfg.matcher()?);
-    let collector = Collector::default();
-    let mode = if use_stdin {
-        stdin::scan(
-            &mut std::io::stdin().lock(),
-            cfg.max_file_size,
-            &scanner,
-            &collector,
-        );
-        "stdin"
+    let scanned = if use_stdin {
+        let input = stdin::Stdin {
+            input: std::io::stdin().lock(),
+            max_size: cfg.max_file_size,
+        };
+        source::scan(input, &scanner)?.map(|()| Vec::new())
     } else {
-        let opts = worktree::WalkOptions {
+        let walk = worktree::WalkOptions {
             roots: paths,
             respect_ignore: !args.no_ignore,
             max_file_size: cfg.max_file_size,
             threads: cfg.threads,
         };
-        let ignored = worktree::scan(&opts, &scanner, &collector);
-        if !ignored.is_empty() && !cfg.quiet {
-            eprintln!("leaksweep: {}", ignored_note(&ignored));
-        }
-        "worktree"
+        source::scan(walk, &scanner)?
     };
-    let (findings, skipped, errors, files, bytes) = collector.finish();
-    let summary = summarize(mode, &findings, &skipped, &errors, files, bytes, &scanner);
+    if !scanned.output.is_empty() && !cfg.quiet {
+        eprintln!("leaksweep: {}", ignored_note(&scanned.output));
+    }
+    let summary = scanned.summary(&scanner);
     Ok(Scanned {
         cfg,
-        findings,
-        skipped,
-        errors,
+        findings: scanned.findings,
+        skipped: scanned.skipped,
+        errors: scanned.errors,
         summary,
         expect_input: !use_stdin,
     })

@@ -69,13 +69,8 @@ fn candidate_keys(secret: &[u8]) -> Vec<Vec<u8>> {
 }
 
 fn location(f: &Finding) -> String {
-    match f.git.as_ref().filter(|g| !g.commit.is_empty()) {
-        Some(g) => format!(
-            "{}:{} (commit {})",
-            f.path,
-            f.line,
-            &g.commit[..g.commit.len().min(12)]
-        ),
+    match f.commit() {
+        Some(c) => format!("{}:{} (commit {})", f.path, f.line, &c[..c.len().min(12)]),
         None => format!("{}:{}", f.path, f.line),
     }
 }

@@ -29,9 +29,10 @@
 //! tracked files and one staged change reads one blob; old versions are read only for staged
 //! files with findings.
 
+use crate::git::id::BlobId;
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
-use crate::source::lfs;
+use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
+use crate::source::{lfs, Source};
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Repository, Tree};
 use std::collections::HashMap;
@@ -189,10 +190,25 @@ impl<'r> Old<'r> {
     }
 }
 
-/// Scans the changes staged in `index` (see [`open`]) against HEAD of `repo`. Unreadable blobs
-/// and conflicts are recorded in the collector; the caller must fail when
-/// `staged > 0 && read == 0` (see [`StagedStats`]).
-pub fn scan(
+/// The staged source: the changes staged in `index` (see [`open`]) against HEAD of `repo`.
+/// Unreadable blobs and conflicts are recorded as errors; the caller must fail when its output
+/// says `staged > 0 && read == 0` (see [`StagedStats`]).
+pub struct Staged<'r> {
+    pub repo: &'r Repository,
+    pub index: &'r Index,
+    pub max_file_size: u64,
+}
+
+impl Source for Staged<'_> {
+    type Output = StagedStats;
+    const MODE: &'static str = "staged";
+
+    fn run(self, scanner: &Scanner, sink: &Collector) -> Result<StagedStats> {
+        scan(self.repo, self.index, self.max_file_size, scanner, sink)
+    }
+}
+
+fn scan(
     repo: &Repository,
     index: &Index,
     max_file_size: u64,
@@ -294,7 +310,7 @@ pub fn scan(
             (c.line..=c.end_line.max(c.line)).any(|l| new_lines.get(l).copied().unwrap_or(true))
         };
         let findings = scanner.scan_counted_keep(
-            &Blob { data, path: &path },
+            &Blob::new(data, &path, Provenance::Staged(BlobId::of(new.id()))),
             &mut scratch,
             collector,
             || path.clone(),

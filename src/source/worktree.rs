@@ -10,6 +10,7 @@
 
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Collector, Scanner, SkipReason};
+use crate::source::Source;
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 
@@ -22,10 +23,20 @@ pub struct WalkOptions {
     pub threads: usize,
 }
 
-/// Walks every root and scans each regular file. Returns the files that look like secret files
-/// (`.env`, keys: [`looks_secret`]) which the ignore rules kept out of the walk, as displayed
-/// paths, sorted (see [`ignored_secret_files`]); empty with `respect_ignore` off.
-pub fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<String> {
+/// The work-tree source: walks every root and scans each regular file. Its output is the files
+/// that look like secret files (`.env`, keys: [`looks_secret`]) which the ignore rules kept out
+/// of the walk, as displayed paths, sorted (see [`ignored_secret_files`]); empty with
+/// `respect_ignore` off.
+impl Source for WalkOptions {
+    type Output = Vec<String>;
+    const MODE: &'static str = "worktree";
+
+    fn run(self, scanner: &Scanner, sink: &Collector) -> anyhow::Result<Vec<String>> {
+        Ok(scan(&self, scanner, sink))
+    }
+}
+
+fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<String> {
     let mut dirs = Vec::new();
     for root in &opts.roots {
         match std::fs::symlink_metadata(root) {
@@ -237,14 +248,7 @@ fn scan_file(
         collector.skip(shown, SkipReason::Binary);
         return;
     }
-    scanner.scan_into(
-        &Blob {
-            data: &data,
-            path: &shown,
-        },
-        scratch,
-        collector,
-    );
+    scanner.scan_into(&Blob::file(&data, &shown), scratch, collector);
 }
 
 /// Ignore files the walker reads in a directory.

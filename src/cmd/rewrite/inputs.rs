@@ -7,7 +7,7 @@ use crate::config::{ScanConfig, ScanOptions};
 use crate::finding::Finding;
 use crate::rewrite::apply;
 use crate::rewrite::{self, RemoveSet, Target, TargetRecord, TargetsRecord};
-use crate::scan::{Collector, Scanner};
+use crate::scan::Scanner;
 use crate::source::history::{self, HistoryOptions};
 use anyhow::{bail, Context, Result};
 use git2::Repository;
@@ -154,15 +154,20 @@ pub(super) fn history_findings(
 ) -> Result<Vec<Finding>> {
     let started = Instant::now();
     let (cfg, scanner) = scan_setup(input)?;
-    let collector = Collector::default();
     let opts = HistoryOptions {
         max_file_size: cfg.max_file_size,
         threads: cfg.threads,
         backup_refs,
         ..HistoryOptions::default()
     };
-    let hist = history::scan(repo, &opts, &scanner, &collector)?;
-    let (findings, skipped, errors, _files, _bytes) = collector.finish();
+    let source = history::HistorySource { repo, opts: &opts };
+    let crate::source::Collected {
+        findings,
+        skipped,
+        errors,
+        output: hist,
+        ..
+    } = crate::source::scan(source, &scanner)?;
     let backups_skipped = skipped
         .iter()
         .filter(|s| s.reason == crate::scan::SkipReason::BackupRef)

@@ -156,7 +156,7 @@ fn search(
         if is_binary(text) {
             return;
         }
-        for f in scanner.scan_blob(&Blob { data: text, path }, scratch) {
+        for f in scanner.scan_blob(&Blob::file(text, path), scratch) {
             match wanted_ids.get(&f.secret_id) {
                 Some(&w) => hit(w, format!("by rule {}", f.rule_id)),
                 None => other.push((f.secret_id.clone(), f.rule_id.clone())),

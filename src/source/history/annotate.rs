@@ -3,12 +3,11 @@
 
 use super::{commit_tree_id, History};
 use crate::finding::{Finding, GitLocation};
-use crate::git::id::{CommitId, IdMap, IdSet, ObjectId};
+use crate::git::id::{BlobId, CommitId, IdMap, IdSet, ObjectId};
 use crate::git::time::GitTime;
 use crate::git::tree;
 use crate::git::walk::Ranks;
 use git2::Repository;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Every (commit index, path) where one of `targets` appears, in walk order (oldest first).
@@ -48,15 +47,16 @@ impl History {
     /// Fills in author, date and summary for every finding, and every location with
     /// `all_locations`. Runs on the calling thread after the scan.
     pub fn annotate(&self, repo: &Repository, findings: &mut [Finding], all_locations: bool) {
-        let mut meta: HashMap<String, Meta> = HashMap::new();
+        let mut meta: IdMap<Meta> = IdMap::default();
         for f in findings.iter_mut() {
             let Some(g) = f.git.as_mut() else { continue };
-            if g.commit.is_empty() {
-                continue;
-            }
-            let m = meta
-                .entry(g.commit.clone())
-                .or_insert_with(|| Meta::load(repo, &g.commit, &g.kind));
+            // A tag message shows its tagger; anything else its commit's author.
+            let (id, tag) = match (g.ids.tag, g.ids.commit) {
+                (Some(tag), _) => (tag, true),
+                (None, Some(commit)) => (commit.object(), false),
+                (None, None) => continue,
+            };
+            let m = meta.entry(id).or_insert_with(|| Meta::load(repo, id, tag));
             g.author_name.clone_from(&m.name);
             g.author_email.clone_from(&m.email);
             g.date.clone_from(&m.date);
@@ -69,8 +69,13 @@ impl History {
                 .iter()
                 .filter_map(|f| f.git.as_ref())
                 .filter(|g| g.kind == "file")
-                .flat_map(|g| std::iter::once(&g.blob).chain(g.other_blobs.iter().map(|(b, _)| b)))
-                .filter_map(|b| ObjectId::from_hex(b))
+                .flat_map(|g| {
+                    g.ids
+                        .blob
+                        .into_iter()
+                        .chain(g.other_blobs.iter().map(|&(b, _)| b))
+                })
+                .map(BlobId::object)
                 .collect();
             let locations = self.locations(repo, &targets);
             for f in findings.iter_mut() {
@@ -81,10 +86,11 @@ impl History {
                 }
                 // Its own blob's places, then those of the other versions it stands for, each
                 // with the line the secret is on there.
-                let blobs = std::iter::once((g.blob.clone(), line)).chain(g.other_blobs.drain(..));
+                let own = g.ids.blob.map(|b| (b, line));
+                let blobs = own.into_iter().chain(g.other_blobs.drain(..));
                 let mut all = Vec::new();
                 for (blob, line) in blobs {
-                    if let Some(l) = ObjectId::from_hex(&blob).and_then(|b| locations.get(&b)) {
+                    if let Some(l) = locations.get(&blob.object()) {
                         all.extend(l.iter().map(|l| GitLocation {
                             line: Some(line),
                             ..l.clone()
@@ -163,11 +169,10 @@ struct Meta {
 }
 
 impl Meta {
-    fn load(repo: &Repository, id: &str, kind: &str) -> Meta {
-        let Some(oid) = ObjectId::from_hex(id).map(ObjectId::oid) else {
-            return Meta::default();
-        };
-        if kind == "tag-message" {
+    /// The tagger of tag `id` (with `tag`), or the author and summary of commit `id`.
+    fn load(repo: &Repository, id: ObjectId, tag: bool) -> Meta {
+        let oid = id.oid();
+        if tag {
             return match repo.find_tag(oid) {
                 Ok(t) => match t.tagger() {
                     Some(s) => Meta::from_signature(&s, String::new()),

@@ -53,16 +53,16 @@ impl Reducer {
             if newcomer_older {
                 // The newcomer is older: it becomes the finding, the old one a counted version.
                 g.other_blobs = std::mem::take(&mut bg.other_blobs);
-                if self.keep_blobs {
-                    g.other_blobs.push((bg.blob.clone(), best.line));
+                if let Some(blob) = bg.ids.blob.filter(|_| self.keep_blobs) {
+                    g.other_blobs.push((blob, best.line));
                 }
                 g.versions = versions;
                 *best_rank = rank;
                 *best = f;
             } else {
                 bg.versions = versions;
-                if self.keep_blobs {
-                    bg.other_blobs.push((g.blob.clone(), f.line));
+                if let Some(blob) = g.ids.blob.filter(|_| self.keep_blobs) {
+                    bg.other_blobs.push((blob, f.line));
                 }
             }
         }
@@ -87,8 +87,12 @@ impl Reducer {
 /// secret there), or with `--all-locations` every (commit, path) of every blob that holds it. The
 /// `versions` note counts the file versions and paths that hold it.
 pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool) -> Vec<Finding> {
-    let rank_of = |commit: &str| ranks.of_hex(commit);
-    let rank = |f: &Finding| f.git.as_ref().map_or(usize::MAX, |g| rank_of(&g.commit));
+    let rank = |f: &Finding| {
+        f.git
+            .as_ref()
+            .and_then(|g| g.ids.commit)
+            .map_or(usize::MAX, |c| ranks.get(c))
+    };
     let older = |a: &Finding, b: &Finding| older(rank(a), a, rank(b), b);
 
     // Group, keeping per group the oldest finding of each path.
@@ -166,7 +170,15 @@ pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool
         all.sort();
         all.dedup();
         // Oldest first, then by path.
-        all.sort_by_cached_key(|l| (rank_of(&l.commit), l.path.clone(), l.line, l.commit.clone()));
+        // A location names its commit in hex only.
+        all.sort_by_cached_key(|l| {
+            (
+                ranks.of_hex(&l.commit),
+                l.path.clone(),
+                l.line,
+                l.commit.clone(),
+            )
+        });
         if versions > 1 {
             let what = if paths == 1 {
                 format!("{versions} versions of this file hold it")

@@ -58,6 +58,7 @@ pub use range::parse_range;
 
 use crate::git::id::{CommitId, ObjectId, Shard};
 use crate::scan::{Collector, Scanner};
+use crate::source::Source;
 use anyhow::{bail, Context, Result};
 use git2::Repository;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -243,8 +244,24 @@ pub fn check_object_store(repo: &Repository) -> Result<()> {
     )
 }
 
-/// Scans the history of `repo`; per-object failures go to the collector.
-pub fn scan(
+/// The history source: every blob and message of `repo` that `opts` selects; per-object
+/// failures are recorded as errors. Its output is the walk, to annotate the findings with
+/// afterwards ([`History::annotate`]).
+pub struct HistorySource<'a> {
+    pub repo: &'a Repository,
+    pub opts: &'a HistoryOptions,
+}
+
+impl Source for HistorySource<'_> {
+    type Output = History;
+    const MODE: &'static str = "git";
+
+    fn run(self, scanner: &Scanner, sink: &Collector) -> Result<History> {
+        scan(self.repo, self.opts, scanner, sink)
+    }
+}
+
+fn scan(
     repo: &Repository,
     opts: &HistoryOptions,
     scanner: &Scanner,

@@ -8,10 +8,10 @@ use super::{
     is_lfs_pointer, progress_bar, HistoryOptions, Item, Kind, Paths, COMMIT_MESSAGE_PATH,
     TAG_MESSAGE_PATH,
 };
-use crate::finding::{Finding, GitProvenance, SecretId};
-use crate::git::id::{CommitId, IdSet};
+use crate::finding::{Finding, SecretId};
+use crate::git::id::{BlobId, CommitId, IdSet};
 use crate::matcher::Scratch;
-use crate::scan::{is_binary, Blob, Candidate, Collector, Scanner, SkipReason};
+use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Repository};
 use indicatif::ProgressStyle;
@@ -194,6 +194,22 @@ impl Ctx<'_> {
         self.commits.get(item.commit as usize).copied()
     }
 
+    /// Where an item's bytes come from, as its findings report it.
+    fn provenance(&self, item: &Item) -> Provenance<'_> {
+        match item.kind {
+            Kind::Blob => Provenance::GitBlob {
+                blob: BlobId(item.oid),
+                commit: self.commit_id(item),
+            },
+            Kind::Unreachable => Provenance::Unreachable(BlobId(item.oid)),
+            Kind::CommitMessage => Provenance::CommitMessage(CommitId(item.oid)),
+            Kind::TagMessage => Provenance::TagMessage {
+                tag: item.oid,
+                name: self.paths.get(item.path),
+            },
+        }
+    }
+
     /// `commit7:path`, how skipped and unreadable blobs are named.
     fn label(&self, item: &Item) -> String {
         let path = self.paths.get(item.path);
@@ -261,17 +277,17 @@ impl Ctx<'_> {
             return;
         }
         let path = self.paths.get(item.path);
-        let blob = Blob { data, path };
+        let blob = Blob::new(data, path, self.provenance(item));
         if self.revisit.is_some() {
             self.collector.counted(data.len() as u64);
         }
-        let mut findings = self.judged_findings(item, &blob, scratch);
+        let findings = self.judged_findings(item, &blob, scratch);
         if let Some(revisit) = self.revisit {
             // Judged at one path; a path filter (allowlist, test path, lock file) may have hidden
             // or lowered what another path holding the same blob must report.
             if item.kind == Kind::Blob
                 && self.scanner.path_sensitive(path)
-                && (!findings.is_empty() || self.has_candidates(data, scratch))
+                && (!findings.is_empty() || self.has_candidates(&blob, scratch))
             {
                 revisit
                     .lock()
@@ -279,27 +295,9 @@ impl Ctx<'_> {
                     .push(*item);
             }
         }
-        if findings.is_empty() {
-            return;
+        if !findings.is_empty() {
+            self.hand_over(item, findings);
         }
-        let kind = if item.kind == Kind::Unreachable {
-            "unreachable"
-        } else {
-            "file"
-        };
-        for f in &mut findings {
-            f.git = Some(GitProvenance {
-                commit: self
-                    .commit_id(item)
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                blob: item.oid.to_string(),
-                kind: kind.into(),
-                ..GitProvenance::default()
-            });
-            f.refresh_fingerprint();
-        }
-        self.hand_over(item, findings);
     }
 
     /// The findings of one blob version: one per (secret, rule) (the first), and in a range only
@@ -361,14 +359,19 @@ impl Ctx<'_> {
                 .ok()
                 .and_then(|t| t.get_path(Path::new(path)).ok())
                 .filter(|e| e.kind() == Some(ObjectType::Blob))
-                .and_then(|e| self.odb.read(e.id()).ok());
-            let Some(obj) = blob else { continue };
+                .and_then(|e| Some((e.id(), self.odb.read(e.id()).ok()?)));
+            let Some((id, obj)) = blob else { continue };
             let data = obj.data();
             if data.len() as u64 > self.opts.max_file_size || is_binary(data) {
                 continue;
             }
+            let provenance = Provenance::GitBlob {
+                blob: BlobId::of(id),
+                commit: Some(CommitId::of(parent.id())),
+            };
+            // Only judged: nothing is reported from the parents' versions.
             self.scanner
-                .scan_blob_keep(&Blob { data, path }, &mut scratch, &|c| {
+                .scan_blob_keep(&Blob::new(data, path, provenance), &mut scratch, &|c| {
                     ids.borrow_mut().insert(SecretId::of(c.secret));
                     false
                 });
@@ -377,10 +380,10 @@ impl Ctx<'_> {
     }
 
     /// Whether anything in `data` would be a finding at a path no path filter applies to.
-    fn has_candidates(&self, data: &[u8], scratch: &mut Scratch) -> bool {
+    fn has_candidates(&self, blob: &Blob<'_>, scratch: &mut Scratch) -> bool {
         let any = std::cell::Cell::new(false);
         self.scanner
-            .scan_blob_keep(&Blob { data, path: "" }, scratch, &|_| {
+            .scan_blob_keep(&Blob { path: "", ..*blob }, scratch, &|_| {
                 any.set(true);
                 false
             });
@@ -403,38 +406,14 @@ impl Ctx<'_> {
                 .skip(format!("{at}:{path}"), SkipReason::TooLarge);
             return;
         }
-        let blob = Blob {
-            data: message,
-            path,
-        };
-        let mut findings = self
+        let blob = Blob::new(message, path, self.provenance(item));
+        let findings = self
             .scanner
             .scan_counted(&blob, scratch, self.collector, || path.to_string());
         // Scanned, but a message is not a file in the summary's count.
         self.collector.messages.fetch_add(1, Ordering::Relaxed);
-        if findings.is_empty() {
-            return;
+        if !findings.is_empty() {
+            self.hand_over(item, findings);
         }
-        let (commit, kind, summary) = match item.kind {
-            Kind::TagMessage => (
-                item.oid.to_string(),
-                "tag-message",
-                format!(
-                    "tag {}",
-                    self.paths.get(item.path).trim_start_matches("refs/tags/")
-                ),
-            ),
-            _ => (item.oid.to_string(), "commit-message", String::new()),
-        };
-        for f in &mut findings {
-            f.git = Some(GitProvenance {
-                commit: commit.clone(),
-                kind: kind.into(),
-                summary: summary.clone(),
-                ..GitProvenance::default()
-            });
-            f.refresh_fingerprint();
-        }
-        self.hand_over(item, findings);
     }
 }
