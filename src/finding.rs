@@ -209,6 +209,17 @@ impl GitProvenance {
             ..GitProvenance::default()
         }
     }
+
+    /// The typed ids again from the hex fields, for a provenance read back from a report (they
+    /// are not serialized): the inverse of [`GitProvenance::of`].
+    pub fn restore_ids(&mut self) {
+        let tag = self.kind == "tag-message";
+        self.ids = GitIds {
+            commit: CommitId::from_hex(&self.commit).filter(|_| !tag),
+            tag: ObjectId::from_hex(&self.commit).filter(|_| tag),
+            blob: BlobId::from_hex(&self.blob),
+        };
+    }
 }
 
 /// One (commit, path) occurrence of a secret.
@@ -858,5 +869,56 @@ mod tests {
             "set s3****** (11 chars) and ot****** (14 chars)\\x1b, abc"
         );
         assert_eq!(r.redact("nothing"), "nothing");
+    }
+}
+
+#[cfg(test)]
+mod provenance_tests {
+    use super::*;
+
+    #[test]
+    fn ids_restore_from_the_hex_a_report_holds() {
+        let c = CommitId::from_hex(&"ab".repeat(20)).unwrap();
+        let b = BlobId::from_hex(&"cd".repeat(20)).unwrap();
+        let t = ObjectId::from_hex(&"ef".repeat(20)).unwrap();
+        for (ids, kind) in [
+            (
+                GitIds {
+                    commit: Some(c),
+                    tag: None,
+                    blob: Some(b),
+                },
+                "file",
+            ),
+            (
+                GitIds {
+                    commit: Some(c),
+                    tag: None,
+                    blob: None,
+                },
+                "commit-message",
+            ),
+            (
+                GitIds {
+                    commit: None,
+                    tag: Some(t),
+                    blob: None,
+                },
+                "tag-message",
+            ),
+            (
+                GitIds {
+                    commit: None,
+                    tag: None,
+                    blob: Some(b),
+                },
+                "unreachable",
+            ),
+        ] {
+            let mut g = GitProvenance::of(ids, kind, String::new());
+            g.ids = GitIds::default();
+            g.restore_ids();
+            assert_eq!(g.ids, ids, "{kind}");
+        }
     }
 }

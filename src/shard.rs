@@ -170,6 +170,7 @@ fn to_finding(j: JsonFinding, versions: usize) -> Result<Finding> {
     let mut git = j.git;
     if let Some(g) = git.as_mut() {
         g.versions = versions;
+        g.restore_ids();
     }
     Ok(Finding {
         rule_id: j.rule_id,
