@@ -1,6 +1,7 @@
 use super::*;
 use crate::matcher::MatchOptions;
 use crate::source::{self, stdin::Stdin, worktree::WalkOptions};
+use base64::Engine;
 use rand::distributions::Alphanumeric;
 use rand::{Rng, SeedableRng};
 
