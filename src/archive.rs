@@ -389,22 +389,40 @@ impl Run<'_> {
                     continue;
                 }
             };
-            match self.read(&mut file) {
-                Read1::Data(d) => self.member(member, d, depth, stack, visit),
-                Read1::TooLarge => {
-                    let max = self.limits.max_member;
-                    self.skip(
-                        &member,
-                        SkipKind::TooLarge,
-                        format!("larger than {max} bytes"),
-                    )
-                }
-                Read1::Budget => {
-                    return self.skip(&member, SkipKind::Budget, "expansion limit reached");
-                }
-                Read1::Failed(e) => self.skip(&member, SkipKind::Unreadable, e),
+            let read = self.read(&mut file);
+            if !self.take(member, read, depth, stack, visit) {
+                return;
             }
         }
+    }
+
+    /// Hands on one member as read, or records why not; false when the budget is spent (the
+    /// rest of the archive cannot be read either).
+    fn take(
+        &mut self,
+        member: String,
+        read: Read1,
+        depth: usize,
+        stack: &mut Vec<(String, Format, Vec<u8>, usize)>,
+        visit: &mut dyn FnMut(&str, &[u8]),
+    ) -> bool {
+        match read {
+            Read1::Data(d) => self.member(member, d, depth, stack, visit),
+            Read1::TooLarge => {
+                let max = self.limits.max_member;
+                self.skip(
+                    &member,
+                    SkipKind::TooLarge,
+                    format!("larger than {max} bytes"),
+                )
+            }
+            Read1::Budget => {
+                self.skip(&member, SkipKind::Budget, "expansion limit reached");
+                return false;
+            }
+            Read1::Failed(e) => self.skip(&member, SkipKind::Unreadable, e),
+        }
+        true
     }
 
     fn tar(
@@ -436,20 +454,9 @@ impl Run<'_> {
                 "{name}{SEPARATOR}{}",
                 String::from_utf8_lossy(&entry.path_bytes())
             );
-            match self.read(&mut entry) {
-                Read1::Data(d) => self.member(member, d, depth, stack, visit),
-                Read1::TooLarge => {
-                    let max = self.limits.max_member;
-                    self.skip(
-                        &member,
-                        SkipKind::TooLarge,
-                        format!("larger than {max} bytes"),
-                    )
-                }
-                Read1::Budget => {
-                    return self.skip(&member, SkipKind::Budget, "expansion limit reached");
-                }
-                Read1::Failed(e) => self.skip(&member, SkipKind::Unreadable, e),
+            let read = self.read(&mut entry);
+            if !self.take(member, read, depth, stack, visit) {
+                return;
             }
         }
     }
