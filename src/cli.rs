@@ -137,6 +137,10 @@ pub struct ScanCmd {
     /// Also scan files that .gitignore/.ignore exclude (`.env` usually is: use this for audits).
     #[arg(long)]
     pub no_ignore: bool,
+    /// Archive levels to open inside files (zip, jar, war, apk, docx, tar, tar.gz, gz, bz2, xz):
+    /// members are scanned as `outer.zip!inner/path`; 0 opens none.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub archive_depth: usize,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -151,6 +151,29 @@ pub enum SkipReason {
     TooManyFindings,
     /// A ref under `refs/leaksweep/` (the old history a rewrite keeps), not walked.
     BackupRef,
+    /// An archive nested deeper than `--archive-depth`.
+    ArchiveDepth,
+    /// An archive member larger than `--max-file-size` once expanded.
+    ArchiveMemberTooLarge,
+    /// An archive past its expansion limit (or the scan's), or past its member count.
+    ArchiveLimit,
+    /// An encrypted archive member.
+    ArchiveEncrypted,
+    /// A damaged archive, or a member in a format that cannot be read.
+    ArchiveUnreadable,
+}
+
+impl From<crate::archive::SkipKind> for SkipReason {
+    fn from(k: crate::archive::SkipKind) -> SkipReason {
+        use crate::archive::SkipKind as K;
+        match k {
+            K::Depth => SkipReason::ArchiveDepth,
+            K::TooLarge => SkipReason::ArchiveMemberTooLarge,
+            K::Budget | K::Entries => SkipReason::ArchiveLimit,
+            K::Encrypted => SkipReason::ArchiveEncrypted,
+            K::Unreadable => SkipReason::ArchiveUnreadable,
+        }
+    }
 }
 
 impl SkipReason {
@@ -164,6 +187,11 @@ impl SkipReason {
             SkipReason::SpecialFile => "special-file",
             SkipReason::TooManyFindings => "too-many-findings",
             SkipReason::BackupRef => "backup-ref",
+            SkipReason::ArchiveDepth => "archive-depth",
+            SkipReason::ArchiveMemberTooLarge => "archive-member-too-large",
+            SkipReason::ArchiveLimit => "archive-limit",
+            SkipReason::ArchiveEncrypted => "archive-encrypted",
+            SkipReason::ArchiveUnreadable => "archive-unreadable",
         }
     }
 }

@@ -251,6 +251,7 @@ fn binary_and_too_large_input_are_skips_with_their_reason() {
         // The binary file is one byte longer than the text.
         max_file_size: max + 1,
         threads: 1,
+        archive_depth: 0,
     };
     let got = source::scan(walk, &s).expect("walk");
     let skips: Vec<(String, SkipReason)> = got

@@ -198,6 +198,8 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
         respect_ignore: args.respect_ignore,
         max_file_size: cfg.max_file_size,
         threads: cfg.threads,
+        // rotate edits files in place: a member of an archive cannot be.
+        archive_depth: 0,
     };
     let crate::source::Collected {
         findings, errors, ..

@@ -83,6 +83,7 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
             respect_ignore: !args.no_ignore,
             max_file_size: cfg.max_file_size,
             threads: cfg.threads,
+            archive_depth: args.archive_depth,
         };
         source::scan(walk, &scanner)?
     };

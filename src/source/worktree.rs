@@ -21,7 +21,13 @@ pub struct WalkOptions {
     pub respect_ignore: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Archive levels opened inside files (zip, jar, tar, tar.gz, ...): 0 opens none. Members
+    /// are scanned as `outer.zip!inner/path`, within the bounds of [`crate::archive::Limits`].
+    pub archive_depth: usize,
 }
+
+/// Bytes all archives of one work-tree scan may expand to, together.
+pub const ARCHIVE_SCAN_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
 
 /// The work-tree source: walks every root and scans each regular file. Its output is the files
 /// that look like secret files (`.env`, keys: [`looks_secret`]) which the ignore rules kept out
@@ -37,6 +43,8 @@ impl Source for WalkOptions {
 }
 
 fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<String> {
+    let budget = crate::archive::Budget::new(ARCHIVE_SCAN_BUDGET);
+    let budget = &budget;
     let mut dirs = Vec::new();
     for root in &opts.roots {
         match std::fs::symlink_metadata(root) {
@@ -49,6 +57,7 @@ fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<Str
                         root,
                         m.len(),
                         opts,
+                        budget,
                         scanner,
                         collector,
                         &mut Scratch::default(),
@@ -149,6 +158,7 @@ fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<Str
                                 entry.path(),
                                 m.len(),
                                 opts,
+                                budget,
                                 scanner,
                                 collector,
                                 &mut scratch,
@@ -224,6 +234,7 @@ fn scan_file(
     path: &Path,
     len: u64,
     opts: &WalkOptions,
+    budget: &crate::archive::Budget,
     scanner: &Scanner,
     collector: &Collector,
     scratch: &mut Scratch,
@@ -243,6 +254,28 @@ fn scan_file(
     if super::lfs::is_pointer(&data) {
         collector.skip(shown, SkipReason::LfsPointer);
         return;
+    }
+    if opts.archive_depth > 0 && crate::archive::detect(&data).is_some() {
+        let limits = crate::archive::Limits {
+            max_depth: opts.archive_depth,
+            max_member: opts.max_file_size,
+            ..crate::archive::Limits::default()
+        };
+        let mut visit = |member: &str, bytes: &[u8]| {
+            if super::lfs::is_pointer(bytes) {
+                collector.skip(member, SkipReason::LfsPointer);
+            } else if is_binary(bytes) {
+                collector.skip(member, SkipReason::Binary);
+            } else {
+                scanner.scan_into(&Blob::file(bytes, member), scratch, collector);
+            }
+        };
+        if let Some(done) = crate::archive::expand(&shown, &data, &limits, budget, &mut visit) {
+            for s in done.skips {
+                collector.skip(s.path, SkipReason::from(s.kind));
+            }
+            return;
+        }
     }
     if is_binary(&data) {
         collector.skip(shown, SkipReason::Binary);

@@ -454,3 +454,147 @@ fn this_repository_scans_clean() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn secrets_inside_archives_are_found_at_their_member_path() {
+    let mut rng = seeded_rng();
+    let fx = Fixture::new();
+    let key = b64url_from(&mut rng, 43);
+    let pw = password_from(&mut rng, 20);
+    let inner = zip_of(&[(
+        "config/.env",
+        format!("# prod\nJWT_SECRET={key}\n").as_bytes(),
+    )]);
+    let outer = zip_of(&[
+        ("README.txt", b"nothing here\n"),
+        ("lib/inner.jar", &inner),
+        (
+            "deploy/db.properties",
+            format!("db.password={pw}\n").as_bytes(),
+        ),
+    ]);
+    fx.write("dist/bundle.zip", &outer);
+    fx.write(
+        "logs/app.env.gz",
+        gzip(format!("\n\nJWT_SECRET={key}\n").as_bytes()),
+    );
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, u64, String)> = findings(&report)
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (s("path"), f["line"].as_u64().unwrap(), s("rule_id"))
+        })
+        .collect();
+    got.sort();
+    let paths: Vec<(&str, u64)> = got.iter().map(|(p, l, _)| (p.as_str(), *l)).collect();
+    assert_eq!(
+        paths,
+        [
+            ("dist/bundle.zip!deploy/db.properties", 1),
+            ("dist/bundle.zip!lib/inner.jar!config/.env", 2),
+            ("logs/app.env.gz!app.env", 3),
+        ],
+        "{got:?}"
+    );
+    // Not a byte of either secret in the report.
+    let text = report.to_string();
+    assert!(!text.contains(&key) && !text.contains(&pw));
+
+    // One level: the jar inside the zip is named as a skip, not scanned, not silently dropped.
+    let (_, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--archive-depth",
+        "1",
+    ]));
+    assert_eq!(report["summary"]["skipped"]["archive-depth"], 1);
+    let skipped: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "archive-depth")
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["dist/bundle.zip!lib/inner.jar"]);
+    // Off: archives are binary files again.
+    let (_, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--archive-depth",
+        "0",
+    ]));
+    assert_eq!(findings(&report).len(), 0);
+    assert_eq!(report["summary"]["skipped"]["binary"], 2);
+}
+
+#[test]
+fn an_archive_bomb_is_a_named_skip_not_a_hang() {
+    let fx = Fixture::new();
+    // 64 MiB of zeros compress to about 64 KiB: each member is over a 1 MiB --max-file-size.
+    let zeros = vec![0u8; 64 << 20];
+    let gz = gzip(&zeros);
+    assert!(gz.len() < 1 << 20);
+    fx.write("bomb.gz", &gz);
+    fx.write(
+        "bomb.zip",
+        zip_of(&[("a", &zeros[..8 << 20]), ("b", &zeros[..8 << 20])]),
+    );
+    fx.write("damaged.zip", &zip_of(&[("a.txt", b"hello\n")])[..20]);
+    fx.write("notes.txt", "nothing to see\n");
+    let (code, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        ".",
+        "--format",
+        "json",
+        "--max-file-size",
+        "1048576",
+    ]));
+    assert_eq!(code, 0, "{report}");
+    let mut skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().into(),
+                s["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    skipped.sort();
+    let want: Vec<(String, String)> = [
+        ("bomb.gz", "archive-member-too-large"),
+        ("bomb.zip!a", "archive-member-too-large"),
+        ("bomb.zip!b", "archive-member-too-large"),
+        ("damaged.zip", "archive-unreadable"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(skipped, want);
+}
