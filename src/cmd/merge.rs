@@ -66,12 +66,7 @@ pub fn run(args: MergeCmd) -> Result<ExitCode> {
     // Where the shards verified token-key pairs (their reports hold no values), annotate them
     // here, at the point of the unsharded scan's triage.
     crate::matcher::jwt_link::apply(&mut findings, &links);
-    summary.findings = findings.len() as u64;
-    summary.secrets = findings
-        .iter()
-        .map(|f| &f.secret_id)
-        .collect::<std::collections::HashSet<_>>()
-        .len() as u64;
+    // The finding and secret counts are triage's to set (`finish`), as for any scan.
     if !secrets && !cfg.quiet {
         // A token and its key in different shards: neither shard held both.
         let unchecked = findings
