@@ -193,28 +193,34 @@ pub(super) fn code_expression(s: &[u8]) -> bool {
             .all(|seg| !seg.is_empty() && seg.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_'))
 }
 
+/// `s` cut at every separator: `sep(byte, next byte)` is the separator's length there, or 0.
+fn split_at(s: &[u8], sep: impl Fn(u8, Option<u8>) -> usize) -> Vec<&[u8]> {
+    let mut segments = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < s.len() {
+        match sep(s[i], s.get(i + 1).copied()) {
+            0 => i += 1,
+            n => {
+                segments.push(&s[start..i]);
+                start = i + n;
+                i = start;
+            }
+        }
+    }
+    segments.push(&s[start..]);
+    segments
+}
+
 /// A member path in any common language: identifiers joined by `.`, `?.`, `::`, `->` or `#`
 /// (`user?.data?.password`, `internals.credentials.dh37f`, `Creds::constructor_template`,
 /// `support.class.actionscript.2`), whose first segment reads as a word (`user`, `this`,
 /// `SecurityCredentials`), not as random characters (`AAWIRh_JUq.BlIF` is a password).
 pub(super) fn member_path(s: &[u8]) -> bool {
-    let mut segments: Vec<&[u8]> = Vec::new();
-    let (mut start, mut i) = (0, 0);
-    while i < s.len() {
-        let sep = match (s[i], s.get(i + 1)) {
-            (b'?', Some(b'.')) | (b':', Some(b':')) | (b'-', Some(b'>')) => 2,
-            (b'.' | b'#', _) => 1,
-            _ => 0,
-        };
-        if sep > 0 {
-            segments.push(&s[start..i]);
-            start = i + sep;
-            i = start;
-        } else {
-            i += 1;
-        }
-    }
-    segments.push(&s[start..]);
+    let mut segments = split_at(s, |b, next| match (b, next) {
+        (b'?', Some(b'.')) | (b':', Some(b':')) | (b'-', Some(b'>')) => 2,
+        (b'.' | b'#', _) => 1,
+        _ => 0,
+    });
     if segments.len() < 2 {
         return false;
     }
@@ -256,24 +262,11 @@ pub(super) fn member_path(s: &[u8]) -> bool {
 /// `ctx->key`, `buf.len`, `s3Client.token`: C identifiers joined by `.` or `->` (a `-` elsewhere,
 /// as in a generated `xVc5aPukjn6a-sge`, is not code).
 pub(super) fn ident_path(s: &[u8]) -> bool {
-    let mut segments = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < s.len() {
-        let sep = match s[i] {
-            b'.' => 1,
-            b'-' if s.get(i + 1) == Some(&b'>') => 2,
-            _ => 0,
-        };
-        if sep > 0 {
-            segments.push(&s[start..i]);
-            start = i + sep;
-            i = start;
-        } else {
-            i += 1;
-        }
-    }
-    segments.push(&s[start..]);
+    let segments = split_at(s, |b, next| match (b, next) {
+        (b'.', _) => 1,
+        (b'-', Some(b'>')) => 2,
+        _ => 0,
+    });
     segments.iter().all(|seg| {
         seg.first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
