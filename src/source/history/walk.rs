@@ -134,13 +134,14 @@ impl Walker<'_> {
                 Target::Tree(t) => self.walk_tree(t, NO_COMMIT, true),
                 Target::Blob(b) => {
                     if self.seen.insert(b) {
-                        let path = self.paths.intern(&name);
-                        self.items.push(Item {
-                            oid: b,
-                            commit: NO_COMMIT,
-                            path,
-                            kind: Kind::Blob,
-                        });
+                        push(
+                            &mut self.paths,
+                            &mut self.items,
+                            b,
+                            NO_COMMIT,
+                            &name,
+                            Kind::Blob,
+                        );
                     }
                 }
             }
@@ -224,13 +225,14 @@ impl Walker<'_> {
                 }
                 ObjectType::Tag => {
                     if self.seen.insert(oid) {
-                        let path = self.paths.intern(name);
-                        self.items.push(Item {
+                        push(
+                            &mut self.paths,
+                            &mut self.items,
                             oid,
-                            commit: NO_COMMIT,
-                            path,
-                            kind: Kind::TagMessage,
-                        });
+                            NO_COMMIT,
+                            name,
+                            Kind::TagMessage,
+                        );
                     }
                     match repo.find_tag(oid.oid()) {
                         Ok(t) => oid = ObjectId::of(t.target_id()),
@@ -313,13 +315,14 @@ impl Walker<'_> {
                     } else {
                         name.clone()
                     };
-                    let path = self.paths.intern(&shown);
-                    self.items.push(Item {
-                        oid: tag,
-                        commit: NO_COMMIT,
-                        path,
-                        kind: Kind::TagMessage,
-                    });
+                    push(
+                        &mut self.paths,
+                        &mut self.items,
+                        tag,
+                        NO_COMMIT,
+                        &shown,
+                        Kind::TagMessage,
+                    );
                 }
             }
         }
@@ -412,13 +415,14 @@ impl Walker<'_> {
                         if let Some(first) = self.boundary_filtered.get(&id) {
                             let path = join(&prefix, name);
                             if **first != *path && self.copies.insert((id, path.as_str().into())) {
-                                let path = self.paths.intern(&path);
-                                self.items.push(Item {
-                                    oid: id,
+                                push(
+                                    &mut self.paths,
+                                    &mut self.items,
+                                    id,
                                     commit,
-                                    path,
-                                    kind: Kind::Blob,
-                                });
+                                    &path,
+                                    Kind::Blob,
+                                );
                             }
                         }
                     }
@@ -441,13 +445,14 @@ impl Walker<'_> {
                     );
                     continue;
                 }
-                let path = self.paths.intern(&path);
-                self.items.push(Item {
-                    oid: id,
+                push(
+                    &mut self.paths,
+                    &mut self.items,
+                    id,
                     commit,
-                    path,
-                    kind: Kind::Blob,
-                });
+                    &path,
+                    Kind::Blob,
+                );
             }
             if malformed {
                 self.tree_error(&prefix, tree_id, "malformed tree entry");
@@ -490,13 +495,14 @@ impl Walker<'_> {
             match odb.read_header(oid.oid()) {
                 Ok((_, ObjectType::Blob)) => {
                     self.seen.insert(oid);
-                    let path = self.paths.intern(&format!("{UNREACHABLE_PREFIX}{oid}>"));
-                    self.items.push(Item {
+                    push(
+                        &mut self.paths,
+                        &mut self.items,
                         oid,
-                        commit: NO_COMMIT,
-                        path,
-                        kind: Kind::Unreachable,
-                    });
+                        NO_COMMIT,
+                        &format!("{UNREACHABLE_PREFIX}{oid}>"),
+                        Kind::Unreachable,
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => self
@@ -520,4 +526,23 @@ fn join(prefix: &str, name: &[u8]) -> String {
     } else {
         format!("{prefix}/{name}")
     }
+}
+
+/// Records one item to scan, at `path` (interned). A function of the two fields, not of the
+/// walker, so the tree walk can call it while it borrows the object database.
+fn push(
+    paths: &mut Paths,
+    items: &mut Vec<Item>,
+    oid: ObjectId,
+    commit: u32,
+    path: &str,
+    kind: Kind,
+) {
+    let path = paths.intern(path);
+    items.push(Item {
+        oid,
+        commit,
+        path,
+        kind,
+    });
 }
