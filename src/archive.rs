@@ -158,13 +158,16 @@ pub fn expand(
     };
     // Work stack of (display path, format, bytes, depth). The top level borrows `data`; nested
     // archives own their expanded bytes.
-    let mut stack: Vec<(String, Format, Vec<u8>, usize)> = Vec::new();
+    let mut stack: Stack = Vec::new();
     run.open(path, format, data, 1, &mut stack, visit);
     while let Some((name, format, bytes, depth)) = stack.pop() {
         run.open(&name, format, &bytes, depth, &mut stack, visit);
     }
     Some(run.out)
 }
+
+/// Nested archives still to open: (display path, format, bytes, depth).
+type Stack = Vec<(String, Format, Vec<u8>, usize)>;
 
 struct Run<'a> {
     limits: &'a Limits,
@@ -255,7 +258,7 @@ impl Run<'_> {
         name: String,
         data: Vec<u8>,
         depth: usize,
-        stack: &mut Vec<(String, Format, Vec<u8>, usize)>,
+        stack: &mut Stack,
         visit: &mut dyn FnMut(&str, &[u8]),
     ) {
         match detect(&data) {
@@ -291,7 +294,7 @@ impl Run<'_> {
         format: Format,
         data: &[u8],
         depth: usize,
-        stack: &mut Vec<(String, Format, Vec<u8>, usize)>,
+        stack: &mut Stack,
         visit: &mut dyn FnMut(&str, &[u8]),
     ) {
         match format {
@@ -351,7 +354,7 @@ impl Run<'_> {
         name: &str,
         data: &[u8],
         depth: usize,
-        stack: &mut Vec<(String, Format, Vec<u8>, usize)>,
+        stack: &mut Stack,
         visit: &mut dyn FnMut(&str, &[u8]),
     ) {
         let mut zip = match zip::ZipArchive::new(io::Cursor::new(data)) {
@@ -403,7 +406,7 @@ impl Run<'_> {
         member: String,
         read: Read1,
         depth: usize,
-        stack: &mut Vec<(String, Format, Vec<u8>, usize)>,
+        stack: &mut Stack,
         visit: &mut dyn FnMut(&str, &[u8]),
     ) -> bool {
         match read {
@@ -430,7 +433,7 @@ impl Run<'_> {
         name: &str,
         data: &[u8],
         depth: usize,
-        stack: &mut Vec<(String, Format, Vec<u8>, usize)>,
+        stack: &mut Stack,
         visit: &mut dyn FnMut(&str, &[u8]),
     ) {
         let mut archive = tar::Archive::new(data);
