@@ -14,6 +14,7 @@ pub mod allow;
 pub mod filters;
 pub mod flow;
 pub mod jwt_link;
+mod keywords;
 mod prefilter;
 #[cfg(test)]
 mod tests;
@@ -197,6 +198,8 @@ pub struct Matcher {
 pub struct Scratch {
     windows: Vec<Vec<Range<usize>>>,
     triggered: Vec<usize>,
+    /// The keyword hits of the blob being scanned: (keyword, start, end).
+    hits: Vec<(usize, usize, usize)>,
     /// Set when a scan stopped at `max_findings`; cleared by [`Scratch::take_truncated`].
     truncated: bool,
 }

@@ -1,23 +1,23 @@
-//! The keyword prefilter: one Aho-Corasick automaton over every rule's keywords, ASCII
-//! case-insensitive, finds which rules may match and where. For each rule it triggers it
+//! The keyword prefilter: one search over every rule's keywords ([`KeywordSearch`], ASCII
+//! case-insensitive, every occurrence) finds which rules may match and where. For each rule it triggers it
 //! records the byte windows the rule's regex then searches (the lines around each hit, merged,
 //! or the whole blob for multi-line rules and for rules whose `files` globs name the path).
 
+use super::keywords::KeywordSearch;
 use super::{allow, CompiledRule, Scratch};
 use crate::error::Error;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-/// The automaton and, per keyword, the rules it triggers.
+/// The keyword search and, per keyword, the rules it triggers.
 pub(super) struct Prefilter {
-    automaton: AhoCorasick,
-    /// For each automaton pattern (a lower-cased keyword), the rules it triggers.
+    search: KeywordSearch,
+    /// For each keyword of the search (lower-cased), the rules it triggers.
     triggers: Vec<Vec<usize>>,
     /// Rules with `files`: run on the whole of every file those globs match.
     pub(super) file_rules: Vec<usize>,
 }
 
 impl Prefilter {
-    /// Builds the automaton over the keywords of `rules` (each keyword once, lower-cased).
+    /// Builds the search over the keywords of `rules` (each keyword once, lower-cased).
     pub(super) fn new(rules: &[CompiledRule]) -> Result<Self, Error> {
         let mut keywords: Vec<String> = Vec::new();
         let mut triggers: Vec<Vec<usize>> = Vec::new();
@@ -35,21 +35,12 @@ impl Prefilter {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A full DFA: a few hundred short keywords make a small automaton, and the DFA is the
-            // fastest search on text dense with their first bytes (source code).
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
-            .map_err(|e| Error::Prefilter {
-                message: e.to_string(),
-            })?;
+        let search = KeywordSearch::new(&keywords)?;
         let file_rules = (0..rules.len())
             .filter(|&i| rules[i].files.is_some())
             .collect();
         Ok(Prefilter {
-            automaton,
+            search,
             triggers,
             file_rules,
         })
@@ -97,14 +88,16 @@ impl Prefilter {
         // Bounds of the line holding the previous hit: consecutive hits on one line (several
         // keywords, several rules per keyword) share one line lookup.
         let mut line = 0..0;
-        for hit in self.automaton.find_overlapping_iter(data) {
-            if !(line.start <= hit.start() && hit.start() < line.end) {
-                let start = memchr::memrchr(b'\n', &data[..hit.start()]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &data[hit.start()..])
-                    .map_or(data.len(), |i| hit.start() + i + 1);
+        let mut hits = std::mem::take(&mut scratch.hits);
+        self.search.find_all(data, &mut hits);
+        for &(keyword, hit_start, hit_end) in &hits {
+            if !(line.start <= hit_start && hit_start < line.end) {
+                let start = memchr::memrchr(b'\n', &data[..hit_start]).map_or(0, |i| i + 1);
+                let end = memchr::memchr(b'\n', &data[hit_start..])
+                    .map_or(data.len(), |i| hit_start + i + 1);
                 line = start..end;
             }
-            for &ri in &self.triggers[hit.pattern().as_usize()] {
+            for &ri in &self.triggers[keyword] {
                 let cr = &rules[ri];
                 let rule = &cr.rule;
                 // A line this long is minified or data: the generic rules would cry wolf there
@@ -123,7 +116,7 @@ impl Prefilter {
                     continue;
                 }
                 if let Some(last) = windows.last() {
-                    if hit.start() >= last.start && hit.end() <= last.end {
+                    if hit_start >= last.start && hit_end <= last.end {
                         continue;
                     }
                 }
@@ -140,5 +133,6 @@ impl Prefilter {
                 }
             }
         }
+        scratch.hits = hits;
     }
 }
