@@ -8,7 +8,8 @@
 //! answers for every finding at once from the walk's parent links. An annotated tag's message
 //! is reached by the refs whose tag chain holds that tag object. An unreachable blob has no
 //! refs (an empty list). Names are full (`refs/heads/main`), sorted; every stash entry is
-//! `refs/stash`, and `HEAD` is named only when it is detached (else its branch is).
+//! `refs/stash`, `HEAD` is named only when it is detached (else its branch is), and a symbolic
+//! ref (`refs/remotes/origin/HEAD`) not at all (the ref it names is).
 //!
 //! A blob that a commit on another line of history added again independently (not inherited
 //! from the introducing commit) is a holder only where the scan recorded it: as a location, or
@@ -152,35 +153,12 @@ fn rank_index(rank: usize) -> u32 {
     u32::try_from(rank).unwrap_or(super::NO_COMMIT)
 }
 
-/// The name a ref is reported by: the stash reflog's entries (`stash@{N}`) are `refs/stash`,
-/// `HEAD` only when detached (`None` otherwise: its branch names it).
-pub(super) fn reported_name(name: &str, head_detached: bool) -> Option<String> {
-    if name == "HEAD" {
-        return head_detached.then(|| name.to_string());
-    }
-    if name.starts_with("stash@{") {
-        return Some("refs/stash".to_string());
-    }
-    Some(name.to_string())
-}
+/// The name every stash entry (`stash@{N}`, the stash reflog's) is reported by.
+pub(super) const STASH_REF: &str = "refs/stash";
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_as_reported() {
-        assert_eq!(reported_name("HEAD", false), None);
-        assert_eq!(reported_name("HEAD", true).as_deref(), Some("HEAD"));
-        assert_eq!(
-            reported_name("stash@{3}", false).as_deref(),
-            Some("refs/stash")
-        );
-        assert_eq!(
-            reported_name("refs/tags/v1", false).as_deref(),
-            Some("refs/tags/v1")
-        );
-    }
 
     #[test]
     fn holders_keep_one_of_a_repeat() {

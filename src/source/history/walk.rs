@@ -1,7 +1,7 @@
 //! Phase 1, enumeration: tips of every ref, the commit walk, each commit's tree, range
 //! boundaries and the annotated tags a range publishes, unreachable blobs.
 
-use super::exposure::{reported_name, Tip};
+use super::exposure::{Tip, STASH_REF};
 use super::range::peel_commit;
 use super::{HistoryOptions, Item, Kind, Paths, NO_COMMIT, UNREACHABLE_PREFIX};
 use crate::git::id::{CommitId, IdMap, IdSet, ObjectId};
@@ -205,9 +205,11 @@ impl Walker<'_> {
     fn tips(&mut self, extra: &mut Vec<(Target, String)>) -> Vec<ObjectId> {
         let repo = self.repo;
         let mut tips = Vec::new();
-        let mut named: Vec<(String, ObjectId)> = Vec::new();
+        let detached = refs::detached_head(repo).is_some();
+        // (name, id, the name exposure reports it by: none for an alias of another ref).
+        let mut named: Vec<(String, ObjectId, Option<String>)> = Vec::new();
         if let Some(id) = refs::head(repo) {
-            named.push(("HEAD".into(), id));
+            named.push(("HEAD".into(), id, detached.then(|| "HEAD".into())));
         }
         match refs::list(repo) {
             Ok(list) => {
@@ -221,8 +223,10 @@ impl Walker<'_> {
                                 self.collector.skip(name, SkipReason::BackupRef);
                                 continue;
                             }
+                            // A symbolic ref (`refs/remotes/origin/HEAD`) names another ref.
+                            let reported = r.direct.map(|_| name.clone());
                             match r.resolved {
-                                Some(id) => named.push((name, id)),
+                                Some(id) => named.push((name, id, reported)),
                                 None => self.collector.error(name, "reference does not resolve"),
                             }
                         }
@@ -238,12 +242,11 @@ impl Walker<'_> {
         }
         // Older stashes live only in the stash reflog.
         for (i, id) in refs::stash_entries(repo).into_iter().enumerate() {
-            named.push((format!("stash@{{{i}}}"), id));
+            named.push((format!("stash@{{{i}}}"), id, Some(STASH_REF.into())));
         }
-        let detached = refs::detached_head(repo).is_some();
         // Each id is peeled once: (the commit it reaches, the tag objects on the way).
         let mut peeled: IdMap<(Option<ObjectId>, Vec<ObjectId>)> = IdMap::default();
-        for (name, id) in named {
+        for (name, id, reported) in named {
             let (commit, chain) = peeled
                 .entry(id)
                 .or_insert_with(|| {
@@ -253,7 +256,7 @@ impl Walker<'_> {
                     (commit, chain)
                 })
                 .clone();
-            if let Some(name) = reported_name(&name, detached) {
+            if let Some(name) = reported {
                 self.refs.push(Tip {
                     name,
                     commit,
