@@ -14,6 +14,7 @@
 //! A blob that a commit on another line of history added again independently (not inherited
 //! from the introducing commit) is a holder only where the scan recorded it: as a location, or
 //! as a folded version with a new blob id. With `--all-locations` every commit holding it is.
+//! A blob that only a tag on a tree or blob names (no commit holds it) has no refs.
 
 use super::History;
 use crate::finding::{Finding, SecretId};
