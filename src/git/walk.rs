@@ -146,7 +146,18 @@ mod tests {
         assert_eq!(g.len(), 6);
         // Tips: main (4), side (3), orphan (5), an old tag (1).
         let tips = [4, 3, 5, 1];
-        let got = g.reaching(&[vec![2], vec![3], vec![0], vec![5], vec![2, 5], vec![], vec![9]], &tips);
+        let got = g.reaching(
+            &[
+                vec![2],
+                vec![3],
+                vec![0],
+                vec![5],
+                vec![2, 5],
+                vec![],
+                vec![9],
+            ],
+            &tips,
+        );
         assert_eq!(
             got,
             [
@@ -182,10 +193,14 @@ mod tests {
         let t = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
         let p = "1111111111111111111111111111111111111111";
         let q = "2222222222222222222222222222222222222222";
-        let raw = format!("tree {t}\nparent {p}\nparent {q}\nauthor A <a@x> 1 +0000\n\nparent {t}\n");
+        let raw =
+            format!("tree {t}\nparent {p}\nparent {q}\nauthor A <a@x> 1 +0000\n\nparent {t}\n");
         let got: Vec<String> = raw_parents(raw.as_bytes()).map(|o| o.to_string()).collect();
         assert_eq!(got, [p, q]);
-        assert_eq!(raw_parents(format!("tree {t}\nauthor A\n").as_bytes()).count(), 0);
+        assert_eq!(
+            raw_parents(format!("tree {t}\nauthor A\n").as_bytes()).count(),
+            0
+        );
     }
 
     #[test]

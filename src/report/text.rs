@@ -252,6 +252,9 @@ mod tests {
             ])),
             "reachable from: main, refs/notes/x, origin/dev (+2 more)"
         );
-        assert_eq!(reachable_from(&refs(&["refs/stash"])), "reachable from: stash");
+        assert_eq!(
+            reachable_from(&refs(&["refs/stash"])),
+            "reachable from: stash"
+        );
     }
 }

@@ -182,9 +182,16 @@ fn stash_entries_detached_head_messages_and_unreachable_blobs() {
     // Main's message is reached by main, the tag on it and its descendant, the detached HEAD.
     assert_eq!(
         by_kind("commit-message"),
-        [serde_json::json!(["HEAD", "refs/heads/main", "refs/tags/rel"])]
+        [serde_json::json!([
+            "HEAD",
+            "refs/heads/main",
+            "refs/tags/rel"
+        ])]
     );
-    assert_eq!(by_kind("tag-message"), [serde_json::json!(["refs/tags/rel"])]);
+    assert_eq!(
+        by_kind("tag-message"),
+        [serde_json::json!(["refs/tags/rel"])]
+    );
     assert_eq!(by_kind("unreachable"), [serde_json::json!([])]);
     let unreachable = findings(&report)
         .into_iter()
@@ -276,7 +283,11 @@ fn the_rewrite_plan_lists_the_refs_to_force_push() {
         ])
     );
     let (_, report) = scan(repo.path(), &[]);
-    assert_eq!(union_of_refs(&report), want, "the refs reaching the findings");
+    assert_eq!(
+        union_of_refs(&report),
+        want,
+        "the refs reaching the findings"
+    );
     let (code, text, _) = run_text(leaksweep(repo.path()).args(["rewrite", "plan"]));
     assert_eq!(code, 0);
     assert!(
@@ -285,14 +296,13 @@ fn the_rewrite_plan_lists_the_refs_to_force_push() {
         ),
         "{text}"
     );
-    let (code, md, _) = run_text(leaksweep(repo.path()).args([
-        "rewrite",
-        "plan",
-        "--format",
-        "markdown",
-    ]));
+    let (code, md, _) =
+        run_text(leaksweep(repo.path()).args(["rewrite", "plan", "--format", "markdown"]));
     assert_eq!(code, 0);
-    assert!(md.contains("## Refs to force-push\n\n- `refs/heads/feature`\n"), "{md}");
+    assert!(
+        md.contains("## Refs to force-push\n\n- `refs/heads/feature`\n"),
+        "{md}"
+    );
 }
 
 #[test]

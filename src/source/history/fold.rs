@@ -142,7 +142,8 @@ pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool
         *versions += f.git.as_ref().map_or(1, |g| g.versions.max(1));
         // The refs reaching any of the group's findings reach the secret.
         if let Some(r) = f.git.as_ref().and_then(|g| g.refs.as_ref()) {
-            refs.get_or_insert_with(BTreeSet::new).extend(r.iter().cloned());
+            refs.get_or_insert_with(BTreeSet::new)
+                .extend(r.iter().cloned());
         }
         if all_locations {
             if let Some(g) = f.git.as_ref() {
