@@ -168,6 +168,11 @@ pub struct GitProvenance {
     /// or with `--all-locations` every (commit, path) where it appears.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<GitLocation>,
+    /// Full history scans: every ref whose history holds the secret (full names, sorted;
+    /// `refs/stash` for any stash entry; `HEAD` only when detached). Empty for an unreachable
+    /// blob; absent in a range, which walks no refs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refs: Option<Vec<String>>,
     /// Blobs (file versions) this finding stands for: the history scan keeps one finding per
     /// (secret, rule, path) as blobs are scanned, counting the rest (0 means 1).
     #[serde(skip)]
@@ -306,6 +311,9 @@ impl Finding {
             r.clean_in_place(&mut g.kind);
             for l in &mut g.locations {
                 r.clean_in_place(&mut l.path);
+            }
+            for name in g.refs.iter_mut().flatten() {
+                r.clean_in_place(name);
             }
         }
         let fingerprint = r.clean(self.fingerprint.as_str());

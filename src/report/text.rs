@@ -94,6 +94,9 @@ impl Reporter for Text {
                 if !others.is_empty() {
                     writeln!(out, "    {}", paint(c, dim, &also_at(&others)))?;
                 }
+                if let Some(refs) = &g.refs {
+                    writeln!(out, "    {}", paint(c, dim, &reachable_from(refs)))?;
+                }
             }
         }
         if !report.findings.is_empty() {
@@ -200,4 +203,58 @@ fn also_at(locations: &[&crate::finding::GitLocation]) -> String {
         parts.push(format!("(+{} more)", locations.len() - SHOWN));
     }
     format!("also at: {}", parts.join(", "))
+}
+
+/// `reachable from: main, v1.0 (+3 more)`: the first few refs whose history holds the secret,
+/// by short name (`refs/heads/`, `refs/tags/`, `refs/remotes/` left off; the stash as `stash`).
+fn reachable_from(refs: &[String]) -> String {
+    const SHOWN: usize = 3;
+    if refs.is_empty() {
+        return "reachable from: no ref".to_string();
+    }
+    let parts: Vec<&str> = refs
+        .iter()
+        .take(SHOWN)
+        .map(|r| match r.as_str() {
+            "refs/stash" => "stash",
+            r => ["refs/heads/", "refs/tags/", "refs/remotes/"]
+                .iter()
+                .find_map(|p| r.strip_prefix(p))
+                .unwrap_or(r),
+        })
+        .collect();
+    let mut line = format!("reachable from: {}", parts.join(", "));
+    if refs.len() > SHOWN {
+        line.push_str(&format!(" (+{} more)", refs.len() - SHOWN));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reachable_from;
+
+    #[test]
+    fn reachable_from_names_a_few_refs_briefly() {
+        let refs = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(reachable_from(&[]), "reachable from: no ref");
+        assert_eq!(
+            reachable_from(&refs(&["refs/heads/main", "refs/tags/v1.0"])),
+            "reachable from: main, v1.0"
+        );
+        assert_eq!(
+            reachable_from(&refs(&[
+                "refs/heads/main",
+                "refs/notes/x",
+                "refs/remotes/origin/dev",
+                "refs/stash",
+                "refs/tags/v1",
+            ])),
+            "reachable from: main, refs/notes/x, origin/dev (+2 more)"
+        );
+        assert_eq!(
+            reachable_from(&refs(&["refs/stash"])),
+            "reachable from: stash"
+        );
+    }
 }

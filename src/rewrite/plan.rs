@@ -54,6 +54,12 @@ pub struct Plan {
     pub lfs_objects_orphaned: usize,
     /// Branches (other than the current one) that contributors must rebase onto the new history.
     pub branches_to_rebase: Vec<String>,
+    /// Rewritten refs a remote holds and must be force-pushed: every rewritten ref but the
+    /// stash and a detached `HEAD` (local only) and the hosts' read-only refs (`refs/pull/*`,
+    /// `refs/merge-requests/*`).
+    pub refs_to_push: Vec<String>,
+    /// The `git push --force` commands that publish them, one per remote.
+    pub push_commands: Vec<String>,
     pub replacements_file: String,
     pub filter_repo_command: String,
     pub bfg_command: String,
@@ -224,6 +230,12 @@ pub fn build(
         ));
     }
     let commits_rewritten = rewritten.iter().filter(|&&r| r).count();
+    let refs_to_push: Vec<String> = refs_rewritten
+        .iter()
+        .filter(|r| pushable(r))
+        .cloned()
+        .collect();
+    let push_commands = push_commands(repo, &refs_to_push);
     Plan {
         repository: repo
             .workdir()
@@ -246,11 +258,69 @@ pub fn build(
         signed_tags_losing_signature: signed_tags,
         lfs_objects_orphaned: lfs,
         branches_to_rebase,
+        refs_to_push,
+        push_commands,
         replacements_file: replacements_file.to_string(),
         filter_repo_command: filter_repo,
         bfg_command: bfg,
         after_steps: after,
     }
+}
+
+/// Whether a remote holds `name` for a push to update: not the stash or a detached `HEAD`
+/// (local), nor the refs a host keeps read-only.
+fn pushable(name: &str) -> bool {
+    const LOCAL_OR_READ_ONLY: [&str; 3] = ["refs/stash", "refs/pull/", "refs/merge-requests/"];
+    name != "HEAD" && !LOCAL_OR_READ_ONLY.iter().any(|p| name.starts_with(p))
+}
+
+/// One `git push --force REMOTE REFSPEC...` per remote, each refspec quoted for the shell. A
+/// local ref goes to `origin` under its own name; a remote-tracking ref
+/// `refs/remotes/R/B` to remote `R` (the longest remote name that prefixes it) as its branch
+/// `refs/heads/B`, unless the same branch is pushed from a local ref to the same remote.
+fn push_commands(repo: &Repository, refs: &[String]) -> Vec<String> {
+    const DEFAULT_REMOTE: &str = "origin";
+    let remotes: Vec<String> = repo
+        .remotes()
+        .map(|r| r.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut by_remote: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for name in refs.iter().filter(|r| !r.starts_with("refs/remotes/")) {
+        by_remote
+            .entry(DEFAULT_REMOTE.to_string())
+            .or_default()
+            .push(name.clone());
+    }
+    for name in refs {
+        let Some(rest) = name.strip_prefix("refs/remotes/") else {
+            continue;
+        };
+        let remote = remotes
+            .iter()
+            .filter(|r| rest.starts_with(&format!("{r}/")))
+            .max_by_key(|r| r.len())
+            .cloned()
+            .unwrap_or_else(|| rest.split('/').next().unwrap_or(rest).to_string());
+        let Some(branch) = rest.strip_prefix(&format!("{remote}/")) else {
+            continue;
+        };
+        let dest = format!("refs/heads/{branch}");
+        let specs = by_remote.entry(remote).or_default();
+        if !specs.contains(&dest) {
+            specs.push(format!("{name}:{dest}"));
+        }
+    }
+    by_remote
+        .into_iter()
+        .map(|(remote, specs)| {
+            let mut cmd = format!("git push --force {}", crate::shell::quote(&remote));
+            for spec in specs {
+                cmd.push(' ');
+                cmd.push_str(&crate::shell::quote(&spec));
+            }
+            cmd
+        })
+        .collect()
 }
 
 fn tag_index(graph: &Graph, oid: git2::Oid) -> u32 {
@@ -308,6 +378,7 @@ pub fn text(p: &Plan) -> String {
     for r in &p.refs_rewritten {
         s.push_str(&format!("  {r}\n"));
     }
+    s.push_str(&push_text(p));
     s.push_str(&format!(
         "\nCosts:\n  signed commits losing their signature: {}\n  signed tags losing their signature: {}\n  LFS objects orphaned: {}\n  branches contributors must rebase: {}\n",
         p.signed_commits_losing_signature,
@@ -322,6 +393,18 @@ pub fn text(p: &Plan) -> String {
     s.push_str("\nOr natively: leaksweep rewrite apply (same inputs), then leaksweep rewrite verify.\n\nAfter the rewrite:\n");
     for (i, a) in p.after_steps.iter().enumerate() {
         s.push_str(&format!("  {}. {a}\n", i + 1));
+    }
+    s
+}
+
+/// The "Refs to force-push" section for a terminal: the refs, then the commands.
+fn push_text(p: &Plan) -> String {
+    let mut s = format!("\nRefs to force-push ({}):\n", p.refs_to_push.len());
+    for r in &p.refs_to_push {
+        s.push_str(&format!("  {r}\n"));
+    }
+    for c in &p.push_commands {
+        s.push_str(&format!("  $ {c}\n"));
     }
     s
 }
@@ -366,6 +449,13 @@ pub fn markdown(p: &Plan) -> String {
     s.push_str("\n## Refs rewritten\n\n");
     for r in &p.refs_rewritten {
         s.push_str(&format!("- `{r}`\n"));
+    }
+    s.push_str("\n## Refs to force-push\n\n");
+    for r in &p.refs_to_push {
+        s.push_str(&format!("- `{r}`\n"));
+    }
+    if !p.push_commands.is_empty() {
+        s.push_str(&format!("\n```sh\n{}\n```\n", p.push_commands.join("\n")));
     }
     s.push_str(&format!(
         "\n## Costs\n\n- signed commits losing their signature: {}\n- signed tags losing their signature: {}\n- LFS objects orphaned: {}\n- branches to rebase: {}\n",

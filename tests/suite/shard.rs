@@ -147,6 +147,15 @@ fn merged_shards_are_the_unsharded_report_for_1_2_3_and_7_shards() {
             "a history worth sharding: {} findings",
             found.len()
         );
+        // The equality covers exposure: every finding lists its refs, and they differ.
+        let exposures: std::collections::BTreeSet<String> = found
+            .iter()
+            .map(|f| {
+                assert!(f["git"]["refs"].is_array(), "refs of {f}");
+                f["git"]["refs"].to_string()
+            })
+            .collect();
+        assert!(exposures.len() >= 3, "refs that differ: {exposures:?}");
         for n in [1, 2, 3, 7] {
             let (mcode, got) = sharded(dir, n, flags, &[]);
             assert_eq!(mcode, code, "exit status, {n} shards, {flags:?}");

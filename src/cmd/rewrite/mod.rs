@@ -149,6 +149,8 @@ fn clean_plan(p: &mut plan::Plan, targets: &[Target]) {
         &mut p.refs_rewritten,
         &mut p.tags_rewritten,
         &mut p.branches_to_rebase,
+        &mut p.refs_to_push,
+        &mut p.push_commands,
         &mut p.remove_paths,
     ];
     for s in lists.into_iter().flatten() {

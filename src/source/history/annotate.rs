@@ -44,8 +44,9 @@ impl History {
         Ranks::of(&self.commits)
     }
 
-    /// Fills in author, date and summary for every finding, and every location with
-    /// `all_locations`. Runs on the calling thread after the scan.
+    /// Fills in author, date and summary for every finding, every location with
+    /// `all_locations`, and in a full history the refs that reach it. Runs on the calling
+    /// thread after the scan.
     pub fn annotate(&self, repo: &Repository, findings: &mut [Finding], all_locations: bool) {
         let mut meta: IdMap<Meta> = IdMap::default();
         for f in findings.iter_mut() {
@@ -99,6 +100,9 @@ impl History {
                 }
                 g.locations = all;
             }
+        }
+        if let Some(e) = &self.exposure {
+            e.expose(self, findings);
         }
         for f in findings.iter_mut() {
             f.refresh_fingerprint();

@@ -1,9 +1,11 @@
 //! Folding repeats: one finding per (secret, rule, path) while blobs are scanned, then one per
 //! (secret, rule) for the report, both choosing the older finding by [`older`].
 
+use super::exposure::{HolderTable, Holders};
 use crate::finding::{Finding, GitLocation, SecretId};
+use crate::git::id::ObjectId;
 use crate::git::walk::Ranks;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The one definition of "older" for history findings: earlier in the topological walk (an
 /// ancestor always ranks first; commits outside the walk, such as tag messages and unreachable
@@ -31,19 +33,26 @@ pub(super) struct Reducer {
     pub(super) map: std::sync::Mutex<Kept>,
 }
 
-/// (secret, rule, path) -> (walk rank of the kept finding's commit, the finding).
-type Kept = HashMap<(SecretId, String, String), (usize, Finding)>;
+/// (secret, rule, path) -> (walk rank of the kept finding's commit, the finding, the commits and
+/// tags of every version folded into it).
+type Kept = HashMap<(SecretId, String, String), (usize, Finding, Holders)>;
 
 impl Reducer {
-    pub(super) fn add(&self, commit: u32, findings: Vec<Finding>) {
+    /// Folds the findings of one item, which `commit` (an index, or `NO_COMMIT`) or, for a tag
+    /// message, `tag` holds: each becomes the kept finding of its key or a counted version of it,
+    /// and its holder is recorded either way (see [`super::exposure`]).
+    pub(super) fn add(&self, commit: u32, tag: Option<ObjectId>, findings: Vec<Finding>) {
         let rank = rank_of_index(commit);
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         for mut f in findings {
             let key = (f.secret_id.clone(), f.rule_id.clone(), f.path.clone());
-            let Some((best_rank, best)) = map.get_mut(&key) else {
-                map.insert(key, (rank, f));
+            let Some((best_rank, best, holders)) = map.get_mut(&key) else {
+                let mut holders = Holders::default();
+                holders.add(commit, tag);
+                map.insert(key, (rank, f, holders));
                 continue;
             };
+            holders.add(commit, tag);
             // Same path (it is part of the key): older by rank, then line.
             let newcomer_older = older(rank, &f, *best_rank, best);
             let (Some(g), Some(bg)) = (f.git.as_mut(), best.git.as_mut()) else {
@@ -68,13 +77,29 @@ impl Reducer {
         }
     }
 
-    pub(super) fn take_findings(&self) -> Vec<Finding> {
+    /// The kept findings, and the holders of each by its key.
+    pub(super) fn take_findings(&self) -> (Vec<Finding>, HolderTable) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::take(&mut *map)
-            .into_values()
-            .map(|(_, f)| f)
-            .collect()
+        let mut table = HolderTable::with_capacity(map.len());
+        let findings = std::mem::take(&mut *map)
+            .into_iter()
+            .map(|(key, (_, f, holders))| {
+                table.insert(key, holders);
+                f
+            })
+            .collect();
+        (findings, table)
     }
+}
+
+/// One (secret, rule) while [`one_per_secret`] folds: the oldest finding of each path, every
+/// location with `--all-locations`, the file versions, and the union of the refs reaching them.
+#[derive(Default)]
+struct Group {
+    per_path: Vec<Finding>,
+    all: Vec<GitLocation>,
+    versions: usize,
+    refs: Option<BTreeSet<String>>,
 }
 
 /// History reports each leaked secret once: one finding per (secret, rule), at the place that
@@ -85,7 +110,8 @@ impl Reducer {
 ///
 /// `git.locations` lists the other places: each other path (at the oldest commit holding the
 /// secret there), or with `--all-locations` every (commit, path) of every blob that holds it. The
-/// `versions` note counts the file versions and paths that hold it.
+/// `versions` note counts the file versions and paths that hold it; `git.refs` is the union of
+/// the refs reaching each of the findings folded (so a merge of shards gives what one scan does).
 pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool) -> Vec<Finding> {
     let rank = |f: &Finding| {
         f.git
@@ -96,19 +122,29 @@ pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool
     let older = |a: &Finding, b: &Finding| older(rank(a), a, rank(b), b);
 
     // Group, keeping per group the oldest finding of each path.
-    let mut groups: Vec<(Vec<Finding>, Vec<GitLocation>, usize)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     let mut index: HashMap<(SecretId, String), usize> = HashMap::new();
     // (group, path) -> position in that group's per-path list.
     let mut slots: HashMap<(usize, String), usize> = HashMap::new();
     for f in findings {
         let key = (f.secret_id.clone(), f.rule_id.clone());
         let i = *index.entry(key).or_insert_with(|| {
-            groups.push((Vec::new(), Vec::new(), 0));
+            groups.push(Group::default());
             groups.len() - 1
         });
-        let (per_path, all, versions) = &mut groups[i];
+        let Group {
+            per_path,
+            all,
+            versions,
+            refs,
+        } = &mut groups[i];
         // The history scan already folded the versions of one path into one finding.
         *versions += f.git.as_ref().map_or(1, |g| g.versions.max(1));
+        // The refs reaching any of the group's findings reach the secret.
+        if let Some(r) = f.git.as_ref().and_then(|g| g.refs.as_ref()) {
+            refs.get_or_insert_with(BTreeSet::new)
+                .extend(r.iter().cloned());
+        }
         if all_locations {
             if let Some(g) = f.git.as_ref() {
                 all.extend(g.locations.iter().map(|l| GitLocation {
@@ -131,7 +167,13 @@ pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool
     }
 
     let mut out = Vec::with_capacity(groups.len());
-    for (mut per_path, mut all, versions) in groups {
+    for Group {
+        mut per_path,
+        mut all,
+        versions,
+        refs,
+    } in groups
+    {
         let mut first = 0;
         for j in 1..per_path.len() {
             if older(&per_path[j], &per_path[first]) {
@@ -189,6 +231,7 @@ pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool
         }
         if let Some(g) = kept.git.as_mut() {
             g.locations = all;
+            g.refs = refs.map(|r| r.into_iter().collect());
         }
         out.push(kept);
     }

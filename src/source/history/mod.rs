@@ -48,6 +48,7 @@
 //! of the path, and in a full history, for a version over the limit, only secrets new to it.
 
 mod annotate;
+mod exposure;
 mod fold;
 mod range;
 mod scan;
@@ -107,6 +108,10 @@ pub struct HistoryStats {
 pub struct History {
     commits: Vec<CommitId>,
     pub stats: HistoryStats,
+    /// Full history: the graph and refs that say which refs reach each finding.
+    exposure: Option<exposure::Exposure>,
+    /// The commits and tags holding each folded finding (see [`exposure`]).
+    holders: exposure::HolderTable,
 }
 
 /// No commit (unreachable blobs, tags on trees or blobs).
@@ -290,7 +295,12 @@ fn scan(
         w.add_unreachable()?;
     }
     spinner.finish_and_clear();
-    let (mut items, mut paths) = w.finish();
+    let walk::Walked {
+        mut items,
+        mut paths,
+        graph,
+        refs,
+    } = w.finish();
     if let Some(shard) = opts.shard {
         items.retain(|i| shard.owns(i.oid));
     }
@@ -303,7 +313,11 @@ fn scan(
         crate::git::packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid);
     }
     let t2 = std::time::Instant::now();
-    scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
+    let holders = scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
+    let exposure = opts
+        .range
+        .is_none()
+        .then(|| exposure::Exposure::new(&commits, graph, refs));
     if opts.timings {
         eprintln!(
             "leaksweep: timings: walk {} ms ({} commits, {} items), pack order {} ms, read+scan {} ms",
@@ -321,6 +335,8 @@ fn scan(
             shallow: repo.is_shallow(),
         },
         commits,
+        exposure,
+        holders,
     })
 }
 

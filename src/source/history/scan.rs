@@ -3,6 +3,7 @@
 //! blobs first judged at a path a path filter applies to.
 
 use super::annotate::tree_places;
+use super::exposure::HolderTable;
 use super::fold::Reducer;
 use super::{
     is_lfs_pointer, progress_bar, HistoryOptions, Item, Kind, Paths, COMMIT_MESSAGE_PATH,
@@ -22,7 +23,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Items claimed per step: small enough to balance, large enough to read nearly sequentially.
 const CHUNK: usize = 64;
 
-/// Reads and scans every item on `opts.threads` threads, each with its own repository handle.
+/// Reads and scans every item on `opts.threads` threads, each with its own repository handle;
+/// returns the commits and tags holding each folded finding (none in a range, which folds none).
 pub(super) fn scan_items(
     repo: &Repository,
     items: &[Item],
@@ -31,7 +33,7 @@ pub(super) fn scan_items(
     opts: &HistoryOptions,
     scanner: &Scanner,
     collector: &Collector,
-) -> Result<()> {
+) -> Result<HolderTable> {
     let revisit = std::sync::Mutex::new(Vec::new());
     let shared: &Paths = paths;
     let reducer = opts.range.is_none().then(|| Reducer {
@@ -105,10 +107,13 @@ pub(super) fn scan_items(
             repo, &revisit, commits, paths, opts, scanner, collector, reducer,
         )?;
     }
+    let mut holders = HolderTable::default();
     if let Some(r) = reducer {
-        collector.add_findings(r.take_findings());
+        let (findings, table) = r.take_findings();
+        collector.add_findings(findings);
+        holders = table;
     }
-    Ok(())
+    Ok(holders)
 }
 
 /// Scans again, once per other path that holds it, each blob first judged at a path that a path
@@ -185,7 +190,11 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn hand_over(&self, item: &Item, findings: Vec<Finding>) {
         match self.reducer {
-            Some(r) => r.add(item.commit, findings),
+            Some(r) => r.add(
+                item.commit,
+                (item.kind == Kind::TagMessage).then_some(item.oid),
+                findings,
+            ),
             None => self.collector.add_findings(findings),
         }
     }

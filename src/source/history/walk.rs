@@ -1,9 +1,11 @@
 //! Phase 1, enumeration: tips of every ref, the commit walk, each commit's tree, range
 //! boundaries and the annotated tags a range publishes, unreachable blobs.
 
+use super::exposure::{Tip, STASH_REF};
 use super::range::peel_commit;
-use super::{commit_tree_id, HistoryOptions, Item, Kind, Paths, NO_COMMIT, UNREACHABLE_PREFIX};
+use super::{HistoryOptions, Item, Kind, Paths, NO_COMMIT, UNREACHABLE_PREFIX};
 use crate::git::id::{CommitId, IdMap, IdSet, ObjectId};
+use crate::git::walk::Ranks;
 use crate::git::{refs, tree, walk};
 use crate::scan::{Collector, Scanner, SkipReason};
 use anyhow::{Context, Result};
@@ -32,6 +34,19 @@ pub(super) struct Walker<'r> {
     boundary_filtered: IdMap<Box<str>>,
     /// (tree or blob, path) pairs already handled as such copies.
     copies: HashSet<(ObjectId, Box<str>)>,
+    /// Full history: the walked commits' parent links, by rank.
+    graph: walk::Graph,
+    /// Full history: every ref walked, as exposure reports it.
+    refs: Vec<Tip>,
+}
+
+/// What the walk leaves behind: the items to scan, their paths, and (in a full history) the
+/// graph and refs the exposure of findings is computed from.
+pub(super) struct Walked {
+    pub(super) items: Vec<Item>,
+    pub(super) paths: Paths,
+    pub(super) graph: walk::Graph,
+    pub(super) refs: Vec<Tip>,
 }
 
 impl<'r> Walker<'r> {
@@ -54,12 +69,20 @@ impl<'r> Walker<'r> {
             boundary_trees: IdMap::default(),
             boundary_filtered: IdMap::default(),
             copies: HashSet::new(),
+            graph: walk::Graph::default(),
+            refs: Vec::new(),
         })
     }
 
-    /// The items found and their interned paths; the rest of the walk's state is dropped.
-    pub(super) fn finish(self) -> (Vec<Item>, Paths) {
-        (self.items, self.paths)
+    /// The items found, their interned paths, the graph and the refs; the rest of the walk's
+    /// state is dropped.
+    pub(super) fn finish(self) -> Walked {
+        Walked {
+            items: self.items,
+            paths: self.paths,
+            graph: self.graph,
+            refs: self.refs,
+        }
     }
 }
 
@@ -106,9 +129,15 @@ impl Walker<'_> {
             self.mark_boundary(&commits);
             self.range_tags(head, &commits);
         }
+        // Parent links by rank, for exposure: only a full history reports it.
+        let ranks = opts.range.is_none().then(|| Ranks::of(&commits));
         for (ci, &commit) in commits.iter().enumerate() {
             let ci = ci as u32;
-            match commit_tree_id(&self.odb, commit.object()) {
+            let (tree, parents) = self.tree_and_parents(commit, ranks.as_ref());
+            if ranks.is_some() {
+                self.graph.push(parents);
+            }
+            match tree {
                 Ok(tree) => {
                     self.items.push(Item {
                         oid: commit.object(),
@@ -149,14 +178,38 @@ impl Walker<'_> {
         Ok(commits)
     }
 
+    /// The tree a commit names and, with `ranks`, the ranks of its parents (read from the one
+    /// raw object: cheaper than parsing the whole commit).
+    fn tree_and_parents(
+        &self,
+        commit: CommitId,
+        ranks: Option<&Ranks>,
+    ) -> (std::result::Result<ObjectId, String>, Vec<usize>) {
+        let obj = match self.odb.read(commit.oid()) {
+            Ok(o) => o,
+            Err(e) => return (Err(e.message().to_string()), Vec::new()),
+        };
+        let raw = obj.data();
+        let parents = match ranks {
+            Some(r) => walk::raw_parents(raw).map(|p| r.get(CommitId(p))).collect(),
+            None => Vec::new(),
+        };
+        let tree = crate::git::object::commit_tree(raw)
+            .ok_or_else(|| "malformed commit (no tree line)".to_string());
+        (tree, parents)
+    }
+
     /// Commit tips of every ref (peeled), HEAD and the stash reflog; annotated tags become
-    /// message items; tags on trees or blobs go to `extra`.
+    /// message items; tags on trees or blobs go to `extra`. Every ref is also recorded, with
+    /// what it peels to, for exposure.
     fn tips(&mut self, extra: &mut Vec<(Target, String)>) -> Vec<ObjectId> {
         let repo = self.repo;
         let mut tips = Vec::new();
-        let mut named: Vec<(String, ObjectId)> = Vec::new();
+        let detached = refs::detached_head(repo).is_some();
+        // (name, id, the name exposure reports it by: none for an alias of another ref).
+        let mut named: Vec<(String, ObjectId, Option<String>)> = Vec::new();
         if let Some(id) = refs::head(repo) {
-            named.push(("HEAD".into(), id));
+            named.push(("HEAD".into(), id, detached.then(|| "HEAD".into())));
         }
         match refs::list(repo) {
             Ok(list) => {
@@ -170,8 +223,10 @@ impl Walker<'_> {
                                 self.collector.skip(name, SkipReason::BackupRef);
                                 continue;
                             }
+                            // A symbolic ref (`refs/remotes/origin/HEAD`) names another ref.
+                            let reported = r.direct.map(|_| name.clone());
                             match r.resolved {
-                                Some(id) => named.push((name, id)),
+                                Some(id) => named.push((name, id, reported)),
                                 None => self.collector.error(name, "reference does not resolve"),
                             }
                         }
@@ -187,26 +242,40 @@ impl Walker<'_> {
         }
         // Older stashes live only in the stash reflog.
         for (i, id) in refs::stash_entries(repo).into_iter().enumerate() {
-            named.push((format!("stash@{{{i}}}"), id));
+            named.push((format!("stash@{{{i}}}"), id, Some(STASH_REF.into())));
         }
-        let mut seen_tips = IdSet::default();
-        for (name, id) in named {
-            if !seen_tips.insert(id) {
-                continue;
+        // Each id is peeled once: (the commit it reaches, the tag objects on the way).
+        let mut peeled: IdMap<(Option<ObjectId>, Vec<ObjectId>)> = IdMap::default();
+        for (name, id, reported) in named {
+            let (commit, chain) = peeled
+                .entry(id)
+                .or_insert_with(|| {
+                    let mut chain = Vec::new();
+                    let commit = self.peel_tip(&name, id, &mut chain, extra);
+                    tips.extend(commit);
+                    (commit, chain)
+                })
+                .clone();
+            if let Some(name) = reported {
+                self.refs.push(Tip {
+                    name,
+                    commit,
+                    tags: chain,
+                });
             }
-            self.peel_tip(&name, id, &mut tips, extra);
         }
         tips
     }
 
-    /// Follows tags down to a commit, tree or blob.
+    /// Follows tags down to a commit (returned), tree or blob; the tag objects on the way are
+    /// added to `chain`.
     fn peel_tip(
         &mut self,
         name: &str,
         mut oid: ObjectId,
-        tips: &mut Vec<ObjectId>,
+        chain: &mut Vec<ObjectId>,
         extra: &mut Vec<(Target, String)>,
-    ) {
+    ) -> Option<ObjectId> {
         let repo = self.repo;
         // Tag chains are short; the bound guards against a cycle in a corrupt repository.
         for _ in 0..64 {
@@ -215,15 +284,13 @@ impl Walker<'_> {
                 Err(e) => {
                     self.collector
                         .error(name, format!("cannot read object {oid}: {e}"));
-                    return;
+                    return None;
                 }
             };
             match kind {
-                ObjectType::Commit => {
-                    tips.push(oid);
-                    return;
-                }
+                ObjectType::Commit => return Some(oid),
                 ObjectType::Tag => {
+                    chain.push(oid);
                     if self.seen.insert(oid) {
                         push(
                             &mut self.paths,
@@ -239,21 +306,22 @@ impl Walker<'_> {
                         Err(e) => {
                             self.collector
                                 .error(name, format!("cannot read tag {oid}: {e}"));
-                            return;
+                            return None;
                         }
                     }
                 }
                 ObjectType::Tree => {
                     extra.push((Target::Tree(oid), name.to_string()));
-                    return;
+                    return None;
                 }
                 ObjectType::Blob => {
                     extra.push((Target::Blob(oid), name.to_string()));
-                    return;
+                    return None;
                 }
-                _ => return,
+                _ => return None,
             }
         }
+        None
     }
 
     /// Range mode: the annotated tags a push of the range publishes become message items: the
