@@ -235,8 +235,10 @@ fn refuses_to_overwrite_without_force() {
     );
 }
 
+/// A report without values has them read back from the files it names; a value its file no
+/// longer holds is named, not guessed, and the run exits 2. With values, the report is used as is.
 #[test]
-fn from_report_needs_raw_secrets() {
+fn from_report_reads_missing_values_back_or_names_them() {
     let fx = medianest();
     let report = fx.dir.path().join("report.json");
     fx.cmd()
@@ -244,15 +246,37 @@ fn from_report_needs_raw_secrets() {
         .arg(&report)
         .assert()
         .code(1);
-    let out = fx
-        .cmd()
-        .arg("rotate")
-        .arg("--from-report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--show-secrets"));
+    let (stdout, stderr) = run_expect(
+        fx.cmd()
+            .args(["rotate", "--format", "json", "--from-report"])
+            .arg(&report),
+        0,
+    );
+    assert_no_secret(&stdout, &fx.olds(), "json");
+    assert!(stderr.contains("recovered 10 value(s)"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["secrets"].as_array().unwrap().len(), 4);
+    // .env.production no longer holds the old values: its five findings are named.
+    std::fs::write(fx.dir.path().join(".env.production"), "NODE_ENV=production\n").unwrap();
+    let (_, stderr) = run_expect(
+        fx.cmd()
+            .args(["rotate", "--force", "--from-report"])
+            .arg(&report),
+        2,
+    );
+    assert_no_secret(&stderr, &fx.olds(), "stderr");
+    assert_eq!(
+        stderr.matches("cannot recover the value of ").count(),
+        5,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("at .env.production:3 (secret ")
+            && stderr.contains("5 of 10 finding(s)")
+            && stderr.contains("--show-secrets"),
+        "{stderr}"
+    );
+    std::fs::remove_file(fx.dir.path().join(".env.rotated")).unwrap();
 
     fx.cmd()
         .args([
