@@ -330,7 +330,11 @@ fn from_report(args: &RotateCmd, path: &Path) -> Result<(Vec<Rule>, Vec<Finding>
         out.push(finding_from_json(jf, secret));
     }
     for u in &failed {
-        say!("leaksweep: error: cannot recover the value of {}: {}", u.what, u.why);
+        say!(
+            "leaksweep: error: cannot recover the value of {}: {}",
+            u.what,
+            u.why
+        );
     }
     if !failed.is_empty() {
         say!(

@@ -7,8 +7,8 @@
 //! header naming them all. A secret found only in git history has no file in the work tree: its
 //! header says so.
 
-use super::{providers, SecretPlan};
 use super::checklist::value_name;
+use super::{providers, SecretPlan};
 use zeroize::Zeroizing;
 
 /// One `NAME=value` line and the targets it is for.
@@ -99,8 +99,13 @@ pub fn out_file(plans: &[SecretPlan]) -> Zeroizing<Vec<u8>> {
                 let p = &plans[l.plan];
                 let what = p.recipe.as_ref().map(|r| r.describe()).unwrap_or_default();
                 out.extend_from_slice(
-                    format!("# rule {} ({}), secret {}: {what}\n", p.rule_id, p.category, short(p))
-                        .as_bytes(),
+                    format!(
+                        "# rule {} ({}), secret {}: {what}\n",
+                        p.rule_id,
+                        p.category,
+                        short(p)
+                    )
+                    .as_bytes(),
                 );
             }
             out.extend_from_slice(l.var.as_bytes());

@@ -89,7 +89,9 @@ pub(super) fn recover(
             jf.rule_id,
             jf.path,
             jf.line,
-            jf.secret_id.get(..SecretId::SHORT_LEN).unwrap_or(&jf.secret_id)
+            jf.secret_id
+                .get(..SecretId::SHORT_LEN)
+                .unwrap_or(&jf.secret_id)
         ),
         why,
     };
@@ -103,7 +105,9 @@ pub(super) fn recover(
     };
     // The id is the value's hash: a value that does not hash to it is not the one reported.
     if SecretId::of(f.secret.expose()).as_str() != jf.secret_id {
-        return Err(fail("the value found does not hash to its secret_id".into()));
+        return Err(fail(
+            "the value found does not hash to its secret_id".into(),
+        ));
     }
     Ok(f.secret.clone())
 }
