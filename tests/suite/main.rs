@@ -17,6 +17,7 @@ mod fuzz_regressions;
 mod history;
 mod hooks;
 mod hygiene;
+mod papercuts;
 mod precision;
 mod rewrite;
 mod rotate;
