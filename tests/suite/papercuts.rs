@@ -106,3 +106,47 @@ fn rewrite_apply_refuses_before_the_history_scan() {
         "scanned before refusing: {err}"
     );
 }
+
+/// The text report of a history scan shows its groups oldest commit first, whatever the paths:
+/// here `z.env` (2019, in a +05:00 zone that makes it earlier than its UTC date suggests),
+/// `a.env` (2021), `m.env` (2023).
+#[test]
+fn history_groups_in_the_text_report_are_oldest_first() {
+    let mut rng = seeded_rng();
+    let r = Repo::new();
+    r.write("README.md", "# app\n");
+    r.commit_at("2018-01-01T00:00:00Z", "init");
+    for (name, date) in [
+        ("a.env", "2021-06-01T00:00:00Z"),
+        ("z.env", "2019-03-01T02:00:00+05:00"),
+        ("m.env", "2023-01-01T00:00:00Z"),
+    ] {
+        r.write(name, format!("JWT_SECRET={}\n", b64url_from(&mut rng, 32)));
+        r.commit_at(date, name);
+    }
+    let (code, out, err) = run_text(leaksweep(r.path()).arg("git"));
+    assert_eq!(code, 1, "{err}");
+    let order: Vec<&str> = out
+        .lines()
+        .filter_map(|l| {
+            l.split(" (commit ")
+                .next()
+                .filter(|_| l.contains(" (commit "))
+        })
+        .collect();
+    assert_eq!(order, ["z.env", "a.env", "m.env"], "{out}");
+}
+
+#[test]
+fn an_unknown_rule_id_gets_a_suggestion() {
+    let fx = Fixture::new();
+    let out = leaksweep(fx.path())
+        .args(["rules", "show", "jwt-secrte"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "leaksweep: error: no rule with id 'jwt-secrte' (did you mean 'jwt-secret'?); see `leaksweep rules list`\n"
+    );
+}
