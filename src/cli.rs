@@ -360,9 +360,18 @@ pub enum RotateFormat {
 pub struct RotateCmd {
     /// Files or directories to scan (including git-ignored files such as .env). Default: `.`.
     pub paths: Vec<PathBuf>,
-    /// Take findings from a JSON report made with `scan --format json --show-secrets`.
+    /// Take findings from a JSON report (`scan` or `git` with `--format json`). Values a report
+    /// made without `--show-secrets` lacks are read back from the places it records.
     #[arg(long, value_name = "FILE", conflicts_with = "paths")]
     pub from_report: Option<PathBuf>,
+    /// With --from-report: the repository a history report was made of, to read values back
+    /// from (default: the one holding the current directory).
+    #[arg(long, value_name = "DIR", requires = "from_report")]
+    pub repo: Option<PathBuf>,
+    /// Also rotate the secrets only the git history holds (new values, nothing to replace in
+    /// the work tree). Without it they are counted on stderr.
+    #[arg(long, conflicts_with_all = ["from_report", "example"])]
+    pub history: bool,
     /// Checklist format (standard output).
     #[arg(long, short = 'f', value_enum, ignore_case = true, default_value_t = RotateFormat::Text)]
     pub format: RotateFormat,

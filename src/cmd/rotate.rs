@@ -2,6 +2,10 @@
 //! checklist, and optionally the new values written into dotenv files (`--apply`) or `.env.example`
 //! files with placeholders (`--example`).
 //!
+//! In a git repository the history is scanned too: secrets only history holds are counted on
+//! stderr, or rotated with `--history` (see [`history`]). A report made without
+//! `--show-secrets` has its values read back from the places it records.
+//!
 //! Order of effects, chosen so an interruption never loses a generated value: refuse early (an
 //! existing `--out` without `--force`), write the new-values file (0600), then rewrite the dotenv
 //! files, then print the checklist. Every buffer holding old or new values is zeroized.
@@ -21,6 +25,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
+
+mod history;
 
 /// Prints a message on stderr with control characters escaped: the paths, keys and values it
 /// names come from the scanned tree.
@@ -44,11 +50,8 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
     // The rules (and so each finding's rotation kind) are those a scan uses: built-in, the
     // project config's, `--rules` files.
     let (rules, mut findings, scan_errors) = match &args.from_report {
-        Some(path) => {
-            let rules = config::rules_at(&scan_options(&args), Path::new("."))?;
-            (rules, read_report(path)?, 0)
-        }
-        None => scan(&args)?,
+        Some(path) => from_report(&args, path)?,
+        None => scan(&args, &out)?,
     };
     let kinds: HashMap<String, RotationKind> = rules
         .iter()
@@ -70,7 +73,8 @@ pub fn run(args: RotateCmd) -> Result<ExitCode> {
         ExitCode::SUCCESS
     };
     if args.from_report.is_none() {
-        for w in git_ignore_warnings(&findings) {
+        let tree: Vec<&Finding> = findings.iter().filter(|f| f.git.is_none()).collect();
+        for w in git_ignore_warnings(&tree) {
             say!("leaksweep: warning: {w}");
         }
     }
@@ -181,14 +185,16 @@ fn scan_options(args: &RotateCmd) -> ScanOptions {
 }
 
 /// A fresh working-tree scan, exactly as `scan` does it (the project root and its config found
-/// from the first path), but of ignored files too by default. Returns the rule set, the findings
+/// from the first path), but of ignored files too by default; then, in a git repository, the
+/// secrets only its history holds (see [`with_history`]). Returns the rule set, the findings
 /// and the number of items that could not be read (reported on stderr).
-fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
+fn scan(args: &RotateCmd, out: &Path) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
     let mut paths = args.paths.clone();
     if paths.is_empty() {
         paths.push(PathBuf::from("."));
     }
-    let cfg = ScanConfig::resolve_at(&scan_options(args), &super::scan::scan_root(&paths))?;
+    let root = super::scan::scan_root(&paths);
+    let cfg = ScanConfig::resolve_at(&scan_options(args), &root)?;
     let scanner = Scanner::new(cfg.matcher()?);
     if paths.iter().any(|p| p.as_os_str() == "-") {
         bail!("rotate cannot read standard input: pass paths, or --from-report FILE");
@@ -202,7 +208,9 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
         archive_depth: 0,
     };
     let crate::source::Collected {
-        findings, errors, ..
+        mut findings,
+        errors,
+        ..
     } = crate::source::scan(opts, &scanner)?;
     for e in &errors {
         say!("leaksweep: error: {}: {}", e.path, e.message);
@@ -213,10 +221,135 @@ fn scan(args: &RotateCmd) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
             errors.len()
         );
     }
-    Ok((cfg.rules, findings, errors.len()))
+    let history_errors = if args.example {
+        0
+    } else {
+        with_history(args, &root, &cfg, &scanner, &mut findings, out)?
+    };
+    Ok((cfg.rules, findings, errors.len() + history_errors))
 }
 
-/// Reads findings back from a JSON report; it must carry raw secrets (`--show-secrets`).
+/// The secrets the history of the repository at `root` holds and the tree scan did not find:
+/// with `--history` added to `findings` (they get new values; nothing to replace in the tree),
+/// otherwise counted in a warning that says how to include them. Returns the history items that
+/// could not be read when they count (`--history`). Without `--history` a history that cannot be
+/// scanned is a warning, never a reason to rotate nothing.
+fn with_history(
+    args: &RotateCmd,
+    root: &Path,
+    cfg: &ScanConfig,
+    scanner: &Scanner,
+    findings: &mut Vec<Finding>,
+    out: &Path,
+) -> Result<usize> {
+    let Some(repo) = history::repository_at(root) else {
+        if args.history {
+            bail!(
+                "--history: {} is not inside a git repository with commits",
+                root.display()
+            );
+        }
+        return Ok(0);
+    };
+    let shown = repo.workdir().unwrap_or(repo.path()).display().to_string();
+    let (found, errors) = match history::scan(&repo, scanner, cfg.max_file_size, cfg.threads) {
+        Ok(r) => r,
+        Err(e) if !args.history => {
+            say!("leaksweep: warning: cannot scan the git history of {shown} for secrets only it holds: {e:#}");
+            return Ok(0);
+        }
+        Err(e) => return Err(e.context(format!("--history: cannot scan the history of {shown}"))),
+    };
+    if errors > 0 {
+        say!("leaksweep: warning: the history scan of {shown} could not read {errors} item(s); secrets in them are not counted");
+    }
+    let mut only = history::history_only(findings, found);
+    only.retain(|f| !is_rotate_output(&f.path, out));
+    let secrets = history::distinct(&only);
+    if secrets == 0 {
+        return Ok(if args.history { errors } else { 0 });
+    }
+    if args.history {
+        if !args.quiet {
+            say!(
+                "leaksweep: including {secrets} secret(s) found only in the git history of {shown}: new values in {}, nothing to replace in the work tree",
+                out.display()
+            );
+        }
+        findings.extend(only);
+        Ok(errors)
+    } else {
+        say!(
+            "leaksweep: warning: {secrets} secret(s) exist only in the git history of {shown} (in no file scanned) and are not in this plan: `leaksweep rotate --history` includes them"
+        );
+        Ok(0)
+    }
+}
+
+/// `--from-report FILE`: its findings, each with its value: the report's own (made with
+/// `--show-secrets`), or else read back from the place it records (see [`history::recover`]).
+/// Returns the rules, the findings and the number of findings whose value could not be
+/// recovered (each named on stderr).
+fn from_report(args: &RotateCmd, path: &Path) -> Result<(Vec<Rule>, Vec<Finding>, usize)> {
+    let bytes = Zeroizing::new(
+        std::fs::read(path).with_context(|| format!("cannot read report {}", path.display()))?,
+    );
+    let report = parse_report(&bytes, path)?;
+    if report.findings.iter().all(|f| f.secret.is_some()) {
+        let rules = config::rules_at(&scan_options(args), Path::new("."))?;
+        return Ok((rules, findings_of(report), 0));
+    }
+    let repo = match &args.repo {
+        Some(r) => Some(crate::source::history::discover(Some(r))?),
+        None => git2::Repository::discover(".").ok(),
+    };
+    let root = repo
+        .as_ref()
+        .and_then(|r| r.workdir())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let cfg = ScanConfig::resolve_at(&scan_options(args), &root)?;
+    let scanner = Scanner::new(cfg.matcher()?);
+    let total = report.findings.len();
+    let mut out = Vec::with_capacity(total);
+    let mut recovered = 0;
+    let mut failed = Vec::new();
+    for mut jf in report.findings {
+        let secret = match jf.secret.take() {
+            Some(raw) => Secret::new(Zeroizing::new(raw).as_bytes().to_vec()),
+            None => match history::recover(&jf, repo.as_ref(), &scanner) {
+                Ok(s) => {
+                    recovered += 1;
+                    s
+                }
+                Err(u) => {
+                    failed.push(u);
+                    continue;
+                }
+            },
+        };
+        out.push(finding_from_json(jf, secret));
+    }
+    for u in &failed {
+        say!(
+            "leaksweep: error: cannot recover the value of {}: {}",
+            u.what,
+            u.why
+        );
+    }
+    if !failed.is_empty() {
+        say!(
+            "leaksweep: {} of {total} finding(s) of {} have no value in the report and could not be recovered: they are not in the plan (exit 2); \
+             a report made with --show-secrets carries every value",
+            failed.len(),
+            path.display()
+        );
+    }
+    if recovered > 0 && !args.quiet {
+        say!("leaksweep: recovered {recovered} value(s) the report does not carry from the places it records");
+    }
+    Ok((cfg.rules, out, failed.len()))
+}
+
 /// Reads findings back from a JSON report made with `--show-secrets` (also used by `rewrite`).
 pub(crate) fn read_report(path: &Path) -> Result<Vec<Finding>> {
     let bytes = Zeroizing::new(
@@ -229,12 +362,7 @@ pub(crate) fn read_report(path: &Path) -> Result<Vec<Finding>> {
 /// reading the file (`path` only names it in errors). Public so the `report_reader` fuzz target
 /// drives the same code.
 pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
-    let report: JsonReport = serde_json::from_slice(bytes).with_context(|| {
-        format!(
-            "{} is not a leaksweep JSON report (make one with `leaksweep scan --format json --show-secrets -o FILE`)",
-            path.display()
-        )
-    })?;
+    let report = parse_report(bytes, path)?;
     let missing = report
         .findings
         .iter()
@@ -249,36 +377,57 @@ pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
             report.findings.len()
         );
     }
-    let mut out = Vec::with_capacity(report.findings.len());
-    for mut jf in report.findings {
-        let raw = Zeroizing::new(jf.secret.take().unwrap_or_default());
-        let secret = Secret::new(raw.as_bytes().to_vec());
-        let severity = jf.severity.parse::<Severity>().unwrap_or_default();
-        let confidence = jf.confidence.parse::<Confidence>().unwrap_or_default();
-        out.push(Finding {
-            rule_id: jf.rule_id,
-            description: jf.description,
-            category: jf.category,
-            severity,
-            confidence,
-            path: jf.path,
-            line: jf.line,
-            column: jf.column,
-            end_line: jf.end_line,
-            end_column: jf.end_column,
-            span: jf.start_offset..jf.end_offset,
-            preview: jf.preview,
-            redacted: jf.redacted,
-            entropy: jf.entropy,
-            secret_id: SecretId::of(secret.expose()),
-            fingerprint: Fingerprint::from_string(jf.fingerprint),
-            secret,
-            matched: None,
-            notes: jf.notes.into_iter().collect(),
-            git: jf.git,
-        });
+    Ok(findings_of(report))
+}
+
+/// The bytes of a JSON report, parsed (`path` only names it in errors).
+fn parse_report(bytes: &[u8], path: &Path) -> Result<JsonReport> {
+    serde_json::from_slice(bytes).with_context(|| {
+        format!(
+            "{} is not a leaksweep JSON report (make one with `leaksweep scan --format json --show-secrets -o FILE`)",
+            path.display()
+        )
+    })
+}
+
+/// The findings of a report, each with the value it carries (empty when it carries none).
+fn findings_of(report: JsonReport) -> Vec<Finding> {
+    report
+        .findings
+        .into_iter()
+        .map(|mut jf| {
+            let raw = Zeroizing::new(jf.secret.take().unwrap_or_default());
+            finding_from_json(jf, Secret::new(raw.as_bytes().to_vec()))
+        })
+        .collect()
+}
+
+/// One finding of a report, with its value.
+fn finding_from_json(jf: crate::report::json::JsonFinding, secret: Secret) -> Finding {
+    let severity = jf.severity.parse::<Severity>().unwrap_or_default();
+    let confidence = jf.confidence.parse::<Confidence>().unwrap_or_default();
+    Finding {
+        rule_id: jf.rule_id,
+        description: jf.description,
+        category: jf.category,
+        severity,
+        confidence,
+        path: jf.path,
+        line: jf.line,
+        column: jf.column,
+        end_line: jf.end_line,
+        end_column: jf.end_column,
+        span: jf.start_offset..jf.end_offset,
+        preview: jf.preview,
+        redacted: jf.redacted,
+        entropy: jf.entropy,
+        secret_id: SecretId::of(secret.expose()),
+        fingerprint: Fingerprint::from_string(jf.fingerprint),
+        secret,
+        matched: None,
+        notes: jf.notes.into_iter().collect(),
+        git: jf.git,
     }
-    Ok(out)
 }
 
 /// The content of every file with findings that can still be read (for variable names and whole
@@ -520,7 +669,7 @@ fn write_examples(args: &RotateCmd, plans: &[SecretPlan]) -> Result<()> {
 }
 
 /// Warnings for .env files with findings that git would commit: not ignored, or already tracked.
-fn git_ignore_warnings(findings: &[Finding]) -> Vec<String> {
+fn git_ignore_warnings(findings: &[&Finding]) -> Vec<String> {
     let mut paths: Vec<&str> = findings
         .iter()
         .map(|f| f.path.as_str())

@@ -32,7 +32,10 @@ pub fn run(args: RulesCmd) -> Result<ExitCode> {
         RulesCmd::Show { id } => {
             let rules = load_rules(&[])?;
             let Some(r) = rules.iter().find(|r| r.id == id) else {
-                bail!("no rule with id '{id}' (see `leaksweep rules list`)");
+                let hint = crate::import::did_you_mean(&id, rules.iter().map(|r| r.id.as_str()))
+                    .map(|m| format!(" (did you mean '{m}'?)"))
+                    .unwrap_or_default();
+                bail!("no rule with id '{id}'{hint}; see `leaksweep rules list`");
             };
             println!("id:          {}", r.id);
             println!("description: {}", r.description);

@@ -1,4 +1,6 @@
 //! Text for people: findings grouped by file, secrets masked, colours on a terminal, then a summary.
+//! History findings are grouped by file and commit, the groups oldest commit first (see
+//! [`in_order`]), so the report reads in the order the leaks happened.
 
 use super::{ReportOptions, Reporter};
 use crate::scan::Report;
@@ -23,7 +25,7 @@ impl Reporter for Text {
         let yellow = AnsiColor::Yellow.on_default();
         let dim = Style::new().dimmed();
         let mut current: Option<(&str, Option<&str>)> = None;
-        for f in &report.findings {
+        for f in in_order(&report.findings) {
             let key = (f.path.as_str(), f.git.as_ref().map(|g| g.commit.as_str()));
             if current != Some(key) {
                 if current.is_some() {
@@ -158,6 +160,24 @@ impl Reporter for Text {
         };
         writeln!(out, "{}", paint(c, style, &line))
     }
+}
+
+/// The findings as the report shows them: groups of one path (and, from history, one commit),
+/// kept in their sorted order inside; groups without a commit first, in path order, then the
+/// history groups by author date, oldest first (ties in path order).
+fn in_order(findings: &[crate::finding::Finding]) -> Vec<&crate::finding::Finding> {
+    fn key(f: &crate::finding::Finding) -> (&str, Option<&str>) {
+        (f.path.as_str(), f.git.as_ref().map(|g| g.commit.as_str()))
+    }
+    let mut groups: Vec<&[crate::finding::Finding]> =
+        findings.chunk_by(|a, b| key(a) == key(b)).collect();
+    groups.sort_by_key(|g| {
+        g[0].git
+            .as_ref()
+            .filter(|g| !g.commit.is_empty())
+            .map(|g| crate::git::time::parse_rfc3339(&g.date).unwrap_or(i64::MIN))
+    });
+    groups.into_iter().flatten().collect()
 }
 
 fn short(commit: &str) -> &str {

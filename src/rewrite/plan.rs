@@ -3,9 +3,10 @@
 //! (the replacements file is written separately, 0600, by the command).
 
 use super::graph::{Graph, Obj};
-use super::{target_bit, Target};
-use git2::Repository;
+use super::{target_bit, RemoveSet, Target};
+use git2::{Oid, Repository};
 use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
 
 /// One secret to replace, redacted.
 #[derive(Debug, Serialize)]
@@ -21,6 +22,23 @@ pub struct PlanSecret {
     pub tag_messages: u64,
     /// First commit (oldest, topologically) holding it in its tree or message.
     pub first_commit: Option<String>,
+}
+
+/// One `--remove-path` glob and every history path it matches, so that a glob that takes more
+/// than meant (`.env.*` also takes `.env.example`) shows before the rewrite.
+#[derive(Debug, Serialize)]
+pub struct RemoveMatch {
+    pub glob: String,
+    /// Sorted by path; empty when the glob matches nothing in history.
+    pub paths: Vec<MatchedPath>,
+}
+
+/// A history path a glob matches (a file, or a directory removed with its content).
+#[derive(Debug, Serialize)]
+pub struct MatchedPath {
+    pub path: String,
+    /// Distinct versions (blob or tree ids) found at that path in the commits walked.
+    pub versions: usize,
 }
 
 /// A commit named for people.
@@ -41,6 +59,8 @@ pub struct Plan {
     pub bytes_scanned: u64,
     pub secrets: Vec<PlanSecret>,
     pub remove_paths: Vec<String>,
+    /// Per `--remove-path` glob, the history paths it matches.
+    pub remove_path_matches: Vec<RemoveMatch>,
     pub removed_blobs: usize,
     /// Commits whose tree or message holds a target or a removed path.
     pub commits_affected: usize,
@@ -248,6 +268,7 @@ pub fn build(
         bytes_scanned: graph.bytes_scanned,
         secrets,
         remove_paths: remove.to_vec(),
+        remove_path_matches: remove_matches(repo, graph, remove),
         removed_blobs: graph.removed_blobs.len(),
         commits_affected: affected,
         commits_rewritten,
@@ -323,6 +344,93 @@ fn push_commands(repo: &Repository, refs: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Every path of the commits' trees each glob of `remove` matches, as the rewrite matches them
+/// ([`RemoveSet::matches`]: below a matched directory nothing more is looked at), with the number
+/// of distinct versions at each. Each (tree, path) is read once; the walk is a loop, not a
+/// recursion. An unreadable tree was already an error of the graph's build, so it is passed over.
+pub fn remove_matches(repo: &Repository, graph: &Graph, remove: &[String]) -> Vec<RemoveMatch> {
+    let sets: Vec<RemoveSet> = remove
+        .iter()
+        .filter_map(|g| RemoveSet::new(std::slice::from_ref(g)).ok())
+        .collect();
+    let (Ok(odb), false) = (repo.odb(), sets.is_empty()) else {
+        return Vec::new();
+    };
+    let mut found: Vec<BTreeMap<String, HashSet<Oid>>> = vec![BTreeMap::new(); sets.len()];
+    let mut seen: HashSet<(Oid, Vec<u8>)> = HashSet::new();
+    let mut stack: Vec<(Oid, Vec<u8>)> = graph
+        .commits
+        .iter()
+        .filter_map(|c| graph.nodes.get(c.tree as usize))
+        .map(|n| (n.oid, Vec::new()))
+        .collect();
+    while let Some((oid, prefix)) = stack.pop() {
+        if !seen.insert((oid, prefix.clone())) {
+            continue;
+        }
+        let Ok(obj) = odb.read(oid) else { continue };
+        for entry in crate::git::tree::entries(obj.data()).map_while(Result::ok) {
+            let mut path = prefix.clone();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(entry.name);
+            let mut matched = false;
+            for (i, set) in sets.iter().enumerate() {
+                if set.matches(&path, entry.name) {
+                    matched = true;
+                    found[i]
+                        .entry(String::from_utf8_lossy(&path).into_owned())
+                        .or_default()
+                        .insert(entry.id.oid());
+                }
+            }
+            if !matched && crate::git::tree::mode_is_tree(entry.mode) {
+                stack.push((entry.id.oid(), path));
+            }
+        }
+    }
+    remove
+        .iter()
+        .zip(found)
+        .map(|(glob, paths)| RemoveMatch {
+            glob: glob.clone(),
+            paths: paths
+                .into_iter()
+                .map(|(path, ids)| MatchedPath {
+                    path,
+                    versions: ids.len(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The text lines naming what each glob matches.
+fn remove_match_lines(p: &Plan, bullet: &str) -> String {
+    let mut s = String::new();
+    for m in &p.remove_path_matches {
+        if m.paths.is_empty() {
+            s.push_str(&format!("{bullet}{} matches nothing in history\n", m.glob));
+            continue;
+        }
+        s.push_str(&format!(
+            "{bullet}{} matches {} path(s) in history:\n",
+            m.glob,
+            m.paths.len()
+        ));
+        for x in &m.paths {
+            s.push_str(&format!(
+                "    {bullet}{}  ({} version{})\n",
+                x.path,
+                x.versions,
+                if x.versions == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    s
+}
+
 fn tag_index(graph: &Graph, oid: git2::Oid) -> u32 {
     graph.tags.iter().position(|t| t.oid == oid).unwrap_or(0) as u32
 }
@@ -363,6 +471,7 @@ pub fn text(p: &Plan) -> String {
             p.remove_paths.join(", "),
             p.removed_blobs
         ));
+        s.push_str(&remove_match_lines(p, "  "));
     }
     s.push_str(&format!(
         "\nCommits holding a target: {}; commits rewritten (with descendants): {} of {}\n",
@@ -434,10 +543,7 @@ pub fn markdown(p: &Plan) -> String {
     if !p.remove_paths.is_empty() {
         s.push_str(&format!(
             "\n## Paths removed\n\n{}\n",
-            p.remove_paths
-                .iter()
-                .map(|g| format!("- `{g}`\n"))
-                .collect::<String>()
+            remove_match_lines(p, "- ")
         ));
     }
     if let Some(e) = &p.earliest_affected {

@@ -16,6 +16,7 @@
 pub mod checklist;
 pub mod dotenv;
 pub mod generate;
+mod outfile;
 pub mod providers;
 
 pub use generate::{
@@ -96,6 +97,12 @@ impl SecretPlan {
             .iter()
             .filter_map(|l| Some((l.commit.as_deref()?, l.commit_date.as_deref().unwrap_or(""))))
             .min_by(|a, b| a.1.cmp(b.1))
+    }
+
+    /// True when only git history holds the secret: every location names a commit, none is a
+    /// file of the work tree, so there is nothing to replace there.
+    pub fn history_only(&self) -> bool {
+        self.locations.iter().all(|l| l.commit.is_some())
     }
 
     /// Distinct variable names, in order of first appearance.

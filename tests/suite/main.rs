@@ -18,6 +18,7 @@ mod fuzz_regressions;
 mod history;
 mod hooks;
 mod hygiene;
+mod papercuts;
 mod precision;
 mod rewrite;
 mod rotate;

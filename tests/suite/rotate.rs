@@ -235,8 +235,10 @@ fn refuses_to_overwrite_without_force() {
     );
 }
 
+/// A report without values has them read back from the files it names; a value its file no
+/// longer holds is named, not guessed, and the run exits 2. With values, the report is used as is.
 #[test]
-fn from_report_needs_raw_secrets() {
+fn from_report_reads_missing_values_back_or_names_them() {
     let fx = medianest();
     let report = fx.dir.path().join("report.json");
     fx.cmd()
@@ -244,15 +246,41 @@ fn from_report_needs_raw_secrets() {
         .arg(&report)
         .assert()
         .code(1);
-    let out = fx
-        .cmd()
-        .arg("rotate")
-        .arg("--from-report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--show-secrets"));
+    let (stdout, stderr) = run_expect(
+        fx.cmd()
+            .args(["rotate", "--format", "json", "--from-report"])
+            .arg(&report),
+        0,
+    );
+    assert_no_secret(&stdout, &fx.olds(), "json");
+    assert!(stderr.contains("recovered 10 value(s)"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["secrets"].as_array().unwrap().len(), 4);
+    // .env.production no longer holds the old values: its five findings are named.
+    std::fs::write(
+        fx.dir.path().join(".env.production"),
+        "NODE_ENV=production\n",
+    )
+    .unwrap();
+    let (_, stderr) = run_expect(
+        fx.cmd()
+            .args(["rotate", "--force", "--from-report"])
+            .arg(&report),
+        2,
+    );
+    assert_no_secret(&stderr, &fx.olds(), "stderr");
+    assert_eq!(
+        stderr.matches("cannot recover the value of ").count(),
+        5,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("at .env.production:3 (secret ")
+            && stderr.contains("5 of 10 finding(s)")
+            && stderr.contains("--show-secrets"),
+        "{stderr}"
+    );
+    std::fs::remove_file(fx.dir.path().join(".env.rotated")).unwrap();
 
     fx.cmd()
         .args([
@@ -435,4 +463,254 @@ examples = [\"acme_{}\"]\nnegatives = [\"acme_short\"]\n",
             cwd.display()
         );
     }
+}
+
+/// A repository whose history holds a JWT secret in `old.env` (committed, then deleted) and
+/// whose git-ignored `.env` holds a NextAuth secret; returns it with (jwt, nextauth, commit).
+fn history_repo() -> (crate::common::Repo, String, String, String) {
+    use crate::common::{b64url_from, seeded_rng, Repo};
+    let mut rng = seeded_rng();
+    let jwt = b64url_from(&mut rng, 32);
+    let nextauth = b64url_from(&mut rng, 32);
+    let r = Repo::new();
+    let first = r.commit_files(&[("old.env", format!("JWT_SECRET={jwt}\n"))], "config");
+    r.remove("old.env");
+    r.write(".gitignore", ".env\n.env.rotated\n");
+    r.commit("secrets out of git");
+    r.write(".env", format!("NEXTAUTH_SECRET={nextauth}\n"));
+    (r, jwt, nextauth, first)
+}
+
+/// The checklist entries of a JSON checklist, as (rule_id, first_commit).
+fn entries(stdout: &str) -> Vec<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    v["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["rule_id"].as_str().unwrap().to_string(),
+                s["first_commit"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn history_only_secrets_are_counted_and_rotated_with_history() {
+    use crate::common::leaksweep;
+    let (r, jwt, nextauth, first) = history_repo();
+    let olds = [jwt.as_str(), nextauth.as_str()];
+    let (stdout, stderr) = run_expect(leaksweep(r.path()).args(["rotate", "-f", "json"]), 0);
+    assert!(
+        stderr.contains(
+            "1 secret(s) exist only in the git history of {} (in no file scanned) and are not in this plan: `leaksweep rotate --history` includes them"
+                .replace("{}", &format!("{}/", r.path().display()))
+                .as_str()
+        ),
+        "{stderr}"
+    );
+    assert_eq!(entries(&stdout), [("nextauth-secret".to_string(), None)]);
+    let rotated = std::fs::read_to_string(r.path().join(".env.rotated")).unwrap();
+    assert!(values(&rotated, "JWT_SECRET").is_empty(), "{rotated}");
+
+    let (stdout, stderr) = run_expect(
+        leaksweep(r.path()).args(["rotate", "--history", "--force", "-f", "json"]),
+        0,
+    );
+    assert_no_secret(&stdout, &olds, "stdout");
+    assert_no_secret(&stderr, &olds, "stderr");
+    assert!(
+        stderr.contains("including 1 secret(s) found only in the git history"),
+        "{stderr}"
+    );
+    assert_eq!(
+        entries(&stdout),
+        [
+            ("nextauth-secret".to_string(), None),
+            ("jwt-secret".to_string(), Some(first.clone())),
+        ]
+    );
+    let steps = serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["secrets"][1]["steps"]
+        .to_string();
+    assert!(
+        steps.contains("Only git history holds the old value (old.env, first in commit")
+            && steps.contains("nothing to replace in the work tree"),
+        "{steps}"
+    );
+    let rotated = std::fs::read_to_string(r.path().join(".env.rotated")).unwrap();
+    assert_no_secret(&rotated, &olds, ".env.rotated");
+    let section = rotated
+        .split("\n\n")
+        .find(|s| s.starts_with("# for old.env in git history only"))
+        .unwrap_or_else(|| panic!("no history section: {rotated}"));
+    let new = values(section, "JWT_SECRET");
+    assert_eq!(new.len(), 1, "{rotated}");
+    assert_eq!(new[0].len(), 43, "{rotated}");
+    // The work tree is left alone: nothing of the history secret is in it to replace.
+    assert_eq!(r.read(".env"), format!("NEXTAUTH_SECRET={nextauth}\n"));
+
+    // --history outside a repository is an input error.
+    let plain = tempfile::tempdir().unwrap();
+    let (_, stderr) = run_expect(leaksweep(plain.path()).args(["rotate", "--history"]), 2);
+    assert!(
+        stderr.starts_with("leaksweep: error: --history: ")
+            && stderr.contains("is not inside a git repository"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn from_report_of_history_without_values_reads_the_blobs_back() {
+    use crate::common::leaksweep;
+    let (r, jwt, _, first) = history_repo();
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("history.json");
+    leaksweep(r.path())
+        .args(["git", "--format", "json", "-o"])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains(&jwt), "the report holds no value");
+    // Run elsewhere, with the repository named.
+    let (stdout, stderr) = run_expect(
+        leaksweep(out.path())
+            .args(["rotate", "-f", "json", "--repo"])
+            .arg(r.path())
+            .arg("--from-report")
+            .arg(&report),
+        0,
+    );
+    assert_no_secret(&stdout, &[&jwt], "stdout");
+    assert!(stderr.contains("recovered 1 value(s)"), "{stderr}");
+    assert_eq!(entries(&stdout), [("jwt-secret".to_string(), Some(first))]);
+    let rotated = std::fs::read_to_string(out.path().join(".env.rotated")).unwrap();
+    assert_eq!(values(&rotated, "JWT_SECRET").len(), 1, "{rotated}");
+
+    // A finding that points at another blob, and one whose secret_id is not the value's: both
+    // named, neither guessed, exit 2.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let good = v["findings"][0].clone();
+    let gitignore = r.git(&["rev-parse", "HEAD:.gitignore"]);
+    let mut wrong_blob = good.clone();
+    wrong_blob["git"]["blob"] = serde_json::json!(gitignore);
+    let mut wrong_id = good.clone();
+    wrong_id["secret_id"] = serde_json::json!("ab".repeat(32));
+    v["findings"] = serde_json::json!([good, wrong_blob, wrong_id]);
+    let tampered = out.path().join("tampered.json");
+    std::fs::write(&tampered, v.to_string()).unwrap();
+    let (_, stderr) = run_expect(
+        leaksweep(r.path())
+            .args(["rotate", "--force", "--from-report"])
+            .arg(&tampered),
+        2,
+    );
+    assert_no_secret(&stderr, &[&jwt], "stderr");
+    assert_eq!(
+        stderr
+            .matches("cannot recover the value of jwt-secret at old.env:1 (secret ")
+            .count(),
+        2,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(secret abababababababab): a scan of its recorded content finds no value with its secret_id")
+            && stderr.contains("2 of 3 finding(s)"),
+        "{stderr}"
+    );
+    // The one recovered value is still rotated.
+    let rotated = r.read(".env.rotated");
+    assert_eq!(values(&rotated, "JWT_SECRET").len(), 1, "{rotated}");
+}
+
+#[test]
+fn rotated_file_names_the_target_file_of_every_value() {
+    let fx = medianest();
+    fx.cmd().arg("rotate").assert().success();
+    let rotated = fx.read(".env.rotated");
+    // Section header -> the variables under it.
+    let sections: Vec<(String, Vec<String>)> = rotated
+        .split("\n\n")
+        .filter_map(|s| {
+            let header = s.lines().next()?.strip_prefix("# for ")?.to_string();
+            let vars = s
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+                .collect();
+            Some((header, vars))
+        })
+        .collect();
+    let vars_of = |h: &str| {
+        sections
+            .iter()
+            .find(|(x, _)| x == h)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no section {h}: {rotated}"))
+    };
+    // One value shared by both files is written once, for both; the URLs differ per file.
+    let both = vars_of(".env, .env.production");
+    for v in [
+        "JWT_SECRET",
+        "NEXTAUTH_SECRET",
+        "ENCRYPTION_KEY",
+        "DATABASE_PASSWORD",
+    ] {
+        assert!(both.contains(&v.to_string()), "{v}: {rotated}");
+    }
+    assert_eq!(vars_of(".env"), ["DATABASE_URL"]);
+    assert_eq!(vars_of(".env.production"), ["DATABASE_URL"]);
+    assert_eq!(sections.len(), 3, "{rotated}");
+    let local = values(&rotated, "DATABASE_URL");
+    assert!(local[0].contains("@localhost:5432"), "{rotated}");
+    assert!(local[1].contains("@db.prod.internal:5432"), "{rotated}");
+}
+
+#[test]
+fn backup_path_is_printed_and_an_unignored_backup_is_flagged() {
+    let fx = medianest();
+    crate::common::git_ok(fx.dir.path(), &["init", "-q"]);
+    std::fs::write(
+        fx.dir.path().join(".gitignore"),
+        ".env\n.env.production\n.env.rotated\n",
+    )
+    .unwrap();
+    let (_, stderr) = run_expect(
+        fx.cmd()
+            .args(["rotate", "--apply", ".env.production", "--backup"]),
+        0,
+    );
+    let bak = std::fs::canonicalize(fx.dir.path())
+        .unwrap()
+        .join(".env.production.bak");
+    assert!(bak.is_file());
+    assert!(
+        stderr.contains(&format!(
+            "(backup with the old values: {}, mode 0600)",
+            bak.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "leaksweep: warning: {} is not ignored by git: add `.env.production.bak` to .gitignore",
+            bak.display()
+        )),
+        "{stderr}"
+    );
+    // Once ignored, no warning.
+    std::fs::write(fx.dir.path().join(".gitignore"), ".env*\n").unwrap();
+    let (_, stderr) = run_expect(
+        fx.cmd().args([
+            "rotate",
+            "--force",
+            "--apply",
+            ".env.production",
+            "--backup",
+        ]),
+        0,
+    );
+    assert!(!stderr.contains("not ignored"), "{stderr}");
 }

@@ -29,9 +29,7 @@ pub(super) struct Inputs {
 }
 
 pub(super) fn open_repo(repo: Option<&Path>) -> Result<(Repository, PathBuf)> {
-    let start = repo.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let r = Repository::discover(&start)
-        .with_context(|| format!("{} is not in a git repository", start.display()))?;
+    let r = history::discover(repo)?;
     history::check_object_store(&r)?;
     let path = r.path().to_path_buf();
     Ok((r, path))

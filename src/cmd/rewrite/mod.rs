@@ -156,44 +156,23 @@ fn clean_plan(p: &mut plan::Plan, targets: &[Target]) {
     for s in lists.into_iter().flatten() {
         r.clean_in_place(s);
     }
+    for m in &mut p.remove_path_matches {
+        r.clean_in_place(&mut m.glob);
+        for x in &mut m.paths {
+            r.clean_in_place(&mut x.path);
+        }
+    }
 }
 
 fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    // Refusals first: a repository that will be refused is told so before the history scan.
+    refuse_unless_safe(
+        &inputs::open_repo(args.input.repo.as_deref())?.0,
+        args.force,
+    )?;
     let inp = inputs_or_done!(&args.input, Mode::Apply);
     let repo = &inp.repo;
-    let problems = apply::worktree_problems(repo)?;
-    let rewritten = apply::rewritten_before(repo)?;
-    if !problems.is_empty() {
-        // A run killed during its checkout leaves refs new and the working tree half updated.
-        let also = if rewritten {
-            format!(
-                "; this repository was rewritten before (backups in {}): if a rewrite was stopped during its checkout, \
-                 `git checkout HEAD -- .` takes the rewritten files",
-                apply::backup_repo_path(repo).display()
-            )
-        } else {
-            String::new()
-        };
-        bail!("refusing to rewrite: {}{also}", problems.join("; "));
-    }
-    if !args.force {
-        let mut fresh = apply::freshness_problems(repo);
-        if rewritten {
-            fresh.push(format!(
-                "backups exist in {}: this repository was rewritten before (run `leaksweep rewrite finish` first)",
-                apply::backup_repo_path(repo).display()
-            ));
-        }
-        if !fresh.is_empty() {
-            bail!(
-                "refusing to rewrite: this does not look like a fresh clone or mirror: {}. \
-                 Rewrite a fresh clone (`git clone --mirror URL`), so a mistake costs a re-clone and no work; \
-                 or pass --force",
-                fresh.join("; ")
-            );
-        }
-    }
     let replacer = Replacer::new(&inp.targets)?;
     let graph = build_graph(&inp, &replacer, !args.dry_run, args.input.threads)?;
     let scanned = started.elapsed();
@@ -334,6 +313,45 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fails when `apply` must not rewrite `repo`: a dirty work tree, linked worktrees, an operation
+/// in progress, a shallow clone; without `force`, also a repository that does not look like a
+/// fresh clone or mirror, or one rewritten before.
+fn refuse_unless_safe(repo: &git2::Repository, force: bool) -> Result<()> {
+    let problems = apply::worktree_problems(repo)?;
+    let rewritten = apply::rewritten_before(repo)?;
+    if !problems.is_empty() {
+        // A run killed during its checkout leaves refs new and the working tree half updated.
+        let also = if rewritten {
+            format!(
+                "; this repository was rewritten before (backups in {}): if a rewrite was stopped during its checkout, \
+                 `git checkout HEAD -- .` takes the rewritten files",
+                apply::backup_repo_path(repo).display()
+            )
+        } else {
+            String::new()
+        };
+        bail!("refusing to rewrite: {}{also}", problems.join("; "));
+    }
+    if !force {
+        let mut fresh = apply::freshness_problems(repo);
+        if rewritten {
+            fresh.push(format!(
+                "backups exist in {}: this repository was rewritten before (run `leaksweep rewrite finish` first)",
+                apply::backup_repo_path(repo).display()
+            ));
+        }
+        if !fresh.is_empty() {
+            bail!(
+                "refusing to rewrite: this does not look like a fresh clone or mirror: {}. \
+                 Rewrite a fresh clone (`git clone --mirror URL`), so a mistake costs a re-clone and no work; \
+                 or pass --force",
+                fresh.join("; ")
+            );
+        }
+    }
+    Ok(())
 }
 
 fn run_verify(args: RewriteVerifyArgs) -> Result<ExitCode> {
