@@ -210,18 +210,29 @@ pub fn build(
         for g in remove {
             filter_repo.push_str(&format!(" --path-glob {}", crate::shell::quote(g)));
         }
+        // BFG deletes by file name only: a glob with a directory part (`docs/*`) has no BFG
+        // form, and its last part alone (`*`) would delete every file.
         let names: Vec<&str> = remove
             .iter()
-            .map(|g| g.rsplit('/').next().unwrap_or(g))
+            .map(|g| g.strip_prefix("**/").unwrap_or(g))
             .collect();
-        let arg = if names.len() == 1 {
-            names[0].to_string()
+        if let Some(g) = names.iter().find(|g| g.contains('/')) {
+            bfg = format!(
+                "# no BFG equivalent: BFG deletes by file name, and {} names a path; use the filter-repo command",
+                crate::shell::quote(g)
+            );
         } else {
-            format!("{{{}}}", names.join(","))
-        };
-        bfg.push_str(&format!(" --delete-files {}", crate::shell::quote(&arg)));
+            let arg = if names.len() == 1 {
+                names[0].to_string()
+            } else {
+                format!("{{{}}}", names.join(","))
+            };
+            bfg.push_str(&format!(" --delete-files {}", crate::shell::quote(&arg)));
+        }
     }
-    bfg.push_str(" <repo.git>");
+    if !bfg.starts_with('#') {
+        bfg.push_str(" <repo.git>");
+    }
     let mut after = vec![
         "Rotate first: every leaked value must already be revoked or replaced (`leaksweep rotate`); a rewrite does not un-leak anything that was pushed or cloned.".to_string(),
         "Run the rewrite on a fresh clone or mirror (`git clone --mirror URL`), then `leaksweep rewrite verify`.".to_string(),

@@ -150,3 +150,17 @@ fn an_unknown_rule_id_gets_a_suggestion() {
         "leaksweep: error: no rule with id 'jwt-secrte' (did you mean 'jwt-secret'?); see `leaksweep rules list`\n"
     );
 }
+
+/// Outside a repository, `git` says so once: the path, the reason and what to do, without
+/// libgit2's own sentence repeating the path.
+#[test]
+fn not_a_repository_is_said_once() {
+    let fx = Fixture::new();
+    let dir = fx.path().join("plain");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, _out, err) = run_text(leaksweep(&dir).args(["git", "."]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not inside a git repository"), "{err}");
+    assert!(!err.contains("could not find repository"), "{err}");
+    assert_eq!(err.matches("leaksweep: error:").count(), 1, "{err}");
+}

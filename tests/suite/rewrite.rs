@@ -670,3 +670,24 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     let (code, out, err) = run_ls(&repo, &["rewrite", "verify"], &[]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// BFG deletes by file name: a `--remove-path` glob with a directory part has no BFG form, and
+/// the plan must not offer its last part alone (`docs/*` as `--delete-files '*'` deletes every
+/// file of every commit).
+#[test]
+fn plan_offers_no_bfg_command_for_a_path_glob() {
+    let (fx, src, mut args) = source_and_inputs();
+    let repo = fresh_clone(&fx, &src, "work");
+    let at = args.iter().position(|a| a == ".env.production").unwrap();
+    args[at] = "config/*".into();
+    let (code, plan, err) = run_ls(&repo, &["rewrite", "plan", "--format", "json"], &args);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    let bfg = plan["bfg_command"].as_str().unwrap();
+    assert!(!bfg.contains("--delete-files"), "{bfg}");
+    assert!(bfg.starts_with("# no BFG equivalent"), "{bfg}");
+    assert!(plan["filter_repo_command"]
+        .as_str()
+        .unwrap()
+        .contains("--path-glob 'config/*'"));
+}

@@ -176,11 +176,17 @@ pub fn discover(path: Option<&Path>) -> Result<Repository> {
     if !start.exists() {
         bail!("{}: no such file or directory", start.display());
     }
-    Repository::discover(&start).with_context(|| {
-        format!(
+    Repository::discover(&start).map_err(|e| {
+        let msg = format!(
             "{} is not inside a git repository (run `git init`, or pass the repository path)",
             start.display()
-        )
+        );
+        // libgit2's own "could not find repository at '...'" only repeats the path.
+        if e.code() == git2::ErrorCode::NotFound {
+            anyhow::anyhow!(msg)
+        } else {
+            anyhow::Error::new(e).context(msg)
+        }
     })
 }
 
