@@ -276,6 +276,7 @@ pub fn findings_from_report(bytes: &[u8], path: &Path) -> Result<Vec<Finding>> {
             matched: None,
             notes: jf.notes.into_iter().collect(),
             git: jf.git,
+            repository: None,
         });
     }
     Ok(out)

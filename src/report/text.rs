@@ -22,12 +22,20 @@ impl Reporter for Text {
         let red = AnsiColor::Red.on_default().bold();
         let yellow = AnsiColor::Yellow.on_default();
         let dim = Style::new().dimmed();
-        let mut current: Option<(&str, Option<&str>)> = None;
+        let mut current: Option<(Option<&str>, &str, Option<&str>)> = None;
         for f in &report.findings {
-            let key = (f.path.as_str(), f.git.as_ref().map(|g| g.commit.as_str()));
+            let repo = f.repository.as_ref().map(|o| o.repository.as_str());
+            let key = (
+                repo,
+                f.path.as_str(),
+                f.git.as_ref().map(|g| g.commit.as_str()),
+            );
             if current != Some(key) {
                 if current.is_some() {
                     writeln!(out)?;
+                }
+                if let Some(repo) = repo {
+                    write!(out, "{} ", paint(c, bold, &format!("{repo}:")))?;
                 }
                 match &f.git {
                     Some(g) if !g.commit.is_empty() => writeln!(
@@ -95,6 +103,9 @@ impl Reporter for Text {
                     writeln!(out, "    {}", paint(c, dim, &also_at(&others)))?;
                 }
             }
+            if let Some(line) = f.repository.as_ref().and_then(also_in) {
+                writeln!(out, "    {}", paint(c, bold, &line))?;
+            }
         }
         if !report.findings.is_empty() {
             writeln!(out)?;
@@ -135,6 +146,13 @@ impl Reporter for Text {
         }
         if s.errors > 0 {
             line.push_str(&format!("; {} error{}", s.errors, plural(s.errors)));
+        }
+        if !s.repositories.is_empty() {
+            let failed = s.repositories.iter().filter(|r| r.error.is_some()).count();
+            line.push_str(&format!("; {} repositories", s.repositories.len()));
+            if failed > 0 {
+                line.push_str(&format!(" ({failed} failed)"));
+            }
         }
         if s.suppressed_inline > 0 {
             line.push_str(&format!(
@@ -183,6 +201,19 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
+}
+
+/// `also in: repo-b (path:line @ abc1234), ...`: every other repository holding the secret (each
+/// is a place to rotate it, so all are listed); `None` when no other repository holds it.
+fn also_in(origin: &crate::repos::RepoOrigin) -> Option<String> {
+    let parts: Vec<String> = origin
+        .others()
+        .map(|p| match p.commit.as_str() {
+            "" => format!("{} ({}:{})", p.repository, p.path, p.line),
+            c => format!("{} ({}:{} @ {})", p.repository, p.path, p.line, short(c)),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("also in: {}", parts.join(", ")))
 }
 
 /// `also at: path:line (commit abc1234), ... (+N more)`: the first few other places.

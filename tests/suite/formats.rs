@@ -164,6 +164,7 @@ fn finding(
         matched: None,
         notes: vec![("alg".into(), "HS256".into())],
         git,
+        repository: None,
     };
     f.refresh_fingerprint();
     f
