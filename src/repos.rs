@@ -341,6 +341,85 @@ pub fn one_per_secret(per_repo: Vec<(String, Vec<Finding>)>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matcher::Scratch;
+    use crate::scan::{Blob, Scanner};
+    use rand::{Rng, SeedableRng};
+
+    /// A seeded generator (the seed printed, replayable with `LEAKSWEEP_TEST_SEED`).
+    fn rng() -> rand::rngs::StdRng {
+        let seed = std::env::var("LEAKSWEEP_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(rand::random);
+        eprintln!("LEAKSWEEP_TEST_SEED={seed}");
+        rand::rngs::StdRng::seed_from_u64(seed)
+    }
+
+    /// A generated Stripe live key.
+    fn key(rng: &mut impl Rng) -> String {
+        let tail: String = rng
+            .sample_iter(rand::distributions::Alphanumeric)
+            .take(40)
+            .map(char::from)
+            .collect();
+        format!("sk_live_{tail}")
+    }
+
+    /// The findings of one file holding `keys`, one per line.
+    fn found(scanner: &Scanner, path: &str, keys: &[&str]) -> Vec<Finding> {
+        let text: String = keys.iter().map(|k| format!("charge({k});\n")).collect();
+        scanner.scan_blob(&Blob::file(text.as_bytes(), path), &mut Scratch::default())
+    }
+
+    /// A secret in three repositories is one entry, from the first listed, naming all three in
+    /// list order with their own paths and lines; the others' findings ride along.
+    #[test]
+    fn a_shared_secret_is_one_entry_naming_every_repository() {
+        let mut rng = rng();
+        let scanner =
+            Scanner::new(crate::matcher::Matcher::new(crate::rules::builtin().unwrap()).unwrap());
+        let (shared, own) = (key(&mut rng), key(&mut rng));
+        let per_repo = vec![
+            ("b".to_string(), found(&scanner, "pay.rs", &[&shared])),
+            (
+                "a".to_string(),
+                found(&scanner, "x/pay.rs", &[&own, &shared]),
+            ),
+            ("c".to_string(), Vec::new()),
+            ("d".to_string(), found(&scanner, "billing.rs", &[&shared])),
+        ];
+        let out = one_per_secret(per_repo);
+        assert_eq!(out.len(), 2, "{out:?}");
+        let entry = &out[0];
+        assert_eq!(entry.secret.expose(), shared.as_bytes());
+        let origin = entry.repository.as_ref().unwrap();
+        assert_eq!(origin.repository, "b");
+        let places: Vec<(&str, &str, usize, bool)> = origin
+            .places
+            .iter()
+            .map(|p| {
+                (
+                    p.repository.as_str(),
+                    p.path.as_str(),
+                    p.line,
+                    p.finding.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            places,
+            [
+                ("b", "pay.rs", 1, false),
+                ("a", "x/pay.rs", 2, true),
+                ("d", "billing.rs", 1, true)
+            ]
+        );
+        assert_eq!(origin.others().count(), 2);
+        let unique = out[1].repository.as_ref().unwrap();
+        assert_eq!(out[1].secret.expose(), own.as_bytes());
+        assert_eq!((unique.repository.as_str(), unique.places.len()), ("a", 1));
+        assert_eq!(shared_secrets(&out), 1);
+    }
 
     #[test]
     fn lists_skip_blanks_and_comments() {
