@@ -18,6 +18,7 @@ mod history;
 mod hooks;
 mod hygiene;
 mod precision;
+mod repos;
 mod rewrite;
 mod rotate;
 mod rules_list;
