@@ -58,7 +58,7 @@ fn run_repos(args: &GitCmd, list: &std::path::Path) -> Result<ExitCode> {
                 let line = audit.add(repo, findings, skipped, errors, &summary);
                 if !cfg.quiet {
                     eprintln!(
-                        "leaksweep: {head}: {} secret{}, {:.1} s",
+                        "leaksweep: {head}: {} secret{}, {:.2} s",
                         line.secrets,
                         if line.secrets == 1 { "" } else { "s" },
                         at.elapsed().as_secs_f64()
