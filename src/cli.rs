@@ -145,10 +145,15 @@ pub struct ScanCmd {
     pub common: CommonArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct GitCmd {
     /// The repository (or any path inside it). Default: the repository containing the current directory.
     pub repo: Option<PathBuf>,
+    /// Scan many repositories, one after the other, into one report: FILE lists one repository
+    /// path per line (`-`: standard input; blank lines and `#` comments ignored). A secret found
+    /// in several repositories is one entry listing every repository that holds it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["repo", "staged", "shard"])]
+    pub repos: Option<PathBuf>,
     /// List every (commit, path) where a blob with findings appears, not only where it was introduced.
     #[arg(long, conflicts_with = "staged")]
     pub all_locations: bool,

@@ -268,6 +268,9 @@ pub struct Finding {
     /// Validator notes (e.g. decoded JWT claims), key/value.
     pub notes: Vec<(String, String)>,
     pub git: Option<GitProvenance>,
+    /// The repository of a `git --repos` audit that holds it, with every repository that holds
+    /// the same secret; `None` in a single-repository run.
+    pub repository: Option<crate::repos::RepoOrigin>,
 }
 
 impl Finding {
@@ -315,6 +318,9 @@ impl Finding {
             for name in g.refs.iter_mut().flatten() {
                 r.clean_in_place(name);
             }
+        }
+        if let Some(origin) = &mut self.repository {
+            origin.clean(r);
         }
         let fingerprint = r.clean(self.fingerprint.as_str());
         if fingerprint != self.fingerprint.as_str() {

@@ -18,6 +18,7 @@ pub mod output;
 pub mod project;
 pub mod replace;
 pub mod report;
+pub mod repos;
 pub mod rewrite;
 pub mod rotate;
 pub mod rules;

@@ -295,6 +295,9 @@ pub struct Summary {
     pub suppressed_baseline: u64,
     pub duration_ms: u64,
     pub rules: u64,
+    /// `git --repos`: each repository as listed, with its own totals (empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<crate::repos::RepoSummary>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -659,6 +662,7 @@ impl Scanner {
             matched,
             notes,
             git: blob.provenance.git(),
+            repository: None,
         };
         f.refresh_fingerprint();
         Some(f)
@@ -762,6 +766,7 @@ pub fn summarize(
         suppressed_baseline: 0,
         duration_ms: scanner.elapsed_ms(),
         rules: scanner.matcher.rules().len() as u64,
+        repositories: Vec::new(),
     }
 }
 

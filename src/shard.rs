@@ -193,6 +193,7 @@ fn to_finding(j: JsonFinding, versions: usize) -> Result<Finding> {
         matched: None,
         notes: j.notes.into_iter().collect(),
         git,
+        repository: None,
     })
 }
 

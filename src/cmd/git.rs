@@ -11,10 +11,105 @@ use anyhow::{Context, Result};
 use std::process::ExitCode;
 
 pub fn run(args: GitCmd) -> Result<ExitCode> {
+    if let Some(list) = &args.repos {
+        return run_repos(&args, list);
+    }
     if let Some(shard) = args.shard {
         return run_shard(&args, shard);
     }
     collect(&args)?.report()
+}
+
+/// `--repos FILE`: every listed repository scanned as `git REPO` would scan it (its own project
+/// config, triage and baseline), one after the other, into one report with one entry per secret
+/// (see [`crate::repos`]). A repository that cannot be scanned is named on stderr and in the
+/// report, the others go on, and the run exits 2 at the end.
+fn run_repos(args: &GitCmd, list: &std::path::Path) -> Result<ExitCode> {
+    let repos = crate::repos::read_list(list)?;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &cwd)?;
+    let started = std::time::Instant::now();
+    let mut audit = crate::repos::Audit::default();
+    for (i, repo) in repos.iter().enumerate() {
+        let at = std::time::Instant::now();
+        let one = GitCmd {
+            repo: Some(repo.into()),
+            repos: None,
+            ..args.clone()
+        };
+        let head = format!(
+            "[{}/{}] {}",
+            i + 1,
+            repos.len(),
+            crate::finding::sanitize(repo)
+        );
+        match collect(&one) {
+            Ok(scanned) => {
+                let Scanned {
+                    cfg: own,
+                    mut findings,
+                    skipped,
+                    errors,
+                    mut summary,
+                    ..
+                } = scanned;
+                audit.remember(&findings);
+                super::triage(&own, &mut findings, &mut summary, true);
+                let line = audit.add(repo, findings, skipped, errors, &summary);
+                if !cfg.quiet {
+                    eprintln!(
+                        "leaksweep: {head}: {} secret{}, {:.2} s",
+                        line.secrets,
+                        if line.secrets == 1 { "" } else { "s" },
+                        at.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            Err(e) => {
+                let message = failure(&e);
+                if !cfg.quiet {
+                    eprintln!(
+                        "leaksweep: {head}: error: {}",
+                        crate::finding::sanitize(&message)
+                    );
+                }
+                audit.fail(repo, message);
+            }
+        }
+    }
+    let failed = audit.failed();
+    let elapsed = started.elapsed();
+    let (report, redactor) = audit.finish(cfg.report.show_secrets, elapsed.as_millis() as u64);
+    if !cfg.quiet {
+        let s = &report.summary;
+        eprintln!(
+            "leaksweep: {} repositories ({failed} failed): {} secret{}, {} in more than one repository, {:.1} s",
+            repos.len(),
+            s.secrets,
+            if s.secrets == 1 { "" } else { "s" },
+            crate::repos::shared_secrets(&report.findings),
+            elapsed.as_secs_f64()
+        );
+    }
+    if failed > 0 {
+        eprintln!(
+            "leaksweep: {failed} of {} repositories could not be scanned (exit 2)",
+            repos.len()
+        );
+        // A repository missing from the audit is never a pass, --ignore-errors or not.
+        cfg.ignore_errors = false;
+    } else {
+        cfg.ignore_errors = args.ignore_errors;
+    }
+    let expect_input = args.range.is_none() && args.since.is_none();
+    super::publish(&cfg, report, &redactor, expect_input).map(ExitCode::from)
+}
+
+/// Why a repository could not be scanned, on one line as an error entry holds it.
+fn failure(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    let lines: Vec<String> = text.lines().map(super::tidy).collect();
+    lines.join("; ")
 }
 
 /// A history scan up to its last step (one finding per secret), where a shard stops.
@@ -28,6 +123,9 @@ struct Gathered {
 
 /// Scans history (or the index) as `args` say; shared by `git` and `baseline git`.
 pub fn collect(args: &GitCmd) -> Result<Scanned> {
+    if args.repos.is_some() {
+        anyhow::bail!("--repos is for `leaksweep git` (one report of many repositories); scan one repository here");
+    }
     if args.staged {
         return collect_staged(args);
     }

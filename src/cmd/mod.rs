@@ -115,7 +115,7 @@ pub fn error_message(message: &str) -> String {
 
 /// One line of an error without libgit2's class/code tail and without a `: `-separated part
 /// that repeats the one before it.
-fn tidy(line: &str) -> String {
+pub(crate) fn tidy(line: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for part in line.split(": ") {
         let part = strip_git2_tail(part);
@@ -250,13 +250,25 @@ pub fn finish(
         Redactor::from_findings(&findings)
     };
     triage(cfg, &mut findings, &mut summary, true);
-    let mut report = Report {
+    let report = Report {
         findings,
         skipped,
         errors,
         summary,
     };
-    report::clean(&mut report, &redactor);
+    publish(cfg, report, &redactor, expect_input)
+}
+
+/// The end of [`finish`] after triage, for a report triaged already (`git --repos` triages each
+/// repository with its own configuration): clean the report with `redactor`, write it, print
+/// the summary and the reasons for an error exit, and pick the [`ExitStatus`].
+pub fn publish(
+    cfg: &ScanConfig,
+    mut report: Report,
+    redactor: &Redactor,
+    expect_input: bool,
+) -> Result<ExitStatus> {
+    report::clean(&mut report, redactor);
     if let Some(pct) = cfg.redact_percent {
         crate::import::reveal_percent(&mut report.findings, pct);
     }

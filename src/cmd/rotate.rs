@@ -427,6 +427,7 @@ fn finding_from_json(jf: crate::report::json::JsonFinding, secret: Secret) -> Fi
         matched: None,
         notes: jf.notes.into_iter().collect(),
         git: jf.git,
+        repository: None,
     }
 }
 

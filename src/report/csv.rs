@@ -2,7 +2,9 @@
 //!
 //! Quoting is RFC 4180 (the `csv` crate: fields holding `,`, `"`, CR or LF are quoted, quotes
 //! doubled); records end in LF, not CRLF, for Unix tools (every CSV reader accepts both).
-//! Git columns are empty for working-tree findings, so one header fits every scan.
+//! Git columns are empty for working-tree findings, so one header fits every scan; an audit of
+//! many repositories (`git --repos`) adds `repository` and `also_in` (the other repositories
+//! holding the secret, `;`-separated) before `secret`.
 //! Spreadsheet formula injection is defused: a text cell from scanned content that starts with
 //! `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (OWASP's advice), since a scanned file is
 //! attacker-controlled. The `secret` column exists only with `--show-secrets`.
@@ -48,6 +50,10 @@ impl Reporter for Csv {
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(out);
         let mut header: Vec<&str> = HEADER.to_vec();
+        let audit = !report.summary.repositories.is_empty();
+        if audit {
+            header.extend(["repository", "also_in"]);
+        }
         if opts.show_secrets {
             header.push("secret");
         }
@@ -75,6 +81,15 @@ impl Reporter for Csv {
                 date.to_string(),
                 f.description.clone(),
             ];
+            if audit {
+                let origin = f.repository.as_ref();
+                row.push(defuse(origin.map_or("", |o| o.repository.as_str())));
+                let others: Vec<&str> = origin
+                    .into_iter()
+                    .flat_map(|o| o.others().map(|p| p.repository.as_str()))
+                    .collect();
+                row.push(defuse(&others.join(";")));
+            }
             if opts.show_secrets {
                 row.push(f.secret.expose_str());
             }

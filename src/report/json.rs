@@ -3,6 +3,7 @@
 
 use super::{ReportOptions, Reporter};
 use crate::finding::{Finding, GitProvenance};
+use crate::repos::RepoPlace;
 use crate::scan::{Report, ScanError, Skipped, Summary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +37,12 @@ pub struct JsonFinding {
     pub notes: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitProvenance>,
+    /// `git --repos`: the repository it was found in, as listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// `git --repos`: every repository holding the secret (path, line, first commit), as listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<RepoPlace>,
     /// The raw secret; present only with `--show-secrets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -63,6 +70,12 @@ impl JsonFinding {
             fingerprint: f.fingerprint.to_string(),
             notes: f.notes.iter().cloned().collect(),
             git: f.git.clone(),
+            repository: f.repository.as_ref().map(|o| o.repository.clone()),
+            repositories: f
+                .repository
+                .as_ref()
+                .map(|o| o.places.iter().map(RepoPlace::bare).collect())
+                .unwrap_or_default(),
             secret: show_secrets.then(|| f.secret.expose_str()),
         }
     }

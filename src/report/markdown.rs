@@ -1,10 +1,11 @@
 //! Markdown audit summary, for people deciding what to rotate first (a ticket, a wiki page, a PR
 //! comment, `$GITHUB_STEP_SUMMARY`).
 //!
-//! Sections: scope and totals; findings and distinct secrets by severity and by category; the
-//! files with most findings; the oldest leak (by git author date, so only history scans have
-//! one); then each secret once (grouped by secret_id, worst first) with every location it was
-//! found at. Grouping by secret rather than by location is the point of an audit: one secret is
+//! Sections: scope and totals; findings and distinct secrets by severity, by repository (an
+//! audit of many repositories, `git --repos`) and by category; the files with most findings; the
+//! oldest leak (by git author date, so only history scans have one); then each secret once
+//! (grouped by secret_id; held by most repositories first, then worst first) with every
+//! repository and location it was found at. Grouping by secret rather than by location is the point of an audit: one secret is
 //! rotated once however many files and commits hold it.
 //!
 //! Text from scanned content (paths, previews, commit summaries) is escaped so that it cannot
@@ -80,8 +81,16 @@ const SEVERITIES: [Severity; 5] = [
     Severity::Info,
 ];
 
+/// The file a finding is in: its path, after its repository in an audit of many repositories.
+fn file_of(f: &Finding) -> String {
+    match &f.repository {
+        Some(o) => format!("{}:{}", o.repository, f.path),
+        None => f.path.clone(),
+    }
+}
+
 fn location(f: &Finding) -> String {
-    let mut s = format!("{}:{}:{}", code(&f.path), f.line, f.column);
+    let mut s = format!("{}:{}:{}", code(&file_of(f)), f.line, f.column);
     if let Some(g) = &f.git {
         if !g.commit.is_empty() {
             s.push_str(&format!(
@@ -147,7 +156,8 @@ impl Reporter for Markdown {
         writeln!(out, "| Suppressed inline | {} |", s.suppressed_inline)?;
         writeln!(out)?;
         if fs.is_empty() {
-            writeln!(out, "No secrets found.")?;
+            writeln!(out, "No secrets found.\n")?;
+            write_repositories(report, out)?;
             return write_errors(report, out);
         }
 
@@ -161,6 +171,8 @@ impl Reporter for Markdown {
         }
         writeln!(out)?;
 
+        write_repositories(report, out)?;
+
         writeln!(out, "## By category\n")?;
         writeln!(out, "| Category | Findings | Secrets |\n|---|---:|---:|")?;
         for (cat, (n, ids)) in tally(fs, |f| f.category.as_str()) {
@@ -170,9 +182,9 @@ impl Reporter for Markdown {
 
         writeln!(out, "## Top files\n")?;
         writeln!(out, "| File | Findings | Secrets |\n|---|---:|---:|")?;
-        let mut files: Vec<(&str, (usize, BTreeSet<&str>))> =
-            tally(fs, |f| f.path.as_str()).into_iter().collect();
-        files.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        let mut files: Vec<(String, (usize, BTreeSet<&str>))> =
+            tally(fs, file_of).into_iter().collect();
+        files.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
         for (path, (n, ids)) in files.iter().take(TOP_FILES) {
             writeln!(out, "| {} | {n} | {} |", code(path), ids.len())?;
         }
@@ -210,11 +222,16 @@ impl Reporter for Markdown {
             groups.entry(f.secret_id.as_str()).or_default().push(f);
         }
         let mut groups: Vec<Vec<&Finding>> = groups.into_values().collect();
-        // Worst first, then by first location (findings are sorted, so group[0] is the first).
+        // Most-reused first (an audit of many repositories: held by most repositories), then
+        // worst first, then by first location (findings are sorted, so group[0] is the first).
         groups.sort_by(|a, b| {
             let sa = a.iter().map(|f| f.severity).max();
             let sb = b.iter().map(|f| f.severity).max();
-            sb.cmp(&sa).then(a[0].sort_key().cmp(&b[0].sort_key()))
+            held_by(b)
+                .len()
+                .cmp(&held_by(a).len())
+                .then(sb.cmp(&sa))
+                .then(a[0].sort_key().cmp(&b[0].sort_key()))
         });
         for (i, g) in groups.iter().enumerate() {
             let first = g[0];
@@ -231,6 +248,29 @@ impl Reporter for Markdown {
             writeln!(out, "- {}", escape(&first.description))?;
             writeln!(out, "- rules: {}", rules.join(", "))?;
             writeln!(out, "- secret_id: {}", code(first.secret_id.as_str()))?;
+            let repos = held_by(g);
+            if !repos.is_empty() {
+                let named: Vec<String> = repos
+                    .iter()
+                    .map(|p| {
+                        let commit = &p.commit[..p.commit.len().min(12)];
+                        format!(
+                            "{} ({}:{} in commit {})",
+                            code(&p.repository),
+                            code(&p.path),
+                            p.line,
+                            code(commit)
+                        )
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "- {} repositor{}: {}",
+                    repos.len(),
+                    if repos.len() == 1 { "y" } else { "ies" },
+                    named.join(", ")
+                )?;
+            }
             let others: usize = g.iter().map(|f| other_places(f).count()).sum();
             let count = g.len() + others;
             writeln!(
@@ -255,6 +295,51 @@ impl Reporter for Markdown {
         }
         write_errors(report, out)
     }
+}
+
+/// The repositories holding one secret (a group of findings of one secret_id) in an audit of many
+/// repositories, each once with where it came first, in list order; empty otherwise.
+fn held_by<'a>(group: &[&'a Finding]) -> Vec<&'a crate::repos::RepoPlace> {
+    let mut seen = BTreeSet::new();
+    let mut places = Vec::new();
+    for p in group
+        .iter()
+        .flat_map(|f| f.repository.iter().flat_map(|o| &o.places))
+    {
+        if seen.insert(p.repository.as_str()) {
+            places.push(p);
+        }
+    }
+    places
+}
+
+/// `## By repository` in an audit of many repositories: each as listed, with its findings and
+/// distinct secrets (before the fold across repositories), or why it could not be scanned.
+fn write_repositories(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let repos = &report.summary.repositories;
+    if repos.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## By repository\n")?;
+    writeln!(out, "| Repository | Findings | Secrets |\n|---|---:|---:|")?;
+    for r in repos {
+        match &r.error {
+            Some(e) => writeln!(
+                out,
+                "| {} | not scanned: {} | |",
+                code(&r.repository),
+                escape(e)
+            )?,
+            None => writeln!(
+                out,
+                "| {} | {} | {} |",
+                code(&r.repository),
+                r.findings,
+                r.secrets
+            )?,
+        }
+    }
+    writeln!(out)
 }
 
 fn write_errors(report: &Report, out: &mut dyn Write) -> io::Result<()> {

@@ -18,9 +18,9 @@ use std::io::{self, Write};
 /// Redacts and sanitises a finished report in one place, before any reporter or message sees it
 /// (DESIGN.md decision 4): every string that comes from the repository or the scanned content
 /// (paths, previews, notes and claims, author names and emails, commit and tag summaries, ref
-/// names, locations, skipped items, error messages) has every secret `redactor` knows masked and
-/// its control characters escaped ([`crate::finding::sanitize`]). Reporters may then print any
-/// field as it is.
+/// names, locations, repositories, skipped items, error messages) has every secret `redactor`
+/// knows masked and its control characters escaped ([`crate::finding::sanitize`]). Reporters may
+/// then print any field as it is.
 pub fn clean(report: &mut Report, redactor: &Redactor) {
     for f in &mut report.findings {
         f.clean(redactor);
@@ -31,6 +31,12 @@ pub fn clean(report: &mut Report, redactor: &Redactor) {
     for e in &mut report.errors {
         redactor.clean_in_place(&mut e.path);
         redactor.clean_in_place(&mut e.message);
+    }
+    for r in &mut report.summary.repositories {
+        redactor.clean_in_place(&mut r.repository);
+        if let Some(e) = r.error.as_mut() {
+            redactor.clean_in_place(e);
+        }
     }
 }
 

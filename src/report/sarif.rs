@@ -1,7 +1,9 @@
 //! SARIF 2.1.0, for code-scanning services (GitHub code scanning, Azure DevOps, SonarQube, ...).
 //!
-//! One run; the driver lists one rule descriptor per rule that produced a finding (not every
-//! loaded rule: the file stays small and `ruleIndex` points into it). Each finding is one result
+//! One run (an audit of many repositories, `git --repos`: one run per repository, its own
+//! findings at its own places, named by `automationDetails.id` `leaksweep/<repository>/`); the
+//! driver lists one rule descriptor per rule that produced a finding (not every loaded rule: the
+//! file stays small and `ruleIndex` points into it). Each finding is one result
 //! with one physical location. History findings also carry their commit, author and date in the
 //! result's `properties`, because SARIF locations name files, not commits.
 //!
@@ -18,7 +20,7 @@
 use super::{ReportOptions, Reporter};
 use crate::finding::Finding;
 use crate::rules::Severity;
-use crate::scan::Report;
+use crate::scan::{Report, ScanError};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -162,61 +164,115 @@ fn result(f: &Finding, rule_index: usize) -> Value {
 
 impl Reporter for Sarif {
     fn write(&self, report: &Report, _opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-        // Rules in order of first use; findings are already sorted, so this is deterministic.
-        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut rules = Vec::new();
-        let mut results = Vec::with_capacity(report.findings.len());
-        for f in &report.findings {
-            let i = *index.entry(f.rule_id.as_str()).or_insert_with(|| {
-                rules.push(rule_descriptor(f));
-                rules.len() - 1
-            });
-            results.push(result(f, i));
-        }
-        let notifications: Vec<Value> = report
-            .errors
-            .iter()
-            .map(|e| {
-                json!({
-                    "level": "error",
-                    "message": { "text": format!("{}: {}", e.path, e.message) },
-                    "locations": [{ "physicalLocation": { "artifactLocation": { "uri": path_to_uri(&e.path) } } }],
-                })
-            })
-            .collect();
         let s = &report.summary;
-        let mut summary = Map::new();
-        summary.insert("mode".into(), s.mode.clone().into());
-        summary.insert("files".into(), s.files.into());
-        summary.insert("findings".into(), s.findings.into());
-        summary.insert("secrets".into(), s.secrets.into());
-        if let Some(c) = s.commits {
-            summary.insert("commits".into(), c.into());
-        }
+        let runs: Vec<Value> = if s.repositories.is_empty() {
+            let findings: Vec<&Finding> = report.findings.iter().collect();
+            let errors: Vec<&ScanError> = report.errors.iter().collect();
+            let mut summary = Map::new();
+            summary.insert("mode".into(), s.mode.clone().into());
+            summary.insert("files".into(), s.files.into());
+            summary.insert("findings".into(), s.findings.into());
+            summary.insert("secrets".into(), s.secrets.into());
+            if let Some(c) = s.commits {
+                summary.insert("commits".into(), c.into());
+            }
+            vec![run(&findings, &errors, json!({ "summary": summary }))]
+        } else {
+            repository_runs(report)
+        };
         let doc = json!({
             "$schema": SCHEMA_URI,
             "version": "2.1.0",
-            "runs": [{
-                "tool": {
-                    "driver": {
-                        "name": "leaksweep",
-                        "semanticVersion": env!("CARGO_PKG_VERSION"),
-                        "version": env!("CARGO_PKG_VERSION"),
-                        "rules": rules,
-                    }
-                },
-                "invocations": [{
-                    "executionSuccessful": report.errors.is_empty(),
-                    "toolExecutionNotifications": notifications,
-                }],
-                "columnKind": "unicodeCodePoints",
-                "results": results,
-                "properties": { "summary": summary },
-            }]
+            "runs": runs,
         });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         out.write_all(b"\n")
     }
+}
+
+/// One run: the rules its findings use, one result per finding, its errors as notifications.
+fn run(findings: &[&Finding], errors: &[&ScanError], properties: Value) -> Value {
+    // Rules in order of first use; findings are already sorted, so this is deterministic.
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rules = Vec::new();
+    let mut results = Vec::with_capacity(findings.len());
+    for f in findings {
+        let i = *index.entry(f.rule_id.as_str()).or_insert_with(|| {
+            rules.push(rule_descriptor(f));
+            rules.len() - 1
+        });
+        results.push(result(f, i));
+    }
+    let notifications: Vec<Value> = errors
+        .iter()
+        .map(|e| {
+            json!({
+                "level": "error",
+                "message": { "text": format!("{}: {}", e.path, e.message) },
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": path_to_uri(&e.path) } } }],
+            })
+        })
+        .collect();
+    json!({
+        "tool": {
+            "driver": {
+                "name": "leaksweep",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }
+        },
+        "invocations": [{
+            "executionSuccessful": errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": properties,
+    })
+}
+
+/// `git --repos`: one run per listed repository, in list order, so that each can go to that
+/// repository's code scanning. A run holds that repository's own findings (a secret shared by
+/// several repositories is a result in each, at its own place there) and its own errors (a
+/// repository that could not be scanned is a failed run naming why).
+fn repository_runs(report: &Report) -> Vec<Value> {
+    let mut by_repo: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        let Some(origin) = &f.repository else {
+            continue;
+        };
+        by_repo.entry(&origin.repository).or_default().push(f);
+        for p in origin.others() {
+            if let Some(own) = p.finding.as_deref() {
+                by_repo.entry(&p.repository).or_default().push(own);
+            }
+        }
+    }
+    report
+        .summary
+        .repositories
+        .iter()
+        .map(|r| {
+            let mut findings = by_repo.remove(r.repository.as_str()).unwrap_or_default();
+            findings.sort_by_key(|f| f.sort_key());
+            let prefix = format!("{}:", r.repository);
+            let errors: Vec<&ScanError> = report
+                .errors
+                .iter()
+                .filter(|e| e.path == r.repository || e.path.starts_with(&prefix))
+                .collect();
+            let props = json!({ "repository": r.repository, "summary": r });
+            let mut run = run(&findings, &errors, props);
+            if let Value::Object(m) = &mut run {
+                m.insert(
+                    "automationDetails".into(),
+                    json!({ "id": format!("leaksweep/{}/", r.repository) }),
+                );
+            }
+            run
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -24,12 +24,20 @@ impl Reporter for Text {
         let red = AnsiColor::Red.on_default().bold();
         let yellow = AnsiColor::Yellow.on_default();
         let dim = Style::new().dimmed();
-        let mut current: Option<(&str, Option<&str>)> = None;
+        let mut current: Option<(Option<&str>, &str, Option<&str>)> = None;
         for f in in_order(&report.findings) {
-            let key = (f.path.as_str(), f.git.as_ref().map(|g| g.commit.as_str()));
+            let repo = f.repository.as_ref().map(|o| o.repository.as_str());
+            let key = (
+                repo,
+                f.path.as_str(),
+                f.git.as_ref().map(|g| g.commit.as_str()),
+            );
             if current != Some(key) {
                 if current.is_some() {
                     writeln!(out)?;
+                }
+                if let Some(repo) = repo {
+                    write!(out, "{} ", paint(c, bold, &format!("{repo}:")))?;
                 }
                 match &f.git {
                     Some(g) if !g.commit.is_empty() => writeln!(
@@ -100,6 +108,9 @@ impl Reporter for Text {
                     writeln!(out, "    {}", paint(c, dim, &reachable_from(refs)))?;
                 }
             }
+            if let Some(line) = f.repository.as_ref().and_then(also_in) {
+                writeln!(out, "    {}", paint(c, bold, &line))?;
+            }
         }
         if !report.findings.is_empty() {
             writeln!(out)?;
@@ -141,6 +152,13 @@ impl Reporter for Text {
         if s.errors > 0 {
             line.push_str(&format!("; {} error{}", s.errors, plural(s.errors)));
         }
+        if !s.repositories.is_empty() {
+            let failed = s.repositories.iter().filter(|r| r.error.is_some()).count();
+            line.push_str(&format!("; {} repositories", s.repositories.len()));
+            if failed > 0 {
+                line.push_str(&format!(" ({failed} failed)"));
+            }
+        }
         if s.suppressed_inline > 0 {
             line.push_str(&format!(
                 "; {} suppressed by inline allow",
@@ -166,16 +184,32 @@ impl Reporter for Text {
 /// kept in their sorted order inside; groups without a commit first, in path order, then the
 /// history groups by author date, oldest first (ties in path order).
 fn in_order(findings: &[crate::finding::Finding]) -> Vec<&crate::finding::Finding> {
-    fn key(f: &crate::finding::Finding) -> (&str, Option<&str>) {
-        (f.path.as_str(), f.git.as_ref().map(|g| g.commit.as_str()))
+    fn repo(f: &crate::finding::Finding) -> Option<&str> {
+        f.repository.as_ref().map(|o| o.repository.as_str())
+    }
+    fn key(f: &crate::finding::Finding) -> (Option<&str>, &str, Option<&str>) {
+        (
+            repo(f),
+            f.path.as_str(),
+            f.git.as_ref().map(|g| g.commit.as_str()),
+        )
+    }
+    // Repositories (of a `--repos` audit) keep the order they come in; inside each, the dates.
+    let mut repos: Vec<Option<&str>> = Vec::new();
+    for f in findings {
+        if !repos.contains(&repo(f)) {
+            repos.push(repo(f));
+        }
     }
     let mut groups: Vec<&[crate::finding::Finding]> =
         findings.chunk_by(|a, b| key(a) == key(b)).collect();
     groups.sort_by_key(|g| {
-        g[0].git
+        let date = g[0]
+            .git
             .as_ref()
             .filter(|g| !g.commit.is_empty())
-            .map(|g| crate::git::time::parse_rfc3339(&g.date).unwrap_or(i64::MIN))
+            .map(|g| crate::git::time::parse_rfc3339(&g.date).unwrap_or(i64::MIN));
+        (repos.iter().position(|r| *r == repo(&g[0])), date)
     });
     groups.into_iter().flatten().collect()
 }
@@ -206,6 +240,19 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[u])
     }
+}
+
+/// `also in: repo-b (path:line @ abc1234), ...`: every other repository holding the secret (each
+/// is a place to rotate it, so all are listed); `None` when no other repository holds it.
+fn also_in(origin: &crate::repos::RepoOrigin) -> Option<String> {
+    let parts: Vec<String> = origin
+        .others()
+        .map(|p| match p.commit.as_str() {
+            "" => format!("{} ({}:{})", p.repository, p.path, p.line),
+            c => format!("{} ({}:{} @ {})", p.repository, p.path, p.line, short(c)),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("also in: {}", parts.join(", ")))
 }
 
 /// `also at: path:line (commit abc1234), ... (+N more)`: the first few other places.

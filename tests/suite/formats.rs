@@ -99,7 +99,7 @@ fn clean_scan_in_every_format() {
     }
 }
 
-fn sarif_validator() -> jsonschema::JSONSchema {
+pub(crate) fn sarif_validator() -> jsonschema::JSONSchema {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sarif-schema-2.1.0.json"),
     )
@@ -111,7 +111,7 @@ fn sarif_validator() -> jsonschema::JSONSchema {
         .expect("SARIF schema compiles offline")
 }
 
-fn report_validator() -> jsonschema::JSONSchema {
+pub(crate) fn report_validator() -> jsonschema::JSONSchema {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
     )
@@ -123,7 +123,7 @@ fn report_validator() -> jsonschema::JSONSchema {
         .expect("report schema compiles offline")
 }
 
-fn assert_valid(v: &jsonschema::JSONSchema, doc: &serde_json::Value, what: &str) {
+pub(crate) fn assert_valid(v: &jsonschema::JSONSchema, doc: &serde_json::Value, what: &str) {
     if let Err(errors) = v.validate(doc) {
         let msgs: Vec<String> = errors
             .map(|e| format!("{} at {}", e, e.instance_path))
@@ -164,6 +164,7 @@ fn finding(
         matched: None,
         notes: vec![("alg".into(), "HS256".into())],
         git,
+        repository: None,
     };
     f.refresh_fingerprint();
     f

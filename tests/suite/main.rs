@@ -20,6 +20,7 @@ mod hooks;
 mod hygiene;
 mod papercuts;
 mod precision;
+mod repos;
 mod rewrite;
 mod rotate;
 mod rules_list;

@@ -60,7 +60,7 @@ pub use range::parse_range;
 use crate::git::id::{CommitId, ObjectId, Shard};
 use crate::scan::{Collector, Scanner};
 use crate::source::Source;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use git2::Repository;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
