@@ -14,6 +14,7 @@ mod ci_recipes;
 mod faults;
 mod formats;
 mod fuzz_regressions;
+mod encodings;
 mod history;
 mod hooks;
 mod hygiene;

@@ -1,0 +1,104 @@
+//! UTF-16 text and archives wherever the scanner reads (work tree, stdin, the index, history),
+//! and the rewrite and its verification on both: exact findings, lines and exit codes.
+
+use crate::common::*;
+
+/// `text` as UTF-16 with a byte-order mark, little- or big-endian.
+fn utf16(text: &str, little: bool) -> Vec<u8> {
+    let mut out: Vec<u8> = if little { vec![0xff, 0xfe] } else { vec![0xfe, 0xff] };
+    for u in text.encode_utf16() {
+        out.extend(if little {
+            u.to_le_bytes()
+        } else {
+            u.to_be_bytes()
+        });
+    }
+    out
+}
+
+/// A PowerShell profile that sets a generated JWT secret on line 3.
+fn profile(secret: &str) -> String {
+    format!("# profile\r\nWrite-Host \"héllo ✓\"\r\n$env:JWT_SECRET = \"{secret}\"\r\n")
+}
+
+/// The (path, line, rule, encoding note) of every finding.
+fn places(report: &serde_json::Value) -> Vec<(String, u64, String, String)> {
+    findings(report)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["rule_id"].as_str().unwrap_or_default().to_string(),
+                f["notes"]["encoding"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn one(path: &str, line: u64, encoding: &str) -> Vec<(String, u64, String, String)> {
+    vec![(path.into(), line, "jwt-secret".into(), encoding.into())]
+}
+
+#[test]
+fn utf16_with_a_bom_is_scanned_in_the_work_tree_and_stdin() {
+    let fx = Fixture::new();
+    let (le, be) = (b64url(32), b64url(32));
+    fx.write("le.ps1", utf16(&profile(&le), true));
+    fx.write("be.ps1", utf16(&format!("x\n\nJWT_SECRET={be}\n"), false));
+    let (code, report, _) = run_json(leaksweep(fx.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 1, "{report:#}");
+    let mut want = one("be.ps1", 3, "UTF-16BE");
+    want.extend(one("le.ps1", 3, "UTF-16LE"));
+    assert_eq!(places(&report), want, "{report:#}");
+    assert_eq!(report["summary"]["skipped"], serde_json::json!({}));
+    // The byte offsets are the stored file's: the secret's UTF-16 form is at them.
+    let stored = utf16(&profile(&le), true);
+    let f = &findings(&report)[1];
+    let (s, e) = (
+        f["start_offset"].as_u64().unwrap() as usize,
+        f["end_offset"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(stored[s..e], utf16(&le, true)[2..]);
+    assert!(!report.to_string().contains(&le));
+
+    let (code, report, _) = run_json(
+        leaksweep(fx.path())
+            .args(["scan", "-", "--format", "json"])
+            .write_stdin(utf16(&profile(&le), true)),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(places(&report), one("-", 3, "UTF-16LE"));
+}
+
+#[test]
+fn utf16_is_scanned_in_history_and_in_the_index() {
+    let repo = Repo::new();
+    let (old, new) = (b64url(32), b64url(32));
+    repo.commit_files(&[("profile.ps1", utf16(&profile(&old), true))], "add");
+    repo.commit_files(&[("README", "nothing\n")], "more");
+    let (code, report, _) = run_json(leaksweep(repo.path()).args(["git", "--format", "json"]));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(places(&report), one("profile.ps1", 3, "UTF-16LE"));
+
+    // Staged: the old secret's line is not new, the added one (line 4) is.
+    let text = format!("{}JWT_SECRET={new}\r\n", profile(&old));
+    repo.write("profile.ps1", utf16(&text, true));
+    repo.git(&["add", "profile.ps1"]);
+    let (code, report, _) =
+        run_json(leaksweep(repo.path()).args(["git", "--staged", "--format", "json"]));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(places(&report), one("profile.ps1", 4, "UTF-16LE"));
+
+    // Big-endian, staged as a new file.
+    repo.write("be.txt", utf16(&format!("JWT_SECRET={new}\n"), false));
+    repo.git(&["add", "be.txt"]);
+    let (_, report, _) =
+        run_json(leaksweep(repo.path()).args(["git", "--staged", "--format", "json"]));
+    let mut want = one("be.txt", 1, "UTF-16BE");
+    want.extend(one("profile.ps1", 4, "UTF-16LE"));
+    assert_eq!(places(&report), want, "{report:#}");
+}
