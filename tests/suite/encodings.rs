@@ -102,3 +102,84 @@ fn utf16_is_scanned_in_history_and_in_the_index() {
     want.extend(one("profile.ps1", 4, "UTF-16LE"));
     assert_eq!(places(&report), want, "{report:#}");
 }
+
+/// A zip holding `members`.
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in members {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// A gzip-compressed tar holding `members`.
+fn tar_gz_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&b.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn archives_in_history_are_opened_and_named_by_member() {
+    let repo = Repo::new();
+    let secret = b64url(32);
+    let env = format!("PORT=1\nJWT_SECRET={secret}\n");
+    let inner = zip_of(&[("f", env.as_bytes()), ("notes", b"hello\n")]);
+    let outer = tar_gz_of(&[("inner.zip", &inner), ("README", b"read me\n")]);
+    let added = repo.commit_files(
+        &[("a.tar.gz", &outer[..]), ("README", b"a bundle\n")],
+        "add the bundle",
+    );
+    repo.remove("a.tar.gz");
+    repo.commit("drop the bundle");
+    let (code, report, _) = run_json(leaksweep(repo.path()).args(["git", "--format", "json"]));
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(places(&report), one("a.tar.gz!inner.zip!f", 2, ""));
+    let f = &findings(&report)[0];
+    assert_eq!(f["git"]["commit"], added.as_str());
+    // Three members and the README scanned; nothing skipped.
+    assert_eq!(report["summary"]["files"], 4, "{report:#}");
+    assert_eq!(report["summary"]["skipped"], serde_json::json!({}));
+
+    // One level only: the zip is named as a skip, never silently passed over.
+    let (code, report, _) = run_json(leaksweep(repo.path()).args([
+        "git",
+        "--archive-depth",
+        "1",
+        "--format",
+        "json",
+        "-v",
+    ]));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["summary"]["skipped"],
+        serde_json::json!({"archive-depth": 1})
+    );
+    let short = &added[..7];
+    assert_eq!(
+        report["skipped"][0]["path"],
+        format!("{short}:a.tar.gz!inner.zip")
+    );
+    // Not opened at all: the archive is binary.
+    let (code, report, _) = run_json(leaksweep(repo.path()).args([
+        "git",
+        "--archive-depth",
+        "0",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["skipped"], serde_json::json!({"binary": 1}));
+}
