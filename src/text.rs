@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 /// A UTF-16 byte order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Utf16 {
     Le,
     Be,
@@ -100,13 +100,12 @@ impl Utf16Text {
         (t.order.encode(t.text.as_bytes()) == data[BOM..]).then_some(t)
     }
 
-    /// `text` (UTF-8) stored as this text is: the same mark and byte order; `None` when `text`
-    /// is not UTF-8.
-    pub fn store(&self, text: &[u8]) -> Option<Vec<u8>> {
-        std::str::from_utf8(text).ok()?;
+    /// `text` (UTF-8) stored as this text is: the same mark and byte order (bytes that are not
+    /// UTF-8 as U+FFFD, see [`Utf16::encode`]).
+    pub fn store(&self, text: &[u8]) -> Vec<u8> {
         let mut out = self.order.bom().to_vec();
         out.extend(self.order.encode(text));
-        Some(out)
+        out
     }
 
     /// The stored byte ranges (the mark counted) of `ranges` of the decoded text. An offset
@@ -168,8 +167,8 @@ mod tests {
         assert_eq!(Utf16Text::decode(&[0xff, 0xfe]).unwrap().text, "");
         let whole = stored(Utf16::Be, "x=é𝄞\n");
         let t = Utf16Text::decode_exact(&whole).unwrap();
-        assert_eq!(t.store(t.text.as_bytes()).unwrap(), whole);
-        assert!(t.store(&[0xff]).is_none());
+        assert_eq!(t.store(t.text.as_bytes()), whole);
+        assert_eq!(t.store(&[0xff])[2..], Utf16::Be.encode("\u{fffd}".as_bytes()));
     }
 
     #[test]

@@ -183,3 +183,62 @@ fn archives_in_history_are_opened_and_named_by_member() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["skipped"], serde_json::json!({"binary": 1}));
 }
+
+/// A `--secrets` file (0600) listing `values`.
+fn secrets_file(fx: &Fixture, values: &[&str]) -> String {
+    let p = fx.write("secrets.txt", values.join("\n") + "\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    p.display().to_string()
+}
+
+#[test]
+fn rewrite_removes_a_utf16_secret_and_verify_checks_its_stored_forms() {
+    let fx = Fixture::new();
+    let src = Repo::init(&fx, "src");
+    let (le, be) = (b64url(32), b64url(32));
+    src.commit_files(
+        &[
+            ("profile.ps1", utf16(&profile(&le), true)),
+            ("be.txt", utf16(&format!("JWT_SECRET={be}\n"), false)),
+        ],
+        "add profile",
+    );
+    src.commit_files(&[("README", "hello\n")], "readme");
+    let repo = fresh_clone(&fx, src.path(), "work");
+    // A fresh history scan finds both; apply replaces them, verify (from the record) agrees.
+    let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "apply"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "verify"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("verified"), "{out}");
+    // Gone in every stored form, replaced in each file's own byte order.
+    let objects = objects_of(&repo, &["--branches", "--tags", "--remotes"]);
+    for value in [&le, &be] {
+        for little in [true, false] {
+            assert!(!holds(&objects, &utf16(value, little)[2..]), "still stored");
+        }
+    }
+    assert_eq!(
+        git_raw(&repo, &["show", "HEAD:profile.ps1"]),
+        utf16(&profile("REDACTED:jwt-secret"), true)
+    );
+    assert_eq!(
+        git_raw(&repo, &["show", "HEAD:be.txt"]),
+        utf16("JWT_SECRET=REDACTED:jwt-secret\n", false)
+    );
+    let (code, report, _) = run_json(leaksweep(&repo).args(["git", "--format", "json"]));
+    assert_eq!(code, 0, "{report:#}");
+
+    // verify is not fooled by UTF-16 copies left in history, in either byte order.
+    let untouched = fresh_clone(&fx, src.path(), "untouched");
+    let secrets = secrets_file(&fx, &[&le, &be]);
+    let (code, out, _) =
+        run_text(leaksweep(&untouched).args(["rewrite", "verify", "--secrets", &secrets]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("UTF-16LE") && out.contains("UTF-16BE"), "{out}");
+    assert!(!out.contains(&le) && !out.contains(&be), "{out}");
+}

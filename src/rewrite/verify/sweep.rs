@@ -426,7 +426,7 @@ pub fn sweep(
     v.notes.extend(found.notes.iter().cloned());
     let count = |k: HolderKind| found.holders.iter().filter(|h| h.kind == k).count();
     v.notes.push(format!(
-        "swept {} live holder(s) (refs by raw name, peeled lines, HEADs and indexes of every worktree, files of the git directory), {} reflog entr(ies)/pseudo-ref(s), {} backup holder(s): {} objects and {} files searched for {} secret(s) raw, base64/base64url (every alignment) and percent-encoded, and with the rule set",
+        "swept {} live holder(s) (refs by raw name, peeled lines, HEADs and indexes of every worktree, files of the git directory), {} reflog entr(ies)/pseudo-ref(s), {} backup holder(s): {} objects and {} files searched for {} secret(s) raw, in UTF-16, base64/base64url (every alignment) and percent-encoded, inside UTF-16 text and archives, and with the rule set",
         count(HolderKind::Live),
         count(HolderKind::Log),
         count(HolderKind::Backup),
