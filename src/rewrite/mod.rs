@@ -298,8 +298,12 @@ impl Replacer {
         })
     }
 
-    /// The mask of targets that occur in `data`, as stored or encoded (0 when none).
+    /// The mask of targets that occur in `data`, as stored or encoded (0 when none, and for an
+    /// archive: [`Replacer::archive_members`]).
     pub fn mask(&self, data: &[u8]) -> u64 {
+        if self.archive_members(data).is_some() {
+            return 0;
+        }
         let utf16 = Utf16Text::decode_exact(data).map_or(0, |t| {
             self.mask_at(t.text.as_bytes(), encoded::DEPTH)
         });
@@ -322,9 +326,41 @@ impl Replacer {
         m
     }
 
+    /// When `data` is an archive the scan opens (with its default limits; not bytes that only
+    /// start like one), the members that hold a target, as (member path inside the archive,
+    /// mask); `None` for anything else. The rewrite does not edit archives (an edit of the
+    /// compressed or checksummed bytes would break them): [`Replacer::mask`] and
+    /// [`Replacer::replace`] leave them alone, the plan names them for `--remove-path`, and
+    /// `verify` searches inside them.
+    pub fn archive_members(&self, data: &[u8]) -> Option<Vec<(String, u64)>> {
+        use crate::archive::{self, SkipKind};
+        if self.literals.is_empty() {
+            return None;
+        }
+        archive::detect(data)?;
+        let limits = archive::Limits::default();
+        let budget = archive::Budget::new(limits.max_expanded);
+        let mut out = Vec::new();
+        let done = archive::expand("", data, &limits, &budget, &mut |member, bytes| {
+            let m = self.mask(bytes);
+            if m != 0 {
+                let name = member.trim_start_matches(archive::SEPARATOR);
+                out.push((name.to_string(), m));
+            }
+        })?;
+        let opened = !done
+            .skips
+            .iter()
+            .any(|s| s.path.is_empty() && s.kind == SkipKind::Unreadable);
+        opened.then_some(out)
+    }
+
     /// `data` with every target replaced (encoded ones in their encoding), or `None` when
-    /// nothing matched.
+    /// nothing matched (or `data` is an archive).
     pub fn replace(&self, data: &[u8]) -> Option<Vec<u8>> {
+        if self.archive_members(data).is_some() {
+            return None;
+        }
         let stored = self.replace_at(data, encoded::DEPTH);
         let cur = stored.as_deref().unwrap_or(data);
         let decoded = Utf16Text::decode_exact(cur).and_then(|t| {

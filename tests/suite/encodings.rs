@@ -242,3 +242,66 @@ fn rewrite_removes_a_utf16_secret_and_verify_checks_its_stored_forms() {
     assert!(out.contains("UTF-16LE") && out.contains("UTF-16BE"), "{out}");
     assert!(!out.contains(&le) && !out.contains(&be), "{out}");
 }
+
+#[test]
+fn rewrite_names_archives_holding_a_target_and_verify_looks_inside() {
+    let fx = Fixture::new();
+    let src = Repo::init(&fx, "src");
+    let secret = b64url(32);
+    let env = format!("JWT_SECRET={secret}\n");
+    let bundle = zip_of(&[("cfg/.env", env.as_bytes()), ("README", b"bundle\n")]);
+    src.commit_files(
+        &[("dist/bundle.zip", &bundle[..]), ("app.env", env.as_bytes())],
+        "add the bundle",
+    );
+    src.remove("dist/bundle.zip");
+    src.commit_files(&[("app.env", "JWT_SECRET=${JWT_SECRET}\n")], "drop it");
+
+    // The plan names the archive and says it must be removed.
+    let repo = fresh_clone(&fx, src.path(), "work");
+    let (code, plan, err) = run_text(leaksweep(&repo).args(["rewrite", "plan", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!plan.contains(&secret));
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    assert_eq!(
+        plan["archives"],
+        serde_json::json!([{
+            "path": "dist/bundle.zip",
+            "members": ["dist/bundle.zip!cfg/.env"],
+            "secrets": [plan["secrets"][0]["secret_id"].as_str().unwrap()[..16]],
+            "removed": false,
+        }]),
+        "{plan:#}"
+    );
+    let (_, text, _) = run_text(leaksweep(&repo).args(["rewrite", "plan"]));
+    assert!(
+        text.contains("dist/bundle.zip  NOT removed: pass --remove-path 'dist/bundle.zip'"),
+        "{text}"
+    );
+    // Applied without removing it: the plain copy is replaced, the archive's is not, and verify
+    // says so by member.
+    let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "apply"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "verify"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("in dist/bundle.zip!cfg/.env, by rule jwt-secret"), "{out}");
+    assert!(!out.contains(&secret));
+
+    // With --remove-path of it: removed, and verified clean.
+    let repo = fresh_clone(&fx, src.path(), "work2");
+    let remove = ["--remove-path", "dist/bundle.zip"];
+    let (code, plan, err) = run_text(
+        leaksweep(&repo)
+            .args(["rewrite", "plan", "--format", "json"])
+            .args(remove),
+    );
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+    assert_eq!(plan["archives"][0]["removed"], true, "{plan:#}");
+    let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "apply"]).args(remove));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "verify"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, report, _) = run_json(leaksweep(&repo).args(["git", "--format", "json"]));
+    assert_eq!(code, 0, "{report:#}");
+}
