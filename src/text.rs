@@ -168,7 +168,10 @@ mod tests {
         let whole = stored(Utf16::Be, "x=é𝄞\n");
         let t = Utf16Text::decode_exact(&whole).unwrap();
         assert_eq!(t.store(t.text.as_bytes()), whole);
-        assert_eq!(t.store(&[0xff])[2..], Utf16::Be.encode("\u{fffd}".as_bytes()));
+        assert_eq!(
+            t.store(&[0xff])[2..],
+            Utf16::Be.encode("\u{fffd}".as_bytes())
+        );
     }
 
     #[test]

@@ -304,9 +304,8 @@ impl Replacer {
         if self.archive_members(data).is_some() {
             return 0;
         }
-        let utf16 = Utf16Text::decode_exact(data).map_or(0, |t| {
-            self.mask_at(t.text.as_bytes(), encoded::DEPTH)
-        });
+        let utf16 = Utf16Text::decode_exact(data)
+            .map_or(0, |t| self.mask_at(t.text.as_bytes(), encoded::DEPTH));
         self.mask_at(data, encoded::DEPTH) | utf16
     }
 

@@ -125,7 +125,9 @@ fn archives(
         let members = &by_oid[&oid];
         let mut ids: Vec<String> = (0..targets.len())
             .filter(|&i| members.iter().any(|(_, m)| m & target_bit(i) != 0))
-            .map(|i| targets[i].secret_id.as_str()[..crate::finding::SecretId::SHORT_LEN].to_string())
+            .map(|i| {
+                targets[i].secret_id.as_str()[..crate::finding::SecretId::SHORT_LEN].to_string()
+            })
             .collect();
         ids.dedup();
         let removed = remove.as_ref().is_some_and(|r| removed_by(r, &path));
@@ -545,6 +547,21 @@ pub fn markdown(p: &Plan) -> String {
                 .map(|g| format!("- `{g}`\n"))
                 .collect::<String>()
         ));
+    }
+    if !p.archives.is_empty() {
+        s.push_str("\n## Archives holding a target (not edited by the rewrite)\n\n");
+        for a in &p.archives {
+            let what = if a.removed {
+                "removed by `--remove-path`".to_string()
+            } else {
+                format!("**not removed**: pass `--remove-path {}`", a.path)
+            };
+            s.push_str(&format!(
+                "- `{}`: {what} ({})\n",
+                a.path,
+                a.members.join(", ")
+            ));
+        }
     }
     if let Some(e) = &p.earliest_affected {
         s.push_str(&format!(

@@ -5,7 +5,11 @@ use crate::common::*;
 
 /// `text` as UTF-16 with a byte-order mark, little- or big-endian.
 fn utf16(text: &str, little: bool) -> Vec<u8> {
-    let mut out: Vec<u8> = if little { vec![0xff, 0xfe] } else { vec![0xfe, 0xff] };
+    let mut out: Vec<u8> = if little {
+        vec![0xff, 0xfe]
+    } else {
+        vec![0xfe, 0xff]
+    };
     for u in text.encode_utf16() {
         out.extend(if little {
             u.to_le_bytes()
@@ -173,15 +177,13 @@ fn archives_in_history_are_opened_and_named_by_member() {
         format!("{short}:a.tar.gz!inner.zip")
     );
     // Not opened at all: the archive is binary.
-    let (code, report, _) = run_json(leaksweep(repo.path()).args([
-        "git",
-        "--archive-depth",
-        "0",
-        "--format",
-        "json",
-    ]));
+    let (code, report, _) =
+        run_json(leaksweep(repo.path()).args(["git", "--archive-depth", "0", "--format", "json"]));
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["summary"]["skipped"], serde_json::json!({"binary": 1}));
+    assert_eq!(
+        report["summary"]["skipped"],
+        serde_json::json!({"binary": 1})
+    );
 }
 
 /// A `--secrets` file (0600) listing `values`.
@@ -239,7 +241,10 @@ fn rewrite_removes_a_utf16_secret_and_verify_checks_its_stored_forms() {
     let (code, out, _) =
         run_text(leaksweep(&untouched).args(["rewrite", "verify", "--secrets", &secrets]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("UTF-16LE") && out.contains("UTF-16BE"), "{out}");
+    assert!(
+        out.contains("UTF-16LE") && out.contains("UTF-16BE"),
+        "{out}"
+    );
     assert!(!out.contains(&le) && !out.contains(&be), "{out}");
 }
 
@@ -251,7 +256,10 @@ fn rewrite_names_archives_holding_a_target_and_verify_looks_inside() {
     let env = format!("JWT_SECRET={secret}\n");
     let bundle = zip_of(&[("cfg/.env", env.as_bytes()), ("README", b"bundle\n")]);
     src.commit_files(
-        &[("dist/bundle.zip", &bundle[..]), ("app.env", env.as_bytes())],
+        &[
+            ("dist/bundle.zip", &bundle[..]),
+            ("app.env", env.as_bytes()),
+        ],
         "add the bundle",
     );
     src.remove("dist/bundle.zip");
@@ -259,7 +267,8 @@ fn rewrite_names_archives_holding_a_target_and_verify_looks_inside() {
 
     // The plan names the archive and says it must be removed.
     let repo = fresh_clone(&fx, src.path(), "work");
-    let (code, plan, err) = run_text(leaksweep(&repo).args(["rewrite", "plan", "--format", "json"]));
+    let (code, plan, err) =
+        run_text(leaksweep(&repo).args(["rewrite", "plan", "--format", "json"]));
     assert_eq!(code, 0, "{err}");
     assert!(!plan.contains(&secret));
     let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
@@ -284,7 +293,10 @@ fn rewrite_names_archives_holding_a_target_and_verify_looks_inside() {
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = run_text(leaksweep(&repo).args(["rewrite", "verify"]));
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("in dist/bundle.zip!cfg/.env, by rule jwt-secret"), "{out}");
+    assert!(
+        out.contains("in dist/bundle.zip!cfg/.env, by rule jwt-secret"),
+        "{out}"
+    );
     assert!(!out.contains(&secret));
 
     // With --remove-path of it: removed, and verified clean.

@@ -154,7 +154,10 @@ impl Needles {
         let mut out = Vec::new();
         let mut search = |hay: &[u8], utf16_text: bool| {
             let percent = percent_decoded(hay);
-            for (hay, percent) in [(Some(hay), false), (percent.as_ref().map(|p| p.as_slice()), true)] {
+            for (hay, percent) in [
+                (Some(hay), false),
+                (percent.as_ref().map(|p| p.as_slice()), true),
+            ] {
                 for m in hay.into_iter().flat_map(|h| ac.find_overlapping_iter(h)) {
                     let (t, enc) = self.pats[m.pattern().as_usize()];
                     out.push((
@@ -274,7 +277,10 @@ mod tests {
             let mut text = order.bom().to_vec();
             text.extend(order.encode(format!("k = {b64}\n").as_bytes()));
             let shown: Vec<String> = n.find(&text).iter().map(|(_, f)| f.to_string()).collect();
-            assert!(shown.contains(&"base64, in UTF-16 text".to_string()), "{shown:?}");
+            assert!(
+                shown.contains(&"base64, in UTF-16 text".to_string()),
+                "{shown:?}"
+            );
         }
     }
 

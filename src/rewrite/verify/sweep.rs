@@ -5,13 +5,13 @@
 use super::holders::{find_holders, hex_oid, os_bytes, show_bytes, Found, HolderKind, Seed};
 use super::needles::Needles;
 use super::Verdict;
+use crate::archive::{self, Budget, Limits};
 use crate::finding::SecretId;
 use crate::matcher::Scratch;
 use crate::rewrite::graph::{
     header_fields, mode_is_gitlink, mode_is_tree, split_object, tree_entries,
 };
 use crate::rewrite::{Replacer, Target, TargetRecord};
-use crate::archive::{self, Budget, Limits};
 use crate::scan::{is_binary, Blob, Scanner};
 use anyhow::Result;
 use git2::{ObjectType, Oid, Repository};
@@ -150,6 +150,7 @@ impl Search<'_> {
     /// wanted counts; others are tallied). An archive is also opened and each member searched
     /// the same way, a hit naming `path!member`; what the expansion cannot open goes to
     /// `unsearched` (`path!member (reason)`), since a target may be in it.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         data: &[u8],
@@ -298,9 +299,8 @@ fn sweep_items(
                             &mut other,
                             &mut unsearched,
                         );
-                        s.unsearched.extend(
-                            unsearched.into_iter().map(|u| (it.holder, at.clone(), u)),
-                        );
+                        s.unsearched
+                            .extend(unsearched.into_iter().map(|u| (it.holder, at.clone(), u)));
                         for (w, how) in hits {
                             s.hits.push(Hit {
                                 holder: it.holder,

@@ -8,9 +8,9 @@ use super::{
     is_lfs_pointer, progress_bar, HistoryOptions, Item, Kind, Paths, COMMIT_MESSAGE_PATH,
     TAG_MESSAGE_PATH,
 };
+use crate::archive::{self, Budget, Limits};
 use crate::finding::{Finding, SecretId};
 use crate::git::id::{BlobId, CommitId, IdSet};
-use crate::archive::{self, Budget, Limits};
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
 use anyhow::{Context, Result};
@@ -356,11 +356,7 @@ impl Ctx<'_> {
         let first = std::cell::RefCell::new(HashSet::new());
         let new_here = |c: &Candidate<'_>, check_parents: bool| {
             let id = SecretId::of(c.secret);
-            if check_parents
-                && inherited
-                    .get_or_init(|| self.inherited(item))
-                    .contains(&id)
-            {
+            if check_parents && inherited.get_or_init(|| self.inherited(item)).contains(&id) {
                 return false;
             }
             first.borrow_mut().insert((id, c.rule.to_string()))
