@@ -14,6 +14,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The separator between an archive's name and a member's path.
 pub const SEPARATOR: char = '!';
 
+/// Archive levels opened by default (`--archive-depth`).
+pub const DEFAULT_DEPTH: usize = 2;
+
+/// Bytes all archives of one scan may expand to, together (the shared [`Budget`]).
+pub const SCAN_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
+
 /// How far archives are opened.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -30,7 +36,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 2,
+            max_depth: DEFAULT_DEPTH,
             max_entries: 100_000,
             max_member: 10 * 1024 * 1024,
             max_expanded: 256 * 1024 * 1024,
@@ -58,6 +64,18 @@ impl Budget {
 
     pub fn remaining(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Limits {
+    /// The limits of a scan: `depth` levels, members up to `max_member` bytes (the scan's
+    /// `--max-file-size`), the default counts and totals.
+    pub fn scan(depth: usize, max_member: u64) -> Self {
+        Limits {
+            max_depth: depth,
+            max_member,
+            ..Limits::default()
+        }
     }
 }
 

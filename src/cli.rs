@@ -139,7 +139,7 @@ pub struct ScanCmd {
     pub no_ignore: bool,
     /// Archive levels to open inside files (zip, jar, war, apk, docx, tar, tar.gz, gz, bz2, xz):
     /// members are scanned as `outer.zip!inner/path`; 0 opens none.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = crate::archive::DEFAULT_DEPTH)]
     pub archive_depth: usize,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -194,6 +194,10 @@ pub struct GitCmd {
     /// which gives the report (and exit status) of the unsharded scan.
     #[arg(long, value_name = "INDEX/COUNT", conflicts_with = "staged")]
     pub shard: Option<crate::git::id::Shard>,
+    /// Archive levels to open inside history blobs, as `scan --archive-depth` does: members are
+    /// scanned as `path!member`; 0 opens none.
+    #[arg(long, value_name = "N", default_value_t = crate::archive::DEFAULT_DEPTH)]
+    pub archive_depth: usize,
     #[command(flatten)]
     pub common: CommonArgs,
 }

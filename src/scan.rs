@@ -11,6 +11,7 @@ use crate::finding::{
 };
 use crate::git::id::{BlobId, CommitId, ObjectId};
 use crate::matcher::{allow, validate, Judgement, Match, Matcher, Scratch};
+use crate::text::{Utf16, Utf16Text};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -352,12 +353,46 @@ impl Scanner {
     /// filter runs before the findings limit, so findings that would not be reported (filtered
     /// by `keep`, allowlisted, allowed inline) never use it up: the limit counts reported
     /// findings only.
+    ///
+    /// UTF-16 with a byte-order mark is scanned as its decoded text ([`Scanner::scan_utf16`]).
     pub fn scan_blob_keep(
         &self,
         blob: &Blob<'_>,
         scratch: &mut Scratch,
         keep: Keep<'_>,
     ) -> Vec<Finding> {
+        match Utf16Text::decode(blob.data) {
+            Some(text) => self.scan_utf16(blob, &text, scratch, keep),
+            None => self.scan_text(blob, scratch, keep),
+        }
+    }
+
+    /// A UTF-16 blob, scanned as its decoded `text`: lines and columns are the text's, and each
+    /// finding's byte span is moved to the stored bytes and the finding notes the encoding, so
+    /// no offset that only holds in the decoded text is taken for one into the stored file.
+    fn scan_utf16(
+        &self,
+        blob: &Blob<'_>,
+        text: &Utf16Text,
+        scratch: &mut Scratch,
+        keep: Keep<'_>,
+    ) -> Vec<Finding> {
+        let decoded = Blob {
+            data: text.text.as_bytes(),
+            ..*blob
+        };
+        let mut out = self.scan_text(&decoded, scratch, keep);
+        let spans: Vec<_> = out.iter().map(|f| f.span.clone()).collect();
+        for (f, span) in out.iter_mut().zip(text.stored(&spans)) {
+            f.span = span;
+            f.notes
+                .push(("encoding".into(), text.order.name().to_string()));
+        }
+        out
+    }
+
+    /// [`Scanner::scan_blob_keep`] of text as it is (UTF-8 or bytes).
+    fn scan_text(&self, blob: &Blob<'_>, scratch: &mut Scratch, keep: Keep<'_>) -> Vec<Finding> {
         let data = blob.data;
         scratch.take_truncated();
         if self.matcher.options().allow.skips_path(blob.path) {
@@ -729,9 +764,10 @@ fn inline_allowed(markers: &[(usize, usize)], lines: &std::ops::Range<usize>) ->
         .any(|&(at, len)| at + len <= lines.end)
 }
 
-/// Heuristic used by every source: a blob is binary when its first 8 KiB hold a NUL byte.
+/// Heuristic used by every source: a blob is binary when its first 8 KiB hold a NUL byte, unless
+/// it is UTF-16 text with a byte-order mark (which the scanner decodes: [`Scanner::scan_blob`]).
 pub fn is_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+    Utf16::of(data).is_none() && memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
 }
 
 /// Builds the summary common to all sources.

@@ -1,63 +1,188 @@
-//! Text encodings the scanner reads besides UTF-8.
+//! Text encodings the scanner reads besides UTF-8: UTF-16 with a byte-order mark.
+//!
+//! The scanner matches UTF-8; a UTF-16 file is decoded first and its findings are placed in the
+//! decoded text (lines, columns) and in the stored bytes (the byte span, [`Utf16Text::stored`]).
+//! The rewrite and its verification search the stored forms ([`Utf16::encode`]).
 
-/// The UTF-8 form of UTF-16 text that starts with a byte-order mark (`FF FE` little-endian, as
-/// PowerShell and Windows tools write by default, or `FE FF` big-endian), without the mark; `None`
-/// for anything else. Unpaired surrogates become U+FFFD and an odd trailing byte is dropped, so
-/// damaged text is still scanned. Lines keep their numbers: every line break survives.
-pub fn utf16_with_bom(data: &[u8]) -> Option<Vec<u8>> {
-    let little = match data {
-        [0xff, 0xfe, ..] => true,
-        [0xfe, 0xff, ..] => false,
-        _ => return None,
-    };
-    let units = data[2..].chunks_exact(2).map(|p| {
-        if little {
-            u16::from_le_bytes([p[0], p[1]])
-        } else {
-            u16::from_be_bytes([p[0], p[1]])
+use std::ops::Range;
+
+/// A UTF-16 byte order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Utf16 {
+    Le,
+    Be,
+}
+
+/// Length of a UTF-16 byte-order mark.
+const BOM: usize = 2;
+
+impl Utf16 {
+    /// Both byte orders.
+    pub const BOTH: [Utf16; 2] = [Utf16::Le, Utf16::Be];
+
+    /// The byte order `data`'s byte-order mark names (`FF FE` little-endian, as PowerShell and
+    /// Windows tools write by default; `FE FF` big-endian); `None` without one.
+    pub fn of(data: &[u8]) -> Option<Utf16> {
+        match data {
+            [0xff, 0xfe, ..] => Some(Utf16::Le),
+            [0xfe, 0xff, ..] => Some(Utf16::Be),
+            _ => None,
         }
-    });
-    let mut out = Vec::with_capacity(data.len() / 2 + 8);
-    let mut buf = [0u8; 4];
-    for c in char::decode_utf16(units) {
-        let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
-        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
     }
-    Some(out)
+
+    /// The encoding's name, as findings and reports show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Utf16::Le => "UTF-16LE",
+            Utf16::Be => "UTF-16BE",
+        }
+    }
+
+    /// The byte-order mark of this byte order.
+    pub fn bom(self) -> [u8; 2] {
+        self.unit(0xfeff)
+    }
+
+    fn unit(self, u: u16) -> [u8; 2] {
+        match self {
+            Utf16::Le => u.to_le_bytes(),
+            Utf16::Be => u.to_be_bytes(),
+        }
+    }
+
+    /// `text` in this byte order, without a byte-order mark. Bytes that are not UTF-8 are
+    /// encoded as U+FFFD (a secret or replacement always has a stored form to search for).
+    pub fn encode(self, text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len() * 2);
+        for u in String::from_utf8_lossy(text).encode_utf16() {
+            out.extend_from_slice(&self.unit(u));
+        }
+        out
+    }
+}
+
+/// The text the scanner reads in `data`: its UTF-16 decoded ([`Utf16Text::decode`]), or `data`
+/// itself. What line numbers count.
+pub fn scanned_text(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match Utf16Text::decode(data) {
+        Some(t) => std::borrow::Cow::Owned(t.text.into_bytes()),
+        None => std::borrow::Cow::Borrowed(data),
+    }
+}
+
+/// UTF-16 text that starts with a byte-order mark, decoded to UTF-8.
+pub struct Utf16Text {
+    pub order: Utf16,
+    /// The decoded text, without the mark. Unpaired surrogates are U+FFFD and an odd trailing
+    /// byte is dropped, so damaged text is still scanned. Lines keep their numbers: every line
+    /// break survives.
+    pub text: String,
+}
+
+impl Utf16Text {
+    /// `data` decoded, when it starts with a UTF-16 byte-order mark; `None` for anything else.
+    pub fn decode(data: &[u8]) -> Option<Utf16Text> {
+        let order = Utf16::of(data)?;
+        let units = data[BOM..].chunks_exact(2).map(|p| match order {
+            Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
+            Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
+        });
+        let text = char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        Some(Utf16Text { order, text })
+    }
+
+    /// `data` decoded when encoding the text again gives back exactly `data` (no damage to
+    /// replace), so an edit of the text can be stored in the same form ([`Utf16Text::store`]).
+    pub fn decode_exact(data: &[u8]) -> Option<Utf16Text> {
+        let t = Utf16Text::decode(data)?;
+        (t.order.encode(t.text.as_bytes()) == data[BOM..]).then_some(t)
+    }
+
+    /// `text` (UTF-8) stored as this text is: the same mark and byte order (bytes that are not
+    /// UTF-8 as U+FFFD, see [`Utf16::encode`]).
+    pub fn store(&self, text: &[u8]) -> Vec<u8> {
+        let mut out = self.order.bom().to_vec();
+        out.extend(self.order.encode(text));
+        out
+    }
+
+    /// The stored byte ranges (the mark counted) of `ranges` of the decoded text. An offset
+    /// inside a character maps to that character's start. One pass over the text for all.
+    pub fn stored(&self, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+        let mut offsets: Vec<usize> = ranges.iter().flat_map(|r| [r.start, r.end]).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let mut mapped = Vec::with_capacity(offsets.len());
+        let mut stored = BOM;
+        let mut next = offsets.iter().peekable();
+        for (i, c) in self.text.char_indices() {
+            while next.next_if(|&&o| o < i + c.len_utf8()).is_some() {
+                mapped.push(stored);
+            }
+            stored += c.len_utf16() * 2;
+        }
+        mapped.extend(next.map(|_| stored));
+        let at = |o: usize| mapped[offsets.binary_search(&o).unwrap_or(0)];
+        ranges.iter().map(|r| at(r.start)..at(r.end)).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn le(s: &str) -> Vec<u8> {
-        let mut v = vec![0xff, 0xfe];
-        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    fn stored(order: Utf16, s: &str) -> Vec<u8> {
+        let mut v = order.bom().to_vec();
+        v.extend(order.encode(s.as_bytes()));
         v
     }
 
     #[test]
     fn little_and_big_endian_decode() {
         let text = "$env:API_KEY = 'k3y'\r\nWrite-Host \"é ✓ 𝄞\"\r\n";
-        assert_eq!(utf16_with_bom(&le(text)).unwrap(), text.as_bytes());
-        let mut be = vec![0xfe, 0xff];
-        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-        assert_eq!(utf16_with_bom(&be).unwrap(), text.as_bytes());
+        for order in Utf16::BOTH {
+            let t = Utf16Text::decode(&stored(order, text)).unwrap();
+            assert_eq!((t.order, t.text.as_str()), (order, text));
+        }
+        assert_eq!(&stored(Utf16::Le, "a")[..], [0xff, 0xfe, b'a', 0]);
+        assert_eq!(&stored(Utf16::Be, "a")[..], [0xfe, 0xff, 0, b'a']);
     }
 
     #[test]
     fn no_bom_is_not_utf16() {
-        assert_eq!(utf16_with_bom(b"plain"), None);
-        assert_eq!(utf16_with_bom(&[0xef, 0xbb, 0xbf, b'a']), None);
-        assert_eq!(utf16_with_bom(&[0xff]), None);
+        assert!(Utf16Text::decode(b"plain").is_none());
+        assert!(Utf16Text::decode(&[0xef, 0xbb, 0xbf, b'a']).is_none());
+        assert!(Utf16Text::decode(&[0xff]).is_none());
     }
 
     #[test]
-    fn damage_is_replaced_not_fatal() {
+    fn damage_is_replaced_not_fatal_and_not_stored_back() {
         // A lone high surrogate, then an odd trailing byte.
-        let mut v = le("a");
+        let mut v = stored(Utf16::Le, "a");
         v.extend([0x00, 0xd8, b'b', 0x00, 0x41]);
-        assert_eq!(utf16_with_bom(&v).unwrap(), "a\u{fffd}b".as_bytes());
-        assert_eq!(utf16_with_bom(&[0xff, 0xfe]).unwrap(), b"");
+        assert_eq!(Utf16Text::decode(&v).unwrap().text, "a\u{fffd}b");
+        assert!(Utf16Text::decode_exact(&v).is_none());
+        assert_eq!(Utf16Text::decode(&[0xff, 0xfe]).unwrap().text, "");
+        let whole = stored(Utf16::Be, "x=é𝄞\n");
+        let t = Utf16Text::decode_exact(&whole).unwrap();
+        assert_eq!(t.store(t.text.as_bytes()), whole);
+        assert_eq!(
+            t.store(&[0xff])[2..],
+            Utf16::Be.encode("\u{fffd}".as_bytes())
+        );
+    }
+
+    #[test]
+    fn decoded_ranges_map_to_stored_bytes() {
+        let text = "é=𝄞 key\n";
+        let data = stored(Utf16::Le, text);
+        let t = Utf16Text::decode(&data).unwrap();
+        let key = text.find("key").unwrap();
+        let got = t.stored(&[key..key + 3, 0..text.len(), 0..0]);
+        // BOM 2, é 2, = 2, 𝄞 4, space 2: "key" starts at byte 12.
+        assert_eq!(got, [12..18, 2..data.len(), 2..2]);
+        assert_eq!(&data[12..18], &Utf16::Le.encode(b"key")[..]);
     }
 }

@@ -279,6 +279,7 @@ fn gather(args: &GitCmd) -> Result<Gathered> {
         timings: cfg.verbose >= 2,
         backup_refs: args.include_backups,
         shard: args.shard,
+        archive_depth: args.archive_depth,
     };
     let mut scanned = source::scan(
         HistorySource {

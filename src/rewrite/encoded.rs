@@ -1,5 +1,7 @@
 //! Encoded forms of a target, rewritten as stored.
 //!
+//! A target is searched for as it is and in its UTF-16 forms ([`literal_forms`]).
+//!
 //! The scanner peels base64 and percent-encoding off values (a Kubernetes Secret's `data:`, a
 //! password in a URL, base64 of a whole `.env` line) and names what it finds by the decoded
 //! value, which is not in the stored bytes. The rewrite therefore looks inside encoded spans
@@ -18,6 +20,7 @@
 //! `key: value` line), so whatever the scanner found encoded is found here too. Base64 wrapped
 //! over several lines (PEM-style) is one run per line and is not joined.
 
+use crate::text::Utf16;
 use zeroize::Zeroizing;
 
 /// Layers of encoding peeled (the scanner's default is 2; a project may set up to this).
@@ -26,6 +29,37 @@ pub const DEPTH: usize = 3;
 const MIN_B64: usize = 16;
 /// Longest span decoded (larger runs are data URIs or embedded files; 8 MiB).
 const MAX_SPAN: usize = 8 << 20;
+
+/// One stored form of a target and its replacement in the same form.
+pub struct LiteralForm {
+    /// Index of the target.
+    pub target: usize,
+    pub old: Zeroizing<Vec<u8>>,
+    pub new: Zeroizing<Vec<u8>>,
+}
+
+/// Every literal form each target is stored in: as it is, and in UTF-16LE and UTF-16BE (text
+/// saved by Windows tools), each with the replacement in that form. Targets in order, each form
+/// naming its target.
+pub fn literal_forms(targets: &[super::Target]) -> Vec<LiteralForm> {
+    let mut out = Vec::with_capacity(targets.len() * 3);
+    for (i, t) in targets.iter().enumerate() {
+        let (old, new) = (t.secret.expose(), &t.replacement);
+        out.push(LiteralForm {
+            target: i,
+            old: Zeroizing::new(old.to_vec()),
+            new: Zeroizing::new(new.clone()),
+        });
+        for order in Utf16::BOTH {
+            out.push(LiteralForm {
+                target: i,
+                old: Zeroizing::new(order.encode(old)),
+                new: Zeroizing::new(order.encode(new)),
+            });
+        }
+    }
+    out
+}
 
 /// How a span is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

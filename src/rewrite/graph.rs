@@ -106,6 +106,9 @@ pub struct Graph {
     pub bytes_scanned: u64,
     /// Per target bit: blobs holding it.
     pub blobs_per_bit: [u64; 64],
+    /// Archive blobs (by node) with members holding a target: (member, mask). Not rewritten
+    /// (see [`Replacer::archive_members`]).
+    pub archived: HashMap<u32, Vec<(String, u64)>>,
 }
 
 /// Options of the pass.
@@ -477,7 +480,11 @@ impl Graph {
         let mut new_blob = HashMap::new();
         let mut bytes = 0u64;
         let mut blobs_per_bit = [0u64; 64];
-        for (i, m, size, new) in scanned {
+        let mut archived = HashMap::new();
+        for (i, m, size, new, members) in scanned {
+            if !members.is_empty() {
+                archived.insert(i, members);
+            }
             bytes += size;
             mask[i as usize] = m;
             for (bit, count) in blobs_per_bit.iter_mut().enumerate() {
@@ -519,6 +526,7 @@ impl Graph {
             removed_blobs: b.removed_blobs,
             bytes_scanned: bytes,
             blobs_per_bit,
+            archived,
         })
     }
 
@@ -593,7 +601,7 @@ impl Graph {
     }
 }
 
-type Scanned = (u32, u64, u64, Option<Oid>);
+type Scanned = (u32, u64, u64, Option<Oid>, Vec<(String, u64)>);
 
 /// Blobs claimed per step by a worker: small enough to balance, large enough to read nearly
 /// sequentially (the history scan's value).
@@ -656,6 +664,7 @@ fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<Scanned
         .read(oid)
         .with_context(|| format!("cannot read blob {oid}"))?;
     let data = obj.data();
+    let members = opts.replacer.archive_members(data).unwrap_or_default();
     let m = opts.replacer.mask(data);
     let new = if m != 0 {
         let cleaned = zeroize::Zeroizing::new(opts.replacer.replace(data).unwrap_or_default());
@@ -667,7 +676,7 @@ fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<Scanned
     } else {
         None
     };
-    Ok((i, m, data.len() as u64, new))
+    Ok((i, m, data.len() as u64, new, members))
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod verify;
 
 use crate::finding::{redact, Finding, Secret, SecretId};
 use crate::replace::{Literals, Pair};
+use crate::text::Utf16Text;
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::HashMap;
@@ -254,11 +255,16 @@ pub fn replacements_file(targets: &[Target]) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Finds and replaces every target in a buffer: the literal value, and the value inside a
-/// base64 or percent-encoded span, written back in that span's encoding (see [`encoded`]).
-/// Overlapping literals: the leftmost, then longest, match wins.
+/// Finds and replaces every target in a buffer: the literal value, its UTF-16LE and UTF-16BE
+/// forms (replaced by the replacement in the same form), and the value inside a base64 or
+/// percent-encoded span, written back in that span's encoding (see [`encoded`]). UTF-16 text
+/// with a byte-order mark is also searched decoded (an encoded span inside it) and stored back
+/// in its byte order, when decoding it loses nothing. Overlapping literals: the leftmost, then
+/// longest, match wins.
 pub struct Replacer {
     literals: Literals,
+    /// Per literal pair: the target it stands for.
+    owner: Vec<usize>,
     /// The shortest target: a decoded span shorter than this cannot hold one.
     min_len: usize,
 }
@@ -275,13 +281,15 @@ pub fn target_bit(i: usize) -> u64 {
 
 impl Replacer {
     pub fn new(targets: &[Target]) -> Result<Self> {
-        let literals = Literals::new(targets.iter().map(|t| Pair {
-            old: t.secret.expose(),
-            new: &t.replacement,
+        let forms = encoded::literal_forms(targets);
+        let literals = Literals::new(forms.iter().map(|f| Pair {
+            old: &f.old,
+            new: &f.new,
         }))
         .context("cannot build the literal matcher")?;
         Ok(Replacer {
             literals,
+            owner: forms.iter().map(|f| f.target).collect(),
             min_len: targets
                 .iter()
                 .map(|t| t.secret.expose().len())
@@ -290,9 +298,15 @@ impl Replacer {
         })
     }
 
-    /// The mask of targets that occur in `data`, as stored or encoded (0 when none).
+    /// The mask of targets that occur in `data`, as stored or encoded (0 when none, and for an
+    /// archive: [`Replacer::archive_members`]).
     pub fn mask(&self, data: &[u8]) -> u64 {
-        self.mask_at(data, encoded::DEPTH)
+        if self.archive_members(data).is_some() {
+            return 0;
+        }
+        let utf16 = Utf16Text::decode_exact(data)
+            .map_or(0, |t| self.mask_at(t.text.as_bytes(), encoded::DEPTH));
+        self.mask_at(data, encoded::DEPTH) | utf16
     }
 
     fn mask_at(&self, data: &[u8], depth: usize) -> u64 {
@@ -301,7 +315,7 @@ impl Replacer {
         }
         let mut m = 0;
         for hit in self.literals.find_iter(data) {
-            m |= target_bit(hit.pair);
+            m |= target_bit(self.owner[hit.pair]);
         }
         if depth > 0 && data.len() >= self.min_len {
             for span in encoded::spans(data, self.min_len) {
@@ -311,10 +325,48 @@ impl Replacer {
         m
     }
 
+    /// When `data` is an archive the scan opens (with its default limits; not bytes that only
+    /// start like one), the members that hold a target, as (member path inside the archive,
+    /// mask); `None` for anything else. The rewrite does not edit archives (an edit of the
+    /// compressed or checksummed bytes would break them): [`Replacer::mask`] and
+    /// [`Replacer::replace`] leave them alone, the plan names them for `--remove-path`, and
+    /// `verify` searches inside them.
+    pub fn archive_members(&self, data: &[u8]) -> Option<Vec<(String, u64)>> {
+        use crate::archive::{self, SkipKind};
+        if self.literals.is_empty() {
+            return None;
+        }
+        archive::detect(data)?;
+        let limits = archive::Limits::default();
+        let budget = archive::Budget::new(limits.max_expanded);
+        let mut out = Vec::new();
+        let done = archive::expand("", data, &limits, &budget, &mut |member, bytes| {
+            let m = self.mask(bytes);
+            if m != 0 {
+                let name = member.trim_start_matches(archive::SEPARATOR);
+                out.push((name.to_string(), m));
+            }
+        })?;
+        let opened = !done
+            .skips
+            .iter()
+            .any(|s| s.path.is_empty() && s.kind == SkipKind::Unreadable);
+        opened.then_some(out)
+    }
+
     /// `data` with every target replaced (encoded ones in their encoding), or `None` when
-    /// nothing matched.
+    /// nothing matched (or `data` is an archive).
     pub fn replace(&self, data: &[u8]) -> Option<Vec<u8>> {
-        self.replace_at(data, encoded::DEPTH)
+        if self.archive_members(data).is_some() {
+            return None;
+        }
+        let stored = self.replace_at(data, encoded::DEPTH);
+        let cur = stored.as_deref().unwrap_or(data);
+        let decoded = Utf16Text::decode_exact(cur).and_then(|t| {
+            let new = Zeroizing::new(self.replace_at(t.text.as_bytes(), encoded::DEPTH)?);
+            Some(t.store(&new))
+        });
+        decoded.or(stored)
     }
 
     fn replace_at(&self, data: &[u8], depth: usize) -> Option<Vec<u8>> {
@@ -425,6 +477,31 @@ mod tests {
         assert_eq!(r.replace(b"xabcdefyabc").unwrap(), b"x2y1");
         assert_eq!(r.mask(b"abc"), 1);
         assert!(r.replace(b"nothing").is_none());
+    }
+
+    #[test]
+    fn replacer_replaces_utf16_forms_in_their_byte_order() {
+        use crate::text::Utf16;
+        let t = parse_secrets_file(b"k3y-Zr8kqWm2Lp9x==>R\n", "x").unwrap();
+        let r = Replacer::new(&t).unwrap();
+        for order in Utf16::BOTH {
+            let stored = |s: &str| {
+                let mut v = order.bom().to_vec();
+                v.extend(order.encode(s.as_bytes()));
+                v
+            };
+            let data = stored("a = 'k3y-Zr8kqWm2Lp9x'\n");
+            assert_eq!(r.mask(&data), 1);
+            assert_eq!(r.replace(&data).unwrap(), stored("a = 'R'\n"));
+            // Base64 of the value inside UTF-16 text: replaced decoded, stored back.
+            let b64 = "azN5LVpyOGtxV20yTHA5eA==";
+            let data = stored(&format!("v: {b64}\n"));
+            assert_eq!(r.mask(&data), 1);
+            assert_eq!(r.replace(&data).unwrap(), stored("v: Ug==\n"));
+            // Without a mark: the literal forms still.
+            let bare = order.encode(b"x k3y-Zr8kqWm2Lp9x");
+            assert_eq!(r.replace(&bare).unwrap(), order.encode(b"x R"));
+        }
     }
 
     #[test]

@@ -80,10 +80,154 @@ pub struct Plan {
     pub refs_to_push: Vec<String>,
     /// The `git push --force` commands that publish them, one per remote.
     pub push_commands: Vec<String>,
+    /// Archives in history whose members hold a target: the rewrite does not edit inside them.
+    pub archives: Vec<PlanArchive>,
     pub replacements_file: String,
     pub filter_repo_command: String,
     pub bfg_command: String,
     pub after_steps: Vec<String>,
+}
+
+/// An archive (at one path in history) with members holding a target.
+#[derive(Debug, Serialize)]
+pub struct PlanArchive {
+    pub path: String,
+    /// The members holding a target, `path!member`.
+    pub members: Vec<String>,
+    /// Secret ids (short) of the targets inside.
+    pub secrets: Vec<String>,
+    /// Whether a `--remove-path` glob removes it; if not, its targets stay in history.
+    pub removed: bool,
+}
+
+/// Archive blobs with members holding a target, by id: those the graph searched, and those
+/// only removed paths hold (which the graph does not read).
+fn archive_blobs(
+    repo: &Repository,
+    graph: &Graph,
+    targets: &[Target],
+) -> std::collections::HashMap<git2::Oid, Vec<(String, u64)>> {
+    let mut out: std::collections::HashMap<_, _> = graph
+        .archived
+        .iter()
+        .map(|(&i, m)| (graph.nodes[i as usize].oid, m.clone()))
+        .collect();
+    let (Ok(odb), Ok(replacer)) = (repo.odb(), super::Replacer::new(targets)) else {
+        return out;
+    };
+    for oid in &graph.removed_blobs {
+        let members = odb
+            .read(*oid)
+            .ok()
+            .and_then(|o| replacer.archive_members(o.data()));
+        if let Some(m) = members.filter(|m| !m.is_empty()) {
+            out.insert(*oid, m);
+        }
+    }
+    out
+}
+
+/// The archives of [`archive_blobs`] at every path history holds them, named (repository text:
+/// the targets masked, controls escaped), each marked removed or not by `remove`.
+fn archives(
+    repo: &Repository,
+    graph: &Graph,
+    targets: &[Target],
+    remove: &[String],
+) -> Vec<PlanArchive> {
+    let by_oid = archive_blobs(repo, graph, targets);
+    if by_oid.is_empty() {
+        return Vec::new();
+    }
+    let remove = super::RemoveSet::new(remove).ok();
+    let redactor = crate::finding::Redactor::new(targets.iter().map(|t| t.secret.expose()));
+    let clean = |s: String| {
+        let mut s = s;
+        redactor.clean_in_place(&mut s);
+        s
+    };
+    let mut out: Vec<PlanArchive> = Vec::new();
+    for (path, oid) in blob_paths(repo, graph, &by_oid) {
+        let members = &by_oid[&oid];
+        let mut ids: Vec<String> = (0..targets.len())
+            .filter(|&i| members.iter().any(|(_, m)| m & target_bit(i) != 0))
+            .map(|i| {
+                targets[i].secret_id.as_str()[..crate::finding::SecretId::SHORT_LEN].to_string()
+            })
+            .collect();
+        ids.dedup();
+        let removed = remove.as_ref().is_some_and(|r| removed_by(r, &path));
+        let shown = String::from_utf8_lossy(&path).into_owned();
+        out.push(PlanArchive {
+            members: members
+                .iter()
+                .map(|(m, _)| clean(format!("{shown}{}{m}", crate::archive::SEPARATOR)))
+                .collect(),
+            path: clean(shown),
+            secrets: ids,
+            removed,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path && a.members == b.members);
+    out
+}
+
+/// Whether `--remove-path` drops `path` (the file, or a directory above it).
+fn removed_by(remove: &super::RemoveSet, path: &[u8]) -> bool {
+    let mut end = path.len();
+    loop {
+        let prefix = &path[..end];
+        let name = prefix.rsplit(|&b| b == b'/').next().unwrap_or(prefix);
+        if remove.matches(prefix, name) {
+            return true;
+        }
+        match prefix.iter().rposition(|&b| b == b'/') {
+            Some(i) => end = i,
+            None => return false,
+        }
+    }
+}
+
+/// Every (path, blob) of the commits' trees whose blob is in `wanted`: each (tree, path) pair
+/// walked once, with an explicit stack.
+fn blob_paths(
+    repo: &Repository,
+    graph: &Graph,
+    wanted: &std::collections::HashMap<git2::Oid, Vec<(String, u64)>>,
+) -> Vec<(Vec<u8>, git2::Oid)> {
+    let Ok(odb) = repo.odb() else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<(git2::Oid, Vec<u8>)> = graph
+        .commits
+        .iter()
+        .map(|c| (graph.nodes[c.tree as usize].oid, Vec::new()))
+        .collect();
+    while let Some((tree, prefix)) = stack.pop() {
+        if !seen.insert((tree, prefix.clone())) {
+            continue;
+        }
+        let Ok(obj) = odb.read(tree) else { continue };
+        let Ok(entries) = super::graph::tree_entries(obj.data()) else {
+            continue;
+        };
+        for (mode, name, id) in entries {
+            let mut path = prefix.clone();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
+            if super::graph::mode_is_tree(mode) {
+                stack.push((id, path));
+            } else if wanted.contains_key(&id) && seen.insert((id, path.clone())) {
+                out.push((path, id));
+            }
+        }
+    }
+    out
 }
 
 fn commit_ref(repo: &Repository, oid: git2::Oid) -> CommitRef {
@@ -260,6 +404,22 @@ pub fn build(
             "{lfs} Git LFS object(s) behind removed paths become orphaned on the LFS server; delete them there (the pointer files are gone from history)."
         ));
     }
+    let archives = archives(repo, graph, targets, remove);
+    let kept: Vec<&str> = archives
+        .iter()
+        .filter(|a| !a.removed)
+        .map(|a| a.path.as_str())
+        .collect();
+    if !kept.is_empty() {
+        after.insert(
+            0,
+            format!(
+                "{} archive path(s) hold a target inside (the rewrite does not edit inside archives): run again with --remove-path for each ({}), or the targets stay in history and `leaksweep rewrite verify` fails.",
+                kept.len(),
+                kept.join(", ")
+            ),
+        );
+    }
     let commits_rewritten = rewritten.iter().filter(|&&r| r).count();
     let refs_to_push: Vec<String> = refs_rewritten
         .iter()
@@ -292,6 +452,7 @@ pub fn build(
         branches_to_rebase,
         refs_to_push,
         push_commands,
+        archives,
         replacements_file: replacements_file.to_string(),
         filter_repo_command: filter_repo,
         bfg_command: bfg,
@@ -484,6 +645,7 @@ pub fn text(p: &Plan) -> String {
         ));
         s.push_str(&remove_match_lines(p, "  "));
     }
+    s.push_str(&archives_text(p));
     s.push_str(&format!(
         "\nCommits holding a target: {}; commits rewritten (with descendants): {} of {}\n",
         p.commits_affected, p.commits_rewritten, p.commits
@@ -529,6 +691,35 @@ fn push_text(p: &Plan) -> String {
     s
 }
 
+/// The archive section of the text plan: each archive path with targets inside, and whether
+/// `--remove-path` removes it or it must be passed.
+fn archives_text(p: &Plan) -> String {
+    if p.archives.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\nArchives holding a target ({}); the rewrite does not edit inside archives:\n",
+        p.archives.len()
+    );
+    for a in &p.archives {
+        let what = if a.removed {
+            "removed by --remove-path".to_string()
+        } else {
+            format!(
+                "NOT removed: pass --remove-path {}",
+                crate::shell::quote(&a.path)
+            )
+        };
+        s.push_str(&format!(
+            "  {}  {what}\n      holds {} in {}\n",
+            a.path,
+            a.secrets.join(", "),
+            a.members.join(", ")
+        ));
+    }
+    s
+}
+
 /// The plan as markdown (for an issue or a change ticket).
 pub fn markdown(p: &Plan) -> String {
     let mut s = format!("# History rewrite plan: `{}`\n\n", p.repository);
@@ -556,6 +747,21 @@ pub fn markdown(p: &Plan) -> String {
             "\n## Paths removed\n\n{}\n",
             remove_match_lines(p, "- ")
         ));
+    }
+    if !p.archives.is_empty() {
+        s.push_str("\n## Archives holding a target (not edited by the rewrite)\n\n");
+        for a in &p.archives {
+            let what = if a.removed {
+                "removed by `--remove-path`".to_string()
+            } else {
+                format!("**not removed**: pass `--remove-path {}`", a.path)
+            };
+            s.push_str(&format!(
+                "- `{}`: {what} ({})\n",
+                a.path,
+                a.members.join(", ")
+            ));
+        }
     }
     if let Some(e) = &p.earliest_affected {
         s.push_str(&format!(

@@ -33,6 +33,7 @@ use crate::git::id::BlobId;
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
 use crate::source::{lfs, Source};
+use crate::text::scanned_text;
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, ErrorCode, FileMode, Index, Repository, Tree};
 use std::collections::HashMap;
@@ -170,11 +171,13 @@ impl<'r> Old<'r> {
     fn new_lines(&self, path: &Path, data: &[u8]) -> Vec<bool> {
         let mut out = vec![true];
         let Some(head) = self.blob(path) else {
-            out.extend(data.split(|&b| b == b'\n').map(|_| true));
+            out.extend(scanned_text(data).split(|&b| b == b'\n').map(|_| true));
             return out;
         };
+        // Lines as the scanner numbers them: UTF-16 is compared decoded, on both sides.
+        let (head, data) = (scanned_text(head.content()), scanned_text(data));
         let mut left: HashMap<&[u8], usize> = HashMap::new();
-        for line in head.content().split(|&b| b == b'\n') {
+        for line in head.split(|&b| b == b'\n') {
             *left.entry(line).or_default() += 1;
         }
         for line in data.split(|&b| b == b'\n') {

@@ -26,9 +26,6 @@ pub struct WalkOptions {
     pub archive_depth: usize,
 }
 
-/// Bytes all archives of one work-tree scan may expand to, together.
-pub const ARCHIVE_SCAN_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
-
 /// The work-tree source: walks every root and scans each regular file. Its output is the files
 /// that look like secret files (`.env`, keys: [`looks_secret`]) which the ignore rules kept out
 /// of the walk, as displayed paths, sorted (see [`ignored_secret_files`]); empty with
@@ -43,7 +40,7 @@ impl Source for WalkOptions {
 }
 
 fn scan(opts: &WalkOptions, scanner: &Scanner, collector: &Collector) -> Vec<String> {
-    let budget = crate::archive::Budget::new(ARCHIVE_SCAN_BUDGET);
+    let budget = crate::archive::Budget::new(crate::archive::SCAN_BUDGET);
     let budget = &budget;
     let mut dirs = Vec::new();
     for root in &opts.roots {
@@ -256,11 +253,7 @@ fn scan_file(
         return;
     }
     if opts.archive_depth > 0 && crate::archive::detect(&data).is_some() {
-        let limits = crate::archive::Limits {
-            max_depth: opts.archive_depth,
-            max_member: opts.max_file_size,
-            ..crate::archive::Limits::default()
-        };
+        let limits = crate::archive::Limits::scan(opts.archive_depth, opts.max_file_size);
         let mut visit = |member: &str, bytes: &[u8]| {
             if super::lfs::is_pointer(bytes) {
                 collector.skip(member, SkipReason::LfsPointer);

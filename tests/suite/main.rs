@@ -11,6 +11,7 @@ mod common;
 mod adoption;
 mod adversarial;
 mod ci_recipes;
+mod encodings;
 mod exposure;
 mod faults;
 mod formats;

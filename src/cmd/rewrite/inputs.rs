@@ -156,6 +156,7 @@ pub(super) fn history_findings(
         max_file_size: cfg.max_file_size,
         threads: cfg.threads,
         backup_refs,
+        archive_depth: crate::archive::DEFAULT_DEPTH,
         ..HistoryOptions::default()
     };
     let source = history::HistorySource { repo, opts: &opts };

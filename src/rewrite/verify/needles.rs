@@ -1,7 +1,9 @@
-//! The literal search of the sweep: every target raw, in base64 and base64url at every
-//! alignment, base64 of base64, and inside percent-encoding.
+//! The literal search of the sweep: every target raw, in UTF-16LE and UTF-16BE, in base64 and
+//! base64url at every alignment, base64 of base64, inside percent-encoding, and all of these
+//! inside UTF-16 text with a byte-order mark (searched decoded).
 
 use crate::rewrite::Target;
+use crate::text::{Utf16, Utf16Text};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{Context, Result};
 use zeroize::Zeroizing;
@@ -10,33 +12,40 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Enc {
     Raw,
+    Utf16(Utf16),
     Base64,
     Base64Url,
     Base64OfBase64,
     Base64UrlOfBase64,
 }
 
-/// An encoding, possibly inside percent-encoding.
+/// An encoding, possibly inside percent-encoding, possibly in decoded UTF-16 text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Form {
     enc: Enc,
     percent: bool,
+    /// Found in the decoded text of UTF-16 with a byte-order mark.
+    utf16_text: bool,
 }
 
 impl std::fmt::Display for Form {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let e = match self.enc {
             Enc::Raw => "plain text",
+            Enc::Utf16(order) => order.name(),
             Enc::Base64 => "base64",
             Enc::Base64Url => "base64url",
             Enc::Base64OfBase64 => "base64 of base64",
             Enc::Base64UrlOfBase64 => "base64url of base64",
         };
+        f.write_str(e)?;
         if self.percent {
-            write!(f, "{e}, percent-encoded")
-        } else {
-            f.write_str(e)
+            f.write_str(", percent-encoded")?;
         }
+        if self.utf16_text {
+            f.write_str(", in UTF-16 text")?;
+        }
+        Ok(())
     }
 }
 
@@ -100,6 +109,10 @@ impl Needles {
             }
             bytes.push(Zeroizing::new(v.to_vec()));
             pats.push((i, Enc::Raw));
+            for order in Utf16::BOTH {
+                bytes.push(Zeroizing::new(order.encode(v)));
+                pats.push((i, Enc::Utf16(order)));
+            }
             for (url, enc) in [(false, Enc::Base64), (true, Enc::Base64Url)] {
                 for c in base64_cores(v, url) {
                     bytes.push(c);
@@ -139,15 +152,28 @@ impl Needles {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let mut search = |hay: &[u8], percent: bool| {
-            for m in ac.find_overlapping_iter(hay) {
-                let (t, enc) = self.pats[m.pattern().as_usize()];
-                out.push((t, Form { enc, percent }));
+        let mut search = |hay: &[u8], utf16_text: bool| {
+            let percent = percent_decoded(hay);
+            for (hay, percent) in [
+                (Some(hay), false),
+                (percent.as_ref().map(|p| p.as_slice()), true),
+            ] {
+                for m in hay.into_iter().flat_map(|h| ac.find_overlapping_iter(h)) {
+                    let (t, enc) = self.pats[m.pattern().as_usize()];
+                    out.push((
+                        t,
+                        Form {
+                            enc,
+                            percent,
+                            utf16_text,
+                        },
+                    ));
+                }
             }
         };
         search(data, false);
-        if let Some(decoded) = percent_decoded(data) {
-            search(&decoded, true);
+        if let Some(text) = Utf16Text::decode(data) {
+            search(text.text.as_bytes(), true);
         }
         out.sort();
         out.dedup();
@@ -235,6 +261,26 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn needles_find_utf16_forms_and_encodings_inside_utf16_text() {
+        let v = b"Zr8kqWm2Lp9xQ7xTt4Bn";
+        let n = Needles::new(&[target(v)]).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(v);
+        for order in Utf16::BOTH {
+            let bare = order.encode(format!("k = {}\n", "Zr8kqWm2Lp9xQ7xTt4Bn").as_bytes());
+            // (An ASCII value's other byte order is there too, one byte off.)
+            let shown: Vec<String> = n.find(&bare).iter().map(|(_, f)| f.to_string()).collect();
+            assert!(shown.iter().any(|f| f == order.name()), "{shown:?}");
+            let mut text = order.bom().to_vec();
+            text.extend(order.encode(format!("k = {b64}\n").as_bytes()));
+            let shown: Vec<String> = n.find(&text).iter().map(|(_, f)| f.to_string()).collect();
+            assert!(
+                shown.contains(&"base64, in UTF-16 text".to_string()),
+                "{shown:?}"
+            );
         }
     }
 

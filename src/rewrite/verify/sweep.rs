@@ -5,6 +5,7 @@
 use super::holders::{find_holders, hex_oid, os_bytes, show_bytes, Found, HolderKind, Seed};
 use super::needles::Needles;
 use super::Verdict;
+use crate::archive::{self, Budget, Limits};
 use crate::finding::SecretId;
 use crate::matcher::Scratch;
 use crate::rewrite::graph::{
@@ -132,33 +133,75 @@ struct Hit {
     how: String,
 }
 
-/// Searches `data` (an object's content or a file) for every wanted secret: the literal search
-/// and, on text, the rule set (a finding whose secret_id is wanted counts; others are tallied).
-#[allow(clippy::too_many_arguments)]
-fn search(
-    data: &[u8],
-    rule_text: Option<&[u8]>,
-    path: &str,
-    needles: &Needles,
-    scanner: &Scanner,
-    wanted_ids: &HashMap<SecretId, usize>,
+/// What the search of one object or file needs besides its bytes.
+struct Search<'a> {
+    needles: &'a Needles,
+    scanner: &'a Scanner,
+    wanted_ids: &'a HashMap<SecretId, usize>,
     targets_len: usize,
-    scratch: &mut Scratch,
-    mut hit: impl FnMut(usize, String),
-    other: &mut Vec<(SecretId, String)>,
-) {
-    for (t, form) in needles.find(data) {
-        if t < targets_len {
-            hit(t, format!("as {form}"));
-        }
-    }
-    if let Some(text) = rule_text {
-        if is_binary(text) {
+    /// How archives are opened: the history scan's default depth and limits.
+    limits: Limits,
+    budget: &'a Budget,
+}
+
+impl Search<'_> {
+    /// Searches `data` (an object's content or a file, shown as `path`) for every wanted
+    /// secret: the literal search and, on text, the rule set (a finding whose secret_id is
+    /// wanted counts; others are tallied). An archive is also opened and each member searched
+    /// the same way, a hit naming `path!member`; what the expansion cannot open goes to
+    /// `unsearched` (`path!member (reason)`), since a target may be in it.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        data: &[u8],
+        rule_text: Option<&[u8]>,
+        path: &str,
+        scratch: &mut Scratch,
+        hit: &mut dyn FnMut(usize, String),
+        other: &mut Vec<(SecretId, String)>,
+        unsearched: &mut Vec<String>,
+    ) {
+        self.one(data, rule_text, path, "", scratch, hit, other);
+        if rule_text.is_none() || archive::detect(data).is_none() {
             return;
         }
-        for f in scanner.scan_blob(&Blob::file(text, path), scratch) {
-            match wanted_ids.get(&f.secret_id) {
-                Some(&w) => hit(w, format!("by rule {}", f.rule_id)),
+        let name = if path.is_empty() { "blob" } else { path };
+        let mut member = |at: &str, bytes: &[u8]| {
+            let text = (!crate::git::lfs::is_pointer(bytes)).then_some(bytes);
+            self.one(bytes, text, at, &format!("in {at}, "), scratch, hit, other);
+        };
+        if let Some(done) = archive::expand(name, data, &self.limits, self.budget, &mut member) {
+            unsearched.extend(
+                done.skips
+                    .into_iter()
+                    .map(|s| format!("{} ({})", s.path, s.kind.as_str())),
+            );
+        }
+    }
+
+    /// The literal search and the rule set over one text; `how` starts each hit's description.
+    #[allow(clippy::too_many_arguments)]
+    fn one(
+        &self,
+        data: &[u8],
+        rule_text: Option<&[u8]>,
+        path: &str,
+        how: &str,
+        scratch: &mut Scratch,
+        hit: &mut dyn FnMut(usize, String),
+        other: &mut Vec<(SecretId, String)>,
+    ) {
+        for (t, form) in self.needles.find(data) {
+            if t < self.targets_len {
+                hit(t, format!("{how}as {form}"));
+            }
+        }
+        let Some(text) = rule_text.filter(|t| !is_binary(t)) else {
+            return;
+        };
+        for f in self.scanner.scan_blob(&Blob::file(text, path), scratch) {
+            match self.wanted_ids.get(&f.secret_id) {
+                Some(&w) => hit(w, format!("{how}by rule {}", f.rule_id)),
                 None => other.push((f.secret_id.clone(), f.rule_id.clone())),
             }
         }
@@ -172,6 +215,8 @@ struct Swept {
     /// Secrets the rules find in live holders that are not targets: (id, rule, holder).
     others: Vec<(SecretId, String, u32)>,
     unreadable: Vec<String>,
+    /// Archive members that could not be opened: (holder, object, member and reason).
+    unsearched: Vec<(u32, String, String)>,
 }
 
 /// Searches every object and file the holders reach, in parallel.
@@ -192,6 +237,15 @@ fn sweep_items(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
+    let budget = Budget::new(archive::SCAN_BUDGET);
+    let search = Search {
+        needles,
+        scanner,
+        wanted_ids,
+        targets_len,
+        limits: Limits::scan(archive::DEFAULT_DEPTH, max_file_size),
+        budget: &budget,
+    };
     let objects: Vec<Result<Swept>> = pool.install(|| {
         items
             .par_chunks(256)
@@ -235,18 +289,18 @@ fn sweep_items(
                         };
                         let mut other = Vec::new();
                         let mut hits = Vec::new();
-                        search(
+                        let mut unsearched = Vec::new();
+                        search.run(
                             data,
                             rule_text,
                             rpath,
-                            needles,
-                            scanner,
-                            wanted_ids,
-                            targets_len,
                             scratch,
-                            |w, how| hits.push((w, how)),
+                            &mut |w, how| hits.push((w, how)),
                             &mut other,
+                            &mut unsearched,
                         );
+                        s.unsearched
+                            .extend(unsearched.into_iter().map(|u| (it.holder, at.clone(), u)));
                         for (w, how) in hits {
                             s.hits.push(Hit {
                                 holder: it.holder,
@@ -269,6 +323,7 @@ fn sweep_items(
         all.hits.extend(s.hits);
         all.others.extend(s.others);
         all.unreadable.extend(s.unreadable);
+        all.unsearched.extend(s.unsearched);
     }
     let mut scratch = Scratch::default();
     for (h, file) in files {
@@ -298,18 +353,18 @@ fn sweep_items(
         let rule_text = (data.len() as u64 <= max_file_size).then_some(data.as_slice());
         let mut other = Vec::new();
         let mut hits = Vec::new();
-        search(
+        let mut unsearched = Vec::new();
+        search.run(
             &data,
             rule_text,
             &at,
-            needles,
-            scanner,
-            wanted_ids,
-            targets_len,
             &mut scratch,
-            |w, how| hits.push((w, how)),
+            &mut |w, how| hits.push((w, how)),
             &mut other,
+            &mut unsearched,
         );
+        all.unsearched
+            .extend(unsearched.into_iter().map(|u| (*h, at.clone(), u)));
         for (w, how) in hits {
             all.hits.push(Hit {
                 holder: *h,
@@ -426,7 +481,7 @@ pub fn sweep(
     v.notes.extend(found.notes.iter().cloned());
     let count = |k: HolderKind| found.holders.iter().filter(|h| h.kind == k).count();
     v.notes.push(format!(
-        "swept {} live holder(s) (refs by raw name, peeled lines, HEADs and indexes of every worktree, files of the git directory), {} reflog entr(ies)/pseudo-ref(s), {} backup holder(s): {} objects and {} files searched for {} secret(s) raw, base64/base64url (every alignment) and percent-encoded, and with the rule set",
+        "swept {} live holder(s) (refs by raw name, peeled lines, HEADs and indexes of every worktree, files of the git directory), {} reflog entr(ies)/pseudo-ref(s), {} backup holder(s): {} objects and {} files searched for {} secret(s) raw, in UTF-16, base64/base64url (every alignment) and percent-encoded, inside UTF-16 text and archives, and with the rule set",
         count(HolderKind::Live),
         count(HolderKind::Log),
         count(HolderKind::Backup),
@@ -441,6 +496,16 @@ pub fn sweep(
     }
     for u in &swept.unreadable {
         v.fail(format!("{u}: cannot be read, so it is not checked"));
+    }
+    // What the backups hold is expected; an archive member elsewhere may hold a target.
+    for (holder, at, member) in &swept.unsearched {
+        let h = &found.holders[*holder as usize];
+        if h.kind != HolderKind::Backup {
+            v.fail(format!(
+                "{} holds {at}: archive member {member} cannot be opened, so it is not checked",
+                h.name
+            ));
+        }
     }
     // Per (holder, secret): the places (first shown, the others counted) and how it was found.
     type Places = (

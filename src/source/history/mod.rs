@@ -93,6 +93,9 @@ pub struct HistoryOptions {
     /// The whole commit graph is still walked, so first commits, paths and ranks are exact; what
     /// the walk itself records (unreadable trees, submodules, backup refs) only shard 0 reports.
     pub shard: Option<Shard>,
+    /// Archive levels opened inside blobs, as in the work tree (`--archive-depth`): members are
+    /// scanned as `path!member`; 0 opens none.
+    pub archive_depth: usize,
 }
 
 /// Totals of a history scan, for the summary.

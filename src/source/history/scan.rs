@@ -9,6 +9,7 @@ use super::{
     is_lfs_pointer, progress_bar, HistoryOptions, Item, Kind, Paths, COMMIT_MESSAGE_PATH,
     TAG_MESSAGE_PATH,
 };
+use crate::archive::{self, Budget, Limits};
 use crate::finding::{Finding, SecretId};
 use crate::git::id::{BlobId, CommitId, IdSet};
 use crate::matcher::Scratch;
@@ -35,6 +36,7 @@ pub(super) fn scan_items(
     collector: &Collector,
 ) -> Result<HolderTable> {
     let revisit = std::sync::Mutex::new(Vec::new());
+    let budget = &Budget::new(archive::SCAN_BUDGET);
     let shared: &Paths = paths;
     let reducer = opts.range.is_none().then(|| Reducer {
         keep_blobs: opts.all_locations,
@@ -78,6 +80,7 @@ pub(super) fn scan_items(
                     collector,
                     reducer,
                     revisit: Some(&revisit),
+                    budget,
                 };
                 loop {
                     let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
@@ -104,7 +107,7 @@ pub(super) fn scan_items(
     let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
     if !revisit.is_empty() {
         judge_at_other_paths(
-            repo, &revisit, commits, paths, opts, scanner, collector, reducer,
+            repo, &revisit, commits, paths, opts, scanner, collector, reducer, budget,
         )?;
     }
     let mut holders = HolderTable::default();
@@ -131,6 +134,7 @@ fn judge_at_other_paths(
     scanner: &Scanner,
     collector: &Collector,
     reducer: Option<&Reducer>,
+    budget: &Budget,
 ) -> Result<()> {
     let targets: IdSet = revisit.iter().map(|i| i.oid).collect();
     let places = tree_places(repo, commits, &targets);
@@ -163,6 +167,7 @@ fn judge_at_other_paths(
         collector,
         reducer,
         revisit: None,
+        budget,
     };
     let mut scratch = Scratch::default();
     for item in &again {
@@ -185,6 +190,8 @@ struct Ctx<'a> {
     /// Blobs first judged at a path a path filter applies to, to judge at their other paths;
     /// `None` while doing that (the blob is then not counted again either).
     revisit: Option<&'a std::sync::Mutex<Vec<Item>>>,
+    /// What archives may still expand to, shared by every worker of the scan.
+    budget: &'a Budget,
 }
 
 impl Ctx<'_> {
@@ -221,7 +228,11 @@ impl Ctx<'_> {
 
     /// `commit7:path`, how skipped and unreadable blobs are named.
     fn label(&self, item: &Item) -> String {
-        let path = self.paths.get(item.path);
+        self.label_at(item, self.paths.get(item.path))
+    }
+
+    /// `commit7:path` for `path` inside the item (itself, or a member `path!member`).
+    fn label_at(&self, item: &Item, path: &str) -> String {
         match self.commit_id(item) {
             Some(c) => format!("{}:{path}", c.short()),
             None => path.to_string(),
@@ -276,36 +287,64 @@ impl Ctx<'_> {
             self.collector.skip(self.label(item), SkipReason::TooLarge);
             return;
         }
-        if is_lfs_pointer(data) {
-            self.collector
-                .skip(self.label(item), SkipReason::LfsPointer);
-            return;
-        }
-        if is_binary(data) {
-            self.collector.skip(self.label(item), SkipReason::Binary);
-            return;
-        }
         let path = self.paths.get(item.path);
-        let blob = Blob::new(data, path, self.provenance(item));
-        if self.revisit.is_some() {
-            self.collector.counted(data.len() as u64);
-        }
-        let findings = self.judged_findings(item, &blob, scratch);
-        if let Some(revisit) = self.revisit {
-            // Judged at one path; a path filter (allowlist, test path, lock file) may have hidden
-            // or lowered what another path holding the same blob must report.
-            if item.kind == Kind::Blob
-                && self.scanner.path_sensitive(path)
-                && (!findings.is_empty() || self.has_candidates(&blob, scratch))
-            {
-                revisit
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(*item);
+        let inherited = std::cell::OnceCell::new();
+        let mut findings = Vec::new();
+        let mut revisit = false;
+        let mut skip = |at: &str, why| self.collector.skip(self.label_at(item, at), why);
+        self.for_each_text(path, data, &mut skip, &mut |at, text| {
+            let blob = Blob::new(text, at, self.provenance(item));
+            if self.revisit.is_some() {
+                self.collector.counted(text.len() as u64);
             }
+            let found = self.judged_findings(item, &blob, &inherited, scratch);
+            // Judged at one path; a path filter (allowlist, test path, lock file) may have
+            // hidden or lowered what another path holding the same blob must report.
+            revisit |= self.revisit.is_some()
+                && item.kind == Kind::Blob
+                && self.scanner.path_sensitive(at)
+                && (!found.is_empty() || self.has_candidates(&blob, scratch));
+            findings.extend(found);
+        });
+        if let Some(list) = self.revisit.filter(|_| revisit) {
+            list.lock().unwrap_or_else(|p| p.into_inner()).push(*item);
         }
         if !findings.is_empty() {
             self.hand_over(item, findings);
+        }
+    }
+
+    /// Calls `visit(display path, text)` for the text a blob at `path` holds: the blob itself,
+    /// or, for an archive within `--archive-depth`, each member (`path!member`), with the same
+    /// limits as the work tree. LFS pointers, binary data and whatever the expansion passes over
+    /// go to `skip` with their display path and reason instead.
+    fn for_each_text(
+        &self,
+        path: &str,
+        data: &[u8],
+        skip: &mut dyn FnMut(&str, SkipReason),
+        visit: &mut dyn FnMut(&str, &[u8]),
+    ) {
+        let mut one = |at: &str, text: &[u8]| {
+            if is_lfs_pointer(text) {
+                skip(at, SkipReason::LfsPointer);
+            } else if is_binary(text) {
+                skip(at, SkipReason::Binary);
+            } else {
+                visit(at, text);
+            }
+        };
+        if is_lfs_pointer(data) || self.opts.archive_depth == 0 {
+            return one(path, data);
+        }
+        let limits = Limits::scan(self.opts.archive_depth, self.opts.max_file_size);
+        match archive::expand(path, data, &limits, self.budget, &mut one) {
+            Some(done) => {
+                for s in done.skips {
+                    skip(&s.path, SkipReason::from(s.kind));
+                }
+            }
+            None => one(path, data),
         }
     }
 
@@ -314,17 +353,19 @@ impl Ctx<'_> {
     /// counts what is left. In a full history, a version over the limit is judged again counting
     /// only the secrets it did not inherit (those are its parents' findings), so a file of 1,001
     /// old secrets does not hide the one a new version adds.
-    fn judged_findings(&self, item: &Item, blob: &Blob<'_>, scratch: &mut Scratch) -> Vec<Finding> {
+    /// `inherited` holds the parents' secrets once read, for every text of one blob.
+    fn judged_findings(
+        &self,
+        item: &Item,
+        blob: &Blob<'_>,
+        inherited: &std::cell::OnceCell<HashSet<SecretId>>,
+        scratch: &mut Scratch,
+    ) -> Vec<Finding> {
         let range = self.opts.range.is_some();
         let first = std::cell::RefCell::new(HashSet::new());
-        let inherited = std::cell::OnceCell::new();
         let new_here = |c: &Candidate<'_>, check_parents: bool| {
             let id = SecretId::of(c.secret);
-            if check_parents
-                && inherited
-                    .get_or_init(|| self.inherited(item, blob.path))
-                    .contains(&id)
-            {
+            if check_parents && inherited.get_or_init(|| self.inherited(item)).contains(&id) {
                 return false;
             }
             first.borrow_mut().insert((id, c.rule.to_string()))
@@ -345,14 +386,15 @@ impl Ctx<'_> {
         };
         if truncated {
             self.collector
-                .skip(self.label(item), SkipReason::TooManyFindings);
+                .skip(self.label_at(item, blob.path), SkipReason::TooManyFindings);
         }
         findings
     }
 
-    /// Secret ids every candidate of the parents' versions of `path` holds (before the findings
-    /// limit: all of them).
-    fn inherited(&self, item: &Item, path: &str) -> HashSet<SecretId> {
+    /// Secret ids every candidate of the parents' versions of the item's path holds (before the
+    /// findings limit: all of them; of an archive, in all its members).
+    fn inherited(&self, item: &Item) -> HashSet<SecretId> {
+        let path = self.paths.get(item.path);
         let ids = std::cell::RefCell::new(HashSet::new());
         let Some(commit) = self
             .commits
@@ -371,7 +413,7 @@ impl Ctx<'_> {
                 .and_then(|e| Some((e.id(), self.odb.read(e.id()).ok()?)));
             let Some((id, obj)) = blob else { continue };
             let data = obj.data();
-            if data.len() as u64 > self.opts.max_file_size || is_binary(data) {
+            if data.len() as u64 > self.opts.max_file_size {
                 continue;
             }
             let provenance = Provenance::GitBlob {
@@ -379,11 +421,13 @@ impl Ctx<'_> {
                 commit: Some(CommitId::of(parent.id())),
             };
             // Only judged: nothing is reported from the parents' versions.
-            self.scanner
-                .scan_blob_keep(&Blob::new(data, path, provenance), &mut scratch, &|c| {
-                    ids.borrow_mut().insert(SecretId::of(c.secret));
-                    false
-                });
+            self.for_each_text(path, data, &mut |_, _| {}, &mut |at, text| {
+                self.scanner
+                    .scan_blob_keep(&Blob::new(text, at, provenance), &mut scratch, &|c| {
+                        ids.borrow_mut().insert(SecretId::of(c.secret));
+                        false
+                    });
+            });
         }
         ids.into_inner()
     }
