@@ -50,6 +50,13 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("matcher");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(20);
+    // The keyword search alone, and a plain memchr over the same buffer: the bandwidth bound.
+    group.bench_function("prefilter-keywords-4MiB", |b| {
+        b.iter(|| matcher.keyword_hits(&data))
+    });
+    group.bench_function("memchr-newlines-4MiB", |b| {
+        b.iter(|| memchr::memchr_iter(b'\n', &data).count())
+    });
     group.bench_function("mixed-4MiB", |b| {
         let mut scratch = Scratch::default();
         b.iter(|| matcher.scan(&data, None, &mut scratch).len())

@@ -234,6 +234,13 @@ impl Matcher {
         })
     }
 
+    /// How many keyword hits `data` holds: the prefilter's search alone, without the windows,
+    /// regexes or judgement (for the benchmarks).
+    #[doc(hidden)]
+    pub fn keyword_hits(&self, data: &[u8]) -> usize {
+        self.prefilter.count_hits(data)
+    }
+
     /// Replaces the scan-wide options.
     pub fn with_options(mut self, options: MatchOptions) -> Self {
         self.options = options;

@@ -46,6 +46,13 @@ impl Prefilter {
         })
     }
 
+    /// How many keyword hits `data` holds: the search alone, for benchmarks.
+    pub(super) fn count_hits(&self, data: &[u8]) -> usize {
+        let mut hits = Vec::new();
+        self.search.find_all(data, &mut hits);
+        hits.len()
+    }
+
     /// Triggers the rules whose `files` globs match `path` (as a whole, or its file name), on the
     /// whole blob: a key file has no keyword to find.
     pub(super) fn add_file_rules(
