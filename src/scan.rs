@@ -765,9 +765,12 @@ fn inline_allowed(markers: &[(usize, usize)], lines: &std::ops::Range<usize>) ->
 }
 
 /// Heuristic used by every source: a blob is binary when its first 8 KiB hold a NUL byte, unless
-/// it is UTF-16 text with a byte-order mark (which the scanner decodes: [`Scanner::scan_blob`]).
+/// it is UTF-16 text, with a byte-order mark or without one ([`Utf16::sniff`]), which the scanner
+/// decodes ([`Scanner::scan_blob`]).
 pub fn is_binary(data: &[u8]) -> bool {
-    Utf16::of(data).is_none() && memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+    Utf16::of(data).is_none()
+        && memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+        && Utf16::sniff(data).is_none()
 }
 
 /// Builds the summary common to all sources.

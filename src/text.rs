@@ -1,4 +1,5 @@
-//! Text encodings the scanner reads besides UTF-8: UTF-16 with a byte-order mark.
+//! Text encodings the scanner reads besides UTF-8: UTF-16 with a byte-order mark, and UTF-16
+//! without one when its opening is unmistakable (ASCII text with every other byte zero).
 //!
 //! The scanner matches UTF-8; a UTF-16 file is decoded first and its findings are placed in the
 //! decoded text (lines, columns) and in the stored bytes (the byte span, [`Utf16Text::stored`]).
@@ -15,6 +16,10 @@ pub enum Utf16 {
 
 /// Length of a UTF-16 byte-order mark.
 const BOM: usize = 2;
+/// How much of a file without a mark is looked at to call it UTF-16.
+const SNIFF: usize = 1024;
+/// The fewest characters a file without a mark needs to be called UTF-16.
+const SNIFF_MIN: usize = 4;
 
 impl Utf16 {
     /// Both byte orders.
@@ -27,6 +32,26 @@ impl Utf16 {
             [0xff, 0xfe, ..] => Some(Utf16::Le),
             [0xfe, 0xff, ..] => Some(Utf16::Be),
             _ => None,
+        }
+    }
+
+    /// The byte order of UTF-16 text written without a mark (.NET's `Encoding.Unicode` without
+    /// a preamble, some exporters): an even length and an opening (up to [`SNIFF`] bytes) that
+    /// is all printable ASCII or line breaks in one byte of each pair and zero in the other. Real
+    /// binary data almost never looks like that, and a secret must not hide behind a missing mark.
+    pub fn sniff(data: &[u8]) -> Option<Utf16> {
+        let head = &data[..data.len().min(SNIFF)];
+        if data.len() % 2 != 0 || head.len() < SNIFF_MIN * 2 {
+            return None;
+        }
+        let text = |b: u8| matches!(b, b' '..=b'~' | b'\n' | b'\r' | b'\t');
+        let pairs = || head.chunks_exact(2);
+        if pairs().all(|p| text(p[0]) && p[1] == 0) {
+            Some(Utf16::Le)
+        } else if pairs().all(|p| p[0] == 0 && text(p[1])) {
+            Some(Utf16::Be)
+        } else {
+            None
         }
     }
 
@@ -70,9 +95,11 @@ pub fn scanned_text(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
-/// UTF-16 text that starts with a byte-order mark, decoded to UTF-8.
+/// UTF-16 text, decoded to UTF-8.
 pub struct Utf16Text {
     pub order: Utf16,
+    /// Whether the stored text starts with a byte-order mark (else [`Utf16::sniff`] found it).
+    pub marked: bool,
     /// The decoded text, without the mark. Unpaired surrogates are U+FFFD and an odd trailing
     /// byte is dropped, so damaged text is still scanned. Lines keep their numbers: every line
     /// break survives.
@@ -80,32 +107,54 @@ pub struct Utf16Text {
 }
 
 impl Utf16Text {
-    /// `data` decoded, when it starts with a UTF-16 byte-order mark; `None` for anything else.
+    /// `data` decoded, when it starts with a UTF-16 byte-order mark or reads as UTF-16 without
+    /// one ([`Utf16::sniff`]); `None` for anything else.
     pub fn decode(data: &[u8]) -> Option<Utf16Text> {
-        let order = Utf16::of(data)?;
-        let units = data[BOM..].chunks_exact(2).map(|p| match order {
+        let (order, marked) = match Utf16::of(data) {
+            Some(o) => (o, true),
+            None => (Utf16::sniff(data)?, false),
+        };
+        let start = if marked { BOM } else { 0 };
+        let units = data[start..].chunks_exact(2).map(|p| match order {
             Utf16::Le => u16::from_le_bytes([p[0], p[1]]),
             Utf16::Be => u16::from_be_bytes([p[0], p[1]]),
         });
         let text = char::decode_utf16(units)
             .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
             .collect();
-        Some(Utf16Text { order, text })
+        Some(Utf16Text {
+            order,
+            marked,
+            text,
+        })
     }
 
     /// `data` decoded when encoding the text again gives back exactly `data` (no damage to
     /// replace), so an edit of the text can be stored in the same form ([`Utf16Text::store`]).
     pub fn decode_exact(data: &[u8]) -> Option<Utf16Text> {
         let t = Utf16Text::decode(data)?;
-        (t.order.encode(t.text.as_bytes()) == data[BOM..]).then_some(t)
+        (t.order.encode(t.text.as_bytes()) == data[t.mark_len()..]).then_some(t)
     }
 
     /// `text` (UTF-8) stored as this text is: the same mark and byte order (bytes that are not
     /// UTF-8 as U+FFFD, see [`Utf16::encode`]).
     pub fn store(&self, text: &[u8]) -> Vec<u8> {
-        let mut out = self.order.bom().to_vec();
+        let mut out = if self.marked {
+            self.order.bom().to_vec()
+        } else {
+            Vec::new()
+        };
         out.extend(self.order.encode(text));
         out
+    }
+
+    /// Bytes of the stored text before the first character: the mark's, if any.
+    fn mark_len(&self) -> usize {
+        if self.marked {
+            BOM
+        } else {
+            0
+        }
     }
 
     /// The stored byte ranges (the mark counted) of `ranges` of the decoded text. An offset
@@ -115,7 +164,7 @@ impl Utf16Text {
         offsets.sort_unstable();
         offsets.dedup();
         let mut mapped = Vec::with_capacity(offsets.len());
-        let mut stored = BOM;
+        let mut stored = self.mark_len();
         let mut next = offsets.iter().peekable();
         for (i, c) in self.text.char_indices() {
             while next.next_if(|&&o| o < i + c.len_utf8()).is_some() {
@@ -148,6 +197,36 @@ mod tests {
         }
         assert_eq!(&stored(Utf16::Le, "a")[..], [0xff, 0xfe, b'a', 0]);
         assert_eq!(&stored(Utf16::Be, "a")[..], [0xfe, 0xff, 0, b'a']);
+    }
+
+    #[test]
+    fn utf16_without_a_mark_is_sniffed_only_when_unmistakable() {
+        let le: Vec<u8> = "API_KEY=abc\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "API_KEY=abc\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(Utf16::sniff(&le), Some(Utf16::Le));
+        assert_eq!(Utf16::sniff(&be), Some(Utf16::Be));
+        let t = Utf16Text::decode(&le).unwrap();
+        assert!(!t.marked);
+        assert_eq!(t.text, "API_KEY=abc\n");
+        assert_eq!(t.stored(&[8..11]), vec![16..22]);
+        assert_eq!(t.store(t.text.as_bytes()), le);
+        // Odd length, too short, a non-zero high byte, binary with zeros: not UTF-16.
+        assert_eq!(Utf16::sniff(&le[..le.len() - 1]), None);
+        assert_eq!(Utf16::sniff(&le[..6]), None);
+        let mut bad = le.clone();
+        bad[3] = 1;
+        assert_eq!(Utf16::sniff(&bad), None);
+        assert_eq!(
+            Utf16::sniff(&[0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0]),
+            None
+        );
+        assert_eq!(Utf16::sniff(b"plain ascii text"), None);
     }
 
     #[test]

@@ -317,3 +317,48 @@ fn rewrite_names_archives_holding_a_target_and_verify_looks_inside() {
     let (code, report, _) = run_json(leaksweep(&repo).args(["git", "--format", "json"]));
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// An attempt to walk around the gate: the same `.env` saved as UTF-16 without a byte-order mark
+/// (as .NET's `Encoding.Unicode` writes it without a preamble). It is ASCII with every other byte
+/// zero, so it reads as UTF-16, not as binary: the staged gate, the history and the tree find it.
+#[test]
+fn utf16_without_a_byte_order_mark_does_not_pass_the_gate() {
+    let repo = Repo::new();
+    repo.commit_files(&[("README", "app\n")], "init");
+    let (secret, other) = (b64url(32), b64url(32));
+    let text = |s: &str| format!("NODE_ENV=production\r\nJWT_SECRET={s}\r\n");
+    let le: Vec<u8> = text(&secret)
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let be: Vec<u8> = text(&other)
+        .encode_utf16()
+        .flat_map(u16::to_be_bytes)
+        .collect();
+    repo.write(".env.production", le);
+    repo.write("config/.env", be);
+    repo.git(&["add", "-A"]);
+    let (code, report, err) =
+        run_json(leaksweep(repo.path()).args(["git", "--staged", "--format", "json"]));
+    assert_eq!(code, 1, "{err}{report:#}");
+    let mut want = one(".env.production", 2, "UTF-16LE");
+    want.extend(one("config/.env", 2, "UTF-16BE"));
+    want.sort();
+    let mut got = places(&report);
+    got.sort();
+    assert_eq!(got, want, "{report:#}");
+    assert!(!report.to_string().contains(&secret) && !report.to_string().contains(&other));
+
+    repo.git(&["commit", "-qm", "env"]);
+    let (code, report, _) = run_json(leaksweep(repo.path()).args(["git", "--format", "json"]));
+    assert_eq!(code, 1);
+    let mut got = places(&report);
+    got.sort();
+    assert_eq!(got, want, "{report:#}");
+    let (code, report, _) =
+        run_json(leaksweep(repo.path()).args(["scan", ".", "--format", "json"]));
+    assert_eq!(code, 1);
+    let mut got = places(&report);
+    got.sort();
+    assert_eq!(got, want, "{report:#}");
+}
