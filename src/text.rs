@@ -41,7 +41,7 @@ impl Utf16 {
     /// binary data almost never looks like that, and a secret must not hide behind a missing mark.
     pub fn sniff(data: &[u8]) -> Option<Utf16> {
         let head = &data[..data.len().min(SNIFF)];
-        if data.len() % 2 != 0 || head.len() < SNIFF_MIN * 2 {
+        if !data.len().is_multiple_of(2) || head.len() < SNIFF_MIN * 2 {
             return None;
         }
         let text = |b: u8| matches!(b, b' '..=b'~' | b'\n' | b'\r' | b'\t');
