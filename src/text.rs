@@ -215,7 +215,7 @@ mod tests {
         assert!(!t.marked);
         assert_eq!(t.text, "API_KEY=abc\n");
         let key = 8..11;
-        assert_eq!(t.stored(std::slice::from_ref(&key)), [16..22]);
+        assert_eq!(t.stored(std::slice::from_ref(&key)), vec![(16..22)]);
         assert_eq!(t.store(t.text.as_bytes()), le);
         // Odd length, too short, a non-zero high byte, binary with zeros: not UTF-16.
         assert_eq!(Utf16::sniff(&le[..le.len() - 1]), None);
