@@ -59,6 +59,13 @@ impl Reporter for Github {
                     ));
                 }
             }
+            // In a `--repos` audit the annotation's file is in the named repository.
+            if let Some(o) = &f.repository {
+                message.push_str(&format!("\nRepository: {}", o.repository));
+                if let Some(also) = super::text::also_in(o) {
+                    message.push_str(&format!("; {also}"));
+                }
+            }
             message.push_str(
                 "\nRotate the secret; if it is not one, add a `leaksweep:allow` comment on the line or use a baseline.",
             );

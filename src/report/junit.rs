@@ -87,10 +87,20 @@ impl Reporter for Junit {
                     g.commit, g.author_name, g.author_email, g.date, g.summary
                 ));
             }
+            // In a `--repos` audit the test case's class is `repository:path`.
+            let class = match &f.repository {
+                Some(o) => {
+                    if let Some(also) = super::text::also_in(o) {
+                        detail.push_str(&format!("\n{also}"));
+                    }
+                    format!("{}:{}", o.repository, f.path)
+                }
+                None => f.path.clone(),
+            };
             writeln!(
                 out,
                 r#"    <testcase classname="{}" name="{}" file="{}" line="{}">"#,
-                escape(&f.path),
+                escape(&class),
                 escape(&name),
                 escape(&f.path),
                 f.line

@@ -244,7 +244,7 @@ pub fn human_bytes(n: u64) -> String {
 
 /// `also in: repo-b (path:line @ abc1234), ...`: every other repository holding the secret (each
 /// is a place to rotate it, so all are listed); `None` when no other repository holds it.
-fn also_in(origin: &crate::repos::RepoOrigin) -> Option<String> {
+pub(super) fn also_in(origin: &crate::repos::RepoOrigin) -> Option<String> {
     let parts: Vec<String> = origin
         .others()
         .map(|p| match p.commit.as_str() {

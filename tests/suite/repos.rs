@@ -364,3 +364,46 @@ fn no_raw_secret_in_any_format_of_an_audit() {
     let (_, report, _) = run_json(&mut audit(&org, &["-f", "json", "-q", "--show-secrets"]));
     assert_eq!(shared_entry(&report)["secret"], org.shared.as_str());
 }
+
+/// The CI formats name the repository too: an Actions annotation says which repository its file
+/// is in (and where else the secret is), a JUnit test case's class is `repository:path`.
+#[test]
+fn github_and_junit_name_the_repository() {
+    let org = org();
+    let (out, _) = run_expect(&mut audit(&org, &["-f", "github", "-q"]), 1);
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let shared = lines
+        .iter()
+        .find(|l| l.contains("title=db-password"))
+        .expect("the shared secret's annotation");
+    assert!(
+        shared.starts_with("::error file=config/.env,line=2,"),
+        "{shared}"
+    );
+    let also = format!(
+        "Repository: svc-a; also in: svc-b (.env:1 @ {}), svc-c (deploy/app.env:3 @ {})",
+        &org.commits[1][..12],
+        &org.commits[2][..12]
+    );
+    assert!(shared.contains(&also), "{shared}");
+    let aws = lines
+        .iter()
+        .find(|l| l.contains("title=aws-access-key-id"))
+        .expect("the AWS key's annotation");
+    assert!(aws.contains("%0ARepository: svc-b%0A"), "{aws}");
+
+    let (out, _) = run_expect(&mut audit(&org, &["-f", "junit", "-q"]), 1);
+    assert_eq!(
+        out.matches(r#"<testcase classname="svc-a:config/.env""#)
+            .count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches(r#"<testcase classname="svc-b:.env""#).count(),
+        1,
+        "{out}"
+    );
+    assert!(!out.contains(&org.shared) && !out.contains(&org.unique));
+}
