@@ -10,11 +10,23 @@ use crate::git::walk::Ranks;
 use git2::Repository;
 use std::rc::Rc;
 
-/// Every (commit index, path) where one of `targets` appears, in walk order (oldest first).
+/// Which places [`tree_places`] records.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Places {
+    /// Every (commit, path) holding the blob (`--all-locations`).
+    All,
+    /// Only the first commit at each path: a blob that stays at one path for ten thousand
+    /// commits is one place, not ten thousand strings.
+    FirstPerPath,
+}
+
+/// The (commit index, path) places where each of `targets` appears, as `which` says, in walk
+/// order (oldest first).
 pub(super) fn tree_places(
     repo: &Repository,
     commits: &[CommitId],
     targets: &IdSet,
+    which: Places,
 ) -> IdMap<Vec<(u32, String)>> {
     let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
     let Ok(odb) = repo.odb() else { return out };
@@ -28,9 +40,11 @@ pub(super) fn tree_places(
         };
         let hits = tree_hits(&odb, tree, targets, &mut memo, 0);
         for (path, blob) in hits.iter() {
-            out.entry(*blob)
-                .or_default()
-                .push((ci as u32, path.clone()));
+            let places = out.entry(*blob).or_default();
+            if which == Places::FirstPerPath && places.iter().any(|(_, p)| p == path) {
+                continue;
+            }
+            places.push((ci as u32, path.clone()));
         }
     }
     out
@@ -111,7 +125,7 @@ impl History {
 
     /// Every (commit, path) where one of `targets` appears, in walk order (oldest first).
     fn locations(&self, repo: &Repository, targets: &IdSet) -> IdMap<Vec<GitLocation>> {
-        tree_places(repo, &self.commits, targets)
+        tree_places(repo, &self.commits, targets, Places::All)
             .into_iter()
             .map(|(blob, places)| {
                 let list = places

@@ -2,7 +2,7 @@
 //! judgement (first per secret and rule, inherited secrets), messages, and the second look at
 //! blobs first judged at a path a path filter applies to.
 
-use super::annotate::tree_places;
+use super::annotate::{tree_places, Places};
 use super::exposure::HolderTable;
 use super::fold::Reducer;
 use super::{
@@ -137,7 +137,7 @@ fn judge_at_other_paths(
     budget: &Budget,
 ) -> Result<()> {
     let targets: IdSet = revisit.iter().map(|i| i.oid).collect();
-    let places = tree_places(repo, commits, &targets);
+    let places = tree_places(repo, commits, &targets, Places::FirstPerPath);
     let mut again = Vec::new();
     for item in revisit {
         let mut done = HashSet::new();
