@@ -107,10 +107,10 @@ pub fn run(args: HookCmd) -> Result<ExitCode> {
         }
         HookCmd::PrePush(git) => {
             let mut git = *git;
-            if git.staged || git.range.is_some() || git.since.is_some() {
+            if git.staged || git.range.is_some() || git.since.is_some() || git.repos.is_some() {
                 bail!(
                     "`hook pre-push` takes the pushed range from the pre-commit framework; \
-                     use `leaksweep git` for --staged, --range or --since"
+                     use `leaksweep git` for --staged, --range, --since or --repos"
                 );
             }
             git.range = Some(framework_range(|k| std::env::var_os(k))?);

@@ -407,3 +407,18 @@ fn github_and_junit_name_the_repository() {
     );
     assert!(!out.contains(&org.shared) && !out.contains(&org.unique));
 }
+
+/// The pre-push check scans the pushed range of one repository: a list of repositories there is
+/// a usage error, not a run over each.
+#[test]
+fn pre_push_refuses_a_repository_list() {
+    let org = org();
+    let mut cmd = leaksweep(org.fx.path());
+    cmd.args(["hook", "pre-push", "--repos", "repos.txt"])
+        .env("PRE_COMMIT_FROM_REF", &org.commits[0])
+        .env("PRE_COMMIT_TO_REF", &org.commits[0]);
+    let (code, _, err) = run_text(&mut cmd);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--repos"), "{err}");
+    assert!(!err.contains("[1/3]"), "{err}");
+}
