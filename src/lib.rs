@@ -26,6 +26,8 @@ pub mod scan;
 pub mod shard;
 pub mod shell;
 pub mod source;
+#[cfg(test)]
+mod testing;
 pub mod text;
 
 pub use error::Error;

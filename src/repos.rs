@@ -343,16 +343,11 @@ mod tests {
     use super::*;
     use crate::matcher::Scratch;
     use crate::scan::{Blob, Scanner};
-    use rand::{Rng, SeedableRng};
+    use rand::Rng;
 
     /// A seeded generator (the seed printed, replayable with `LEAKSWEEP_TEST_SEED`).
     fn rng() -> rand::rngs::StdRng {
-        let seed = std::env::var("LEAKSWEEP_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(rand::random);
-        eprintln!("LEAKSWEEP_TEST_SEED={seed}");
-        rand::rngs::StdRng::seed_from_u64(seed)
+        crate::testing::seeded().0
     }
 
     /// A generated Stripe live key.

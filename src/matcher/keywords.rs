@@ -217,7 +217,7 @@ fn is_at(data: &[u8], start: usize, keyword: &[u8]) -> bool {
 mod tests {
     use super::*;
     use aho_corasick::{AhoCorasickBuilder, MatchKind};
-    use rand::{Rng, SeedableRng};
+    use rand::Rng;
 
     /// Every (keyword, start, end) Aho-Corasick's overlapping search reports, sorted.
     fn reference(keywords: &[String], data: &[u8]) -> Vec<(usize, usize, usize)> {
@@ -251,12 +251,7 @@ mod tests {
 
     #[test]
     fn same_hits_as_aho_corasick_on_generated_text() {
-        let seed: u64 = std::env::var("LEAKSWEEP_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(rand::random);
-        eprintln!("LEAKSWEEP_TEST_SEED={seed}");
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let (mut rng, seed) = crate::testing::seeded();
         let keywords: Vec<String> = [
             "q~",
             "db",

@@ -7,17 +7,9 @@
 
 use super::*;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
-/// The generator for one test, and its seed (printed, and put in assertion messages).
-fn seeded() -> (StdRng, u64) {
-    let seed = std::env::var("LEAKSWEEP_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("random test values: LEAKSWEEP_TEST_SEED={seed}");
-    (StdRng::seed_from_u64(seed), seed)
-}
+use crate::testing::seeded;
 
 const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
 const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
