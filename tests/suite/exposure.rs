@@ -338,3 +338,39 @@ fn in_a_clone_remote_tracking_refs_are_pushed_as_the_remote_branches() {
         ])
     );
 }
+
+/// A ref named after the secret it reaches (`refs/heads/leak/<value>`) is repository text like
+/// any other: the exposure list, the text report and the rewrite plan's push commands redact
+/// it.
+#[test]
+fn a_ref_named_after_its_secret_is_redacted_everywhere() {
+    let mut rng = seeded_rng();
+    let repo = Repo::new();
+    let value = b64url_from(&mut rng, 32).replace('-', "x");
+    repo.commit_files(&[(".env", format!("JWT_SECRET={value}\n"))], "env");
+    repo.git(&["branch", &format!("leak/{value}")]);
+    let (code, report) = scan(repo.path(), &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let refs = refs_at(&report, ".env", 1);
+    assert_eq!(refs.len(), 2, "{refs:?}");
+    assert!(refs.contains(&"refs/heads/main".to_string()), "{refs:?}");
+    assert!(
+        refs.iter().any(|r| r.starts_with("refs/heads/leak/")),
+        "{refs:?}"
+    );
+    assert!(!report.to_string().contains(&value), "{report:#}");
+    let (code, text, _) = run_text(leaksweep(repo.path()).args(["git", "."]));
+    assert_eq!(code, 1);
+    assert!(text.contains("reachable from: "), "{text}");
+    assert!(!text.contains(&value), "{text}");
+    let plan = plan(repo.path());
+    assert_eq!(
+        plan["refs_to_push"].as_array().map(Vec::len),
+        Some(2),
+        "{plan:#}"
+    );
+    assert!(!plan.to_string().contains(&value), "{plan:#}");
+    let (_, text, _) = run_text(leaksweep(repo.path()).args(["rewrite", "plan"]));
+    assert!(text.contains("git push --force"), "{text}");
+    assert!(!text.contains(&value), "{text}");
+}
