@@ -33,6 +33,22 @@ pub(super) fn tree_places(
     if targets.is_empty() {
         return out;
     }
+    if which == Places::FirstPerPath {
+        let mut walk = FirstWalk {
+            odb: &odb,
+            targets,
+            seen: std::collections::HashSet::new(),
+            dirs: Vec::new(),
+            dir_ids: std::collections::HashMap::new(),
+            out,
+        };
+        for (ci, &c) in commits.iter().enumerate() {
+            if let Ok(tree) = commit_tree_id(&odb, c.object()) {
+                walk.visit(None, tree, ci as u32, 0);
+            }
+        }
+        return walk.out;
+    }
     let mut memo: IdMap<Rc<Vec<(String, ObjectId)>>> = IdMap::default();
     for (ci, &c) in commits.iter().enumerate() {
         let Ok(tree) = commit_tree_id(&odb, c.object()) else {
@@ -175,6 +191,69 @@ fn tree_hits(
     let hits = Rc::new(hits);
     memo.insert(tree, Rc::clone(&hits));
     hits
+}
+
+/// The first commit holding each target at each of its paths, in walk order.
+///
+/// A tree met again at the same directory path holds the same blobs at the same paths as when
+/// it was first met, at an earlier commit, so it is not read again: each (directory, tree)
+/// pair is read once, and nothing is kept per commit. (A memo of every tree's hits, as
+/// [`Places::All`] needs, holds one list of paths per commit for a blob that stays put.)
+struct FirstWalk<'a> {
+    odb: &'a git2::Odb<'a>,
+    targets: &'a IdSet,
+    /// (directory, tree) pairs already read; the root is directory `u32::MAX`.
+    seen: std::collections::HashSet<(u32, ObjectId)>,
+    /// Directory paths by id, and ids by path.
+    dirs: Vec<String>,
+    dir_ids: std::collections::HashMap<String, u32>,
+    out: IdMap<Vec<(u32, String)>>,
+}
+
+impl FirstWalk<'_> {
+    /// Records the targets in `tree`, found at directory `dir` (`None`: the root) of commit
+    /// `ci`, that no earlier commit held at the same path; entries in tree order.
+    fn visit(&mut self, dir: Option<u32>, tree: ObjectId, ci: u32, depth: usize) {
+        // Depth guard: real trees are shallow; a crafted one must not overflow the stack.
+        if depth >= 512 || !self.seen.insert((dir.unwrap_or(u32::MAX), tree)) {
+            return;
+        }
+        let Ok(obj) = self.odb.read(tree.oid()) else {
+            return;
+        };
+        let entries: Vec<(u32, String, ObjectId)> = tree::entries(obj.data())
+            .map_while(|e| e.ok().and_then(|e| Some((e.mode_bits()?, e.name, e.id))))
+            .filter(|&(mode, _, id)| mode == tree::MODE_TREE || self.targets.contains(&id))
+            .map(|(mode, name, id)| {
+                let name = String::from_utf8_lossy(name);
+                let path = match dir {
+                    Some(d) => format!("{}/{name}", self.dirs[d as usize]),
+                    None => name.into_owned(),
+                };
+                (mode, path, id)
+            })
+            .collect();
+        drop(obj);
+        for (mode, path, id) in entries {
+            if mode == tree::MODE_TREE {
+                let d = match self.dir_ids.get(&path) {
+                    Some(&d) => d,
+                    None => {
+                        let d = self.dirs.len() as u32;
+                        self.dirs.push(path.clone());
+                        self.dir_ids.insert(path, d);
+                        d
+                    }
+                };
+                self.visit(Some(d), id, ci, depth + 1);
+            } else {
+                let places = self.out.entry(id).or_default();
+                if !places.iter().any(|(_, p)| *p == path) {
+                    places.push((ci, path));
+                }
+            }
+        }
+    }
 }
 
 /// Author (or tagger) details of a commit (or tag).
