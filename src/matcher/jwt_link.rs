@@ -9,18 +9,169 @@
 //! Runs once per scan, after collection (`cmd::finish`), on raw secrets held in memory. Cost is
 //! (distinct tokens x distinct candidate secrets x up to two keys) HMACs over a few hundred bytes:
 //! negligible next to the scan, and zero when no HS* token was found.
+//!
+//! A token is also evidence against the filters: a value they rejected (`secret: 'keyboard cat'`,
+//! a placeholder-looking or low-entropy key) that verifies a token of the scan signs it, whatever
+//! it looks like. The scanner keeps such values of the rules that may sign ([`may_sign`]) in a
+//! [`RejectedPool`], in memory only and bounded ([`MAX_REJECTED`] places, [`MAX_REJECTED_LEN`]
+//! bytes a value, [`MAX_REJECTED_PLACES`] places a value), and [`promote`] makes those that
+//! verify a token into findings as collection ends; [`link`] then links them as any other.
 
 use crate::finding::{Confidence, Finding, SecretId};
 use crate::rules::Severity;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 /// Categories of rules whose secrets may sign tokens.
 const SIGNING_CATEGORIES: &[&str] = &["jwt-secret", "nextauth", "generic", "encryption-key"];
 
 /// Locations listed in one note before "and N more".
 const MAX_LISTED: usize = 5;
+
+/// Rejected places a scan keeps at most: with a finding's text (preview, path, provenance) a few
+/// hundred bytes each, at most a few MiB. Past it, further rejected values are not kept (a
+/// token signed by one of them is reported without its key, as before).
+pub const MAX_REJECTED: usize = 4096;
+/// Places kept per rejected value (one names it; a few show where it is used).
+pub const MAX_REJECTED_PLACES: usize = 4;
+/// Longest rejected value kept, in bytes: HMAC keys people choose are short, and longer rejected
+/// values are code or text.
+pub const MAX_REJECTED_LEN: usize = 256;
+/// Rejected values the matcher notes per buffer scanned.
+pub const MAX_REJECTED_PER_BLOB: usize = 64;
+
+/// Whether values of `rule` may be HMAC signing keys: its category is one of the signing
+/// categories (every rule of a secret, token or key name assigned a value, and the signing calls;
+/// passwords are checked against hashes, not used as keys), and it reads the value as written
+/// (not decoded from base64).
+pub fn may_sign(rule: &crate::rules::Rule) -> bool {
+    SIGNING_CATEGORIES.contains(&rule.category.as_str()) && rule.decode.is_none()
+}
+
+/// The values one scan's filters rejected, as findings, each with the name of its filter (see
+/// the module documentation). Shared by the scan's worker threads.
+#[derive(Default)]
+pub struct RejectedPool {
+    inner: Mutex<Pool>,
+}
+
+#[derive(Default)]
+struct Pool {
+    kept: Vec<(Finding, &'static str)>,
+    places: HashMap<SecretId, usize>,
+}
+
+impl RejectedPool {
+    /// Whether a place of the value named `id` would still be kept (checked before building it).
+    pub fn wants(&self, id: &SecretId) -> bool {
+        let pool = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        pool.kept.len() < MAX_REJECTED
+            && pool.places.get(id).copied().unwrap_or(0) < MAX_REJECTED_PLACES
+    }
+
+    /// Whether the pool is full (nothing more is kept).
+    pub fn is_full(&self) -> bool {
+        let pool = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        pool.kept.len() >= MAX_REJECTED
+    }
+
+    /// Keeps `f`, rejected by `filter`, within the bounds.
+    pub fn add(&self, f: Finding, filter: &'static str) {
+        let mut pool = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let places = pool.places.get(&f.secret_id).copied().unwrap_or(0);
+        if pool.kept.len() < MAX_REJECTED && places < MAX_REJECTED_PLACES {
+            pool.places.insert(f.secret_id.clone(), places + 1);
+            pool.kept.push((f, filter));
+        }
+    }
+
+    /// Everything kept, emptying the pool.
+    pub fn take(&self) -> Vec<(Finding, &'static str)> {
+        let mut pool = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        pool.places.clear();
+        std::mem::take(&mut pool.kept)
+    }
+}
+
+/// Adds to `findings` each rejected place whose value verifies an HS* token among `findings`,
+/// raised to critical with high confidence and noted `rejected by the <filter> filter but
+/// verifies a token`; a place `findings` already reports (the same value at the same place) is
+/// passed over. Returns how many were added. Without an HS* token among `findings` this is one
+/// pass over their notes.
+pub fn promote(findings: &mut Vec<Finding>, rejected: Vec<(Finding, &'static str)>) -> usize {
+    if rejected.is_empty() {
+        return 0;
+    }
+    let mut tokens: Vec<&SecretId> = findings
+        .iter()
+        .filter(|f| hmac_alg(f).is_some())
+        .map(|f| &f.secret_id)
+        .collect();
+    tokens.sort();
+    tokens.dedup();
+    let tokens: Vec<Token<'_>> = tokens
+        .into_iter()
+        .filter_map(|id| findings.iter().find(|f| &f.secret_id == id))
+        .filter_map(Token::of)
+        .collect();
+    if tokens.is_empty() {
+        return 0;
+    }
+    let mut verdicts: HashMap<SecretId, bool> = HashMap::new();
+    let mut add = Vec::new();
+    for (mut f, filter) in rejected {
+        let signs = *verdicts.entry(f.secret_id.clone()).or_insert_with(|| {
+            let keys = candidate_keys(f.secret.expose());
+            tokens.iter().any(|t| t.signed_by(&keys))
+        });
+        // The same value at the same place: reported already, or rejected by two rules.
+        let reported = findings.iter().chain(&add).any(|r| {
+            r.secret_id == f.secret_id && r.path == f.path && r.line == f.line && r.git == f.git
+        });
+        if signs && !reported {
+            f.notes.push((
+                "evidence".into(),
+                format!("rejected by the {filter} filter but verifies a token"),
+            ));
+            f.severity = Severity::Critical;
+            f.confidence = Confidence::High;
+            add.push(f);
+        }
+    }
+    let n = add.len();
+    findings.extend(add);
+    n
+}
+
+/// An HS* token's parts, as verification needs them.
+struct Token<'a> {
+    alg: &'a str,
+    input: &'a [u8],
+    sig: Vec<u8>,
+}
+
+impl<'a> Token<'a> {
+    /// The parts of `f`, an HS* JWT finding.
+    fn of(f: &'a Finding) -> Option<Self> {
+        let alg = hmac_alg(f)?;
+        let raw = f.secret.expose();
+        let dot = raw.iter().rposition(|&b| b == b'.')?;
+        let sig = crate::matcher::validate::b64url(&raw[dot + 1..])?;
+        Some(Token {
+            alg,
+            input: &raw[..dot],
+            sig,
+        })
+    }
+
+    /// Whether one of `keys` signs the token.
+    fn signed_by(&self, keys: &[Vec<u8>]) -> bool {
+        keys.iter()
+            .any(|k| verifies(self.alg, self.input, &self.sig, k))
+    }
+}
 
 /// The HMAC algorithm of an HS* JWT finding, from the validator's `alg` note.
 fn hmac_alg(f: &Finding) -> Option<&str> {
@@ -75,6 +226,15 @@ fn location(f: &Finding) -> String {
     }
 }
 
+/// A signing secret's location as a token's note names it, with why the filters had rejected
+/// it when they had ([`promote`]).
+fn signer(f: &Finding) -> String {
+    match f.notes.iter().find(|(k, _)| k == "evidence") {
+        Some((_, why)) => format!("{} ({why})", location(f)),
+        None => location(f),
+    }
+}
+
 fn list(locs: &[String]) -> String {
     let mut s = locs
         .iter()
@@ -124,18 +284,11 @@ pub fn verified_pairs(findings: &[Finding]) -> Vec<(SecretId, SecretId)> {
         .collect();
     let mut pairs = Vec::new();
     for (t_id, t_idx) in &tokens {
-        let tok = &findings[t_idx[0]];
-        let Some(alg) = hmac_alg(tok) else { continue };
-        let raw = tok.secret.expose();
-        let Some(dot) = raw.iter().rposition(|&b| b == b'.') else {
+        let Some(tok) = Token::of(&findings[t_idx[0]]) else {
             continue;
         };
-        let Some(sig) = crate::matcher::validate::b64url(&raw[dot + 1..]) else {
-            continue;
-        };
-        let input = &raw[..dot];
         for (s_id, keys) in &secret_keys {
-            if keys.iter().any(|k| verifies(alg, input, &sig, k)) {
+            if tok.signed_by(keys) {
                 pairs.push(((*t_id).clone(), (*s_id).clone()));
             }
         }
@@ -159,7 +312,7 @@ pub fn apply(findings: &mut [Finding], pairs: &[(SecretId, SecretId)]) -> usize 
     let mut notes: BTreeMap<usize, (String, Vec<String>)> = BTreeMap::new();
     for (t_idx, s_idx) in &pairs {
         let token_locs: Vec<String> = t_idx.iter().map(|&i| location(&findings[i])).collect();
-        let secret_locs: Vec<String> = s_idx.iter().map(|&i| location(&findings[i])).collect();
+        let secret_locs: Vec<String> = s_idx.iter().map(|&i| signer(&findings[i])).collect();
         for &s in s_idx {
             notes
                 .entry(s)

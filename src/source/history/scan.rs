@@ -424,7 +424,9 @@ impl Ctx<'_> {
             self.for_each_text(path, data, &mut |_, _| {}, &mut |at, text| {
                 self.scanner
                     .scan_blob_keep(&Blob::new(text, at, provenance), &mut scratch, &|c| {
-                        ids.borrow_mut().insert(SecretId::of(c.secret));
+                        if !c.rejected {
+                            ids.borrow_mut().insert(SecretId::of(c.secret));
+                        }
                         false
                     });
             });
@@ -436,8 +438,8 @@ impl Ctx<'_> {
     fn has_candidates(&self, blob: &Blob<'_>, scratch: &mut Scratch) -> bool {
         let any = std::cell::Cell::new(false);
         self.scanner
-            .scan_blob_keep(&Blob { path: "", ..*blob }, scratch, &|_| {
-                any.set(true);
+            .scan_blob_keep(&Blob { path: "", ..*blob }, scratch, &|c| {
+                any.set(any.get() || !c.rejected);
                 false
             });
         scratch.take_truncated();
