@@ -22,6 +22,7 @@ use crate::rules::Severity;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Categories of rules whose secrets may sign tokens.
@@ -55,6 +56,8 @@ pub fn may_sign(rule: &crate::rules::Rule) -> bool {
 #[derive(Default)]
 pub struct RejectedPool {
     inner: Mutex<Pool>,
+    /// Set once the pool holds [`MAX_REJECTED`] places: read without the lock.
+    full: AtomicBool,
 }
 
 #[derive(Default)]
@@ -73,8 +76,7 @@ impl RejectedPool {
 
     /// Whether the pool is full (nothing more is kept).
     pub fn is_full(&self) -> bool {
-        let pool = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        pool.kept.len() >= MAX_REJECTED
+        self.full.load(Ordering::Relaxed)
     }
 
     /// Keeps `f`, rejected by `filter`, within the bounds.
@@ -84,6 +86,8 @@ impl RejectedPool {
         if pool.kept.len() < MAX_REJECTED && places < MAX_REJECTED_PLACES {
             pool.places.insert(f.secret_id.clone(), places + 1);
             pool.kept.push((f, filter));
+            self.full
+                .store(pool.kept.len() >= MAX_REJECTED, Ordering::Relaxed);
         }
     }
 
@@ -91,6 +95,7 @@ impl RejectedPool {
     pub fn take(&self) -> Vec<(Finding, &'static str)> {
         let mut pool = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         pool.places.clear();
+        self.full.store(false, Ordering::Relaxed);
         std::mem::take(&mut pool.kept)
     }
 }
@@ -349,6 +354,97 @@ pub fn apply(findings: &mut [Finding], pairs: &[(SecretId, SecretId)]) -> usize 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::{Blob, Scanner};
+    use rand::Rng;
+
+    fn scanner() -> Scanner {
+        let rules = crate::rules::builtin().expect("built-in rules");
+        Scanner::new(crate::matcher::Matcher::new(rules).expect("matcher"))
+    }
+
+    fn hs256(key: &[u8], claims: &str) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        let input = format!(
+            "{}.{}",
+            B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
+            B64.encode(claims)
+        );
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+        m.update(input.as_bytes());
+        format!("{input}.{}", B64.encode(m.finalize().into_bytes()))
+    }
+
+    /// Scans `files` with one scanner and promotes what its pool kept, as `source::scan` does.
+    fn scan(files: &[(&str, String)]) -> Vec<Finding> {
+        let s = scanner();
+        let mut scratch = crate::matcher::Scratch::default();
+        let mut found = Vec::new();
+        for (path, text) in files {
+            found.extend(s.scan_blob(&Blob::file(text.as_bytes(), path), &mut scratch));
+        }
+        promote(&mut found, s.rejected.take());
+        found
+    }
+
+    #[test]
+    fn a_rejected_value_that_signs_a_token_is_promoted() {
+        let (mut rng, _) = crate::testing::seeded();
+        let word: String = (0..6).map(|_| rng.gen_range(b'a'..=b'z') as char).collect();
+        // Short and in a placeholder's words: every filter turns it down.
+        let key = format!("changeme {word}");
+        let token = hs256(key.as_bytes(), r#"{"sub":"1"}"#);
+        let app = (
+            "app.js",
+            format!("app.use(session({{ secret: '{key}' }}));\n"),
+        );
+        let found = scan(&[app.clone(), ("t.json", format!("{{\"t\": \"{token}\"}}\n"))]);
+        let promoted: Vec<&Finding> = found.iter().filter(|f| f.path == "app.js").collect();
+        assert_eq!(promoted.len(), 1, "{promoted:?}");
+        let f = promoted[0];
+        assert_eq!(f.secret.expose(), key.as_bytes());
+        assert_eq!(
+            (f.severity, f.confidence),
+            (Severity::Critical, Confidence::High)
+        );
+        let why = &f.notes.iter().find(|(k, _)| k == "evidence").unwrap().1;
+        assert!(
+            why.starts_with("rejected by the ") && why.ends_with(" filter but verifies a token"),
+            "{why}"
+        );
+        // Signed by another key: the value stays rejected, and the pool is dropped.
+        let other = hs256(format!("{key}!").as_bytes(), r#"{"sub":"1"}"#);
+        let found = scan(&[app, ("t.json", format!("{{\"t\": \"{other}\"}}\n"))]);
+        assert!(found.iter().all(|f| f.path != "app.js"), "{found:?}");
+    }
+
+    #[test]
+    fn the_pool_is_bounded() {
+        let s = scanner();
+        let mut scratch = crate::matcher::Scratch::default();
+        // The same rejected value at more places than kept, and values longer than kept.
+        let mut text = String::new();
+        for _ in 0..MAX_REJECTED_PLACES + 3 {
+            text.push_str("app.use(session({ secret: 'keyboard cat' }));\n");
+        }
+        text.push_str(&format!(
+            "app.use(session({{ secret: 'changeme {}' }}));\n",
+            "a ".repeat(MAX_REJECTED_LEN)
+        ));
+        s.scan_blob(&Blob::file(text.as_bytes(), "app.js"), &mut scratch);
+        let kept = s.rejected.take();
+        assert_eq!(kept.len(), MAX_REJECTED_PLACES, "{kept:?}");
+        assert!(kept
+            .iter()
+            .all(|(f, _)| f.secret.expose() == b"keyboard cat"));
+        assert!(s.rejected.take().is_empty());
+        // Past MAX_REJECTED places nothing more is kept.
+        for i in 0..MAX_REJECTED + 10 {
+            let text = format!("app.use(session({{ secret: 'changeme{i}' }}));\n");
+            s.scan_blob(&Blob::file(text.as_bytes(), "app.js"), &mut scratch);
+        }
+        assert!(s.rejected.is_full());
+        assert_eq!(s.rejected.take().len(), MAX_REJECTED);
+    }
 
     #[test]
     fn hs256_known_vector() {

@@ -220,14 +220,18 @@ pub struct Rejected {
 }
 
 /// Records `span` as rejected by `filter` when rule `cr` keeps such values, within the bounds.
+/// A value assigned unquoted in source code is a name or an expression, whose value is elsewhere:
+/// it cannot be a key, and is not recorded.
 fn note_rejected(
     out: &mut Vec<Rejected>,
     cr: &CompiledRule,
     rule: usize,
     span: Range<usize>,
     filter: Option<&'static str>,
+    ctx: &Context,
 ) {
-    if let Some(filter) = filter.filter(|_| cr.keeps_rejected) {
+    let name = cr.assigned_value && !ctx.quoted && ctx.code_file;
+    if let Some(filter) = filter.filter(|_| cr.keeps_rejected && !name) {
         if out.len() < jwt_link::MAX_REJECTED_PER_BLOB
             && (1..=jwt_link::MAX_REJECTED_LEN).contains(&span.len())
         {
@@ -369,13 +373,14 @@ impl Matcher {
                     let ctx = Context {
                         quoted,
                         code_file: path.is_some_and(is_code_file),
+                        literal: path.is_some_and(filters::literal_syntax),
                         strong: self.strong_context(ri, path, host),
                         text_resource: path.is_some_and(allow::is_text_resource),
                     };
                     let mut found = match self.check(ri, data, span.clone(), &ctx) {
                         Ok(found) => found,
                         Err(filter) => {
-                            note_rejected(&mut scratch.rejected, cr, ri, span, filter);
+                            note_rejected(&mut scratch.rejected, cr, ri, span, filter, &ctx);
                             continue;
                         }
                     };
@@ -436,6 +441,7 @@ impl Matcher {
         let ctx = Context {
             quoted: true,
             code_file: path.is_some_and(is_code_file),
+            literal: false,
             strong: !path.is_some_and(allow::is_test_path),
             text_resource: false,
         };
@@ -446,7 +452,8 @@ impl Matcher {
             let mut found = match self.check(ri, data, span.clone(), &ctx) {
                 Ok(found) => found,
                 Err(filter) => {
-                    note_rejected(&mut scratch.rejected, &self.rules[ri], ri, span, filter);
+                    let cr = &self.rules[ri];
+                    note_rejected(&mut scratch.rejected, cr, ri, span, filter, &ctx);
                     continue;
                 }
             };
@@ -523,7 +530,12 @@ impl Matcher {
             return Err(None);
         }
         if !rule.no_placeholder_check {
-            if filters::is_placeholder(secret) {
+            let placeholder = if ctx.literal {
+                filters::is_literal_placeholder(secret)
+            } else {
+                filters::is_placeholder(secret)
+            };
+            if placeholder {
                 return Err(Some("placeholder"));
             }
             if filters::is_natural_language(secret) {
@@ -594,6 +606,9 @@ pub(crate) struct Context {
     pub quoted: bool,
     /// The file is source code (where an unquoted word is an identifier).
     pub code_file: bool,
+    /// The file's syntax has no expressions ([`filters::literal_syntax`]): a value shaped like
+    /// code is a literal there.
+    pub literal: bool,
     /// See [`Matcher::strong_context`].
     pub strong: bool,
     /// The file holds UI text (a translation or message bundle).
