@@ -365,7 +365,12 @@ impl Ctx<'_> {
         let first = std::cell::RefCell::new(HashSet::new());
         let new_here = |c: &Candidate<'_>, check_parents: bool| {
             let id = SecretId::of(c.secret);
-            if check_parents && inherited.get_or_init(|| self.inherited(item)).contains(&id) {
+            // A rejected value is evidence for the tokens found here, inherited or not: the
+            // parents are not read for it.
+            if check_parents
+                && !c.rejected
+                && inherited.get_or_init(|| self.inherited(item)).contains(&id)
+            {
                 return false;
             }
             first.borrow_mut().insert((id, c.rule.to_string()))
