@@ -208,7 +208,7 @@ pub struct Scratch {
     truncated: bool,
     /// The values of the last [`Matcher::scan_judged`] that a filter rejected, of rules that may
     /// sign tokens (see [`jwt_link`]): at most [`jwt_link::MAX_REJECTED_PER_BLOB`].
-    pub rejected: Vec<Rejected>,
+    pub(crate) rejected: Vec<Rejected>,
 }
 
 /// A value a filter of [`Matcher::check`] rejected: rule index, span in the buffer, the filter.
