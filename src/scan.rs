@@ -373,7 +373,7 @@ impl Scanner {
     ) -> Vec<Finding> {
         match Utf16Text::decode(blob.data) {
             Some(text) => self.scan_utf16(blob, &text, scratch, keep),
-            None => self.scan_text(blob, scratch, keep),
+            None => self.scan_text(blob, scratch, keep, true),
         }
     }
 
@@ -391,7 +391,8 @@ impl Scanner {
             data: text.text.as_bytes(),
             ..*blob
         };
-        let mut out = self.scan_text(&decoded, scratch, keep);
+        // Its rejected values are not kept: their spans would be the decoded text's.
+        let mut out = self.scan_text(&decoded, scratch, keep, false);
         let spans: Vec<_> = out.iter().map(|f| f.span.clone()).collect();
         for (f, span) in out.iter_mut().zip(text.stored(&spans)) {
             f.span = span;
@@ -401,8 +402,15 @@ impl Scanner {
         out
     }
 
-    /// [`Scanner::scan_blob_keep`] of text as it is (UTF-8 or bytes).
-    fn scan_text(&self, blob: &Blob<'_>, scratch: &mut Scratch, keep: Keep<'_>) -> Vec<Finding> {
+    /// [`Scanner::scan_blob_keep`] of text as it is (UTF-8 or bytes); with `evidence`, the
+    /// values the filters rejected that may sign a token go to [`Scanner::rejected`].
+    fn scan_text(
+        &self,
+        blob: &Blob<'_>,
+        scratch: &mut Scratch,
+        keep: Keep<'_>,
+        evidence: bool,
+    ) -> Vec<Finding> {
         let data = blob.data;
         scratch.take_truncated();
         if self.matcher.options().allow.skips_path(blob.path) {
@@ -422,6 +430,9 @@ impl Scanner {
                     judge(ri, span.clone(), &data[span])
                 });
         let mut rejected = std::mem::take(&mut scratch.rejected);
+        if !evidence {
+            rejected.clear();
+        }
         let (decoded, suppressed_decoded) = self.decode_pass(data, blob.path, scratch, &judge);
         self.suppressed_inline
             .fetch_add((suppressed + suppressed_decoded) as u64, Ordering::Relaxed);
