@@ -10,7 +10,7 @@ use crate::finding::{
     self, Confidence, Finding, Fingerprint, GitIds, GitProvenance, LineIndex, Secret, SecretId,
 };
 use crate::git::id::{BlobId, CommitId, ObjectId};
-use crate::matcher::{allow, validate, Judgement, Match, Matcher, Scratch};
+use crate::matcher::{allow, jwt_link, validate, Judgement, Match, Matcher, Rejected, Scratch};
 use crate::text::{Utf16, Utf16Text};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +26,10 @@ pub struct Candidate<'a> {
     /// 1-based first and last line of the secret in the blob.
     pub line: usize,
     pub end_line: usize,
+    /// A value a filter rejected, judged only as evidence that may sign a token of the scan
+    /// ([`crate::matcher::jwt_link`]): a source reports it as it would a candidate there, but
+    /// does not take it for one of its own candidates.
+    pub rejected: bool,
 }
 
 /// A source's filter: true for the candidates it reports (see [`Scanner::scan_blob_keep`]).
@@ -33,6 +37,9 @@ pub type Keep<'a> = &'a dyn Fn(&Candidate<'_>) -> bool;
 
 /// The scanner's judgement of one match: rule index, span in the blob, secret.
 type Judge<'a> = dyn Fn(usize, std::ops::Range<usize>, &[u8]) -> Judgement + 'a;
+
+/// [`Judge`] of a value a filter rejected (see [`Candidate::rejected`]).
+type JudgeRejected<'a> = dyn Fn(usize, std::ops::Range<usize>, &[u8], bool) -> Judgement + 'a;
 
 /// One decoding pass's context: where the encoded value sits and where decoded matches go.
 struct Layer<'a, 'j> {
@@ -328,6 +335,8 @@ pub struct Scanner {
     pub decode_depth: usize,
     started: Instant,
     pub suppressed_inline: AtomicU64,
+    /// Values the filters rejected that may sign a token of this scan ([`jwt_link::promote`]).
+    pub rejected: jwt_link::RejectedPool,
 }
 
 impl Scanner {
@@ -337,6 +346,7 @@ impl Scanner {
             matcher,
             started: Instant::now(),
             suppressed_inline: AtomicU64::new(0),
+            rejected: jwt_link::RejectedPool::default(),
         }
     }
 
@@ -363,7 +373,7 @@ impl Scanner {
     ) -> Vec<Finding> {
         match Utf16Text::decode(blob.data) {
             Some(text) => self.scan_utf16(blob, &text, scratch, keep),
-            None => self.scan_text(blob, scratch, keep),
+            None => self.scan_text(blob, scratch, keep, true),
         }
     }
 
@@ -381,7 +391,8 @@ impl Scanner {
             data: text.text.as_bytes(),
             ..*blob
         };
-        let mut out = self.scan_text(&decoded, scratch, keep);
+        // Its rejected values are not kept: their spans would be the decoded text's.
+        let mut out = self.scan_text(&decoded, scratch, keep, false);
         let spans: Vec<_> = out.iter().map(|f| f.span.clone()).collect();
         for (f, span) in out.iter_mut().zip(text.stored(&spans)) {
             f.span = span;
@@ -391,8 +402,15 @@ impl Scanner {
         out
     }
 
-    /// [`Scanner::scan_blob_keep`] of text as it is (UTF-8 or bytes).
-    fn scan_text(&self, blob: &Blob<'_>, scratch: &mut Scratch, keep: Keep<'_>) -> Vec<Finding> {
+    /// [`Scanner::scan_blob_keep`] of text as it is (UTF-8 or bytes); with `evidence`, the
+    /// values the filters rejected that may sign a token go to [`Scanner::rejected`].
+    fn scan_text(
+        &self,
+        blob: &Blob<'_>,
+        scratch: &mut Scratch,
+        keep: Keep<'_>,
+        evidence: bool,
+    ) -> Vec<Finding> {
         let data = blob.data;
         scratch.take_truncated();
         if self.matcher.options().allow.skips_path(blob.path) {
@@ -400,20 +418,27 @@ impl Scanner {
         }
         let index = std::cell::OnceCell::new();
         let markers = std::cell::OnceCell::new();
-        let judge = |ri: usize, span: std::ops::Range<usize>, secret: &[u8]| {
+        let judge_as = |ri: usize, span: std::ops::Range<usize>, secret: &[u8], rejected| {
             let index = index.get_or_init(|| LineIndex::new(data));
             let markers = markers.get_or_init(|| inline_markers(data));
-            self.judge(blob, index, markers, ri, &span, secret, keep)
+            self.judge(blob, index, markers, ri, &span, secret, keep, rejected)
         };
+        let judge = |ri, span, secret: &[u8]| judge_as(ri, span, secret, false);
         let (matches, suppressed) =
             self.matcher
                 .scan_judged(data, Some(blob.path), scratch, &mut |ri, span| {
                     judge(ri, span.clone(), &data[span])
                 });
+        let mut rejected = std::mem::take(&mut scratch.rejected);
+        if !evidence {
+            rejected.clear();
+        }
         let (decoded, suppressed_decoded) = self.decode_pass(data, blob.path, scratch, &judge);
         self.suppressed_inline
             .fetch_add((suppressed + suppressed_decoded) as u64, Ordering::Relaxed);
-        if matches.is_empty() && decoded.is_empty() {
+        self.judge_rejected(data, &mut rejected, &matches, &judge_as);
+        if matches.is_empty() && decoded.is_empty() && rejected.is_empty() {
+            scratch.rejected = rejected;
             return Vec::new();
         }
         let cx = BlobContext {
@@ -442,12 +467,59 @@ impl Scanner {
             }
             out.extend(self.make_finding(blob, &cx, outer.clone(), inner.expose(), m));
         }
+        self.keep_rejected(blob, &cx, &rejected);
+        rejected.clear();
+        scratch.rejected = rejected;
         let max = self.matcher.options().max_findings;
         if out.len() > max {
             out.truncate(max);
             scratch.mark_truncated();
         }
         out
+    }
+
+    /// Leaves in `rejected` the values a filter rejected that the scan keeps as evidence: not at
+    /// a place a match reports, reported there but for the filter (allowlists, inline allows and
+    /// the source's filter still apply), and wanted by the pool.
+    fn judge_rejected(
+        &self,
+        data: &[u8],
+        rejected: &mut Vec<Rejected>,
+        matches: &[Match],
+        judge: &JudgeRejected<'_>,
+    ) {
+        if rejected.is_empty() {
+            return;
+        }
+        if self.rejected.is_full() {
+            rejected.clear();
+            return;
+        }
+        rejected.retain(|r| {
+            let value = &data[r.span.clone()];
+            !matches
+                .iter()
+                .any(|m| m.span.start < r.span.end && r.span.start < m.span.end)
+                && judge(r.rule, r.span.clone(), value, true) == Judgement::Keep
+                && self.rejected.wants(&SecretId::of(value))
+        });
+    }
+
+    /// Hands the places [`Scanner::judge_rejected`] kept to the pool, as findings.
+    fn keep_rejected(&self, blob: &Blob<'_>, cx: &BlobContext<'_>, rejected: &[Rejected]) {
+        for r in rejected {
+            let value = &blob.data[r.span.clone()];
+            let m = Match {
+                rule: r.rule,
+                span: r.span.clone(),
+                entropy: crate::matcher::filters::shannon_entropy(value),
+                confidence: Confidence::High,
+                notes: Vec::new(),
+            };
+            if let Some(f) = self.make_finding(blob, cx, r.span.clone(), value, &m) {
+                self.rejected.add(f, r.filter);
+            }
+        }
     }
 
     /// Whether a match of rule `ri` with `secret` at `span` of the blob would be reported: the
@@ -463,6 +535,7 @@ impl Scanner {
         span: &std::ops::Range<usize>,
         secret: &[u8],
         keep: Keep<'_>,
+        rejected: bool,
     ) -> Judgement {
         let rule = self.matcher.rule(ri);
         let line_span = index.lines_of(span);
@@ -489,6 +562,7 @@ impl Scanner {
             secret,
             line,
             end_line,
+            rejected,
         };
         if keep(&candidate) {
             Judgement::Keep

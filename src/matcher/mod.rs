@@ -41,6 +41,9 @@ pub struct CompiledRule {
     files: Option<globset::GlobSet>,
     /// [`Rule::is_generic`], decided once: the prefilter loop asks it for every keyword hit.
     generic: bool,
+    /// Values the rule's filters reject are kept as evidence: they may sign a token of the scan
+    /// ([`jwt_link::may_sign`]).
+    keeps_rejected: bool,
     /// The regex captures its secret with the shared `%VALUE%` fragment (a value assigned to a
     /// name): the capture is then extended to the closing quote, or cut where its syntax ends.
     assigned_value: bool,
@@ -64,6 +67,7 @@ impl CompiledRule {
             paths: glob_set(&rule, "path", &rule.allowlist.paths)?,
             files: glob_set(&rule, "files", &rule.files)?,
             generic: rule.is_generic(),
+            keeps_rejected: jwt_link::may_sign(&rule),
             assigned_value: rule.regex.contains(VALUE_CAPTURE),
             rule,
             regex: OnceLock::new(),
@@ -202,6 +206,38 @@ pub struct Scratch {
     hits: Vec<(usize, usize, usize)>,
     /// Set when a scan stopped at `max_findings`; cleared by [`Scratch::take_truncated`].
     truncated: bool,
+    /// The values of the last [`Matcher::scan_judged`] that a filter rejected, of rules that may
+    /// sign tokens (see [`jwt_link`]): at most [`jwt_link::MAX_REJECTED_PER_BLOB`].
+    pub(crate) rejected: Vec<Rejected>,
+}
+
+/// A value a filter of [`Matcher::check`] rejected: rule index, span in the buffer, the filter.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub rule: usize,
+    pub span: Range<usize>,
+    pub filter: &'static str,
+}
+
+/// Records `span` as rejected by `filter` when rule `cr` keeps such values, within the bounds.
+/// A value assigned unquoted in source code is a name or an expression, whose value is elsewhere:
+/// it cannot be a key, and is not recorded.
+fn note_rejected(
+    out: &mut Vec<Rejected>,
+    cr: &CompiledRule,
+    rule: usize,
+    span: Range<usize>,
+    filter: Option<&'static str>,
+    ctx: &Context,
+) {
+    let name = cr.assigned_value && !ctx.quoted && ctx.code_file;
+    if let Some(filter) = filter.filter(|_| cr.keeps_rejected && !name) {
+        if out.len() < jwt_link::MAX_REJECTED_PER_BLOB
+            && (1..=jwt_link::MAX_REJECTED_LEN).contains(&span.len())
+        {
+            out.push(Rejected { rule, span, filter });
+        }
+    }
 }
 
 impl Scratch {
@@ -294,6 +330,7 @@ impl Matcher {
         judge: &mut dyn FnMut(usize, Range<usize>) -> Judgement,
     ) -> (Vec<Match>, usize) {
         let mut out: Vec<(Match, Judgement)> = Vec::new();
+        scratch.rejected.clear();
         if data.is_empty() {
             return (Vec::new(), 0);
         }
@@ -336,27 +373,33 @@ impl Matcher {
                     let ctx = Context {
                         quoted,
                         code_file: path.is_some_and(is_code_file),
+                        literal: path.is_some_and(filters::literal_syntax),
                         strong: self.strong_context(ri, path, host),
                         text_resource: path.is_some_and(allow::is_text_resource),
                     };
-                    if let Some(mut found) = self.check(ri, data, span, &ctx) {
-                        if host.is_some_and(|h| is_local_host(h) || is_documentation_host(h)) {
-                            found.confidence = Confidence::Low;
-                        }
-                        let verdict = judge(ri, found.span.clone());
-                        if verdict == Judgement::Keep {
-                            kept += 1;
-                        } else if shadows < shadow_cap {
-                            shadows += 1;
-                        } else {
-                            suppressed += usize::from(verdict == Judgement::Suppressed);
+                    let mut found = match self.check(ri, data, span.clone(), &ctx) {
+                        Ok(found) => found,
+                        Err(filter) => {
+                            note_rejected(&mut scratch.rejected, cr, ri, span, filter, &ctx);
                             continue;
                         }
-                        out.push((found, verdict));
-                        if kept >= cap {
-                            scratch.truncated = true;
-                            break 'rules;
-                        }
+                    };
+                    if host.is_some_and(|h| is_local_host(h) || is_documentation_host(h)) {
+                        found.confidence = Confidence::Low;
+                    }
+                    let verdict = judge(ri, found.span.clone());
+                    if verdict == Judgement::Keep {
+                        kept += 1;
+                    } else if shadows < shadow_cap {
+                        shadows += 1;
+                    } else {
+                        suppressed += usize::from(verdict == Judgement::Suppressed);
+                        continue;
+                    }
+                    out.push((found, verdict));
+                    if kept >= cap {
+                        scratch.truncated = true;
+                        break 'rules;
                     }
                 }
             }
@@ -387,7 +430,7 @@ impl Matcher {
         &self,
         data: &[u8],
         path: Option<&str>,
-        scratch: &Scratch,
+        scratch: &mut Scratch,
         judge: &mut dyn FnMut(usize, Range<usize>) -> Judgement,
         out: &mut Vec<(Match, Judgement)>,
     ) {
@@ -398,6 +441,7 @@ impl Matcher {
         let ctx = Context {
             quoted: true,
             code_file: path.is_some_and(is_code_file),
+            literal: false,
             strong: !path.is_some_and(allow::is_test_path),
             text_resource: false,
         };
@@ -405,15 +449,21 @@ impl Matcher {
             if out.iter().any(|(m, _)| m.span == span && m.rule == ri) {
                 continue;
             }
-            if let Some(mut found) = self.check(ri, data, span, &ctx) {
-                let line = 1 + memchr::memchr_iter(b'\n', &data[..at.min(data.len())]).count();
-                found.notes.push((
-                    "context".into(),
-                    format!("passed to a signing call as `{name}` at line {line}"),
-                ));
-                let verdict = judge(ri, found.span.clone());
-                out.push((found, verdict));
-            }
+            let mut found = match self.check(ri, data, span.clone(), &ctx) {
+                Ok(found) => found,
+                Err(filter) => {
+                    let cr = &self.rules[ri];
+                    note_rejected(&mut scratch.rejected, cr, ri, span, filter, &ctx);
+                    continue;
+                }
+            };
+            let line = 1 + memchr::memchr_iter(b'\n', &data[..at.min(data.len())]).count();
+            found.notes.push((
+                "context".into(),
+                format!("passed to a signing call as `{name}` at line {line}"),
+            ));
+            let verdict = judge(ri, found.span.clone());
+            out.push((found, verdict));
         }
     }
 
@@ -438,17 +488,28 @@ impl Matcher {
         rule.rotation == crate::rules::RotationKind::Password && path.is_some_and(is_config_file)
     }
 
-    /// Applies the secret-level checks of rule `ri` to `span`.
-    fn check(&self, ri: usize, data: &[u8], span: Range<usize>, ctx: &Context) -> Option<Match> {
+    /// Applies the secret-level checks of rule `ri` to `span`. A value turned down is `Err`
+    /// with the name of the filter that rejected it, or `None` when it is no candidate at all
+    /// (it does not decode, it is a documented example, the rule's allowlist names it: those are
+    /// decisions, not guesses a token could overturn).
+    fn check(
+        &self,
+        ri: usize,
+        data: &[u8],
+        span: Range<usize>,
+        ctx: &Context,
+    ) -> Result<Match, Option<&'static str>> {
         let cr = &self.rules[ri];
         let rule = &cr.rule;
         let raw = &data[span.clone()];
         let decoded;
         let secret: &[u8] = match rule.decode.as_deref() {
             Some("base64") => {
-                decoded = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
+                decoded = base64::engine::general_purpose::STANDARD
+                    .decode(raw)
+                    .map_err(|_| None)?;
                 if decoded.iter().any(|&b| !(0x20..0x7f).contains(&b)) {
-                    return None;
+                    return Err(None);
                 }
                 &decoded
             }
@@ -459,34 +520,44 @@ impl Matcher {
         // leaked password is worse than a strong one.
         let below = filters::char_len(secret) < rule.min_len || entropy < rule.entropy;
         if below && !ctx.strong {
-            return None;
+            return Err(Some("length/entropy floor"));
         }
         // Passwords and signing keys people chose: short ones are said to be weak.
         let chosen = rule.rotation == crate::rules::RotationKind::Password
             || matches!(rule.category.as_str(), "jwt-secret" | "nextauth");
         let weak = below || (chosen && filters::char_len(secret) < WEAK_BELOW);
         if filters::is_vendor_example(secret) || validate::fails_known_checksum(secret) {
-            return None;
+            return Err(None);
         }
         if !rule.no_placeholder_check {
-            if filters::is_placeholder(secret)
-                || filters::is_natural_language(secret)
-                || filters::is_encoded_text(secret)
-                || (ctx.text_resource && filters::is_resource_text(secret))
-            {
-                return None;
+            let placeholder = if ctx.literal {
+                filters::is_literal_placeholder(secret)
+            } else {
+                filters::is_placeholder(secret)
+            };
+            if placeholder {
+                return Err(Some("placeholder"));
+            }
+            if filters::is_natural_language(secret) {
+                return Err(Some("natural-language"));
+            }
+            if filters::is_encoded_text(secret) {
+                return Err(Some("encoded-text"));
+            }
+            if ctx.text_resource && filters::is_resource_text(secret) {
+                return Err(Some("resource-text"));
             }
             // Unquoted in source code, a bare name is a variable or constant, not a literal.
             if cr.assigned_value && !ctx.quoted && ctx.code_file && filters::is_identifier(secret) {
-                return None;
+                return Err(Some("identifier"));
             }
             if below && filters::is_dev_default(secret) {
-                return None;
+                return Err(Some("development-default"));
             }
             // `<user username="tomcat" password="tomcat"/>`: a weak value that is also another
             // field of its line (the user name) is a default account.
             if weak && repeats_on_line(data, &span) {
-                return None;
+                return Err(Some("default-account"));
             }
         }
         if !cr.stopwords.is_empty() {
@@ -496,15 +567,15 @@ impl Matcher {
                 .iter()
                 .any(|w| memchr::memmem::find(&lower, w).is_some())
             {
-                return None;
+                return Err(None);
             }
         }
         if cr.allow_regexes().iter().any(|r| r.is_match(secret)) {
-            return None;
+            return Err(None);
         }
         let (confidence, mut notes) = match rule.validator {
             Some(v) => match validate::run(v, secret) {
-                Verdict::Reject => return None,
+                Verdict::Reject => return Err(Some("validator")),
                 Verdict::Accept { confidence, notes } => (confidence, notes),
             },
             None => (Confidence::Medium, Vec::new()),
@@ -519,7 +590,7 @@ impl Matcher {
                 ),
             ));
         }
-        Some(Match {
+        Ok(Match {
             rule: ri,
             span,
             entropy,
@@ -535,6 +606,9 @@ pub(crate) struct Context {
     pub quoted: bool,
     /// The file is source code (where an unquoted word is an identifier).
     pub code_file: bool,
+    /// The file's syntax has no expressions ([`filters::literal_syntax`]): a value shaped like
+    /// code is a literal there.
+    pub literal: bool,
     /// See [`Matcher::strong_context`].
     pub strong: bool,
     /// The file holds UI text (a translation or message bundle).

@@ -87,7 +87,11 @@ impl<T> Collected<T> {
 pub fn scan<S: Source>(source: S, scanner: &Scanner) -> Result<Collected<S::Output>> {
     let sink = Collector::default();
     let output = source.run(scanner, &sink)?;
-    let (findings, skipped, errors, files, bytes) = sink.finish();
+    let (mut findings, skipped, errors, files, bytes) = sink.finish();
+    // Values the filters rejected that sign a token found here are findings after all.
+    if crate::matcher::jwt_link::promote(&mut findings, scanner.rejected.take()) > 0 {
+        findings.sort_by_key(|f| f.sort_key());
+    }
     Ok(Collected {
         mode: S::MODE,
         findings,

@@ -12,6 +12,7 @@ mod adoption;
 mod adversarial;
 mod ci_recipes;
 mod encodings;
+mod evidence;
 mod exposure;
 mod faults;
 mod formats;

@@ -2,6 +2,43 @@
 //! a member path or an expression (`getPassword()`, `self.password`, `ctx->key`) rather than a
 //! literal, and whether letters read as camelCase words rather than drawn characters.
 
+/// Whether the file at `path` is written in a syntax without expressions, where a value is a
+/// literal whatever its shape: `.env` files, Java properties, INI and its kin (`.ini`, `.cfg`,
+/// `.conf`, `.cnf`), TOML (values are quoted strings), Terraform variable files (constants only)
+/// and the credential files of tools (`.netrc`, `.pgpass`, `.npmrc`, `.pypirc`, `.htpasswd`,
+/// `.git-credentials`). The template references they may hold (`${DB_PASS}`, `%(pw)s`, `$X`)
+/// are caught as templates, not as code. Source code, shell (`.envrc` too), YAML, JSON and XML
+/// are not such files: they carry expressions, or the tools that read them do (`$(cmd)`,
+/// Spring's `#{bean.key}`, XAML's `{Binding Key}`, ARM's `[parameters('key')]`).
+pub fn literal_syntax(path: &str) -> bool {
+    const EXT: &[&str] = &[
+        "env",
+        "properties",
+        "ini",
+        "cfg",
+        "conf",
+        "cnf",
+        "toml",
+        "tfvars",
+        "netrc",
+        "pgpass",
+        "npmrc",
+        "pypirc",
+        "htpasswd",
+    ];
+    let name = path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    let dotfile = name.strip_prefix('.').unwrap_or(&name);
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    (name.starts_with(".env") && name != ".envrc")
+        || matches!(name.as_str(), "_netrc" | ".git-credentials")
+        || EXT.contains(&dotfile)
+        || ext.is_some_and(|e| EXT.contains(&e))
+}
+
 /// A bare identifier (`SECRETS`, `jwtKey`, `db_password2`): unquoted in source code, a name.
 pub fn is_identifier(secret: &[u8]) -> bool {
     secret

@@ -5,8 +5,8 @@ mod code;
 #[cfg(test)]
 mod tests;
 
-pub use code::is_identifier;
 use code::{balanced, code_expression, looks_like_words, starts_like_call};
+pub use code::{is_identifier, literal_syntax};
 
 /// Shannon entropy of `data` in bits per character: per UTF-8 character when `data` is valid
 /// UTF-8 (a letter of another script is one symbol, not two or three bytes), else per byte.
@@ -335,6 +335,18 @@ pub fn is_vendor_example(secret: &[u8]) -> bool {
 
 /// True when `secret` looks like a placeholder, template reference, env lookup or example value.
 pub fn is_placeholder(secret: &[u8]) -> bool {
+    placeholder(secret, true)
+}
+
+/// [`is_placeholder`] for a value in a file whose syntax has no expressions
+/// ([`literal_syntax`]): there a value shaped like code (`config.db.password`,
+/// `user?.data?.password`) is text someone wrote, not a reference to one.
+pub fn is_literal_placeholder(secret: &[u8]) -> bool {
+    placeholder(secret, false)
+}
+
+/// [`is_placeholder`]; `expressions`: the value sits where code-shaped values are code.
+fn placeholder(secret: &[u8], expressions: bool) -> bool {
     let lower = secret.to_ascii_lowercase();
     let text = String::from_utf8_lossy(&lower);
     let text = text.as_ref();
@@ -393,9 +405,9 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if !generated && matches!(secret.first(), Some(b'$' | b'@' | b'%')) {
         return true;
     }
-    if one_class_words(secret)
+    if one_class_words(secret, expressions)
         || repeated_or_sequential(secret)
-        || (!generated && code_expression(secret))
+        || (expressions && !generated && code_expression(secret))
         || file_name(&lower)
     {
         return true;
@@ -487,7 +499,8 @@ fn longest_run(s: &[u8]) -> usize {
 }
 
 /// `CHANGE_ME`, `your_value_here`, `insert-key-here`: letters of one case with separators only.
-fn one_class_words(s: &[u8]) -> bool {
+/// With `expressions`, a `.` joins names too (`db.password`, `appConfig.secret`: member paths).
+fn one_class_words(s: &[u8], expressions: bool) -> bool {
     let letters = s.iter().filter(|b| b.is_ascii_alphabetic()).count();
     if letters == 0 {
         return false;
@@ -502,14 +515,16 @@ fn one_class_words(s: &[u8]) -> bool {
     // name or slug (`your_value_here`, `insert-key-here`, `db.password`).
     let joined = s.windows(3).any(|w| {
         w[0].is_ascii_alphabetic()
-            && matches!(w[1], b'_' | b'-' | b'.')
+            && (matches!(w[1], b'_' | b'-') || (expressions && w[1] == b'.'))
             && w[2].is_ascii_alphabetic()
     });
     let all_lower = s.iter().all(|b| !b.is_ascii_uppercase()) && joined;
     let all_upper = s.iter().all(|b| !b.is_ascii_lowercase());
     // Identifier-shaped camelCase words (`jwtSecretKey`, `appConfig.secret`) are code, not secrets;
     // a capitalised phrase run together (`IamUsedForSomething`) is a password people type.
-    let camel = s.iter().all(|b| b.is_ascii_alphabetic() || *b == b'.')
+    let camel = s
+        .iter()
+        .all(|b| b.is_ascii_alphabetic() || (expressions && *b == b'.'))
         && s.iter().any(u8::is_ascii_uppercase)
         && looks_like_words(s)
         && (s[0].is_ascii_lowercase() || s.contains(&b'.'));

@@ -208,3 +208,76 @@ fn placeholders() {
         assert!(!is_placeholder(s.as_bytes()), "{s}");
     }
 }
+
+#[test]
+fn files_without_expressions() {
+    for p in [
+        ".env",
+        "deploy/.env.production",
+        "app.env",
+        "src/main/resources/application.properties",
+        "php.ini",
+        "setup.cfg",
+        "etc/app.conf",
+        "my.cnf",
+        "config.TOML",
+        "prod.tfvars",
+        ".netrc",
+        "_netrc",
+        ".pgpass",
+        ".npmrc",
+        ".pypirc",
+        ".htpasswd",
+        ".git-credentials",
+    ] {
+        assert!(literal_syntax(p), "{p}");
+    }
+    for p in [
+        "app.js",
+        "settings.py",
+        ".envrc",
+        "deploy.sh",
+        "values.yaml",
+        "config.yml",
+        "appsettings.json",
+        "web.config",
+        "pom.xml",
+        "env.js",
+        "README.md",
+    ] {
+        assert!(!literal_syntax(p), "{p}");
+    }
+}
+
+#[test]
+fn code_shapes_are_literals_where_the_syntax_has_no_expressions() {
+    // Vetoed as code where expressions exist; literals in a `.env` or `.properties` file.
+    for v in [
+        "user?.data?.password",
+        "config.db.password",
+        "member.path.like",
+        "appConfig.dbPassword",
+        "request.form.pwd",
+        "getPassword()",
+    ] {
+        assert!(is_placeholder(v.as_bytes()), "{v}");
+        assert!(!is_literal_placeholder(v.as_bytes()), "{v}");
+    }
+    // Templates, lookups, placeholder words and slugs stay placeholders everywhere.
+    for v in [
+        "${DB_PASSWORD}",
+        "${{ secrets.DB_PASSWORD }}",
+        "$(pass show db)",
+        "%(db_password)s",
+        "$DB_PASS",
+        "process.env.DB_PASS",
+        "your_value_here",
+        "insert-key-here",
+        "CHANGE_ME",
+        "changeme",
+        "jwtSecretKey",
+    ] {
+        assert!(is_placeholder(v.as_bytes()), "{v}");
+        assert!(is_literal_placeholder(v.as_bytes()), "{v}");
+    }
+}

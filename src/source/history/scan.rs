@@ -365,7 +365,12 @@ impl Ctx<'_> {
         let first = std::cell::RefCell::new(HashSet::new());
         let new_here = |c: &Candidate<'_>, check_parents: bool| {
             let id = SecretId::of(c.secret);
-            if check_parents && inherited.get_or_init(|| self.inherited(item)).contains(&id) {
+            // A rejected value is evidence for the tokens found here, inherited or not: the
+            // parents are not read for it.
+            if check_parents
+                && !c.rejected
+                && inherited.get_or_init(|| self.inherited(item)).contains(&id)
+            {
                 return false;
             }
             first.borrow_mut().insert((id, c.rule.to_string()))
@@ -424,7 +429,9 @@ impl Ctx<'_> {
             self.for_each_text(path, data, &mut |_, _| {}, &mut |at, text| {
                 self.scanner
                     .scan_blob_keep(&Blob::new(text, at, provenance), &mut scratch, &|c| {
-                        ids.borrow_mut().insert(SecretId::of(c.secret));
+                        if !c.rejected {
+                            ids.borrow_mut().insert(SecretId::of(c.secret));
+                        }
                         false
                     });
             });
@@ -436,8 +443,8 @@ impl Ctx<'_> {
     fn has_candidates(&self, blob: &Blob<'_>, scratch: &mut Scratch) -> bool {
         let any = std::cell::Cell::new(false);
         self.scanner
-            .scan_blob_keep(&Blob { path: "", ..*blob }, scratch, &|_| {
-                any.set(true);
+            .scan_blob_keep(&Blob { path: "", ..*blob }, scratch, &|c| {
+                any.set(any.get() || !c.rejected);
                 false
             });
         scratch.take_truncated();
