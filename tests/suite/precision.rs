@@ -1294,3 +1294,24 @@ fn bare_key_files_are_found_by_their_name() {
         .collect();
     assert_eq!(rules, ["rails-master-key"]);
 }
+
+/// A list of tag names assigned to a `..._token` key is data, not a token; a random value under
+/// the same key, and a list whose items are random, are still reported.
+#[test]
+fn word_lists_under_secret_names_are_not_secrets() {
+    let fx = Fixture::new();
+    let random = b62(28);
+    fx.write(
+        "beautify.js",
+        format!(
+            "var opts = {{\n  single_token: 'br,input,link,meta,!doctype,basefont,base,area,hr,wbr,param,img,?xml,embed'.split(','),\n  api_token: '{random}',\n}};\n"
+        ),
+    );
+    let (code, report, _) = scan_json(&fx, &[]);
+    let lines: Vec<u64> = findings(&report)
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(lines, vec![3], "{report:#}");
+}

@@ -61,7 +61,7 @@ pub fn is_natural_language(secret: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(secret) else {
         return false;
     };
-    if text.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) {
+    if text.chars().any(|c| !c.is_ascii() && c.is_alphabetic()) || is_word_list(text) {
         return true;
     }
     let words: Vec<&str> = text.split_whitespace().collect();
@@ -91,6 +91,23 @@ pub fn is_natural_language(secret: &[u8]) -> bool {
         c.next().is_some_and(|f| f.is_ascii_uppercase()) && c.all(|l| l.is_ascii_lowercase())
     });
     function_word || capitalised || text.trim_end().ends_with(['.', '?', '!', ':', '…'])
+}
+
+/// A list of words (`br,input,link,meta,!doctype,hr`, `read|write|admin`): at least four items
+/// split by `,` or `|`, three quarters of them letters only (give or take punctuation at their
+/// ends). Generated secrets and passwords are not lists.
+fn is_word_list(text: &str) -> bool {
+    [',', '|'].iter().any(|&sep| {
+        let items: Vec<&str> = text.split(sep).map(str::trim).collect();
+        let words = items
+            .iter()
+            .filter(|i| {
+                let w = i.trim_matches(|c: char| c.is_ascii_punctuation());
+                !w.is_empty() && w.len() <= 16 && w.chars().all(|c| c.is_ascii_alphabetic())
+            })
+            .count();
+        items.len() >= 4 && words * 4 >= items.len() * 3
+    })
 }
 
 /// Text of a translation or message resource: letters, spaces and punctuation without a digit

@@ -281,3 +281,23 @@ fn code_shapes_are_literals_where_the_syntax_has_no_expressions() {
         assert!(is_literal_placeholder(v.as_bytes()), "{v}");
     }
 }
+
+#[test]
+fn word_lists_are_language() {
+    for t in [
+        "br,input,link,meta,!doctype,basefont,base,area,hr,?xml,?php,?,?=",
+        "read|write|admin|owner",
+        "alpha, beta, gamma, delta",
+    ] {
+        assert!(is_natural_language(t.as_bytes()), "{t}");
+    }
+    // Passwords and keys with a comma or two, or lists of random items, are not.
+    for t in [
+        "Xk2,9vQ,Lm",
+        "hunter2,summer",
+        "q8Zr1,Vt7Lp,aa91X,0pQmZ",
+        "zK3v9qLw2RtX8mNpB4yH",
+    ] {
+        assert!(!is_natural_language(t.as_bytes()), "{t}");
+    }
+}
