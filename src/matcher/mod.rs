@@ -333,11 +333,16 @@ impl Matcher {
                         continue;
                     }
                     let host = caps.name("host").map(|h| h.as_bytes());
+                    let random = caps
+                        .name("random")
+                        .map(|r| w.start + r.start()..w.start + r.end())
+                        .filter(|r| span.start <= r.start && r.end <= span.end);
                     let ctx = Context {
                         quoted,
                         code_file: path.is_some_and(is_code_file),
                         strong: self.strong_context(ri, path, host),
                         text_resource: path.is_some_and(allow::is_text_resource),
+                        random,
                     };
                     if let Some(mut found) = self.check(ri, data, span, &ctx) {
                         if host.is_some_and(|h| is_local_host(h) || is_documentation_host(h)) {
@@ -400,6 +405,7 @@ impl Matcher {
             code_file: path.is_some_and(is_code_file),
             strong: !path.is_some_and(allow::is_test_path),
             text_resource: false,
+            random: None,
         };
         for (span, name, at) in flow::keys_passed_to_signing_calls(data, &scratch.windows[ri]) {
             if out.iter().any(|(m, _)| m.span == span && m.rule == ri) {
@@ -454,7 +460,14 @@ impl Matcher {
             }
             _ => raw,
         };
-        let entropy = filters::shannon_entropy(secret);
+        // The part drawn at random (`(?P<random>...)`: a bot token's secret after its numeric bot
+        // id) is what the entropy and placeholder checks judge; the rest is a fixed layout or an
+        // identifier that may well read like a typed run (`1234567890:`).
+        let drawn: &[u8] = match (&ctx.random, rule.decode.is_none()) {
+            (Some(r), true) => &data[r.clone()],
+            _ => secret,
+        };
+        let entropy = filters::shannon_entropy(drawn);
         // Below the rule's floors a value is still reported where the context is strong: a weak
         // leaked password is worse than a strong one.
         let below = filters::char_len(secret) < rule.min_len || entropy < rule.entropy;
@@ -469,10 +482,10 @@ impl Matcher {
             return None;
         }
         if !rule.no_placeholder_check {
-            if filters::is_placeholder(secret)
-                || filters::is_natural_language(secret)
-                || filters::is_encoded_text(secret)
-                || (ctx.text_resource && filters::is_resource_text(secret))
+            if filters::is_placeholder(drawn)
+                || filters::is_natural_language(drawn)
+                || filters::is_encoded_text(drawn)
+                || (ctx.text_resource && filters::is_resource_text(drawn))
             {
                 return None;
             }
@@ -539,28 +552,31 @@ pub(crate) struct Context {
     pub strong: bool,
     /// The file holds UI text (a translation or message bundle).
     pub text_resource: bool,
+    /// The span of the rule's `random` group inside the secret, when it has one.
+    pub random: Option<Range<usize>>,
 }
 
 /// Where a value captured by the shared `%VALUE%` fragment ends, and whether it was quoted.
 ///
 /// Inside quotes the value runs to the closing quote on the same line (a passphrase holds
-/// spaces; a password holds `,` or `;`), a backslash escaping the next character. Unquoted, it
-/// ends where its syntax does: before `&name=` (the next parameter of a query string), and
-/// before closing brackets it did not open and a final `.` or `:` (prose: `Admin_1).`).
+/// spaces; a password holds `,` or `;`), a backslash escaping the next character. An escaped
+/// opening quote (`\"`: JSON inside a string literal) is closed by the same escaped quote.
+/// Unquoted, it ends where its syntax does: before `&name=` (the next parameter of a query
+/// string), and before closing brackets it did not open and a final `.` or `:` (prose: `Admin_1).`).
 fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>, bool) {
     let limit = limit.min(data.len());
     if let Some(&q) = span.start.checked_sub(1).and_then(|i| data.get(i)) {
         if matches!(q, b'"' | b'\'' | b'`') {
-            let mut i = span.start;
-            while i < limit && data[i] != b'\n' {
-                match data[i] {
-                    b'\\' => i += 2,
-                    b if b == q => return (span.start..i, true),
-                    _ => i += 1,
-                }
-            }
-            // No closing quote on the line: the capture stands as it was.
-            return (span, false);
+            let escapes = data[..span.start - 1]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count();
+            return match closing_quote(&data[span.start..limit], q, escapes) {
+                Some(len) => (span.start..span.start + len, true),
+                // No closing quote on the line: the capture stands as it was.
+                None => (span, false),
+            };
         }
     }
     let v = &data[span.clone()];
@@ -595,6 +611,26 @@ fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>,
         end -= 1;
     }
     (span.start..span.start + end, false)
+}
+
+/// Length of a quoted value (`rest` starts after its opening quote `q`) up to its closing quote
+/// on the same line: `q` preceded by as many backslashes as the opening one (`escapes`), or by
+/// fewer (the enclosing literal ends there). A plain quoted value's backslash escapes the
+/// character after it; an escaped value's longer backslash run escapes the character after it.
+fn closing_quote(rest: &[u8], q: u8, escapes: usize) -> Option<usize> {
+    let mut i = 0;
+    while i < rest.len() && rest[i] != b'\n' {
+        let run = rest[i..].iter().take_while(|&&b| b == b'\\').count();
+        if run <= escapes && rest.get(i + run) == Some(&q) {
+            return Some(i);
+        }
+        i += match (run, escapes) {
+            (0, _) => 1,
+            (_, 0) => 2,
+            _ => run + 1,
+        };
+    }
+    None
 }
 
 /// Whether the value at `span` occurs again, as a whole word, on its line.
