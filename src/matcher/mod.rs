@@ -615,8 +615,8 @@ fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>,
 
 /// Length of a quoted value (`rest` starts after its opening quote `q`) up to its closing quote
 /// on the same line: `q` preceded by as many backslashes as the opening one (`escapes`), or by
-/// fewer (the enclosing literal ends there). A plain quoted value's backslash escapes the
-/// character after it; an escaped value's longer backslash run escapes the character after it.
+/// fewer (the enclosing literal ends there). Elsewhere a backslash (in a plain value) or a run
+/// of them (in an escaped one) escapes the character after it.
 fn closing_quote(rest: &[u8], q: u8, escapes: usize) -> Option<usize> {
     let mut i = 0;
     while i < rest.len() && rest[i] != b'\n' {
