@@ -370,12 +370,17 @@ impl Matcher {
                         continue;
                     }
                     let host = caps.name("host").map(|h| h.as_bytes());
+                    let random = caps
+                        .name("random")
+                        .map(|r| w.start + r.start()..w.start + r.end())
+                        .filter(|r| span.start <= r.start && r.end <= span.end);
                     let ctx = Context {
                         quoted,
                         code_file: path.is_some_and(is_code_file),
                         literal: path.is_some_and(filters::literal_syntax),
                         strong: self.strong_context(ri, path, host),
                         text_resource: path.is_some_and(allow::is_text_resource),
+                        random,
                     };
                     let mut found = match self.check(ri, data, span.clone(), &ctx) {
                         Ok(found) => found,
@@ -444,6 +449,7 @@ impl Matcher {
             literal: false,
             strong: !path.is_some_and(allow::is_test_path),
             text_resource: false,
+            random: None,
         };
         for (span, name, at) in flow::keys_passed_to_signing_calls(data, &scratch.windows[ri]) {
             if out.iter().any(|(m, _)| m.span == span && m.rule == ri) {
@@ -515,7 +521,14 @@ impl Matcher {
             }
             _ => raw,
         };
-        let entropy = filters::shannon_entropy(secret);
+        // The part drawn at random (`(?P<random>...)`: a bot token's secret after its numeric bot
+        // id) is what the entropy and placeholder checks judge; the rest is a fixed layout or an
+        // identifier that may well read like a typed run (`1234567890:`).
+        let drawn: &[u8] = match (&ctx.random, rule.decode.is_none()) {
+            (Some(r), true) => &data[r.clone()],
+            _ => secret,
+        };
+        let entropy = filters::shannon_entropy(drawn);
         // Below the rule's floors a value is still reported where the context is strong: a weak
         // leaked password is worse than a strong one.
         let below = filters::char_len(secret) < rule.min_len || entropy < rule.entropy;
@@ -531,20 +544,20 @@ impl Matcher {
         }
         if !rule.no_placeholder_check {
             let placeholder = if ctx.literal {
-                filters::is_literal_placeholder(secret)
+                filters::is_literal_placeholder(drawn)
             } else {
-                filters::is_placeholder(secret)
+                filters::is_placeholder(drawn)
             };
             if placeholder {
                 return Err(Some("placeholder"));
             }
-            if filters::is_natural_language(secret) {
+            if filters::is_natural_language(drawn) {
                 return Err(Some("natural-language"));
             }
-            if filters::is_encoded_text(secret) {
+            if filters::is_encoded_text(drawn) {
                 return Err(Some("encoded-text"));
             }
-            if ctx.text_resource && filters::is_resource_text(secret) {
+            if ctx.text_resource && filters::is_resource_text(drawn) {
                 return Err(Some("resource-text"));
             }
             // Unquoted in source code, a bare name is a variable or constant, not a literal.
@@ -613,28 +626,31 @@ pub(crate) struct Context {
     pub strong: bool,
     /// The file holds UI text (a translation or message bundle).
     pub text_resource: bool,
+    /// The span of the rule's `random` group inside the secret, when it has one.
+    pub random: Option<Range<usize>>,
 }
 
 /// Where a value captured by the shared `%VALUE%` fragment ends, and whether it was quoted.
 ///
 /// Inside quotes the value runs to the closing quote on the same line (a passphrase holds
-/// spaces; a password holds `,` or `;`), a backslash escaping the next character. Unquoted, it
-/// ends where its syntax does: before `&name=` (the next parameter of a query string), and
-/// before closing brackets it did not open and a final `.` or `:` (prose: `Admin_1).`).
+/// spaces; a password holds `,` or `;`), a backslash escaping the next character. An escaped
+/// opening quote (`\"`: JSON inside a string literal) is closed by the same escaped quote.
+/// Unquoted, it ends where its syntax does: before `&name=` (the next parameter of a query
+/// string), and before closing brackets it did not open and a final `.` or `:` (prose: `Admin_1).`).
 fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>, bool) {
     let limit = limit.min(data.len());
     if let Some(&q) = span.start.checked_sub(1).and_then(|i| data.get(i)) {
         if matches!(q, b'"' | b'\'' | b'`') {
-            let mut i = span.start;
-            while i < limit && data[i] != b'\n' {
-                match data[i] {
-                    b'\\' => i += 2,
-                    b if b == q => return (span.start..i, true),
-                    _ => i += 1,
-                }
-            }
-            // No closing quote on the line: the capture stands as it was.
-            return (span, false);
+            let escapes = data[..span.start - 1]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count();
+            return match closing_quote(&data[span.start..limit], q, escapes) {
+                Some(len) => (span.start..span.start + len, true),
+                // No closing quote on the line: the capture stands as it was.
+                None => (span, false),
+            };
         }
     }
     let v = &data[span.clone()];
@@ -669,6 +685,26 @@ fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>,
         end -= 1;
     }
     (span.start..span.start + end, false)
+}
+
+/// Length of a quoted value (`rest` starts after its opening quote `q`) up to its closing quote
+/// on the same line: `q` preceded by as many backslashes as the opening one (`escapes`), or by
+/// fewer (the enclosing literal ends there). Elsewhere a backslash (in a plain value) or a run
+/// of them (in an escaped one) escapes the character after it.
+fn closing_quote(rest: &[u8], q: u8, escapes: usize) -> Option<usize> {
+    let mut i = 0;
+    while i < rest.len() && rest[i] != b'\n' {
+        let run = rest[i..].iter().take_while(|&&b| b == b'\\').count();
+        if run <= escapes && rest.get(i + run) == Some(&q) {
+            return Some(i);
+        }
+        i += match (run, escapes) {
+            (0, _) => 1,
+            (_, 0) => 2,
+            _ => run + 1,
+        };
+    }
+    None
 }
 
 /// Whether the value at `span` occurs again, as a whole word, on its line.

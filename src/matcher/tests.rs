@@ -322,3 +322,57 @@ fn the_findings_limit_truncates_and_says_so() {
         "seed {seed}: the flag is taken once"
     );
 }
+
+#[test]
+fn an_escaped_opening_quote_is_closed_by_the_same_escaped_quote() {
+    let (mut rng, seed) = seeded();
+    let v = format!("{} {}", token(&mut rng, 10), token(&mut rng, 10));
+    // Plain, escaped and doubly escaped quotes: the value ends at its own closing quote.
+    for text in [
+        format!("k=\"{v}\",x"),
+        format!("{{\\\"k\\\":\\\"{v}\\\",\\\"u\\\":\\\"b\\\"}}"),
+        format!("{{\\\\\\\"k\\\\\\\":\\\\\\\"{v}\\\\\\\"}}"),
+        // A plain quoted value's escaped quote belongs to it.
+        format!("k='{v}\\'s',x"),
+    ] {
+        let data = text.as_bytes();
+        let start = text.find(&v).unwrap();
+        let (span, quoted) = value_extent(data, data.len(), start..start + 3);
+        let want = if text.contains("\\'s") {
+            format!("{v}\\'s")
+        } else {
+            v.clone()
+        };
+        assert!(quoted, "seed {seed}: {text}");
+        assert_eq!(&text[span], want, "seed {seed}: {text}");
+    }
+}
+
+#[test]
+fn the_random_group_alone_is_judged_for_placeholders_and_entropy() {
+    let (mut rng, seed) = seeded();
+    let m = matcher(
+        r#"
+[[rule]]
+id = "t-bot"
+keywords = ["tbot"]
+regex = '''tbot=(?P<secret>[0-9]{10}:(?P<random>[A-Za-z0-9]{30}))'''
+entropy = 3.5
+examples = ["tbot=1234567890:Zq8x0Lk2Wm4Nc6Vb8Xz1As3Df5Gh7Jk9L"]
+negatives = ["tbot=1234567890:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]
+"#,
+    );
+    let drawn = token(&mut rng, 30);
+    let data = format!("tbot=1234567890:{drawn}\n");
+    assert_eq!(
+        found(&m, &data),
+        [format!("1234567890:{drawn}")],
+        "seed {seed}"
+    );
+    // A typed run in the drawn part still marks a placeholder.
+    let typed = format!("{}12345678", token(&mut rng, 22));
+    assert!(
+        found(&m, &format!("tbot=1234567890:{typed}\n")).is_empty(),
+        "seed {seed}"
+    );
+}

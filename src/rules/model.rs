@@ -31,6 +31,9 @@ pub struct Rule {
     /// Literal strings, matched case-insensitively; the rule's regex runs only where one occurs.
     pub keywords: Vec<String>,
     /// Regex with a `(?P<secret>...)` group. `%NAME%` fragments are expanded (see `template.rs`).
+    /// An optional `(?P<random>...)` group inside it names the part drawn at random (a bot
+    /// token's secret after its numeric id): the entropy and placeholder checks judge that part
+    /// alone, so an identifier that reads like a typed run (`1234567890:`) does not sink it.
     #[serde(default)]
     pub regex: String,
     /// Minimum Shannon entropy (bits per character) of the secret.

@@ -11,9 +11,12 @@ const FRAGMENTS: &[(&str, &str)] = &[
     ("%PRE%", r"(?:^|[^\w.-])(?:[\w.-]*[_.-])?"),
     // Between a name and its value: optional closing quote of a quoted key, an optional type
     // annotation (`: string`, `: &str`) followed by `=`, `:=`, `=>` or `?=`; or a bare `:` (YAML, JSON).
+    // A quote may be escaped (`\"`, `\\\"`): JSON inside a string literal (`"{\"key\":\"...\"}"` in
+    // Java, JS or C#) or JSON-escaped JSON in a log line. The value's escaped opening quote is taken
+    // here, so the rule's own optional quote then matches nothing.
     (
         "%ASSIGN%",
-        r#"["'`]?[ \t]*(?:(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w:<>]*[ \t]*)?(?:=|:=|=>|\?=)|:)[ \t]*"#,
+        r#"(?:\\*["'`])?[ \t]*(?:(?::[ \t]*&?(?:'static[ \t]+)?[A-Za-z_][\w:<>]*[ \t]*)?(?:=|:=|=>|\?=)|:)[ \t]*(?:\\+["'`])?"#,
     ),
     // The value: an optional byte-string wrapper (Go `[]byte(`, JS `Buffer.from(`,
     // `new TextEncoder().encode(`), an optional opening quote (Python `b"`), then the secret up to

@@ -10,6 +10,7 @@ mod common;
 
 mod adoption;
 mod adversarial;
+mod catalog;
 mod ci_recipes;
 mod encodings;
 mod evidence;
