@@ -28,3 +28,4 @@ mod rules_list;
 mod scan;
 mod shard;
 mod switching;
+mod validators;
