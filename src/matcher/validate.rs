@@ -687,9 +687,14 @@ mod tests {
     }
 
     fn sentry_org_token(rng: &mut impl Rng, payload: &str) -> String {
-        let secret = base64::engine::general_purpose::STANDARD_NO_PAD.encode(rng.gen::<[u8; 32]>());
-        let payload = base64::engine::general_purpose::STANDARD.encode(payload);
-        format!("sntrys_{payload}_{secret}")
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let random: [u8; 32] = rng.gen();
+        let tail = b64.encode(random);
+        format!(
+            "sntrys_{}_{}",
+            b64.encode(payload),
+            tail.trim_end_matches('=')
+        )
     }
 
     #[test]
