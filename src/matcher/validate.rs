@@ -36,6 +36,7 @@ pub fn run(validator: Validator, secret: &[u8]) -> Verdict {
         Validator::Sentry => sentry(secret),
         Validator::PypiMacaroon => pypi_macaroon(secret),
         Validator::DiscordBot => discord_bot(secret),
+        Validator::GitlabRoutable => gitlab_routable(secret),
     }
 }
 
@@ -196,16 +197,30 @@ fn github_crc32(secret: &[u8]) -> Verdict {
 }
 
 /// True for a value shaped like a checksum-bearing token (GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/
-/// `ghr_`, npm `npm_`: prefix + 36 base62; Grafana `glsa_`; age `AGE-SECRET-KEY-1`) whose
-/// checksum fails. It is not a live token, whichever rule matched it (a generic `token = ...`
-/// rule included).
+/// `ghr_`, npm `npm_`: prefix + 36 base62; Grafana `glsa_`; age `AGE-SECRET-KEY-1`; GitLab
+/// routable `glpat-`/`glrt-`) whose checksum fails. It is not a live token, whichever rule
+/// matched it (a generic `token = ...` rule included).
 pub fn fails_known_checksum(secret: &[u8]) -> bool {
     let shaped = secret.len() == 40
         && (secret.starts_with(b"npm_")
             || (secret.starts_with(b"gh") && secret[3] == b'_' && b"pousr".contains(&secret[2])))
         && secret[4..].iter().all(u8::is_ascii_alphanumeric);
     let github_fails = shaped && github_crc32(secret) == Verdict::Reject;
-    github_fails || fails_grafana_checksum(secret) || fails_age_checksum(secret)
+    github_fails
+        || fails_grafana_checksum(secret)
+        || fails_age_checksum(secret)
+        || fails_gitlab_checksum(secret)
+}
+
+/// A GitLab routable token (`glpat-`/`glrt-`, base64url payload and `.`-separated base36 fields)
+/// whose CRC32 fails.
+fn fails_gitlab_checksum(secret: &[u8]) -> bool {
+    let shaped = (secret.starts_with(b"glpat-") || secret.starts_with(b"glrt-"))
+        && secret.contains(&b'.')
+        && secret
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    shaped && gitlab_routable(secret) == Verdict::Reject
 }
 
 /// A Grafana service-account token (`glsa_` + 32 alphanumerics + `_` + 8 hex) whose CRC32 fails.
@@ -459,6 +474,44 @@ fn discord_bot(secret: &[u8]) -> Verdict {
     let first = secret.split(|&b| b == b'.').next().unwrap_or_default();
     let id = b64_any(first).unwrap_or_default();
     accept_if((17..=20).contains(&id.len()) && id.iter().all(u8::is_ascii_digit))
+}
+
+/// Encodes `n` in lower-case base36, left-padded with '0' to `width`.
+pub fn base36(mut n: u64, width: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    while n > 0 || out.is_empty() {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    out.resize(out.len().max(width), b'0');
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// GitLab's routable tokens: prefix, base64url payload, `.`, an optional two-character version
+/// and `.`, the payload's length in two base36 characters, then the CRC32 (IEEE) of everything
+/// before it in seven base36 characters. A token without a `.` is the legacy random form, which
+/// carries no check.
+fn gitlab_routable(secret: &[u8]) -> Verdict {
+    let (Some(first_dot), Some(last_dot)) = (
+        secret.iter().position(|&b| b == b'.'),
+        secret.iter().rposition(|&b| b == b'.'),
+    ) else {
+        return accept(Confidence::Medium);
+    };
+    let tail = &secret[last_dot + 1..];
+    if tail.len() != 9 {
+        return Verdict::Reject;
+    }
+    let (length, check) = tail.split_at(2);
+    let length = std::str::from_utf8(length)
+        .ok()
+        .and_then(|l| usize::from_str_radix(l, 36).ok());
+    let head = &secret[..secret.len() - 7];
+    let ok = length.is_some_and(|n| n > 0 && n <= first_dot)
+        && base36(u64::from(crc32(head)), 7).as_bytes() == check;
+    accept_if(ok)
 }
 
 #[cfg(test)]
@@ -843,6 +896,59 @@ mod tests {
         assert_eq!(run(Validator::DiscordBot, word.as_bytes()), Verdict::Reject);
     }
 
+    /// A GitLab routable token with `prefix`: random bytes and a routing payload, base64url, the
+    /// version `01`, the payload length and the CRC.
+    fn gitlab_token(rng: &mut impl Rng, prefix: &str) -> String {
+        let mut raw = format!(
+            "c:1\no:{}\nu:{}",
+            base36(rng.gen_range(1..99_999), 1),
+            base36(rng.gen_range(1..9_999_999), 1)
+        )
+        .into_bytes();
+        raw.extend(rng.gen::<[u8; 16]>());
+        raw.push(16);
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        let head = format!("{prefix}{payload}.01.{}", base36(payload.len() as u64, 2));
+        format!("{head}{}", base36(u64::from(crc32(head.as_bytes())), 7))
+    }
+
+    #[test]
+    fn gitlab_routable_tokens_carry_a_base36_crc32() {
+        assert_eq!(base36(0, 7), "0000000");
+        assert_eq!(base36(u64::from(u32::MAX), 7), "1z141z3");
+        let (mut rng, _) = crate::testing::seeded();
+        for prefix in ["glpat-", "glrt-t1_"] {
+            let good = gitlab_token(&mut rng, prefix);
+            assert!(
+                is_high(&run(Validator::GitlabRoutable, good.as_bytes())),
+                "{good}"
+            );
+            let at = rng.gen_range(prefix.len()..good.len());
+            let alphabet: &[u8] = if at >= good.len() - 9 {
+                b"0123456789abcdefghijklmnopqrstuvwxyz"
+            } else {
+                ALNUM
+            };
+            let bad = if good.as_bytes()[at] == b'.' {
+                format!("{good}0")
+            } else {
+                change_one(&good, at, alphabet)
+            };
+            assert_eq!(
+                run(Validator::GitlabRoutable, bad.as_bytes()),
+                Verdict::Reject,
+                "{bad}"
+            );
+            assert!(fails_known_checksum(bad.as_bytes()), "{bad}");
+            assert!(!fails_known_checksum(good.as_bytes()), "{good}");
+        }
+        let legacy = format!("glpat-{}", draw(&mut rng, ALNUM, 20));
+        assert_eq!(
+            run(Validator::GitlabRoutable, legacy.as_bytes()),
+            accept(Confidence::Medium)
+        );
+    }
+
     #[test]
     fn validator_names_are_the_rule_file_names() {
         for v in [
@@ -857,6 +963,7 @@ mod tests {
             Validator::Sentry,
             Validator::PypiMacaroon,
             Validator::DiscordBot,
+            Validator::GitlabRoutable,
         ] {
             assert_eq!(
                 serde_json::to_string(&v).unwrap(),

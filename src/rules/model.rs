@@ -193,6 +193,9 @@ pub enum Validator {
     PypiMacaroon,
     /// Discord bot token: the first segment is base64 of the bot's numeric user id.
     DiscordBot,
+    /// GitLab routable token (`glpat-<payload>.<version>.<length><crc>`): base36 CRC32 in the
+    /// last 7 characters; the legacy 20-character form carries none.
+    GitlabRoutable,
 }
 
 impl Validator {
@@ -210,6 +213,7 @@ impl Validator {
             Validator::Sentry => "sentry",
             Validator::PypiMacaroon => "pypi-macaroon",
             Validator::DiscordBot => "discord-bot",
+            Validator::GitlabRoutable => "gitlab-routable",
         }
     }
 
@@ -235,6 +239,9 @@ impl Validator {
             }
             Validator::DiscordBot => {
                 "first segment decodes to a numeric user id (one that does not is dropped)"
+            }
+            Validator::GitlabRoutable => {
+                "routable form: CRC32 in the last 7 base36 characters (a failing one is dropped); legacy form: shape only"
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use base64::Engine;
-use leaksweep::matcher::validate::crc32;
+use leaksweep::matcher::validate::{base36, crc32};
 use rand::Rng;
 
 const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -16,7 +16,7 @@ fn glsa(rng: &mut impl Rng) -> String {
     format!("{key}_{}", hex::encode(crc32(key.as_bytes()).to_le_bytes()))
 }
 
-/// `token` with its last character changed (a hex digit stays a hex digit).
+/// `token` with its last character changed (a hex or base36 digit stays one).
 fn last_changed(token: &str) -> String {
     let (head, last) = token.split_at(token.len() - 1);
     format!("{head}{}", if last == "0" { '1' } else { '0' })
@@ -37,6 +37,17 @@ fn sntrys(rng: &mut impl Rng, org: &str) -> String {
     )
 }
 
+/// A GitLab routable personal access token: base64url of a routing payload, 16 random bytes and
+/// their count, then version `01`, the payload length and the CRC32, base36.
+fn glpat_routable(rng: &mut impl Rng) -> String {
+    let mut raw = format!("c:1\no:{}", base36(rng.gen_range(1..99_999), 1)).into_bytes();
+    raw.extend(rng.gen::<[u8; 16]>());
+    raw.push(16);
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let head = format!("glpat-{payload}.01.{}", base36(payload.len() as u64, 2));
+    format!("{head}{}", base36(u64::from(crc32(head.as_bytes())), 7))
+}
+
 #[test]
 fn valid_tokens_are_reported_high_and_their_fakes_by_no_rule() {
     let mut rng = seeded_rng();
@@ -45,11 +56,13 @@ fn valid_tokens_are_reported_high_and_their_fakes_by_no_rule() {
     let sentry = sntrys(&mut rng, "northwind-labs");
     // The payload's first character changed: it no longer decodes to a JSON object.
     let fake_sentry = format!("sntrys_A{}", &sentry["sntrys_e".len()..]);
+    let gitlab = glpat_routable(&mut rng);
+    let fake_gitlab = last_changed(&gitlab);
     let fx = Fixture::new();
     fx.write(
         "deploy.env",
         format!(
-            "GRAFANA_TOKEN={grafana}\nGRAFANA_OLD_TOKEN={fake}\ntoken = \"{fake}\"\nSENTRY_AUTH_TOKEN={sentry}\nSENTRY_OLD={fake_sentry}\n"
+            "GRAFANA_TOKEN={grafana}\nGRAFANA_OLD_TOKEN={fake}\ntoken = \"{fake}\"\nSENTRY_AUTH_TOKEN={sentry}\nSENTRY_OLD={fake_sentry}\nGITLAB_TOKEN={gitlab}\nGITLAB_OLD_TOKEN={fake_gitlab}\n"
         ),
     );
     let (code, report, err) =
@@ -70,6 +83,7 @@ fn valid_tokens_are_reported_high_and_their_fakes_by_no_rule() {
         [
             ("grafana-token".to_string(), 1, "high".to_string()),
             ("sentry-auth-token".to_string(), 4, "high".to_string()),
+            ("gitlab-pat".to_string(), 6, "high".to_string()),
         ],
         "{report:#}"
     );
