@@ -22,10 +22,14 @@ pub fn run(args: RulesCmd) -> Result<ExitCode> {
                 1 => "1 family".to_string(),
                 n => format!("{n} families"),
             };
+            let validated = shown.iter().filter(|r| r.validator.is_some()).count();
             if category.is_some() || search.is_some() {
-                eprintln!("{} of {total} rules, in {families}", shown.len());
+                eprintln!(
+                    "{} of {total} rules, in {families}; {validated} validated offline",
+                    shown.len()
+                );
             } else {
-                eprintln!("{total} rules, in {families}");
+                eprintln!("{total} rules, in {families}; {validated} validated offline");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -44,13 +48,9 @@ pub fn run(args: RulesCmd) -> Result<ExitCode> {
             println!("keywords:    {}", r.keywords.join(", "));
             println!("entropy:     {}", r.entropy);
             println!("rotation:    {}", r.rotation);
-            if let Some(v) = r.validator {
-                println!(
-                    "validator:   {}",
-                    serde_json::to_string(&v)
-                        .unwrap_or_default()
-                        .trim_matches('"')
-                );
+            match r.validator {
+                Some(v) => println!("validator:   {}: {}", v.name(), v.summary()),
+                None => println!("validator:   none (regex, entropy and placeholder checks only)"),
             }
             println!("file:        rules/{}", r.source_file);
             println!("regex:       {}", r.regex);
@@ -116,7 +116,8 @@ fn select<'a>(
 }
 
 /// Prints `rules` grouped by family (category), families and rules sorted by name, each family
-/// under a `family (N)` heading. Returns the number of families printed.
+/// under a `family (N)` heading; a rule with an offline validator ends with `[validator: NAME]`.
+/// Returns the number of families printed.
 fn print_grouped(rules: &[&Rule]) -> usize {
     let mut sorted: Vec<&Rule> = rules.to_vec();
     sorted.sort_by(|a, b| a.category.cmp(&b.category).then_with(|| a.id.cmp(&b.id)));
@@ -128,8 +129,12 @@ fn print_grouped(rules: &[&Rule]) -> usize {
         families += 1;
         println!("{} ({})", group[0].category, group.len());
         for r in group {
+            let validator = r
+                .validator
+                .map(|v| format!("  [validator: {}]", v.name()))
+                .unwrap_or_default();
             println!(
-                "  {:<40} {:<8} {}",
+                "  {:<40} {:<8} {}{validator}",
                 r.id,
                 r.severity.to_string(),
                 r.description

@@ -185,6 +185,69 @@ pub enum Validator {
     AwsKeyId,
     /// A connection URI whose password is not a well-known default or a template.
     DbUri,
+    /// age secret key: Bech32 (BIP-173) checksum over HRP `age-secret-key-` and a 32-byte key.
+    AgeBech32,
+    /// Grafana `glsa_` token: CRC32 of `glsa_<secret>` in its last 8 hex characters; Grafana
+    /// Cloud `glc_` token: base64 of a JSON object naming the org (`o`) and key (`k`).
+    Grafana,
+    /// Sentry `sntrys_` org token: base64 JSON payload with `iat` between prefix and secret.
+    Sentry,
+    /// PyPI `pypi-` token: base64url of a version-2 macaroon located at pypi.org or test.pypi.org.
+    PypiMacaroon,
+    /// Discord bot token: the first segment is base64 of the bot's numeric user id.
+    DiscordBot,
+    /// GitLab routable token (`glpat-<payload>.<version>.<length><crc>`): base36 CRC32 in the
+    /// last 7 characters; the legacy 20-character form carries none.
+    GitlabRoutable,
+}
+
+impl Validator {
+    /// The name rule files use (`validator = "..."`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Validator::Jwt => "jwt",
+            Validator::Pem => "pem",
+            Validator::GithubCrc32 => "github-crc32",
+            Validator::NpmCrc32 => "npm-crc32",
+            Validator::AwsKeyId => "aws-key-id",
+            Validator::DbUri => "db-uri",
+            Validator::AgeBech32 => "age-bech32",
+            Validator::Grafana => "grafana",
+            Validator::Sentry => "sentry",
+            Validator::PypiMacaroon => "pypi-macaroon",
+            Validator::DiscordBot => "discord-bot",
+            Validator::GitlabRoutable => "gitlab-routable",
+        }
+    }
+
+    /// One line on what the check proves, for `rules show`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Validator::Jwt => "header and claims decode (JSON with alg)",
+            Validator::Pem => "body decodes as base64 (DER or OpenSSH structure: high confidence)",
+            Validator::GithubCrc32 | Validator::NpmCrc32 => {
+                "CRC32 checksum in the last 6 base62 characters (a failing one is dropped)"
+            }
+            Validator::AwsKeyId => "base32 body after the key-type prefix",
+            Validator::DbUri => "password is not a default or a template",
+            Validator::AgeBech32 => "Bech32 checksum and 32-byte key (a failing one is dropped)",
+            Validator::Grafana => {
+                "glsa_: CRC32 checksum in the last 8 hex characters (a failing one is dropped); glc_: decodes to JSON with o and k"
+            }
+            Validator::Sentry => {
+                "sntrys_: payload decodes to JSON with iat (one that does not is dropped)"
+            }
+            Validator::PypiMacaroon => {
+                "decodes to a macaroon located at pypi.org or test.pypi.org (one that does not is dropped)"
+            }
+            Validator::DiscordBot => {
+                "first segment decodes to a numeric user id (one that does not is dropped)"
+            }
+            Validator::GitlabRoutable => {
+                "routable form: CRC32 in the last 7 base36 characters (a failing one is dropped); legacy form: shape only"
+            }
+        }
+    }
 }
 
 /// What a replacement for a leaked secret looks like.

@@ -30,3 +30,4 @@ mod rules_list;
 mod scan;
 mod shard;
 mod switching;
+mod validators;
