@@ -4,8 +4,8 @@
 //! A full Aho-Corasick DFA over several hundred keywords is a table of some 2 MB: stepping it
 //! once per byte misses the caches on most bytes of real text, and that step was the largest
 //! single cost of a history scan. Here each keyword is reduced to one anchor, a 4-byte slice of
-//! it expected to be rare in text ([`anchor_cost`]; a 3-byte keyword is filed under itself
-//! followed by every possible fourth byte). A 4-byte anchor holds two 3-byte blocks, and one of
+//! it expected to be rare in text ([`Rarity`]; a 3-byte keyword is filed under itself followed
+//! by every possible fourth byte, or preceded by every possible byte). A 4-byte anchor holds two 3-byte blocks, and one of
 //! them starts at an even position, so the search looks at every second position only: it hashes
 //! the 3 bytes there, folded to lower case, and tests one bit of a 32 KB table of every anchor's
 //! blocks. Only where that bit is set does it test the two anchors the block may belong to (the
@@ -31,6 +31,9 @@ const BLOCK_BITS: u32 = 18;
 /// that follows a hit decides, so this only ever adds a comparison.
 const FOLD: u32 = 0x2020_2020;
 
+/// The anchor offset of a 3-byte keyword filed under the byte before it and itself.
+const BEFORE: u16 = u16::MAX;
+
 /// The hash of a 4-byte anchor (or the 4 folded bytes at a position).
 #[inline(always)]
 fn anchor_hash(x: u32) -> usize {
@@ -51,7 +54,8 @@ fn folded(data: &[u8], i: usize) -> u32 {
 
 /// Letter pairs of English text, most common first: the measure of how common a pair of letters
 /// is in identifiers, comments and prose (unlisted pairs are rarer than their letters suggest).
-const PAIRS: &str = "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha \
+const PAIRS: &str =
+    "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha \
     as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns di fo \
     ho pe ec pr no ct us ac ot il tr ly nc et ut ss so rs un lo wa ge ie wh ee wi em ad ol rt po \
     we na ul ni ts mo ow pa im mi ai sh ir su id os iv ia am fi ci vi pl ig tu ev ld ry mp fe bl \
@@ -179,10 +183,13 @@ impl<E: Copy + PartialEq, const WORDS: usize> Table<E, WORDS> {
 pub(super) struct KeywordSearch {
     /// Lower-cased keywords; a hit names its keyword by index here.
     keywords: Vec<Box<[u8]>>,
-    /// Keywords of 3 bytes or more: (keyword, offset of its anchor in it).
+    /// Keywords of 3 bytes or more: (keyword, offset of its anchor in it, or [`BEFORE`]).
     anchors: Table<(u32, u16), { 1 << (ANCHOR_BITS - 6) }>,
     /// The first and the last 3 bytes of every anchor.
     blocks: Box<[u64; 1 << (BLOCK_BITS - 6)]>,
+    /// The 3-byte keywords filed under an anchor that starts a byte before them, which a
+    /// keyword at the very start of the text lacks.
+    leading: Vec<u32>,
     /// Keywords of 2 bytes: (keyword, which of its bytes is searched for).
     pairs: Vec<(u32, usize)>,
     /// The bytes searched for (both cases of a letter), for the 2-byte keywords.
@@ -201,6 +208,7 @@ impl KeywordSearch {
                 blocks[b / 64] |= 1 << (b % 64);
             }
         };
+        let mut leading = Vec::new();
         let mut pairs = Vec::new();
         let mut pair_bytes = Vec::new();
         for (i, k) in keywords.iter().enumerate() {
@@ -223,8 +231,19 @@ impl KeywordSearch {
                     pairs.push((id, r));
                 }
                 3 => {
+                    // Filed under itself and every fourth byte, or every byte before it and
+                    // itself: whichever makes the block with the wildcard the rarer.
+                    let f = k.to_ascii_lowercase();
+                    let lead = rarity.pair(f[0], f[1]) < rarity.pair(f[1], f[2]);
+                    if lead {
+                        leading.push(id);
+                    }
                     for c in 0..=255u8 {
-                        file(u32::from_le_bytes([k[0], k[1], k[2], c]) | FOLD, (id, 0));
+                        let (bytes, at) = match lead {
+                            true => ([c, k[0], k[1], k[2]], BEFORE),
+                            false => ([k[0], k[1], k[2], c], 0),
+                        };
+                        file(u32::from_le_bytes(bytes) | FOLD, (id, at));
                     }
                 }
                 n => {
@@ -247,6 +266,7 @@ impl KeywordSearch {
                 .collect(),
             anchors: Table::new(filed),
             blocks,
+            leading,
             pairs,
             pair_bytes,
         })
@@ -259,6 +279,12 @@ impl KeywordSearch {
         hits.clear();
         let mut hit = |k, s, e| hits.push((k, s, e));
         let n = data.len();
+        for &id in &self.leading {
+            let k = &self.keywords[id as usize];
+            if is_at(data, 0, k) {
+                hit(id as usize, 0, k.len());
+            }
+        }
         // Every anchor that fits lies over the block at an even `j`: its first block when it
         // starts at `j`, its last when it starts at `j - 1`.
         let mut j = 0;
@@ -276,8 +302,9 @@ impl KeywordSearch {
             self.anchor_at(data, i, folded(data, i), &mut hit);
             i += 1;
         }
-        // The last three positions: only a 3-byte keyword fits, and it was filed under every
-        // fourth byte, so any padding finds it.
+        // The last three positions: only a 3-byte keyword fits there, and one filed under every
+        // fourth byte is found with any padding (one filed under the byte before it was found
+        // at the position before).
         while i < n {
             let mut b = [b' '; 4];
             b[..n - i].copy_from_slice(&data[i..]);
@@ -331,9 +358,12 @@ impl KeywordSearch {
     fn compare(&self, data: &[u8], i: usize, x: u32, hit: &mut impl FnMut(usize, usize, usize)) {
         for &(id, at) in self.anchors.row(anchor_hash(x)) {
             let k = &self.keywords[id as usize];
-            let at = at as usize;
-            if i >= at && is_at(data, i - at, k) {
-                hit(id as usize, i - at, i - at + k.len());
+            let start = match at {
+                BEFORE => Some(i + 1),
+                at => i.checked_sub(usize::from(at)),
+            };
+            if let Some(start) = start.filter(|&s| is_at(data, s, k)) {
+                hit(id as usize, start, start + k.len());
             }
         }
     }
@@ -390,6 +420,7 @@ mod tests {
             "db",
             ":/",
             "key",
+            "aes",
             "aws",
             "://",
             "$1$",
@@ -448,12 +479,15 @@ mod tests {
 
     #[test]
     fn keywords_at_the_edges_of_the_buffer() {
-        let keywords: Vec<String> = ["q~", "key", "pass"]
+        let keywords: Vec<String> = ["q~", "key", "aes", "pass"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         for data in [
             &b"q~"[..],
+            b"AES",
+            b"xaes",
+            b"xaesx",
             b"Q~",
             b"xq~",
             b"KEY",
@@ -476,7 +510,7 @@ mod tests {
         // The search steps over every second position and finishes the last few one by one:
         // each keyword length at each offset of each short length, padded with text that folds
         // onto the keywords' bytes.
-        let keywords: Vec<String> = ["q~", "key", "pass", "token", "a_b~c"]
+        let keywords: Vec<String> = ["q~", "key", "aes", "pass", "token", "a_b~c"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -511,6 +545,10 @@ mod tests {
         };
         assert_eq!(anchor(b"the_token_xoxb"), "xoxb");
         assert_eq!(anchor(b"Q~zv the "), "Q~zv");
+        // `aes` is filed under the byte before it (`es` is far commoner than `ae`), `xyz` under
+        // the byte after it (`xy` is commoner than `yz`).
+        let search = KeywordSearch::new(&["xyz".to_string(), "aes".to_string()]).unwrap();
+        assert_eq!(search.leading, [1]);
         // Among letters, the pairs of English text are the common ones.
         assert!(rarity.anchor_cost(b"tion") > rarity.anchor_cost(b"kvqj"));
     }
