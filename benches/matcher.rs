@@ -308,7 +308,7 @@ fn minified_js() -> Vec<u8> {
             }
         }
         s += "},";
-        if module % 40 == 0 {
+        if module.is_multiple_of(40) {
             s.push('\n');
         }
         out.extend_from_slice(s.as_bytes());

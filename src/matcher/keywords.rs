@@ -5,10 +5,10 @@
 //! once per byte misses the caches on most bytes of real text, and that step was the largest
 //! single cost of a history scan. Here each keyword is reduced to one anchor, a 4-byte slice of
 //! it expected to be rare in text ([`Rarity`]; a 3-byte keyword is filed under itself followed
-//! by every possible fourth byte, or preceded by every possible byte). A 4-byte anchor holds two 3-byte blocks, and one of
-//! them starts at an even position, so the search looks at every second position only: it hashes
-//! the 3 bytes there, folded to lower case, and tests one bit of a 32 KB table of every anchor's
-//! blocks. Only where that bit is set does it test the two anchors the block may belong to (the
+//! by every possible fourth byte, or preceded by every possible byte). A 4-byte anchor holds two
+//! 3-byte blocks, and one of them starts at an even position, so the search looks at every second
+//! position only: it hashes the 3 bytes there, folded to lower case, and tests one bit of a 32 KB
+//! table of every anchor's blocks. Only where that bit is set does it test the two anchors the block may belong to (the
 //! one starting there and the one starting a byte before) in a second bit table, and only where
 //! that bit is set too does it compare the keywords filed under the anchor with the text. So the
 //! cost is a few instructions per two bytes with no dependent loads, and the comparisons happen
