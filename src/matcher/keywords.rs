@@ -4,57 +4,139 @@
 //! A full Aho-Corasick DFA over several hundred keywords is a table of some 2 MB: stepping it
 //! once per byte misses the caches on most bytes of real text, and that step was the largest
 //! single cost of a history scan. Here each keyword is reduced to one anchor, a 4-byte slice of
-//! it chosen to be rare in source text (3 bytes for keywords of 2 or 3 bytes, the 2-byte ones
-//! expanded over every third byte). Per position of the buffer the search hashes the 4 bytes
-//! there, folded to lower case, and tests one bit in each of two small bit tables (40 KB, in the
-//! first-level cache); only where a bit is set does it compare the keywords filed under that
-//! hash with the text. So the cost per byte is a few instructions with no dependent loads, and
-//! the comparisons happen about as often as keywords actually occur.
+//! it expected to be rare in text ([`Rarity`]; a 3-byte keyword is filed under itself followed
+//! by every possible fourth byte, or preceded by every possible byte). A 4-byte anchor holds two
+//! 3-byte blocks, and one of them starts at an even position, so the search looks at every second
+//! position only: it hashes the 3 bytes there, folded to lower case, and tests one bit of a 32 KB
+//! table of every anchor's blocks. Only where that bit is set does it test the two anchors the block may belong to (the
+//! one starting there and the one starting a byte before) in a second bit table, and only where
+//! that bit is set too does it compare the keywords filed under the anchor with the text. So the
+//! cost is a few instructions per two bytes with no dependent loads, and the comparisons happen
+//! about as often as anchors occur. The rare 2-byte keywords are found apart, by a vectorised
+//! byte search for their rarer byte.
 //!
 //! The result is exactly the set Aho-Corasick's overlapping search reports (a test compares the
 //! two on generated text), sorted by start position.
 
 use crate::error::Error;
 
-/// Bits in the table of 4-byte anchors (2^16 bits: 8 KB).
-const LONG_BITS: u32 = 16;
-/// Bits in the table of 3-byte anchors (2^14 bits: 2 KB).
-const SHORT_BITS: u32 = 14;
+/// Bits in the table of 4-byte anchors (2^17 bits: 16 KB).
+const ANCHOR_BITS: u32 = 17;
+/// Bits in the table of the anchors' 3-byte blocks (2^18 bits: 32 KB): large enough that blocks
+/// of text flag mostly where they are an anchor's, not where their hash collides with one.
+const BLOCK_BITS: u32 = 18;
 
-/// The folding both tables hash: every byte with bit 5 set, so that ASCII letters of either case
+/// The folding the tables hash: every byte with bit 5 set, so that ASCII letters of either case
 /// hash alike. Other bytes collide in pairs too (`_` with DEL, `@` with `` ` ``); the comparison
 /// that follows a hit decides, so this only ever adds a comparison.
 const FOLD: u32 = 0x2020_2020;
 
+/// The anchor offset of a 3-byte keyword filed under the byte before it and itself.
+const BEFORE: u16 = u16::MAX;
+
+/// The hash of a 4-byte anchor (or the 4 folded bytes at a position).
 #[inline(always)]
-fn long_hash(x: u32) -> usize {
-    (x.wrapping_mul(0x9E37_79B1) >> (32 - LONG_BITS)) as usize
+fn anchor_hash(x: u32) -> usize {
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - ANCHOR_BITS)) as usize
 }
 
+/// The hash of the first 3 bytes of `x` (the shift drops the fourth).
 #[inline(always)]
-fn short_hash(x: u32) -> usize {
-    ((x & 0x00FF_FFFF).wrapping_mul(0x85EB_CA77) >> (32 - SHORT_BITS)) as usize
+fn block_hash(x: u32) -> usize {
+    ((x << 8).wrapping_mul(0x85EB_CA77) >> (32 - BLOCK_BITS)) as usize
 }
 
-/// How common a byte is in source and configuration text (higher is more common), the measure
-/// by which each keyword's anchor is chosen: letters by their frequency in English text, then
-/// layout and punctuation. A rough order is enough: it only decides how often the search stops
-/// to compare, never what it finds.
-fn commonness(b: u8) -> u32 {
-    const LETTERS: &[u8] = b"etaoinsrlcdhumpfgbywvkxjqz";
-    match b {
-        b' ' | b'\n' | b'\t' | b'\r' | b'*' | b'(' | b')' | b',' | b';' | b'=' => 40,
-        b'a'..=b'z' => 36 - LETTERS.iter().position(|&c| c == b).unwrap_or(25) as u32,
-        b'.' | b'_' | b'/' | b'-' | b':' | b'\'' | b'"' => 20,
-        b'0'..=b'9' => 15,
-        _ => 5,
+/// The 4 bytes at `i` of `data`, folded (read as one load: the caller has checked they fit).
+#[inline(always)]
+fn folded(data: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(data[i..i + 4].try_into().unwrap_or([0; 4])) | FOLD
+}
+
+/// Letter pairs of English text, most common first: the measure of how common a pair of letters
+/// is in identifiers, comments and prose (unlisted pairs are rarer than their letters suggest).
+const PAIRS: &str =
+    "th he in er an re on at en nd ti es or te of ed is it al ar st to nt ng se ha \
+    as ou io le ve co me de hi ri ro ic ne ea ra ce li ch ll be ma si om ur ca el ta la ns di fo \
+    ho pe ec pr no ct us ac ot il tr ly nc et ut ss so rs un lo wa ge ie wh ee wi em ad ol rt po \
+    we na ul ni ts mo ow pa im mi ai sh ir su id os iv ia am fi ci vi pl ig tu ev ld ry mp fe bl \
+    ab gh ty op wo sa ay ex ke fr oo av ag if ap gr od bo sp rd do uc bu ei ov by rm ep tt oc fa \
+    ef cu rn sc gi da yo cr cl du ga qu ue ff ba ey ls va um pp ua up lu go ht ru ug ds lt pi rc \
+    rr eg au ck ew mu br bi pt ak pu ui rg ib tl ny ki rk ys ob mm fu ph og ms ye ud mb ip ub oi \
+    rl gu dr hr cc tw ft wn nu af hu nn eo vo rv nf xp gn sm fl iz ok nl my gl aw ju oa eq sy sl \
+    ps jo lf nv je nk kn gs dy hy ze ks xt bs ik dd cy rp sk xi oe oy ws lv dl rf eu dg wr xa yi \
+    nm eb rb tm xc eh tc gy ja hn yp za gg ym sw bj lm cs ii ix xe oh lk dv lp ax ox uf dm iu sf \
+    bt ka hm uy sn";
+
+/// How often each text block is expected, the measure by which each keyword's anchor is chosen:
+/// a chain over byte pairs, with bytes weighted by their frequency in source and configuration
+/// text and letter pairs by their rank in [`PAIRS`]. A rough estimate is enough: it only decides
+/// how often the search stops to look closer, never what it finds.
+struct Rarity {
+    /// For each pair of lower-case letters, how much more (or less) common it is than its two
+    /// letters' frequencies alone suggest.
+    letter_pairs: [[f64; 26]; 26],
+}
+
+impl Rarity {
+    fn new() -> Self {
+        let mut letter_pairs = [[0.2; 26]; 26];
+        let words = PAIRS.split_ascii_whitespace();
+        for (rank, w) in words.enumerate() {
+            if let [a @ b'a'..=b'z', b @ b'a'..=b'z'] = *w.as_bytes() {
+                letter_pairs[usize::from(a - b'a')][usize::from(b - b'a')] =
+                    320.0 / (rank as f64 + 40.0);
+            }
+        }
+        Rarity { letter_pairs }
+    }
+
+    /// Occurrences of byte `b` (folded) per 10,000 bytes of source text, roughly.
+    fn byte(b: u8) -> f64 {
+        const LETTERS: &[u8; 26] = b"etaoinsrlcdhumpfgbywvkxjqz";
+        const PER_LETTER: [f64; 26] = [
+            600., 450., 420., 400., 380., 370., 340., 330., 250., 200., 200., 180., 160., 150.,
+            140., 110., 100., 80., 80., 70., 50., 40., 20., 10., 6., 5.,
+        ];
+        match b {
+            b'a'..=b'z' => LETTERS
+                .iter()
+                .position(|&c| c == b)
+                .map_or(5., |i| PER_LETTER[i]),
+            b' ' => 1200.,
+            b'\n' | b'\t' | b'\r' => 300.,
+            b'_' | b'(' | b')' | b',' | b';' | b'=' | b'.' | b'*' | b'"' => 120.,
+            b'0'..=b'9' => 60.,
+            b'-' | b'/' | b':' | b'\'' | b'{' | b'}' | b'<' | b'>' | b'[' | b']' => 50.,
+            b'#' | b'&' | b'|' | b'!' | b'+' | b'$' | b'@' | b'%' | b'\\' | b'~' | b'`' | b'?'
+            | b'^' => 8.,
+            _ => 1.,
+        }
+    }
+
+    /// Occurrences of the pair `a`, `b` (folded) per 10,000 bytes, roughly.
+    fn pair(&self, a: u8, b: u8) -> f64 {
+        let both = Self::byte(a) * Self::byte(b) / 10_000.;
+        match (a, b) {
+            (b'a'..=b'z', b'a'..=b'z') => {
+                both * self.letter_pairs[usize::from(a - b'a')][usize::from(b - b'a')]
+            }
+            _ => both,
+        }
+    }
+
+    /// How often the 4 bytes of an anchor make a block of text flag: the sum of the expected
+    /// frequencies of its two 3-byte blocks.
+    fn anchor_cost(&self, anchor: &[u8]) -> f64 {
+        let f: Vec<u8> = anchor.iter().map(|b| b.to_ascii_lowercase()).collect();
+        let block = |a, b, c| self.pair(a, b) * self.pair(b, c) / Self::byte(b);
+        block(f[0], f[1], f[2]) + block(f[1], f[2], f[3])
     }
 }
 
 /// A bit table with, per set bit, the entries filed under it (compressed rows).
 struct Table<E, const WORDS: usize> {
     /// A fixed size, so that indexing by a hash (which the compiler sees is in range) needs no
-    /// bounds check in the loop over every byte.
+    /// bounds check in the loop over the text.
     bits: Box<[u64; WORDS]>,
     starts: Box<[u32]>,
     entries: Box<[E]>,
@@ -101,18 +183,34 @@ impl<E: Copy + PartialEq, const WORDS: usize> Table<E, WORDS> {
 pub(super) struct KeywordSearch {
     /// Lower-cased keywords; a hit names its keyword by index here.
     keywords: Vec<Box<[u8]>>,
-    /// Keywords of 4 bytes or more: (keyword, offset of its anchor in it).
-    long: Table<(u32, u16), { 1 << (LONG_BITS - 6) }>,
-    /// Keywords of 2 or 3 bytes, anchored at their start.
-    short: Table<u32, { 1 << (SHORT_BITS - 6) }>,
+    /// Keywords of 3 bytes or more: (keyword, offset of its anchor in it, or [`BEFORE`]).
+    anchors: Table<(u32, u16), { 1 << (ANCHOR_BITS - 6) }>,
+    /// The first and the last 3 bytes of every anchor.
+    blocks: Box<[u64; 1 << (BLOCK_BITS - 6)]>,
+    /// The 3-byte keywords filed under an anchor that starts a byte before them, which a
+    /// keyword at the very start of the text lacks.
+    leading: Vec<u32>,
+    /// Keywords of 2 bytes: (keyword, which of its bytes is searched for).
+    pairs: Vec<(u32, usize)>,
+    /// The bytes searched for (both cases of a letter), for the 2-byte keywords.
+    pair_bytes: Vec<u8>,
 }
 
 impl KeywordSearch {
     /// Files every keyword (at least 2 bytes each, as rule validation requires) under its anchor.
     pub(super) fn new(keywords: &[String]) -> Result<Self, Error> {
-        let mut long = Vec::new();
-        let mut short = Vec::new();
-        let fold = |b: u8| b | 0x20;
+        let rarity = Rarity::new();
+        let mut filed = Vec::new();
+        let mut blocks = Box::new([0u64; 1 << (BLOCK_BITS - 6)]);
+        let mut file = |x: u32, entry: (u32, u16)| {
+            filed.push((anchor_hash(x), entry));
+            for b in [block_hash(x), block_hash(x >> 8)] {
+                blocks[b / 64] |= 1 << (b % 64);
+            }
+        };
+        let mut leading = Vec::new();
+        let mut pairs = Vec::new();
+        let mut pair_bytes = Vec::new();
         for (i, k) in keywords.iter().enumerate() {
             let k = k.as_bytes();
             let id = i as u32;
@@ -122,28 +220,42 @@ impl KeywordSearch {
                         message: format!("keyword {:?} is shorter than 2 bytes", k),
                     })
                 }
-                2 | 3 => {
-                    let third: Vec<u8> = match k.get(2) {
-                        Some(&c) => vec![fold(c)],
-                        None => (0..=255u8).map(fold).collect(),
-                    };
-                    for c in third {
-                        let x = u32::from_le_bytes([fold(k[0]), fold(k[1]), c, 0]);
-                        short.push((short_hash(x), id));
+                2 => {
+                    let freq = |b: u8| Rarity::byte(b.to_ascii_lowercase());
+                    let r = usize::from(freq(k[1]) < freq(k[0]));
+                    for b in [k[r].to_ascii_lowercase(), k[r].to_ascii_uppercase()] {
+                        if !pair_bytes.contains(&b) {
+                            pair_bytes.push(b);
+                        }
+                    }
+                    pairs.push((id, r));
+                }
+                3 => {
+                    // Filed under itself and every fourth byte, or every byte before it and
+                    // itself: whichever makes the block with the wildcard the rarer.
+                    let f = k.to_ascii_lowercase();
+                    let lead = rarity.pair(f[0], f[1]) < rarity.pair(f[1], f[2]);
+                    if lead {
+                        leading.push(id);
+                    }
+                    for c in 0..=255u8 {
+                        let (bytes, at) = match lead {
+                            true => ([c, k[0], k[1], k[2]], BEFORE),
+                            false => ([k[0], k[1], k[2], c], 0),
+                        };
+                        file(u32::from_le_bytes(bytes) | FOLD, (id, at));
                     }
                 }
                 n => {
                     let last = (n - 4).min(u16::MAX as usize);
                     let at = (0..=last)
-                        .min_by_key(|&j| {
-                            k[j..j + 4]
-                                .iter()
-                                .map(|&b| commonness(fold(b)))
-                                .sum::<u32>()
+                        .min_by(|&a, &b| {
+                            let cost = |j: usize| rarity.anchor_cost(&k[j..j + 4]);
+                            cost(a).total_cmp(&cost(b))
                         })
                         .unwrap_or(0);
                     let x = u32::from_le_bytes([k[at], k[at + 1], k[at + 2], k[at + 3]]) | FOLD;
-                    long.push((long_hash(x), (id, at as u16)));
+                    file(x, (id, at as u16));
                 }
             }
         }
@@ -152,8 +264,11 @@ impl KeywordSearch {
                 .iter()
                 .map(|k| k.as_bytes().to_ascii_lowercase().into_boxed_slice())
                 .collect(),
-            long: Table::new(long),
-            short: Table::new(short),
+            anchors: Table::new(filed),
+            blocks,
+            leading,
+            pairs,
+            pair_bytes,
         })
     }
 
@@ -164,43 +279,91 @@ impl KeywordSearch {
         hits.clear();
         let mut hit = |k, s, e| hits.push((k, s, e));
         let n = data.len();
-        let mut i = 0;
-        while i + 4 <= n {
-            let x = u32::from_le_bytes(data[i..i + 4].try_into().unwrap_or([0; 4])) | FOLD;
-            if self.long.bit(long_hash(x)) | self.short.bit(short_hash(x)) != 0 {
-                self.compare(data, i, x, &mut hit);
+        for &id in &self.leading {
+            let k = &self.keywords[id as usize];
+            if is_at(data, 0, k) {
+                hit(id as usize, 0, k.len());
             }
+        }
+        // Every anchor that fits lies over the block at an even `j`: its first block when it
+        // starts at `j`, its last when it starts at `j - 1`.
+        let mut j = 0;
+        while j + 4 <= n {
+            let x = folded(data, j);
+            let b = block_hash(x);
+            if self.blocks[b / 64] >> (b % 64) & 1 != 0 {
+                self.flagged(data, j, x, &mut hit);
+            }
+            j += 2;
+        }
+        // The anchors the loop could not reach: from `j - 1` (its block at `j` did not fit) on.
+        let mut i = j.saturating_sub(1);
+        while i + 4 <= n {
+            self.anchor_at(data, i, folded(data, i), &mut hit);
             i += 1;
         }
-        // The last three positions: pad with a space, which folds like every third byte a
-        // 2-byte keyword was filed under, and which no 4-byte anchor can need (it lies outside).
+        // The last three positions: only a 3-byte keyword fits there, and one filed under every
+        // fourth byte is found with any padding (one filed under the byte before it was found
+        // at the position before).
         while i < n {
             let mut b = [b' '; 4];
             b[..n - i].copy_from_slice(&data[i..]);
             self.compare(data, i, u32::from_le_bytes(b) | FOLD, &mut hit);
             i += 1;
         }
+        self.find_pairs(data, &mut hit);
         hits.sort_unstable_by_key(|h| h.1);
     }
 
-    /// Compares the keywords filed under the hashes of `x` (the folded 4 bytes at `i`).
+    /// The block at `j` (`x` the folded 4 bytes there) is an anchor's: tests the anchors that
+    /// start at `j` and at `j - 1`.
     #[inline(never)]
-    fn compare(&self, data: &[u8], i: usize, x: u32, hit: &mut impl FnMut(usize, usize, usize)) {
-        for &(id, at) in self.long.row(long_hash(x)) {
-            let k = &self.keywords[id as usize];
-            let at = at as usize;
-            if i >= at && is_at(data, i - at, k) {
-                hit(id as usize, i - at, i - at + k.len());
+    fn flagged(&self, data: &[u8], j: usize, x: u32, hit: &mut impl FnMut(usize, usize, usize)) {
+        if j > 0 {
+            self.anchor_at(data, j - 1, folded(data, j - 1), hit);
+        }
+        self.anchor_at(data, j, x, hit);
+    }
+
+    /// Compares the keywords filed under `x` (the folded 4 bytes at `i`) if its bit is set.
+    #[inline(always)]
+    fn anchor_at(&self, data: &[u8], i: usize, x: u32, hit: &mut impl FnMut(usize, usize, usize)) {
+        if self.anchors.bit(anchor_hash(x)) != 0 {
+            self.compare(data, i, x, hit);
+        }
+    }
+
+    /// The 2-byte keywords: where their rarer byte occurs, compare the keyword.
+    fn find_pairs(&self, data: &[u8], hit: &mut impl FnMut(usize, usize, usize)) {
+        for needles in self.pair_bytes.chunks(3) {
+            let (a, b, c) = match *needles {
+                [a] => (a, a, a),
+                [a, b] => (a, b, b),
+                [a, b, c] => (a, b, c),
+                _ => continue,
+            };
+            for p in memchr::memchr3_iter(a, b, c, data) {
+                for &(id, r) in &self.pairs {
+                    let k = &self.keywords[id as usize];
+                    if data[p].eq_ignore_ascii_case(&k[r]) && p >= r && is_at(data, p - r, k) {
+                        hit(id as usize, p - r, p - r + 2);
+                    }
+                }
             }
         }
-        // Rows are only read on a set bit: test it, as the long row's own bit may be the one set.
-        let s = short_hash(x);
-        if self.short.bit(s) != 0 {
-            for &id in self.short.row(s) {
-                let k = &self.keywords[id as usize];
-                if is_at(data, i, k) {
-                    hit(id as usize, i, i + k.len());
-                }
+    }
+
+    /// Compares the keywords filed under the hash of `x` (the folded 4 bytes at `i`).
+    #[inline(never)]
+    fn compare(&self, data: &[u8], i: usize, x: u32, hit: &mut impl FnMut(usize, usize, usize)) {
+        for &(id, at) in self.anchors.row(anchor_hash(x)) {
+            let k = &self.keywords[id as usize];
+            let start = match at {
+                BEFORE => Some(i + 1),
+                at => i.checked_sub(usize::from(at)),
+            };
+            if let Some(start) = start.filter(|&s| is_at(data, s, k)) {
+                hit(id as usize, start, start + k.len());
             }
         }
     }
@@ -257,6 +420,7 @@ mod tests {
             "db",
             ":/",
             "key",
+            "aes",
             "aws",
             "://",
             "$1$",
@@ -315,12 +479,15 @@ mod tests {
 
     #[test]
     fn keywords_at_the_edges_of_the_buffer() {
-        let keywords: Vec<String> = ["q~", "key", "pass"]
+        let keywords: Vec<String> = ["q~", "key", "aes", "pass"]
             .iter()
             .map(|s| s.to_string())
             .collect();
         for data in [
             &b"q~"[..],
+            b"AES",
+            b"xaes",
+            b"xaesx",
             b"Q~",
             b"xq~",
             b"KEY",
@@ -336,6 +503,54 @@ mod tests {
                 "{data:?}"
             );
         }
+    }
+
+    #[test]
+    fn keywords_at_every_offset_of_short_buffers() {
+        // The search steps over every second position and finishes the last few one by one:
+        // each keyword length at each offset of each short length, padded with text that folds
+        // onto the keywords' bytes.
+        let keywords: Vec<String> = ["q~", "key", "aes", "pass", "token", "a_b~c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for k in &keywords {
+            for len in k.len()..=13 {
+                for at in 0..=len - k.len() {
+                    let mut data = vec![b'\x7f'; len];
+                    data[at..at + k.len()].copy_from_slice(k.to_ascii_uppercase().as_bytes());
+                    assert_eq!(
+                        found(&keywords, &data),
+                        reference(&keywords, &data),
+                        "{:?}",
+                        String::from_utf8_lossy(&data)
+                    );
+                    assert_eq!(found(&keywords, &data).len(), 1, "{k} in {data:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn anchors_lie_over_the_rarest_bytes() {
+        let rarity = Rarity::new();
+        let anchor = |k: &[u8]| {
+            let at = (0..=k.len() - 4)
+                .min_by(|&a, &b| {
+                    let cost = |j: usize| rarity.anchor_cost(&k[j..j + 4]);
+                    cost(a).total_cmp(&cost(b))
+                })
+                .unwrap();
+            String::from_utf8_lossy(&k[at..at + 4]).into_owned()
+        };
+        assert_eq!(anchor(b"the_token_xoxb"), "xoxb");
+        assert_eq!(anchor(b"Q~zv the "), "Q~zv");
+        // `aes` is filed under the byte before it (`es` is far commoner than `ae`), `xyz` under
+        // the byte after it (`xy` is commoner than `yz`).
+        let search = KeywordSearch::new(&["xyz".to_string(), "aes".to_string()]).unwrap();
+        assert_eq!(search.leading, [1]);
+        // Among letters, the pairs of English text are the common ones.
+        assert!(rarity.anchor_cost(b"tion") > rarity.anchor_cost(b"kvqj"));
     }
 
     #[test]
