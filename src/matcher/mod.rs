@@ -341,6 +341,10 @@ impl Matcher {
         let cap = self.options.max_findings.saturating_mul(2).max(16);
         let shadow_cap = self.options.max_findings.saturating_mul(16).max(256);
         let (mut kept, mut shadows, mut suppressed) = (0usize, 0usize, 0usize);
+        // What the path says about the file's syntax, once per buffer rather than per candidate.
+        let code_file = path.is_some_and(is_code_file);
+        let literal = path.is_some_and(filters::literal_syntax);
+        let text_resource = path.is_some_and(allow::is_text_resource);
         'rules: for &ri in &scratch.triggered {
             let cr = &self.rules[ri];
             if let (Some(paths), Some(p)) = (&cr.paths, path) {
@@ -376,10 +380,10 @@ impl Matcher {
                         .filter(|r| span.start <= r.start && r.end <= span.end);
                     let ctx = Context {
                         quoted,
-                        code_file: path.is_some_and(is_code_file),
-                        literal: path.is_some_and(filters::literal_syntax),
+                        code_file,
+                        literal,
                         strong: self.strong_context(ri, path, host),
-                        text_resource: path.is_some_and(allow::is_text_resource),
+                        text_resource,
                         random,
                     };
                     let mut found = match self.check(ri, data, span.clone(), &ctx) {
