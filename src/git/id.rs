@@ -13,8 +13,32 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub const SHORT_LEN: usize = 7;
 
 /// Any object's id.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord, Default)]
 pub struct ObjectId([u8; 20]);
+
+/// Compared as two 8-byte words and a 4-byte one, inline: the derived comparison calls
+/// `memcmp`, which showed in profiles of the tree walk (every entry's id is compared).
+impl PartialEq for ObjectId {
+    fn eq(&self, other: &ObjectId) -> bool {
+        words(&self.0) == words(&other.0)
+    }
+}
+
+fn words(b: &[u8; 20]) -> (u64, u64, u32) {
+    let w = |i: usize| {
+        u64::from_ne_bytes([
+            b[i],
+            b[i + 1],
+            b[i + 2],
+            b[i + 3],
+            b[i + 4],
+            b[i + 5],
+            b[i + 6],
+            b[i + 7],
+        ])
+    };
+    (w(0), w(8), u32::from_ne_bytes([b[16], b[17], b[18], b[19]]))
+}
 
 impl ObjectId {
     /// The id of a git2 object id (its first 20 bytes).

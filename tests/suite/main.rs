@@ -31,3 +31,4 @@ mod scan;
 mod shard;
 mod switching;
 mod validators;
+mod walk;

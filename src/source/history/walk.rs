@@ -11,7 +11,8 @@ use crate::scan::{Collector, Scanner, SkipReason};
 use anyhow::{Context, Result};
 use git2::{ObjectType, Repository};
 use indicatif::ProgressBar;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Enumeration state.
 pub(super) struct Walker<'r> {
@@ -38,7 +39,66 @@ pub(super) struct Walker<'r> {
     graph: walk::Graph,
     /// Full history: every ref walked, as exposure reports it.
     refs: Vec<Tip>,
+    /// A slice of a parallel walk: what the walk reports about an object, held (keyed by the
+    /// object) until the slices are merged; `None`: reported at once.
+    held: Option<Vec<(ObjectId, Note)>>,
+    /// The last tree walked at each directory path (raw), up to [`LAST_TREES_BYTES`]: a new
+    /// version of a directory is compared with it, and its unchanged entries (already seen)
+    /// are passed over without a look-up in `seen`, the walk's main cost on a long history.
+    last_at: HashMap<String, Vec<u8>>,
+    last_bytes: usize,
+    /// After a parallel walk: the objects each worker saw (all but blobs, which `seen` has),
+    /// folded into `seen` only if something still asks (a tag on a tree, unreachable blobs),
+    /// so the sets are not held twice.
+    seen_parts: Vec<IdSet>,
 }
+
+/// Bound of [`Walker::last_at`]'s contents: past it, directories not yet kept are not kept.
+const LAST_TREES_BYTES: usize = 64 << 20;
+
+/// What the walk reports about an object: an unreadable tree or commit, a submodule skipped.
+enum Note {
+    Skip(String, SkipReason),
+    Error(String, String),
+}
+
+/// Reports `note` about `key`, or holds it for the merge of a parallel walk. A function of the
+/// fields, so the tree walk can call it while it borrows the object database.
+fn note(collector: &Collector, held: &mut Option<Vec<(ObjectId, Note)>>, key: ObjectId, n: Note) {
+    match held {
+        Some(h) => h.push((key, n)),
+        None => emit(collector, n),
+    }
+}
+
+fn emit(collector: &Collector, n: Note) {
+    match n {
+        Note::Skip(path, reason) => collector.skip(path, reason),
+        Note::Error(path, message) => collector.error(path, message),
+    }
+}
+
+/// What one worker of a parallel walk found: its items (paths interned in its own table), the
+/// notes it held, every object it saw, and per slice it walked the ranges of those two lists
+/// and the commits' parent ranks.
+struct Part {
+    items: Vec<Item>,
+    paths: Paths,
+    held: Vec<(ObjectId, Note)>,
+    seen: IdSet,
+    slices: Vec<SliceOut>,
+}
+
+struct SliceOut {
+    index: usize,
+    items: std::ops::Range<usize>,
+    held: std::ops::Range<usize>,
+    parents: Vec<Vec<usize>>,
+}
+
+/// Fewest commits worth a parallel walk: below this the extra repository handles cost more than
+/// they save.
+const PARALLEL_MIN_COMMITS: usize = 512;
 
 /// What the walk leaves behind: the items to scan, their paths, and (in a full history) the
 /// graph and refs the exposure of findings is computed from.
@@ -71,6 +131,10 @@ impl<'r> Walker<'r> {
             copies: HashSet::new(),
             graph: walk::Graph::default(),
             refs: Vec::new(),
+            held: None,
+            last_at: HashMap::new(),
+            last_bytes: 0,
+            seen_parts: Vec::new(),
         })
     }
 
@@ -131,33 +195,31 @@ impl Walker<'_> {
         }
         // Parent links by rank, for exposure: only a full history reports it.
         let ranks = opts.range.is_none().then(|| Ranks::of(&commits));
-        for (ci, &commit) in commits.iter().enumerate() {
-            let ci = ci as u32;
-            let (tree, parents) = self.tree_and_parents(commit, ranks.as_ref());
-            if ranks.is_some() {
-                self.graph.push(parents);
+        match &ranks {
+            Some(r)
+                if opts.threads > 1
+                    && commits.len() >= PARALLEL_MIN_COMMITS
+                    && std::env::var_os("LSW1").is_none() =>
+            {
+                self.walk_parallel(&commits, r, opts, spinner)?;
             }
-            match tree {
-                Ok(tree) => {
-                    self.items.push(Item {
-                        oid: commit.object(),
-                        commit: ci,
-                        path: 0,
-                        kind: Kind::CommitMessage,
-                    });
-                    self.current = Some(commit);
-                    self.walk_tree(tree, ci, true);
+            _ => {
+                for (ci, &commit) in commits.iter().enumerate() {
+                    let parents = self.walk_commit(commit, ci as u32, ranks.as_ref());
+                    if ranks.is_some() {
+                        self.graph.push(parents);
+                    }
+                    if ci.is_multiple_of(256) {
+                        spinner.set_position(ci as u64);
+                        spinner.set_message(format!("{} unique blobs", self.items.len()));
+                    }
                 }
-                Err(e) => self
-                    .collector
-                    .error(commit.to_string(), format!("cannot read commit: {e}")),
-            }
-            if ci.is_multiple_of(256) {
-                spinner.set_position(ci as u64);
-                spinner.set_message(format!("{} unique blobs", self.items.len()));
             }
         }
         self.current = None;
+        if !extra_trees.is_empty() {
+            self.fold_seen();
+        }
         for (tree, name) in extra_trees {
             match tree {
                 Target::Tree(t) => self.walk_tree(t, NO_COMMIT, true),
@@ -176,6 +238,153 @@ impl Walker<'_> {
             }
         }
         Ok(commits)
+    }
+
+    /// Walks one commit: its message becomes an item, its tree is walked. Returns the ranks of
+    /// its parents (with `ranks`).
+    fn walk_commit(&mut self, commit: CommitId, ci: u32, ranks: Option<&Ranks>) -> Vec<usize> {
+        let (tree, parents) = self.tree_and_parents(commit, ranks);
+        match tree {
+            Ok(tree) => {
+                self.items.push(Item {
+                    oid: commit.object(),
+                    commit: ci,
+                    path: 0,
+                    kind: Kind::CommitMessage,
+                });
+                self.current = Some(commit);
+                self.walk_tree(tree, ci, true);
+            }
+            Err(e) => note(
+                self.collector,
+                &mut self.held,
+                commit.object(),
+                Note::Error(commit.to_string(), format!("cannot read commit: {e}")),
+            ),
+        }
+        parents
+    }
+
+    /// The full-history walk on `opts.threads` threads, with the result of the one-thread walk.
+    ///
+    /// The commits (oldest first) are cut into contiguous slices; each worker has its own
+    /// repository handle and its own set of seen objects, and walks the slices it claims in
+    /// order. A worker that starts a slice has not seen what other workers saw before it, so it
+    /// finds some objects again: the merge keeps, per object, what the earliest slice found.
+    /// That is exact: the first commit (in walk order) that reaches an object lies in some slice,
+    /// and the worker of that slice cannot have seen the object before, so it records the object
+    /// at that commit and at the same path as one walker would; a later find is dropped. Notes
+    /// (unreadable trees, submodules) are merged the same way, so each is reported once.
+    fn walk_parallel(
+        &mut self,
+        commits: &[CommitId],
+        ranks: &Ranks,
+        opts: &HistoryOptions,
+        spinner: &ProgressBar,
+    ) -> Result<()> {
+        let threads = opts.threads;
+        let slices = slice_bounds(commits.len(), threads);
+        let git_dir = self.repo.path().to_path_buf();
+        let (scanner, collector) = (self.scanner, self.collector);
+        let next = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let worker = || -> Result<Part> {
+            let repo = Repository::open(&git_dir)
+                .with_context(|| format!("cannot open {}", git_dir.display()))?;
+            let mut w = Walker::new(&repo, opts, scanner, collector)?;
+            w.held = Some(Vec::new());
+            let mut outs = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(range) = slices.get(index) else {
+                    break;
+                };
+                let (items0, held0) = (w.items.len(), w.held.as_ref().map_or(0, Vec::len));
+                let mut parents = Vec::with_capacity(range.len());
+                for ci in range.clone() {
+                    parents.push(w.walk_commit(commits[ci], ci as u32, Some(ranks)));
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_multiple_of(256) {
+                        spinner.set_position(n as u64);
+                    }
+                }
+                outs.push(SliceOut {
+                    index,
+                    items: items0..w.items.len(),
+                    held: held0..w.held.as_ref().map_or(0, Vec::len),
+                    parents,
+                });
+            }
+            Ok(Part {
+                items: std::mem::take(&mut w.items),
+                paths: std::mem::take(&mut w.paths),
+                held: w.held.take().unwrap_or_default(),
+                seen: std::mem::take(&mut w.seen),
+                slices: outs,
+            })
+        };
+        let parts: Vec<Result<Part>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a history walk thread failed")))
+                })
+                .collect()
+        });
+        let mut parts = parts.into_iter().collect::<Result<Vec<Part>>>()?;
+        self.merge(&mut parts);
+        Ok(())
+    }
+
+    /// Merges the workers' parts in slice order: the first find of each blob and each noted
+    /// object is kept, commit messages and parent links are taken as they are.
+    fn merge(&mut self, parts: &mut [Part]) {
+        let mut order: Vec<(usize, usize)> = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, part)| part.slices.iter().enumerate().map(move |(k, _)| (p, k)))
+            .collect();
+        order.sort_by_key(|&(p, k)| parts[p].slices[k].index);
+        let mut noted = IdSet::default();
+        for (p, k) in order {
+            let part = &mut parts[p];
+            let slice = &mut part.slices[k];
+            for item in &part.items[slice.items.clone()] {
+                if item.kind == Kind::Blob && !self.seen.insert(item.oid) {
+                    continue;
+                }
+                let path = self.paths.intern(part.paths.get(item.path));
+                self.items.push(Item { path, ..*item });
+            }
+            for (key, n) in part
+                .held
+                .drain(slice.held.clone())
+                .rev()
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
+                if noted.insert(key) {
+                    emit(self.collector, n);
+                }
+            }
+            for parents in std::mem::take(&mut slice.parents) {
+                self.graph.push(parents);
+            }
+        }
+        self.seen_parts = parts
+            .iter_mut()
+            .map(|p| std::mem::take(&mut p.seen))
+            .collect();
+    }
+
+    /// Folds the workers' sets of seen objects into `seen`.
+    fn fold_seen(&mut self) {
+        for part in std::mem::take(&mut self.seen_parts) {
+            self.seen.extend(part);
+        }
     }
 
     /// The tree a commit names and, with `ranks`, the ranks of its parents (read from the one
@@ -447,24 +656,37 @@ impl Walker<'_> {
             let obj = match self.odb.read(tree_id.oid()) {
                 Ok(o) if o.kind() == ObjectType::Tree => o,
                 Ok(o) => {
-                    self.tree_error(&prefix, tree_id, &format!("is a {}, not a tree", o.kind()));
+                    let m = format!("is a {}, not a tree", o.kind());
+                    let n = tree_note(self.current, &prefix, tree_id, &m);
+                    note(self.collector, &mut self.held, tree_id, n);
                     continue;
                 }
                 Err(e) => {
-                    self.tree_error(&prefix, tree_id, e.message());
+                    let n = tree_note(self.current, &prefix, tree_id, e.message());
+                    note(self.collector, &mut self.held, tree_id, n);
                     continue;
                 }
             };
             let mut malformed = false;
+            // The last version of this directory: its entries are all in `seen` (unless copies
+            // must be found, which needs every entry looked at).
+            let last = match copies_matter {
+                false => self.last_at.get_mut(&prefix).map(std::mem::take),
+                true => None,
+            };
+            let mut unchanged = last.as_deref().map(tree::Unchanged::new);
             for entry in tree::entries(obj.data()) {
                 // The mode must be octal digits: anything else is as malformed as a short entry.
-                let Some((mode, name, id)) = entry
+                let Some((mode, name, id, e)) = entry
                     .ok()
-                    .and_then(|e| Some((e.mode_bits()?, e.name, e.id)))
+                    .and_then(|e| Some((e.mode_bits()?, e.name, e.id, e)))
                 else {
                     malformed = true;
                     break;
                 };
+                if unchanged.as_mut().is_some_and(|u| u.contains(&e)) {
+                    continue;
+                }
                 if mode == tree::MODE_TREE {
                     if !self.seen.contains(&id) {
                         subtrees.push((id, join(&prefix, name), false));
@@ -507,10 +729,9 @@ impl Walker<'_> {
                 }
                 let path = join(&prefix, name);
                 if mode == tree::MODE_GITLINK {
-                    self.collector.skip(
-                        format!("{}:{path}", self.commit_label()),
-                        SkipReason::Submodule,
-                    );
+                    let label = format!("{}:{path}", commit_label(self.current));
+                    let n = Note::Skip(label, SkipReason::Submodule);
+                    note(self.collector, &mut self.held, id, n);
                     continue;
                 }
                 push(
@@ -523,30 +744,25 @@ impl Walker<'_> {
                 );
             }
             if malformed {
-                self.tree_error(&prefix, tree_id, "malformed tree entry");
+                let n = tree_note(self.current, &prefix, tree_id, "malformed tree entry");
+                note(self.collector, &mut self.held, tree_id, n);
+            } else if !copies_matter {
+                // Kept only whole: the entries after a malformed one were never looked at.
+                keep_last(
+                    &mut self.last_at,
+                    &mut self.last_bytes,
+                    &prefix,
+                    last,
+                    obj.data(),
+                );
             }
             stack.extend(subtrees.drain(..).rev());
         }
     }
 
-    fn tree_error(&self, prefix: &str, tree: ObjectId, message: &str) {
-        let at = if prefix.is_empty() { "/" } else { prefix };
-        self.collector.error(
-            format!("{}:{at}", self.commit_label()),
-            format!("cannot read tree {tree}: {message}"),
-        );
-    }
-
-    /// `commit7` of the tree being walked, as skipped and unreadable items are named.
-    fn commit_label(&self) -> String {
-        match self.current {
-            Some(c) => c.short(),
-            None => "(tag)".into(),
-        }
-    }
-
     /// Adds every blob of the object database that the walk did not reach.
     pub(super) fn add_unreachable(&mut self) -> Result<()> {
+        self.fold_seen();
         let odb = self.repo.odb().context("cannot open the object database")?;
         let mut candidates = Vec::new();
         odb.foreach(|oid| {
@@ -580,6 +796,52 @@ impl Walker<'_> {
         }
         Ok(())
     }
+}
+
+/// `commit7` of `current`, as skipped and unreadable items are named.
+fn commit_label(current: Option<CommitId>) -> String {
+    match current {
+        Some(c) => c.short(),
+        None => "(tag)".into(),
+    }
+}
+
+/// The error note of an unreadable tree, named by the commit and path that reach it.
+fn tree_note(current: Option<CommitId>, prefix: &str, tree: ObjectId, message: &str) -> Note {
+    let at = if prefix.is_empty() { "/" } else { prefix };
+    Note::Error(
+        format!("{}:{at}", commit_label(current)),
+        format!("cannot read tree {tree}: {message}"),
+    )
+}
+
+/// Keeps `data` as the last tree walked at `prefix`, in the buffer of the one it replaces.
+fn keep_last(
+    last_at: &mut HashMap<String, Vec<u8>>,
+    bytes: &mut usize,
+    prefix: &str,
+    buffer: Option<Vec<u8>>,
+    data: &[u8],
+) {
+    match (last_at.get_mut(prefix), buffer) {
+        (Some(slot), Some(mut buf)) => {
+            *bytes = (*bytes + data.len()).saturating_sub(buf.len());
+            buf.clear();
+            buf.extend_from_slice(data);
+            *slot = buf;
+        }
+        _ if *bytes + data.len() <= LAST_TREES_BYTES => {
+            *bytes += data.len();
+            last_at.insert(prefix.to_string(), data.to_vec());
+        }
+        _ => {}
+    }
+}
+
+/// `n` commits cut into `threads` contiguous slices of (nearly) equal length.
+fn slice_bounds(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let k = threads.max(1).min(n.max(1));
+    (0..k).map(|i| i * n / k..(i + 1) * n / k).collect()
 }
 
 enum Target {

@@ -1,0 +1,172 @@
+//! The history walk on several threads (`leaksweep git`, a history of 512 commits or more, more
+//! than one thread) gives the report of the one-thread walk: the same findings at the same first
+//! commit and path, the same skips (each submodule once), the same copies. Built with
+//! `git fast-import` so a history of a thousand commits takes a moment.
+
+use crate::common::{git_ok, git_stdin, leaksweep, password, Fixture, Repo};
+use serde_json::Value;
+
+const COMMITS: usize = 1200;
+
+/// `fast-import` input: commit `i` (1-based) changes `src/f{i % 40}.txt`; at chosen commits a
+/// secret file is added, copied, deleted, re-added; a submodule appears; a directory is copied;
+/// a side branch and a merge; a tag on a tree.
+fn history(secrets: &[String; 4]) -> Vec<u8> {
+    let mut s: Vec<u8> = Vec::new();
+    let data = |s: &mut Vec<u8>, d: &[u8]| {
+        s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
+        s.extend_from_slice(d);
+        s.push(b'\n');
+    };
+    let env = |k: usize| format!("APP=demo\nDB_PASSWORD={}\n", secrets[k]);
+    for i in 1..=COMMITS {
+        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
+        let who = format!("T <t@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
+        s.extend_from_slice(format!("committer {who}").as_bytes());
+        let msg = match i {
+            1000 => format!("rotate\n\nold token: DB_PASSWORD={}\n", secrets[3]),
+            _ => format!("change {i}\n"),
+        };
+        data(&mut s, msg.as_bytes());
+        if i > 1 {
+            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
+        }
+        if i == 1100 {
+            s.extend_from_slice(b"merge :2000\n");
+        }
+        let file = |s: &mut Vec<u8>, path: &str, body: &str| {
+            s.extend_from_slice(format!("M 100644 inline {path}\n").as_bytes());
+            data(s, body.as_bytes());
+        };
+        match i {
+            300 => file(&mut s, "conf/.env", &env(0)),
+            700 => file(&mut s, "deploy/prod/.env", &env(1)),
+            // The same blob at a second path, much later: still one secret, first at commit 700.
+            900 => file(&mut s, "backup/.env", &env(1)),
+            950 => s.extend_from_slice(b"D conf/.env\n"),
+            1150 => file(&mut s, "conf/.env", &env(0)),
+            _ => {}
+        }
+        if i == 800 {
+            let sub = "0123456789abcdef0123456789abcdef01234567";
+            s.extend_from_slice(format!("M 160000 {sub} vendor/lib\n").as_bytes());
+        }
+        if i == 1050 {
+            // A directory copied under a new name: its tree is already known.
+            s.extend_from_slice(b"C deploy deploy-copy\n");
+        }
+        file(
+            &mut s,
+            &format!("src/f{}.txt", i % 40),
+            &format!("line {i}\n").repeat(8),
+        );
+        if i == 600 {
+            // A side branch forked here, merged at 1100: its secret is first seen on it.
+            s.extend_from_slice(b"commit refs/heads/side\nmark :2000\n");
+            s.extend_from_slice(b"committer T <t@example.invalid> 1600036030 +0000\n");
+            data(&mut s, b"side work\n");
+            s.extend_from_slice(b"from :600\nM 100644 inline side/.env\n");
+            data(&mut s, env(2).as_bytes());
+        }
+    }
+    s
+}
+
+/// The report of `leaksweep git -j THREADS` with `--all-locations`, less its timing.
+fn report(repo: &Repo, threads: &str) -> Value {
+    let out = leaksweep(repo.path())
+        .args([
+            "git",
+            "-j",
+            threads,
+            "--format",
+            "json",
+            "--all-locations",
+            "-v",
+        ])
+        .output()
+        .expect("run leaksweep");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    v["summary"]["duration_ms"] = Value::Null;
+    v
+}
+
+#[test]
+fn parallel_walk_reports_what_one_thread_reports() {
+    let fx = Fixture::new();
+    let repo = Repo::init(&fx, "long");
+    let secrets = [password(24), password(24), password(24), password(24)];
+    git_stdin(repo.path(), &["fast-import", "--quiet"], history(&secrets));
+    git_ok(repo.path(), &["checkout", "-q", "main"]);
+    // A tag on the tree of commit 400: a tree the walk reaches again, after the commits.
+    let tree = git_ok(repo.path(), &["rev-parse", "main~800^{tree}"]);
+    git_ok(repo.path(), &["tag", "tree-tag", tree.trim()]);
+
+    let one = report(&repo, "1");
+    for threads in ["2", "3", "8"] {
+        assert_eq!(
+            report(&repo, threads),
+            one,
+            "-j {threads} differs from -j 1"
+        );
+    }
+
+    // And the one-thread report is the right one: each secret at its first commit and path.
+    let commit = |n: usize| {
+        git_ok(
+            repo.path(),
+            &["rev-parse", &format!("main~{}", COMMITS - n)],
+        )
+    };
+    let side = git_ok(repo.path(), &["rev-parse", "side"]);
+    let found: Vec<(String, String, String)> = one["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["git"]["commit"].as_str().unwrap_or("").to_string(),
+                f["path"].as_str().unwrap_or("").to_string(),
+                f["rule_id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    for (c, path) in [
+        (commit(300), "conf/.env"),
+        (commit(700), "deploy/prod/.env"),
+        (side.trim().to_string(), "side/.env"),
+        (commit(1000), "<commit message>"),
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|(fc, fp, _)| *fc == c.trim() && fp == path),
+            "no finding at {path} in {}: {found:?}",
+            c.trim()
+        );
+    }
+    assert_eq!(found.len(), 4, "one finding per secret: {found:?}");
+    // The submodule is skipped once, named by the commit that added it.
+    let skipped = one["skipped"].as_array().expect("skipped");
+    let subs: Vec<&Value> = skipped
+        .iter()
+        .filter(|s| {
+            s["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(":vendor/lib"))
+        })
+        .collect();
+    assert_eq!(subs.len(), 1, "{skipped:?}");
+    let short = &commit(800)[..7];
+    assert_eq!(
+        subs[0]["path"],
+        format!("{short}:vendor/lib"),
+        "{skipped:?}"
+    );
+}
