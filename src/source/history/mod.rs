@@ -2,12 +2,17 @@
 //!
 //! The scan has three phases (DESIGN.md decision 1):
 //!
-//! 1. **Enumerate** (one thread): collect tips from every ref under `refs/` (branches, tags,
+//! 1. **Enumerate**: collect tips from every ref under `refs/` (branches, tags,
 //!    remotes, notes, stash and the stash reflog) plus `HEAD`, except `refs/leaksweep/` (the
 //!    backups of a history rewrite, see [`is_backup_ref`]), walk commits oldest first
 //!    (`TOPOLOGICAL | REVERSE`, [`crate::git::walk`]), and walk each commit's tree, skipping trees and blobs already
 //!    seen. The first commit that reaches a blob is the one that introduced it; we keep only
-//!    `(oid, commit index, interned path)` per unique blob, never contents.
+//!    `(oid, commit index, interned path)` per unique blob, never contents. A full history of
+//!    512 commits or more is walked on every thread: the commits are cut into slices, each
+//!    worker walks the slices it claims with its own repository handle and set of seen objects,
+//!    and the merge keeps each object's first find in slice order, which is the one-thread
+//!    result (`walk.rs`, `Walker::walk_parallel`). A directory's new version is compared entry
+//!    by entry with the last version walked at that path, so unchanged entries need no look-up.
 //! 2. **Scan** (N threads, one `git2::Repository` each, as it is `Send` but not `Sync`): the
 //!    unique items are sorted by their offset in the pack files (parsed from the `.idx` files),
 //!    because reading a pack front to back keeps delta bases in libgit2's base cache; reading in
