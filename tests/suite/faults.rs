@@ -838,3 +838,152 @@ fn unreadable_object_database_is_a_clear_error() {
     assert_eq!(run(git).0, Some(1));
     eprintln!("{:?} in all", started.elapsed());
 }
+
+// ---- rewrite apply, killed at a known point, then run again ----
+
+/// Runs `rewrite apply` with `LEAKSWEEP_TEST_HOOK` set to `hook` (run as `sh -c HOOK leaksweep
+/// STAGE`, a child of leaksweep: `kill -9 $PPID` kills the apply at that stage).
+fn apply_with_hook(repo: &Path, secrets: &Path, hook: &str) -> (Option<i32>, String) {
+    let out = leaksweep(repo)
+        .env("LEAKSWEEP_TEST_HOOK", hook)
+        .args(["rewrite", "apply", "--secrets"])
+        .arg(secrets)
+        .output()
+        .expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+#[test]
+fn apply_killed_after_the_refs_moved_is_finished_by_the_next_apply() {
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 20, 0, &secret);
+    let secrets = secrets_file(&fx, &secret);
+    let repo = fresh_clone(&fx, &src, "killed");
+    let old = live_refs(&repo);
+    let (code, out) = apply_with_hook(
+        &repo,
+        &secrets,
+        r#"[ "$1" = before-checkout ] && kill -9 $PPID; exit 0"#,
+    );
+    assert_eq!(code, None, "killed: {out}");
+    // The refs moved; the checkout and index did not: verify says so.
+    assert!(live_refs(&repo)
+        .iter()
+        .all(|(n, id)| old.get(n) != Some(id)));
+    let (code, out) = rewrite(&repo, "verify", &secrets);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("the index still holds secret"), "{out}");
+    // The next apply finishes the checkout, then refuses a second rewrite.
+    let (code, out) = rewrite(&repo, "apply", &secrets);
+    assert!(
+        out.contains("finished the checkout of an interrupted `rewrite apply`"),
+        "{out}"
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("this repository was rewritten before"),
+        "{out}"
+    );
+    assert_rewritten(
+        &repo,
+        &secrets,
+        &secret,
+        "after the resumed checkout",
+        false,
+    );
+}
+
+#[test]
+fn a_packed_refs_lock_left_by_a_killed_apply_is_removed_and_no_other() {
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 20, 0, &secret);
+    let secrets = secrets_file(&fx, &secret);
+
+    // Killed while writing the lock: the lock holds a prefix of what the run recorded.
+    let repo = fresh_clone(&fx, &src, "ours");
+    let state = repo.join(".git/leaksweep");
+    std::fs::create_dir_all(&state).expect("state dir");
+    let text = std::fs::read(repo.join(".git/packed-refs")).expect("packed-refs");
+    std::fs::write(state.join("packed-refs.pending"), &text).expect("pending");
+    std::fs::write(repo.join(".git/packed-refs.lock"), &text[..text.len() / 2]).expect("lock");
+    let (code, out) = rewrite(&repo, "apply", &secrets);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("removed the packed-refs.lock"), "{out}");
+    assert_rewritten(&repo, &secrets, &secret, "after a stale lock", false);
+
+    // A lock this tool did not record is another process's: left alone, and nothing moves.
+    for (name, pending) in [("git", None), ("other", Some(&b"something else\n"[..]))] {
+        let repo = fresh_clone(&fx, &src, name);
+        let old = live_refs(&repo);
+        if let Some(p) = pending {
+            let state = repo.join(".git/leaksweep");
+            std::fs::create_dir_all(&state).expect("state dir");
+            std::fs::write(state.join("packed-refs.pending"), p).expect("pending");
+        }
+        let lock = repo.join(".git/packed-refs.lock");
+        std::fs::write(&lock, b"# pack-refs with: peeled\n").expect("lock");
+        let (code, out) = rewrite(&repo, "apply", &secrets);
+        assert_eq!(code, Some(2), "{name}: {out}");
+        assert!(
+            out.contains("another git process may be running"),
+            "{name}: {out}"
+        );
+        assert!(lock.exists(), "{name}: the lock was removed");
+        assert_eq!(live_refs(&repo), old, "{name}: refs moved");
+    }
+}
+
+#[test]
+fn a_second_apply_while_one_runs_fails_at_once() {
+    let fx = Fixture::new();
+    let secret = b64url(30);
+    let src = long_history(&fx, 20, 0, &secret);
+    let secrets = secrets_file(&fx, &secret);
+    let repo = fresh_clone(&fx, &src, "two");
+    let gate = fx.path().join("gate");
+    // The first apply waits before its refs move until the gate file appears.
+    let hook = format!(
+        r#"[ "$1" = before-refs ] && while [ ! -e '{}' ]; do sleep 0.05; done; exit 0"#,
+        gate.display()
+    );
+    let first = Command::new(env!("CARGO_BIN_EXE_leaksweep"))
+        .current_dir(&repo)
+        .env("LEAKSWEEP_TEST_HOOK", &hook)
+        .args(["rewrite", "apply", "--secrets"])
+        .arg(&secrets)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Until the first run has its lock, a second one may still win it: wait for the hook.
+    let started = Instant::now();
+    while !repo.join(".git/leaksweep/commit-map").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first apply never got going"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, out) = rewrite(&repo, "apply", &secrets);
+    std::fs::write(&gate, b"").expect("gate");
+    let first = first.wait_with_output().expect("wait");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("another `leaksweep rewrite apply` is running"),
+        "{out}"
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_rewritten(&repo, &secrets, &secret, "after two applies", false);
+}

@@ -166,11 +166,17 @@ fn clean_plan(p: &mut plan::Plan, targets: &[Target]) {
 
 fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    let (repo, _) = inputs::open_repo(args.input.repo.as_deref())?;
+    // One apply at a time; holding the lock, what a killed run left half done is ours to finish.
+    let _run = (!args.dry_run)
+        .then(|| apply::run_lock(&repo))
+        .transpose()?;
+    if !args.dry_run {
+        resume_interrupted(&repo)?;
+    }
     // Refusals first: a repository that will be refused is told so before the history scan.
-    refuse_unless_safe(
-        &inputs::open_repo(args.input.repo.as_deref())?.0,
-        args.force,
-    )?;
+    refuse_unless_safe(&repo, args.force)?;
+    drop(repo);
     let inp = inputs_or_done!(&args.input, Mode::Apply);
     let repo = &inp.repo;
     let replacer = Replacer::new(&inp.targets)?;
@@ -214,10 +220,16 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
                 dirty.join(", ")
             );
         }
-        apply::update_refs(repo, &outcome.refs)?;
+        apply::note_checkout_pending(repo, old_head_tree)?;
+        if let Err(e) = apply::update_refs(repo, &outcome.refs) {
+            // No ref moved (the update puts the old values back before it fails).
+            apply::checkout_done(repo);
+            return Err(e);
+        }
         apply::rewrite_stash_log(repo, &outcome, &replacer)?;
         apply::test_hook("before-checkout")?;
         let kept = apply::checkout_head(repo, old_head_tree)?;
+        apply::checkout_done(repo);
         if !kept.is_empty() {
             eprintln!(
                 "leaksweep: warning: {} file(s) changed while the refs moved and were kept as they are, not checked out: {}; \
@@ -313,6 +325,29 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Finishes what an `apply` killed part way left (the caller holds the run lock, so that run has
+/// ended): its `packed-refs.lock`, and the checkout of refs it had moved. Each is said on stderr.
+fn resume_interrupted(repo: &git2::Repository) -> Result<()> {
+    if apply::remove_stale_lock(repo)? {
+        eprintln!(
+            "leaksweep: removed the packed-refs.lock an interrupted `rewrite apply` left (no ref had moved)"
+        );
+    }
+    if let Some(kept) = apply::finish_interrupted_checkout(repo)? {
+        eprintln!(
+            "leaksweep: finished the checkout of an interrupted `rewrite apply`: the working tree and index follow the refs"
+        );
+        if !kept.is_empty() {
+            eprintln!(
+                "leaksweep: warning: {} file(s) changed since and were kept as they are: {}; `git checkout HEAD -- PATH` takes the rewritten version",
+                kept.len(),
+                kept.join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Fails when `apply` must not rewrite `repo`: a dirty work tree, linked worktrees, an operation

@@ -39,9 +39,10 @@ pub use backup::{
     rewritten_before, state_dir, write_maps, CommitMap, BACKUP_REPO,
 };
 pub use objects::{rewrite, write_pack, MEMPACK_PRIORITY};
-pub use refs::{rewrite_stash_log, update_refs};
+pub use refs::{remove_stale_lock, rewrite_stash_log, update_refs};
 pub use worktree::{
-    changed_paths, checkout_head, freshness_problems, linked_worktrees, worktree_problems,
+    changed_paths, checkout_done, checkout_head, finish_interrupted_checkout, freshness_problems,
+    linked_worktrees, note_checkout_pending, run_lock, worktree_problems, RunLock,
 };
 
 use anyhow::{bail, Context, Result};

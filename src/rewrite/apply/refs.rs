@@ -320,6 +320,10 @@ pub(super) fn write_packed_refs(
         }
     }
     let lock = dir.join("packed-refs.lock");
+    // What this run is about to put in the lock file, recorded first: a run killed before the
+    // rename leaves a lock file that the next run can tell for its own ([`remove_stale_lock`]).
+    let pending = pending_path(repo, dir);
+    write_synced(&pending, &text)?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -339,7 +343,61 @@ pub(super) fn write_packed_refs(
         return Err(e)
             .with_context(|| format!("cannot write {}", dir.join("packed-refs").display()));
     }
+    let _ = std::fs::remove_file(&pending);
     Ok(())
+}
+
+/// The state-directory file holding the `packed-refs` text a run is writing into `dir`: the
+/// repository's own, or the backup repository's.
+fn pending_path(repo: &Repository, dir: &std::path::Path) -> PathBuf {
+    let name = if dir == repo.commondir() {
+        "packed-refs.pending"
+    } else {
+        "backup-packed-refs.pending"
+    };
+    super::backup::state_dir(repo).join(name)
+}
+
+/// Writes `data` to `path` and flushes it to disk.
+fn write_synced(path: &std::path::Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Removes a `packed-refs.lock` that an earlier apply, killed while writing it, left behind:
+/// one whose content is a prefix of what that run recorded it was writing. Any other lock file
+/// belongs to someone else and stays (the ref update then fails and says so). Called by `apply`
+/// while it holds its exclusive run lock, so no run of ours is writing it. Returns whether a
+/// file was removed.
+pub fn remove_stale_lock(repo: &Repository) -> Result<bool> {
+    let mut removed = false;
+    for dir in [
+        repo.commondir().to_path_buf(),
+        super::backup::backup_repo_path(repo),
+    ] {
+        let pending = pending_path(repo, &dir);
+        let Ok(ours) = std::fs::read(&pending) else {
+            continue;
+        };
+        let lock = dir.join("packed-refs.lock");
+        if let Ok(left) = std::fs::read(&lock) {
+            if ours.starts_with(&left) {
+                std::fs::remove_file(&lock)
+                    .with_context(|| format!("cannot remove {}", lock.display()))?;
+                removed = true;
+            }
+        }
+        let _ = std::fs::remove_file(&pending);
+    }
+    Ok(removed)
 }
 
 /// Rewrites the stash list (the reflog of `refs/stash`, one line per `stash@{N}`) in place: every

@@ -265,3 +265,84 @@ pub fn linked_worktrees(repo: &Repository) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The state file written before the refs move and removed once the working tree follows them:
+/// HEAD's tree before the rewrite. A run killed in between leaves it, and the next `apply`
+/// finishes that checkout ([`finish_interrupted_checkout`]).
+const CHECKOUT_PENDING: &str = "checkout-pending";
+
+/// Records, before the refs move, that the working tree must follow them from `old_head_tree`.
+pub fn note_checkout_pending(repo: &Repository, old_head_tree: Option<Oid>) -> Result<()> {
+    use std::io::Write;
+    let Some(tree) = old_head_tree else {
+        return Ok(());
+    };
+    let dir = super::backup::state_dir(repo);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(CHECKOUT_PENDING);
+    let mut f = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(format!("{tree}\n").as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The working tree follows the refs: the record of [`note_checkout_pending`] goes.
+pub fn checkout_done(repo: &Repository) {
+    let _ = std::fs::remove_file(super::backup::state_dir(repo).join(CHECKOUT_PENDING));
+}
+
+/// Finishes the checkout of an `apply` that was killed after recording it: the working tree
+/// and index are moved from the recorded tree to HEAD's (a file changed since is kept, as in
+/// [`checkout_head`]). `None` when no checkout was pending; otherwise the files kept.
+pub fn finish_interrupted_checkout(repo: &Repository) -> Result<Option<Vec<String>>> {
+    let path = super::backup::state_dir(repo).join(CHECKOUT_PENDING);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let tree = Oid::from_str(text.trim())
+        .with_context(|| format!("{} does not hold a tree id", path.display()))?;
+    let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+    if head.is_none_or(|h| h.id() == tree) {
+        // The run was killed before its refs moved: nothing to follow.
+        checkout_done(repo);
+        return Ok(None);
+    }
+    let kept = checkout_head(repo, Some(tree))?;
+    checkout_done(repo);
+    Ok(Some(kept))
+}
+
+/// Held for the whole of an `apply`: an exclusive lock on a file of the state directory, which
+/// the system releases when the process ends however it ends. A second `apply` on the same
+/// repository fails at once; one that gets the lock knows no earlier run is still going, so what
+/// an earlier run left half done is its to finish.
+pub struct RunLock {
+    _held: std::fs::File,
+}
+
+/// Takes the [`RunLock`] of `repo`.
+pub fn run_lock(repo: &Repository) -> Result<RunLock> {
+    let dir = super::backup::state_dir(repo);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // No `.lock` extension: that names git lock files, which a finished run leaves none of.
+    let path = dir.join("apply-run");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(RunLock { _held: f }),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another `leaksweep rewrite apply` is running on this repository (it holds {})",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
