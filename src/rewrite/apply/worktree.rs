@@ -280,8 +280,7 @@ pub fn note_checkout_pending(repo: &Repository, old_head_tree: Option<Oid>) -> R
     let dir = super::backup::state_dir(repo);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(CHECKOUT_PENDING);
-    let mut f = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = private_file(&path).with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(format!("{tree}\n").as_bytes())
         .and_then(|()| f.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
@@ -315,34 +314,38 @@ pub fn finish_interrupted_checkout(repo: &Repository) -> Result<Option<Vec<Strin
     Ok(Some(kept))
 }
 
-/// Held for the whole of an `apply`: an exclusive lock on a file of the state directory, which
-/// the system releases when the process ends however it ends. A second `apply` on the same
-/// repository fails at once; one that gets the lock knows no earlier run is still going, so what
-/// an earlier run left half done is its to finish.
+/// Held for the whole of an `apply`: an exclusive lock on the git directory itself (nothing is
+/// created for it), which the system releases when the process ends however it ends. A second
+/// `apply` on the same repository fails at once; one that gets the lock knows no earlier run is
+/// still going, so what an earlier run left half done is its to finish.
 pub struct RunLock {
     _held: std::fs::File,
 }
 
 /// Takes the [`RunLock`] of `repo`.
 pub fn run_lock(repo: &Repository) -> Result<RunLock> {
-    let dir = super::backup::state_dir(repo);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    // No `.lock` extension: that names git lock files, which a finished run leaves none of.
-    let path = dir.join("apply-run");
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let dir = repo.commondir();
+    let f = std::fs::File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
     match f.try_lock() {
         Ok(()) => Ok(RunLock { _held: f }),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "another `leaksweep rewrite apply` is running on this repository (it holds {})",
-            path.display()
+            "another `leaksweep rewrite apply` is running on this repository (it holds a lock on {})",
+            dir.display()
         ),
         Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            Err(e).with_context(|| format!("cannot lock {}", dir.display()))
         }
     }
+}
+
+/// Creates (or truncates) `path` readable by its owner only, as every file of the state
+/// directory is.
+pub(super) fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }

@@ -728,7 +728,7 @@ fn notes_are_remapped_to_the_new_commit_ids_flat_and_with_fanout() {
 }
 
 #[test]
-fn a_run_killed_before_its_checkout_is_named_as_a_rewrite_on_the_next_run() {
+fn a_run_killed_before_its_checkout_is_finished_by_the_next_run() {
     let mut rng = seeded_rng();
     let fx = Fixture::new();
     let (src, token) = token_history(&fx, &mut rng, 2);
@@ -751,13 +751,18 @@ fn a_run_killed_before_its_checkout_is_named_as_a_rewrite_on_the_next_run() {
         .args(["rewrite", "apply", "--secrets", &secrets])
         .output()
         .unwrap();
+    // It finishes the checkout the killed run had not done, then refuses a second rewrite.
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("finished the checkout of an interrupted `rewrite apply`"),
+        "{err}"
+    );
     assert!(
         err.contains("this repository was rewritten before"),
         "{err}"
     );
-    assert!(err.contains("git checkout HEAD -- ."), "{err}");
+    assert_eq!(git_ok(&repo, &["status", "--porcelain"]), "");
 }
 
 /// A history with no secret is not an error for `plan` or `apply`: nothing to do is exit 0, and
