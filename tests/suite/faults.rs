@@ -363,7 +363,21 @@ fn lock_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs `leaksweep rewrite ACTION --secrets FILE` in `repo`: (exit code, stdout + stderr).
 fn rewrite(repo: &Path, action: &str, secrets: &Path) -> (Option<i32>, String) {
-    let out = leaksweep(repo)
+    rewrite_with(repo, action, secrets, None)
+}
+
+/// [`rewrite`], with `LEAKSWEEP_TEST_HOOK` set to `hook` when given.
+fn rewrite_with(
+    repo: &Path,
+    action: &str,
+    secrets: &Path,
+    hook: Option<&str>,
+) -> (Option<i32>, String) {
+    let mut cmd = leaksweep(repo);
+    if let Some(h) = hook {
+        cmd.env("LEAKSWEEP_TEST_HOOK", h);
+    }
+    let out = cmd
         .args(["rewrite", action, "--secrets"])
         .arg(secrets)
         .output()
@@ -844,18 +858,7 @@ fn unreadable_object_database_is_a_clear_error() {
 /// Runs `rewrite apply` with `LEAKSWEEP_TEST_HOOK` set to `hook` (run as `sh -c HOOK leaksweep
 /// STAGE`, a child of leaksweep: `kill -9 $PPID` kills the apply at that stage).
 fn apply_with_hook(repo: &Path, secrets: &Path, hook: &str) -> (Option<i32>, String) {
-    let out = leaksweep(repo)
-        .env("LEAKSWEEP_TEST_HOOK", hook)
-        .args(["rewrite", "apply", "--secrets"])
-        .arg(secrets)
-        .output()
-        .expect("run");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    rewrite_with(repo, "apply", secrets, Some(hook))
 }
 
 #[test]

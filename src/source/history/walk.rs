@@ -57,6 +57,7 @@ pub(super) struct Walker<'r> {
 const LAST_TREES_BYTES: usize = 64 << 20;
 
 /// What the walk reports about an object: an unreadable tree or commit, a submodule skipped.
+#[derive(Clone)]
 enum Note {
     Skip(String, SkipReason),
     Error(String, String),
@@ -358,16 +359,10 @@ impl Walker<'_> {
                 let path = self.paths.intern(part.paths.get(item.path));
                 self.items.push(Item { path, ..*item });
             }
-            for (key, n) in part
-                .held
-                .drain(slice.held.clone())
-                .rev()
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-            {
-                if noted.insert(key) {
-                    emit(self.collector, n);
+            // By index, not drained: a worker's later slices index the same list.
+            for (key, n) in &part.held[slice.held.clone()] {
+                if noted.insert(*key) {
+                    emit(self.collector, n.clone());
                 }
             }
             for parents in std::mem::take(&mut slice.parents) {
