@@ -81,15 +81,27 @@ pub struct Span {
     map: Vec<u32>,
 }
 
+/// Bytes of either base64 alphabet (`=` padding aside).
+static B64_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
+        b += 1;
+    }
+    t
+};
+
 fn is_b64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    B64_CHAR[b as usize]
 }
 
 fn hex_val(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
-fn engine(url: bool, pad: bool) -> base64::engine::GeneralPurpose {
+const fn engine_for(url: bool, pad: bool) -> base64::engine::GeneralPurpose {
     use base64::engine::{GeneralPurpose, GeneralPurposeConfig};
     let alphabet = if url {
         &base64::alphabet::URL_SAFE
@@ -104,9 +116,61 @@ fn engine(url: bool, pad: bool) -> base64::engine::GeneralPurpose {
     )
 }
 
-/// Decodes a base64 run (with its padding), trying a shifted start when the run does not decode
-/// as it stands (a character glued in front). Returns (start offset, encoding, bytes).
-fn decode_b64(run: &[u8]) -> Option<(usize, Encoding, Zeroizing<Vec<u8>>)> {
+/// The four engines, built once: (url, pad) = (false, false), (false, true), (true, false),
+/// (true, true).
+static ENGINES: [base64::engine::GeneralPurpose; 4] = [
+    engine_for(false, false),
+    engine_for(false, true),
+    engine_for(true, false),
+    engine_for(true, true),
+];
+
+fn engine(url: bool, pad: bool) -> &'static base64::engine::GeneralPurpose {
+    &ENGINES[usize::from(url) * 2 + usize::from(pad)]
+}
+
+/// The base64 runs of `data` that are decoded: maximal runs of base64 characters with up to two
+/// `=` after them, [`MIN_B64`] to [`MAX_SPAN`] bytes long (padding included), in order, as
+/// `start..end`.
+///
+/// A run that long holds at least `MIN_B64 - 2` characters before its padding, so the search
+/// looks at every `(MIN_B64 - 2)`-th byte only: a byte outside the alphabet there rules out every
+/// run around it, which is most of the text in source code and prose.
+fn b64_runs(data: &[u8], mut f: impl FnMut(std::ops::Range<usize>)) {
+    const BODY: usize = MIN_B64 - 2;
+    // Invariant: `i == 0` or `data[i - 1]` is outside the alphabet (no run starts before `i`
+    // and goes on at `i`).
+    let mut i = 0;
+    while i + BODY <= data.len() {
+        let probe = i + BODY - 1;
+        if !is_b64_char(data[probe]) {
+            i = probe + 1;
+            continue;
+        }
+        let mut s = probe;
+        while s > i && is_b64_char(data[s - 1]) {
+            s -= 1;
+        }
+        let mut body_end = probe + 1;
+        while body_end < data.len() && is_b64_char(data[body_end]) {
+            body_end += 1;
+        }
+        let mut e = body_end;
+        while e < data.len() && e - body_end < 2 && data[e] == b'=' {
+            e += 1;
+        }
+        if (MIN_B64..=MAX_SPAN).contains(&(e - s)) {
+            f(s..e);
+        }
+        // `data[body_end]` is outside the alphabet (or the end).
+        i = body_end + 1;
+    }
+}
+
+/// Decodes a base64 run (with its padding) into `out` (cleared first), trying a shifted start
+/// when the run does not decode as it stands (a character glued in front). Returns (start
+/// offset, encoding) when it decodes to at least one byte.
+fn decode_b64_into(run: &[u8], out: &mut Vec<u8>) -> Option<(usize, Encoding)> {
     use base64::Engine;
     let body_end = run.len() - run.iter().rev().take_while(|&&b| b == b'=').count();
     let body = &run[..body_end];
@@ -122,12 +186,48 @@ fn decode_b64(run: &[u8]) -> Option<(usize, Encoding, Zeroizing<Vec<u8>>)> {
         if run.len() - skip < MIN_B64 {
             break;
         }
-        let mut out = Zeroizing::new(Vec::new());
-        if e.decode_vec(&run[skip..], &mut out).is_ok() && !out.is_empty() {
-            return Some((skip, Encoding::Base64 { url, padded }, out));
+        out.clear();
+        if e.decode_vec(&run[skip..], out).is_ok() && !out.is_empty() {
+            return Some((skip, Encoding::Base64 { url, padded }));
         }
     }
     None
+}
+
+/// Calls `f` with what each encoded span of `data` decodes to (the spans of [`spans`], same
+/// order), when that is at least `min_len` bytes. Nothing is kept: one buffer, wiped at the end,
+/// holds each decoded span in turn (the search of the whole history decodes millions of runs).
+pub fn for_each_decoded(data: &[u8], min_len: usize, mut f: impl FnMut(&[u8])) {
+    // Percent-encoded tokens are rare (a `%` and two hex digits): decoded up front, as `spans`.
+    let mut percent: Vec<(std::ops::Range<usize>, Zeroizing<Vec<u8>>)> = Vec::new();
+    for r in crate::scan::percent_runs(data) {
+        if r.end - r.start <= MAX_SPAN {
+            let (decoded, _) = decode_percent(&data[r.clone()]);
+            if decoded.len() >= min_len {
+                percent.push((r, decoded));
+            }
+        }
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    let (mut p, mut next) = (0, 0);
+    b64_runs(data, |r| {
+        while p < percent.len() && percent[p].0.end <= r.start {
+            p += 1;
+        }
+        if p < percent.len() && percent[p].0.start < r.end {
+            return;
+        }
+        while next < percent.len() && percent[next].0.start < r.start {
+            f(&percent[next].1);
+            next += 1;
+        }
+        if decode_b64_into(&data[r], &mut buf).is_some() && buf.len() >= min_len {
+            f(&buf);
+        }
+    });
+    for (_, decoded) in &percent[next..] {
+        f(decoded);
+    }
 }
 
 /// Decodes a percent-encoded token, with the stored offset of every decoded byte.
@@ -173,31 +273,16 @@ pub fn spans(data: &[u8], min_len: usize) -> Vec<Span> {
     }
     let percent: Vec<std::ops::Range<usize>> = out.iter().map(|s| s.range.clone()).collect();
     let mut p = 0;
-    let mut i = 0;
-    while i < data.len() {
-        if !is_b64_char(data[i]) {
-            i += 1;
-            continue;
-        }
-        let s = i;
-        while i < data.len() && is_b64_char(data[i]) {
-            i += 1;
-        }
-        let mut e = i;
-        while e < data.len() && e - i < 2 && data[e] == b'=' {
-            e += 1;
-        }
-        i = e;
-        if e - s < MIN_B64 || e - s > MAX_SPAN {
-            continue;
-        }
+    b64_runs(data, |r| {
+        let (s, e) = (r.start, r.end);
         while p < percent.len() && percent[p].end <= s {
             p += 1;
         }
         if p < percent.len() && percent[p].start < e {
-            continue;
+            return;
         }
-        if let Some((skip, enc, decoded)) = decode_b64(&data[s..e]) {
+        let mut decoded = Zeroizing::new(Vec::new());
+        if let Some((skip, enc)) = decode_b64_into(&data[s..e], &mut decoded) {
             if decoded.len() >= min_len {
                 out.push(Span {
                     range: s + skip..e,
@@ -207,7 +292,7 @@ pub fn spans(data: &[u8], min_len: usize) -> Vec<Span> {
                 });
             }
         }
-    }
+    });
     out.sort_by_key(|s| s.range.start);
     out
 }
@@ -286,5 +371,73 @@ mod tests {
         let mut out = Vec::new();
         s.encode(raw.as_bytes(), &[0xfb; 4], &mut out);
         assert_eq!(out, b"-_v7-w");
+    }
+
+    /// The strided run search finds exactly the runs of a byte-by-byte walk, and the decoded
+    /// spans come in the same order as `spans`, on seeded random text dense in run edges.
+    #[test]
+    fn strided_runs_and_decoded_spans_match_a_plain_walk() {
+        fn plain(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+            let (mut out, mut i) = (Vec::new(), 0);
+            while i < data.len() {
+                if !is_b64_char(data[i]) {
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                while i < data.len() && is_b64_char(data[i]) {
+                    i += 1;
+                }
+                let mut e = i;
+                while e < data.len() && e - i < 2 && data[e] == b'=' {
+                    e += 1;
+                }
+                i = e;
+                if (MIN_B64..=MAX_SPAN).contains(&(e - s)) {
+                    out.push(s..e);
+                }
+            }
+            out
+        }
+        // Every body length around the shortest run, with 0 to 3 `=` and a neighbour run.
+        for body in 10..=18 {
+            for pad in 0..=3 {
+                for lead in 0..4 {
+                    let mut data = vec![b' '; lead];
+                    data.extend(std::iter::repeat_n(b'Q', body));
+                    data.extend(std::iter::repeat_n(b'=', pad));
+                    data.extend_from_slice(b"AAAA ");
+                    let mut got = Vec::new();
+                    b64_runs(&data, |r| got.push(r));
+                    assert_eq!(got, plain(&data), "body {body} pad {pad} lead {lead}");
+                }
+            }
+        }
+        let seed = 0x05ee_db64_u64;
+        let mut x = seed;
+        let alphabet = b"aZ09+/-_==%2F %41 \n.;:";
+        for round in 0..400 {
+            let len = (round * 7) % 300;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // Mostly run characters, so runs of every length around MIN_B64 occur.
+                    if !x.is_multiple_of(5) {
+                        alphabet[(x >> 8) as usize % 8]
+                    } else {
+                        alphabet[(x >> 8) as usize % alphabet.len()]
+                    }
+                })
+                .collect();
+            let mut got = Vec::new();
+            b64_runs(&data, |r| got.push(r));
+            assert_eq!(got, plain(&data), "seed {seed:#x} round {round}");
+            let mut visited: Vec<Vec<u8>> = Vec::new();
+            for_each_decoded(&data, 4, |d| visited.push(d.to_vec()));
+            let listed: Vec<Vec<u8>> = spans(&data, 4).iter().map(|s| s.decoded.to_vec()).collect();
+            assert_eq!(visited, listed, "seed {seed:#x} round {round}");
+        }
     }
 }

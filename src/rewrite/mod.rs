@@ -318,9 +318,9 @@ impl Replacer {
             m |= target_bit(self.owner[hit.pair]);
         }
         if depth > 0 && data.len() >= self.min_len {
-            for span in encoded::spans(data, self.min_len) {
-                m |= self.mask_at(&span.decoded, depth - 1);
-            }
+            encoded::for_each_decoded(data, self.min_len, |decoded| {
+                m |= self.mask_at(decoded, depth - 1);
+            });
         }
         m
     }
