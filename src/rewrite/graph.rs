@@ -474,18 +474,22 @@ impl Graph {
             });
         }
 
+        // The walk's indexes are not needed any more: freed before the blobs are read.
+        drop(std::mem::take(&mut b.tree_index));
+        drop(std::mem::take(&mut b.blob_index));
+        drop(std::mem::take(&mut b.commit_index));
+        drop(std::mem::take(&mut b.tag_index));
         // Blobs in parallel.
         let scanned = scan_blobs(repo, path, &b.nodes, &b.blobs, opts)?;
         let mut mask = vec![0u64; b.nodes.len()];
         let mut new_blob = HashMap::new();
-        let mut bytes = 0u64;
+        let bytes = scanned.bytes;
         let mut blobs_per_bit = [0u64; 64];
         let mut archived = HashMap::new();
-        for (i, m, size, new, members) in scanned {
+        for (i, m, new, members) in scanned.hits {
             if !members.is_empty() {
                 archived.insert(i, members);
             }
-            bytes += size;
             mask[i as usize] = m;
             for (bit, count) in blobs_per_bit.iter_mut().enumerate() {
                 if m & (1 << bit) != 0 {
@@ -601,21 +605,31 @@ impl Graph {
     }
 }
 
-type Scanned = (u32, u64, u64, Option<Oid>, Vec<(String, u64)>);
+/// A blob that holds a target (or is an archive with members that do): (node, mask, cleaned id,
+/// members). Blobs without any are not kept (most of them: their count and size are summed).
+type Scanned = (u32, u64, Option<Oid>, Vec<(String, u64)>);
+
+/// What the blob workers found: the blobs holding a target, and the bytes read.
+struct BlobScan {
+    hits: Vec<Scanned>,
+    bytes: u64,
+}
 
 /// Blobs claimed per step by a worker: small enough to balance, large enough to read nearly
 /// sequentially (the history scan's value).
 const CHUNK: usize = 64;
 
-/// Reads every unique blob once, in pack order, on `threads` workers (one `Repository` each),
-/// and searches it for the targets; a blob holding one is cleaned and written (or only hashed).
+/// Reads every unique blob once, in pack order, on `threads` workers, and searches it for the
+/// targets; a blob holding one is cleaned and written (or only hashed). The calling thread is one
+/// of the workers, on the caller's `repo` (the others open their own: a `Repository` is not
+/// `Sync`), so no extra set of pack windows and delta-base cache is opened for it.
 fn scan_blobs(
     repo: &Repository,
     path: &Path,
     nodes: &[Node],
     blobs: &[u32],
     opts: &BuildOptions,
-) -> Result<Vec<Scanned>> {
+) -> Result<BlobScan> {
     let mut order: Vec<u32> = blobs.to_vec();
     crate::git::packorder::sort_by_pack_offset(repo, &mut order, |&i| nodes[i as usize].oid);
     let threads = opts
@@ -624,42 +638,52 @@ fn scan_blobs(
         .unwrap_or_else(crate::config::default_threads)
         .min(order.len().max(1));
     let cursor = AtomicUsize::new(0);
-    let results: Vec<Result<Vec<Scanned>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| -> Result<Vec<Scanned>> {
-                    let repo = Repository::open(path)?;
-                    let odb = repo.odb()?;
-                    let mut out = Vec::new();
-                    loop {
-                        let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
-                        if start >= order.len() {
-                            break;
-                        }
-                        for &i in &order[start..(start + CHUNK).min(order.len())] {
-                            out.push(scan_blob(&odb, i, nodes[i as usize].oid, opts)?);
-                        }
-                    }
-                    Ok(out)
-                })
-            })
+    let work = |odb: &Odb| -> Result<BlobScan> {
+        let mut out = BlobScan {
+            hits: Vec::new(),
+            bytes: 0,
+        };
+        loop {
+            let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+            if start >= order.len() {
+                break;
+            }
+            for &i in &order[start..(start + CHUNK).min(order.len())] {
+                let (size, hit) = scan_blob(odb, i, nodes[i as usize].oid, opts)?;
+                out.bytes += size;
+                out.hits.extend(hit);
+            }
+        }
+        Ok(out)
+    };
+    let results: Vec<Result<BlobScan>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..threads)
+            .map(|_| s.spawn(|| work(&Repository::open(path)?.odb()?)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a blob worker panicked")))
-            })
-            .collect()
+        let mut results = vec![repo
+            .odb()
+            .map_err(anyhow::Error::from)
+            .and_then(|odb| work(&odb))];
+        results.extend(handles.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a blob worker panicked")))
+        }));
+        results
     });
-    let mut all = Vec::with_capacity(blobs.len());
+    let mut all = BlobScan {
+        hits: Vec::new(),
+        bytes: 0,
+    };
     for r in results {
-        all.extend(r?);
+        let r = r?;
+        all.hits.extend(r.hits);
+        all.bytes += r.bytes;
     }
     Ok(all)
 }
 
-fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<Scanned> {
+/// Reads and searches one blob: its size, and what it holds when it holds a target.
+fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<(u64, Option<Scanned>)> {
     let obj = odb
         .read(oid)
         .with_context(|| format!("cannot read blob {oid}"))?;
@@ -676,7 +700,8 @@ fn scan_blob(odb: &Odb, i: u32, oid: Oid, opts: &BuildOptions) -> Result<Scanned
     } else {
         None
     };
-    Ok((i, m, data.len() as u64, new, members))
+    let hit = (m != 0 || !members.is_empty()).then_some((i, m, new, members));
+    Ok((data.len() as u64, hit))
 }
 
 #[cfg(test)]

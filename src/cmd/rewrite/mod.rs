@@ -188,11 +188,13 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         .and_then(|h| h.peel_to_tree().ok())
         .map(|t| t.id());
     // New trees, commits and tags go to an in-memory store first, then into a pack.
-    let odb = repo.odb()?;
-    let mempack = if args.dry_run {
-        None
-    } else {
-        Some(odb.add_new_mempack_backend(apply::MEMPACK_PRIORITY)?)
+    let store_repo = git2::Repository::from_odb(git2::Odb::new()?)?;
+    let store_odb = store_repo.odb()?;
+    let mempack = store_odb.add_new_mempack_backend(1)?;
+    let store = apply::Store {
+        repo: &store_repo,
+        odb: &store_odb,
+        mempack: &mempack,
     };
     let mut outcome = apply::rewrite(
         repo,
@@ -201,7 +203,7 @@ fn run_apply(args: RewriteApplyArgs) -> Result<ExitCode> {
         &ApplyOptions {
             prune_empty: args.prune_empty,
             dry_run: args.dry_run,
-            mempack: mempack.as_ref(),
+            store: (!args.dry_run).then_some(&store),
         },
     )?;
     let rewritten = started.elapsed();

@@ -7,8 +7,8 @@
 //! exactly as it was; a changed commit or tag loses its signature, which can no longer verify, and
 //! is counted. Commit and tag messages are cleaned with the same literals, and no footer is added.
 //!
-//! New trees, commits and tags go to an in-memory object store (libgit2's mempack backend, added
-//! by the caller) and then into a pack with [`write_pack`], at the end or whenever the store holds
+//! New trees, commits and tags go to an in-memory object store ([`Store`], set up by the caller)
+//! and then into a pack with [`write_pack`], at the end or whenever the store holds
 //! [`PACK_FLUSH_BYTES`]; the cleaned blobs were written loose by the graph pass (one per cleaned
 //! blob, a few hundred on curl).
 //!
@@ -38,7 +38,7 @@ pub use backup::{
     backup_refs, backup_repo_path, backups_exist, read_commit_map, remove_backups,
     rewritten_before, state_dir, write_maps, CommitMap, BACKUP_REPO,
 };
-pub use objects::{rewrite, write_pack, MEMPACK_PRIORITY};
+pub use objects::{rewrite, write_pack, Store};
 pub use refs::{remove_stale_lock, rewrite_stash_log, update_refs};
 pub use worktree::{
     changed_paths, checkout_done, checkout_head, finish_interrupted_checkout, freshness_problems,
@@ -83,9 +83,9 @@ pub struct ApplyOptions<'m> {
     pub prune_empty: bool,
     /// Compute ids without writing anything.
     pub dry_run: bool,
-    /// The in-memory store (added with [`MEMPACK_PRIORITY`]) that receives the writes: flushed
-    /// into a pack every [`PACK_FLUSH_BYTES`] and at the end. `None`: loose objects.
-    pub mempack: Option<&'m git2::Mempack<'m>>,
+    /// The in-memory store that receives the writes: flushed into a pack every
+    /// [`PACK_FLUSH_BYTES`] and at the end. `None`: loose objects.
+    pub store: Option<&'m Store<'m>>,
 }
 
 /// Raw bytes held in the in-memory store before they are written out as a pack: bounds the

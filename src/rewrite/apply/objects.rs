@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 struct Writer<'a> {
     repo: &'a Repository,
-    mempack: Option<&'a git2::Mempack<'a>>,
+    store: Option<&'a Store<'a>>,
     /// Bytes in the in-memory store, and how many of `written` were packed already.
     pending: usize,
     flushed: usize,
@@ -39,9 +39,12 @@ impl Writer<'_> {
             }
             Ok(oid)
         } else {
-            let oid = self.odb.write(kind, data)?;
+            let oid = match self.store {
+                Some(store) => store.odb.write(kind, data)?,
+                None => self.odb.write(kind, data)?,
+            };
             self.written.push(oid);
-            if self.mempack.is_some() {
+            if self.store.is_some() {
                 self.pending += data.len();
                 if self.pending >= self.flush_limit {
                     self.flush()?;
@@ -53,13 +56,14 @@ impl Writer<'_> {
 
     /// Writes what the in-memory store holds as a pack, then empties it.
     fn flush(&mut self) -> Result<()> {
-        let Some(mp) = self.mempack else {
+        let Some(store) = self.store else {
             return Ok(());
         };
         // A pack cut short by Ctrl-C would leave its temporary files behind: the handler waits.
         let _step = crate::output::defer_interrupts("writing a pack");
-        write_pack(self.repo, &self.written[self.flushed..])?;
-        mp.reset()?;
+        let dir = self.repo.path().join("objects").join("pack");
+        write_pack(store.repo, &dir, &self.written[self.flushed..])?;
+        store.mempack.reset()?;
         self.flushed = self.written.len();
         self.pending = 0;
         Ok(())
@@ -180,7 +184,7 @@ pub fn rewrite(
 ) -> Result<Outcome> {
     let mut w = Writer {
         repo,
-        mempack: opts.mempack,
+        store: opts.store,
         pending: 0,
         flushed: 0,
         flush_limit: std::env::var(PACK_FLUSH_ENV)
@@ -467,7 +471,7 @@ fn remap_notes(w: &mut Writer, root: Oid, map: &HashMap<Oid, Oid>) -> Result<Oid
     while let Some((tree, path, hex)) = stack.pop() {
         let raw = match w.dry_trees.get(&tree) {
             Some(t) => t.clone(),
-            None => w.odb.read(tree)?.data().to_vec(),
+            None => w.read_any(tree)?,
         };
         for (mode, name, id) in crate::rewrite::graph::tree_entries(&raw)? {
             let mut p = path.clone();
@@ -560,29 +564,49 @@ fn target_oid(graph: &Graph, obj: Obj) -> Oid {
     }
 }
 
-/// Priority of the in-memory object store: above libgit2's loose (1) and pack (2) backends, so
-/// every write lands there and reads look there first.
-pub const MEMPACK_PRIORITY: i32 = 1000;
+/// The in-memory store that receives the new objects: libgit2's mempack backend alone in an
+/// object database of its own, wrapped in a repository for the pack builder.
+///
+/// Not a backend of the repository's own object database: a write there first looks for the
+/// object in every backend and, on a miss, rescans `objects/pack` and tries to touch a loose
+/// file (a directory read, a failed `open` and a failed `utime` for each new object: 80,000 of
+/// each on curl). Here a write looks only in memory, so an object that already exists on disk is
+/// written and packed again (the same bytes under the same id).
+pub struct Store<'a> {
+    pub repo: &'a Repository,
+    pub odb: &'a Odb<'a>,
+    pub mempack: &'a git2::Mempack<'a>,
+}
 
-/// Writes the objects of `written` (held by an in-memory `Mempack` backend added with
-/// [`MEMPACK_PRIORITY`] to the repository's object database) as a new pack with its index
-/// under `objects/pack/`, instead of one loose file each: on curl, 80,000 loose trees and commits
-/// cost most of the rewrite's time. libgit2's pack builder deltifies (on all cores) and writes the
-/// index; an object that already existed on disk is simply packed again. Refs have not moved yet,
-/// so a crash here leaves the old refs and at worst a stray temporary pack file.
-pub fn write_pack(repo: &Repository, written: &[Oid]) -> Result<()> {
+impl Writer<'_> {
+    /// An object written by this run (still in memory, or packed already) or an old one.
+    fn read_any(&self, oid: Oid) -> Result<Vec<u8>> {
+        if let Some(store) = self.store {
+            if let Ok(o) = store.odb.read(oid) {
+                return Ok(o.data().to_vec());
+            }
+        }
+        Ok(self.odb.read(oid)?.data().to_vec())
+    }
+}
+
+/// Writes the objects of `written` (held by the [`Store`] of `source`) as a new pack with its
+/// index in `dir` (the repository's `objects/pack`), instead of one loose file each: on curl,
+/// 80,000 loose trees and commits cost most of the rewrite's time. libgit2's pack builder
+/// deltifies (on all cores) and writes the index. Refs have not moved yet, so a crash here leaves
+/// the old refs and at worst a stray temporary pack file.
+pub fn write_pack(source: &Repository, dir: &std::path::Path, written: &[Oid]) -> Result<()> {
     if written.is_empty() {
         return Ok(());
     }
-    let mut pb = repo.packbuilder().context("cannot start a pack")?;
+    let mut pb = source.packbuilder().context("cannot start a pack")?;
     pb.set_threads(0);
     for &oid in written {
         pb.insert_object(oid, None)
             .with_context(|| format!("cannot pack object {oid}"))?;
     }
-    let dir = repo.path().join("objects").join("pack");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    pb.write(&dir, 0)
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    pb.write(dir, 0)
         .with_context(|| format!("cannot write the new pack into {}", dir.display()))?;
     Ok(())
 }
