@@ -885,7 +885,8 @@ pub fn summarize(
 
 #[path = "scan_decode.rs"]
 mod decode;
-pub use decode::percent_runs;
+pub(crate) use decode::byte_class;
+pub use decode::{class_runs, percent_runs};
 use decode::{for_each_encoded, Encoding};
 
 #[cfg(test)]

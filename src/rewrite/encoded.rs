@@ -82,17 +82,11 @@ pub struct Span {
 }
 
 /// Bytes of either base64 alphabet (`=` padding aside).
-static B64_CHAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
-        b += 1;
-    }
-    t
-};
+static B64_CHAR: [bool; 256] = crate::scan::byte_class!(
+    |c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+);
 
+#[cfg(test)]
 fn is_b64_char(b: u8) -> bool {
     B64_CHAR[b as usize]
 }
@@ -131,30 +125,11 @@ fn engine(url: bool, pad: bool) -> &'static base64::engine::GeneralPurpose {
 
 /// The base64 runs of `data` that are decoded: maximal runs of base64 characters with up to two
 /// `=` after them, [`MIN_B64`] to [`MAX_SPAN`] bytes long (padding included), in order, as
-/// `start..end`.
-///
-/// A run that long holds at least `MIN_B64 - 2` characters before its padding, so the search
-/// looks at every `(MIN_B64 - 2)`-th byte only: a byte outside the alphabet there rules out every
-/// run around it, which is most of the text in source code and prose.
+/// `start..end` (found by [`crate::scan::class_runs`]: such a run holds at least `MIN_B64 - 2`
+/// characters before its padding).
 fn b64_runs(data: &[u8], mut f: impl FnMut(std::ops::Range<usize>)) {
-    const BODY: usize = MIN_B64 - 2;
-    // Invariant: `i == 0` or `data[i - 1]` is outside the alphabet (no run starts before `i`
-    // and goes on at `i`).
-    let mut i = 0;
-    while i + BODY <= data.len() {
-        let probe = i + BODY - 1;
-        if !is_b64_char(data[probe]) {
-            i = probe + 1;
-            continue;
-        }
-        let mut s = probe;
-        while s > i && is_b64_char(data[s - 1]) {
-            s -= 1;
-        }
-        let mut body_end = probe + 1;
-        while body_end < data.len() && is_b64_char(data[body_end]) {
-            body_end += 1;
-        }
+    crate::scan::class_runs(data, &B64_CHAR, MIN_B64 - 2, |r| {
+        let (s, body_end) = (r.start, r.end);
         let mut e = body_end;
         while e < data.len() && e - body_end < 2 && data[e] == b'=' {
             e += 1;
@@ -162,9 +137,7 @@ fn b64_runs(data: &[u8], mut f: impl FnMut(std::ops::Range<usize>)) {
         if (MIN_B64..=MAX_SPAN).contains(&(e - s)) {
             f(s..e);
         }
-        // `data[body_end]` is outside the alphabet (or the end).
-        i = body_end + 1;
-    }
+    });
 }
 
 /// Decodes a base64 run (with its padding) into `out` (cleared first), trying a shifted start
