@@ -22,6 +22,7 @@
 //! cost memory, never the call stack.
 
 use super::{RemoveSet, Replacer, REMOVED_BIT};
+use crate::git::id::IdMap;
 use crate::git::{refs, tree, walk, ObjectId};
 use anyhow::{bail, Context, Result};
 use git2::{ObjectType, Odb, Oid, Repository};
@@ -145,10 +146,11 @@ pub fn tree_entries(data: &[u8]) -> Result<Vec<Entry<'_>>> {
 struct Builder<'a> {
     odb: Odb<'a>,
     opts: &'a BuildOptions<'a>,
-    tree_index: HashMap<(Oid, Vec<u8>), u32>,
-    blob_index: HashMap<Oid, u32>,
-    commit_index: HashMap<Oid, u32>,
-    tag_index: HashMap<Oid, u32>,
+    /// Ids hash by their first bytes ([`IdMap`]): millions of look-ups on a large history.
+    tree_index: IdMap<u32, (ObjectId, Vec<u8>)>,
+    blob_index: IdMap<u32>,
+    commit_index: IdMap<u32>,
+    tag_index: IdMap<u32>,
     nodes: Vec<Node>,
     children: Vec<u32>,
     blobs: Vec<u32>,
@@ -160,7 +162,7 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn blob(&mut self, oid: Oid) -> u32 {
-        if let Some(&i) = self.blob_index.get(&oid) {
+        if let Some(&i) = self.blob_index.get(&ObjectId::of(oid)) {
             return i;
         }
         let i = self.nodes.len() as u32;
@@ -170,7 +172,7 @@ impl Builder<'_> {
             start: 0,
             end: 0,
         });
-        self.blob_index.insert(oid, i);
+        self.blob_index.insert(ObjectId::of(oid), i);
         self.blobs.push(i);
         i
     }
@@ -190,7 +192,7 @@ impl Builder<'_> {
         }
         let keyed = !self.opts.remove.is_empty();
         let key_of = |p: &[u8]| if keyed { p.to_vec() } else { Vec::new() };
-        if let Some(&i) = self.tree_index.get(&(oid, key_of(path))) {
+        if let Some(&i) = self.tree_index.get(&(ObjectId::of(oid), key_of(path))) {
             return Ok(i);
         }
         let read = |odb: &Odb, oid: Oid| -> Result<Vec<u8>> {
@@ -227,38 +229,47 @@ impl Builder<'_> {
                 if f.removes {
                     self.removes_here.insert(i);
                 }
-                self.tree_index.insert((f.oid, f.key), i);
+                self.tree_index.insert((ObjectId::of(f.oid), f.key), i);
                 match stack.last_mut() {
                     Some(parent) => parent.kids.push(i),
                     None => return Ok(i),
                 }
                 continue;
             }
+            // The entry's kind and id are copied out; its name only when paths are keyed
+            // (no allocation per entry otherwise: millions of entries on a large history).
             let (entry, next) =
                 tree::entry_at(&top.raw, top.pos).with_context(|| format!("tree {}", top.oid))?;
-            let (mode, name, id) = (entry.mode.to_vec(), entry.name.to_vec(), entry.id.oid());
-            top.pos = next;
+            let (is_tree, is_gitlink, id) = (
+                mode_is_tree(entry.mode),
+                mode_is_gitlink(entry.mode),
+                entry.id,
+            );
             let mut child_path = Vec::new();
+            let mut removed = false;
             if keyed {
                 if !top.path.is_empty() {
                     child_path.extend_from_slice(&top.path);
                     child_path.push(b'/');
                 }
-                child_path.extend_from_slice(&name);
-                if self.opts.remove.matches(&child_path, &name) {
-                    top.removes = true;
-                    if !mode_is_tree(&mode) && !mode_is_gitlink(&mode) {
-                        self.removed_blobs.insert(id);
-                    }
-                    top.kids.push(REMOVED);
-                    continue;
-                }
+                child_path.extend_from_slice(entry.name);
+                removed = self.opts.remove.matches(&child_path, entry.name);
             }
-            if mode_is_gitlink(&mode) {
+            top.pos = next;
+            if removed {
+                top.removes = true;
+                if !is_tree && !is_gitlink {
+                    self.removed_blobs.insert(id.oid());
+                }
+                top.kids.push(REMOVED);
+                continue;
+            }
+            if is_gitlink {
                 top.kids.push(GITLINK);
-            } else if mode_is_tree(&mode) {
+            } else if is_tree {
                 let key = key_of(&child_path);
-                if let Some(&i) = self.tree_index.get(&(id, key.clone())) {
+                let id = id.oid();
+                if let Some(&i) = self.tree_index.get(&(ObjectId::of(id), key.clone())) {
                     top.kids.push(i);
                 } else {
                     let raw = read(&self.odb, id)?;
@@ -273,7 +284,7 @@ impl Builder<'_> {
                     });
                 }
             } else {
-                let b = self.blob(id);
+                let b = self.blob(id.oid());
                 if let Some(top) = stack.last_mut() {
                     top.kids.push(b);
                 }
@@ -298,7 +309,12 @@ impl Builder<'_> {
                 b"tree" => tree = Some(parse_oid_line(line)?),
                 b"parent" => {
                     let p = parse_oid_line(line)?;
-                    parents.push(self.commit_index.get(&p).copied().unwrap_or(GITLINK));
+                    parents.push(
+                        self.commit_index
+                            .get(&ObjectId::of(p))
+                            .copied()
+                            .unwrap_or(GITLINK),
+                    );
                 }
                 b"gpgsig" | b"gpgsig-sha256" => signed = true,
                 _ => msg_mask |= self.opts.replacer.mask(line),
@@ -306,7 +322,8 @@ impl Builder<'_> {
         }
         let tree = tree.with_context(|| format!("commit {oid} has no tree"))?;
         let tree = self.tree(tree, b"")?;
-        self.commit_index.insert(oid, self.commits.len() as u32);
+        self.commit_index
+            .insert(ObjectId::of(oid), self.commits.len() as u32);
         self.commits.push(CommitNode {
             oid,
             tree,
@@ -325,10 +342,10 @@ impl Builder<'_> {
         let mut in_chain: HashSet<Oid> = HashSet::new();
         let mut cur = oid;
         let base = loop {
-            if let Some(&i) = self.commit_index.get(&cur) {
+            if let Some(&i) = self.commit_index.get(&ObjectId::of(cur)) {
                 break Obj::Commit(i);
             }
-            if let Some(&i) = self.tag_index.get(&cur) {
+            if let Some(&i) = self.tag_index.get(&ObjectId::of(cur)) {
                 break Obj::Tag(i);
             }
             let kind = match self.odb.read_header(cur) {
@@ -372,7 +389,7 @@ impl Builder<'_> {
                 mask,
                 signed,
             });
-            self.tag_index.insert(oid, i);
+            self.tag_index.insert(ObjectId::of(oid), i);
             target = Obj::Tag(i);
         }
         Ok(target)
@@ -448,10 +465,10 @@ impl Graph {
         let mut b = Builder {
             odb: repo.odb()?,
             opts,
-            tree_index: HashMap::new(),
-            blob_index: HashMap::new(),
-            commit_index: HashMap::new(),
-            tag_index: HashMap::new(),
+            tree_index: IdMap::default(),
+            blob_index: IdMap::default(),
+            commit_index: IdMap::default(),
+            tag_index: IdMap::default(),
             nodes: Vec::new(),
             children: Vec::new(),
             blobs: Vec::new(),
