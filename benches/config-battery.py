@@ -672,9 +672,10 @@ secret_key = <secret-key>
 ]
 
 
-def run(bin_path, seed, show_misses):
+def run(bin_path, seed, show_misses, keep):
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = keep or tmp
         pos_dir, neg_dir = os.path.join(tmp, "pos"), os.path.join(tmp, "neg")
         expected = []
         for i, (family, name, path, text, gens) in enumerate(POSITIVES):
@@ -731,5 +732,6 @@ if __name__ == "__main__":
     ap.add_argument("--bin", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--misses", action="store_true", help="list found formats too")
+    ap.add_argument("--keep", metavar="DIR", help="write the files to DIR (new) and keep them")
     a = ap.parse_args()
-    run(a.bin, a.seed, a.misses)
+    run(a.bin, a.seed, a.misses, a.keep)
