@@ -23,8 +23,12 @@ PW = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SYM = "!^*+-_#%"
 
 
-def password(rng, n=18):
+PW_LEN = 18
+
+
+def password(rng, n=None):
     """Letters, digits and a symbol or two: what a person or a password manager types."""
+    n = n or PW_LEN
     s = [rng.choice(PW) for _ in range(n - 2)] + [rng.choice(SYM), rng.choice("23456789")]
     rng.shuffle(s)
     return "".join(s)
@@ -732,6 +736,8 @@ if __name__ == "__main__":
     ap.add_argument("--bin", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--misses", action="store_true", help="list found formats too")
+    ap.add_argument("--pw-len", type=int, default=PW_LEN, help="length of typed passwords")
     ap.add_argument("--keep", metavar="DIR", help="write the files to DIR (new) and keep them")
     a = ap.parse_args()
+    PW_LEN = a.pw_len
     run(a.bin, a.seed, a.misses, a.keep)

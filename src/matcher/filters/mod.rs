@@ -391,7 +391,12 @@ fn placeholder(secret: &[u8], expressions: bool) -> bool {
         let w = w.as_bytes();
         // In a generated value `<`, `>` or `{{` turn up by chance: there only a template's whole
         // shape (`<your-key>`, `${DB_PASS}`) marks one.
-        if generated && matches!(w, b"<" | b">" | b"${" | b"#{" | b"{{" | b"}}" | b"%(" | b"$(") {
+        if generated
+            && matches!(
+                w,
+                b"<" | b">" | b"${" | b"#{" | b"{{" | b"}}" | b"%(" | b"$("
+            )
+        {
             return template_marker(&lower, w);
         }
         marks_placeholder(&lower, w, random)
