@@ -122,8 +122,10 @@ impl Prefilter {
                     }
                     continue;
                 }
+                // A hit inside the last window adds nothing, unless the rule reads lines after
+                // its keyword: then the window must reach that many lines past this hit too.
                 if let Some(last) = windows.last() {
-                    if hit_start >= last.start && hit_end <= last.end {
+                    if rule.context_lines == 0 && hit_start >= last.start && hit_end <= last.end {
                         continue;
                     }
                 }

@@ -156,6 +156,12 @@ negatives = ["y"]
         found(&m, &format!("tkey:\n  x: 1\n  value: {secret}\n")).is_empty(),
         "seed {seed}"
     );
+    // A second keyword inside the first one's window widens it past its own line.
+    assert_eq!(
+        found(&m, &format!("tkey:\ntkey:\n  value: {secret}\n")),
+        vec![secret.clone()],
+        "seed {seed}"
+    );
 }
 
 #[test]

@@ -29,6 +29,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("data.toml", include_str!("../../rules/data.toml")),
     ("keyfiles.toml", include_str!("../../rules/keyfiles.toml")),
+    (
+        "frameworks.toml",
+        include_str!("../../rules/frameworks.toml"),
+    ),
     ("ai.toml", include_str!("../../rules/ai.toml")),
     ("payment.toml", include_str!("../../rules/payment.toml")),
     ("messaging.toml", include_str!("../../rules/messaging.toml")),

@@ -12,6 +12,7 @@ mod adoption;
 mod adversarial;
 mod catalog;
 mod ci_recipes;
+mod configformats;
 mod encodings;
 mod evidence;
 mod exposure;

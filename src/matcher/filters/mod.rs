@@ -238,6 +238,7 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "<",
     ">",
     "${",
+    "#{",
     "{{",
     "}}",
     "%(",
@@ -390,7 +391,12 @@ fn placeholder(secret: &[u8], expressions: bool) -> bool {
         let w = w.as_bytes();
         // In a generated value `<`, `>` or `{{` turn up by chance: there only a template's whole
         // shape (`<your-key>`, `${DB_PASS}`) marks one.
-        if generated && matches!(w, b"<" | b">" | b"${" | b"{{" | b"}}" | b"%(" | b"$(") {
+        if generated
+            && matches!(
+                w,
+                b"<" | b">" | b"${" | b"#{" | b"{{" | b"}}" | b"%(" | b"$("
+            )
+        {
             return template_marker(&lower, w);
         }
         marks_placeholder(&lower, w, random)
@@ -419,7 +425,10 @@ fn placeholder(secret: &[u8], expressions: bool) -> bool {
     }
     // `$DB_PASS`, `@DB_PASS@`, `%DB_PASS%`: a template or variable, unless the value is generated
     // (a WordPress salt starts with `@` or `%` one time in thirty).
-    if !generated && matches!(secret.first(), Some(b'$' | b'@' | b'%')) {
+    if !generated && sigil_template(secret) {
+        return true;
+    }
+    if yaml_tag(secret) {
         return true;
     }
     if one_class_words(secret, expressions)
@@ -430,6 +439,25 @@ fn placeholder(secret: &[u8], expressions: bool) -> bool {
         return true;
     }
     false
+}
+
+/// A value that starts like a variable or template: `$DB_PASS`, `@db_password`, `%DB_PASS%`,
+/// `%{hiera('db')}`, `%env(DB_PASS)%`. A `%` alone in front (`%6rnPiaeuQYFVMw`) is a password
+/// that starts with a symbol: Windows and Symfony variables end with a second `%`, Puppet's and
+/// Python's open a bracket.
+fn sigil_template(secret: &[u8]) -> bool {
+    match secret {
+        [b'$' | b'@', ..] => true,
+        [b'%', b'{' | b'(', ..] => true,
+        [b'%', rest @ ..] => rest.contains(&b'%'),
+        _ => false,
+    }
+}
+
+/// A YAML tag standing where the value would be: `!vault |` (Ansible Vault), `!secret db_pass`
+/// (Home Assistant), `!Ref DbPassword` (CloudFormation). The value follows elsewhere.
+fn yaml_tag(secret: &[u8]) -> bool {
+    matches!(secret, [b'!', rest @ ..] if rest.len() >= 2 && rest.iter().all(u8::is_ascii_alphabetic))
 }
 
 /// Upper- and lower-case letters and digits, 20 characters or more: the shape of a generated
@@ -485,13 +513,13 @@ fn marks_placeholder(lower: &[u8], word: &[u8], random: bool) -> bool {
     })
 }
 
-/// Whether the opener `word` (`<`, `${`, `{{`, `%(`, `$(`) starts a template in `lower`: a name
+/// Whether the opener `word` (`<`, `${`, `#{`, `{{`, `%(`, `$(`) starts a template in `lower`: a name
 /// of words joined by `_`, `-`, `.` or a space, or of eight letters or more, and then the closer
 /// (`<your-salt>`, `${db_pass}`); in drawn characters `<Iwql>` is chance.
 fn template_marker(lower: &[u8], word: &[u8]) -> bool {
     let close = match word {
         b"<" => b'>',
-        b"${" | b"{{" => b'}',
+        b"${" | b"#{" | b"{{" => b'}',
         b"%(" | b"$(" => b')',
         _ => return false,
     };

@@ -172,8 +172,19 @@ fn placeholders() {
         "@DB_PASSWORD@",
         "%DB_PASSWORD%",
         "${DB_PASSWORD}",
+        "#{environment.JWT_SECRET}",
+        "#{ApiSecret}#",
+        "%env(DB_PASSWORD)%",
+        "%{hiera('db_password')}",
+        "!vault",
+        "!secret",
+        "!Ref",
     ] {
         assert!(is_placeholder(t.as_bytes()), "{t}");
+    }
+    // A password that only starts with a sigil-like symbol.
+    for v in ["%6rnPiaeuQYFVMwdSj", "!Zq8Lm2pX9vR4", "%Tq8vW2xLm9pZ"] {
+        assert!(!is_placeholder(v.as_bytes()), "{v}");
     }
     for p in [
         "${JWT_SECRET}",
