@@ -22,7 +22,7 @@ pub mod validate;
 
 use crate::error::Error;
 use crate::finding::Confidence;
-use crate::rules::Rule;
+use crate::rules::{KeywordGuard, Rule};
 use base64::Engine;
 use prefilter::Prefilter;
 use regex::bytes::{Regex, RegexBuilder};
@@ -41,12 +41,103 @@ pub struct CompiledRule {
     files: Option<globset::GlobSet>,
     /// [`Rule::is_generic`], decided once: the prefilter loop asks it for every keyword hit.
     generic: bool,
+    /// The rule's [`KeywordGuard`], compiled.
+    guard: Option<Guard>,
     /// Values the rule's filters reject are kept as evidence: they may sign a token of the scan
     /// ([`jwt_link::may_sign`]).
     keeps_rejected: bool,
     /// The regex captures its secret with the shared `%VALUE%` fragment (a value assigned to a
     /// name): the capture is then extended to the closing quote, or cut where its syntax ends.
     assigned_value: bool,
+}
+
+/// A [`KeywordGuard`] as byte tables.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    not_after: Option<[bool; 256]>,
+    line_start: bool,
+    then: Option<u8>,
+    stop: [bool; 256],
+}
+
+impl Guard {
+    pub fn compile(g: &KeywordGuard) -> Result<Guard, String> {
+        let then = match g.then {
+            Some(c) if c.is_ascii() && c != '\n' => Some(c as u8),
+            Some(c) => {
+                return Err(format!(
+                    "then {c:?} is not one ASCII character (nor a newline)"
+                ))
+            }
+            None => None,
+        };
+        let mut stop = byte_set(&g.stop)?;
+        stop[usize::from(b'\n')] = true;
+        if then.is_none() && !g.stop.is_empty() {
+            return Err("stop without then".into());
+        }
+        Ok(Guard {
+            not_after: g.not_after.as_deref().map(byte_set).transpose()?,
+            line_start: g.line_start,
+            then,
+            stop,
+        })
+    }
+
+    /// Whether the regex can match at the keyword hit `start..end` of `data`.
+    pub fn passes(&self, data: &[u8], start: usize, end: usize) -> bool {
+        if let (Some(set), Some(&b)) = (&self.not_after, start.checked_sub(1).map(|i| &data[i])) {
+            if set[usize::from(b)] {
+                return false;
+            }
+        }
+        if self.line_start
+            && !data[..start]
+                .iter()
+                .rev()
+                .take_while(|&&b| b != b'\n')
+                .all(|&b| b == b' ' || b == b'\t')
+        {
+            return false;
+        }
+        match self.then {
+            Some(then) => data[end..]
+                .iter()
+                .find(|&&b| b == then || self.stop[usize::from(b)])
+                .is_some_and(|&b| b == then),
+            None => true,
+        }
+    }
+}
+
+/// The bytes of a set written as ASCII characters and `a-z` ranges (a `-` first or last is
+/// itself).
+fn byte_set(spec: &str) -> Result<[bool; 256], String> {
+    if !spec.is_ascii() {
+        return Err(format!("{spec:?} holds a character outside ASCII"));
+    }
+    let b = spec.as_bytes();
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < b.len() {
+        if i + 2 < b.len() && b[i + 1] == b'-' {
+            if b[i] > b[i + 2] {
+                return Err(format!(
+                    "range {}-{} is backwards",
+                    b[i] as char,
+                    b[i + 2] as char
+                ));
+            }
+            for c in b[i]..=b[i + 2] {
+                set[usize::from(c)] = true;
+            }
+            i += 3;
+        } else {
+            set[usize::from(b[i])] = true;
+            i += 1;
+        }
+    }
+    Ok(set)
 }
 
 /// Chosen passwords and signing keys shorter than this are noted as weak.
@@ -67,6 +158,14 @@ impl CompiledRule {
             paths: glob_set(&rule, "path", &rule.allowlist.paths)?,
             files: glob_set(&rule, "files", &rule.files)?,
             generic: rule.is_generic(),
+            guard: match &rule.keyword_guard {
+                Some(g) => Some(Guard::compile(g).map_err(|message| Error::Rule {
+                    file: rule.source_file.clone(),
+                    rule: rule.id.clone(),
+                    message: format!("keyword_guard: {message}"),
+                })?),
+                None => None,
+            },
             keeps_rejected: jwt_link::may_sign(&rule),
             assigned_value: rule.regex.contains(VALUE_CAPTURE),
             rule,

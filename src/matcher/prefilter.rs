@@ -106,6 +106,13 @@ impl Prefilter {
             }
             for &ri in &self.triggers[keyword] {
                 let cr = &rules[ri];
+                if cr
+                    .guard
+                    .as_ref()
+                    .is_some_and(|g| !g.passes(data, hit_start, hit_end))
+                {
+                    continue;
+                }
                 let rule = &cr.rule;
                 // A line this long is minified or data: the generic rules would cry wolf there
                 // (the scanner drops their findings on such lines), so they do not search it.

@@ -382,3 +382,129 @@ negatives = ["tbot=1234567890:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]
         "seed {seed}"
     );
 }
+
+/// The built-in rules that carry a keyword guard, with and without it.
+fn guarded_rules() -> (Vec<Rule>, Vec<Rule>) {
+    let guarded: Vec<Rule> = crate::rules::builtin()
+        .expect("built-in rules load")
+        .into_iter()
+        .filter(|r| r.keyword_guard.is_some())
+        .collect();
+    let bare = guarded
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.keyword_guard = None;
+            r
+        })
+        .collect();
+    (guarded, bare)
+}
+
+/// A guard only skips hits where its rule's regex cannot match: every built-in rule with a guard
+/// finds the same values with and without it, on seeded lines built from the pieces that decide
+/// (userinfo or not, what comes before a token prefix, indentation before a keyword).
+#[test]
+fn keyword_guards_lose_no_match_of_their_rules() {
+    let (guarded, bare) = guarded_rules();
+    assert!(guarded.len() >= 3, "the guarded rules: {}", guarded.len());
+    let (with, without) = (
+        Matcher::new(guarded).expect("compile"),
+        Matcher::new(bare).expect("compile"),
+    );
+    let (mut rng, seed) = seeded();
+    let pieces = [
+        "https://",
+        "ftp://",
+        "://",
+        "deploy",
+        ":",
+        "@",
+        "/",
+        " ",
+        "\t",
+        "\n",
+        "\"",
+        "info_",
+        "nfp_",
+        "nfo_",
+        "x",
+        "_",
+        "-",
+        "machine ",
+        "login ",
+        "password ",
+        "db.acme-corp.net",
+        "(",
+        "=",
+    ];
+    for round in 0..3000 {
+        let mut text = String::new();
+        for _ in 0..rng.gen_range(1..24) {
+            let p = pieces[rng.gen_range(0..pieces.len())];
+            text.push_str(p);
+            if rng.gen_range(0..4) == 0 {
+                let len = rng.gen_range(8..40);
+                text.push_str(&token(&mut rng, len));
+            }
+        }
+        assert_eq!(
+            found(&with, &text),
+            found(&without, &text),
+            "seed {seed} round {round}: {text:?}"
+        );
+    }
+}
+
+/// And it does skip: a URL without userinfo, `info_` and an indented-in-prose `machine` open no
+/// window of their guarded rules, while the forms the rules match still do.
+#[test]
+fn keyword_guards_skip_hits_their_regex_cannot_match() {
+    let (guarded, _) = guarded_rules();
+    let m = Matcher::new(guarded).expect("compile");
+    let windows = |text: &str| {
+        let mut scratch = Scratch::default();
+        m.prefilter
+            .collect_windows(&m.rules, text.as_bytes(), &mut scratch);
+        let mut ids: Vec<&str> = scratch
+            .triggered
+            .iter()
+            .map(|&ri| m.rules[ri].rule.id.as_str())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert!(windows("see https://curl.se/docs/ and info_reset()\nthe machine is up").is_empty());
+    assert_eq!(
+        windows("git clone https://ci:Xq8vLp2m@git.acme-corp.net/app.git"),
+        ["url-credentials"]
+    );
+    assert_eq!(
+        windows("  machine h login u password p"),
+        ["netrc-password"]
+    );
+    assert_eq!(windows("NETLIFY=nfp_x"), ["netlify-token"]);
+}
+
+#[test]
+fn keyword_guard_byte_sets_and_errors() {
+    let g = |toml: &str| -> Result<Guard, String> {
+        Guard::compile(&toml::from_str::<KeywordGuard>(toml).map_err(|e| e.to_string())?)
+    };
+    let word = g(r#"not_after = "A-Za-z0-9_-""#).unwrap();
+    assert!(word.passes(b"nfp_", 0, 4));
+    assert!(word.passes(b"=nfp_", 1, 5));
+    assert!(!word.passes(b"info_", 2, 5));
+    assert!(!word.passes(b"-nfp_", 1, 5));
+    let at = g(r#"then = "@"
+stop = "/ ""#)
+    .unwrap();
+    assert!(at.passes(b"x://u:p@h", 1, 4));
+    assert!(!at.passes(b"x://h/u:p@h", 1, 4));
+    assert!(!at.passes(b"x://u:p\n@h", 1, 4));
+    assert!(g(r#"not_after = "z-a""#).unwrap_err().contains("backwards"));
+    assert!(g(r#"then = "é""#).is_err());
+    assert!(g(r#"stop = "/""#)
+        .unwrap_err()
+        .contains("stop without then"));
+}

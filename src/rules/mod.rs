@@ -10,7 +10,7 @@
 mod model;
 mod template;
 
-pub use model::{Allowlist, RotationKind, Rule, RuleFile, Severity, Validator};
+pub use model::{Allowlist, KeywordGuard, RotationKind, Rule, RuleFile, Severity, Validator};
 
 use crate::error::Error;
 use std::path::Path;
@@ -206,6 +206,9 @@ fn validate(rule: &Rule) -> Result<(), Problem> {
         return Err(
             "a rule with `files` needs `example_path` (where its examples are scanned)".into(),
         );
+    }
+    if let Some(g) = &rule.keyword_guard {
+        crate::matcher::Guard::compile(g).map_err(|e| format!("keyword_guard: {e}"))?;
     }
     if !(0.0..=8.0).contains(&rule.entropy) {
         return Err(format!("entropy {} is out of range 0..=8", rule.entropy).into());

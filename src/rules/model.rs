@@ -45,6 +45,9 @@ pub struct Rule {
     /// Lines after a keyword's line that the regex may reach (for YAML keys nested under a parent).
     #[serde(default)]
     pub context_lines: usize,
+    /// A cheap test of each keyword hit before the regex runs on its line ([`KeywordGuard`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword_guard: Option<KeywordGuard>,
     /// Run on the whole blob rather than on lines around keyword hits (multi-line secrets like PEM).
     #[serde(default)]
     pub multiline: bool,
@@ -102,6 +105,28 @@ impl Rule {
     pub fn is_generic(&self) -> bool {
         self.category == "generic" || self.priority < 0
     }
+}
+
+/// What must hold at a keyword hit for the rule's regex to match there: a hit that fails it
+/// opens no window, so the regex does not run on a line only for it. For a rule whose keyword
+/// is common in code (`://` in every URL, `nfo_` inside `info_`). Each test must follow from
+/// the regex (a guard stricter than the regex loses findings; `rules check` runs the examples
+/// through it). Byte sets are ASCII characters and ranges: `A-Za-z0-9_-`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordGuard {
+    /// The byte before the hit is none of these (the start of the data passes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// Only spaces and tabs between the start of the line and the hit.
+    #[serde(default)]
+    pub line_start: bool,
+    /// After the hit, this character comes before any byte of `stop` and before the line ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<char>,
+    /// The bytes `then` must come before (a newline always ends the search).
+    #[serde(default)]
+    pub stop: String,
 }
 
 /// Per-rule allowlist: a match is dropped when any entry applies.
