@@ -413,6 +413,28 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         Matcher::new(bare).expect("compile"),
     );
     let (mut rng, seed) = seeded();
+    let tok = token(&mut rng, 36);
+    let b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(format!("deploy:{}", token(&mut rng, 14)))
+    };
+    for text in [
+        format!("//registry.acme-corp.net/:_auth={b64}"),
+        format!("_password = {b64}"),
+        format!("x:_auth=\"{b64}\"\r\ny_auth={b64}"),
+        format!("git clone https://ci:{tok}@git.acme-corp.net/app.git"),
+        format!("u = 'ftp://a@b:{tok}@h/'"),
+        format!("NETLIFY_AUTH_TOKEN=nfp_{tok}"),
+        format!("(nfo_{tok}) info_{tok} -nfb_{tok}"),
+        format!("  machine h.acme-corp.net login ci password {tok}"),
+        format!("default machine h login ci password {tok}"),
+    ] {
+        assert_eq!(
+            found(&with, &text),
+            found(&without, &text),
+            "seed {seed}: {text:?}"
+        );
+    }
     let pieces = [
         "https://",
         "ftp://",
@@ -424,6 +446,7 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         " ",
         "\t",
         "\n",
+        "\r",
         "\"",
         "info_",
         "nfp_",
@@ -437,6 +460,9 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         "db.acme-corp.net",
         "(",
         "=",
+        "_auth",
+        "_password",
+        "//registry.acme-corp.net/",
     ];
     for round in 0..3000 {
         let mut text = String::new();
@@ -456,8 +482,8 @@ fn keyword_guards_lose_no_match_of_their_rules() {
     }
 }
 
-/// And it does skip: a URL without userinfo, `info_` and an indented-in-prose `machine` open no
-/// window of their guarded rules, while the forms the rules match still do.
+/// And it does skip: a URL without userinfo, `info_`, `machine` inside a line and `db_password`
+/// open no window of their guarded rules, while the forms the rules match still do.
 #[test]
 fn keyword_guards_skip_hits_their_regex_cannot_match() {
     let (guarded, _) = guarded_rules();
@@ -474,7 +500,14 @@ fn keyword_guards_skip_hits_their_regex_cannot_match() {
         ids.sort();
         ids
     };
-    assert!(windows("see https://curl.se/docs/ and info_reset()\nthe machine is up").is_empty());
+    assert!(windows(
+        "see https://curl.se/docs/ and info_reset()\nthe machine is up\ndb_password = x"
+    )
+    .is_empty());
+    assert_eq!(
+        windows("//registry.acme-corp.net/:_auth=x"),
+        ["npmrc-legacy-auth"]
+    );
     assert_eq!(
         windows("git clone https://ci:Xq8vLp2m@git.acme-corp.net/app.git"),
         ["url-credentials"]
