@@ -449,9 +449,20 @@ fn sigil_template(secret: &[u8]) -> bool {
     match secret {
         [b'$' | b'@', ..] => true,
         [b'%', b'{' | b'(', ..] => true,
-        [b'%', rest @ ..] => rest.contains(&b'%'),
+        [b'%', rest @ ..] => rest.contains(&b'%') || upper_name_first(rest),
         _ => false,
     }
+}
+
+/// An upper-case name of three or more (`HTTPPORT`, `DB_PASS`) that does not run on into
+/// letters or digits: a test harness's or build tool's `%NAME` substitution
+/// (`%HOSTIP:%HTTPPORT`). A password drawn after a `%` runs on in mixed case (`%Tq8vW2…`).
+fn upper_name_first(rest: &[u8]) -> bool {
+    let n = rest
+        .iter()
+        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+        .count();
+    n >= 3 && !rest[0].is_ascii_digit() && rest.get(n).is_none_or(|b| !b.is_ascii_alphanumeric())
 }
 
 /// A YAML tag standing where the value would be: `!vault |` (Ansible Vault), `!secret db_pass`

@@ -179,11 +179,19 @@ fn placeholders() {
         "!vault",
         "!secret",
         "!Ref",
+        "%HTTPPORT?email=name",
+        "%DB_PASS",
     ] {
         assert!(is_placeholder(t.as_bytes()), "{t}");
     }
     // A password that only starts with a sigil-like symbol.
-    for v in ["%6rnPiaeuQYFVMwdSj", "!Zq8Lm2pX9vR4", "%Tq8vW2xLm9pZ"] {
+    for v in [
+        "%6rnPiaeuQYFVMwdSj",
+        "!Zq8Lm2pX9vR4",
+        "%Tq8vW2xLm9pZ",
+        "%QX7Lm2pZ9vR4",
+        "%4QX7LM2PZ9VR4",
+    ] {
         assert!(!is_placeholder(v.as_bytes()), "{v}");
     }
     for p in [
