@@ -25,6 +25,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "%VALUE%",
         r#"(?:\[\]byte\(|Buffer\.from\(|(?:new )?TextEncoder\(\)\.encode\()?(?:b?["'`])?(?P<secret>[^\s"'`,;\\]+)"#,
     ),
+    // A command-line argument or directive value: the `%VALUE%` capture after an optional `'` or
+    // `"`. Not after a backtick: in a shell that opens a command substitution, whose output is the
+    // value (`--token `vault read ...``), never a literal.
+    ("%ARG%", r#"["']?(?P<secret>[^\s"'`,;\\]+)"#),
 ];
 
 /// Expands every `%NAME%` fragment in `pattern`.

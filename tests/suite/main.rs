@@ -11,6 +11,7 @@ mod common;
 mod adoption;
 mod adversarial;
 mod catalog;
+mod commandline;
 mod ci_recipes;
 mod encodings;
 mod evidence;
