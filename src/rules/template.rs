@@ -29,6 +29,13 @@ const FRAGMENTS: &[(&str, &str)] = &[
     // `"`. Not after a backtick: in a shell that opens a command substitution, whose output is the
     // value (`--token `vault read ...``), never a literal.
     ("%ARG%", r#"["']?(?P<secret>[^\s"'`,;\\]+)"#),
+    // After a flag or directive name: a space or `=` then `%ARG%`; or, in an argument list
+    // (`["--token", "..."]`), the name's closing quote, a comma and the next item's opening quote.
+    // Only a quoted item is a value there: `add_argument("--token", required=True)` is code.
+    (
+        "%FLAGVALUE%",
+        r#"(?:(?:[ \t]+|=)["']?|["'][ \t]*,[ \t]*["'])(?P<secret>[^\s"'`,;\\]+)"#,
+    ),
 ];
 
 /// Expands every `%NAME%` fragment in `pattern`.

@@ -104,3 +104,167 @@ fn flags_given_a_lookup_a_placeholder_or_prose_are_not_reported() {
     );
     assert_eq!(found(&fx), vec![]);
 }
+
+#[test]
+fn tool_passwords_in_a_script_a_dockerfile_and_a_readme() {
+    let fx = Fixture::new();
+    let s: Vec<String> = (0..8).map(|_| secret()).collect();
+    fx.write(
+        "ops/deploy.sh",
+        format!(
+            "#!/bin/bash\n\
+             curl -fsS --user deploy:'{}' https://ci.corp.net/job/build\n\
+             docker login -u ci -p '{}' registry.corp.net\n\
+             sshpass -p '{}' ssh -p 2222 deploy@10.0.4.12 uptime\n\
+             curl -X PUT \\\n  -u admin:'{}' \\\n  https://es.corp.net:9200/_cluster/settings\n",
+            s[0], s[1], s[2], s[3]
+        ),
+    );
+    fx.write(
+        "Dockerfile",
+        format!(
+            "FROM httpd:2.4\nRUN htpasswd -bc /usr/local/apache2/.htpasswd ops '{}'\n\
+             RUN mysql -h db.corp.net -uroot -p'{}' app < /schema.sql\n",
+            s[4], s[5]
+        ),
+    );
+    fx.write(
+        "README.md",
+        format!(
+            "# Operations\n\nQuery the directory:\n\n```sh\n\
+             ldapsearch -x -H ldaps://ldap.corp.net -D cn=admin,dc=corp,dc=net -w '{}' -b dc=corp,dc=net\n\
+             mongosh --host mongo.corp.net -u admin -p '{}' --authenticationDatabase admin\n```\n",
+            s[6], s[7]
+        ),
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at("Dockerfile", 2, "htpasswd-batch-password"),
+            at("Dockerfile", 3, "mysql-password-attached"),
+            at("README.md", 6, "ldap-bind-password"),
+            at("README.md", 7, "mongo-shell-password"),
+            at("ops/deploy.sh", 2, "curl-user-password"),
+            at("ops/deploy.sh", 3, "cli-login-password"),
+            at("ops/deploy.sh", 4, "sshpass-password"),
+            at("ops/deploy.sh", 6, "curl-user-password"),
+        ]
+    );
+}
+
+#[test]
+fn tool_flags_given_lookups_ports_or_prompts_are_not_reported() {
+    let fx = Fixture::new();
+    fx.write(
+        "ops/deploy.sh",
+        "curl -u \"$NEXUS_USER:$NEXUS_PASSWORD\" https://nexus.corp.net/\n\
+         curl --user-agent 'Mozilla/5.0 (X11; Linux x86_64)' https://corp.net/\n\
+         docker login -u AWS -p \"$(aws ecr get-login-password)\" registry.corp.net\n\
+         sshpass -e ssh -p 2222 deploy@10.0.4.12\n\
+         mysql -uroot -p$MYSQL_ROOT_PASSWORD app\n\
+         mysql -u root -p app_production\n\
+         docker run --name mysql -p3306:3306 mysql:8\n\
+         docker run -d --name mongo -p 27017:27017 mongo:7\n\
+         mongosh -u admin -p --authenticationDatabase admin\n\
+         ldapsearch -x -D cn=admin,dc=corp,dc=net -W -b dc=corp,dc=net\n\
+         htpasswd -c /etc/nginx/.htpasswd admin\n\
+         redis-cli -h cache.corp.net -a \"$REDIS_PASSWORD\" ping\n\
+         keytool -importcert -file ca.pem -keystore cacerts -storepass changeit -noprompt\n\
+         openssl pkcs12 -export -in tls.crt -inkey tls.key -out tls.p12 -passout env:P12_PASSWORD\n",
+    );
+    fx.write(
+        ".github/workflows/release.yml",
+        "jobs:\n  push:\n    runs-on: ubuntu-latest\n    steps:\n      \
+         - run: docker login -u ci -p ${{ secrets.REGISTRY_TOKEN }} registry.corp.net\n      \
+         - run: curl -u ${{ secrets.USER }}:${{ secrets.PASS }} https://nexus.corp.net/\n",
+    );
+    assert_eq!(found(&fx), vec![]);
+}
+
+#[test]
+fn daemon_directives_in_redis_conf_properties_and_compose() {
+    let fx = Fixture::new();
+    let s: Vec<String> = (0..5).map(|_| secret()).collect();
+    fx.write(
+        "deploy/redis/redis.conf",
+        format!(
+            "bind 0.0.0.0\nport 6379\n# requirepass foobared\nrequirepass {}\nmasterauth \"{}\"\n",
+            s[0], s[1]
+        ),
+    );
+    fx.write(
+        "deploy/redis/sentinel.conf",
+        format!(
+            "sentinel monitor mymaster 10.0.0.5 6379 2\nsentinel auth-pass mymaster {}\n",
+            s[2]
+        ),
+    );
+    fx.write(
+        "docker-compose.yml",
+        format!(
+            "services:\n  cache:\n    image: redis:7\n    command: [\"redis-server\", \"--requirepass\", \"{}\"]\n",
+            s[3]
+        ),
+    );
+    fx.write(
+        "src/main/resources/application.properties",
+        format!(
+            "# database\nspring.datasource.url jdbc:postgresql://db.corp.net/app\n\
+             spring.datasource.username app\nspring.datasource.password {}\n\
+             mail.smtp.password ${{MAIL_PASSWORD}}\nlogin.password Password\n",
+            s[4]
+        ),
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at("deploy/redis/redis.conf", 4, "redis-config-password"),
+            at("deploy/redis/redis.conf", 5, "redis-config-password"),
+            at("deploy/redis/sentinel.conf", 2, "redis-config-password"),
+            at("docker-compose.yml", 4, "redis-config-password"),
+            at("src/main/resources/application.properties", 4, "java-properties-password"),
+        ]
+    );
+}
+
+#[test]
+fn a_key_and_value_form_outside_properties_files_and_redis_prose_are_not_reported() {
+    let fx = Fixture::new();
+    let pw = secret();
+    // Space-separated `key value` is a properties form only: in a text file it is prose.
+    fx.write("notes.txt", format!("db.password {pw}\n"));
+    fx.write(
+        "deploy/redis/redis.conf",
+        "masterauth <master-password>\nrequirepass ${REDIS_PASSWORD}\n",
+    );
+    fx.write(
+        "README.md",
+        "The requirepass directive sets the password clients must send with AUTH.\n",
+    );
+    assert_eq!(found(&fx), vec![]);
+}
+
+/// Forms the assignment and URL rules already report keep their rule: the new rules add no
+/// second finding for them.
+#[test]
+fn forms_other_rules_cover_keep_their_rule() {
+    let fx = Fixture::new();
+    let s: Vec<String> = (0..3).map(|_| secret()).collect();
+    fx.write(
+        "ops/restore.sh",
+        format!(
+            "PGPASSWORD='{}' psql -h db.corp.net -U app app < dump.sql\n\
+             git clone https://deploy:{}@git.corp.net/app.git\n\
+             sqlcmd -S sql.corp.net -U sa -P '{}' -Q 'SELECT 1'\n",
+            s[0], s[1], s[2]
+        ),
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at("ops/restore.sh", 1, "db-password"),
+            at("ops/restore.sh", 2, "url-credentials"),
+            at("ops/restore.sh", 3, "sqlserver-sqlcmd-password"),
+        ]
+    );
+}
