@@ -87,7 +87,11 @@ fn flags_given_a_lookup_a_placeholder_or_prose_are_not_reported() {
          mysql -u admin --password **** db\n\
          mycli --token YOUR_TOKEN\n\
          echo \"$PW\" | docker login -u ci --password-stdin registry.corp.net\n\
-         pg_dump --no-password --username backup db\n",
+         pg_dump --no-password --username backup db\n\
+         wget --output-document=- --ask-password -user=foo http://files.corp.net/tarball.tgz\n\
+         curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/\n\
+         aws ec2 run-instances --client-token 550e8400-e29b-41d4-a716-446655440000 --image-id ami-1\n\
+         gpg --armor --export-secret-key 3AA5C34371567BD2 > signing.asc\n",
     );
     fx.write(
         "deploy.bat",
