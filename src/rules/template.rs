@@ -30,11 +30,13 @@ const FRAGMENTS: &[(&str, &str)] = &[
     // value (`--token `vault read ...``), never a literal.
     ("%ARG%", r#"["']?(?P<secret>[^\s"'`,;\\]+)"#),
     // After a flag or directive name: a space or `=` then `%ARG%`; or, in an argument list
-    // (`["--token", "..."]`), the name's closing quote, a comma and the next item's opening quote.
-    // Only a quoted item is a value there: `add_argument("--token", required=True)` is code.
+    // (`["--token", "..."]`), the name's closing quote, a comma and the next item's opening quote
+    // (only a quoted item is a value there: `add_argument("--token", required=True)` is code); or,
+    // in a YAML list (`args:` of a container), the next line's item. A rule using it reads one
+    // line past its keyword (`context_lines = 1`).
     (
         "%FLAGVALUE%",
-        r#"(?:(?:[ \t]+|=)["']?|["'][ \t]*,[ \t]*["'])(?P<secret>[^\s"'`,;\\]+)"#,
+        r#"(?:(?:[ \t]+|=)["']?|["'][ \t]*,[ \t]*["']|["']?[ \t]*\r?\n[ \t]*-[ \t]+["']?)(?P<secret>[^\s"'`,;\\]+)"#,
     ),
 ];
 

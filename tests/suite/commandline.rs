@@ -272,3 +272,62 @@ fn forms_other_rules_cover_keep_their_rule() {
         ]
     );
 }
+
+#[test]
+fn container_args_as_yaml_and_json_lists() {
+    let fx = Fixture::new();
+    let (pw, key) = (secret(), token());
+    fx.write(
+        "k8s/deployment.yaml",
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        \
+             - name: app\n          args:\n            - serve\n            - --admin-password\n            \
+             - \"{pw}\"\n            - --api-key={key}\n"
+        ),
+    );
+    fx.write(
+        "k8s/job.yaml",
+        "spec:\n  containers:\n    - name: migrate\n      args:\n        - --db-password\n        \
+         - $(DB_PASSWORD)\n        - --token\n        - --verbose\n",
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at("k8s/deployment.yaml", 11, "cli-password-flag"),
+            at("k8s/deployment.yaml", 12, "cli-secret-flag"),
+        ]
+    );
+}
+
+#[test]
+fn password_files_of_openvpn_pgbouncer_and_postfix() {
+    let fx = Fixture::new();
+    let s: Vec<String> = (0..3).map(|_| secret()).collect();
+    fx.write(
+        "vpn/client.ovpn",
+        format!(
+            "client\nremote vpn.corp.net 1194\n<auth-user-pass>\nsvc-backup\n{}\n</auth-user-pass>\n",
+            s[0]
+        ),
+    );
+    fx.write(
+        "deploy/pgbouncer/userlist.txt",
+        format!(
+            "\"app\" \"{}\"\n\"report\" \"md5{}\"\n",
+            s[1],
+            hex(16)
+        ),
+    );
+    fx.write(
+        "etc/postfix/sasl_passwd",
+        format!("[smtp.corp.net]:587 alerts@corp.net:{}\n", s[2]),
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at("deploy/pgbouncer/userlist.txt", 1, "pgbouncer-userlist-password"),
+            at("etc/postfix/sasl_passwd", 1, "postfix-sasl-password"),
+            at("vpn/client.ovpn", 5, "openvpn-inline-auth"),
+        ]
+    );
+}
