@@ -331,3 +331,31 @@ fn password_files_of_openvpn_pgbouncer_and_postfix() {
         ]
     );
 }
+
+#[test]
+fn signing_backup_and_cache_tools_in_a_gitlab_pipeline() {
+    let fx = Fixture::new();
+    let s: Vec<String> = (0..5).map(|_| secret()).collect();
+    fx.write(
+        ".gitlab-ci.yml",
+        format!(
+            "release:\n  script:\n    \
+             - keytool -importkeystore -srckeystore app.p12 -srcstorepass '{}' -destkeystore app.jks -deststorepass:env JKS_PASS\n    \
+             - openssl pkcs12 -export -in tls.crt -inkey tls.key -out tls.p12 -passout 'pass:{}'\n    \
+             - smbclient //fs01.corp.net/backup -U 'svc-backup%{}' -c 'put dump.tgz'\n    \
+             - redis-cli -h cache.corp.net -a '{}' --no-auth-warning FLUSHALL\n    \
+             - az login --service-principal -u \"$APP_ID\" -p '{}' --tenant corp.onmicrosoft.com\n",
+            s[0], s[1], s[2], s[3], s[4]
+        ),
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at(".gitlab-ci.yml", 3, "keytool-store-password"),
+            at(".gitlab-ci.yml", 4, "openssl-pass-argument"),
+            at(".gitlab-ci.yml", 5, "smb-user-password"),
+            at(".gitlab-ci.yml", 6, "redis-cli-password"),
+            at(".gitlab-ci.yml", 7, "cli-login-password"),
+        ]
+    );
+}
