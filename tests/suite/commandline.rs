@@ -226,7 +226,11 @@ fn daemon_directives_in_redis_conf_properties_and_compose() {
             at("deploy/redis/redis.conf", 5, "redis-config-password"),
             at("deploy/redis/sentinel.conf", 2, "redis-config-password"),
             at("docker-compose.yml", 4, "redis-config-password"),
-            at("src/main/resources/application.properties", 4, "java-properties-password"),
+            at(
+                "src/main/resources/application.properties",
+                4,
+                "java-properties-password"
+            ),
         ]
     );
 }
@@ -312,11 +316,7 @@ fn password_files_of_openvpn_pgbouncer_and_postfix() {
     );
     fx.write(
         "deploy/pgbouncer/userlist.txt",
-        format!(
-            "\"app\" \"{}\"\n\"report\" \"md5{}\"\n",
-            s[1],
-            hex(16)
-        ),
+        format!("\"app\" \"{}\"\n\"report\" \"md5{}\"\n", s[1], hex(16)),
     );
     fx.write(
         "etc/postfix/sasl_passwd",
@@ -325,7 +325,11 @@ fn password_files_of_openvpn_pgbouncer_and_postfix() {
     assert_eq!(
         found(&fx),
         vec![
-            at("deploy/pgbouncer/userlist.txt", 1, "pgbouncer-userlist-password"),
+            at(
+                "deploy/pgbouncer/userlist.txt",
+                1,
+                "pgbouncer-userlist-password"
+            ),
             at("etc/postfix/sasl_passwd", 1, "postfix-sasl-password"),
             at("vpn/client.ovpn", 5, "openvpn-inline-auth"),
         ]
