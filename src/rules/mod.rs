@@ -40,6 +40,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "observability.toml",
         include_str!("../../rules/observability.toml"),
     ),
+    (
+        "commandline.toml",
+        include_str!("../../rules/commandline.toml"),
+    ),
     ("generic.toml", include_str!("../../rules/generic.toml")),
 ];
 

@@ -25,6 +25,19 @@ const FRAGMENTS: &[(&str, &str)] = &[
         "%VALUE%",
         r#"(?:\[\]byte\(|Buffer\.from\(|(?:new )?TextEncoder\(\)\.encode\()?(?:b?["'`])?(?P<secret>[^\s"'`,;\\]+)"#,
     ),
+    // A command-line argument or directive value: the `%VALUE%` capture after an optional `'` or
+    // `"`. Not after a backtick: in a shell that opens a command substitution, whose output is the
+    // value (`--token `vault read ...``), never a literal.
+    ("%ARG%", r#"["']?(?P<secret>[^\s"'`,;\\]+)"#),
+    // After a flag or directive name: a space or `=` then `%ARG%`; or, in an argument list
+    // (`["--token", "..."]`), the name's closing quote, a comma and the next item's opening quote
+    // (only a quoted item is a value there: `add_argument("--token", required=True)` is code); or,
+    // in a YAML list (`args:` of a container), the next line's item. A rule using it reads one
+    // line past its keyword (`context_lines = 1`).
+    (
+        "%FLAGVALUE%",
+        r#"(?:(?:[ \t]+|=)["']?|["'][ \t]*,[ \t]*["']|["']?[ \t]*\r?\n[ \t]*-[ \t]+["']?)(?P<secret>[^\s"'`,;\\]+)"#,
+    ),
 ];
 
 /// Expands every `%NAME%` fragment in `pattern`.

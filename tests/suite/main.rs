@@ -13,6 +13,7 @@ mod adversarial;
 mod catalog;
 mod ci_recipes;
 mod configformats;
+mod commandline;
 mod encodings;
 mod evidence;
 mod exposure;
