@@ -260,6 +260,10 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "testsecret",
     "test-secret",
     "test_secret",
+    // An elided value (`ya29.AHES6Z...OMfsHYI`, `sk-…abcd`): documentation shows the ends of a
+    // token; no token alphabet draws three dots or an ellipsis.
+    "...",
+    "\u{2026}",
 ];
 
 /// Common weak passwords and keyboard runs. A value that is little more than one of them is a

@@ -180,6 +180,8 @@ fn placeholders() {
         "!secret",
         "!Ref",
         "%HTTPPORT?email=name",
+        "ya29.AHES6Z...OMfsHYI",
+        "sk-proj-\u{2026}Qx7L",
         "%DB_PASS",
     ] {
         assert!(is_placeholder(t.as_bytes()), "{t}");
