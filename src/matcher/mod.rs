@@ -58,10 +58,16 @@ pub struct Guard {
     line_start: bool,
     then: Option<u8>,
     stop: [bool; 256],
+    followed_by: Vec<memchr::memmem::Finder<'static>>,
+    /// Lines after the hit's line that `followed_by` may reach (the rule's `context_lines`).
+    continued_lines: usize,
 }
 
 impl Guard {
-    pub fn compile(g: &KeywordGuard) -> Result<Guard, String> {
+    pub fn compile(g: &KeywordGuard, context_lines: usize) -> Result<Guard, String> {
+        if g.followed_by.iter().any(String::is_empty) {
+            return Err("followed_by holds an empty string".into());
+        }
         let then = match g.then {
             Some(c) if c.is_ascii() && c != '\n' => Some(c as u8),
             Some(c) => {
@@ -81,7 +87,28 @@ impl Guard {
             line_start: g.line_start,
             then,
             stop,
+            followed_by: g
+                .followed_by
+                .iter()
+                .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
+                .collect(),
+            continued_lines: context_lines,
         })
+    }
+
+    /// The hit's line from `end` on, and the lines it continues onto (a trailing `\`), at most
+    /// `continued_lines` of them.
+    fn logical_line(&self, data: &[u8], end: usize) -> usize {
+        let mut stop = end;
+        for _ in 0..=self.continued_lines {
+            stop = memchr::memchr(b'\n', &data[stop..]).map_or(data.len(), |i| stop + i);
+            let line = data[..stop].strip_suffix(b"\r").unwrap_or(&data[..stop]);
+            if stop == data.len() || !line.ends_with(b"\\") {
+                break;
+            }
+            stop += 1;
+        }
+        stop
     }
 
     /// Whether the regex can match at the keyword hit `start..end` of `data`.
@@ -99,6 +126,12 @@ impl Guard {
                 .all(|&b| b == b' ' || b == b'\t')
         {
             return false;
+        }
+        if !self.followed_by.is_empty() {
+            let rest = &data[end..self.logical_line(data, end)];
+            if !self.followed_by.iter().any(|f| f.find(rest).is_some()) {
+                return false;
+            }
         }
         match self.then {
             Some(then) => data[end..]
@@ -159,11 +192,15 @@ impl CompiledRule {
             files: glob_set(&rule, "files", &rule.files)?,
             generic: rule.is_generic(),
             guard: match &rule.keyword_guard {
-                Some(g) => Some(Guard::compile(g).map_err(|message| Error::Rule {
-                    file: rule.source_file.clone(),
-                    rule: rule.id.clone(),
-                    message: format!("keyword_guard: {message}"),
-                })?),
+                Some(g) => {
+                    Some(
+                        Guard::compile(g, rule.context_lines).map_err(|message| Error::Rule {
+                            file: rule.source_file.clone(),
+                            rule: rule.id.clone(),
+                            message: format!("keyword_guard: {message}"),
+                        })?,
+                    )
+                }
                 None => None,
             },
             keeps_rejected: jwt_link::may_sign(&rule),

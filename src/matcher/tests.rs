@@ -428,6 +428,14 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         format!("(nfo_{tok}) info_{tok} -nfb_{tok}"),
         format!("  machine h.acme-corp.net login ci password {tok}"),
         format!("default machine h login ci password {tok}"),
+        format!("curl -X PUT \\\n  -u admin:{tok} \\\n  https://es.acme-corp.net:9200/x"),
+        format!("curl https://es.acme-corp.net/\n-u admin:{tok}"),
+        format!("createTransport({{ auth: {{ user: 'ops', pass: '{tok}' }} }})"),
+        format!("  \"auth\" : {{\n    user: \"u\",\n    pass: \"{tok}\"\n  }}"),
+        format!("xauth: {{ pass: '{tok}' }}"),
+        format!("app.config['SECRET_KEY'] = '{tok}'"),
+        format!("$cfg['Servers'][$i]['password'] = '{tok}';"),
+        format!("x['token'].y = '{tok}'; z[\"db_pass\"] = \"{tok}\""),
     ] {
         assert_eq!(
             found(&with, &text),
@@ -463,6 +471,18 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         "_auth",
         "_password",
         "//registry.acme-corp.net/",
+        "curl ",
+        "-u ",
+        "--user ",
+        " \\\n",
+        "auth",
+        ": {",
+        "pass: '",
+        "'",
+        "['",
+        "']",
+        "] = '",
+        "x[\"api_key\"] = \"",
     ];
     for round in 0..3000 {
         let mut text = String::new();
@@ -525,7 +545,10 @@ fn keyword_guards_skip_hits_their_regex_cannot_match() {
 #[test]
 fn keyword_guard_byte_sets_and_errors() {
     let g = |toml: &str| -> Result<Guard, String> {
-        Guard::compile(&toml::from_str::<KeywordGuard>(toml).map_err(|e| e.to_string())?)
+        Guard::compile(
+            &toml::from_str::<KeywordGuard>(toml).map_err(|e| e.to_string())?,
+            2,
+        )
     };
     let word = g(r#"not_after = "A-Za-z0-9_-""#).unwrap();
     assert!(word.passes(b"nfp_", 0, 4));
@@ -538,6 +561,17 @@ stop = "/ ""#)
     assert!(at.passes(b"x://u:p@h", 1, 4));
     assert!(!at.passes(b"x://h/u:p@h", 1, 4));
     assert!(!at.passes(b"x://u:p\n@h", 1, 4));
+    let flag = g(r#"followed_by = ["-u", "--user"]"#).unwrap();
+    assert!(flag.passes(b"curl -u a:b", 0, 4));
+    assert!(flag.passes(b"curl -X PUT \\\r\n  --user a:b", 0, 4));
+    assert!(flag.passes(b"curl \\\n \\\n -u a:b", 0, 4));
+    assert!(
+        !flag.passes(b"curl \\\n \\\n \\\n -u a:b", 0, 4),
+        "past context_lines"
+    );
+    assert!(!flag.passes(b"curl https://h\n-u a:b", 0, 4));
+    assert!(!flag.passes(b"-u a:b curl", 7, 11));
+    assert!(g(r#"followed_by = [""]"#).is_err());
     assert!(g(r#"not_after = "z-a""#).unwrap_err().contains("backwards"));
     assert!(g(r#"then = "é""#).is_err());
     assert!(g(r#"stop = "/""#)

@@ -212,7 +212,8 @@ fn validate(rule: &Rule) -> Result<(), Problem> {
         );
     }
     if let Some(g) = &rule.keyword_guard {
-        crate::matcher::Guard::compile(g).map_err(|e| format!("keyword_guard: {e}"))?;
+        crate::matcher::Guard::compile(g, rule.context_lines)
+            .map_err(|e| format!("keyword_guard: {e}"))?;
     }
     if !(0.0..=8.0).contains(&rule.entropy) {
         return Err(format!("entropy {} is out of range 0..=8", rule.entropy).into());

@@ -127,6 +127,10 @@ pub struct KeywordGuard {
     /// The bytes `then` must come before (a newline always ends the search).
     #[serde(default)]
     pub stop: String,
+    /// After the hit, one of these strings occurs on its line or on the lines it continues onto
+    /// (each ending in `\`), as far as the rule's `context_lines` reach: a shell command's flag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followed_by: Vec<String>,
 }
 
 /// Per-rule allowlist: a match is dropped when any entry applies.
