@@ -58,6 +58,7 @@ pub struct Guard {
     line_start: bool,
     then: Option<u8>,
     stop: [bool; 256],
+    word_prefix: Option<(Vec<u8>, [bool; 256])>,
     followed_by: Vec<memchr::memmem::Finder<'static>>,
     /// Lines after the hit's line that `followed_by` may reach (the rule's `context_lines`).
     continued_lines: usize,
@@ -68,6 +69,13 @@ impl Guard {
         if g.followed_by.iter().any(String::is_empty) {
             return Err("followed_by holds an empty string".into());
         }
+        let word_prefix = match &g.word_prefix {
+            Some(p) if p.is_empty() || g.word.is_empty() => {
+                return Err("word_prefix needs a non-empty prefix and `word`".into())
+            }
+            Some(p) => Some((p.as_bytes().to_vec(), byte_set(&g.word)?)),
+            None => None,
+        };
         let then = match g.then {
             Some(c) if c.is_ascii() && c != '\n' => Some(c as u8),
             Some(c) => {
@@ -87,6 +95,7 @@ impl Guard {
             line_start: g.line_start,
             then,
             stop,
+            word_prefix,
             followed_by: g
                 .followed_by
                 .iter()
@@ -126,6 +135,15 @@ impl Guard {
                 .all(|&b| b == b' ' || b == b'\t')
         {
             return false;
+        }
+        if let Some((prefix, word)) = &self.word_prefix {
+            let begins = data[..start]
+                .iter()
+                .rposition(|&b| !word[usize::from(b)])
+                .map_or(0, |i| i + 1);
+            if !data[begins..].starts_with(prefix) {
+                return false;
+            }
         }
         if !self.followed_by.is_empty() {
             let rest = &data[end..self.logical_line(data, end)];

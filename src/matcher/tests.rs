@@ -428,6 +428,9 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         format!("(nfo_{tok}) info_{tok} -nfb_{tok}"),
         format!("  machine h.acme-corp.net login ci password {tok}"),
         format!("default machine h login ci password {tok}"),
+        format!("mysql --password {tok} --db-password={tok} db_password {tok}"),
+        format!("run(\"--api-key\", \"{tok}\") --next-token {tok} x--token {tok}"),
+        format!("args:\n  - --client-secret\n  - {tok}"),
         format!("curl -X PUT \\\n  -u admin:{tok} \\\n  https://es.acme-corp.net:9200/x"),
         format!("curl https://es.acme-corp.net/\n-u admin:{tok}"),
         format!("createTransport({{ auth: {{ user: 'ops', pass: '{tok}' }} }})"),
@@ -483,6 +486,14 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         "']",
         "] = '",
         "x[\"api_key\"] = \"",
+        "--",
+        "--db",
+        "-password",
+        "_password ",
+        "-token=",
+        "_api_key ",
+        "\", \"",
+        "\n  - ",
     ];
     for round in 0..3000 {
         let mut text = String::new();
@@ -572,6 +583,14 @@ stop = "/ ""#)
     assert!(!flag.passes(b"curl https://h\n-u a:b", 0, 4));
     assert!(!flag.passes(b"-u a:b curl", 7, 11));
     assert!(g(r#"followed_by = [""]"#).is_err());
+    let long = g(r#"word_prefix = "--"
+word = "A-Za-z0-9_-""#)
+    .unwrap();
+    assert!(long.passes(b"--password x", 1, 10));
+    assert!(long.passes(b"a --db-password x", 5, 14));
+    assert!(!long.passes(b"db_password = x", 2, 11));
+    assert!(!long.passes(b"x--password", 2, 11));
+    assert!(g(r#"word_prefix = "--""#).is_err());
     assert!(g(r#"not_after = "z-a""#).unwrap_err().contains("backwards"));
     assert!(g(r#"then = "é""#).is_err());
     assert!(g(r#"stop = "/""#)

@@ -127,6 +127,13 @@ pub struct KeywordGuard {
     /// The bytes `then` must come before (a newline always ends the search).
     #[serde(default)]
     pub stop: String,
+    /// The word holding the hit (the run of `word` bytes around its start) begins with this:
+    /// `--` for a long flag's name, so `db_password` in code does not run a flag rule's regex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub word_prefix: Option<String>,
+    /// The bytes of a word for `word_prefix`.
+    #[serde(default)]
+    pub word: String,
     /// After the hit, one of these strings occurs on its line or on the lines it continues onto
     /// (each ending in `\`), as far as the rule's `context_lines` reach: a shell command's flag.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
