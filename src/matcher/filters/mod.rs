@@ -453,6 +453,8 @@ fn sigil_template(secret: &[u8]) -> bool {
     match secret {
         [b'$' | b'@', ..] => true,
         [b'%', b'{' | b'(', ..] => true,
+        // A percent-escape (`%4D^%70` in a URL): the decode pass reads what it stands for.
+        [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => true,
         [b'%', rest @ ..] => rest.contains(&b'%') || upper_name_first(rest),
         _ => false,
     }

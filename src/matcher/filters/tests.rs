@@ -181,6 +181,7 @@ fn placeholders() {
         "!Ref",
         "%HTTPPORT?email=name",
         "ya29.AHES6Z...OMfsHYI",
+        "%4D^%70",
         "sk-proj-\u{2026}Qx7L",
         "%DB_PASS",
     ] {
