@@ -56,7 +56,7 @@ pub struct CompiledRule {
 pub struct Guard {
     not_after: Option<[bool; 256]>,
     line_start: bool,
-    then: Option<u8>,
+    then: Option<[bool; 256]>,
     stop: [bool; 256],
     word_prefix: Option<(Vec<u8>, [bool; 256])>,
     followed_by: Vec<memchr::memmem::Finder<'static>>,
@@ -76,13 +76,11 @@ impl Guard {
             Some(p) => Some((p.as_bytes().to_vec(), byte_set(&g.word)?)),
             None => None,
         };
-        let then = match g.then {
-            Some(c) if c.is_ascii() && c != '\n' => Some(c as u8),
-            Some(c) => {
-                return Err(format!(
-                    "then {c:?} is not one ASCII character (nor a newline)"
-                ))
+        let then = match g.then.as_deref() {
+            Some(t) if t.is_empty() || t.contains('\n') => {
+                return Err("then needs one or more characters, no newline".into())
             }
+            Some(t) => Some(byte_set(t)?),
             None => None,
         };
         let mut stop = byte_set(&g.stop)?;
@@ -151,11 +149,11 @@ impl Guard {
                 return false;
             }
         }
-        match self.then {
+        match &self.then {
             Some(then) => data[end..]
                 .iter()
-                .find(|&&b| b == then || self.stop[usize::from(b)])
-                .is_some_and(|&b| b == then),
+                .find(|&&b| then[usize::from(b)] || self.stop[usize::from(b)])
+                .is_some_and(|&b| then[usize::from(b)]),
             None => true,
         }
     }

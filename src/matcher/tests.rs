@@ -414,6 +414,9 @@ fn keyword_guards_lose_no_match_of_their_rules() {
     );
     let (mut rng, seed) = seeded();
     let tok = token(&mut rng, 36);
+    let hex: String = (0..64)
+        .map(|_| b"0123456789abcdef"[rng.gen_range(0..16)] as char)
+        .collect();
     let b64 = {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(format!("deploy:{}", token(&mut rng, 14)))
@@ -428,6 +431,13 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         format!("(nfo_{tok}) info_{tok} -nfb_{tok}"),
         format!("  machine h.acme-corp.net login ci password {tok}"),
         format!("default machine h login ci password {tok}"),
+        format!("const signingKey = \"{hex}\"; keyboard = \"{hex}\""),
+        format!("  - api_key: {hex}\n{{ key: '{tok}1' }} key)= 'x{tok}9'"),
+        format!("password = \"{tok}\"; passwordless: \"{tok}\" smtp_pass ?= '{tok}'"),
+        format!("DB_PASSWORD={tok}\n\\\"db_pwd\\\": \\\"{tok}\\\""),
+        format!("export default NextAuth({{\n  providers: [],\n  secret: \"{tok}\",\n}})"),
+        format!("  nextauth: {{\n    url: 'x',\n    secret: '{tok}'\n  }}"),
+        format!("data:\n  api-token: {b64}\n  \"db.password\" : {b64}"),
         format!("mysql --password {tok} --db-password={tok} db_password {tok}"),
         format!("run(\"--api-key\", \"{tok}\") --next-token {tok} x--token {tok}"),
         format!("args:\n  - --client-secret\n  - {tok}"),
@@ -494,6 +504,21 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         "_api_key ",
         "\", \"",
         "\n  - ",
+        "key",
+        "Key",
+        "apiKey",
+        "keyboard",
+        " = ",
+        ": ",
+        "\\\"",
+        "db_pass",
+        "DB_PASSWORD",
+        "passwordless",
+        "auth: {\n",
+        "NextAuth({\n",
+        "  secret: ",
+        "  api-token: ",
+        "?=",
     ];
     for round in 0..3000 {
         let mut text = String::new();
@@ -532,7 +557,7 @@ fn keyword_guards_skip_hits_their_regex_cannot_match() {
         ids
     };
     assert!(windows(
-        "see https://curl.se/docs/ and info_reset()\nthe machine is up\ndb_password = x"
+        "see https://curl.se/docs/ and info_reset()\nthe machine is up\ndb_password(x)"
     )
     .is_empty());
     assert_eq!(

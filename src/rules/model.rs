@@ -121,9 +121,10 @@ pub struct KeywordGuard {
     /// Only spaces and tabs between the start of the line and the hit.
     #[serde(default)]
     pub line_start: bool,
-    /// After the hit, this character comes before any byte of `stop` and before the line ends.
+    /// After the hit, one of these characters comes before any byte of `stop` and before the
+    /// line ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub then: Option<char>,
+    pub then: Option<String>,
     /// The bytes `then` must come before (a newline always ends the search).
     #[serde(default)]
     pub stop: String,
