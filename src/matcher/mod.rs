@@ -513,7 +513,7 @@ impl Matcher {
                     let mut span = w.start + m.start()..w.start + m.end();
                     let mut quoted = false;
                     if cr.assigned_value {
-                        (span, quoted) = value_extent(data, w.end, span);
+                        (span, quoted) = value_extent(data, span);
                         if span.is_empty() {
                             continue;
                         }
@@ -793,8 +793,12 @@ pub(crate) struct Context {
 /// opening quote (`\"`: JSON inside a string literal) is closed by the same escaped quote.
 /// Unquoted, it ends where its syntax does: before `&name=` (the next parameter of a query
 /// string), and before closing brackets it did not open and a final `.` or `:` (prose: `Admin_1).`).
-fn value_extent(data: &[u8], limit: usize, span: Range<usize>) -> (Range<usize>, bool) {
-    let limit = limit.min(data.len());
+///
+/// The search for the closing quote is not bounded by the window the match was found in: a value
+/// continued over an escaped newline ends where it ends, whatever other keywords (or keyword
+/// guards) opened or did not open windows around it.
+fn value_extent(data: &[u8], span: Range<usize>) -> (Range<usize>, bool) {
+    let limit = data.len();
     if let Some(&q) = span.start.checked_sub(1).and_then(|i| data.get(i)) {
         if matches!(q, b'"' | b'\'' | b'`') {
             let escapes = data[..span.start - 1]
