@@ -66,6 +66,19 @@ pub fn run_json(cmd: &mut Command) -> (i32, serde_json::Value, String) {
     (code, json, stderr)
 }
 
+/// `leaksweep scan . --no-ignore --format json --show-secrets` in `dir`: (exit code, report,
+/// stderr). For tests that compare the raw values found with the ones they planted.
+pub fn scan_json_raw(dir: &Path) -> (i32, serde_json::Value, String) {
+    run_json(leaksweep(dir).args([
+        "scan",
+        ".",
+        "--no-ignore",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]))
+}
+
 /// Runs the command, returns (exit code, stdout, stderr); -1 for a process killed by a signal.
 pub fn run_text(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("run");

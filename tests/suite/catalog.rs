@@ -37,14 +37,7 @@ fn mixed_hex(rng: &mut StdRng, n: usize) -> String {
 
 /// `(rule id, secret)` of every finding when the fixture's files are scanned.
 fn found(fx: &Fixture) -> Vec<(String, String)> {
-    let (code, report, stderr) = run_json(leaksweep(fx.path()).args([
-        "scan",
-        ".",
-        "--no-ignore",
-        "--format",
-        "json",
-        "--show-secrets",
-    ]));
+    let (code, report, stderr) = scan_json_raw(fx.path());
     assert!(code == 0 || code == 1, "exit {code}: {stderr}");
     let mut out: Vec<(String, String)> = findings(&report)
         .iter()

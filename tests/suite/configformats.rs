@@ -5,7 +5,7 @@
 //! and nothing else.
 
 use crate::common::{
-    b64url_from, draw, hex_from, leaksweep, password_from, run_json, seeded_rng, Fixture,
+    b64url_from, draw, findings, hex_from, password_from, scan_json_raw, seeded_rng, Fixture,
 };
 use rand::rngs::StdRng;
 
@@ -39,18 +39,9 @@ fn scan(files: &[(&str, String)]) -> Vec<Found> {
     for (path, text) in files {
         fx.write(path, text);
     }
-    let (code, report, stderr) = run_json(leaksweep(fx.path()).args([
-        "scan",
-        ".",
-        "--no-ignore",
-        "--format",
-        "json",
-        "--show-secrets",
-    ]));
+    let (code, report, stderr) = scan_json_raw(fx.path());
     assert!(code == 0 || code == 1, "exit {code}: {stderr}");
-    let mut found: Vec<Found> = report["findings"]
-        .as_array()
-        .expect("findings")
+    let mut found: Vec<Found> = findings(&report)
         .iter()
         .map(|f| {
             (

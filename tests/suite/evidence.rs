@@ -168,14 +168,7 @@ fn a_code_shaped_password_is_a_literal_where_the_syntax_has_no_expressions() {
     // Where expressions exist it is one: code, a YAML value.
     fx.write("src/db.js", &line);
     fx.write("deploy/values.yaml", format!("password: {value}\n"));
-    let (_, report, _) = run_json(leaksweep(fx.path()).args([
-        "scan",
-        ".",
-        "--no-ignore",
-        "--format",
-        "json",
-        "--show-secrets",
-    ]));
+    let (_, report, _) = scan_json_raw(fx.path());
     let found = findings(&report);
     let mut paths: Vec<&str> = found
         .iter()
