@@ -169,37 +169,58 @@ fn decode_b64_into(run: &[u8], out: &mut Vec<u8>) -> Option<(usize, Encoding)> {
 
 /// Calls `f` with what each encoded span of `data` decodes to (the spans of [`spans`], same
 /// order), when that is at least `min_len` bytes. Nothing is kept: one buffer, wiped at the end,
-/// holds each decoded span in turn (the search of the whole history decodes millions of runs).
+/// holds each decoded base64 span in turn (the search of the whole history decodes millions of
+/// runs).
 pub fn for_each_decoded(data: &[u8], min_len: usize, mut f: impl FnMut(&[u8])) {
-    // Percent-encoded tokens are rare (a `%` and two hex digits): decoded up front, as `spans`.
-    let mut percent: Vec<(std::ops::Range<usize>, Zeroizing<Vec<u8>>)> = Vec::new();
-    for r in crate::scan::percent_runs(data) {
-        if r.end - r.start <= MAX_SPAN {
-            let (decoded, _) = decode_percent(&data[r.clone()]);
+    visit(data, min_len, |_, _, decoded, _| f(decoded));
+}
+
+/// The walk behind [`spans`] and [`for_each_decoded`]: each encoded span of `data` that decodes
+/// to at least `min_len` bytes, in order and not overlapping, as (stored range, encoding,
+/// decoded bytes, for percent-encoding the stored offset of each decoded byte). Percent-encoded
+/// tokens come first where they overlap a base64 run (they are rare: a `%` and two hex digits,
+/// so they are decoded up front); base64 runs are decoded one at a time into one buffer.
+fn visit(
+    data: &[u8],
+    min_len: usize,
+    mut f: impl FnMut(std::ops::Range<usize>, Encoding, &[u8], &[u32]),
+) {
+    let mut percent: Vec<Span> = Vec::new();
+    for range in crate::scan::percent_runs(data) {
+        if range.end - range.start <= MAX_SPAN {
+            let (decoded, map) = decode_percent(&data[range.clone()]);
             if decoded.len() >= min_len {
-                percent.push((r, decoded));
+                percent.push(Span {
+                    range,
+                    enc: Encoding::Percent,
+                    decoded,
+                    map,
+                });
             }
         }
     }
     let mut buf = Zeroizing::new(Vec::new());
     let (mut p, mut next) = (0, 0);
     b64_runs(data, |r| {
-        while p < percent.len() && percent[p].0.end <= r.start {
+        while p < percent.len() && percent[p].range.end <= r.start {
             p += 1;
         }
-        if p < percent.len() && percent[p].0.start < r.end {
+        if p < percent.len() && percent[p].range.start < r.end {
             return;
         }
-        while next < percent.len() && percent[next].0.start < r.start {
-            f(&percent[next].1);
+        while next < percent.len() && percent[next].range.start < r.start {
+            let s = &percent[next];
+            f(s.range.clone(), s.enc, &s.decoded, &s.map);
             next += 1;
         }
-        if decode_b64_into(&data[r], &mut buf).is_some() && buf.len() >= min_len {
-            f(&buf);
+        if let Some((skip, enc)) = decode_b64_into(&data[r.clone()], &mut buf) {
+            if buf.len() >= min_len {
+                f(r.start + skip..r.end, enc, &buf, &[]);
+            }
         }
     });
-    for (_, decoded) in &percent[next..] {
-        f(decoded);
+    for s in &percent[next..] {
+        f(s.range.clone(), s.enc, &s.decoded, &s.map);
     }
 }
 
@@ -228,45 +249,15 @@ fn decode_percent(raw: &[u8]) -> (Zeroizing<Vec<u8>>, Vec<u32>) {
 /// overlapping: percent-encoded tokens first (a base64 run inside one is found again, nested, in
 /// its decoded form), then base64 runs outside them.
 pub fn spans(data: &[u8], min_len: usize) -> Vec<Span> {
-    let mut out: Vec<Span> = Vec::new();
-    for r in crate::scan::percent_runs(data) {
-        let (s, e) = (r.start, r.end);
-        if e - s > MAX_SPAN {
-            continue;
-        }
-        let (decoded, map) = decode_percent(&data[s..e]);
-        if decoded.len() >= min_len {
-            out.push(Span {
-                range: s..e,
-                enc: Encoding::Percent,
-                decoded,
-                map,
-            });
-        }
-    }
-    let percent: Vec<std::ops::Range<usize>> = out.iter().map(|s| s.range.clone()).collect();
-    let mut p = 0;
-    b64_runs(data, |r| {
-        let (s, e) = (r.start, r.end);
-        while p < percent.len() && percent[p].end <= s {
-            p += 1;
-        }
-        if p < percent.len() && percent[p].start < e {
-            return;
-        }
-        let mut decoded = Zeroizing::new(Vec::new());
-        if let Some((skip, enc)) = decode_b64_into(&data[s..e], &mut decoded) {
-            if decoded.len() >= min_len {
-                out.push(Span {
-                    range: s + skip..e,
-                    enc,
-                    decoded,
-                    map: Vec::new(),
-                });
-            }
-        }
+    let mut out = Vec::new();
+    visit(data, min_len, |range, enc, decoded, map| {
+        out.push(Span {
+            range,
+            enc,
+            decoded: Zeroizing::new(decoded.to_vec()),
+            map: map.to_vec(),
+        });
     });
-    out.sort_by_key(|s| s.range.start);
     out
 }
 
@@ -407,10 +398,39 @@ mod tests {
             let mut got = Vec::new();
             b64_runs(&data, |r| got.push(r));
             assert_eq!(got, plain(&data), "seed {seed:#x} round {round}");
+            // The spans, listed the plain way: percent-encoded tokens, then the base64 runs
+            // of the byte walk that overlap none of them, by start.
+            let mut want: Vec<(usize, Vec<u8>)> = Vec::new();
+            for r in crate::scan::percent_runs(&data) {
+                let (d, _) = decode_percent(&data[r.clone()]);
+                if d.len() >= 4 {
+                    want.push((r.start, d.to_vec()));
+                }
+            }
+            let percent: Vec<std::ops::Range<usize>> = crate::scan::percent_runs(&data)
+                .filter(|r| decode_percent(&data[r.clone()]).0.len() >= 4)
+                .collect();
+            for r in plain(&data) {
+                if percent.iter().any(|p| p.start < r.end && r.start < p.end) {
+                    continue;
+                }
+                let mut d = Vec::new();
+                if let Some((skip, _)) = decode_b64_into(&data[r.clone()], &mut d) {
+                    if d.len() >= 4 {
+                        want.push((r.start + skip, d));
+                    }
+                }
+            }
+            want.sort_by_key(|w| w.0);
+            let listed: Vec<(usize, Vec<u8>)> = spans(&data, 4)
+                .iter()
+                .map(|s| (s.range.start, s.decoded.to_vec()))
+                .collect();
+            assert_eq!(listed, want, "seed {seed:#x} round {round}");
             let mut visited: Vec<Vec<u8>> = Vec::new();
             for_each_decoded(&data, 4, |d| visited.push(d.to_vec()));
-            let listed: Vec<Vec<u8>> = spans(&data, 4).iter().map(|s| s.decoded.to_vec()).collect();
-            assert_eq!(visited, listed, "seed {seed:#x} round {round}");
+            let decoded: Vec<Vec<u8>> = want.into_iter().map(|w| w.1).collect();
+            assert_eq!(visited, decoded, "seed {seed:#x} round {round}");
         }
     }
 }
