@@ -786,6 +786,9 @@ pub(crate) struct Context {
     pub random: Option<Range<usize>>,
 }
 
+/// Longest quoted value searched for its closing quote (no secret is near this long).
+const MAX_QUOTED: usize = 64 << 10;
+
 /// Where a value captured by the shared `%VALUE%` fragment ends, and whether it was quoted.
 ///
 /// Inside quotes the value runs to the closing quote on the same line (a passphrase holds
@@ -796,9 +799,10 @@ pub(crate) struct Context {
 ///
 /// The search for the closing quote is not bounded by the window the match was found in: a value
 /// continued over an escaped newline ends where it ends, whatever other keywords (or keyword
-/// guards) opened or did not open windows around it.
+/// guards) opened or did not open windows around it. It is bounded by [`MAX_QUOTED`], so a file
+/// of escaped newlines costs each candidate at most that much.
 fn value_extent(data: &[u8], span: Range<usize>) -> (Range<usize>, bool) {
-    let limit = data.len();
+    let limit = data.len().min(span.start.saturating_add(MAX_QUOTED));
     if let Some(&q) = span.start.checked_sub(1).and_then(|i| data.get(i)) {
         if matches!(q, b'"' | b'\'' | b'`') {
             let escapes = data[..span.start - 1]
