@@ -124,20 +124,28 @@ fn engine(url: bool, pad: bool) -> &'static base64::engine::GeneralPurpose {
 }
 
 /// The base64 runs of `data` that are decoded: maximal runs of base64 characters with up to two
-/// `=` after them, [`MIN_B64`] to [`MAX_SPAN`] bytes long (padding included), in order, as
-/// `start..end` (found by [`crate::scan::class_runs`]: such a run holds at least `MIN_B64 - 2`
-/// characters before its padding).
-fn b64_runs(data: &[u8], mut f: impl FnMut(std::ops::Range<usize>)) {
-    crate::scan::class_runs(data, &B64_CHAR, MIN_B64 - 2, |r| {
+/// `=` after them, `min_run` (at least [`MIN_B64`]) to [`MAX_SPAN`] bytes long (padding
+/// included), in order, as `start..end` (found by [`crate::scan::class_runs`]: such a run holds
+/// at least `min_run - 2` characters before its padding).
+fn b64_runs(data: &[u8], min_run: usize, mut f: impl FnMut(std::ops::Range<usize>)) {
+    let min_run = min_run.max(MIN_B64);
+    crate::scan::class_runs(data, &B64_CHAR, min_run - 2, |r| {
         let (s, body_end) = (r.start, r.end);
         let mut e = body_end;
         while e < data.len() && e - body_end < 2 && data[e] == b'=' {
             e += 1;
         }
-        if (MIN_B64..=MAX_SPAN).contains(&(e - s)) {
+        if (min_run..=MAX_SPAN).contains(&(e - s)) {
             f(s..e);
         }
     });
+}
+
+/// The shortest base64 run that can decode to `min_len` bytes: every 4 characters (padding
+/// included) hold at most 3 bytes. Shorter runs are not decoded at all, which for targets of
+/// real secrets' length skips most identifiers and paths.
+fn min_b64_run(min_len: usize) -> usize {
+    min_len.saturating_mul(4).div_ceil(3)
 }
 
 /// Decodes a base64 run (with its padding) into `out` (cleared first), trying a shifted start
@@ -187,7 +195,8 @@ fn visit(
 ) {
     let mut percent: Vec<Span> = Vec::new();
     for range in crate::scan::percent_runs(data) {
-        if range.end - range.start <= MAX_SPAN {
+        // A token decodes to at most as many bytes as it stores.
+        if (min_len..=MAX_SPAN).contains(&(range.end - range.start)) {
             let (decoded, map) = decode_percent(&data[range.clone()]);
             if decoded.len() >= min_len {
                 percent.push(Span {
@@ -201,7 +210,7 @@ fn visit(
     }
     let mut buf = Zeroizing::new(Vec::new());
     let (mut p, mut next) = (0, 0);
-    b64_runs(data, |r| {
+    b64_runs(data, min_b64_run(min_len), |r| {
         while p < percent.len() && percent[p].range.end <= r.start {
             p += 1;
         }
@@ -372,7 +381,7 @@ mod tests {
                     data.extend(std::iter::repeat_n(b'=', pad));
                     data.extend_from_slice(b"AAAA ");
                     let mut got = Vec::new();
-                    b64_runs(&data, |r| got.push(r));
+                    b64_runs(&data, MIN_B64, |r| got.push(r));
                     assert_eq!(got, plain(&data), "body {body} pad {pad} lead {lead}");
                 }
             }
@@ -396,41 +405,43 @@ mod tests {
                 })
                 .collect();
             let mut got = Vec::new();
-            b64_runs(&data, |r| got.push(r));
+            b64_runs(&data, MIN_B64, |r| got.push(r));
             assert_eq!(got, plain(&data), "seed {seed:#x} round {round}");
             // The spans, listed the plain way: percent-encoded tokens, then the base64 runs
-            // of the byte walk that overlap none of them, by start.
-            let mut want: Vec<(usize, Vec<u8>)> = Vec::new();
-            for r in crate::scan::percent_runs(&data) {
-                let (d, _) = decode_percent(&data[r.clone()]);
-                if d.len() >= 4 {
-                    want.push((r.start, d.to_vec()));
+            // of the byte walk that overlap none of them, by start; for targets of several
+            // lengths (the longer, the more runs are too short to be decoded at all).
+            for min_len in [4, 12, 13, 20, 31] {
+                let long = |d: &[u8]| d.len() >= min_len;
+                let mut want: Vec<(usize, Vec<u8>)> = Vec::new();
+                let percent: Vec<std::ops::Range<usize>> = crate::scan::percent_runs(&data)
+                    .filter(|r| long(&decode_percent(&data[r.clone()]).0))
+                    .collect();
+                for r in &percent {
+                    want.push((r.start, decode_percent(&data[r.clone()]).0.to_vec()));
                 }
-            }
-            let percent: Vec<std::ops::Range<usize>> = crate::scan::percent_runs(&data)
-                .filter(|r| decode_percent(&data[r.clone()]).0.len() >= 4)
-                .collect();
-            for r in plain(&data) {
-                if percent.iter().any(|p| p.start < r.end && r.start < p.end) {
-                    continue;
-                }
-                let mut d = Vec::new();
-                if let Some((skip, _)) = decode_b64_into(&data[r.clone()], &mut d) {
-                    if d.len() >= 4 {
-                        want.push((r.start + skip, d));
+                for r in plain(&data) {
+                    if percent.iter().any(|p| p.start < r.end && r.start < p.end) {
+                        continue;
+                    }
+                    let mut d = Vec::new();
+                    if let Some((skip, _)) = decode_b64_into(&data[r.clone()], &mut d) {
+                        if long(&d) {
+                            want.push((r.start + skip, d));
+                        }
                     }
                 }
+                want.sort_by_key(|w| w.0);
+                let listed: Vec<(usize, Vec<u8>)> = spans(&data, min_len)
+                    .iter()
+                    .map(|s| (s.range.start, s.decoded.to_vec()))
+                    .collect();
+                let at = format!("seed {seed:#x} round {round} min_len {min_len}");
+                assert_eq!(listed, want, "{at}");
+                let mut visited: Vec<Vec<u8>> = Vec::new();
+                for_each_decoded(&data, min_len, |d| visited.push(d.to_vec()));
+                let decoded: Vec<Vec<u8>> = want.into_iter().map(|w| w.1).collect();
+                assert_eq!(visited, decoded, "{at}");
             }
-            want.sort_by_key(|w| w.0);
-            let listed: Vec<(usize, Vec<u8>)> = spans(&data, 4)
-                .iter()
-                .map(|s| (s.range.start, s.decoded.to_vec()))
-                .collect();
-            assert_eq!(listed, want, "seed {seed:#x} round {round}");
-            let mut visited: Vec<Vec<u8>> = Vec::new();
-            for_each_decoded(&data, 4, |d| visited.push(d.to_vec()));
-            let decoded: Vec<Vec<u8>> = want.into_iter().map(|w| w.1).collect();
-            assert_eq!(visited, decoded, "seed {seed:#x} round {round}");
         }
     }
 }
