@@ -98,12 +98,6 @@ impl Prefilter {
         let mut hits = std::mem::take(&mut scratch.hits);
         self.search.find_all(data, &mut hits);
         for &(keyword, hit_start, hit_end) in &hits {
-            if !(line.start <= hit_start && hit_start < line.end) {
-                let start = memchr::memrchr(b'\n', &data[..hit_start]).map_or(0, |i| i + 1);
-                let end = memchr::memchr(b'\n', &data[hit_start..])
-                    .map_or(data.len(), |i| hit_start + i + 1);
-                line = start..end;
-            }
             for &ri in &self.triggers[keyword] {
                 let cr = &rules[ri];
                 if cr
@@ -112,6 +106,14 @@ impl Prefilter {
                     .is_some_and(|g| !g.passes(data, hit_start, hit_end))
                 {
                     continue;
+                }
+                // The line is looked up only for a hit some rule takes (most hits of a guarded
+                // keyword such as `curl` are not).
+                if !(line.start <= hit_start && hit_start < line.end) {
+                    let start = memchr::memrchr(b'\n', &data[..hit_start]).map_or(0, |i| i + 1);
+                    let end = memchr::memchr(b'\n', &data[hit_start..])
+                        .map_or(data.len(), |i| hit_start + i + 1);
+                    line = start..end;
                 }
                 let rule = &cr.rule;
                 // A line this long is minified or data: the generic rules would cry wolf there

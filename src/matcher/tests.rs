@@ -443,6 +443,14 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         format!("args:\n  - --client-secret\n  - {tok}"),
         format!("curl -X PUT \\\n  -u admin:{tok} \\\n  https://es.acme-corp.net:9200/x"),
         format!("curl https://es.acme-corp.net/\n-u admin:{tok}"),
+        format!("libcurl -u a:{tok}"),
+        format!("(curl -u a:{tok})"),
+        format!("echo `curl --user a:{tok}`"),
+        format!("$curl -u a:{tok}"),
+        format!("/usr/bin/curl -u a:{tok}"),
+        format!("x|curl -u b:{tok}"),
+        format!("x;curl.exe -u c:{tok}"),
+        format!("x.curl -u d:{tok}"),
         format!("createTransport({{ auth: {{ user: 'ops', pass: '{tok}' }} }})"),
         format!("  \"auth\" : {{\n    user: \"u\",\n    pass: \"{tok}\"\n  }}"),
         format!("xauth: {{ pass: '{tok}' }}"),
@@ -485,6 +493,7 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         "_password",
         "//registry.acme-corp.net/",
         "curl ",
+        "libcurl ",
         "-u ",
         "--user ",
         " \\\n",
@@ -519,6 +528,10 @@ fn keyword_guards_lose_no_match_of_their_rules() {
         "  secret: ",
         "  api-token: ",
         "?=",
+        "$",
+        "|",
+        ";",
+        ".exe ",
     ];
     for round in 0..3000 {
         let mut text = String::new();
