@@ -428,6 +428,7 @@ fn finding_from_json(jf: crate::report::json::JsonFinding, secret: Secret) -> Fi
         notes: jf.notes.into_iter().collect(),
         git: jf.git,
         repository: None,
+        filtered: jf.filtered,
     }
 }
 
