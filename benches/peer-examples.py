@@ -8,11 +8,17 @@ many negatives were reported.
 
     benches/peer-examples.py --bin target/release/leaksweep \
         --kingfisher KINGFISHER/data/rules --betterleaks BETTERLEAKS/cmd/generate/config/rules \
-        [--core] [--misses]
+        [--core] [--misses] [--filtered]
 
 Kingfisher: every `examples:` (positive) and `negative_examples:` entry of its YAML rules.
 Betterleaks: the string literals written out in its Go rules' `tps`/`fps` lists (the generated
 ones need Go to run, so they are not counted).
+
+--filtered scans the folder once more with `--show-filtered` and classifies each missed positive:
+`filtered: REASON` when a built-in filter rejected a candidate in it (the reason of its first
+one), else `no rule matched` (no rule's regex matched it, or the rule's own allowlist or stopwords
+named it); it prints the count of each class per peer, so the misses split into values judged
+fake or placeholder and formats no rule covers.
 """
 import argparse
 import glob
@@ -120,6 +126,8 @@ def main():
     ap.add_argument("--betterleaks")
     ap.add_argument("--core", action="store_true", help="only the core families")
     ap.add_argument("--misses", action="store_true")
+    ap.add_argument("--filtered", action="store_true",
+                    help="classify each miss by the filter that rejected it (--show-filtered)")
     args = ap.parse_args()
     cases = []
     if args.kingfisher:
@@ -138,11 +146,12 @@ def main():
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as out:
                 out.write(value + "\n")
             files.append((name, peer, fam or "other", rule, positive, value))
-        run = subprocess.run([args.bin, "scan", tmp, "--format", "json", "--no-ignore"],
-                             capture_output=True, text=True)
-        if run.returncode not in (0, 1):
-            sys.exit(f"peer-examples: leaksweep exited {run.returncode}: {run.stderr[-500:]}")
-        hit = {os.path.basename(f["path"]) for f in json.loads(run.stdout)["findings"]}
+        hit = {os.path.basename(f["path"]) for f in scan(args.bin, tmp)}
+        why = {}
+        if args.filtered:
+            for f in scan(args.bin, tmp, "--show-filtered"):
+                if "filtered" in f:
+                    why.setdefault(os.path.basename(f["path"]), f["filtered"])
     table = {}
     for name, peer, fam, rule, positive, value in files:
         key = (peer, fam)
@@ -166,6 +175,37 @@ def main():
             t[i] += v
     for peer, (p, f, n, a) in sorted(total.items()):
         print(f"{peer:12} {'TOTAL':12} {f:5}/{p:<6} {100 * f / max(p, 1):6.1f}% {a:4}/{n:<4}")
+    if args.filtered:
+        misses = [(peer, why.get(name)) for name, peer, _, _, positive, _ in files
+                  if positive and name not in hit]
+        print_misses(misses, sorted(total))
+
+
+def scan(binary, folder, *extra):
+    """The findings of `leaksweep scan FOLDER --format json --no-ignore EXTRA...`."""
+    run = subprocess.run([binary, "scan", folder, "--format", "json", "--no-ignore", *extra],
+                         capture_output=True, text=True)
+    if run.returncode not in (0, 1):
+        sys.exit(f"peer-examples: leaksweep exited {run.returncode}: {run.stderr[-500:]}")
+    return json.loads(run.stdout)["findings"]
+
+
+def print_misses(misses, peers):
+    """The missed positives per class (`filtered: REASON` or `no rule matched`) and peer."""
+    counts = {}
+    for peer, reason in misses:
+        cls = f"filtered: {reason}" if reason else "no rule matched"
+        counts.setdefault(cls, {}).setdefault(peer, 0)
+        counts[cls][peer] += 1
+    print()
+    print(f"{'missed positives':32}" + "".join(f"{p:>12}" for p in peers) + f"{'total':>8}")
+    order = sorted(counts, key=lambda c: (c == "no rule matched", -sum(counts[c].values()), c))
+    for cls in order:
+        row = counts[cls]
+        print(f"{cls:32}" + "".join(f"{row.get(p, 0):12}" for p in peers)
+              + f"{sum(row.values()):8}")
+    print(f"{'TOTAL':32}" + "".join(f"{sum(1 for q, _ in misses if q == p):12}" for p in peers)
+          + f"{len(misses):8}")
 
 
 if __name__ == "__main__":

@@ -141,6 +141,11 @@ pub struct ScanCmd {
     /// members are scanned as `outer.zip!inner/path`; 0 opens none.
     #[arg(long, value_name = "N", default_value_t = crate::archive::DEFAULT_DEPTH)]
     pub archive_depth: usize,
+    /// Also report each candidate a built-in filter judged not to be a leak (a failed checksum,
+    /// a placeholder, too low entropy, ...), marked with the filter's reason, confidence low.
+    /// They never change the exit status and never go into a baseline.
+    #[arg(long)]
+    pub show_filtered: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -198,6 +203,11 @@ pub struct GitCmd {
     /// scanned as `path!member`; 0 opens none.
     #[arg(long, value_name = "N", default_value_t = crate::archive::DEFAULT_DEPTH)]
     pub archive_depth: usize,
+    /// Also report each candidate a built-in filter judged not to be a leak (a failed checksum,
+    /// a placeholder, too low entropy, ...), marked with the filter's reason, confidence low.
+    /// They never change the exit status and never go into a baseline.
+    #[arg(long, conflicts_with = "repos")]
+    pub show_filtered: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }

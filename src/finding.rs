@@ -271,6 +271,9 @@ pub struct Finding {
     /// The repository of a `git --repos` audit that holds it, with every repository that holds
     /// the same secret; `None` in a single-repository run.
     pub repository: Option<crate::repos::RepoOrigin>,
+    /// `--show-filtered`: the built-in filter that judged this candidate not to be a leak
+    /// ([`crate::matcher::Filter::reason`]); `None` for a finding.
+    pub filtered: Option<String>,
 }
 
 impl Finding {

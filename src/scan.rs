@@ -10,7 +10,9 @@ use crate::finding::{
     self, Confidence, Finding, Fingerprint, GitIds, GitProvenance, LineIndex, Secret, SecretId,
 };
 use crate::git::id::{BlobId, CommitId, ObjectId};
-use crate::matcher::{allow, jwt_link, validate, Judgement, Match, Matcher, Rejected, Scratch};
+use crate::matcher::{
+    allow, jwt_link, validate, Filter, Judgement, Match, Matcher, Rejected, Scratch,
+};
 use crate::text::{Utf16, Utf16Text};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,6 +50,17 @@ struct Layer<'a, 'j> {
     judge: &'a Judge<'j>,
     out: &'a mut Vec<(std::ops::Range<usize>, Secret, Match)>,
     suppressed: &'a mut usize,
+    /// The candidates the built-in filters rejected in decoded text (`--show-filtered`).
+    filtered: &'a mut Vec<Shown>,
+}
+
+/// A candidate a built-in filter rejected, to be shown (`--show-filtered`): where the blob holds
+/// it, its value (decoded, for one found inside an encoding), its rule and the filter.
+struct Shown {
+    span: std::ops::Range<usize>,
+    secret: Secret,
+    rule: usize,
+    filter: Filter,
 }
 
 /// Bytes of a blob handed to the scanner, with its display path and where it came from.
@@ -296,6 +309,10 @@ pub struct Summary {
     pub errors: u64,
     pub findings: u64,
     pub secrets: u64,
+    /// `--show-filtered`: candidates a built-in filter judged not to be leaks, shown marked;
+    /// not counted in `findings` or `secrets`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub filtered: u64,
     /// Findings suppressed by inline allow comments.
     pub suppressed_inline: u64,
     /// Findings dropped because the baseline or `.leaksweepignore` lists them.
@@ -433,11 +450,23 @@ impl Scanner {
         if !evidence {
             rejected.clear();
         }
-        let (decoded, suppressed_decoded) = self.decode_pass(data, blob.path, scratch, &judge);
+        let filtered = std::mem::take(&mut scratch.filtered);
+        let mut decoded_filtered = Vec::new();
+        let (decoded, suppressed_decoded) =
+            self.decode_pass(data, blob.path, scratch, &judge, &mut decoded_filtered);
         self.suppressed_inline
             .fetch_add((suppressed + suppressed_decoded) as u64, Ordering::Relaxed);
         self.judge_rejected(data, &mut rejected, &matches, &judge_as);
-        if matches.is_empty() && decoded.is_empty() && rejected.is_empty() {
+        let shown = self.judge_filtered(
+            data,
+            &filtered,
+            decoded_filtered,
+            &matches,
+            &decoded,
+            &judge,
+        );
+        scratch.filtered = filtered;
+        if matches.is_empty() && decoded.is_empty() && rejected.is_empty() && shown.is_empty() {
             scratch.rejected = rejected;
             return Vec::new();
         }
@@ -450,6 +479,7 @@ impl Scanner {
                     .iter()
                     .map(|m| m.span.clone())
                     .chain(decoded.iter().map(|(outer, _, _)| outer.clone()))
+                    .chain(shown.iter().map(|s| s.span.clone()))
                     .collect(),
             ),
         };
@@ -475,7 +505,79 @@ impl Scanner {
             out.truncate(max);
             scratch.mark_truncated();
         }
+        out.extend(
+            shown
+                .iter()
+                .filter_map(|s| self.filtered_finding(blob, &cx, s)),
+        );
         out
+    }
+
+    /// Of the candidates the built-in filters rejected (`direct` in the blob, `decoded` inside
+    /// its encoded values), those to show: at no place a match or decoded match reports, one per
+    /// place, each reported there but for its filter (allowlists, inline allows and the source's
+    /// filter still apply), at most `max_findings`. Judged after every match, so a source that
+    /// keeps the first candidate of a secret keeps its match. Empty without `--show-filtered`.
+    fn judge_filtered(
+        &self,
+        data: &[u8],
+        direct: &[(usize, std::ops::Range<usize>, Filter)],
+        decoded: Vec<Shown>,
+        matches: &[Match],
+        decoded_matches: &[(std::ops::Range<usize>, Secret, Match)],
+        judge: &Judge<'_>,
+    ) -> Vec<Shown> {
+        let mut out: Vec<Shown> = Vec::new();
+        if direct.is_empty() && decoded.is_empty() {
+            return out;
+        }
+        let overlaps = |a: &std::ops::Range<usize>, b: &std::ops::Range<usize>| {
+            a.start < b.end && b.start < a.end
+        };
+        let max = self.matcher.options().max_findings;
+        let candidates = direct.iter().map(|(rule, span, filter)| Shown {
+            span: span.clone(),
+            secret: Secret::new(data[span.clone()].to_vec()),
+            rule: *rule,
+            filter: *filter,
+        });
+        for s in candidates.chain(decoded) {
+            if out.len() >= max {
+                break;
+            }
+            let taken = matches
+                .iter()
+                .map(|m| &m.span)
+                .chain(decoded_matches.iter().map(|(outer, _, _)| outer))
+                .chain(out.iter().map(|o| &o.span))
+                .any(|t| overlaps(t, &s.span));
+            if !taken && judge(s.rule, s.span.clone(), s.secret.expose()) == Judgement::Keep {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// The finding of a shown candidate ([`Scanner::judge_filtered`]): built as any finding
+    /// (redaction, preview, provenance), with confidence low and the filter's reason.
+    fn filtered_finding(
+        &self,
+        blob: &Blob<'_>,
+        cx: &BlobContext<'_>,
+        s: &Shown,
+    ) -> Option<Finding> {
+        let value = s.secret.expose();
+        let m = Match {
+            rule: s.rule,
+            span: s.span.clone(),
+            entropy: crate::matcher::filters::shannon_entropy(value),
+            confidence: Confidence::Low,
+            notes: Vec::new(),
+        };
+        let mut f = self.make_finding(blob, cx, s.span.clone(), value, &m)?;
+        f.confidence = Confidence::Low;
+        f.filtered = Some(s.filter.reason().to_string());
+        Some(f)
     }
 
     /// Leaves in `rejected` the values a filter rejected that the scan keeps as evidence: not at
@@ -622,6 +724,7 @@ impl Scanner {
         path: &str,
         scratch: &mut Scratch,
         judge: &Judge<'_>,
+        filtered: &mut Vec<Shown>,
     ) -> (Vec<(std::ops::Range<usize>, Secret, Match)>, usize) {
         let mut out = Vec::new();
         let mut suppressed = 0;
@@ -637,6 +740,7 @@ impl Scanner {
                     judge,
                     out: &mut out,
                     suppressed: &mut suppressed,
+                    filtered: &mut *filtered,
                 };
                 self.peel(text, scratch, self.decode_depth, &mut layer);
             }
@@ -669,6 +773,17 @@ impl Scanner {
                     judge(ri, outer.clone(), &t[span])
                 });
         *layer.suppressed += suppressed;
+        let room = self.matcher.options().max_findings;
+        for (rule, span, filter) in scratch.filtered.drain(..) {
+            if layer.filtered.len() < room {
+                layer.filtered.push(Shown {
+                    span: outer.clone(),
+                    secret: Secret::new(t[span].to_vec()),
+                    rule,
+                    filter,
+                });
+            }
+        }
         if !found.is_empty() || suppressed > 0 {
             for f in found {
                 let inner = Secret::new(t[f.span.clone()].to_vec());
@@ -772,6 +887,7 @@ impl Scanner {
             notes,
             git: blob.provenance.git(),
             repository: None,
+            filtered: None,
         };
         f.refresh_fingerprint();
         Some(f)
@@ -847,6 +963,48 @@ pub fn is_binary(data: &[u8]) -> bool {
         && Utf16::sniff(data).is_none()
 }
 
+/// Makes the values the filters rejected that sign a token among `findings` findings after all
+/// ([`jwt_link::promote`]), `findings` sorted again. The candidates shown as filtered take no
+/// part, and one at the place of a promoted value is not shown (the value is reported).
+pub fn promote_rejected(findings: &mut Vec<Finding>, pool: Vec<(Finding, &'static str)>) {
+    if pool.is_empty() {
+        return;
+    }
+    let mut shown = Vec::new();
+    if findings.iter().any(|f| f.filtered.is_some()) {
+        let (filtered, reported) = std::mem::take(findings)
+            .into_iter()
+            .partition(|f| f.filtered.is_some());
+        (shown, *findings) = (filtered, reported);
+    }
+    if jwt_link::promote(findings, pool) == 0 && shown.is_empty() {
+        return;
+    }
+    let place = |f: &Finding| {
+        let commit = f.git.as_ref().map(|g| g.commit.clone());
+        (f.path.clone(), commit, f.span.clone())
+    };
+    let reported: std::collections::HashSet<_> = findings.iter().map(place).collect();
+    findings.extend(shown.into_iter().filter(|f| !reported.contains(&place(f))));
+    findings.sort_by_key(|f| f.sort_key());
+}
+
+/// The summary's counts of `findings`: (findings, distinct secrets, filtered candidates shown).
+/// A filtered candidate ([`Finding::filtered`]) is no finding.
+pub fn count(findings: &[Finding]) -> (u64, u64, u64) {
+    let filtered = findings.iter().filter(|f| f.filtered.is_some()).count();
+    let secrets: std::collections::HashSet<&SecretId> = findings
+        .iter()
+        .filter(|f| f.filtered.is_none())
+        .map(|f| &f.secret_id)
+        .collect();
+    (
+        (findings.len() - filtered) as u64,
+        secrets.len() as u64,
+        filtered as u64,
+    )
+}
+
 /// Builds the summary common to all sources.
 pub fn summarize(
     mode: &str,
@@ -863,8 +1021,7 @@ pub fn summarize(
             .entry(s.reason.as_str().to_string())
             .or_insert(0) += 1;
     }
-    let secrets: std::collections::HashSet<&SecretId> =
-        findings.iter().map(|f| &f.secret_id).collect();
+    let (found, secrets, filtered) = count(findings);
     Summary {
         mode: mode.to_string(),
         files,
@@ -873,8 +1030,9 @@ pub fn summarize(
         blobs: None,
         skipped: skip_counts,
         errors: errors.len() as u64,
-        findings: findings.len() as u64,
-        secrets: secrets.len() as u64,
+        findings: found,
+        secrets,
+        filtered,
         suppressed_inline: scanner.suppressed_inline.load(Ordering::Relaxed),
         suppressed_baseline: 0,
         duration_ms: scanner.elapsed_ms(),

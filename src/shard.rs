@@ -194,6 +194,7 @@ fn to_finding(j: JsonFinding, versions: usize) -> Result<Finding> {
         notes: j.notes.into_iter().collect(),
         git,
         repository: None,
+        filtered: j.filtered,
     })
 }
 

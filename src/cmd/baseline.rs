@@ -23,6 +23,8 @@ fn write(mut s: super::scan::Scanned) -> Result<ExitCode> {
     // baseline records everything found now).
     let redactor = crate::finding::Redactor::from_findings(&s.findings);
     super::triage(&s.cfg, &mut s.findings, &mut s.summary, false);
+    // What the filters judged not to be leaks (`--show-filtered`) is no secret to accept.
+    s.findings.retain(|f| f.filtered.is_none());
     // Paths in a baseline come from the repository: no secret and no control character in them.
     for f in &mut s.findings {
         f.clean(&redactor);

@@ -262,7 +262,7 @@ fn gather(args: &GitCmd) -> Result<Gathered> {
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
-    let scanner = Scanner::new(cfg.matcher()?);
+    let scanner = Scanner::new(cfg.matcher()?.show_filtered(args.show_filtered));
 
     let range = match (&args.range, &args.since) {
         (Some(spec), _) => Some(history::parse_range(&repo, spec)?),
@@ -340,7 +340,7 @@ fn collect_staged(args: &GitCmd) -> Result<Scanned> {
     let root = repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf();
     let mut cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
     cfg.ignore_errors = args.ignore_errors;
-    let scanner = Scanner::new(cfg.matcher()?);
+    let scanner = Scanner::new(cfg.matcher()?.show_filtered(args.show_filtered));
     let staged = staged::Staged {
         repo: &repo,
         index: &index,

@@ -83,12 +83,7 @@ pub fn triage(
     if let Some(min) = cfg.min_confidence {
         findings.retain(|f| f.confidence >= min);
     }
-    summary.findings = findings.len() as u64;
-    summary.secrets = findings
-        .iter()
-        .map(|f| &f.secret_id)
-        .collect::<std::collections::HashSet<_>>()
-        .len() as u64;
+    (summary.findings, summary.secrets, summary.filtered) = crate::scan::count(findings);
 }
 
 /// The text `main` prints for an error that ends the run: `leaksweep: error: ...`, every line
@@ -296,9 +291,10 @@ pub fn publish(
     let s = &report.summary;
     if !cfg.quiet && (cfg.output.is_some() || cfg.format != report::Format::Text) {
         eprintln!(
-            "leaksweep: {} findings ({} secrets) in {} files, {} bytes, {} skipped, {} errors, {} ms",
+            "leaksweep: {} findings ({} secrets{}) in {} files, {} bytes, {} skipped, {} errors, {} ms",
             s.findings,
             s.secrets,
+            report::text::filtered_note(s),
             s.files,
             s.bytes,
             s.skipped.values().sum::<u64>(),

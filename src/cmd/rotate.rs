@@ -390,11 +390,13 @@ fn parse_report(bytes: &[u8], path: &Path) -> Result<JsonReport> {
     })
 }
 
-/// The findings of a report, each with the value it carries (empty when it carries none).
+/// The findings of a report, each with the value it carries (empty when it carries none). The
+/// candidates it shows as filtered (`--show-filtered`) are no leaks, and nothing to rotate.
 fn findings_of(report: JsonReport) -> Vec<Finding> {
     report
         .findings
         .into_iter()
+        .filter(|jf| jf.filtered.is_none())
         .map(|mut jf| {
             let raw = Zeroizing::new(jf.secret.take().unwrap_or_default());
             finding_from_json(jf, Secret::new(raw.as_bytes().to_vec()))
@@ -428,6 +430,7 @@ fn finding_from_json(jf: crate::report::json::JsonFinding, secret: Secret) -> Fi
         notes: jf.notes.into_iter().collect(),
         git: jf.git,
         repository: None,
+        filtered: jf.filtered,
     }
 }
 

@@ -70,7 +70,7 @@ pub fn collect(args: &ScanCmd) -> Result<Scanned> {
         scan_root(&paths)
     };
     let cfg = ScanConfig::resolve_at(&ScanOptions::from(&args.common), &root)?;
-    let scanner = Scanner::new(cfg.matcher()?);
+    let scanner = Scanner::new(cfg.matcher()?.show_filtered(args.show_filtered));
     let scanned = if use_stdin {
         let input = stdin::Stdin {
             input: std::io::stdin().lock(),

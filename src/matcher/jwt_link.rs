@@ -266,7 +266,12 @@ type ById<'a> = BTreeMap<&'a SecretId, Vec<usize>>;
 fn index(findings: &[Finding]) -> (ById<'_>, ById<'_>) {
     let mut tokens: ById<'_> = BTreeMap::new();
     let mut secrets: ById<'_> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
+    // A candidate the filters rejected (`--show-filtered`) is linked only through the pool.
+    for (i, f) in findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.filtered.is_none())
+    {
         if hmac_alg(f).is_some() {
             tokens.entry(&f.secret_id).or_default().push(i);
         } else if SIGNING_CATEGORIES.contains(&f.category.as_str()) {

@@ -347,6 +347,8 @@ pub struct Matcher {
     /// The `jwt-signing-call` rule, when loaded: keys that reach a signing call through a name
     /// are reported under it (see [`flow`]).
     signing_rule: Option<usize>,
+    /// Keep the candidates the built-in filters reject in [`Scratch::filtered`].
+    show_filtered: bool,
 }
 
 /// Reusable per-thread buffers for [`Matcher::scan`].
@@ -361,6 +363,10 @@ pub struct Scratch {
     /// The values of the last [`Matcher::scan_judged`] that a filter rejected, of rules that may
     /// sign tokens (see [`jwt_link`]): at most [`jwt_link::MAX_REJECTED_PER_BLOB`].
     pub(crate) rejected: Vec<Rejected>,
+    /// With [`Matcher::show_filtered`]: every candidate of the last [`Matcher::scan_judged`] a
+    /// built-in filter rejected, one per value (overlaps resolved as for matches), none where a
+    /// match is; at most `max_findings` of them.
+    pub(crate) filtered: Vec<(usize, Range<usize>, Filter)>,
 }
 
 /// A value a filter of [`Matcher::check`] rejected: rule index, span in the buffer, the filter.
@@ -371,6 +377,72 @@ pub struct Rejected {
     pub filter: &'static str,
 }
 
+/// The built-in filter that judged a candidate not to be a leak (see [`Matcher::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// Shorter than the rule's `min_len`.
+    TooShort,
+    /// Below the rule's entropy floor.
+    LowEntropy,
+    /// A vendor's documented example value (`AKIAIOSFODNN7EXAMPLE`).
+    ExampleValue,
+    /// A token whose embedded checksum fails (GitHub, npm, GitLab, Grafana, age), whatever rule
+    /// matched it.
+    KnownChecksum,
+    /// A placeholder or template: `changeme`, `your-api-key`, `xxxx`, `${VAR}`, an env lookup.
+    Placeholder,
+    /// Words of prose, not a drawn value.
+    NaturalLanguage,
+    /// Encoded text (hex or base64 of readable text).
+    EncodedText,
+    /// UI text of a translation or message bundle.
+    ResourceText,
+    /// An unquoted name in source code (a variable, not a literal).
+    Identifier,
+    /// A weak development default (`secret`, `password123`).
+    DevelopmentDefault,
+    /// A weak value that is also another field of its line (a user name), or a URI's password
+    /// equal to its user name.
+    DefaultAccount,
+    /// The rule's validator rejected it.
+    Validator(crate::rules::Validator),
+}
+
+impl Filter {
+    /// The stable kebab-case name reports show (`--show-filtered`).
+    pub fn reason(self) -> &'static str {
+        use crate::rules::Validator as V;
+        match self {
+            Filter::TooShort => "too-short",
+            Filter::LowEntropy => "low-entropy",
+            Filter::ExampleValue => "example-value",
+            Filter::KnownChecksum => "checksum-failed",
+            Filter::Placeholder => "placeholder",
+            Filter::NaturalLanguage => "natural-language",
+            Filter::EncodedText => "encoded-text",
+            Filter::ResourceText => "resource-text",
+            Filter::Identifier => "identifier",
+            Filter::DevelopmentDefault => "development-default",
+            Filter::DefaultAccount => "default-account",
+            Filter::Validator(
+                V::GithubCrc32 | V::NpmCrc32 | V::AgeBech32 | V::Grafana | V::GitlabRoutable,
+            ) => "checksum-failed",
+            Filter::Validator(_) => "invalid-format",
+        }
+    }
+
+    /// The filter as a promoted value's note names it ([`jwt_link::promote`]), or `None` for a
+    /// decision a token does not overturn (a documented example, a failed checksum).
+    fn guess(self) -> Option<&'static str> {
+        Some(match self {
+            Filter::ExampleValue | Filter::KnownChecksum => return None,
+            Filter::TooShort | Filter::LowEntropy => "length/entropy floor",
+            Filter::Validator(_) => "validator",
+            other => other.reason(),
+        })
+    }
+}
+
 /// Records `span` as rejected by `filter` when rule `cr` keeps such values, within the bounds.
 /// A value assigned unquoted in source code is a name or an expression, whose value is elsewhere:
 /// it cannot be a key, and is not recorded.
@@ -379,10 +451,11 @@ fn note_rejected(
     cr: &CompiledRule,
     rule: usize,
     span: Range<usize>,
-    filter: Option<&'static str>,
+    filter: Option<Filter>,
     ctx: &Context,
 ) {
     let name = cr.assigned_value && !ctx.quoted && ctx.code_file;
+    let filter = filter.and_then(Filter::guess);
     if let Some(filter) = filter.filter(|_| cr.keeps_rejected && !name) {
         if out.len() < jwt_link::MAX_REJECTED_PER_BLOB
             && (1..=jwt_link::MAX_REJECTED_LEN).contains(&span.len())
@@ -416,6 +489,7 @@ impl Matcher {
             .position(|c| c.rule.id == "jwt-signing-call");
         Ok(Matcher {
             signing_rule,
+            show_filtered: false,
             rules: compiled,
             prefilter,
             options: MatchOptions::default(),
@@ -433,6 +507,18 @@ impl Matcher {
     pub fn with_options(mut self, options: MatchOptions) -> Self {
         self.options = options;
         self
+    }
+
+    /// Keeps, or stops keeping, the candidates the built-in filters reject, for
+    /// `--show-filtered` ([`Scratch::filtered`]).
+    pub fn show_filtered(mut self, on: bool) -> Self {
+        self.show_filtered = on;
+        self
+    }
+
+    /// Whether [`Matcher::show_filtered`] is on.
+    pub fn shows_filtered(&self) -> bool {
+        self.show_filtered
     }
 
     pub fn options(&self) -> &MatchOptions {
@@ -483,6 +569,7 @@ impl Matcher {
     ) -> (Vec<Match>, usize) {
         let mut out: Vec<(Match, Judgement)> = Vec::new();
         scratch.rejected.clear();
+        scratch.filtered.clear();
         if data.is_empty() {
             return (Vec::new(), 0);
         }
@@ -523,6 +610,13 @@ impl Matcher {
                         .name("user")
                         .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(&data[span.clone()]))
                     {
+                        self.note_filtered(
+                            &mut scratch.filtered,
+                            ri,
+                            &span,
+                            Some(Filter::DefaultAccount),
+                            cap,
+                        );
                         continue;
                     }
                     let host = caps.name("host").map(|h| h.as_bytes());
@@ -541,6 +635,7 @@ impl Matcher {
                     let mut found = match self.check(ri, data, span.clone(), &ctx) {
                         Ok(found) => found,
                         Err(filter) => {
+                            self.note_filtered(&mut scratch.filtered, ri, &span, filter, cap);
                             note_rejected(&mut scratch.rejected, cr, ri, span, filter, &ctx);
                             continue;
                         }
@@ -568,7 +663,10 @@ impl Matcher {
         if out.len() < cap {
             self.signing_flow(data, path, scratch, judge, &mut out);
         }
-        resolve_overlaps(&mut out, &self.rules);
+        resolve_overlaps(&mut out, &self.rules, |(m, _)| (m.rule, &m.span));
+        if !scratch.filtered.is_empty() {
+            self.resolve_filtered(&mut scratch.filtered, &out);
+        }
         suppressed += out
             .iter()
             .filter(|(_, v)| *v == Judgement::Suppressed)
@@ -583,6 +681,42 @@ impl Matcher {
             scratch.truncated = true;
         }
         (out, suppressed)
+    }
+
+    /// Keeps candidate `span` of rule `ri`, rejected by `filter`, in `out` ([`Scratch::filtered`])
+    /// when [`Matcher::show_filtered`] is on, up to `cap` of them (a branch on a rejection
+    /// otherwise).
+    fn note_filtered(
+        &self,
+        out: &mut Vec<(usize, Range<usize>, Filter)>,
+        ri: usize,
+        span: &Range<usize>,
+        filter: Option<Filter>,
+        cap: usize,
+    ) {
+        if let Some(filter) = filter.filter(|_| self.show_filtered) {
+            if out.len() < cap {
+                out.push((ri, span.clone(), filter));
+            }
+        }
+    }
+
+    /// Leaves in `filtered` one candidate per value (the rule of highest priority, as
+    /// [`resolve_overlaps`] picks among matches), none overlapping a match in `matches` (a value
+    /// reported, allowlisted or allowed inline is not shown again as filtered), at most
+    /// `max_findings`, in order of position.
+    fn resolve_filtered(
+        &self,
+        filtered: &mut Vec<(usize, Range<usize>, Filter)>,
+        matches: &[(Match, Judgement)],
+    ) {
+        filtered.retain(|(_, span, _)| {
+            !matches
+                .iter()
+                .any(|(m, _)| m.span.start < span.end && span.start < m.span.end)
+        });
+        resolve_overlaps(filtered, &self.rules, |(rule, span, _)| (*rule, span));
+        filtered.truncate(self.options.max_findings);
     }
 
     /// Reports the string literals that a signing call in `data` receives through a name
@@ -614,6 +748,8 @@ impl Matcher {
             let mut found = match self.check(ri, data, span.clone(), &ctx) {
                 Ok(found) => found,
                 Err(filter) => {
+                    let cap = self.options.max_findings.saturating_mul(2).max(16);
+                    self.note_filtered(&mut scratch.filtered, ri, &span, filter, cap);
                     let cr = &self.rules[ri];
                     note_rejected(&mut scratch.rejected, cr, ri, span, filter, &ctx);
                     continue;
@@ -651,16 +787,15 @@ impl Matcher {
     }
 
     /// Applies the secret-level checks of rule `ri` to `span`. A value turned down is `Err`
-    /// with the name of the filter that rejected it, or `None` when it is no candidate at all
-    /// (it does not decode, it is a documented example, the rule's allowlist names it: those are
-    /// decisions, not guesses a token could overturn).
+    /// with the filter that rejected it, or `None` when it is no candidate at all (it does not
+    /// decode, the rule's allowlist or stopwords name it: the rule's own decisions).
     fn check(
         &self,
         ri: usize,
         data: &[u8],
         span: Range<usize>,
         ctx: &Context,
-    ) -> Result<Match, Option<&'static str>> {
+    ) -> Result<Match, Option<Filter>> {
         let cr = &self.rules[ri];
         let rule = &cr.rule;
         let raw = &data[span.clone()];
@@ -689,14 +824,21 @@ impl Matcher {
         // leaked password is worse than a strong one.
         let below = filters::char_len(secret) < rule.min_len || entropy < rule.entropy;
         if below && !ctx.strong {
-            return Err(Some("length/entropy floor"));
+            return Err(Some(if filters::char_len(secret) < rule.min_len {
+                Filter::TooShort
+            } else {
+                Filter::LowEntropy
+            }));
         }
         // Passwords and signing keys people chose: short ones are said to be weak.
         let chosen = rule.rotation == crate::rules::RotationKind::Password
             || matches!(rule.category.as_str(), "jwt-secret" | "nextauth");
         let weak = below || (chosen && filters::char_len(secret) < WEAK_BELOW);
-        if filters::is_vendor_example(secret) || validate::fails_known_checksum(secret) {
-            return Err(None);
+        if filters::is_vendor_example(secret) {
+            return Err(Some(Filter::ExampleValue));
+        }
+        if validate::fails_known_checksum(secret) {
+            return Err(Some(Filter::KnownChecksum));
         }
         if !rule.no_placeholder_check {
             let placeholder = if ctx.literal {
@@ -705,28 +847,28 @@ impl Matcher {
                 filters::is_placeholder(drawn)
             };
             if placeholder {
-                return Err(Some("placeholder"));
+                return Err(Some(Filter::Placeholder));
             }
             if filters::is_natural_language(drawn) {
-                return Err(Some("natural-language"));
+                return Err(Some(Filter::NaturalLanguage));
             }
             if filters::is_encoded_text(drawn) {
-                return Err(Some("encoded-text"));
+                return Err(Some(Filter::EncodedText));
             }
             if ctx.text_resource && filters::is_resource_text(drawn) {
-                return Err(Some("resource-text"));
+                return Err(Some(Filter::ResourceText));
             }
             // Unquoted in source code, a bare name is a variable or constant, not a literal.
             if cr.assigned_value && !ctx.quoted && ctx.code_file && filters::is_identifier(secret) {
-                return Err(Some("identifier"));
+                return Err(Some(Filter::Identifier));
             }
             if below && filters::is_dev_default(secret) {
-                return Err(Some("development-default"));
+                return Err(Some(Filter::DevelopmentDefault));
             }
             // `<user username="tomcat" password="tomcat"/>`: a weak value that is also another
             // field of its line (the user name) is a default account.
             if weak && repeats_on_line(data, &span) {
-                return Err(Some("default-account"));
+                return Err(Some(Filter::DefaultAccount));
             }
         }
         if !cr.stopwords.is_empty() {
@@ -744,7 +886,7 @@ impl Matcher {
         }
         let (confidence, mut notes) = match rule.validator {
             Some(v) => match validate::run(v, secret) {
-                Verdict::Reject => return Err(Some("validator")),
+                Verdict::Reject => return Err(Some(Filter::Validator(v))),
                 Verdict::Accept { confidence, notes } => (confidence, notes),
             },
             None => (Confidence::Medium, Vec::new()),
@@ -976,36 +1118,36 @@ fn is_local_host(host: &[u8]) -> bool {
 }
 
 /// Drops a match whose secret overlaps a match of a higher-priority rule, and exact duplicates
-/// (the same span found by two rules of equal priority keeps the first rule).
-fn resolve_overlaps(matches: &mut Vec<(Match, Judgement)>, rules: &[CompiledRule]) {
+/// (the same span found by two rules of equal priority keeps the first rule). `key` gives an
+/// item's rule index and span.
+fn resolve_overlaps<T>(
+    matches: &mut Vec<T>,
+    rules: &[CompiledRule],
+    key: impl Fn(&T) -> (usize, &Range<usize>),
+) {
     if matches.len() < 2 {
         return;
     }
-    matches.sort_by(|(a, _), (b, _)| {
-        a.span
-            .start
-            .cmp(&b.span.start)
-            .then(
-                rules[b.rule]
-                    .rule
-                    .priority
-                    .cmp(&rules[a.rule].rule.priority),
-            )
-            .then(a.rule.cmp(&b.rule))
+    matches.sort_by(|a, b| {
+        let ((ra, a), (rb, b)) = (key(a), key(b));
+        a.start
+            .cmp(&b.start)
+            .then(rules[rb].rule.priority.cmp(&rules[ra].rule.priority))
+            .then(ra.cmp(&rb))
     });
     let mut keep = vec![true; matches.len()];
     for i in 0..matches.len() {
         // Sorted by start: only later matches starting before this one ends can overlap it,
         // and earlier ones are checked from their side.
         for j in i + 1..matches.len() {
-            let (a, b) = (&matches[i].0, &matches[j].0);
-            if b.span.start >= a.span.end {
+            let ((ra, a), (rb, b)) = (key(&matches[i]), key(&matches[j]));
+            if b.start >= a.end {
                 break;
             }
-            let (pi, pj) = (rules[a.rule].rule.priority, rules[b.rule].rule.priority);
+            let (pi, pj) = (rules[ra].rule.priority, rules[rb].rule.priority);
             if pi < pj {
                 keep[i] = false;
-            } else if pj < pi || a.span == b.span {
+            } else if pj < pi || a == b {
                 keep[j] = false;
             }
         }

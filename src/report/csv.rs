@@ -4,7 +4,8 @@
 //! doubled); records end in LF, not CRLF, for Unix tools (every CSV reader accepts both).
 //! Git columns are empty for working-tree findings, so one header fits every scan; an audit of
 //! many repositories (`git --repos`) adds `repository` and `also_in` (the other repositories
-//! holding the secret, `;`-separated) before `secret`.
+//! holding the secret, `;`-separated) before `secret`; a report with candidates the filters
+//! rejected (`--show-filtered`) adds `filtered` (the filter's reason, empty for a finding) there.
 //! Spreadsheet formula injection is defused: a text cell from scanned content that starts with
 //! `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (OWASP's advice), since a scanned file is
 //! attacker-controlled. The `secret` column exists only with `--show-secrets`.
@@ -54,6 +55,10 @@ impl Reporter for Csv {
         if audit {
             header.extend(["repository", "also_in"]);
         }
+        let filtered = report.findings.iter().any(|f| f.filtered.is_some());
+        if filtered {
+            header.push("filtered");
+        }
         if opts.show_secrets {
             header.push("secret");
         }
@@ -89,6 +94,9 @@ impl Reporter for Csv {
                     .flat_map(|o| o.others().map(|p| p.repository.as_str()))
                     .collect();
                 row.push(defuse(&others.join(";")));
+            }
+            if filtered {
+                row.push(f.filtered.clone().unwrap_or_default());
             }
             if opts.show_secrets {
                 row.push(f.secret.expose_str());

@@ -4,7 +4,8 @@
 //! `line=N,endLine=M` and no columns, as the runner requires.
 //!
 //! Severity picks the command: critical and high are `error`, medium `warning`, low and info
-//! `notice`. Escaping follows the runner's toolkit (`@actions/core` `command.ts`): in the message
+//! `notice`; a candidate a built-in filter rejected (`--show-filtered`) is a `notice` naming the
+//! filter in its title. Escaping follows the runner's toolkit (`@actions/core` `command.ts`): in the message
 //! `%`, CR and LF become `%25`, `%0D`, `%0A`; in property values `:` and `,` are escaped too
 //! (`%3A`, `%2C`), since they delimit properties. History findings name the commit in the message:
 //! the annotation's `file` is the path at that commit, which may no longer exist at HEAD.
@@ -66,9 +67,20 @@ impl Reporter for Github {
                     message.push_str(&format!("; {also}"));
                 }
             }
-            message.push_str(
-                "\nRotate the secret; if it is not one, add a `leaksweep:allow` comment on the line or use a baseline.",
-            );
+            let (level, title) = match &f.filtered {
+                Some(reason) => {
+                    message.push_str(&format!(
+                        "\nFiltered ({reason}): judged not to be a leak; shown by --show-filtered."
+                    ));
+                    ("notice", format!("{} [filtered: {reason}]", f.rule_id))
+                }
+                None => {
+                    message.push_str(
+                        "\nRotate the secret; if it is not one, add a `leaksweep:allow` comment on the line or use a baseline.",
+                    );
+                    (command(f.severity), f.rule_id.clone())
+                }
+            };
             // The runner rejects columns on annotations spanning several lines.
             let position = if f.end_line > f.line {
                 format!("line={},endLine={}", f.line, f.end_line)
@@ -81,9 +93,9 @@ impl Reporter for Github {
             writeln!(
                 out,
                 "::{} file={},{position},title={}::{}",
-                command(f.severity),
+                level,
                 escape_property(&f.path),
-                escape_property(&f.rule_id),
+                escape_property(&title),
                 escape_data(&message)
             )?;
         }

@@ -20,6 +20,9 @@ pub struct JsonFinding {
     pub category: String,
     pub severity: String,
     pub confidence: String,
+    /// `--show-filtered`: the built-in filter that judged the candidate not to be a leak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filtered: Option<String>,
     pub path: String,
     pub line: usize,
     pub column: usize,
@@ -56,6 +59,7 @@ impl JsonFinding {
             category: f.category.clone(),
             severity: f.severity.to_string(),
             confidence: f.confidence.as_str().to_string(),
+            filtered: f.filtered.clone(),
             path: f.path.clone(),
             line: f.line,
             column: f.column,

@@ -4,7 +4,8 @@
 //! file (dashboards group test cases by class, so findings group by file) and its `name` the rule
 //! and position (plus the short commit for history findings). A scan without findings writes one
 //! passing test case, because several dashboards treat an empty suite as an error. Unreadable items
-//! become `<error>` test cases.
+//! become `<error>` test cases. A candidate a built-in filter rejected (`--show-filtered`) is a
+//! skipped test case naming the filter: shown, but no failure.
 //!
 //! Text is escaped for XML 1.0 (`& < > " '`), and characters XML 1.0 cannot carry at all (most
 //! C0 controls) are dropped. The raw secret is never written: JUnit reports are CI artifacts.
@@ -49,9 +50,14 @@ fn escape_xml(s: &str, attribute: bool) -> String {
 impl Reporter for Junit {
     fn write(&self, report: &Report, _opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
         let s = &report.summary;
-        let failures = report.findings.len();
+        let skipped = report
+            .findings
+            .iter()
+            .filter(|f| f.filtered.is_some())
+            .count();
+        let failures = report.findings.len() - skipped;
         let errors = report.errors.len();
-        let tests = (failures + errors).max(1);
+        let tests = skipped + (failures + errors).max(1);
         writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(
             out,
@@ -59,7 +65,7 @@ impl Reporter for Junit {
         )?;
         writeln!(
             out,
-            r#"  <testsuite name="leaksweep {}" tests="{tests}" failures="{failures}" errors="{errors}" skipped="0">"#,
+            r#"  <testsuite name="leaksweep {}" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}">"#,
             escape(&s.mode)
         )?;
         for f in &report.findings {
@@ -105,13 +111,24 @@ impl Reporter for Junit {
                 escape(&f.path),
                 f.line
             )?;
-            writeln!(
-                out,
-                r#"      <failure message="{}" type="{}">{}</failure>"#,
-                escape(&format!("{}: {}", f.description, f.redacted)),
-                escape(f.severity.as_str()),
-                escape_text(&detail)
-            )?;
+            match &f.filtered {
+                Some(reason) => writeln!(
+                    out,
+                    r#"      <skipped message="{}">{}</skipped>"#,
+                    escape(&format!(
+                        "filtered ({reason}): {}: {}",
+                        f.description, f.redacted
+                    )),
+                    escape_text(&detail)
+                )?,
+                None => writeln!(
+                    out,
+                    r#"      <failure message="{}" type="{}">{}</failure>"#,
+                    escape(&format!("{}: {}", f.description, f.redacted)),
+                    escape(f.severity.as_str()),
+                    escape_text(&detail)
+                )?,
+            }
             writeln!(out, "    </testcase>")?;
         }
         for e in &report.errors {

@@ -5,7 +5,8 @@
 //! audit of many repositories, `git --repos`) and by category; the files with most findings; the
 //! oldest leak (by git author date, so only history scans have one); then each secret once
 //! (grouped by secret_id; held by most repositories first, then worst first) with every
-//! repository and location it was found at. Grouping by secret rather than by location is the point of an audit: one secret is
+//! repository and location it was found at; last, with `--show-filtered`, the candidates the
+//! built-in filters rejected, one table row each, apart from every count above. Grouping by secret rather than by location is the point of an audit: one secret is
 //! rotated once however many files and commits hold it.
 //!
 //! Text from scanned content (paths, previews, commit summaries) is escaped so that it cannot
@@ -131,7 +132,14 @@ fn tally<'a, K: Ord>(
 impl Reporter for Markdown {
     fn write(&self, report: &Report, _opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
         let s = &report.summary;
-        let fs = &report.findings;
+        // The candidates the filters rejected are listed apart, after the findings.
+        let fs: std::borrow::Cow<'_, [Finding]> = if s.filtered > 0 {
+            let reported = report.findings.iter().filter(|f| f.filtered.is_none());
+            std::borrow::Cow::Owned(reported.cloned().collect())
+        } else {
+            std::borrow::Cow::Borrowed(&report.findings)
+        };
+        let fs = &*fs;
         writeln!(out, "# leaksweep audit report\n")?;
         let mut scope = format!(
             "Scanned {} file{} ({}) in mode `{}`",
@@ -154,10 +162,14 @@ impl Reporter for Markdown {
         )?;
         writeln!(out, "| Unreadable items | {} |", s.errors)?;
         writeln!(out, "| Suppressed inline | {} |", s.suppressed_inline)?;
+        if s.filtered > 0 {
+            writeln!(out, "| Filtered candidates shown | {} |", s.filtered)?;
+        }
         writeln!(out)?;
         if fs.is_empty() {
             writeln!(out, "No secrets found.\n")?;
             write_repositories(report, out)?;
+            write_filtered(report, out)?;
             return write_errors(report, out);
         }
 
@@ -293,8 +305,38 @@ impl Reporter for Markdown {
             }
             writeln!(out)?;
         }
+        write_filtered(report, out)?;
         write_errors(report, out)
     }
+}
+
+/// The candidates the built-in filters judged not to be leaks (`--show-filtered`): one row each
+/// with the filter's reason; nothing without them.
+fn write_filtered(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let shown: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.filtered.is_some())
+        .collect();
+    if shown.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Filtered candidates (judged not to be leaks)\n")?;
+    writeln!(
+        out,
+        "| Rule | Filter | Value | Location |\n|---|---|---|---|"
+    )?;
+    for f in shown {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            escape(&f.rule_id),
+            escape(f.filtered.as_deref().unwrap_or_default()),
+            code(&f.redacted),
+            location(f)
+        )?;
+    }
+    writeln!(out)
 }
 
 /// The repositories holding one secret (a group of findings of one secret_id) in an audit of many

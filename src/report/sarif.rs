@@ -97,6 +97,9 @@ fn rule_descriptor(f: &Finding) -> Value {
 
 fn result(f: &Finding, rule_index: usize) -> Value {
     let mut message = format!("{}: {}", f.description, f.redacted);
+    if let Some(reason) = &f.filtered {
+        message.push_str(&format!(" (filtered: {reason}; judged not to be a leak)"));
+    }
     if let Some(g) = &f.git {
         if !g.commit.is_empty() {
             message.push_str(&format!(
@@ -109,6 +112,9 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     }
     let mut props = Map::new();
     props.insert("confidence".into(), f.confidence.as_str().into());
+    if let Some(reason) = &f.filtered {
+        props.insert("filtered".into(), reason.clone().into());
+    }
     props.insert("severity".into(), f.severity.as_str().into());
     props.insert("category".into(), f.category.clone().into());
     props.insert("secretId".into(), f.secret_id.as_str().into());
@@ -140,7 +146,8 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     json!({
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
-        "level": level(f.severity),
+        // A candidate a built-in filter rejected (`--show-filtered`) is a note whatever its rule.
+        "level": if f.filtered.is_some() { "note" } else { level(f.severity) },
         "message": { "text": message },
         "locations": [{
             "physicalLocation": {
@@ -173,6 +180,9 @@ impl Reporter for Sarif {
             summary.insert("files".into(), s.files.into());
             summary.insert("findings".into(), s.findings.into());
             summary.insert("secrets".into(), s.secrets.into());
+            if s.filtered > 0 {
+                summary.insert("filtered".into(), s.filtered.into());
+            }
             if let Some(c) = s.commits {
                 summary.insert("commits".into(), c.into());
             }

@@ -71,11 +71,12 @@ impl Reporter for Text {
             );
             writeln!(
                 out,
-                "  {}:{}  {}  {} [{}]",
+                "  {}:{}  {}  {}{} [{}]",
                 f.line,
                 f.column,
                 sev,
                 f.rule_id,
+                filtered_marker(f),
                 f.confidence.as_str()
             )?;
             writeln!(out, "    {}", f.preview)?;
@@ -171,6 +172,9 @@ impl Reporter for Text {
                 s.suppressed_baseline
             ));
         }
+        if s.filtered > 0 {
+            line.push_str(&format!("; {}", filtered_count(s.filtered)));
+        }
         let style = if s.findings > 0 || s.errors > 0 {
             red
         } else {
@@ -178,6 +182,29 @@ impl Reporter for Text {
         };
         writeln!(out, "{}", paint(c, style, &line))
     }
+}
+
+/// ` [filtered: REASON]` after the rule id of a candidate a built-in filter rejected
+/// (`--show-filtered`), else nothing.
+pub fn filtered_marker(f: &crate::finding::Finding) -> String {
+    f.filtered
+        .as_deref()
+        .map(|r| format!(" [filtered: {r}]"))
+        .unwrap_or_default()
+}
+
+/// `N filtered candidate(s) shown`.
+fn filtered_count(n: u64) -> String {
+    format!("{n} filtered candidate{} shown", plural(n))
+}
+
+/// `, N filtered candidates shown` for the summary line on stderr when `--show-filtered`
+/// showed any, else nothing.
+pub fn filtered_note(s: &crate::scan::Summary) -> String {
+    if s.filtered == 0 {
+        return String::new();
+    }
+    format!(", {}", filtered_count(s.filtered))
 }
 
 /// The findings as the report shows them: groups of one path (and, from history, one commit),

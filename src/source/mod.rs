@@ -89,9 +89,7 @@ pub fn scan<S: Source>(source: S, scanner: &Scanner) -> Result<Collected<S::Outp
     let output = source.run(scanner, &sink)?;
     let (mut findings, skipped, errors, files, bytes) = sink.finish();
     // Values the filters rejected that sign a token found here are findings after all.
-    if crate::matcher::jwt_link::promote(&mut findings, scanner.rejected.take()) > 0 {
-        findings.sort_by_key(|f| f.sort_key());
-    }
+    crate::scan::promote_rejected(&mut findings, scanner.rejected.take());
     Ok(Collected {
         mode: S::MODE,
         findings,

@@ -165,6 +165,7 @@ fn finding(
         notes: vec![("alg".into(), "HS256".into())],
         git,
         repository: None,
+        filtered: None,
     };
     f.refresh_fingerprint();
     f

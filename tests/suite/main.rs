@@ -18,6 +18,7 @@ mod encodings;
 mod evidence;
 mod exposure;
 mod faults;
+mod filtered;
 mod formats;
 mod fuzz_regressions;
 mod history;

@@ -123,11 +123,12 @@ pub fn one_per_secret(ranks: &Ranks, findings: Vec<Finding>, all_locations: bool
 
     // Group, keeping per group the oldest finding of each path.
     let mut groups: Vec<Group> = Vec::new();
-    let mut index: HashMap<(SecretId, String), usize> = HashMap::new();
+    // A candidate shown as filtered is folded apart from the findings of its secret and rule.
+    let mut index: HashMap<(SecretId, String, bool), usize> = HashMap::new();
     // (group, path) -> position in that group's per-path list.
     let mut slots: HashMap<(usize, String), usize> = HashMap::new();
     for f in findings {
-        let key = (f.secret_id.clone(), f.rule_id.clone());
+        let key = (f.secret_id.clone(), f.rule_id.clone(), f.filtered.is_some());
         let i = *index.entry(key).or_insert_with(|| {
             groups.push(Group::default());
             groups.len() - 1
