@@ -593,8 +593,10 @@ impl Writer<'_> {
 /// Writes the objects of `written` (held by the [`Store`] of `source`) as a new pack with its
 /// index in `dir` (the repository's `objects/pack`), instead of one loose file each: on curl,
 /// 80,000 loose trees and commits cost most of the rewrite's time. libgit2's pack builder
-/// deltifies (on all cores) and writes the index. Refs have not moved yet, so a crash here leaves
-/// the old refs and at worst a stray temporary pack file.
+/// deltifies (on all cores); its output reaches the indexer (which writes the pack and its index)
+/// in [`INDEXER_CHUNK`] pieces rather than the builder's own two or three small writes per object:
+/// the indexer remaps its view of the growing pack file on every write it is given. Refs have not
+/// moved yet, so a crash here leaves the old refs and at worst a stray temporary pack file.
 pub fn write_pack(source: &Repository, dir: &std::path::Path, written: &[Oid]) -> Result<()> {
     if written.is_empty() {
         return Ok(());
@@ -606,10 +608,31 @@ pub fn write_pack(source: &Repository, dir: &std::path::Path, written: &[Oid]) -
             .with_context(|| format!("cannot pack object {oid}"))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    pb.write(dir, 0)
-        .with_context(|| format!("cannot write the new pack into {}", dir.display()))?;
+    let cannot = || format!("cannot write the new pack into {}", dir.display());
+    let indexer = git2::Indexer::new(None, dir, 0, false).with_context(cannot)?;
+    let mut out = std::io::BufWriter::with_capacity(INDEXER_CHUNK, indexer);
+    let mut failed = None;
+    let built = pb.foreach(|chunk| match std::io::Write::write_all(&mut out, chunk) {
+        Ok(()) => true,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e).with_context(cannot);
+    }
+    built.with_context(cannot)?;
+    let indexer = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(cannot)?;
+    indexer.commit().with_context(cannot)?;
     Ok(())
 }
+
+/// Bytes of pack data handed to the indexer at once (see [`write_pack`]).
+const INDEXER_CHUNK: usize = 4 << 20;
 
 #[cfg(test)]
 mod tests {
