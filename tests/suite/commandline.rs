@@ -363,3 +363,86 @@ fn signing_backup_and_cache_tools_in_a_gitlab_pipeline() {
         ]
     );
 }
+
+/// A password whose words each hold a digit (the spaced `.properties` form).
+fn spaced() -> String {
+    let w = password(12);
+    format!("{}7 {}3 {}5", &w[..4], &w[4..8], &w[8..])
+}
+
+#[test]
+fn curl_user_forms_env_password_names_name_value_pairs_and_spaced_properties() {
+    let fx = Fixture::new();
+    let (pw, user_token, pw2, env_pw, neo, k8s, ecs, props) = (
+        secret(),
+        token(),
+        secret(),
+        secret(),
+        secret(),
+        secret(),
+        secret(),
+        spaced(),
+    );
+    fx.write(
+        "ops/call.sh",
+        format!(
+            "curl --user \"4f8c2a91d3e7\":\"{pw}\" https://api.corp.net/v1\n\
+             curl -u \"{user_token}:\" https://api.corp.net/v1/charges\n\
+             curl -u deploy: https://api.corp.net/\n\
+             curl -u \"$API_KEY:\" https://api.corp.net/\n\
+             curl -u 'svc':'{pw2}' https://api.corp.net/\n"
+        ),
+    );
+    fx.write(
+        ".env",
+        format!("REDISCLI_AUTH={env_pw}\nNEO4J_AUTH=neo4j/{neo}\nNEO4J_AUTH=none\nREDISCLI_AUTH=$REDIS_PASSWORD\n"),
+    );
+    fx.write(
+        "k8s/deploy.yaml",
+        format!(
+            "spec:\n  containers:\n    - name: app\n      env:\n        - name: ARTIFACTORY_PASS\n          value: \"{k8s}\"\n\
+             \x20       - name: DB_PASSWORD\n          valueFrom:\n            secretKeyRef: {{name: db, key: password}}\n\
+             \x20       - name: DB_PASSWORD_FILE\n          value: /run/secrets/db_password\n"
+        ),
+    );
+    fx.write(
+        "ecs/task.json",
+        format!("{{\"environment\": [{{\"name\": \"STRIPE_API_KEY\", \"value\": \"{ecs}\"}}]}}\n"),
+    );
+    fx.write(
+        "src/main/resources/application.properties",
+        format!("spring.datasource.password = {props}\nlogin.password.label = Your password\n"),
+    );
+    assert_eq!(
+        found(&fx),
+        vec![
+            at(".env", 1, "env-password-variable"),
+            at(".env", 2, "env-password-variable"),
+            at("ecs/task.json", 1, "env-name-value-secret"),
+            at("k8s/deploy.yaml", 6, "env-name-value-secret"),
+            at("ops/call.sh", 1, "curl-user-password"),
+            at("ops/call.sh", 2, "curl-user-token"),
+            at("ops/call.sh", 5, "curl-user-password"),
+            at(
+                "src/main/resources/application.properties",
+                1,
+                "java-properties-spaced-password"
+            ),
+        ]
+    );
+    // The whole spaced value is the secret, not its first word.
+    let (_, report, _) = run_json(leaksweep(fx.path()).args([
+        "scan",
+        ".",
+        "--no-ignore",
+        "--format",
+        "json",
+        "--show-secrets",
+    ]));
+    let props_secret: Vec<String> = findings(&report)
+        .iter()
+        .filter(|f| f["rule_id"] == "java-properties-spaced-password")
+        .map(|f| f["secret"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(props_secret, vec![props]);
+}
