@@ -160,7 +160,8 @@ def main():
             t[0] += 1
             t[1] += name in hit
             if args.misses and name not in hit:
-                print(f"miss {peer} {rule}: {value[:100]}")
+                reason = f" [filtered: {why[name]}]" if name in why else ""
+                print(f"miss {peer} {rule}{reason}: {value[:100]}")
         else:
             t[2] += 1
             t[3] += name in hit
