@@ -648,7 +648,7 @@ fn scan_blobs(
     opts: &BuildOptions,
 ) -> Result<BlobScan> {
     let mut order: Vec<u32> = blobs.to_vec();
-    crate::git::packorder::sort_by_pack_offset(repo, &mut order, |&i| nodes[i as usize].oid);
+    crate::git::packorder::sort_by_delta_tree(repo, &mut order, |&i| nodes[i as usize].oid);
     let threads = opts
         .threads
         .filter(|&n| n > 0)

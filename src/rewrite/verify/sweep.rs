@@ -461,7 +461,7 @@ pub fn sweep(
     let found = find_holders(repo)?;
     let (items, paths, missing) = walk_objects(repo, &found)?;
     let mut order = items;
-    crate::source::packorder::sort_by_pack_offset(repo, &mut order, |i| i.oid);
+    crate::source::packorder::sort_by_delta_tree(repo, &mut order, |i| i.oid);
     let swept = sweep_items(
         path,
         &order,

@@ -34,8 +34,9 @@
 //!
 //! Reads skip libgit2's per-object SHA-1 re-verification (`strict_hash_verification(false)`):
 //! it cost a third of the CPU time on a large history, and zlib's checksum still catches
-//! corrupt data, as with `git cat-file`. `LEAKSWEEP_NO_PACK_ORDER=1` keeps discovery order
-//! instead of pack order (a benchmarking knob).
+//! corrupt data, as with `git cat-file`. Blobs are read in delta-tree order
+//! ([`crate::git::packorder::sort_by_delta_tree`]); `LEAKSWEEP_PACK_ORDER=offset` reads them in
+//! plain pack order and `=none` in discovery order (benchmarking knobs).
 //!
 //! Trade-off: ranges (`BASE..HEAD`) treat as "already present" the blobs in the trees of the
 //! boundary commits (the parents of range commits outside the range), not every blob ever seen
@@ -323,8 +324,10 @@ fn scan(
         .filter(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable))
         .count() as u64;
     let t1 = std::time::Instant::now();
-    if std::env::var_os("LEAKSWEEP_NO_PACK_ORDER").is_none() {
-        crate::git::packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid);
+    match std::env::var("LEAKSWEEP_PACK_ORDER").as_deref() {
+        Ok("none") => {}
+        Ok("offset") => crate::git::packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid),
+        _ => crate::git::packorder::sort_by_delta_tree(repo, &mut items, |i| i.oid),
     }
     let t2 = std::time::Instant::now();
     let holders = scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
