@@ -126,7 +126,7 @@ fn b64_high_bits(w: u64) -> u64 {
     let within = |x: u64, lo: u64, hi: u64| {
         x.wrapping_add(ONES * (0x80 - lo)) & !x.wrapping_add(ONES * (0x7f - hi))
     };
-    let letters = within(low | ONES * 0x20, b'a' as u64, b'z' as u64);
+    let letters = within(low | (ONES * 0x20), b'a' as u64, b'z' as u64);
     let slash_digits = within(low, b'/' as u64, b'9' as u64);
     let plus = within(low, b'+' as u64, b'+' as u64);
     (letters | slash_digits | plus) & !w & HIGH
