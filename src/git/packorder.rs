@@ -14,7 +14,7 @@ use git2::Repository;
 use std::path::{Path, PathBuf};
 
 /// Pack position of every object we will read, from the `.idx` files (version 2).
-struct PackIndex {
+pub(crate) struct PackIndex {
     /// Raw index file.
     data: Vec<u8>,
     count: usize,
@@ -37,7 +37,7 @@ impl PackIndex {
         Some(PackIndex { data, count })
     }
 
-    fn offset(&self, oid: &ObjectId) -> Option<u64> {
+    pub(crate) fn offset(&self, oid: &ObjectId) -> Option<u64> {
         let id = &oid.as_bytes()[..];
         let first = id[0] as usize;
         let lo = if first == 0 {
@@ -140,6 +140,47 @@ impl PackIndex {
     }
 }
 
+/// The readable pack indexes of `repo`, by pack file name, each with its `.pack` path.
+pub(crate) fn pack_indexes(repo: &Repository) -> Vec<(PathBuf, PackIndex)> {
+    let dir = repo.commondir().join("objects").join("pack");
+    let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect(),
+        Err(_) => return Vec::new(),
+    };
+    idx_files.sort();
+    idx_files
+        .iter()
+        .filter_map(|p| PackIndex::load(p).map(|i| (p.with_extension("pack"), i)))
+        .collect()
+}
+
+/// Where a pack entry's delta base is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parent {
+    /// A whole object, no base.
+    Whole,
+    /// The entry at this index (in offset order) of the same pack, always an earlier one.
+    Entry(u32),
+    /// A base this pack does not hold (a `REF_DELTA` to another pack).
+    Elsewhere,
+}
+
+/// One pack entry, from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub offset: u64,
+    /// The type (1 commit, 2 tree, 3 blob, 4 tag, 6 `OFS_DELTA`, 7 `REF_DELTA`).
+    pub kind: u8,
+    /// The inflated size of the entry's data (a delta's: its instructions).
+    pub size: u64,
+    /// The bytes of the header, before the compressed data.
+    pub header_len: u8,
+    pub parent: Parent,
+}
+
 /// What a pack entry's header says of its base: none (a whole object), the offset of its base
 /// (`OFS_DELTA`), or its base's object id (`REF_DELTA`).
 #[derive(Debug, PartialEq, Eq)]
@@ -150,17 +191,25 @@ enum Base {
 }
 
 /// Parses the header of the pack entry at `offset` from `head` (its first bytes): the type and
-/// size varint, then an `OFS_DELTA`'s negative offset or a `REF_DELTA`'s base id.
-fn entry_base(head: &[u8], offset: u64) -> Option<Base> {
+/// size varint, then an `OFS_DELTA`'s negative offset or a `REF_DELTA`'s base id. Returns the
+/// type, the size, the header's length and the base.
+fn entry_header(head: &[u8], offset: u64) -> Option<(u8, u64, usize, Base)> {
     let first = *head.first()?;
     let kind = (first >> 4) & 7;
+    let mut size = (first & 0x0f) as u64;
+    let mut shift = 4;
     let mut i = 1;
     let mut c = first;
     while c & 0x80 != 0 {
         c = *head.get(i)?;
         i += 1;
+        if shift > 57 {
+            return None;
+        }
+        size |= ((c & 0x7f) as u64) << shift;
+        shift += 7;
     }
-    match kind {
+    let base = match kind {
         6 => {
             let mut c = *head.get(i)?;
             i += 1;
@@ -170,28 +219,37 @@ fn entry_base(head: &[u8], offset: u64) -> Option<Base> {
                 i += 1;
                 back = back.checked_add(1)?.checked_mul(128)? | (c & 0x7f) as u64;
             }
-            offset.checked_sub(back).filter(|_| back > 0).map(Base::At)
+            Base::At(offset.checked_sub(back).filter(|_| back > 0)?)
         }
-        7 => ObjectId::from_bytes(head.get(i..i + 20)?).map(Base::Id),
-        _ => Some(Base::Whole),
-    }
+        7 => {
+            let id = ObjectId::from_bytes(head.get(i..i + 20)?)?;
+            i += 20;
+            Base::Id(id)
+        }
+        1..=4 => Base::Whole,
+        _ => return None,
+    };
+    Some((kind, size, i, base))
 }
 
-/// The delta base of every entry of one pack, as an index into `offsets` (sorted ascending), or
-/// `u32::MAX` for a whole object or a base this pack does not hold. `None` when the pack cannot
-/// be read or an entry's header does not parse. Reads the headers front to back through a buffer.
-fn delta_bases(
-    pack: &Path,
-    offsets: &[u64],
-    by_id: impl Fn(&ObjectId) -> Option<u64>,
-) -> Option<Vec<u32>> {
+/// Every entry of one pack, in offset order, from its header, with where each entry's data ends
+/// (the next entry, or the 20-byte trailer). `None` when the pack cannot be read or an entry's
+/// header does not parse, or a base does not come before its delta (a malformed pack). Reads the
+/// headers front to back through a buffer: a few bytes per object.
+pub(crate) fn pack_entries(pack: &Path, idx: &PackIndex) -> Option<(Vec<Entry>, Vec<u64>)> {
     use std::io::{BufReader, Read};
-    let mut file = BufReader::with_capacity(1 << 20, std::fs::File::open(pack).ok()?);
+    let mut offsets = idx.offsets();
+    offsets.sort_unstable();
+    let file = std::fs::File::open(pack).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut file = BufReader::with_capacity(1 << 20, file);
     let mut at = 0u64;
     let mut head = [0u8; 32];
-    let mut bases = Vec::with_capacity(offsets.len());
-    for &off in offsets {
-        file.seek_relative(off.checked_sub(at)? as i64).ok()?;
+    let mut entries = Vec::with_capacity(offsets.len());
+    for &off in &offsets {
+        // Entries may be shorter than the bytes read ahead, so this may step back.
+        file.seek_relative(i64::try_from(off).ok()? - i64::try_from(at).ok()?)
+            .ok()?;
         let mut got = 0;
         while got < head.len() {
             match file.read(&mut head[got..]) {
@@ -201,15 +259,40 @@ fn delta_bases(
             }
         }
         at = off + got as u64;
-        let base = match entry_base(&head[..got], off)? {
+        let (kind, size, header_len, base) = entry_header(&head[..got], off)?;
+        let base = match base {
             Base::Whole => None,
-            Base::At(b) => Some(b),
-            Base::Id(id) => by_id(&id),
+            Base::At(b) => Some(Some(b)),
+            Base::Id(id) => Some(idx.offset(&id)),
         };
-        let index = base.and_then(|b| offsets.binary_search(&b).ok());
-        bases.push(index.map_or(u32::MAX, |i| i as u32));
+        let parent = match base {
+            None => Parent::Whole,
+            Some(Some(b)) => match offsets.binary_search(&b) {
+                Ok(e) if e < entries.len() => Parent::Entry(e as u32),
+                Ok(_) => return None,
+                Err(_) => Parent::Elsewhere,
+            },
+            Some(None) => Parent::Elsewhere,
+        };
+        entries.push(Entry {
+            offset: off,
+            kind,
+            size,
+            header_len: header_len as u8,
+            parent,
+        });
     }
-    Some(bases)
+    let trailer = len.checked_sub(20)?;
+    let ends: Vec<u64> = offsets
+        .iter()
+        .skip(1)
+        .copied()
+        .chain(std::iter::once(trailer))
+        .collect();
+    if offsets.last().is_some_and(|&l| l >= trailer) {
+        return None;
+    }
+    Some((entries, ends))
 }
 
 /// The entries of one pack in delta-tree post-order: each whole object's deltas (and theirs,
@@ -217,13 +300,17 @@ fn delta_bases(
 /// chain and leaves each base it passed through in libgit2's base cache, so every sibling that
 /// follows, and then the base itself, is one delta (or none) away; in plain pack order a delta's
 /// base is often far behind, long evicted from the small cache, and its whole chain is inflated
-/// again. `None` when a base does not come before its delta (a malformed pack).
-fn post_order(bases: &[u32]) -> Option<Vec<u32>> {
-    let n = bases.len();
+/// again.
+fn post_order(entries: &[Entry]) -> Vec<u32> {
+    let n = entries.len();
+    let parent = |i: usize| match entries[i].parent {
+        Parent::Entry(b) => Some(b as usize),
+        _ => None,
+    };
     let mut first = vec![0u32; n + 1];
-    for &b in bases {
-        if b != u32::MAX {
-            first[b as usize + 1] += 1;
+    for i in 0..n {
+        if let Some(b) = parent(i) {
+            first[b + 1] += 1;
         }
     }
     for i in 0..n {
@@ -231,18 +318,15 @@ fn post_order(bases: &[u32]) -> Option<Vec<u32>> {
     }
     let mut fill = first.clone();
     let mut children = vec![0u32; first[n] as usize];
-    for (i, &b) in bases.iter().enumerate() {
-        if b != u32::MAX {
-            if b as usize >= i {
-                return None;
-            }
-            children[fill[b as usize] as usize] = i as u32;
-            fill[b as usize] += 1;
+    for i in 0..n {
+        if let Some(b) = parent(i) {
+            children[fill[b] as usize] = i as u32;
+            fill[b] += 1;
         }
     }
     let mut order = Vec::with_capacity(n);
     let mut stack: Vec<(u32, u32)> = Vec::new();
-    for root in (0..n).filter(|&i| bases[i] == u32::MAX) {
+    for root in (0..n).filter(|&i| parent(i).is_none()) {
         stack.push((root as u32, first[root]));
         while let Some(top) = stack.last_mut() {
             let (node, next) = *top;
@@ -256,7 +340,7 @@ fn post_order(bases: &[u32]) -> Option<Vec<u32>> {
             }
         }
     }
-    (order.len() == n).then_some(order)
+    order
 }
 
 /// Sorts `items` in delta-tree order ([`post_order`]) of the pack holding each, packs in name
@@ -268,19 +352,7 @@ pub fn sort_by_delta_tree<T: Copy, K: Into<ObjectId>>(
     items: &mut [T],
     oid: impl Fn(&T) -> K,
 ) {
-    let dir = repo.commondir().join("objects").join("pack");
-    let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-            .collect(),
-        Err(_) => return,
-    };
-    idx_files.sort();
-    let packs: Vec<(PathBuf, PackIndex)> = idx_files
-        .iter()
-        .filter_map(|p| PackIndex::load(p).map(|i| (p.with_extension("pack"), i)))
-        .collect();
+    let packs = pack_indexes(repo);
     if packs.is_empty() {
         return;
     }
@@ -304,15 +376,13 @@ pub fn sort_by_delta_tree<T: Copy, K: Into<ObjectId>>(
             if !keys.iter().any(|k| k.0 == p as u32) {
                 return None;
             }
-            let mut offsets = idx.offsets();
-            offsets.sort_unstable();
-            let bases = delta_bases(pack, &offsets, |id| idx.offset(id))?;
-            let order = post_order(&bases)?;
+            let (entries, _) = pack_entries(pack, idx)?;
+            let order = post_order(&entries);
             let mut rank = vec![0u32; order.len()];
             for (r, &e) in order.iter().enumerate() {
                 rank[e as usize] = r as u32;
             }
-            Some((offsets, rank))
+            Some((entries.iter().map(|e| e.offset).collect(), rank))
         })
         .collect();
     let mut keyed: Vec<(u32, u64, T)> = keys
@@ -337,37 +407,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entry_headers_name_their_base() {
-        // A blob of 300 bytes (type 3, size 300 = 0b1_0010_1100: low four bits, then 7 more).
-        assert_eq!(entry_base(&[0xbc, 0x12], 100), Some(Base::Whole));
-        // OFS_DELTA (type 6) of size 5, base 0x90 + ... bytes back: 0x81 0x10 = ((1 + 1) << 7) | 0x10 = 272.
+    fn entry_headers_give_type_size_length_and_base() {
+        // A blob of 300 bytes (type 3; size 300 = 12 in the low four bits, then 18 << 4).
         assert_eq!(
-            entry_base(&[0x65, 0x81, 0x10], 1000),
-            Some(Base::At(1000 - 272))
+            entry_header(&[0xbc, 0x12], 100),
+            Some((3, 300, 2, Base::Whole))
         );
-        assert_eq!(entry_base(&[0x65, 0x05], 1000), Some(Base::At(995)));
+        // OFS_DELTA (type 6) of size 5, its base 0x81 0x10 = ((1 + 1) << 7) | 0x10 = 272 back.
+        assert_eq!(
+            entry_header(&[0x65, 0x81, 0x10], 1000),
+            Some((6, 5, 3, Base::At(728)))
+        );
+        assert_eq!(
+            entry_header(&[0x65, 0x05], 1000),
+            Some((6, 5, 2, Base::At(995)))
+        );
         // A base before the start of the pack, or no distance at all, is malformed.
-        assert_eq!(entry_base(&[0x65, 0x7f], 100), None);
-        assert_eq!(entry_base(&[0x65, 0x00], 100), None);
+        assert_eq!(entry_header(&[0x65, 0x7f], 100), None);
+        assert_eq!(entry_header(&[0x65, 0x00], 100), None);
         // REF_DELTA (type 7): the 20-byte base id follows the size.
         let mut head = vec![0x75];
         head.extend([0xab; 20]);
-        assert_eq!(
-            entry_base(&head, 10),
-            ObjectId::from_bytes(&[0xab; 20]).map(Base::Id)
-        );
-        // Cut off mid-header.
-        assert_eq!(entry_base(&[0xbc], 0), None);
-        assert_eq!(entry_base(&[0x75, 1, 2], 0), None);
+        let id = ObjectId::from_bytes(&[0xab; 20]).map(Base::Id);
+        assert_eq!(entry_header(&head, 10).map(|h| h.3), id);
+        assert_eq!(entry_header(&head, 10).map(|h| h.2), Some(21));
+        // Cut off mid-header, the unused types 0 and 5, a size varint that never ends.
+        assert_eq!(entry_header(&[0xbc], 0), None);
+        assert_eq!(entry_header(&[0x75, 1, 2], 0), None);
+        assert_eq!(entry_header(&[0x05], 0), None);
+        assert_eq!(entry_header(&[0x55], 0), None);
+        assert_eq!(entry_header(&[0xff; 32], 0), None);
     }
 
     #[test]
     fn post_order_puts_each_base_after_its_deltas() {
-        // 0 <- 1 <- 2, 0 <- 3, 4 whole, 4 <- 5.
-        let bases = [u32::MAX, 0, 1, 0, u32::MAX, 4];
-        assert_eq!(post_order(&bases), Some(vec![2, 1, 3, 0, 5, 4]));
-        // A base after its delta is malformed.
-        assert_eq!(post_order(&[1, u32::MAX]), None);
-        assert_eq!(post_order(&[]), Some(vec![]));
+        // 0 <- 1 <- 2, 0 <- 3, 4 whole, 4 <- 5, 6 based elsewhere.
+        let e = |parent| Entry {
+            offset: 0,
+            kind: 3,
+            size: 0,
+            header_len: 1,
+            parent,
+        };
+        let entries = [
+            e(Parent::Whole),
+            e(Parent::Entry(0)),
+            e(Parent::Entry(1)),
+            e(Parent::Entry(0)),
+            e(Parent::Whole),
+            e(Parent::Entry(4)),
+            e(Parent::Elsewhere),
+        ];
+        assert_eq!(post_order(&entries), vec![2, 1, 3, 0, 5, 4, 6]);
+        assert_eq!(post_order(&[]), Vec::<u32>::new());
     }
 }

@@ -642,6 +642,19 @@ fn blobs_over_the_size_limit_are_skipped_and_counted() {
     assert_eq!(code, 1);
     assert_eq!(places(&v), vec![place(&c, "small.env", 1)]);
     assert_eq!(v["summary"]["skipped"]["too-large"], 1);
+    // The same when both are read straight from a pack, the big one a base of a small delta.
+    r.write(
+        "big.env",
+        format!("{}{}", jwt(&s), "# padding\n".repeat(199)),
+    );
+    let c2 = r.commit("a line less");
+    r.git(&["repack", "-adq"]);
+    let (code, v) = run(&r, &["--max-file-size", "1K"]);
+    assert_eq!(code, 1);
+    assert_eq!(places(&v), vec![place(&c, "small.env", 1)]);
+    assert_eq!(v["summary"]["skipped"]["too-large"], 2);
+    let (_, v) = run(&r, &[]);
+    assert_eq!(findings(&v).len(), 2, "{c2}");
 }
 
 #[test]
@@ -688,12 +701,13 @@ fn rotation_from_a_history_report_lists_every_path() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&s));
 }
 
-/// Blobs are read in delta-tree order (each object's deltas before it). On a repository repacked
-/// with long delta chains, in loose objects, and in two packs at once, the scan in that order
-/// reports exactly what it reports in plain pack order and in discovery order: every version,
-/// each secret at the commit that added it, none lost or doubled by the reordering.
+/// Blobs are read straight from the packs, one delta tree at a time (or through libgit2 in
+/// delta-tree order, each object's deltas before it). On a repository repacked with long delta
+/// chains, in loose objects, and in two packs at once, both report exactly what libgit2 reports
+/// in plain pack order and in discovery order: every version, each secret at the commit that
+/// added it, none lost or doubled.
 #[test]
-fn delta_tree_order_reports_what_pack_and_discovery_order_report() {
+fn pack_reading_reports_what_libgit2_reports_in_every_order() {
     let r = Repo::new();
     let mut expected = Vec::new();
     let mut body: Vec<String> = (0..200).map(|i| format!("SETTING_{i}={i}\n")).collect();
@@ -713,9 +727,15 @@ fn delta_tree_order_reports_what_pack_and_discovery_order_report() {
         );
         r.commit(&format!("version {v}"));
     }
+    // `order` is how libgit2 reads (`tree`, `offset`, `none`); `direct` reads from the packs.
     let scan = |order: &str| {
+        let (read, order) = match order {
+            "direct" => ("direct", "tree"),
+            o => ("libgit2", o),
+        };
         let out = leaksweep(r.path())
             .env("LEAKSWEEP_PACK_ORDER", order)
+            .env("LEAKSWEEP_PACK_READ", read)
             .args(["git", "--format", "json"])
             .output()
             .unwrap();
@@ -745,6 +765,7 @@ fn delta_tree_order_reports_what_pack_and_discovery_order_report() {
     r.git(&["repack", "-adfq", "--depth=50", "--window=50"]);
     let deep = scan("tree");
     assert_eq!(deep, loose);
+    assert_eq!(scan("direct"), deep);
     assert_eq!(scan("offset"), deep);
     assert_eq!(scan("none"), deep);
     // A second pack beside the first, and loose objects beside both.
@@ -757,6 +778,7 @@ fn delta_tree_order_reports_what_pack_and_discovery_order_report() {
     r.commit("loose");
     let mixed = scan("tree");
     assert_eq!(mixed.len(), expected.len() + 2, "{mixed:?}");
+    assert_eq!(scan("direct"), mixed);
     assert_eq!(scan("offset"), mixed);
     assert_eq!(scan("none"), mixed);
 }

@@ -12,6 +12,7 @@ use super::{
 use crate::archive::{self, Budget, Limits};
 use crate::finding::{Finding, SecretId};
 use crate::git::id::{BlobId, CommitId, IdSet};
+use crate::git::packread::{Plan as PackPlan, Reader as PackReader};
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
 use anyhow::{Context, Result};
@@ -49,55 +50,101 @@ pub(super) fn scan_items(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let git_dir = repo.path().to_path_buf();
-    let cursor = AtomicUsize::new(0);
     let threads = opts.threads.max(1).min(items.len().max(1));
     let open_error = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                let repo = match Repository::open(&git_dir) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        *open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                        return;
-                    }
-                };
-                let odb = match repo.odb() {
-                    Ok(o) => o,
-                    Err(e) => {
-                        *open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                        return;
-                    }
-                };
-                let mut scratch = Scratch::default();
-                let ctx = Ctx {
-                    repo: &repo,
-                    odb: &odb,
-                    commits,
-                    paths: shared,
-                    opts,
-                    scanner,
-                    collector,
-                    reducer,
-                    revisit: Some(&revisit),
-                    budget,
-                };
+    // Runs `work` on every worker thread, each with its own repository handle and scratch.
+    let run = |work: &(dyn Fn(&Ctx<'_>, &mut Scratch) + Sync)| {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let repo = match Repository::open(&git_dir) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            *open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            return;
+                        }
+                    };
+                    let odb = match repo.odb() {
+                        Ok(o) => o,
+                        Err(e) => {
+                            *open_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            return;
+                        }
+                    };
+                    let mut scratch = Scratch::default();
+                    let ctx = Ctx {
+                        repo: &repo,
+                        odb: &odb,
+                        commits,
+                        paths: shared,
+                        opts,
+                        scanner,
+                        collector,
+                        reducer,
+                        revisit: Some(&revisit),
+                        budget,
+                    };
+                    work(&ctx, &mut scratch);
+                });
+            }
+        });
+    };
+    // First the blobs the packs hold, one delta tree at a time ([`PackPlan`]); then what they
+    // do not (messages, loose objects, what the plan could not read), through libgit2.
+    let direct = std::env::var("LEAKSWEEP_PACK_READ").as_deref() != Ok("libgit2");
+    let plan = direct.then(|| {
+        let wanted: Vec<_> = items
+            .iter()
+            .map(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable).then_some(i.oid))
+            .collect();
+        PackPlan::new(repo, &wanted)
+    });
+    let second: Vec<Item> = match &plan {
+        None => items.to_vec(),
+        Some(plan) => {
+            let trees = AtomicUsize::new(0);
+            let left = std::sync::Mutex::new(Vec::new());
+            run(&|ctx, scratch| {
+                let mut reader = PackReader::default();
+                let mut mine = Vec::new();
                 loop {
-                    let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
-                    if start >= items.len() {
+                    let t = trees.fetch_add(1, Ordering::Relaxed);
+                    if t >= plan.trees() {
                         break;
                     }
-                    let end = (start + CHUNK).min(items.len());
-                    for item in &items[start..end] {
-                        ctx.scan_item(item, &mut scratch);
-                    }
-                    bar.inc((end - start) as u64);
-                    if start.is_multiple_of(CHUNK * 16) {
-                        let mib = collector.bytes.load(Ordering::Relaxed) as f64 / 1048576.0;
-                        bar.set_message(format!("{mib:.0} MiB"));
-                    }
+                    let mut visit = |i: usize, data: &[u8]| {
+                        ctx.scan_blob_data(&items[i], data, scratch);
+                        bar.inc(1);
+                    };
+                    plan.read_tree(t, &mut reader, opts.max_file_size, &mut visit, &mut mine);
                 }
+                left.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
             });
+            let mut again = left.into_inner().unwrap_or_else(|p| p.into_inner());
+            again.extend(plan.rest.iter().copied());
+            again.extend(
+                (0..items.len())
+                    .filter(|&i| !matches!(items[i].kind, Kind::Blob | Kind::Unreachable)),
+            );
+            again.sort_unstable();
+            again.dedup();
+            again.into_iter().map(|i| items[i]).collect()
+        }
+    };
+    let cursor = AtomicUsize::new(0);
+    run(&|ctx, scratch| loop {
+        let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
+        if start >= second.len() {
+            break;
+        }
+        let end = (start + CHUNK).min(second.len());
+        for item in &second[start..end] {
+            ctx.scan_item(item, scratch);
+        }
+        bar.inc((end - start) as u64);
+        if start.is_multiple_of(CHUNK * 16) {
+            let mib = collector.bytes.load(Ordering::Relaxed) as f64 / 1048576.0;
+            bar.set_message(format!("{mib:.0} MiB"));
         }
     });
     bar.finish_and_clear();
@@ -282,7 +329,11 @@ impl Ctx<'_> {
                 return;
             }
         };
-        let data = obj.data();
+        self.scan_blob_data(item, obj.data(), scratch);
+    }
+
+    /// Scans the bytes of a blob item (read through libgit2, or straight from its pack).
+    fn scan_blob_data(&self, item: &Item, data: &[u8], scratch: &mut Scratch) {
         if data.len() as u64 > self.opts.max_file_size {
             self.collector.skip(self.label(item), SkipReason::TooLarge);
             return;
