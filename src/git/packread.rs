@@ -20,6 +20,10 @@ use git2::Repository;
 use std::fs::File;
 use std::path::PathBuf;
 
+/// The most bytes of bases one reader holds for the deltas below them (the chain from a tree's
+/// root to the entry being read).
+const HOLD_LIMIT: usize = 64 << 20;
+
 /// No item: an entry that is not wanted itself (a base, or an object not asked for).
 const NONE: u32 = u32::MAX;
 
@@ -45,6 +49,8 @@ pub struct Plan {
     trees: Vec<(u32, u32)>,
     /// Indices of the wanted ids no tree holds, in their order.
     pub rest: Vec<usize>,
+    /// The most bytes of bases a reader holds ([`HOLD_LIMIT`]).
+    pub hold_limit: usize,
 }
 
 impl Plan {
@@ -126,7 +132,12 @@ impl Plan {
         }
         rest.extend((0..wanted.len()).filter(|&i| wanted[i].is_some() && !placed[i]));
         rest.sort_unstable();
-        Plan { packs, trees, rest }
+        Plan {
+            packs,
+            trees,
+            rest,
+            hold_limit: HOLD_LIMIT,
+        }
     }
 
     /// How many trees there are to read.
@@ -157,6 +168,7 @@ impl Plan {
         // The chain from the root to the entry being read: (entry, its data, next child).
         let mut stack: Vec<(usize, Vec<u8>, u32)> = Vec::new();
         let mut held_left = Vec::new();
+        let held = std::cell::Cell::new(0usize);
         let mut enter = |e: usize, data: Vec<u8>, stack: &mut Vec<(usize, Vec<u8>, u32)>| {
             // Larger than the limit (a whole base may be, to serve its deltas): left to the
             // caller, which reports it skipped.
@@ -166,14 +178,25 @@ impl Plan {
                 i => visit(i as usize, &data),
             }
             let kids = &pack.children[pack.first[e] as usize..pack.first[e + 1] as usize];
-            if kids.iter().any(|&c| pack.wanted[c as usize]) {
-                stack.push((e, data, pack.first[e]));
+            if !kids.iter().any(|&c| pack.wanted[c as usize]) {
+                return;
             }
+            if held.get() + data.len() > self.hold_limit {
+                // A chain of large bases (a crafted pack could make it thousands long): what
+                // is built on this one is left to libgit2 rather than held in memory.
+                for &c in kids.iter().filter(|&&c| pack.wanted[c as usize]) {
+                    collect(pack, c as usize, left);
+                }
+                return;
+            }
+            held.set(held.get() + data.len());
+            stack.push((e, data, pack.first[e]));
         };
         enter(root, data, &mut stack);
         while let Some((e, base, next)) = stack.last_mut() {
             let e = *e;
             if *next >= pack.first[e + 1] {
+                held.set(held.get() - base.len());
                 stack.pop();
                 continue;
             }
