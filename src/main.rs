@@ -7,8 +7,6 @@
 
 use clap::Parser;
 use leaksweep::cmd::ExitStatus;
-// zlib-rs defines the zlib functions libgit2 inflates every object with (see Cargo.toml).
-use libz_rs_sys as _;
 use std::process::ExitCode;
 
 /// A clap usage error as `leaksweep: error: ...`, its other lines (usage, tips) prefixed

@@ -648,7 +648,11 @@ fn scan_blobs(
     opts: &BuildOptions,
 ) -> Result<BlobScan> {
     let mut order: Vec<u32> = blobs.to_vec();
-    crate::git::packorder::sort_by_delta_tree(repo, &mut order, |&i| nodes[i as usize].oid);
+    if std::env::var("LEAKSWEEP_PACK_ORDER").as_deref() == Ok("offset") {
+        crate::git::packorder::sort_by_pack_offset(repo, &mut order, |&i| nodes[i as usize].oid);
+    } else {
+        crate::git::packorder::sort_by_delta_tree(repo, &mut order, |&i| nodes[i as usize].oid);
+    }
     let threads = opts
         .threads
         .filter(|&n| n > 0)
