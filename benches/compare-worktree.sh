@@ -6,7 +6,8 @@
 # DIR: a checked-out working tree (e.g. a clone of a large open-source project).
 # PEER_BIN_DIR (default /tmp/peers/bin): gitleaks, betterleaks, kingfisher binaries. Every peer runs
 # offline (kingfisher with --no-validate --no-update-check).
-# Prints wall time (hyperfine mean over runs, or /usr/bin/time once when hyperfine is missing),
+# Prints wall time (hyperfine mean over RUNS runs, default 5, or without hyperfine the median of
+# RUNS /usr/bin/time runs after one warm-up),
 # peak RSS (/usr/bin/time), finding counts, and each figure as a ratio to leaksweep.
 set -euo pipefail
 dir=$(cd "${1:?usage: compare-worktree.sh DIR [PEER_BIN_DIR]}" && pwd)
@@ -52,8 +53,16 @@ for t in leaksweep gitleaks betterleaks kingfisher; do
     hyperfine -N -w 1 -r "$runs" -i --export-json "$out/$t.hf.json" "${cmd[$t]}" >/dev/null 2>&1
     wall[$t]=$(python3 -c "import json;print(json.load(open('$out/$t.hf.json'))['results'][0]['mean'])")
   fi
-  /usr/bin/time -f '%e %M' -o "$out/$t.time" ${cmd[$t]} >/dev/null 2>&1 || true
-  read -r e m < <(tail -n 1 "$out/$t.time") || true
+  # Without hyperfine: one warm-up run, then the median of $runs timed runs.
+  [ -n "${wall[$t]:-}" ] || ${cmd[$t]} >/dev/null 2>&1 || true
+  : > "$out/$t.walls"
+  for _ in $(seq "$runs"); do
+    /usr/bin/time -f '%e %M' -o "$out/$t.time" ${cmd[$t]} >/dev/null 2>&1 || true
+    read -r e m < <(tail -n 1 "$out/$t.time") || true
+    echo "$e" >> "$out/$t.walls"
+    [ -n "${wall[$t]:-}" ] && break
+  done
+  e=$(sort -n "$out/$t.walls" | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
   wall[$t]=${wall[$t]:-$e}
   rss[$t]=$m
 done
