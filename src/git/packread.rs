@@ -258,6 +258,11 @@ impl Reader {
         let file = self.files[p].as_ref()?;
         let start = entry.offset + entry.header_len as u64;
         let len = usize::try_from(pack.ends[e].checked_sub(start)?).ok()?;
+        // Deflate never grows data by more than a few bytes per 16 KiB block: a longer span is
+        // not one entry's stream (a gap in a crafted pack), and is not read into memory.
+        if len as u64 > entry.size + entry.size / 8 + 64 {
+            return None;
+        }
         self.compressed.clear();
         self.compressed.resize(len, 0);
         read_exact_at(file, &mut self.compressed, start).ok()?;
