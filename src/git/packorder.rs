@@ -54,18 +54,7 @@ impl PackIndex {
             match name.cmp(id) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => {
-                    let offsets = names + self.count * 24;
-                    let off = be32(&self.data, offsets + mid * 4)?;
-                    if off & 0x8000_0000 == 0 {
-                        return Some(off as u64);
-                    }
-                    let large = offsets + self.count * 4 + (off & 0x7fff_ffff) as usize * 8;
-                    let b = self.data.get(large..large + 8)?;
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(b);
-                    return Some(u64::from_be_bytes(a));
-                }
+                std::cmp::Ordering::Equal => return self.offset_at(mid),
             }
         }
         None
@@ -85,19 +74,7 @@ pub fn sort_by_pack_offset<T: Copy, K: Into<ObjectId>>(
     items: &mut [T],
     oid: impl Fn(&T) -> K,
 ) {
-    let dir = repo.commondir().join("objects").join("pack");
-    let mut idx_files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-            .collect(),
-        Err(_) => return,
-    };
-    idx_files.sort();
-    let packs: Vec<PackIndex> = idx_files
-        .iter()
-        .filter_map(|p| PackIndex::load(p))
-        .collect();
+    let packs: Vec<PackIndex> = pack_indexes(repo).into_iter().map(|p| p.1).collect();
     if packs.is_empty() {
         return;
     }
@@ -121,22 +98,23 @@ pub fn sort_by_pack_offset<T: Copy, K: Into<ObjectId>>(
 }
 
 impl PackIndex {
-    /// Every object's offset in the pack, in the index's (object-id) order.
-    fn offsets(&self) -> Vec<u64> {
-        let names = 8 + 1024;
-        let offsets = names + self.count * 24;
-        (0..self.count)
-            .map(|i| {
-                let off = be32(&self.data, offsets + i * 4).unwrap_or(0);
-                if off & 0x8000_0000 == 0 {
-                    return off as u64;
-                }
-                let large = offsets + self.count * 4 + (off & 0x7fff_ffff) as usize * 8;
-                self.data
-                    .get(large..large + 8)
-                    .map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8])))
-            })
-            .collect()
+    /// The pack offset of the `i`th object in the index (object-id order): a 4-byte offset, or
+    /// one of the 8-byte offsets after them for a pack over 2 GiB.
+    fn offset_at(&self, i: usize) -> Option<u64> {
+        let offsets = 8 + 1024 + self.count * 24;
+        let off = be32(&self.data, offsets + i * 4)?;
+        if off & 0x8000_0000 == 0 {
+            return Some(off as u64);
+        }
+        let large = offsets + self.count * 4 + (off & 0x7fff_ffff) as usize * 8;
+        let b = self.data.get(large..large + 8)?;
+        Some(u64::from_be_bytes(b.try_into().ok()?))
+    }
+
+    /// Every object's offset in the pack, in the index's (object-id) order (`None` for an index
+    /// whose large-offset table is cut short).
+    fn offsets(&self) -> Option<Vec<u64>> {
+        (0..self.count).map(|i| self.offset_at(i)).collect()
     }
 }
 
@@ -238,7 +216,7 @@ fn entry_header(head: &[u8], offset: u64) -> Option<(u8, u64, usize, Base)> {
 /// headers front to back through a buffer: a few bytes per object.
 pub(crate) fn pack_entries(pack: &Path, idx: &PackIndex) -> Option<(Vec<Entry>, Vec<u64>)> {
     use std::io::{BufReader, Read};
-    let mut offsets = idx.offsets();
+    let mut offsets = idx.offsets()?;
     offsets.sort_unstable();
     let file = std::fs::File::open(pack).ok()?;
     let len = file.metadata().ok()?.len();

@@ -568,35 +568,16 @@ mod tests {
             None,
             "base of another size"
         );
-        assert_eq!(
-            apply_delta(base, &[16, 6, 0x91, 14, 4, 2, b'x', b'y'], 100),
-            None,
-            "copy past the base"
-        );
-        assert_eq!(
-            apply_delta(base, &[16, 6, 0x91, 2, 4, 0, b'x', b'y'], 100),
-            None,
-            "opcode 0"
-        );
-        assert_eq!(
-            apply_delta(base, &[16, 6, 0x91, 2, 4, 2, b'x'], 100),
-            None,
-            "cut short"
-        );
-        assert_eq!(
-            apply_delta(base, &[16, 7, 0x91, 2, 4, 2, b'x', b'y'], 100),
-            None,
-            "short of its size"
-        );
-        assert_eq!(
-            apply_delta(base, &[16, 5, 0x91, 2, 4, 2, b'x', b'y'], 100),
-            None,
-            "past its size"
-        );
-        assert_eq!(
-            apply_delta(base, &[0x80; 12], 100),
-            None,
-            "size that never ends"
-        );
+        let refused: [(&[u8], &str); 6] = [
+            (&[16, 6, 0x91, 14, 4, 2, b'x', b'y'], "copy past the base"),
+            (&[16, 6, 0x91, 2, 4, 0, b'x', b'y'], "opcode 0"),
+            (&[16, 6, 0x91, 2, 4, 2, b'x'], "cut short"),
+            (&[16, 7, 0x91, 2, 4, 2, b'x', b'y'], "short of its size"),
+            (&[16, 5, 0x91, 2, 4, 2, b'x', b'y'], "past its size"),
+            (&[0x80; 12], "size that never ends"),
+        ];
+        for (delta, why) in refused {
+            assert_eq!(apply_delta(base, delta, 100), None, "{why}");
+        }
     }
 }
