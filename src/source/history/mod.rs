@@ -36,8 +36,9 @@
 //! it cost a third of the CPU time on a large history, and zlib's checksum still catches
 //! corrupt data, as with `git cat-file`. Blobs in packs are read straight from
 //! the pack files, one delta tree at a time, each object inflated once
-//! ([`crate::git::packread`]); what that cannot read goes through libgit2, in delta-tree order
-//! ([`crate::git::packorder::sort_by_delta_tree`]). Benchmarking knobs: `LEAKSWEEP_PACK_READ=libgit2`
+//! ([`crate::git::packread`]); what that cannot read goes through libgit2 in pack order (with
+//! `LEAKSWEEP_PACK_READ=libgit2`, everything, in delta-tree order:
+//! [`crate::git::packorder::sort_by_delta_tree`]). Benchmarking knobs: `LEAKSWEEP_PACK_READ=libgit2`
 //! reads everything through libgit2, `LEAKSWEEP_PACK_ORDER=offset` then in plain pack order and
 //! `=none` in discovery order.
 //!
@@ -327,12 +328,6 @@ fn scan(
         .filter(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable))
         .count() as u64;
     let t1 = std::time::Instant::now();
-    match std::env::var("LEAKSWEEP_PACK_ORDER").as_deref() {
-        Ok("none") => {}
-        Ok("offset") => crate::git::packorder::sort_by_pack_offset(repo, &mut items, |i| i.oid),
-        _ => crate::git::packorder::sort_by_delta_tree(repo, &mut items, |i| i.oid),
-    }
-    let t2 = std::time::Instant::now();
     let holders = scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
     let exposure = opts
         .range
@@ -340,12 +335,11 @@ fn scan(
         .then(|| exposure::Exposure::new(&commits, graph, refs));
     if opts.timings {
         eprintln!(
-            "leaksweep: timings: walk {} ms ({} commits, {} items), pack order {} ms, read+scan {} ms",
+            "leaksweep: timings: walk {} ms ({} commits, {} items), read+scan {} ms",
             (t1 - t0).as_millis(),
             commits.len(),
             items.len(),
-            (t2 - t1).as_millis(),
-            t2.elapsed().as_millis()
+            t1.elapsed().as_millis()
         );
     }
     Ok(History {

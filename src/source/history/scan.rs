@@ -99,7 +99,7 @@ pub(super) fn scan_items(
             .collect();
         PackPlan::new(repo, &wanted)
     });
-    let second: Vec<Item> = match &plan {
+    let mut second: Vec<Item> = match &plan {
         None => items.to_vec(),
         Some(plan) => {
             let trees = AtomicUsize::new(0);
@@ -131,6 +131,17 @@ pub(super) fn scan_items(
             again.into_iter().map(|i| items[i]).collect()
         }
     };
+    // What libgit2 reads, in pack order; everything in delta-tree order when the plan did not
+    // run (after it, what is left is the messages and a few blobs: not worth a second pass over
+    // the pack headers).
+    match std::env::var("LEAKSWEEP_PACK_ORDER").as_deref() {
+        Ok("none") => {}
+        Ok("offset") => crate::git::packorder::sort_by_pack_offset(repo, &mut second, |i| i.oid),
+        _ if plan.is_some() => {
+            crate::git::packorder::sort_by_pack_offset(repo, &mut second, |i| i.oid)
+        }
+        _ => crate::git::packorder::sort_by_delta_tree(repo, &mut second, |i| i.oid),
+    }
     let cursor = AtomicUsize::new(0);
     run(&|ctx, scratch| loop {
         let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
