@@ -273,6 +273,30 @@ pub(crate) fn pack_entries(pack: &Path, idx: &PackIndex) -> Option<(Vec<Entry>, 
     Some((entries, ends))
 }
 
+/// The deltas built directly on each entry, as `(first, children)`: those of entry `e` are
+/// `children[first[e]..first[e + 1]]`, in offset order.
+pub(crate) fn delta_children(entries: &[Entry]) -> (Vec<u32>, Vec<u32>) {
+    let n = entries.len();
+    let mut first = vec![0u32; n + 1];
+    for e in entries {
+        if let Parent::Entry(b) = e.parent {
+            first[b as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    let mut fill = first.clone();
+    let mut children = vec![0u32; first[n] as usize];
+    for (i, e) in entries.iter().enumerate() {
+        if let Parent::Entry(b) = e.parent {
+            children[fill[b as usize] as usize] = i as u32;
+            fill[b as usize] += 1;
+        }
+    }
+    (first, children)
+}
+
 /// The entries of one pack in delta-tree post-order: each whole object's deltas (and theirs,
 /// depth first) before the object itself, the trees in pack order. Reading a delta resolves its
 /// chain and leaves each base it passed through in libgit2's base cache, so every sibling that
@@ -281,30 +305,10 @@ pub(crate) fn pack_entries(pack: &Path, idx: &PackIndex) -> Option<(Vec<Entry>, 
 /// again.
 fn post_order(entries: &[Entry]) -> Vec<u32> {
     let n = entries.len();
-    let parent = |i: usize| match entries[i].parent {
-        Parent::Entry(b) => Some(b as usize),
-        _ => None,
-    };
-    let mut first = vec![0u32; n + 1];
-    for i in 0..n {
-        if let Some(b) = parent(i) {
-            first[b + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        first[i + 1] += first[i];
-    }
-    let mut fill = first.clone();
-    let mut children = vec![0u32; first[n] as usize];
-    for i in 0..n {
-        if let Some(b) = parent(i) {
-            children[fill[b] as usize] = i as u32;
-            fill[b] += 1;
-        }
-    }
+    let (first, children) = delta_children(entries);
     let mut order = Vec::with_capacity(n);
     let mut stack: Vec<(u32, u32)> = Vec::new();
-    for root in (0..n).filter(|&i| parent(i).is_none()) {
+    for root in (0..n).filter(|&i| !matches!(entries[i].parent, Parent::Entry(_))) {
         stack.push((root as u32, first[root]));
         while let Some(top) = stack.last_mut() {
             let (node, next) = *top;
@@ -347,11 +351,17 @@ pub fn sort_by_delta_tree<T: Copy, K: Into<ObjectId>>(
                 .unwrap_or((u32::MAX, i as u64))
         })
         .collect();
+    let mut used = vec![false; packs.len()];
+    for &(p, _) in &keys {
+        if let Some(u) = used.get_mut(p as usize) {
+            *u = true;
+        }
+    }
     let ranks: Vec<Option<(Vec<u64>, Vec<u32>)>> = packs
         .iter()
-        .enumerate()
-        .map(|(p, (pack, idx))| {
-            if !keys.iter().any(|k| k.0 == p as u32) {
+        .zip(used)
+        .map(|((pack, idx), used)| {
+            if !used {
                 return None;
             }
             let (entries, _) = pack_entries(pack, idx)?;

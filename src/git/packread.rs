@@ -15,7 +15,7 @@
 //! which reads it through libgit2 as before, with its errors and limits.
 
 use super::id::ObjectId;
-use super::packorder::{pack_entries, Entry, Parent};
+use super::packorder::{delta_children, pack_entries, Entry, Parent};
 use git2::Repository;
 use std::fs::File;
 use std::path::PathBuf;
@@ -60,45 +60,30 @@ impl Plan {
         let mut packs = Vec::new();
         let mut placed = vec![false; wanted.len()];
         for (path, idx) in super::packorder::pack_indexes(repo) {
+            // The wanted ids this pack holds (from its index alone: a pack holding none has
+            // its headers left unread).
+            let here: Vec<(usize, u64)> = wanted
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| !placed[i])
+                .filter_map(|(i, w)| Some((i, idx.offset(&(*w)?)?)))
+                .collect();
+            if here.is_empty() {
+                continue;
+            }
             let Some((entries, ends)) = pack_entries(&path, &idx) else {
                 continue;
             };
             let n = entries.len();
             let mut item = vec![NONE; n];
-            let mut any = false;
-            for (i, w) in wanted.iter().enumerate() {
-                let Some(id) = w.filter(|_| !placed[i]) else {
-                    continue;
-                };
-                if let Some(off) = idx.offset(&id) {
-                    if let Ok(e) = entries.binary_search_by_key(&off, |e| e.offset) {
-                        item[e] = i as u32;
-                        placed[i] = true;
-                        any = true;
-                    }
+            for (i, off) in here {
+                if let Ok(e) = entries.binary_search_by_key(&off, |e| e.offset) {
+                    item[e] = i as u32;
+                    placed[i] = true;
                 }
             }
-            if !any {
-                continue;
-            }
-            // Children lists (a base always comes before its deltas: `pack_entries` checks).
-            let mut first = vec![0u32; n + 1];
-            for e in &entries {
-                if let Parent::Entry(b) = e.parent {
-                    first[b as usize + 1] += 1;
-                }
-            }
-            for i in 0..n {
-                first[i + 1] += first[i];
-            }
-            let mut fill = first.clone();
-            let mut children = vec![0u32; first[n] as usize];
-            for (i, e) in entries.iter().enumerate() {
-                if let Parent::Entry(b) = e.parent {
-                    children[fill[b as usize] as usize] = i as u32;
-                    fill[b as usize] += 1;
-                }
-            }
+            // A base always comes before its deltas (`pack_entries` checks).
+            let (first, children) = delta_children(&entries);
             let mut wanted_below: Vec<bool> = item.iter().map(|&i| i != NONE).collect();
             for i in (0..n).rev() {
                 if let (true, Parent::Entry(b)) = (wanted_below[i], entries[i].parent) {
@@ -234,10 +219,21 @@ fn collect(pack: &Pack, e: usize, out: &mut Vec<usize>) {
 const BLOB: u8 = 3;
 
 /// One thread's open pack files and buffers.
-#[derive(Default)]
 pub struct Reader {
     files: Vec<Option<File>>,
     compressed: Vec<u8>,
+    /// One inflate state, reset for each entry rather than allocated anew.
+    inflate: flate2::Decompress,
+}
+
+impl Default for Reader {
+    fn default() -> Reader {
+        Reader {
+            files: Vec::new(),
+            compressed: Vec::new(),
+            inflate: flate2::Decompress::new(true),
+        }
+    }
 }
 
 impl Reader {
@@ -268,7 +264,8 @@ impl Reader {
         read_exact_at(file, &mut self.compressed, start).ok()?;
         let size = usize::try_from(entry.size).ok()?;
         let mut out = Vec::with_capacity(size);
-        let mut z = flate2::Decompress::new(true);
+        self.inflate.reset(true);
+        let z = &mut self.inflate;
         match z.decompress_vec(&self.compressed, &mut out, flate2::FlushDecompress::Finish) {
             Ok(flate2::Status::StreamEnd) if out.len() == size => Some(out),
             Ok(flate2::Status::Ok | flate2::Status::BufError) if out.len() == size && size == 0 => {

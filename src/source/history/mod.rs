@@ -34,13 +34,13 @@
 //!
 //! Reads skip libgit2's per-object SHA-1 re-verification (`strict_hash_verification(false)`):
 //! it cost a third of the CPU time on a large history, and zlib's checksum still catches
-//! corrupt data, as with `git cat-file`. Blobs in packs are read straight from
-//! the pack files, one delta tree at a time, each object inflated once
-//! ([`crate::git::packread`]); what that cannot read goes through libgit2 in pack order (with
-//! `LEAKSWEEP_PACK_READ=libgit2`, everything, in delta-tree order:
-//! [`crate::git::packorder::sort_by_delta_tree`]). Benchmarking knobs: `LEAKSWEEP_PACK_READ=libgit2`
-//! reads everything through libgit2, `LEAKSWEEP_PACK_ORDER=offset` then in plain pack order and
-//! `=none` in discovery order.
+//! corrupt data, as with `git cat-file`.
+//!
+//! Blobs in packs are read straight from the pack files, one delta tree at a time, each object
+//! inflated once ([`crate::git::packread`]); what that cannot read, and the messages, go through
+//! libgit2 in pack order. Benchmarking knobs: `LEAKSWEEP_PACK_READ=libgit2` reads everything
+//! through libgit2 in delta-tree order ([`crate::git::packorder::sort_by_delta_tree`]),
+//! `LEAKSWEEP_PACK_ORDER=offset` in plain pack order, `=none` in discovery order.
 //!
 //! Trade-off: ranges (`BASE..HEAD`) treat as "already present" the blobs in the trees of the
 //! boundary commits (the parents of range commits outside the range), not every blob ever seen

@@ -117,6 +117,9 @@ pub(super) fn scan_items(
                         bar.inc(1);
                     };
                     plan.read_tree(t, &mut reader, opts.max_file_size, &mut visit, &mut mine);
+                    if t.is_multiple_of(256) {
+                        show_bytes(&bar, collector);
+                    }
                 }
                 left.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
             });
@@ -154,8 +157,7 @@ pub(super) fn scan_items(
         }
         bar.inc((end - start) as u64);
         if start.is_multiple_of(CHUNK * 16) {
-            let mib = collector.bytes.load(Ordering::Relaxed) as f64 / 1048576.0;
-            bar.set_message(format!("{mib:.0} MiB"));
+            show_bytes(&bar, collector);
         }
     });
     bar.finish_and_clear();
@@ -175,6 +177,12 @@ pub(super) fn scan_items(
         holders = table;
     }
     Ok(holders)
+}
+
+/// Shows the bytes scanned so far in the progress bar's message.
+fn show_bytes(bar: &indicatif::ProgressBar, collector: &Collector) {
+    let mib = collector.bytes.load(Ordering::Relaxed) as f64 / 1048576.0;
+    bar.set_message(format!("{mib:.0} MiB"));
 }
 
 /// Scans again, once per other path that holds it, each blob first judged at a path that a path
