@@ -782,3 +782,68 @@ fn pack_reading_reports_what_libgit2_reports_in_every_order() {
     assert_eq!(scan("offset"), mixed);
     assert_eq!(scan("none"), mixed);
 }
+
+/// A packed blob whose compressed data is damaged is an error with the commit and path that
+/// reach it (exit 2: the scan is incomplete), read straight from the pack or through libgit2
+/// alike, and the blobs around it in the same pack are still scanned and reported.
+#[test]
+fn a_damaged_packed_blob_is_an_error_and_the_rest_of_the_pack_is_scanned() {
+    let r = Repo::new();
+    let (a, b) = (secret(), secret());
+    r.write(".env", jwt(&a));
+    r.write(
+        "data.txt",
+        (1..3000).map(|i| format!("{i}\n")).collect::<String>(),
+    );
+    r.write("b/.env", jwt(&b));
+    let c = r.commit("three files");
+    r.git(&["repack", "-adq"]);
+    let blob = r.git(&["rev-parse", "HEAD:data.txt"]);
+    let pack_dir = r.path().join(".git/objects/pack");
+    let file = |ext: &str| {
+        std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == ext))
+            .unwrap()
+    };
+    let index = std::fs::read(file("idx")).unwrap();
+    let listing = crate::common::git_stdin(r.path(), &["show-index"], index);
+    let offset: usize = String::from_utf8_lossy(&listing)
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(blob.trim()))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .expect("the blob is in the pack");
+    let pack = file("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    bytes[offset + 10] ^= 0xff;
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+    for read in ["direct", "libgit2"] {
+        let out = leaksweep(r.path())
+            .env("LEAKSWEEP_PACK_READ", read)
+            .args(["git", "--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{read}: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got = places(&v);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![place(&c, ".env", 1), place(&c, "b/.env", 1)],
+            "{read}"
+        );
+        assert_eq!(v["summary"]["errors"], 1, "{read}");
+        assert!(
+            stderr.contains(&format!("{}:data.txt", &c[..7])),
+            "{read}: {stderr}"
+        );
+        assert!(stderr.contains(blob.trim()), "{read}: {stderr}");
+    }
+}
