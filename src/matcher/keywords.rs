@@ -68,14 +68,24 @@ const PAIRS: &str =
     bt ka hm uy sn";
 
 /// How often each text block is expected, the measure by which each keyword's anchor is chosen:
-/// a chain over byte pairs, with bytes weighted by their frequency in source and configuration
-/// text and letter pairs by their rank in [`PAIRS`]. A rough estimate is enough: it only decides
-/// how often the search stops to look closer, never what it finds.
+/// the 3-byte sequences measured in source and configuration text ([`super::trigrams`]) where
+/// the table lists them, else a chain over byte pairs, with bytes weighted by their frequency in
+/// such text and letter pairs by their rank in [`PAIRS`]. A rough estimate is enough: it only
+/// decides how often the search stops to look closer, never what it finds. (The pair model
+/// alone took `code` as the anchor of `b64decode` and `----` as that of `private key-----`,
+/// which real text is full of.)
 struct Rarity {
     /// For each pair of lower-case letters, how much more (or less) common it is than its two
     /// letters' frequencies alone suggest.
     letter_pairs: [[f64; 26]; 26],
+    /// The measured frequency (per 10,000 bytes) of the common 3-byte sequences
+    /// ([`super::trigrams`]).
+    measured: std::collections::HashMap<[u8; 3], f64>,
 }
+
+/// The frequency the measured table gives a sequence it does not list: it lists every one seen
+/// at least this often.
+const UNLISTED: f64 = 0.25;
 
 impl Rarity {
     fn new() -> Self {
@@ -87,7 +97,43 @@ impl Rarity {
                     320.0 / (rank as f64 + 40.0);
             }
         }
-        Rarity { letter_pairs }
+        let mut measured = std::collections::HashMap::new();
+        for &(tier, seqs) in super::trigrams::TIERS {
+            // The middle of the tier, on a log scale.
+            let f = 1000.0 * (-(f64::from(tier) + 0.5) / 2.0).exp2();
+            for s in seqs.chunks_exact(3) {
+                measured.insert([s[0], s[1], s[2]], f);
+            }
+        }
+        Rarity {
+            letter_pairs,
+            measured,
+        }
+    }
+
+    /// Occurrences of the 3 bytes `a`, `b`, `c` (lower case) per 10,000 bytes: measured where
+    /// the table lists them, else the chain over pairs, which is at most [`UNLISTED`].
+    fn block(&self, a: u8, b: u8, c: u8) -> f64 {
+        match self.measured.get(&[a, b, c]) {
+            Some(&f) => f,
+            None => (self.pair(a, b) * self.pair(b, c) / Self::byte(b)).min(UNLISTED),
+        }
+    }
+
+    /// Occurrences of the 3-byte blocks that hold the pair `a`, `b` and any byte before
+    /// (`before`) or after it, per 10,000 bytes: the cost of a 3-byte keyword filed under every
+    /// byte beside it.
+    fn any_beside(&self, a: u8, b: u8, before: bool) -> f64 {
+        let listed: f64 = self
+            .measured
+            .iter()
+            .filter(|(k, _)| match before {
+                true => k[1] == a && k[2] == b,
+                false => k[0] == a && k[1] == b,
+            })
+            .map(|(_, f)| f)
+            .sum();
+        listed.max(self.pair(a, b))
     }
 
     /// Occurrences of byte `b` (folded) per 10,000 bytes of source text, roughly.
@@ -124,12 +170,23 @@ impl Rarity {
         }
     }
 
+    /// Where in `keyword` (4 bytes or more) its anchor starts: the 4 bytes whose blocks text
+    /// is expected to flag least often.
+    fn best_anchor(&self, keyword: &[u8]) -> usize {
+        let last = (keyword.len().saturating_sub(4)).min(u16::MAX as usize);
+        (0..=last)
+            .min_by(|&a, &b| {
+                let cost = |j: usize| self.anchor_cost(&keyword[j..j + 4]);
+                cost(a).total_cmp(&cost(b))
+            })
+            .unwrap_or(0)
+    }
+
     /// How often the 4 bytes of an anchor make a block of text flag: the sum of the expected
     /// frequencies of its two 3-byte blocks.
     fn anchor_cost(&self, anchor: &[u8]) -> f64 {
         let f: Vec<u8> = anchor.iter().map(|b| b.to_ascii_lowercase()).collect();
-        let block = |a, b, c| self.pair(a, b) * self.pair(b, c) / Self::byte(b);
-        block(f[0], f[1], f[2]) + block(f[1], f[2], f[3])
+        self.block(f[0], f[1], f[2]) + self.block(f[1], f[2], f[3])
     }
 }
 
@@ -234,7 +291,8 @@ impl KeywordSearch {
                     // Filed under itself and every fourth byte, or every byte before it and
                     // itself: whichever makes the block with the wildcard the rarer.
                     let f = k.to_ascii_lowercase();
-                    let lead = rarity.pair(f[0], f[1]) < rarity.pair(f[1], f[2]);
+                    let lead =
+                        rarity.any_beside(f[0], f[1], true) < rarity.any_beside(f[1], f[2], false);
                     if lead {
                         leading.push(id);
                     }
@@ -246,14 +304,8 @@ impl KeywordSearch {
                         file(u32::from_le_bytes(bytes) | FOLD, (id, at));
                     }
                 }
-                n => {
-                    let last = (n - 4).min(u16::MAX as usize);
-                    let at = (0..=last)
-                        .min_by(|&a, &b| {
-                            let cost = |j: usize| rarity.anchor_cost(&k[j..j + 4]);
-                            cost(a).total_cmp(&cost(b))
-                        })
-                        .unwrap_or(0);
+                _ => {
+                    let at = rarity.best_anchor(k);
                     let x = u32::from_le_bytes([k[at], k[at + 1], k[at + 2], k[at + 3]]) | FOLD;
                     file(x, (id, at as u16));
                 }
@@ -572,6 +624,54 @@ mod tests {
         }
         assert!(data.len() > 10_000);
         assert_eq!(found(&keywords, &data), reference(&keywords, &data));
+    }
+
+    #[test]
+    fn the_measured_table_is_well_formed() {
+        let mut all = std::collections::HashSet::new();
+        let mut last = None;
+        for &(tier, seqs) in crate::matcher::trigrams::TIERS {
+            assert!(last.is_none_or(|l| l < tier), "tiers in order: {tier}");
+            last = Some(tier);
+            assert_eq!(seqs.len() % 3, 0, "tier {tier} holds whole sequences");
+            for s in seqs.chunks_exact(3) {
+                assert!(s
+                    .iter()
+                    .all(|b| (0x20..0x7f).contains(b) && !b.is_ascii_uppercase()));
+                assert!(
+                    all.insert(s.to_vec()),
+                    "{:?} listed once",
+                    String::from_utf8_lossy(s)
+                );
+            }
+        }
+        assert!(all.len() > 1000, "{} sequences", all.len());
+    }
+
+    /// Anchors are chosen by how often their blocks occur in real text: a keyword's common
+    /// parts (a run of dashes, `code`, `client`) are passed over for its rarer ones.
+    #[test]
+    fn anchors_pass_over_the_common_parts_of_a_keyword() {
+        let rarity = Rarity::new();
+        let anchor = |k: &str| {
+            let at = rarity.best_anchor(k.as_bytes());
+            k[at..at + 4].to_string()
+        };
+        for (keyword, common) in [
+            ("private key-----", "----"),
+            ("b64decode", "code"),
+            ("box-client-secret", "lien"),
+            ("https://hooks.slack.com", "ttps"),
+        ] {
+            let a = anchor(keyword);
+            assert_ne!(a, common, "{keyword}");
+            assert!(
+                rarity.anchor_cost(a.as_bytes()) < rarity.anchor_cost(common.as_bytes()) / 4.0,
+                "{keyword}: {a} is rarer than {common}"
+            );
+        }
+        // Measured, a block of common text costs more than one the table does not list.
+        assert!(rarity.block(b'i', b'o', b'n') > 10.0 * rarity.block(b'j', b'q', b'z'));
     }
 
     #[test]

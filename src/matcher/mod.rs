@@ -18,6 +18,7 @@ mod keywords;
 mod prefilter;
 #[cfg(test)]
 mod tests;
+mod trigrams;
 pub mod validate;
 
 use crate::error::Error;

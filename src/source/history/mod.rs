@@ -329,17 +329,19 @@ fn scan(
         .count() as u64;
     let t1 = std::time::Instant::now();
     let holders = scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
+    let t2 = std::time::Instant::now();
     let exposure = opts
         .range
         .is_none()
         .then(|| exposure::Exposure::new(&commits, graph, refs));
     if opts.timings {
         eprintln!(
-            "leaksweep: timings: walk {} ms ({} commits, {} items), read+scan {} ms",
+            "leaksweep: timings: walk {} ms ({} commits, {} items), read+scan {} ms, exposure {} ms",
             (t1 - t0).as_millis(),
             commits.len(),
             items.len(),
-            t1.elapsed().as_millis()
+            (t2 - t1).as_millis(),
+            t2.elapsed().as_millis()
         );
     }
     Ok(History {

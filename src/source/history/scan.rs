@@ -92,6 +92,7 @@ pub(super) fn scan_items(
     // First the blobs the packs hold, one delta tree at a time ([`PackPlan`]); then what they
     // do not (messages, loose objects, what the plan could not read), through libgit2.
     let direct = std::env::var("LEAKSWEEP_PACK_READ").as_deref() != Ok("libgit2");
+    let t0 = std::time::Instant::now();
     let plan = direct.then(|| {
         let wanted: Vec<_> = items
             .iter()
@@ -99,6 +100,7 @@ pub(super) fn scan_items(
             .collect();
         PackPlan::new(repo, &wanted)
     });
+    let t1 = std::time::Instant::now();
     let mut second: Vec<Item> = match &plan {
         None => items.to_vec(),
         Some(plan) => {
@@ -145,6 +147,7 @@ pub(super) fn scan_items(
         }
         _ => crate::git::packorder::sort_by_delta_tree(repo, &mut second, |i| i.oid),
     }
+    let t2 = std::time::Instant::now();
     let cursor = AtomicUsize::new(0);
     run(&|ctx, scratch| loop {
         let start = cursor.fetch_add(CHUNK, Ordering::Relaxed);
@@ -161,20 +164,39 @@ pub(super) fn scan_items(
         }
     });
     bar.finish_and_clear();
+    if opts.timings {
+        eprintln!(
+            "leaksweep: timings: plan {} ms, pack reads {} ms, libgit2 reads {} ms ({} items)",
+            (t1 - t0).as_millis(),
+            (t2 - t1).as_millis(),
+            t2.elapsed().as_millis(),
+            second.len()
+        );
+    }
     if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e).context("cannot open the repository in a worker thread");
     }
+    let t3 = std::time::Instant::now();
     let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
+    let nrevisit = revisit.len();
     if !revisit.is_empty() {
         judge_at_other_paths(
             repo, &revisit, commits, paths, opts, scanner, collector, reducer, budget,
         )?;
     }
+    let t4 = std::time::Instant::now();
     let mut holders = HolderTable::default();
     if let Some(r) = reducer {
         let (findings, table) = r.take_findings();
         collector.add_findings(findings);
         holders = table;
+    }
+    if opts.timings {
+        eprintln!(
+            "leaksweep: timings: other paths {} ms ({nrevisit} blobs), reduce {} ms",
+            (t4 - t3).as_millis(),
+            t4.elapsed().as_millis()
+        );
     }
     Ok(holders)
 }
