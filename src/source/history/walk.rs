@@ -97,6 +97,13 @@ struct SliceOut {
     parents: Vec<Vec<usize>>,
 }
 
+/// Slices of a parallel walk per thread, claimed in order: with one each, the thread with the
+/// heavier half of the history (git/git's later commits) walked on alone for a third of the walk;
+/// with four, the last slices are short (0.93x the wall time on git/git, the same CPU time, the
+/// same items). Each slice a worker starts after another worker's costs it the trees it has not
+/// seen, so more slices cost more CPU.
+const SLICES_PER_THREAD: usize = 4;
+
 /// Fewest commits worth a parallel walk: below this the extra repository handles cost more than
 /// they save.
 const PARALLEL_MIN_COMMITS: usize = 512;
@@ -284,7 +291,7 @@ impl Walker<'_> {
         spinner: &ProgressBar,
     ) -> Result<()> {
         let threads = opts.threads;
-        let slices = slice_bounds(commits.len(), threads);
+        let slices = slice_bounds(commits.len(), threads * SLICES_PER_THREAD);
         let git_dir = self.repo.path().to_path_buf();
         let (scanner, collector) = (self.scanner, self.collector);
         let next = AtomicUsize::new(0);
