@@ -139,10 +139,10 @@ pub(super) fn scan_items(
     // What libgit2 reads, in pack order; everything in delta-tree order when the plan did not
     // run (after it, what is left is the messages and a few blobs: not worth a second pass over
     // the pack headers).
-    match std::env::var("LEAKSWEEP_PACK_ORDER").as_deref() {
+    let order = std::env::var("LEAKSWEEP_PACK_ORDER");
+    match order.as_deref() {
         Ok("none") => {}
-        Ok("offset") => crate::git::packorder::sort_by_pack_offset(repo, &mut second, |i| i.oid),
-        _ if plan.is_some() => {
+        o if plan.is_some() || o == Ok("offset") => {
             crate::git::packorder::sort_by_pack_offset(repo, &mut second, |i| i.oid)
         }
         _ => crate::git::packorder::sort_by_delta_tree(repo, &mut second, |i| i.oid),
@@ -164,39 +164,37 @@ pub(super) fn scan_items(
         }
     });
     bar.finish_and_clear();
+    let t3 = std::time::Instant::now();
+    if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e).context("cannot open the repository in a worker thread");
+    }
+    let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
     if opts.timings {
         eprintln!(
             "leaksweep: timings: plan {} ms, pack reads {} ms, libgit2 reads {} ms ({} items)",
             (t1 - t0).as_millis(),
             (t2 - t1).as_millis(),
-            t2.elapsed().as_millis(),
+            (t3 - t2).as_millis(),
             second.len()
         );
     }
-    if let Some(e) = open_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e).context("cannot open the repository in a worker thread");
-    }
-    let t3 = std::time::Instant::now();
-    let revisit = revisit.into_inner().unwrap_or_else(|p| p.into_inner());
-    let nrevisit = revisit.len();
     if !revisit.is_empty() {
         judge_at_other_paths(
             repo, &revisit, commits, paths, opts, scanner, collector, reducer, budget,
         )?;
     }
-    let t4 = std::time::Instant::now();
+    if opts.timings {
+        eprintln!(
+            "leaksweep: timings: other paths {} ms ({} blobs)",
+            t3.elapsed().as_millis(),
+            revisit.len()
+        );
+    }
     let mut holders = HolderTable::default();
     if let Some(r) = reducer {
         let (findings, table) = r.take_findings();
         collector.add_findings(findings);
         holders = table;
-    }
-    if opts.timings {
-        eprintln!(
-            "leaksweep: timings: other paths {} ms ({nrevisit} blobs), reduce {} ms",
-            (t4 - t3).as_millis(),
-            t4.elapsed().as_millis()
-        );
     }
     Ok(holders)
 }
