@@ -17,8 +17,12 @@ ones need Go to run, so they are not counted).
 --filtered scans the folder once more with `--show-filtered` and classifies each missed positive:
 `filtered: REASON` when a built-in filter rejected a candidate in it (the reason of its first
 one), else `no rule matched` (no rule's regex matched it, or the rule's own allowlist or stopwords
-named it); it prints the count of each class per peer, so the misses split into values judged
-fake or placeholder and formats no rule covers.
+named it); a `no rule matched` miss is split once more by the keywords of the rules in `rules/`
+beside this script: `keyword of RULE, format differs` when a rule's keyword is in the example (the
+rule saw it and its value does not have the provider's format: another length, alphabet or
+version) and `no keyword of any rule` (a format or a context no rule covers). It prints the count
+of each class per peer, so the misses split into values judged fake or placeholder, values whose
+shape differs from the documented one, and formats no rule covers.
 """
 import argparse
 import glob
@@ -28,6 +32,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 
 try:
     import yaml
@@ -152,6 +157,7 @@ def main():
             for f in scan(args.bin, tmp, "--show-filtered"):
                 if "filtered" in f:
                     why.setdefault(os.path.basename(f["path"]), f["filtered"])
+    keywords = rule_keywords()
     table = {}
     for name, peer, fam, rule, positive, value in files:
         key = (peer, fam)
@@ -160,7 +166,7 @@ def main():
             t[0] += 1
             t[1] += name in hit
             if args.misses and name not in hit:
-                reason = f" [filtered: {why[name]}]" if name in why else ""
+                reason = f" [{miss_class(name, value, why, keywords)}]" if args.filtered else ""
                 print(f"miss {peer} {rule}{reason}: {value[:100]}")
         else:
             t[2] += 1
@@ -177,9 +183,16 @@ def main():
     for peer, (p, f, n, a) in sorted(total.items()):
         print(f"{peer:12} {'TOTAL':12} {f:5}/{p:<6} {100 * f / max(p, 1):6.1f}% {a:4}/{n:<4}")
     if args.filtered:
-        misses = [(peer, why.get(name)) for name, peer, _, _, positive, _ in files
-                  if positive and name not in hit]
+        misses = [(peer, miss_class(name, value, why, keywords))
+                  for name, peer, _, _, positive, value in files if positive and name not in hit]
         print_misses(misses, sorted(total))
+
+
+def miss_class(name, value, why, keywords):
+    """The class of a missed positive: `filtered: REASON` or one of `unmatched_class`."""
+    if name in why:
+        return f"filtered: {why[name]}"
+    return unmatched_class(value, keywords)
 
 
 def scan(binary, folder, *extra):
@@ -191,21 +204,49 @@ def scan(binary, folder, *extra):
     return json.loads(run.stdout)["findings"]
 
 
+def rule_keywords():
+    """(keyword in lower case, rule id) of every built-in rule, from `rules/*.toml`."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rules")
+    out = []
+    for path in sorted(glob.glob(os.path.join(here, "*.toml"))):
+        with open(path, "rb") as f:
+            for rule in tomllib.load(f).get("rule", []):
+                out += [(k.lower(), rule["id"]) for k in rule.get("keywords", [])]
+    return out
+
+
+def unmatched_class(value, keywords):
+    """`keyword of RULE, format differs` or `no keyword of any rule`, for a miss no filter saw."""
+    low = value.lower()
+    # The longest keyword present names the most specific rule (`deepgram` before `secret`).
+    present = sorted((-len(k), rule) for k, rule in keywords if k in low)
+    if present:
+        return f"keyword of {present[0][1]}, format differs"
+    return "no keyword of any rule"
+
+
 def print_misses(misses, peers):
     """The missed positives per class (`filtered: REASON` or `no rule matched`) and peer."""
     counts = {}
     for peer, reason in misses:
-        cls = f"filtered: {reason}" if reason else "no rule matched"
+        cls = "keyword present, format differs" if reason.startswith("keyword") else reason
         counts.setdefault(cls, {}).setdefault(peer, 0)
         counts[cls][peer] += 1
     print()
-    print(f"{'missed positives':32}" + "".join(f"{p:>12}" for p in peers) + f"{'total':>8}")
-    order = sorted(counts, key=lambda c: (c == "no rule matched", -sum(counts[c].values()), c))
+    def group(c):
+        return (0 if c.startswith("filtered") else 1 if c.startswith("keyword") else 2)
+    order = sorted(counts, key=lambda c: (group(c), -sum(counts[c].values()), c))
+    width = max([32] + [len(c) + 2 for c in counts])
+    print(f"{'missed positives':{width}}" + "".join(f"{p:>12}" for p in peers) + f"{'total':>8}")
     for cls in order:
         row = counts[cls]
-        print(f"{cls:32}" + "".join(f"{row.get(p, 0):12}" for p in peers)
+        print(f"{cls:{width}}" + "".join(f"{row.get(p, 0):12}" for p in peers)
               + f"{sum(row.values()):8}")
-    print(f"{'TOTAL':32}" + "".join(f"{sum(1 for q, _ in misses if q == p):12}" for p in peers)
+    for name, test in [("  filtered (all reasons)", "filtered")]:
+        print(f"{name:{width}}" + "".join(
+            f"{sum(1 for q, c in misses if q == p and c.startswith(test)):12}" for p in peers)
+            + f"{sum(1 for _, c in misses if c.startswith(test)):8}")
+    print(f"{'TOTAL':{width}}" + "".join(f"{sum(1 for q, _ in misses if q == p):12}" for p in peers)
           + f"{len(misses):8}")
 
 
