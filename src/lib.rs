@@ -2,10 +2,11 @@
 //! replacements, and rewrite history to remove them. See DESIGN.md for the architecture:
 //! sources push blobs into the scanner, the matcher turns bytes into matches, reporters format.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod archive;
 pub mod baseline;
+mod bytemask;
 pub mod cli;
 pub mod cmd;
 pub mod config;

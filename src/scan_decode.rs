@@ -114,40 +114,16 @@ pub fn class_runs(
 /// up to two `=`: a 16-byte value).
 const MIN_B64_RUN: usize = 22;
 
-/// The high bit of each byte of `w` set where that byte is in the standard base64 alphabet
-/// (`A-Z`, `a-z`, `0-9`, `+`, `/`), all other bits clear: three range tests on all eight bytes
-/// at once. A byte of 0x80 or more is never in it; below that, adding `0x80 - lo` to a byte sets
-/// its high bit exactly when it is at least `lo`, and adding `0x7f - hi` leaves it clear exactly
-/// when it is at most `hi` (no sum carries into the next byte).
-fn b64_high_bits(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let low = w & !HIGH;
-    let within = |x: u64, lo: u64, hi: u64| {
-        x.wrapping_add(ONES * (0x80 - lo)) & !x.wrapping_add(ONES * (0x7f - hi))
-    };
-    let letters = within(low | (ONES * 0x20), b'a' as u64, b'z' as u64);
-    let slash_digits = within(low, b'/' as u64, b'9' as u64);
-    let plus = within(low, b'+' as u64, b'+' as u64);
-    (letters | slash_digits | plus) & !w & HIGH
-}
-
 /// Bit `i` of the result set where `block[i]` is in the standard base64 alphabet (`block` holds
 /// at most 64 bytes; the bits past its end are clear).
 fn b64_mask(block: &[u8]) -> u64 {
-    let mut mask = 0u64;
-    let mut words = block.chunks_exact(8);
-    for (i, w) in words.by_ref().enumerate() {
-        let high = b64_high_bits(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
-        // Gathers the eight high bits, byte j's to bit j: each lands alone in the top byte.
-        let packed = (high >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
-        mask |= packed << (8 * i);
+    if let Ok(full) = <&[u8; 64]>::try_from(block) {
+        return crate::bytemask::b64_mask64(full);
     }
-    let done = block.len() - words.remainder().len();
-    for (j, &b) in words.remainder().iter().enumerate() {
-        mask |= (STD_B64[b as usize] as u64) << (done + j);
-    }
-    mask
+    block
+        .iter()
+        .enumerate()
+        .fold(0, |m, (j, &b)| m | (STD_B64[b as usize] as u64) << j)
 }
 
 /// The same runs as `class_runs(data, &STD_B64, MIN_B64_RUN, f)`, found 64 bytes at a time: each
@@ -337,23 +313,11 @@ mod tests {
         out
     }
 
-    /// The block search finds exactly the runs of the byte-at-a-time search: every byte value
-    /// classified alike, and seeded random texts of every length around the block size, dense and
+    /// The block search finds exactly the runs of the byte-at-a-time search (each byte value is
+    /// classified alike: `bytemask`'s tests), on seeded random texts of every length around the block size, dense and
     /// sparse in alphabet bytes, with runs of every length around the shortest.
     #[test]
     fn block_search_finds_the_runs_of_the_byte_search() {
-        for b in 0..=255u8 {
-            for at in 0..8 {
-                let mut w = [b'.'; 8];
-                w[at] = b;
-                let high = b64_high_bits(u64::from_le_bytes(w));
-                assert_eq!(
-                    high == 0x80 << (8 * at),
-                    STD_B64[b as usize],
-                    "byte {b:#x} at {at}"
-                );
-            }
-        }
         let runs = |d: &[u8], block: bool| {
             let mut out = Vec::new();
             if block {
