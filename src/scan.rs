@@ -1042,7 +1042,7 @@ pub fn summarize(
 }
 
 #[path = "scan_decode.rs"]
-mod decode;
+pub(crate) mod decode;
 pub(crate) use decode::byte_class;
 pub use decode::{class_runs, percent_runs};
 use decode::{for_each_encoded, Encoding};

@@ -71,7 +71,8 @@ macro_rules! byte_class {
 pub(crate) use byte_class;
 
 /// Standard base64 alphabet bytes (`=` padding aside): what [`for_each_encoded`] decodes.
-static STD_B64: [bool; 256] = byte_class!(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/');
+pub(crate) static STD_B64: [bool; 256] =
+    byte_class!(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/');
 
 /// Calls `f` with every maximal run of bytes of `class` at least `min_len` long, in order.
 ///
@@ -313,9 +314,10 @@ mod tests {
         out
     }
 
-    /// The block search finds exactly the runs of the byte-at-a-time search (each byte value is
-    /// classified alike: `bytemask`'s tests), on seeded random texts of every length around the block size, dense and
-    /// sparse in alphabet bytes, with runs of every length around the shortest.
+    /// The block search finds exactly the runs of the byte-at-a-time search (that each byte
+    /// value is classified alike is `bytemask`'s tests), on seeded random texts of every length
+    /// around the block size, dense and sparse in alphabet bytes, with runs of every length
+    /// around the shortest.
     #[test]
     fn block_search_finds_the_runs_of_the_byte_search() {
         let runs = |d: &[u8], block: bool| {
