@@ -15,7 +15,7 @@
 //! which reads it through libgit2 as before, with its errors and limits.
 
 use super::id::ObjectId;
-use super::packorder::{delta_children, pack_entries, Entry, Parent};
+use super::packorder::{delta_children, pack_entries, pack_indexes, Entry, PackIndex, Parent};
 use git2::Repository;
 use std::fs::File;
 use std::path::PathBuf;
@@ -42,6 +42,45 @@ struct Pack {
     wanted: Vec<bool>,
 }
 
+/// What a [`Plan`] is made from, whatever is wanted: each readable pack's index and entry
+/// headers, with its delta trees. Reading it is a pass over every pack's headers, which need
+/// not wait for the history walk to know which blobs it wants.
+pub struct Layout {
+    packs: Vec<PackLayout>,
+}
+
+struct PackLayout {
+    path: PathBuf,
+    idx: PackIndex,
+    entries: Vec<Entry>,
+    ends: Vec<u64>,
+    first: Vec<u32>,
+    children: Vec<u32>,
+}
+
+impl Layout {
+    /// The packs of `repo` in name order; a pack whose index or headers do not read is left out
+    /// (what it holds is then read through libgit2).
+    pub fn read(repo: &Repository) -> Layout {
+        let packs = pack_indexes(repo)
+            .into_iter()
+            .filter_map(|(path, idx)| {
+                let (entries, ends) = pack_entries(&path, &idx)?;
+                let (first, children) = delta_children(&entries);
+                Some(PackLayout {
+                    path,
+                    idx,
+                    entries,
+                    ends,
+                    first,
+                    children,
+                })
+            })
+            .collect();
+        Layout { packs }
+    }
+}
+
 /// The delta trees that hold the wanted blobs, and the blobs no tree holds.
 pub struct Plan {
     packs: Vec<Pack>,
@@ -57,11 +96,23 @@ impl Plan {
     /// Plans the reading of `wanted` (object ids, by index): each id is looked for in the packs
     /// in name order, the first holding it reads it.
     pub fn new(repo: &Repository, wanted: &[Option<ObjectId>]) -> Plan {
+        Plan::from_layout(Layout::read(repo), wanted)
+    }
+
+    /// [`Plan::new`] from the packs' layout, read beforehand.
+    pub fn from_layout(layout: Layout, wanted: &[Option<ObjectId>]) -> Plan {
         let mut packs = Vec::new();
         let mut placed = vec![false; wanted.len()];
-        for (path, idx) in super::packorder::pack_indexes(repo) {
-            // The wanted ids this pack holds (from its index alone: a pack holding none has
-            // its headers left unread).
+        for pack in layout.packs {
+            let PackLayout {
+                path,
+                idx,
+                entries,
+                ends,
+                first,
+                children,
+            } = pack;
+            // The wanted ids this pack holds.
             let here: Vec<(usize, u64)> = wanted
                 .iter()
                 .enumerate()
@@ -71,9 +122,6 @@ impl Plan {
             if here.is_empty() {
                 continue;
             }
-            let Some((entries, ends)) = pack_entries(&path, &idx) else {
-                continue;
-            };
             let n = entries.len();
             let mut item = vec![NONE; n];
             for (i, off) in here {
@@ -83,7 +131,6 @@ impl Plan {
                 }
             }
             // A base always comes before its deltas (`pack_entries` checks).
-            let (first, children) = delta_children(&entries);
             let mut wanted_below: Vec<bool> = item.iter().map(|&i| i != NONE).collect();
             for i in (0..n).rev() {
                 if let (true, Parent::Entry(b)) = (wanted_below[i], entries[i].parent) {

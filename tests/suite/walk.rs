@@ -170,3 +170,130 @@ fn parallel_walk_reports_what_one_thread_reports() {
         "{skipped:?}"
     );
 }
+
+/// `fast-import` input: a history of [`COMMITS`] commits where a secret first lies in an
+/// allowlisted `docs/` file and is copied out of it twice (commits 650 and 1100), and another
+/// lies in an allowlisted directory that is copied whole (commit 1000: one tree at two paths).
+fn copied_out_of_docs(secrets: &[String; 2]) -> Vec<u8> {
+    let mut s: Vec<u8> = Vec::new();
+    let data = |s: &mut Vec<u8>, d: &[u8]| {
+        s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
+        s.extend_from_slice(d);
+        s.push(b'\n');
+    };
+    let file = |s: &mut Vec<u8>, path: &str, body: &str| {
+        s.extend_from_slice(format!("M 100644 inline {path}\n").as_bytes());
+        data(s, body.as_bytes());
+    };
+    for i in 1..=COMMITS {
+        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
+        let who = format!("T <t@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
+        s.extend_from_slice(format!("committer {who}").as_bytes());
+        data(&mut s, format!("change {i}\n").as_bytes());
+        if i > 1 {
+            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
+        }
+        match i {
+            1 => file(
+                &mut s,
+                ".leaksweep.toml",
+                "[allowlist]\npaths = [\"docs/**\"]\n",
+            ),
+            100 => file(
+                &mut s,
+                "docs/example.env",
+                &format!("APP=demo\nDB_PASSWORD={}\n", secrets[0]),
+            ),
+            200 => file(
+                &mut s,
+                "docs/env/sample.env",
+                &format!("MODE=x\nDB_PASSWORD={}\n", secrets[1]),
+            ),
+            650 => s.extend_from_slice(b"C docs/example.env config/prod.env\n"),
+            1000 => s.extend_from_slice(b"C docs/env config/env\n"),
+            1100 => s.extend_from_slice(b"C docs/example.env config/again.env\n"),
+            _ => {}
+        }
+        file(
+            &mut s,
+            &format!("src/f{}.txt", i % 40),
+            &format!("line {i}\n").repeat(8),
+        );
+    }
+    s
+}
+
+/// A blob first seen at an allowlisted path is judged again at each other path holding it, the
+/// first commit of each found by one pass over the commit trees; on several threads that pass
+/// is cut into slices, and a thread starting a later slice finds the copies again at its first
+/// commit: the report must still name the commit that made each copy, as one thread does.
+#[test]
+fn copies_out_of_an_allowlisted_path_are_found_at_their_first_commit_on_every_thread_count() {
+    let fx = Fixture::new();
+    let repo = Repo::init(&fx, "copies");
+    let secrets = [password(24), password(24)];
+    git_stdin(
+        repo.path(),
+        &["fast-import", "--quiet"],
+        copied_out_of_docs(&secrets),
+    );
+    git_ok(repo.path(), &["checkout", "-q", "main"]);
+    let one = report(&repo, "1");
+    for threads in ["2", "3", "8"] {
+        assert_eq!(
+            report(&repo, threads),
+            one,
+            "-j {threads} differs from -j 1"
+        );
+    }
+    let commit = |n: usize| {
+        git_ok(
+            repo.path(),
+            &["rev-parse", &format!("main~{}", COMMITS - n)],
+        )
+        .trim()
+        .to_string()
+    };
+    // (path, commit) of each finding, and of the first commit at each path it lists.
+    type Place = (String, String);
+    let mut found: Vec<(String, String, Vec<Place>)> = one["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            // Every commit holding it is listed, oldest first: the first at each path.
+            let mut listed: Vec<Place> = Vec::new();
+            for l in f["git"]["locations"].as_array().into_iter().flatten() {
+                let path = l["path"].as_str().unwrap_or("").to_string();
+                if !listed.iter().any(|(p, _)| *p == path) {
+                    listed.push((path, l["commit"].as_str().unwrap_or("").to_string()));
+                }
+            }
+            (
+                f["path"].as_str().unwrap_or("").to_string(),
+                f["git"]["commit"].as_str().unwrap_or("").to_string(),
+                listed,
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            (
+                "config/env/sample.env".to_string(),
+                commit(1000),
+                vec![("config/env/sample.env".to_string(), commit(1000))]
+            ),
+            (
+                "config/prod.env".to_string(),
+                commit(650),
+                vec![
+                    ("config/prod.env".to_string(), commit(650)),
+                    ("config/again.env".to_string(), commit(1100)),
+                ]
+            ),
+        ],
+        "{one:#}"
+    );
+}

@@ -1,9 +1,10 @@
 //! Phase 3, annotation (only for findings): author, date and summary of the introducing commit
 //! or tag, and every (commit, path) holding a blob, by one memoized pass over the commit trees.
 
-use super::{commit_tree_id, History};
+use super::walk::{slice_bounds, PARALLEL_MIN_COMMITS, SLICES_PER_THREAD};
+use super::History;
 use crate::finding::{Finding, GitLocation};
-use crate::git::id::{BlobId, CommitId, IdMap, IdSet, ObjectId};
+use crate::git::id::{BlobId, IdHasher, IdMap, IdSet, ObjectId};
 use crate::git::time::GitTime;
 use crate::git::tree;
 use crate::git::walk::Ranks;
@@ -21,47 +22,94 @@ pub(super) enum Places {
 }
 
 /// The (commit index, path) places where each of `targets` appears, as `which` says, in walk
-/// order (oldest first).
+/// order (oldest first). `trees` holds each commit's tree, in walk order (`None`: unreadable);
+/// [`Places::FirstPerPath`] is found on up to `threads` threads.
 pub(super) fn tree_places(
     repo: &Repository,
-    commits: &[CommitId],
+    trees: &[Option<ObjectId>],
     targets: &IdSet,
     which: Places,
+    threads: usize,
 ) -> IdMap<Vec<(u32, String)>> {
     let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
-    let Ok(odb) = repo.odb() else { return out };
     if targets.is_empty() {
         return out;
     }
     if which == Places::FirstPerPath {
-        let mut walk = FirstWalk {
-            odb: &odb,
-            targets,
-            seen: std::collections::HashSet::new(),
-            dirs: Vec::new(),
-            dir_ids: std::collections::HashMap::new(),
-            out,
-        };
-        for (ci, &c) in commits.iter().enumerate() {
-            if let Ok(tree) = commit_tree_id(&odb, c.object()) {
-                walk.visit(None, tree, ci as u32, 0);
-            }
-        }
-        return walk.out;
+        return first_places(repo, trees, targets, threads);
     }
+    let Ok(odb) = repo.odb() else { return out };
     let mut memo: IdMap<Rc<Vec<(String, ObjectId)>>> = IdMap::default();
-    for (ci, &c) in commits.iter().enumerate() {
-        let Ok(tree) = commit_tree_id(&odb, c.object()) else {
-            continue;
-        };
+    for (ci, tree) in trees.iter().enumerate() {
+        let Some(tree) = *tree else { continue };
         let hits = tree_hits(&odb, tree, targets, &mut memo, 0);
         for (path, blob) in hits.iter() {
-            let places = out.entry(*blob).or_default();
-            if which == Places::FirstPerPath && places.iter().any(|(_, p)| p == path) {
-                continue;
-            }
-            places.push((ci as u32, path.clone()));
+            out.entry(*blob)
+                .or_default()
+                .push((ci as u32, path.clone()));
         }
+    }
+    out
+}
+
+/// [`Places::FirstPerPath`]: the commits are cut into slices, claimed in order by the calling
+/// thread and `threads - 1` more, each with its own repository handle and its own record of
+/// the (directory, tree) pairs it has read. That is exact, as in the parallel walk: the first
+/// commit holding a blob at a path lies in some slice, and the thread walking it cannot have
+/// read a tree holding the blob at that path before (that would be an earlier commit holding
+/// it there), so it records that commit; the merge keeps, per path, the earliest.
+fn first_places(
+    repo: &Repository,
+    trees: &[Option<ObjectId>],
+    targets: &IdSet,
+    threads: usize,
+) -> IdMap<Vec<(u32, String)>> {
+    let threads = match trees.len() >= PARALLEL_MIN_COMMITS {
+        true => threads.max(1),
+        false => 1,
+    };
+    let slices = slice_bounds(trees.len(), threads * SLICES_PER_THREAD);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = |odb: &git2::Odb<'_>| {
+        let mut walk = FirstWalk::new(odb, targets);
+        while let Some(range) = slices.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        {
+            for ci in range.clone() {
+                if let Some(tree) = trees[ci] {
+                    walk.visit(None, tree, ci as u32, 0);
+                }
+            }
+        }
+        walk.out
+    };
+    let git_dir = repo.path().to_path_buf();
+    let parts: Vec<IdMap<Vec<(u32, String)>>> = std::thread::scope(|s| {
+        // A helper that cannot open the repository claims no slice: the others walk them all.
+        let helpers: Vec<_> = (1..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    Repository::open(&git_dir)
+                        .and_then(|r| Ok(work(&r.odb()?)))
+                        .unwrap_or_default()
+                })
+            })
+            .collect();
+        let own = repo.odb().map(|odb| work(&odb)).unwrap_or_default();
+        let mut parts = vec![own];
+        parts.extend(helpers.into_iter().filter_map(|h| h.join().ok()));
+        parts
+    });
+    let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
+    for part in parts {
+        for (blob, places) in part {
+            out.entry(blob).or_default().extend(places);
+        }
+    }
+    for places in out.values_mut() {
+        // Stable: the places of one commit were all found by one thread, in tree order.
+        places.sort_by_key(|&(ci, _)| ci);
+        let mut first = std::collections::HashSet::new();
+        places.retain(|(_, path)| first.insert(path.clone()));
     }
     out
 }
@@ -141,7 +189,7 @@ impl History {
 
     /// Every (commit, path) where one of `targets` appears, in walk order (oldest first).
     fn locations(&self, repo: &Repository, targets: &IdSet) -> IdMap<Vec<GitLocation>> {
-        tree_places(repo, &self.commits, targets, Places::All)
+        tree_places(repo, &self.trees, targets, Places::All, 1)
             .into_iter()
             .map(|(blob, places)| {
                 let list = places
@@ -203,45 +251,71 @@ struct FirstWalk<'a> {
     odb: &'a git2::Odb<'a>,
     targets: &'a IdSet,
     /// (directory, tree) pairs already read; the root is directory `u32::MAX`.
-    seen: std::collections::HashSet<(u32, ObjectId)>,
+    seen: std::collections::HashSet<DirTree, std::hash::BuildHasherDefault<IdHasher>>,
     /// Directory paths by id, and ids by path.
     dirs: Vec<String>,
     dir_ids: std::collections::HashMap<String, u32>,
     out: IdMap<Vec<(u32, String)>>,
 }
 
-impl FirstWalk<'_> {
+/// A (directory id, tree) pair of [`FirstWalk::seen`], hashed as the tree id mixed with the
+/// directory (both already well spread), not byte by byte.
+#[derive(PartialEq, Eq)]
+struct DirTree(u32, ObjectId);
+
+impl std::hash::Hash for DirTree {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let b = self.1.as_bytes();
+        let id = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        state.write_u64(id ^ u64::from(self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    }
+}
+
+impl<'a> FirstWalk<'a> {
+    fn new(odb: &'a git2::Odb<'a>, targets: &'a IdSet) -> Self {
+        FirstWalk {
+            odb,
+            targets,
+            seen: Default::default(),
+            dirs: Vec::new(),
+            dir_ids: std::collections::HashMap::new(),
+            out: IdMap::default(),
+        }
+    }
+
     /// Records the targets in `tree`, found at directory `dir` (`None`: the root) of commit
     /// `ci`, that no earlier commit held at the same path; entries in tree order.
     fn visit(&mut self, dir: Option<u32>, tree: ObjectId, ci: u32, depth: usize) {
         // Depth guard: real trees are shallow; a crafted one must not overflow the stack.
-        if depth >= 512 || !self.seen.insert((dir.unwrap_or(u32::MAX), tree)) {
+        if depth >= 512 || !self.seen.insert(DirTree(dir.unwrap_or(u32::MAX), tree)) {
             return;
         }
         let Ok(obj) = self.odb.read(tree.oid()) else {
             return;
         };
-        let entries: Vec<(u32, String, ObjectId)> = tree::entries(obj.data())
-            .map_while(|e| e.ok().and_then(|e| Some((e.mode_bits()?, e.name, e.id))))
-            .filter(|&(mode, _, id)| mode == tree::MODE_TREE || self.targets.contains(&id))
-            .map(|(mode, name, id)| {
-                let name = String::from_utf8_lossy(name);
-                let path = match dir {
-                    Some(d) => format!("{}/{name}", self.dirs[d as usize]),
-                    None => name.into_owned(),
-                };
-                (mode, path, id)
-            })
-            .collect();
-        drop(obj);
-        for (mode, path, id) in entries {
-            if mode == tree::MODE_TREE {
-                let d = match self.dir_ids.get(&path) {
+        // One buffer for the paths of the entries looked at: a string is made only for a
+        // directory met for the first time and for a place recorded.
+        let mut path = String::new();
+        let entries = tree::entries(obj.data())
+            .map_while(|e| e.ok().and_then(|e| Some((e.mode_bits()?, e.name, e.id))));
+        for (mode, name, id) in entries {
+            let subtree = mode == tree::MODE_TREE;
+            if !subtree && !self.targets.contains(&id) {
+                continue;
+            }
+            path.clear();
+            if let Some(d) = dir {
+                path.push_str(&self.dirs[d as usize]);
+                path.push('/');
+            }
+            path.push_str(&String::from_utf8_lossy(name));
+            if subtree {
+                let d = match self.dir_ids.get(path.as_str()) {
                     Some(&d) => d,
                     None => {
                         let d = self.dirs.len() as u32;
                         self.dirs.push(path.clone());
-                        self.dir_ids.insert(path, d);
+                        self.dir_ids.insert(path.clone(), d);
                         d
                     }
                 };
@@ -249,7 +323,7 @@ impl FirstWalk<'_> {
             } else {
                 let places = self.out.entry(id).or_default();
                 if !places.iter().any(|(_, p)| *p == path) {
-                    places.push((ci, path));
+                    places.push((ci, path.clone()));
                 }
             }
         }

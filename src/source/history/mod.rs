@@ -37,7 +37,8 @@
 //! corrupt data, as with `git cat-file`.
 //!
 //! Blobs in packs are read straight from the pack files, one delta tree at a time, each object
-//! inflated once ([`crate::git::packread`]); what that cannot read, and the messages, go through
+//! inflated once ([`crate::git::packread`]), as planned on the packs' entry headers, which a
+//! thread of its own reads while phase 1 runs; what that cannot read, and the messages, go through
 //! libgit2 in pack order. Benchmarking knobs: `LEAKSWEEP_PACK_READ=libgit2` reads everything
 //! through libgit2 in delta-tree order ([`crate::git::packorder::sort_by_delta_tree`]),
 //! `LEAKSWEEP_PACK_ORDER=offset` in plain pack order, `=none` in discovery order.
@@ -53,7 +54,9 @@
 //! Path filters (path allowlists, test-path confidence, lock files) are judged at every path
 //! that holds a blob, not only the first: a blob first judged at such a path, with findings or
 //! with candidates the path hid, is scanned again at each of its other paths after phase 2
-//! (`judge_at_other_paths`). The findings limit counts only what a version reports: one
+//! (`judge_at_other_paths`). Those paths come from one more pass over the commit trees (the
+//! trees the walk recorded per commit, so no commit is read again), cut into slices on every
+//! thread as the walk is: on curl's history it was a sixth of the wall time on one thread. The findings limit counts only what a version reports: one
 //! finding per (secret, rule), in a range only secrets not inherited from the parents' version
 //! of the path, and in a full history, for a version over the limit, only secrets new to it.
 
@@ -120,6 +123,8 @@ pub struct HistoryStats {
 /// The result of enumeration and scanning, kept to annotate findings afterwards.
 pub struct History {
     commits: Vec<CommitId>,
+    /// The tree of each commit, in walk order (`None`: unreadable).
+    trees: Vec<Option<ObjectId>>,
     pub stats: HistoryStats,
     /// Full history: the graph and refs that say which refs reach each finding.
     exposure: Option<exposure::Exposure>,
@@ -308,18 +313,47 @@ fn scan(
         Some(shard) if !shard.reports_walk() => &walk_only,
         _ => collector,
     };
-    let mut w = walk::Walker::new(repo, opts, scanner, walk_sink)?;
-    let commits = w.walk_commits(opts, &spinner)?;
-    if opts.include_unreachable {
-        w.add_unreachable()?;
-    }
+    // The packs' headers, which the reading of blobs in pack order is planned on, do not depend
+    // on what the walk finds: they are read on a thread of their own while the walk runs (whose
+    // commit listing is on one thread).
+    let direct = std::env::var("LEAKSWEEP_PACK_READ").as_deref() != Ok("libgit2");
+    let git_dir = repo.path();
+    let (walked, layout) = std::thread::scope(|s| {
+        let layout = direct.then(|| {
+            s.spawn(|| {
+                let t = std::time::Instant::now();
+                let layout = Repository::open(git_dir)
+                    .ok()
+                    .map(|r| crate::git::packread::Layout::read(&r));
+                (layout, t.elapsed())
+            })
+        });
+        let walked = (|| -> Result<_> {
+            let mut w = walk::Walker::new(repo, opts, scanner, walk_sink)?;
+            let commits = w.walk_commits(opts, &spinner)?;
+            if opts.include_unreachable {
+                w.add_unreachable()?;
+            }
+            Ok((commits, w.finish()))
+        })();
+        let layout = layout.and_then(|h| h.join().ok());
+        (walked, layout)
+    });
+    let (
+        commits,
+        walk::Walked {
+            mut items,
+            mut paths,
+            graph,
+            refs,
+            trees,
+        },
+    ) = walked?;
     spinner.finish_and_clear();
-    let walk::Walked {
-        mut items,
-        mut paths,
-        graph,
-        refs,
-    } = w.finish();
+    let (layout, layout_time) = match layout {
+        Some((layout, t)) => (layout, t),
+        None => (None, Duration::ZERO),
+    };
     if let Some(shard) = opts.shard {
         items.retain(|i| shard.owns(i.oid));
     }
@@ -328,7 +362,12 @@ fn scan(
         .filter(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable))
         .count() as u64;
     let t1 = std::time::Instant::now();
-    let holders = scan::scan_items(repo, &items, &commits, &mut paths, opts, scanner, collector)?;
+    let walked = scan::Enumeration {
+        items: &items,
+        commits: &commits,
+        trees: &trees,
+    };
+    let holders = scan::scan_items(repo, walked, layout, &mut paths, opts, scanner, collector)?;
     let t2 = std::time::Instant::now();
     let exposure = opts
         .range
@@ -336,10 +375,12 @@ fn scan(
         .then(|| exposure::Exposure::new(&commits, graph, refs));
     if opts.timings {
         eprintln!(
-            "leaksweep: timings: walk {} ms ({} commits, {} items), read+scan {} ms, exposure {} ms",
+            "leaksweep: timings: walk {} ms ({} commits, {} items; pack headers {} ms alongside), \
+             read+scan {} ms, exposure {} ms",
             (t1 - t0).as_millis(),
             commits.len(),
             items.len(),
+            layout_time.as_millis(),
             (t2 - t1).as_millis(),
             t2.elapsed().as_millis()
         );
@@ -351,6 +392,7 @@ fn scan(
             shallow: repo.is_shallow(),
         },
         commits,
+        trees,
         exposure,
         holders,
     })
@@ -366,13 +408,6 @@ impl History {
         }
         hex::encode(h.finalize())
     }
-}
-
-/// The tree of a commit, from the raw object's first header line (cheaper than parsing it all).
-fn commit_tree_id(odb: &git2::Odb<'_>, id: ObjectId) -> std::result::Result<ObjectId, String> {
-    let obj = odb.read(id.oid()).map_err(|e| e.message().to_string())?;
-    crate::git::object::commit_tree(obj.data())
-        .ok_or_else(|| "malformed commit (no tree line)".to_string())
 }
 
 /// A Git LFS pointer file (the whole file, in the pointer format): see [`super::lfs`].

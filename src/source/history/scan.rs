@@ -11,8 +11,8 @@ use super::{
 };
 use crate::archive::{self, Budget, Limits};
 use crate::finding::{Finding, SecretId};
-use crate::git::id::{BlobId, CommitId, IdSet};
-use crate::git::packread::{Plan as PackPlan, Reader as PackReader};
+use crate::git::id::{BlobId, CommitId, IdSet, ObjectId};
+use crate::git::packread::{Layout as PackLayout, Plan as PackPlan, Reader as PackReader};
 use crate::matcher::Scratch;
 use crate::scan::{is_binary, Blob, Candidate, Collector, Provenance, Scanner, SkipReason};
 use anyhow::{Context, Result};
@@ -25,17 +25,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Items claimed per step: small enough to balance, large enough to read nearly sequentially.
 const CHUNK: usize = 64;
 
+/// What the walk enumerated: the items to scan, and the commits in walk order with their trees.
+#[derive(Clone, Copy)]
+pub(super) struct Enumeration<'a> {
+    pub(super) items: &'a [Item],
+    pub(super) commits: &'a [CommitId],
+    pub(super) trees: &'a [Option<ObjectId>],
+}
+
 /// Reads and scans every item on `opts.threads` threads, each with its own repository handle;
 /// returns the commits and tags holding each folded finding (none in a range, which folds none).
+/// The blobs the packs hold are read as `layout` lays them out; without it, everything is read
+/// through libgit2.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn scan_items(
     repo: &Repository,
-    items: &[Item],
-    commits: &[CommitId],
+    walked: Enumeration<'_>,
+    layout: Option<PackLayout>,
     paths: &mut Paths,
     opts: &HistoryOptions,
     scanner: &Scanner,
     collector: &Collector,
 ) -> Result<HolderTable> {
+    let Enumeration { items, commits, .. } = walked;
     let revisit = std::sync::Mutex::new(Vec::new());
     let budget = &Budget::new(archive::SCAN_BUDGET);
     let shared: &Paths = paths;
@@ -91,14 +103,13 @@ pub(super) fn scan_items(
     };
     // First the blobs the packs hold, one delta tree at a time ([`PackPlan`]); then what they
     // do not (messages, loose objects, what the plan could not read), through libgit2.
-    let direct = std::env::var("LEAKSWEEP_PACK_READ").as_deref() != Ok("libgit2");
     let t0 = std::time::Instant::now();
-    let plan = direct.then(|| {
+    let plan = layout.map(|layout| {
         let wanted: Vec<_> = items
             .iter()
             .map(|i| matches!(i.kind, Kind::Blob | Kind::Unreachable).then_some(i.oid))
             .collect();
-        PackPlan::new(repo, &wanted)
+        PackPlan::from_layout(layout, &wanted)
     });
     let t1 = std::time::Instant::now();
     let mut second: Vec<Item> = match &plan {
@@ -180,7 +191,7 @@ pub(super) fn scan_items(
     }
     if !revisit.is_empty() {
         judge_at_other_paths(
-            repo, &revisit, commits, paths, opts, scanner, collector, reducer, budget,
+            repo, &revisit, walked, paths, opts, scanner, collector, reducer, budget,
         )?;
     }
     if opts.timings {
@@ -214,7 +225,7 @@ fn show_bytes(bar: &indicatif::ProgressBar, collector: &Collector) {
 fn judge_at_other_paths(
     repo: &Repository,
     revisit: &[Item],
-    commits: &[CommitId],
+    walked: Enumeration<'_>,
     paths: &mut Paths,
     opts: &HistoryOptions,
     scanner: &Scanner,
@@ -223,7 +234,18 @@ fn judge_at_other_paths(
     budget: &Budget,
 ) -> Result<()> {
     let targets: IdSet = revisit.iter().map(|i| i.oid).collect();
-    let places = tree_places(repo, commits, &targets, Places::FirstPerPath);
+    let commits = walked.commits;
+    let tq = std::time::Instant::now();
+    let places = tree_places(
+        repo,
+        walked.trees,
+        &targets,
+        Places::FirstPerPath,
+        opts.threads,
+    );
+    if std::env::var_os("LSWT").is_some() {
+        eprintln!("TMP places {:?}", tq.elapsed());
+    }
     let mut again = Vec::new();
     for item in revisit {
         let mut done = HashSet::new();

@@ -51,6 +51,9 @@ pub(super) struct Walker<'r> {
     /// folded into `seen` only if something still asks (a tag on a tree, unreachable blobs),
     /// so the sets are not held twice.
     seen_parts: Vec<IdSet>,
+    /// The tree of each commit walked, in walk order (`None`: the commit could not be read), so
+    /// that later passes over the commit trees do not read every commit again.
+    trees: Vec<Option<ObjectId>>,
 }
 
 /// Bound of [`Walker::last_at`]'s contents: past it, directories not yet kept are not kept.
@@ -95,6 +98,7 @@ struct SliceOut {
     items: std::ops::Range<usize>,
     held: std::ops::Range<usize>,
     parents: Vec<Vec<usize>>,
+    trees: Vec<Option<ObjectId>>,
 }
 
 /// Slices of a parallel walk per thread, claimed in order: with one each, the thread with the
@@ -102,11 +106,11 @@ struct SliceOut {
 /// with four, the last slices are short (0.93x the wall time on git/git, the same CPU time, the
 /// same items). Each slice a worker starts after another worker's costs it the trees it has not
 /// seen, so more slices cost more CPU.
-const SLICES_PER_THREAD: usize = 4;
+pub(super) const SLICES_PER_THREAD: usize = 4;
 
 /// Fewest commits worth a parallel walk: below this the extra repository handles cost more than
 /// they save.
-const PARALLEL_MIN_COMMITS: usize = 512;
+pub(super) const PARALLEL_MIN_COMMITS: usize = 512;
 
 /// What the walk leaves behind: the items to scan, their paths, and (in a full history) the
 /// graph and refs the exposure of findings is computed from.
@@ -115,6 +119,8 @@ pub(super) struct Walked {
     pub(super) paths: Paths,
     pub(super) graph: walk::Graph,
     pub(super) refs: Vec<Tip>,
+    /// The tree of each commit, in walk order ([`Walker::trees`]).
+    pub(super) trees: Vec<Option<ObjectId>>,
 }
 
 impl<'r> Walker<'r> {
@@ -143,6 +149,7 @@ impl<'r> Walker<'r> {
             last_at: HashMap::new(),
             last_bytes: 0,
             seen_parts: Vec::new(),
+            trees: Vec::new(),
         })
     }
 
@@ -154,6 +161,7 @@ impl<'r> Walker<'r> {
             paths: self.paths,
             graph: self.graph,
             refs: self.refs,
+            trees: self.trees,
         }
     }
 }
@@ -252,6 +260,7 @@ impl Walker<'_> {
     /// its parents (with `ranks`).
     fn walk_commit(&mut self, commit: CommitId, ci: u32, ranks: Option<&Ranks>) -> Vec<usize> {
         let (tree, parents) = self.tree_and_parents(commit, ranks);
+        self.trees.push(tree.as_ref().ok().copied());
         match tree {
             Ok(tree) => {
                 self.items.push(Item {
@@ -308,6 +317,7 @@ impl Walker<'_> {
                     break;
                 };
                 let (items0, held0) = (w.items.len(), w.held.as_ref().map_or(0, Vec::len));
+                let trees0 = w.trees.len();
                 let mut parents = Vec::with_capacity(range.len());
                 for ci in range.clone() {
                     parents.push(w.walk_commit(commits[ci], ci as u32, Some(ranks)));
@@ -321,6 +331,7 @@ impl Walker<'_> {
                     items: items0..w.items.len(),
                     held: held0..w.held.as_ref().map_or(0, Vec::len),
                     parents,
+                    trees: w.trees.split_off(trees0),
                 });
             }
             Ok(Part {
@@ -375,6 +386,7 @@ impl Walker<'_> {
             for parents in std::mem::take(&mut slice.parents) {
                 self.graph.push(parents);
             }
+            self.trees.append(&mut slice.trees);
         }
         self.seen_parts = parts
             .iter_mut()
@@ -841,7 +853,7 @@ fn keep_last(
 }
 
 /// `n` commits cut into `threads` contiguous slices of (nearly) equal length.
-fn slice_bounds(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+pub(super) fn slice_bounds(n: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
     let k = threads.max(1).min(n.max(1));
     (0..k).map(|i| i * n / k..(i + 1) * n / k).collect()
 }
