@@ -27,15 +27,9 @@ const HOLD_LIMIT: usize = 64 << 20;
 /// No item: an entry that is not wanted itself (a base, or an object not asked for).
 const NONE: u32 = u32::MAX;
 
-/// The entries of one pack, in offset order, with their delta trees.
+/// The entries of one pack, in offset order, with their delta trees, and what is wanted of them.
 struct Pack {
-    path: PathBuf,
-    entries: Vec<Entry>,
-    /// Where each entry's compressed data ends (the next entry, or the pack's trailer).
-    ends: Vec<u64>,
-    /// Children of entry `e`: `children[first[e]..first[e + 1]]`, in offset order.
-    first: Vec<u32>,
-    children: Vec<u32>,
+    layout: PackLayout,
     /// The wanted item each entry is, or [`NONE`].
     item: Vec<u32>,
     /// Whether the entry's subtree holds a wanted item.
@@ -53,7 +47,9 @@ struct PackLayout {
     path: PathBuf,
     idx: PackIndex,
     entries: Vec<Entry>,
+    /// Where each entry's compressed data ends (the next entry, or the pack's trailer).
     ends: Vec<u64>,
+    /// Children of entry `e`: `children[first[e]..first[e + 1]]`, in offset order.
     first: Vec<u32>,
     children: Vec<u32>,
 }
@@ -104,20 +100,13 @@ impl Plan {
         let mut packs = Vec::new();
         let mut placed = vec![false; wanted.len()];
         for pack in layout.packs {
-            let PackLayout {
-                path,
-                idx,
-                entries,
-                ends,
-                first,
-                children,
-            } = pack;
+            let entries = &pack.entries;
             // The wanted ids this pack holds.
             let here: Vec<(usize, u64)> = wanted
                 .iter()
                 .enumerate()
                 .filter(|&(i, _)| !placed[i])
-                .filter_map(|(i, w)| Some((i, idx.offset(&(*w)?)?)))
+                .filter_map(|(i, w)| Some((i, pack.idx.offset(&(*w)?)?)))
                 .collect();
             if here.is_empty() {
                 continue;
@@ -138,11 +127,7 @@ impl Plan {
                 }
             }
             packs.push(Pack {
-                path,
-                entries,
-                ends,
-                first,
-                children,
+                layout: pack,
                 item,
                 wanted: wanted_below,
             });
@@ -150,7 +135,7 @@ impl Plan {
         let mut trees = Vec::new();
         let mut rest: Vec<usize> = Vec::new();
         for (p, pack) in packs.iter().enumerate() {
-            for (e, entry) in pack.entries.iter().enumerate() {
+            for (e, entry) in pack.layout.entries.iter().enumerate() {
                 if !pack.wanted[e] {
                     continue;
                 }
@@ -194,7 +179,7 @@ impl Plan {
         let pack = &self.packs[p as usize];
         let root = root as usize;
         let data = match reader.inflate_entry(p as usize, pack, root, max_size) {
-            Some(d) if pack.entries[root].kind == BLOB => d,
+            Some(d) if pack.layout.entries[root].kind == BLOB => d,
             _ => return collect(pack, root, left),
         };
         // The chain from the root to the entry being read: (entry, its data, next child).
@@ -209,7 +194,8 @@ impl Plan {
                 i if data.len() as u64 > max_size => left.push(i as usize),
                 i => visit(i as usize, &data),
             }
-            let kids = &pack.children[pack.first[e] as usize..pack.first[e + 1] as usize];
+            let kids = &pack.layout.children
+                [pack.layout.first[e] as usize..pack.layout.first[e + 1] as usize];
             if !kids.iter().any(|&c| pack.wanted[c as usize]) {
                 return;
             }
@@ -222,17 +208,17 @@ impl Plan {
                 return;
             }
             held.set(held.get() + data.len());
-            stack.push((e, data, pack.first[e]));
+            stack.push((e, data, pack.layout.first[e]));
         };
         enter(root, data, &mut stack);
         while let Some((e, base, next)) = stack.last_mut() {
             let e = *e;
-            if *next >= pack.first[e + 1] {
+            if *next >= pack.layout.first[e + 1] {
                 held.set(held.get() - base.len());
                 stack.pop();
                 continue;
             }
-            let child = pack.children[*next as usize] as usize;
+            let child = pack.layout.children[*next as usize] as usize;
             *next += 1;
             if !pack.wanted[child] {
                 continue;
@@ -254,7 +240,9 @@ fn collect(pack: &Pack, e: usize, out: &mut Vec<usize>) {
         if pack.item[e] != NONE {
             out.push(pack.item[e] as usize);
         }
-        for &c in &pack.children[pack.first[e] as usize..pack.first[e + 1] as usize] {
+        for &c in
+            &pack.layout.children[pack.layout.first[e] as usize..pack.layout.first[e + 1] as usize]
+        {
             if pack.wanted[c as usize] {
                 todo.push(c as usize);
             }
@@ -288,7 +276,7 @@ impl Reader {
     /// larger than `max_size` (a delta's instructions may be somewhat larger than its result),
     /// cannot be read, or does not inflate to exactly the size its header gives.
     fn inflate_entry(&mut self, p: usize, pack: &Pack, e: usize, max_size: u64) -> Option<Vec<u8>> {
-        let entry = &pack.entries[e];
+        let entry = &pack.layout.entries[e];
         if entry.size > max_size.saturating_mul(2).saturating_add(1024) {
             return None;
         }
@@ -296,11 +284,11 @@ impl Reader {
             self.files.resize_with(p + 1, || None);
         }
         if self.files[p].is_none() {
-            self.files[p] = File::open(&pack.path).ok();
+            self.files[p] = File::open(&pack.layout.path).ok();
         }
         let file = self.files[p].as_ref()?;
         let start = entry.offset + entry.header_len as u64;
-        let len = usize::try_from(pack.ends[e].checked_sub(start)?).ok()?;
+        let len = usize::try_from(pack.layout.ends[e].checked_sub(start)?).ok()?;
         // Deflate never grows data by more than a few bytes per 16 KiB block: a longer span is
         // not one entry's stream (a gap in a crafted pack), and is not read into memory.
         if len as u64 > entry.size + entry.size / 8 + 64 {

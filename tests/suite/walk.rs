@@ -8,16 +8,18 @@ use serde_json::Value;
 
 const COMMITS: usize = 1200;
 
+/// Appends a `fast-import` data block holding `d`.
+fn data(s: &mut Vec<u8>, d: &[u8]) {
+    s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
+    s.extend_from_slice(d);
+    s.push(b'\n');
+}
+
 /// `fast-import` input: commit `i` (1-based) changes `src/f{i % 40}.txt`; at chosen commits a
 /// secret file is added, copied, deleted, re-added; a submodule appears; a directory is copied;
 /// a side branch and a merge; a tag on a tree.
 fn history(secrets: &[String; 4]) -> Vec<u8> {
     let mut s: Vec<u8> = Vec::new();
-    let data = |s: &mut Vec<u8>, d: &[u8]| {
-        s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
-        s.extend_from_slice(d);
-        s.push(b'\n');
-    };
     let env = |k: usize| format!("APP=demo\nDB_PASSWORD={}\n", secrets[k]);
     for i in 1..=COMMITS {
         s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
@@ -97,33 +99,45 @@ fn report(repo: &Repo, threads: &str) -> Value {
     v
 }
 
+/// Repository `name` of `fx`, made by `git fast-import` from `input`, with `main` checked out.
+fn imported(fx: &Fixture, name: &str, input: Vec<u8>) -> Repo {
+    let repo = Repo::init(fx, name);
+    git_stdin(repo.path(), &["fast-import", "--quiet"], input);
+    git_ok(repo.path(), &["checkout", "-q", "main"]);
+    repo
+}
+
+/// The one-thread report, after checking that 2, 3 and 8 threads give the same.
+fn same_on_every_thread_count(repo: &Repo) -> Value {
+    let one = report(repo, "1");
+    for threads in ["2", "3", "8"] {
+        assert_eq!(report(repo, threads), one, "-j {threads} differs from -j 1");
+    }
+    one
+}
+
+/// The id of commit `n` (1-based) of `main`'s [`COMMITS`].
+fn main_commit(repo: &Repo, n: usize) -> String {
+    let id = git_ok(
+        repo.path(),
+        &["rev-parse", &format!("main~{}", COMMITS - n)],
+    );
+    id.trim().to_string()
+}
+
 #[test]
 fn parallel_walk_reports_what_one_thread_reports() {
     let fx = Fixture::new();
-    let repo = Repo::init(&fx, "long");
     let secrets = [password(24), password(24), password(24), password(24)];
-    git_stdin(repo.path(), &["fast-import", "--quiet"], history(&secrets));
-    git_ok(repo.path(), &["checkout", "-q", "main"]);
+    let repo = imported(&fx, "long", history(&secrets));
     // A tag on the tree of commit 400: a tree the walk reaches again, after the commits.
     let tree = git_ok(repo.path(), &["rev-parse", "main~800^{tree}"]);
     git_ok(repo.path(), &["tag", "tree-tag", tree.trim()]);
 
-    let one = report(&repo, "1");
-    for threads in ["2", "3", "8"] {
-        assert_eq!(
-            report(&repo, threads),
-            one,
-            "-j {threads} differs from -j 1"
-        );
-    }
+    let one = same_on_every_thread_count(&repo);
 
     // And the one-thread report is the right one: each secret at its first commit and path.
-    let commit = |n: usize| {
-        git_ok(
-            repo.path(),
-            &["rev-parse", &format!("main~{}", COMMITS - n)],
-        )
-    };
+    let commit = |n: usize| main_commit(&repo, n);
     let side = git_ok(repo.path(), &["rev-parse", "side"]);
     let found: Vec<(String, String, String)> = one["findings"]
         .as_array()
@@ -176,11 +190,6 @@ fn parallel_walk_reports_what_one_thread_reports() {
 /// lies in an allowlisted directory that is copied whole (commit 1000: one tree at two paths).
 fn copied_out_of_docs(secrets: &[String; 2]) -> Vec<u8> {
     let mut s: Vec<u8> = Vec::new();
-    let data = |s: &mut Vec<u8>, d: &[u8]| {
-        s.extend_from_slice(format!("data {}\n", d.len()).as_bytes());
-        s.extend_from_slice(d);
-        s.push(b'\n');
-    };
     let file = |s: &mut Vec<u8>, path: &str, body: &str| {
         s.extend_from_slice(format!("M 100644 inline {path}\n").as_bytes());
         data(s, body.as_bytes());
@@ -230,30 +239,10 @@ fn copied_out_of_docs(secrets: &[String; 2]) -> Vec<u8> {
 #[test]
 fn copies_out_of_an_allowlisted_path_are_found_at_their_first_commit_on_every_thread_count() {
     let fx = Fixture::new();
-    let repo = Repo::init(&fx, "copies");
     let secrets = [password(24), password(24)];
-    git_stdin(
-        repo.path(),
-        &["fast-import", "--quiet"],
-        copied_out_of_docs(&secrets),
-    );
-    git_ok(repo.path(), &["checkout", "-q", "main"]);
-    let one = report(&repo, "1");
-    for threads in ["2", "3", "8"] {
-        assert_eq!(
-            report(&repo, threads),
-            one,
-            "-j {threads} differs from -j 1"
-        );
-    }
-    let commit = |n: usize| {
-        git_ok(
-            repo.path(),
-            &["rev-parse", &format!("main~{}", COMMITS - n)],
-        )
-        .trim()
-        .to_string()
-    };
+    let repo = imported(&fx, "copies", copied_out_of_docs(&secrets));
+    let one = same_on_every_thread_count(&repo);
+    let commit = |n: usize| main_commit(&repo, n);
     // (path, commit) of each finding, and of the first commit at each path it lists.
     type Place = (String, String);
     let mut found: Vec<(String, String, Vec<Place>)> = one["findings"]

@@ -96,7 +96,12 @@ fn first_places(
             .collect();
         let own = repo.odb().map(|odb| work(&odb)).unwrap_or_default();
         let mut parts = vec![own];
-        parts.extend(helpers.into_iter().filter_map(|h| h.join().ok()));
+        // A helper that panicked would take the places of its slices with it: not passed over.
+        parts.extend(
+            helpers
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        );
         parts
     });
     let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();

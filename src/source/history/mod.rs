@@ -56,9 +56,11 @@
 //! with candidates the path hid, is scanned again at each of its other paths after phase 2
 //! (`judge_at_other_paths`). Those paths come from one more pass over the commit trees (the
 //! trees the walk recorded per commit, so no commit is read again), cut into slices on every
-//! thread as the walk is: on curl's history it was a sixth of the wall time on one thread. The findings limit counts only what a version reports: one
-//! finding per (secret, rule), in a range only secrets not inherited from the parents' version
-//! of the path, and in a full history, for a version over the limit, only secrets new to it.
+//! thread as the walk is: on curl's history it was a sixth of the wall time on one thread.
+//!
+//! The findings limit counts only what a version reports: one finding per (secret, rule), in a
+//! range only secrets not inherited from the parents' version of the path, and in a full
+//! history, for a version over the limit, only secrets new to it.
 
 mod annotate;
 mod exposure;
@@ -350,10 +352,7 @@ fn scan(
         },
     ) = walked?;
     spinner.finish_and_clear();
-    let (layout, layout_time) = match layout {
-        Some((layout, t)) => (layout, t),
-        None => (None, Duration::ZERO),
-    };
+    let (layout, layout_time) = layout.unwrap_or((None, Duration::ZERO));
     if let Some(shard) = opts.shard {
         items.retain(|i| shard.owns(i.oid));
     }

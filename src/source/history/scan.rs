@@ -37,7 +37,6 @@ pub(super) struct Enumeration<'a> {
 /// returns the commits and tags holding each folded finding (none in a range, which folds none).
 /// The blobs the packs hold are read as `layout` lays them out; without it, everything is read
 /// through libgit2.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn scan_items(
     repo: &Repository,
     walked: Enumeration<'_>,
@@ -235,7 +234,6 @@ fn judge_at_other_paths(
 ) -> Result<()> {
     let targets: IdSet = revisit.iter().map(|i| i.oid).collect();
     let commits = walked.commits;
-    let tq = std::time::Instant::now();
     let places = tree_places(
         repo,
         walked.trees,
@@ -243,9 +241,6 @@ fn judge_at_other_paths(
         Places::FirstPerPath,
         opts.threads,
     );
-    if std::env::var_os("LSWT").is_some() {
-        eprintln!("TMP places {:?}", tq.elapsed());
-    }
     let mut again = Vec::new();
     for item in revisit {
         let mut done = HashSet::new();
