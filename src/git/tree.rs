@@ -165,11 +165,12 @@ impl<'a> Unchanged<'a> {
     }
 
     /// Whether `entry` (of the newer tree) names an object the older one holds at the same
-    /// place. The ids are compared first: in an unchanged stretch the two trees line up entry by
-    /// entry, and the names need no comparing.
+    /// place: the same id under the same name. (The same id under the next name is a rename,
+    /// which the history walk records as another path of what it holds.) The ids are compared
+    /// first: in an unchanged stretch the two trees line up entry by entry.
     pub fn contains(&mut self, entry: &Entry<'_>) -> bool {
         while let Some(c) = self.cur {
-            if c.id == entry.id {
+            if c.id == entry.id && c.name == entry.name {
                 self.cur = self.old.next().and_then(Result::ok);
                 return true;
             }

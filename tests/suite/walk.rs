@@ -3,7 +3,9 @@
 //! commit and path, the same skips (each submodule once), the same copies. Built with
 //! `git fast-import` so a history of a thousand commits takes a moment.
 
-use crate::common::{git_ok, git_stdin, leaksweep, password, Fixture, Repo};
+use crate::common::{git_ok, git_stdin, leaksweep, password, password_from, seeded_rng};
+use crate::common::{Fixture, Repo};
+use rand::Rng;
 use serde_json::Value;
 
 const COMMITS: usize = 1200;
@@ -76,7 +78,14 @@ fn history(secrets: &[String; 4]) -> Vec<u8> {
 
 /// The report of `leaksweep git -j THREADS` with `--all-locations`, less its timing.
 fn report(repo: &Repo, threads: &str) -> Value {
+    report_with(repo, threads, "moves")
+}
+
+/// [`report`], with `LEAKSWEEP_OTHER_PATHS` set to `other_paths`: `trees` finds the other paths
+/// of a blob by a pass over every commit tree, anything else from what the walk recorded.
+fn report_with(repo: &Repo, threads: &str, other_paths: &str) -> Value {
     let out = leaksweep(repo.path())
+        .env("LEAKSWEEP_OTHER_PATHS", other_paths)
         .args([
             "git",
             "-j",
@@ -285,4 +294,140 @@ fn copies_out_of_an_allowlisted_path_are_found_at_their_first_commit_on_every_th
         ],
         "{one:#}"
     );
+}
+
+/// `fast-import` input of a random history (from `rng`): secrets in allowlisted `docs/` files,
+/// and on most commits one of: a docs file or directory copied or renamed out of `docs/`, a
+/// file deleted, a file put back as it once was, all of `docs/` copied to `do/` (whose entry
+/// sorts right before `docs`: the same tree id twice in a row in the root), a side branch that
+/// copies a directory, merged back later. Returns the input and the copies out of `docs/` made.
+fn shuffled_history(rng: &mut impl Rng) -> (Vec<u8>, usize) {
+    let mut s: Vec<u8> = Vec::new();
+    let file = |s: &mut Vec<u8>, path: &str, body: &str| {
+        s.extend_from_slice(format!("M 100644 inline {path}\n").as_bytes());
+        data(s, body.as_bytes());
+    };
+    let mut bodies: Vec<String> = Vec::new();
+    // The files of `main` (copies of whole directories aside).
+    let mut present: Vec<String> = Vec::new();
+    let mut copies = 0;
+    let dirs = ["docs/a", "docs/b", "docs/a/deep"];
+    let outside = ["config", "app/etc", "a", "deploy/x"];
+    let mut side = 0;
+    for i in 1..=COMMITS {
+        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
+        let who = format!("T <t@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
+        s.extend_from_slice(format!("committer {who}").as_bytes());
+        data(&mut s, format!("change {i}\n").as_bytes());
+        if i > 1 {
+            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
+        }
+        if side > 0 && rng.gen_bool(0.05) {
+            s.extend_from_slice(format!("merge :{side}\n").as_bytes());
+            side = 0;
+        }
+        if i == 1 {
+            file(
+                &mut s,
+                ".leaksweep.toml",
+                "[allowlist]\npaths = [\"docs/**\"]\n",
+            );
+        }
+        let dir = dirs[rng.gen_range(0..dirs.len())];
+        let dir_exists = present.iter().any(|p| p.starts_with(&format!("{dir}/")));
+        let out = outside[rng.gen_range(0..outside.len())];
+        let op = rng.gen_range(0..12);
+        match op {
+            0..=2 => {
+                let body = format!("MODE={i}\nDB_PASSWORD={}\n", password_from(rng, 20));
+                let path = format!("{dir}/s{}.env", rng.gen_range(0..6));
+                file(&mut s, &path, &body);
+                bodies.push(body);
+                if !present.contains(&path) {
+                    present.push(path);
+                }
+            }
+            3 | 4 if !present.is_empty() => {
+                let at = rng.gen_range(0..present.len());
+                let to = format!("{out}/c{}.env", rng.gen_range(0..4));
+                let from = match op {
+                    3 => present[at].clone(),
+                    _ => present.swap_remove(at),
+                };
+                let verb = if op == 3 { "C" } else { "R" };
+                s.extend_from_slice(format!("{verb} {from} {to}\n").as_bytes());
+                copies += usize::from(from.starts_with("docs/"));
+                if !present.contains(&to) {
+                    present.push(to);
+                }
+            }
+            5 if dir_exists => {
+                let to = format!("{out}/d{}", rng.gen_range(0..3));
+                s.extend_from_slice(format!("C {dir} {to}\n").as_bytes());
+                copies += 1;
+            }
+            6 if dir_exists => {
+                s.extend_from_slice(b"C docs do\n");
+                copies += 1;
+            }
+            7 if !present.is_empty() => {
+                let at = rng.gen_range(0..present.len());
+                s.extend_from_slice(format!("D {}\n", present.swap_remove(at)).as_bytes());
+            }
+            8 if !bodies.is_empty() => {
+                let body = &bodies[rng.gen_range(0..bodies.len())];
+                let path = format!("{out}/r{}.env", rng.gen_range(0..3));
+                file(&mut s, &path, body);
+                if !present.contains(&path) {
+                    present.push(path);
+                }
+            }
+            9 if side == 0 && dir_exists && i < COMMITS - 10 => {
+                // A side branch off the previous commit; `main` goes on from the same one.
+                side = 2000 + i;
+                let who = format!("S <s@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
+                let mut b = format!("commit refs/heads/side{i}\nmark :{side}\ncommitter {who}");
+                b.push_str(&format!(
+                    "data 5\nside\nfrom :{}\nC {dir} side/{i}\n\n",
+                    i - 1
+                ));
+                let at = s.len() - s.windows(7).rev().position(|w| w == b"commit ").unwrap() - 7;
+                s.splice(at..at, b.into_bytes());
+                copies += 1;
+            }
+            _ => {}
+        }
+        file(
+            &mut s,
+            &format!("src/f{}.txt", i % 40),
+            &format!("line {i}\n").repeat(8),
+        );
+    }
+    (s, copies)
+}
+
+/// On random histories of copies, renames, deletions, restored files and merges out of an
+/// allowlisted `docs/`, the other paths of each blob found from what the walk recorded are the
+/// ones a pass over every commit tree finds, on one thread and on three: the same report.
+#[test]
+fn other_paths_from_the_walk_are_those_of_a_pass_over_every_tree() {
+    let fx = Fixture::new();
+    let mut rng = seeded_rng();
+    for round in 0..2 {
+        let (input, copies) = shuffled_history(&mut rng);
+        let repo = imported(&fx, &format!("shuffled{round}"), input);
+        let reference = report_with(&repo, "1", "trees");
+        let found = reference["findings"].as_array().map_or(0, Vec::len);
+        assert!(
+            copies > 20 && found > 10,
+            "{copies} copies, {found} findings: too few to compare"
+        );
+        for threads in ["1", "3"] {
+            assert_eq!(
+                report_with(&repo, threads, "moves"),
+                reference,
+                "round {round}, -j {threads}: other paths differ from the pass over every tree"
+            );
+        }
+    }
 }

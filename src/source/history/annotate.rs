@@ -1,8 +1,8 @@
 //! Phase 3, annotation (only for findings): author, date and summary of the introducing commit
 //! or tag, and every (commit, path) holding a blob, by one memoized pass over the commit trees.
 
-use super::walk::{slice_bounds, PARALLEL_MIN_COMMITS, SLICES_PER_THREAD};
-use super::History;
+use super::walk::{slice_bounds, Move, PARALLEL_MIN_COMMITS, SLICES_PER_THREAD};
+use super::{History, Paths};
 use crate::finding::{Finding, GitLocation};
 use crate::git::id::{BlobId, IdHasher, IdMap, IdSet, ObjectId};
 use crate::git::time::GitTime;
@@ -49,6 +49,41 @@ pub(super) fn tree_places(
                 .push((ci as u32, path.clone()));
         }
     }
+    out
+}
+
+/// [`Places::FirstPerPath`] from what the walk recorded ([`Move`]): each target's places at
+/// paths other than its first, the first commit at each, in walk order. A blob moved is a place
+/// of its own; a tree moved holds its targets at its new directory, as many as it holds (read
+/// once per tree, memoized). No commit tree is read again.
+pub(super) fn moved_places(
+    repo: &Repository,
+    moves: &[Move],
+    paths: &Paths,
+    targets: &IdSet,
+) -> IdMap<Vec<(u32, String)>> {
+    let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
+    let Ok(odb) = repo.odb() else { return out };
+    let mut memo: IdMap<Rc<Vec<(String, ObjectId)>>> = IdMap::default();
+    for mv in moves {
+        let at = paths.get(mv.path);
+        if !mv.tree {
+            if targets.contains(&mv.oid) {
+                out.entry(mv.oid)
+                    .or_default()
+                    .push((mv.commit, at.to_string()));
+            }
+            continue;
+        }
+        for (rel, blob) in tree_hits(&odb, mv.oid, targets, &mut memo, 0).iter() {
+            let path = match at.is_empty() {
+                true => rel.clone(),
+                false => format!("{at}/{rel}"),
+            };
+            out.entry(*blob).or_default().push((mv.commit, path));
+        }
+    }
+    first_per_path(&mut out);
     out
 }
 
@@ -110,13 +145,18 @@ fn first_places(
             out.entry(blob).or_default().extend(places);
         }
     }
+    first_per_path(&mut out);
+    out
+}
+
+/// Keeps each blob's earliest place at each path, in walk order.
+fn first_per_path(out: &mut IdMap<Vec<(u32, String)>>) {
     for places in out.values_mut() {
         // Stable: the places of one commit were all found by one thread, in tree order.
         places.sort_by_key(|&(ci, _)| ci);
         let mut first = std::collections::HashSet::new();
         places.retain(|(_, path)| first.insert(path.clone()));
     }
-    out
 }
 
 impl History {

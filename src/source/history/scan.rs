@@ -2,9 +2,10 @@
 //! judgement (first per secret and rule, inherited secrets), messages, and the second look at
 //! blobs first judged at a path a path filter applies to.
 
-use super::annotate::{tree_places, Places};
+use super::annotate::{moved_places, tree_places, Places};
 use super::exposure::HolderTable;
 use super::fold::Reducer;
+use super::walk::Move;
 use super::{
     is_lfs_pointer, progress_bar, HistoryOptions, Item, Kind, Paths, COMMIT_MESSAGE_PATH,
     TAG_MESSAGE_PATH,
@@ -31,6 +32,8 @@ pub(super) struct Enumeration<'a> {
     pub(super) items: &'a [Item],
     pub(super) commits: &'a [CommitId],
     pub(super) trees: &'a [Option<ObjectId>],
+    /// Full history: what the walk met at a path other than its first ([`super::walk::Move`]).
+    pub(super) moves: Option<&'a [Move]>,
 }
 
 /// Reads and scans every item on `opts.threads` threads, each with its own repository handle;
@@ -218,8 +221,9 @@ fn show_bytes(bar: &indicatif::ProgressBar, collector: &Collector) {
 /// Scans again, once per other path that holds it, each blob first judged at a path that a path
 /// filter applies to (an allowlisted `docs/`, a test fixture, a lock file): the filters of each
 /// path are its own, so a secret in an allowlisted file copied byte for byte to `config/` is
-/// reported there, at the first commit holding it at that path. Finding those paths is one
-/// memoized pass over the commit trees, restricted to these blobs (as `--all-locations` does).
+/// reported there, at the first commit holding it at that path. In a full history those paths
+/// are what the walk recorded ([`super::walk::Move`]); in a range they are found by one memoized
+/// pass over the commit trees, restricted to these blobs (as `--all-locations` does).
 #[allow(clippy::too_many_arguments)]
 fn judge_at_other_paths(
     repo: &Repository,
@@ -234,13 +238,21 @@ fn judge_at_other_paths(
 ) -> Result<()> {
     let targets: IdSet = revisit.iter().map(|i| i.oid).collect();
     let commits = walked.commits;
-    let places = tree_places(
-        repo,
-        walked.trees,
-        &targets,
-        Places::FirstPerPath,
-        opts.threads,
-    );
+    // `LEAKSWEEP_OTHER_PATHS=trees`: the pass over every commit tree, as a range does (a
+    // reference for tests and benchmarks).
+    let moves = walked
+        .moves
+        .filter(|_| std::env::var_os("LEAKSWEEP_OTHER_PATHS").is_none_or(|v| v != "trees"));
+    let places = match moves {
+        Some(moves) => moved_places(repo, moves, paths, &targets),
+        None => tree_places(
+            repo,
+            walked.trees,
+            &targets,
+            Places::FirstPerPath,
+            opts.threads,
+        ),
+    };
     let mut again = Vec::new();
     for item in revisit {
         let mut done = HashSet::new();

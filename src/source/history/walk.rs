@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Enumeration state.
 pub(super) struct Walker<'r> {
     repo: &'r Repository,
-    seen: IdSet,
+    /// Every object met, with the path (interned) it was first met at, or [`NO_PATH`] where no
+    /// other path is looked for (a range, a tag, what a tag names).
+    seen: IdMap<u32>,
     odb: git2::Odb<'r>,
     items: Vec<Item>,
     paths: Paths,
@@ -50,10 +52,97 @@ pub(super) struct Walker<'r> {
     /// After a parallel walk: the objects each worker saw (all but blobs, which `seen` has),
     /// folded into `seen` only if something still asks (a tag on a tree, unreachable blobs),
     /// so the sets are not held twice.
-    seen_parts: Vec<IdSet>,
+    seen_parts: Vec<IdMap<u32>>,
     /// The tree of each commit walked, in walk order (`None`: the commit could not be read), so
     /// that later passes over the commit trees do not read every commit again.
     trees: Vec<Option<ObjectId>>,
+    /// Full history: where each object was first met, and every later place at another path.
+    moves: Option<Moves>,
+}
+
+/// The other paths of what the walk has already seen ([`Walker::moves`]).
+///
+/// A blob first judged at a path a path filter applies to is judged again at each other path
+/// holding it, at the first commit holding it there. The walk passes over what it has seen, but
+/// an object met at a path other than its first is a copy or a rename: it is recorded here, a
+/// tree by the directory it is met at. That is every such place: the first commit holding a
+/// blob at a path walks the trees down to it until the first one already seen; if that one (or
+/// the blob) was first met at this very path, an earlier commit held the blob here already.
+#[derive(Default)]
+struct Moves {
+    /// (object, commit, path interned): an object met at a path other than its first.
+    list: Vec<Move>,
+}
+
+/// The first path of an object [`Walker::seen`] holds without one.
+const NO_PATH: u32 = u32::MAX;
+
+/// Marks `id` seen (with no first path); whether it was not before.
+fn mark(seen: &mut IdMap<u32>, id: ObjectId) -> bool {
+    match seen.entry(id) {
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(NO_PATH);
+            true
+        }
+        std::collections::hash_map::Entry::Occupied(_) => false,
+    }
+}
+
+/// A tree or blob met at `path` (interned) at `commit`, not the path it was first met at.
+#[derive(Clone, Copy)]
+pub(super) struct Move {
+    pub(super) oid: ObjectId,
+    pub(super) commit: u32,
+    pub(super) path: u32,
+    /// A tree (met at the directory `path`), not a blob.
+    pub(super) tree: bool,
+}
+
+impl Moves {
+    /// Records that `oid`, seen before and first met at path `first`, is at `prefix/name` in
+    /// `commit`, unless that is its first path. (The bytes are compared: a name that is not
+    /// UTF-8 is another path here, and the place recorded is its first path again, which the
+    /// other-paths pass passes over.)
+    fn met(&mut self, paths: &mut Paths, place: Place, first: u32, prefix: &str, name: &[u8]) {
+        let here = |p: &str| is_join(p.as_bytes(), prefix.as_bytes(), name);
+        self.met_at(paths, place, first, here, || join(prefix, name));
+    }
+
+    /// Records that `oid`, seen before and first met at path `first`, is at the path `make`
+    /// builds in `commit`, unless `here` says that is `first`.
+    fn met_at(
+        &mut self,
+        paths: &mut Paths,
+        (oid, commit, tree): Place,
+        first: u32,
+        here: impl FnOnce(&str) -> bool,
+        make: impl FnOnce() -> String,
+    ) {
+        if first == NO_PATH || here(paths.get(first)) {
+            return;
+        }
+        let path = paths.intern(&make());
+        self.list.push(Move {
+            oid,
+            commit,
+            path,
+            tree,
+        });
+    }
+}
+
+/// (object, commit, whether it is a tree): what [`Moves`] is told of.
+type Place = (ObjectId, u32, bool);
+
+/// Whether `path` is `prefix/name` (`name` alone at the root), without building the string.
+fn is_join(path: &[u8], prefix: &[u8], name: &[u8]) -> bool {
+    if prefix.is_empty() {
+        return path == name;
+    }
+    path.len() == prefix.len() + 1 + name.len()
+        && path.ends_with(name)
+        && path.starts_with(prefix)
+        && path[prefix.len()] == b'/'
 }
 
 /// Bound of [`Walker::last_at`]'s contents: past it, directories not yet kept are not kept.
@@ -89,8 +178,9 @@ struct Part {
     items: Vec<Item>,
     paths: Paths,
     held: Vec<(ObjectId, Note)>,
-    seen: IdSet,
+    seen: IdMap<u32>,
     slices: Vec<SliceOut>,
+    moves: Vec<Move>,
 }
 
 struct SliceOut {
@@ -121,6 +211,9 @@ pub(super) struct Walked {
     pub(super) refs: Vec<Tip>,
     /// The tree of each commit, in walk order ([`Walker::trees`]).
     pub(super) trees: Vec<Option<ObjectId>>,
+    /// Full history: every tree or blob met at a commit at a path other than its first (its
+    /// first is an item's, for a blob), in no particular order ([`Moves`]).
+    pub(super) moves: Option<Vec<Move>>,
 }
 
 impl<'r> Walker<'r> {
@@ -132,7 +225,7 @@ impl<'r> Walker<'r> {
     ) -> Result<Walker<'r>> {
         Ok(Walker {
             repo,
-            seen: IdSet::default(),
+            seen: IdMap::default(),
             odb: repo.odb().context("cannot open the object database")?,
             items: Vec::new(),
             paths: Paths::default(),
@@ -150,6 +243,7 @@ impl<'r> Walker<'r> {
             last_bytes: 0,
             seen_parts: Vec::new(),
             trees: Vec::new(),
+            moves: opts.range.is_none().then(Moves::default),
         })
     }
 
@@ -162,6 +256,7 @@ impl<'r> Walker<'r> {
             graph: self.graph,
             refs: self.refs,
             trees: self.trees,
+            moves: self.moves.map(|m| m.list),
         }
     }
 }
@@ -240,7 +335,7 @@ impl Walker<'_> {
             match tree {
                 Target::Tree(t) => self.walk_tree(t, NO_COMMIT, true),
                 Target::Blob(b) => {
-                    if self.seen.insert(b) {
+                    if mark(&mut self.seen, b) {
                         push(
                             &mut self.paths,
                             &mut self.items,
@@ -340,6 +435,7 @@ impl Walker<'_> {
                 held: w.held.take().unwrap_or_default(),
                 seen: std::mem::take(&mut w.seen),
                 slices: outs,
+                moves: w.moves.take().map(|m| m.list).unwrap_or_default(),
             })
         };
         let parts: Vec<Result<Part>> = std::thread::scope(|s| {
@@ -371,11 +467,22 @@ impl Walker<'_> {
             let part = &mut parts[p];
             let slice = &mut part.slices[k];
             for item in &part.items[slice.items.clone()] {
-                if item.kind == Kind::Blob && !self.seen.insert(item.oid) {
+                let here = part.paths.get(item.path);
+                let blob = item.kind == Kind::Blob;
+                if let Some(&first) = self.seen.get(&item.oid).filter(|_| blob) {
+                    // Found first by an earlier slice: at another path, it is a place of its own.
+                    if let Some(m) = self.moves.as_mut() {
+                        let place = (item.oid, item.commit, false);
+                        m.met_at(&mut self.paths, place, first, |p| p == here, || here.into());
+                    }
                     continue;
                 }
-                let path = self.paths.intern(part.paths.get(item.path));
+                let path = self.paths.intern(here);
                 self.items.push(Item { path, ..*item });
+                if blob {
+                    let first = if self.moves.is_some() { path } else { NO_PATH };
+                    self.seen.insert(item.oid, first);
+                }
             }
             // By index, not drained: a worker's later slices index the same list.
             for (key, n) in &part.held[slice.held.clone()] {
@@ -388,6 +495,14 @@ impl Walker<'_> {
             }
             self.trees.append(&mut slice.trees);
         }
+        if let Some(m) = self.moves.as_mut() {
+            for part in parts.iter_mut() {
+                for mv in std::mem::take(&mut part.moves) {
+                    let path = self.paths.intern(part.paths.get(mv.path));
+                    m.list.push(Move { path, ..mv });
+                }
+            }
+        }
         self.seen_parts = parts
             .iter_mut()
             .map(|p| std::mem::take(&mut p.seen))
@@ -397,7 +512,9 @@ impl Walker<'_> {
     /// Folds the workers' sets of seen objects into `seen`.
     fn fold_seen(&mut self) {
         for part in std::mem::take(&mut self.seen_parts) {
-            self.seen.extend(part);
+            for (id, first) in part {
+                self.seen.entry(id).or_insert(first);
+            }
         }
     }
 
@@ -514,7 +631,7 @@ impl Walker<'_> {
                 ObjectType::Commit => return Some(oid),
                 ObjectType::Tag => {
                     chain.push(oid);
-                    if self.seen.insert(oid) {
+                    if mark(&mut self.seen, oid) {
                         push(
                             &mut self.paths,
                             &mut self.items,
@@ -600,7 +717,7 @@ impl Walker<'_> {
                 continue;
             }
             for (tag, tag_name) in chain {
-                if self.seen.insert(tag) {
+                if mark(&mut self.seen, tag) {
                     let shown = if explicit {
                         format!("refs/tags/{tag_name}")
                     } else {
@@ -660,9 +777,32 @@ impl Walker<'_> {
         let mut stack: Vec<(ObjectId, String, bool)> = vec![(root, String::new(), false)];
         let mut subtrees = Vec::new();
         let copies_matter = record && !self.boundary_trees.is_empty();
+        // Full history: the other paths of what was seen before are recorded ([`Moves`]).
+        let track = record && commit != NO_COMMIT && !copies_matter;
+        let track = if track { self.moves.as_mut() } else { None };
+        let mut moves = track.map(std::mem::take);
         while let Some((tree_id, prefix, again)) = stack.pop() {
-            if !self.seen.insert(tree_id) && !again {
+            let known = self.seen.get(&tree_id).copied();
+            if let (Some(first), false) = (known, again) {
+                // Met twice in one commit: two directories that hold the same tree.
+                if let Some(m) = moves.as_mut() {
+                    let place = (tree_id, commit, true);
+                    m.met_at(
+                        &mut self.paths,
+                        place,
+                        first,
+                        |p| p == prefix,
+                        || prefix.clone(),
+                    );
+                }
                 continue;
+            }
+            if known.is_none() {
+                let first = match moves {
+                    Some(_) => self.paths.intern(&prefix),
+                    None => NO_PATH,
+                };
+                self.seen.insert(tree_id, first);
             }
             if !record {
                 self.boundary_trees.insert(tree_id, prefix.as_str().into());
@@ -702,8 +842,11 @@ impl Walker<'_> {
                     continue;
                 }
                 if mode == tree::MODE_TREE {
-                    if !self.seen.contains(&id) {
+                    let known = self.seen.get(&id).copied();
+                    if known.is_none() {
                         subtrees.push((id, join(&prefix, name), false));
+                    } else if let (Some(m), Some(first)) = (moves.as_mut(), known) {
+                        m.met(&mut self.paths, (id, commit, true), first, &prefix, name);
                     } else if copies_matter {
                         if let Some(first) = self.boundary_trees.get(&id) {
                             let path = join(&prefix, name);
@@ -714,8 +857,17 @@ impl Walker<'_> {
                     }
                     continue;
                 }
-                if !self.seen.insert(id) {
-                    if copies_matter {
+                let known = match self.seen.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(NO_PATH);
+                        None
+                    }
+                };
+                if let Some(first) = known {
+                    if let Some(m) = moves.as_mut() {
+                        m.met(&mut self.paths, (id, commit, false), first, &prefix, name);
+                    } else if copies_matter {
                         if let Some(first) = self.boundary_filtered.get(&id) {
                             let path = join(&prefix, name);
                             if **first != *path && self.copies.insert((id, path.as_str().into())) {
@@ -748,7 +900,7 @@ impl Walker<'_> {
                     note(self.collector, &mut self.held, id, n);
                     continue;
                 }
-                push(
+                let at = push(
                     &mut self.paths,
                     &mut self.items,
                     id,
@@ -756,6 +908,9 @@ impl Walker<'_> {
                     &path,
                     Kind::Blob,
                 );
+                if moves.is_some() {
+                    self.seen.insert(id, at);
+                }
             }
             if malformed {
                 let n = tree_note(self.current, &prefix, tree_id, "malformed tree entry");
@@ -772,6 +927,9 @@ impl Walker<'_> {
             }
             stack.extend(subtrees.drain(..).rev());
         }
+        if let (Some(m), Some(slot)) = (moves, self.moves.as_mut()) {
+            *slot = m;
+        }
     }
 
     /// Adds every blob of the object database that the walk did not reach.
@@ -781,7 +939,7 @@ impl Walker<'_> {
         let mut candidates = Vec::new();
         odb.foreach(|oid| {
             let id = ObjectId::of(*oid);
-            if !self.seen.contains(&id) {
+            if !self.seen.contains_key(&id) {
                 candidates.push(id);
             }
             true
@@ -792,7 +950,7 @@ impl Walker<'_> {
         for oid in candidates {
             match odb.read_header(oid.oid()) {
                 Ok((_, ObjectType::Blob)) => {
-                    self.seen.insert(oid);
+                    mark(&mut self.seen, oid);
                     push(
                         &mut self.paths,
                         &mut self.items,
@@ -872,8 +1030,8 @@ fn join(prefix: &str, name: &[u8]) -> String {
     }
 }
 
-/// Records one item to scan, at `path` (interned). A function of the two fields, not of the
-/// walker, so the tree walk can call it while it borrows the object database.
+/// Records one item to scan, at `path` (interned; returned). A function of the two fields, not
+/// of the walker, so the tree walk can call it while it borrows the object database.
 fn push(
     paths: &mut Paths,
     items: &mut Vec<Item>,
@@ -881,7 +1039,7 @@ fn push(
     commit: u32,
     path: &str,
     kind: Kind,
-) {
+) -> u32 {
     let path = paths.intern(path);
     items.push(Item {
         oid,
@@ -889,4 +1047,5 @@ fn push(
         path,
         kind,
     });
+    path
 }
