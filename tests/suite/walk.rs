@@ -194,6 +194,18 @@ fn parallel_walk_reports_what_one_thread_reports() {
     );
 }
 
+/// Starts commit `i` (1-based) of `main` in `fast-import` input, on commit `i - 1`: its mark,
+/// committer (one minute after the last) and message.
+fn main_commit_header(s: &mut Vec<u8>, i: usize) {
+    s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
+    let who = format!("T <t@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
+    s.extend_from_slice(format!("committer {who}").as_bytes());
+    data(s, format!("change {i}\n").as_bytes());
+    if i > 1 {
+        s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
+    }
+}
+
 /// `fast-import` input: a history of [`COMMITS`] commits where a secret first lies in an
 /// allowlisted `docs/` file and is copied out of it twice (commits 650 and 1100), and another
 /// lies in an allowlisted directory that is copied whole (commit 1000: one tree at two paths).
@@ -204,13 +216,7 @@ fn copied_out_of_docs(secrets: &[String; 2]) -> Vec<u8> {
         data(s, body.as_bytes());
     };
     for i in 1..=COMMITS {
-        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
-        let who = format!("T <t@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
-        s.extend_from_slice(format!("committer {who}").as_bytes());
-        data(&mut s, format!("change {i}\n").as_bytes());
-        if i > 1 {
-            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
-        }
+        main_commit_header(&mut s, i);
         match i {
             1 => file(
                 &mut s,
@@ -315,13 +321,7 @@ fn shuffled_history(rng: &mut impl Rng) -> (Vec<u8>, usize) {
     let outside = ["config", "app/etc", "a", "deploy/x"];
     let mut side = 0;
     for i in 1..=COMMITS {
-        s.extend_from_slice(format!("commit refs/heads/main\nmark :{i}\n").as_bytes());
-        let who = format!("T <t@example.invalid> {} +0000\n", 1_600_000_000 + i * 60);
-        s.extend_from_slice(format!("committer {who}").as_bytes());
-        data(&mut s, format!("change {i}\n").as_bytes());
-        if i > 1 {
-            s.extend_from_slice(format!("from :{}\n", i - 1).as_bytes());
-        }
+        main_commit_header(&mut s, i);
         if side > 0 && rng.gen_bool(0.05) {
             s.extend_from_slice(format!("merge :{side}\n").as_bytes());
             side = 0;
