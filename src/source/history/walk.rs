@@ -56,7 +56,8 @@ pub(super) struct Walker<'r> {
     /// The tree of each commit walked, in walk order (`None`: the commit could not be read), so
     /// that later passes over the commit trees do not read every commit again.
     trees: Vec<Option<ObjectId>>,
-    /// Full history: where each object was first met, and every later place at another path.
+    /// Full history: every place an object was met at, after its first, at another path (the
+    /// first is in `seen`).
     moves: Option<Moves>,
 }
 
@@ -68,6 +69,8 @@ pub(super) struct Walker<'r> {
 /// tree by the directory it is met at. That is every such place: the first commit holding a
 /// blob at a path walks the trees down to it until the first one already seen; if that one (or
 /// the blob) was first met at this very path, an earlier commit held the blob here already.
+/// The entries the walk passes over as unchanged are the same name and object as in a version
+/// of the directory walked before (`tree::Unchanged`), so held there already as well.
 #[derive(Default)]
 struct Moves {
     /// (object, commit, path interned): an object met at a path other than its first.
