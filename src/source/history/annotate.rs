@@ -63,7 +63,12 @@ pub(super) fn moved_places(
     targets: &IdSet,
 ) -> IdMap<Vec<(u32, String)>> {
     let mut out: IdMap<Vec<(u32, String)>> = IdMap::default();
-    let Ok(odb) = repo.odb() else { return out };
+    // Only a moved tree is read: a blob's moves need no object database.
+    let odb = moves
+        .iter()
+        .any(|m| m.tree)
+        .then(|| repo.odb().ok())
+        .flatten();
     let mut memo: IdMap<Rc<Vec<(String, ObjectId)>>> = IdMap::default();
     for mv in moves {
         let at = paths.get(mv.path);
@@ -75,7 +80,8 @@ pub(super) fn moved_places(
             }
             continue;
         }
-        for (rel, blob) in tree_hits(&odb, mv.oid, targets, &mut memo, 0).iter() {
+        let Some(odb) = &odb else { continue };
+        for (rel, blob) in tree_hits(odb, mv.oid, targets, &mut memo, 0).iter() {
             let path = match at.is_empty() {
                 true => rel.clone(),
                 false => format!("{at}/{rel}"),

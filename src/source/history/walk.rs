@@ -472,7 +472,7 @@ impl Walker<'_> {
             for item in &part.items[slice.items.clone()] {
                 let here = part.paths.get(item.path);
                 let blob = item.kind == Kind::Blob;
-                if let Some(&first) = self.seen.get(&item.oid).filter(|_| blob) {
+                if let Some(&first) = blob.then(|| self.seen.get(&item.oid)).flatten() {
                     // Found first by an earlier slice: at another path, it is a place of its own.
                     if let Some(m) = self.moves.as_mut() {
                         let place = (item.oid, item.commit, false);
@@ -782,8 +782,7 @@ impl Walker<'_> {
         let copies_matter = record && !self.boundary_trees.is_empty();
         // Full history: the other paths of what was seen before are recorded ([`Moves`]).
         let track = record && commit != NO_COMMIT && !copies_matter;
-        let track = if track { self.moves.as_mut() } else { None };
-        let mut moves = track.map(std::mem::take);
+        let mut moves = self.moves.as_mut().filter(|_| track);
         while let Some((tree_id, prefix, again)) = stack.pop() {
             let known = self.seen.get(&tree_id).copied();
             if let (Some(first), false) = (known, again) {
@@ -929,9 +928,6 @@ impl Walker<'_> {
                 );
             }
             stack.extend(subtrees.drain(..).rev());
-        }
-        if let (Some(m), Some(slot)) = (moves, self.moves.as_mut()) {
-            *slot = m;
         }
     }
 
