@@ -63,6 +63,10 @@ pub struct Guard {
     followed_by: Vec<memchr::memmem::Finder<'static>>,
     /// Lines after the hit's line that `followed_by` may reach (the rule's `context_lines`).
     continued_lines: usize,
+    /// The rule's regex also takes the other forms of an assignment (`ENV NAME value`,
+    /// `Setenv("NAME", "value")`, [`crate::rules::has_assignment_forms`]), which `then` does not
+    /// see: a hit `then` fails still passes in one of them.
+    other_forms: bool,
 }
 
 impl Guard {
@@ -101,6 +105,7 @@ impl Guard {
                 .map(|f| memchr::memmem::Finder::new(f.as_bytes()).into_owned())
                 .collect(),
             continued_lines: context_lines,
+            other_forms: false,
         })
     }
 
@@ -151,13 +156,40 @@ impl Guard {
             }
         }
         match &self.then {
-            Some(then) => data[end..]
-                .iter()
-                .find(|&&b| then[usize::from(b)] || self.stop[usize::from(b)])
-                .is_some_and(|&b| then[usize::from(b)]),
+            Some(then) => {
+                data[end..]
+                    .iter()
+                    .find(|&&b| then[usize::from(b)] || self.stop[usize::from(b)])
+                    .is_some_and(|&b| then[usize::from(b)])
+                    || self.other_forms
+                        && (quoted_first_argument(&data[end..]) || after_directive(data, start))
+            }
             None => true,
         }
     }
+}
+
+/// After the rest of a name (`[\w.-]*`), a closing quote, blanks and a comma: the name is a
+/// call's quoted first argument (`Setenv("DB_PASSWORD", ...)`).
+fn quoted_first_argument(rest: &[u8]) -> bool {
+    let mut it = rest
+        .iter()
+        .skip_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    matches!(it.next(), Some(b'"' | b'\'')) && it.find(|&&b| b != b' ' && b != b'\t') == Some(&b',')
+}
+
+/// The line of the hit at `start` opens with a directive that gives a variable a value after a
+/// space (`ENV`, `SetEnv`, `setenv`, `set -gx`), as in [`crate::rules::has_assignment_forms`].
+fn after_directive(data: &[u8], start: usize) -> bool {
+    let line = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+    let head = data[line..start].trim_ascii_start();
+    let word = head
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .map_or(head, |i| &head[..i]);
+    word.eq_ignore_ascii_case(b"env")
+        || word.eq_ignore_ascii_case(b"setenv")
+        || word.eq_ignore_ascii_case(b"set")
 }
 
 /// The bytes of a set written as ASCII characters and `a-z` ranges (a `-` first or last is
@@ -210,13 +242,14 @@ impl CompiledRule {
             generic: rule.is_generic(),
             guard: match &rule.keyword_guard {
                 Some(g) => {
-                    Some(
+                    let mut guard =
                         Guard::compile(g, rule.context_lines).map_err(|message| Error::Rule {
                             file: rule.source_file.clone(),
                             rule: rule.id.clone(),
                             message: format!("keyword_guard: {message}"),
-                        })?,
-                    )
+                        })?;
+                    guard.other_forms = crate::rules::has_assignment_forms(&rule.regex);
+                    Some(guard)
                 }
                 None => None,
             },

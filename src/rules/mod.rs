@@ -11,6 +11,7 @@ mod model;
 mod template;
 
 pub use model::{Allowlist, KeywordGuard, RotationKind, Rule, RuleFile, Severity, Validator};
+pub use template::has_assignment_forms;
 
 use crate::error::Error;
 use std::path::Path;

@@ -40,13 +40,98 @@ const FRAGMENTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The name of a directive that gives a variable a value after a space, not `=`: a Dockerfile's
+/// `ENV NAME value` (its older form), Apache's `SetEnv NAME value`, csh's `setenv NAME value` and
+/// fish's `set -gx NAME value`. Then the optional prefix of a name, as in `%PRE%`.
+const DIRECTIVE: &str = r"(?m:^)[ \t]*(?i:env|setenv|set[ \t]+-[a-z]+)[ \t]+(?:[\w.-]*[_.-])?";
+
+/// A call whose first argument is the quoted name and whose second is a quoted literal:
+/// `os.Setenv("DB_PASSWORD", "...")`, `os.environ.setdefault("JWT_SECRET", "...")`,
+/// `System.setProperty("jwt.secret", "...")`, `app.set('jwtSecret', '...')`,
+/// `headers.put("X-Api-Key", "...")`. The value's opening quote is taken here, so only a quoted
+/// literal is a value (`setItem("token", response.token)` is code).
+const CALL_OPEN: &str = r#"\([ \t]*["'](?:[\w.-]*[_.-])?"#;
+const CALL_SEP: &str = r#"["'][ \t]*,[ \t]*["']"#;
+
+/// Every `%PRE%NAME%ASSIGN%` of `pattern` also matches the two other ways a name is given a
+/// value: a directive and a space (`ENV NAME value`), and a call's two first arguments
+/// (`Setenv("NAME", "value")`). The name is written once in the rule; it holds no capture group
+/// (the rules name only their value), so it can appear three times in the expansion.
+fn assignment_forms(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() * 3);
+    let mut rest = pattern;
+    while let Some(pre) = rest.find("%PRE%") {
+        let after = &rest[pre + "%PRE%".len()..];
+        let Some(assign) = after.find("%ASSIGN%") else {
+            break;
+        };
+        let name = &after[..assign];
+        if name.contains("%PRE%") || name.contains("(?P<") {
+            out.push_str(&rest[..pre + "%PRE%".len()]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&rest[..pre]);
+        out.push_str(&format!(
+            "(?:%PRE%{name}%ASSIGN%|{DIRECTIVE}{name}[ \t]+|{CALL_OPEN}{name}{CALL_SEP})"
+        ));
+        rest = &after[assign + "%ASSIGN%".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether an expanded regex takes the other forms of an assignment of [`assignment_forms`]
+/// (a directive and a space, a call's first two arguments).
+pub fn has_assignment_forms(regex: &str) -> bool {
+    regex.contains(DIRECTIVE)
+}
+
 /// Expands every `%NAME%` fragment in `pattern`.
 pub fn expand(pattern: &str) -> String {
-    let mut out = pattern.to_string();
+    let mut out = assignment_forms(pattern);
     for (k, v) in FRAGMENTS {
         if out.contains(k) {
             out = out.replace(k, v);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+    use regex::Regex;
+
+    fn secret<'a>(re: &Regex, text: &'a str) -> Option<&'a str> {
+        re.captures(text)
+            .and_then(|c| c.name("secret"))
+            .map(|m| m.as_str())
+    }
+
+    #[test]
+    fn a_name_is_given_a_value_by_assignment_directive_or_call() {
+        let re = Regex::new(&expand(
+            r"(?i)%PRE%[\w.-]*?(?:secret|password)%ASSIGN%%VALUE%",
+        ))
+        .unwrap();
+        for (text, want) in [
+            ("JWT_SECRET=a1", Some("a1")),
+            ("ENV JWT_SECRET a2", Some("a2")),
+            ("  env APP_JWT_SECRET \"a3\"", Some("a3")),
+            ("SetEnv DB_PASSWORD a4", Some("a4")),
+            ("setenv DB_PASSWORD a5", Some("a5")),
+            ("set -gx JWT_SECRET a6", Some("a6")),
+            ("os.Setenv(\"DB_PASSWORD\", \"a7\")", Some("a7")),
+            ("System.setProperty(\"jwt.secret\", 'a8');", Some("a8")),
+            ("os.environ.setdefault( 'APP_SECRET' , 'a9')", Some("a9")),
+            ("check(\"secret\", 'a12')x", Some("a12")),
+            // Not a value: prose after a name, a directive in the middle of a line, code.
+            ("the jwt secret a10", None),
+            ("RUN echo ENV JWT_SECRET a11", None),
+            ("localStorage.setItem(\"secret\", response.secret)", None),
+        ] {
+            assert_eq!(secret(&re, text), want, "{text}");
+        }
+    }
 }

@@ -227,6 +227,7 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "not_real",
     "not-real",
     "fake",
+    "invalid",
     "foobar",
     "lorem",
     "secret_here",
