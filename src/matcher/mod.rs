@@ -635,6 +635,7 @@ impl Matcher {
                     let mut quoted = false;
                     if cr.assigned_value {
                         (span, quoted) = value_extent(data, span);
+                        span = template_default(data, span);
                         if span.is_empty() {
                             continue;
                         }
@@ -1025,6 +1026,32 @@ fn value_extent(data: &[u8], span: Range<usize>) -> (Range<usize>, bool) {
         end -= 1;
     }
     (span.start..span.start + end, false)
+}
+
+/// The default of a value that is a reference with a default (`${JWT_SECRET:…}` in Spring,
+/// `${DB_PASS:-…}` in a shell or Compose file): the default is the literal, the rest names
+/// where it would come from. Any other value stands as it is.
+fn template_default(data: &[u8], span: Range<usize>) -> Range<usize> {
+    let v = &data[span.clone()];
+    let Some(inner) = v.strip_prefix(b"${").and_then(|v| v.strip_suffix(b"}")) else {
+        return span;
+    };
+    let name = inner
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .count();
+    let Some(sep) = [&b":-"[..], b":"]
+        .into_iter()
+        .find(|s| name > 0 && inner[name..].starts_with(s))
+    else {
+        return span;
+    };
+    let default = &inner[name + sep.len()..];
+    if default.is_empty() || default.contains(&b'{') || default.contains(&b'}') {
+        return span;
+    }
+    let start = span.start + 2 + name + sep.len();
+    start..start + default.len()
 }
 
 /// Length of a quoted value (`rest` starts after its opening quote `q`) up to its closing quote

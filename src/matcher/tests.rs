@@ -635,3 +635,38 @@ word = "A-Za-z0-9_-""#)
         .unwrap_err()
         .contains("stop without then"));
 }
+
+#[test]
+fn a_reference_with_a_default_yields_its_default() {
+    let (mut rng, _) = seeded();
+    let rng = &mut rng;
+    let m = matcher(
+        r#"
+[[rule]]
+id = "t-secret"
+description = "t"
+keywords = ["tsecret"]
+regex = '''(?i)%PRE%tsecret%ASSIGN%%VALUE%'''
+entropy = 3.0
+examples = ["x"]
+negatives = ["y"]
+"#,
+    );
+    let (a, b) = (token(rng, 24), token(rng, 24));
+    assert_eq!(
+        found(&m, &format!("tsecret: ${{APP_TSECRET:{a}}}")),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        found(&m, &format!("tsecret=\"${{APP_TSECRET:-{b}}}\"")),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        found(&m, &format!("tsecret: ${{app.tsecret:{a}}}")),
+        vec![a.clone()]
+    );
+    // No default, an empty one, or one that is itself a reference: nothing literal.
+    assert!(found(&m, "tsecret: ${APP_TSECRET}").is_empty());
+    assert!(found(&m, "tsecret: ${APP_TSECRET:}").is_empty());
+    assert!(found(&m, "tsecret: ${APP_TSECRET:${OTHER_SECRET}}").is_empty());
+}

@@ -496,7 +496,7 @@ fn php_laravel_symfony_composer_and_phpmyadmin() {
         expect(&[
             (".env", 3, "db-password", &db),
             (".env", 4, "password-assignment", &mail),
-            ("config/database.php", 5, "env-fallback-secret", &fallback),
+            ("config/database.php", 5, "db-password", &fallback),
             (".env.prod", 1, "db-connection-uri", &symfony),
             ("auth.json", 5, "password-assignment", &basic),
             ("auth.json", 9, "composer-auth-token", &github),
@@ -677,6 +677,110 @@ fn ops_client_files_of_transfer_mail_wifi_and_ci_tools() {
                 &jenkins_text
             ),
             (".msmtprc", 5, "msmtp-password", &msmtp),
+        ])
+    );
+}
+
+#[test]
+fn directives_calls_xml_elements_plists_android_resources_and_terraform_defaults() {
+    let rng = &mut seeded_rng();
+    let (jwt, db, apache, fish) = (alnum(rng, 32), typed(rng), typed(rng), alnum(rng, 32));
+    let (setenv, prop, dflt, header) = (typed(rng), alnum(rng, 32), alnum(rng, 32), alnum(rng, 32));
+    let (pom, plist, android, tf) = (alnum(rng, 32), alnum(rng, 32), alnum(rng, 32), typed(rng));
+    let (php, fallback) = (alnum(rng, 32), alnum(rng, 32));
+    let (spring, spring_db, compose) = (alnum(rng, 32), typed(rng), typed(rng));
+    // The older form of ENV (a space, no `=`) and its neighbours: a variable read from the build
+    // arguments, a non-secret name, and a directive that is not at the start of its line.
+    let dockerfile = format!(
+        "FROM node:20\nENV JWT_SECRET {jwt}\nENV DATABASE_PASSWORD {db}\nENV DB_PASSWORD $DB_PASSWORD\nENV NODE_ENV production\nRUN echo ENV JWT_SECRET {jwt}x\n"
+    );
+    let httpd = format!("SetEnv DB_PASSWORD {apache}\nSetEnv APP_NAME {apache}\n");
+    let fish_conf = format!("set -gx JWT_SECRET {fish}\nset -gx EDITOR vim\n");
+    let go = format!(
+        "os.Setenv(\"DB_PASSWORD\", \"{setenv}\")\nos.Setenv(\"DB_PASSWORD\", password)\nos.Setenv(\"DB_HOST\", \"{setenv}\")\n"
+    );
+    let java = format!(
+        "System.setProperty(\"jwt.secret\", \"{prop}\");\nlocalStorage.setItem(\"token\", response.token);\n"
+    );
+    let py = format!(
+        "os.environ.setdefault(\"NEXTAUTH_SECRET\", \"{dflt}\")\nheaders.put(\"X-Api-Key\", \"{header}\")\nassert check(\"token\", \"definitelyInvalidToken\")\n"
+    );
+    let pom_xml = format!(
+        "<properties>\n  <jwt.secret>{pom}</jwt.secret>\n  <jwt.expiry>3600</jwt.expiry>\n  <api.key>${{API_KEY}}</api.key>\n</properties>\n"
+    );
+    let info = format!(
+        "<dict>\n  <key>API_KEY</key>\n  <string>{plist}</string>\n  <key>CFBundleName</key>\n  <string>{plist}</string>\n</dict>\n"
+    );
+    let strings = format!(
+        "<resources>\n  <string name=\"api_secret\" translatable=\"false\">{android}</string>\n  <string name=\"password\">Password</string>\n</resources>\n"
+    );
+    let variables = format!(
+        "variable \"db_password\" {{\n  type      = string\n  sensitive = true\n  default   = \"{tf}\"\n}}\n\nvariable \"region\" {{\n  default = \"{tf}\"\n}}\n\nvariable \"api_token\" {{\n  type = string\n}}\n"
+    );
+    let settings = format!(
+        "<?php\n$config['encryption_key'] = '{php}';\n$config['cookie_prefix'] = '{php}';\n"
+    );
+    let js = format!(
+        "const key = process.env.ENCRYPTION_KEY ?? '{fallback}';\nconst host = process.env.DB_HOST ?? '{fallback}';\n"
+    );
+    // A reference with a default: the default is the literal, reported once, alone.
+    let spring_yml = format!(
+        "jwt:\n  secret: ${{JWT_SECRET:{spring}}}\nspring:\n  datasource:\n    password: ${{DB_PASSWORD:{spring_db}}}\n    username: ${{DB_USER:app}}\napp:\n  api-key: ${{API_KEY}}\n"
+    );
+    let compose_yml = format!(
+        "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: \"${{POSTGRES_PASSWORD:-{compose}}}\"\n      POSTGRES_USER: ${{POSTGRES_USER:-app}}\n"
+    );
+    let found = scan(&[
+        ("src/main/resources/application.yml", spring_yml),
+        ("docker-compose.yml", compose_yml),
+        ("Dockerfile", dockerfile),
+        ("conf/httpd.conf", httpd),
+        ("config.fish", fish_conf),
+        ("cmd/main.go", go),
+        ("src/Main.java", java),
+        ("app/settings.py", py),
+        ("pom.xml", pom_xml),
+        ("ios/Info.plist", info),
+        ("android/res/values/secrets.xml", strings),
+        ("infra/variables.tf", variables),
+        ("application/config/config.php", settings),
+        ("src/crypto.js", js),
+    ]);
+    assert_eq!(
+        found,
+        expect(&[
+            ("Dockerfile", 2, "jwt-secret", &jwt),
+            ("Dockerfile", 3, "db-password", &db),
+            ("conf/httpd.conf", 1, "db-password", &apache),
+            ("config.fish", 1, "jwt-secret", &fish),
+            ("cmd/main.go", 1, "db-password", &setenv),
+            ("src/Main.java", 1, "jwt-secret", &prop),
+            ("app/settings.py", 1, "nextauth-secret", &dflt),
+            ("app/settings.py", 2, "generic-secret", &header),
+            ("pom.xml", 2, "xml-secret-element", &pom),
+            ("ios/Info.plist", 3, "plist-secret", &plist),
+            (
+                "android/res/values/secrets.xml",
+                2,
+                "android-string-secret",
+                &android
+            ),
+            ("infra/variables.tf", 4, "terraform-variable-default", &tf),
+            ("application/config/config.php", 2, "subscript-secret", &php),
+            ("src/crypto.js", 1, "env-fallback-secret", &fallback),
+            (
+                "src/main/resources/application.yml",
+                2,
+                "jwt-secret",
+                &spring
+            ),
+            (
+                "src/main/resources/application.yml",
+                5,
+                "db-password",
+                &spring_db
+            ),
+            ("docker-compose.yml", 4, "db-password", &compose),
         ])
     );
 }
