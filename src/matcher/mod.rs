@@ -179,7 +179,8 @@ fn quoted_first_argument(rest: &[u8]) -> bool {
 }
 
 /// The line of the hit at `start` opens with a directive that gives a variable a value after a
-/// space (`ENV`, `SetEnv`, `setenv`, `set -gx`), as in [`crate::rules::has_assignment_forms`].
+/// space (`ENV`, `SetEnv`, `set -gx`, `setx`, `fastcgi_param`), as in
+/// [`crate::rules::has_assignment_forms`].
 fn after_directive(data: &[u8], start: usize) -> bool {
     let line = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
     let head = data[line..start].trim_ascii_start();
@@ -187,9 +188,17 @@ fn after_directive(data: &[u8], start: usize) -> bool {
         .iter()
         .position(|&b| b == b' ' || b == b'\t')
         .map_or(head, |i| &head[..i]);
-    word.eq_ignore_ascii_case(b"env")
-        || word.eq_ignore_ascii_case(b"setenv")
-        || word.eq_ignore_ascii_case(b"set")
+    [
+        &b"env"[..],
+        b"setenv",
+        b"set",
+        b"setx",
+        b"launchctl",
+        b"fastcgi_param",
+        b"uwsgi_param",
+    ]
+    .iter()
+    .any(|d| word.eq_ignore_ascii_case(d))
 }
 
 /// The bytes of a set written as ASCII characters and `a-z` ranges (a `-` first or last is

@@ -41,9 +41,10 @@ const FRAGMENTS: &[(&str, &str)] = &[
 ];
 
 /// The name of a directive that gives a variable a value after a space, not `=`: a Dockerfile's
-/// `ENV NAME value` (its older form), Apache's `SetEnv NAME value`, csh's `setenv NAME value` and
-/// fish's `set -gx NAME value`. Then the optional prefix of a name, as in `%PRE%`.
-const DIRECTIVE: &str = r"(?m:^)[ \t]*(?i:env|setenv|set[ \t]+-[a-z]+)[ \t]+(?:[\w.-]*[_.-])?";
+/// `ENV NAME value` (its older form), Apache's `SetEnv NAME value`, csh's and launchd's
+/// `setenv NAME value`, fish's `set -gx NAME value`, Windows' `setx NAME value` and nginx's
+/// `fastcgi_param NAME value;`. Then the optional prefix of a name, as in `%PRE%`.
+const DIRECTIVE: &str = r"(?m:^)[ \t]*(?i:env|(?:launchctl[ \t]+)?setenv|setx|set[ \t]+-[a-z]+|fastcgi_param|uwsgi_param)[ \t]+(?:[\w.-]*[_.-])?";
 
 /// A call whose first argument is the quoted name and whose second is a quoted literal:
 /// `os.Setenv("DB_PASSWORD", "...")`, `os.environ.setdefault("JWT_SECRET", "...")`,
@@ -122,6 +123,9 @@ mod tests {
             ("SetEnv DB_PASSWORD a4", Some("a4")),
             ("setenv DB_PASSWORD a5", Some("a5")),
             ("set -gx JWT_SECRET a6", Some("a6")),
+            ("setx DB_PASSWORD a13", Some("a13")),
+            ("launchctl setenv DB_PASSWORD a14", Some("a14")),
+            ("  fastcgi_param DB_PASSWORD a15;", Some("a15")),
             ("os.Setenv(\"DB_PASSWORD\", \"a7\")", Some("a7")),
             ("System.setProperty(\"jwt.secret\", 'a8');", Some("a8")),
             ("os.environ.setdefault( 'APP_SECRET' , 'a9')", Some("a9")),
