@@ -645,6 +645,9 @@ impl Matcher {
                     if cr.assigned_value {
                         (span, quoted) = value_extent(data, span);
                         span = template_default(data, span);
+                        // `@Value("${jwt.secret:...}")`: the default of a reference is a
+                        // literal, even unquoted in source code.
+                        quoted |= is_reference_default(data, &span);
                         if span.is_empty() {
                             continue;
                         }
@@ -1061,6 +1064,24 @@ fn template_default(data: &[u8], span: Range<usize>) -> Range<usize> {
     }
     let start = span.start + 2 + name + sep.len();
     start..start + default.len()
+}
+
+/// Whether `span` is the default of a reference: after `${NAME:` or `${NAME:-`, before `}`.
+fn is_reference_default(data: &[u8], span: &Range<usize>) -> bool {
+    if data.get(span.end) != Some(&b'}') {
+        return false;
+    }
+    let before = &data[..span.start];
+    let before = before.strip_suffix(b"-").unwrap_or(before);
+    let Some(before) = before.strip_suffix(b":") else {
+        return false;
+    };
+    let name = before
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .count();
+    name > 0 && before[..before.len() - name].ends_with(b"${")
 }
 
 /// Length of a quoted value (`rest` starts after its opening quote `q`) up to its closing quote

@@ -689,6 +689,7 @@ fn directives_calls_xml_elements_plists_android_resources_and_terraform_defaults
     let (pom, plist, android, tf) = (alnum(rng, 32), alnum(rng, 32), alnum(rng, 32), typed(rng));
     let (php, fallback) = (alnum(rng, 32), alnum(rng, 32));
     let (spring, spring_db, compose) = (alnum(rng, 32), typed(rng), typed(rng));
+    let annotated = alnum(rng, 32);
     // The older form of ENV (a space, no `=`) and its neighbours: a variable read from the build
     // arguments, a non-secret name, and a directive that is not at the start of its line.
     let dockerfile = format!(
@@ -730,7 +731,11 @@ fn directives_calls_xml_elements_plists_android_resources_and_terraform_defaults
     let compose_yml = format!(
         "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: \"${{POSTGRES_PASSWORD:-{compose}}}\"\n      POSTGRES_USER: ${{POSTGRES_USER:-app}}\n"
     );
+    let config_java = format!(
+        "@Value(\"${{jwt.secret:{annotated}}}\")\nprivate String secret;\n@Value(\"${{jwt.secret}}\")\nprivate String other;\n"
+    );
     let found = scan(&[
+        ("src/main/java/JwtConfig.java", config_java),
         ("src/main/resources/application.yml", spring_yml),
         ("docker-compose.yml", compose_yml),
         ("Dockerfile", dockerfile),
@@ -781,6 +786,7 @@ fn directives_calls_xml_elements_plists_android_resources_and_terraform_defaults
                 &spring_db
             ),
             ("docker-compose.yml", 4, "db-password", &compose),
+            ("src/main/java/JwtConfig.java", 1, "jwt-secret", &annotated),
         ])
     );
 }
