@@ -671,6 +671,41 @@ fn no_input_flags_use_a_fresh_history_scan_and_a_recorded_verify() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// Only the literal goes: the default of a reference keeps its reference around it, and a value
+/// given by a directive keeps the directive and the name.
+#[test]
+fn apply_replaces_the_default_of_a_reference_and_a_directive_value_alone() {
+    let fx = Fixture::new();
+    let (jwt, db_pw) = (b64url(32), password(20));
+    let r = Repo::init(&fx, "src");
+    r.write(
+        "src/main/resources/application.yml",
+        format!("jwt:\n  secret: ${{JWT_SECRET:{jwt}}}\n  expiry: 3600\n"),
+    );
+    r.write(
+        "Dockerfile",
+        format!("FROM node:20\nENV DB_PASSWORD {db_pw}\nENV NODE_ENV production\n"),
+    );
+    r.commit("initial");
+    let repo = fresh_clone(&fx, r.path(), "work");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "plan"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "apply"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run_ls(&repo, &["rewrite", "verify"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        git_ok(&repo, &["show", "HEAD:src/main/resources/application.yml"]),
+        "jwt:\n  secret: ${JWT_SECRET:REDACTED:jwt-secret}\n  expiry: 3600"
+    );
+    assert_eq!(
+        git_ok(&repo, &["show", "HEAD:Dockerfile"]),
+        "FROM node:20\nENV DB_PASSWORD REDACTED:db-password\nENV NODE_ENV production"
+    );
+    let objects = reachable_objects(&repo);
+    assert!(!holds(&objects, &jwt) && !holds(&objects, &db_pw));
+}
+
 /// BFG deletes by file name: a `--remove-path` glob with a directory part has no BFG form, and
 /// the plan must not offer its last part alone (`docs/*` as `--delete-files '*'` deletes every
 /// file of every commit).
