@@ -162,43 +162,12 @@ impl Guard {
                     .find(|&&b| then[usize::from(b)] || self.stop[usize::from(b)])
                     .is_some_and(|&b| then[usize::from(b)])
                     || self.other_forms
-                        && (quoted_first_argument(&data[end..]) || after_directive(data, start))
+                        && (crate::rules::quoted_first_argument(&data[end..])
+                            || crate::rules::after_directive(data, start))
             }
             None => true,
         }
     }
-}
-
-/// After the rest of a name (`[\w.-]*`), a closing quote, blanks and a comma: the name is a
-/// call's quoted first argument (`Setenv("DB_PASSWORD", ...)`).
-fn quoted_first_argument(rest: &[u8]) -> bool {
-    let mut it = rest
-        .iter()
-        .skip_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    matches!(it.next(), Some(b'"' | b'\'')) && it.find(|&&b| b != b' ' && b != b'\t') == Some(&b',')
-}
-
-/// The line of the hit at `start` opens with a directive that gives a variable a value after a
-/// space (`ENV`, `SetEnv`, `set -gx`, `setx`, `fastcgi_param`), as in
-/// [`crate::rules::has_assignment_forms`].
-fn after_directive(data: &[u8], start: usize) -> bool {
-    let line = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
-    let head = data[line..start].trim_ascii_start();
-    let word = head
-        .iter()
-        .position(|&b| b == b' ' || b == b'\t')
-        .map_or(head, |i| &head[..i]);
-    [
-        &b"env"[..],
-        b"setenv",
-        b"set",
-        b"setx",
-        b"launchctl",
-        b"fastcgi_param",
-        b"uwsgi_param",
-    ]
-    .iter()
-    .any(|d| word.eq_ignore_ascii_case(d))
 }
 
 /// The bytes of a set written as ASCII characters and `a-z` ranges (a `-` first or last is
@@ -1048,10 +1017,7 @@ fn template_default(data: &[u8], span: Range<usize>) -> Range<usize> {
     let Some(inner) = v.strip_prefix(b"${").and_then(|v| v.strip_suffix(b"}")) else {
         return span;
     };
-    let name = inner
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        .count();
+    let name = inner.iter().take_while(|&&b| is_reference_name(b)).count();
     let Some(sep) = [&b":-"[..], b":"]
         .into_iter()
         .find(|s| name > 0 && inner[name..].starts_with(s))
@@ -1064,6 +1030,11 @@ fn template_default(data: &[u8], span: Range<usize>) -> Range<usize> {
     }
     let start = span.start + 2 + name + sep.len();
     start..start + default.len()
+}
+
+/// A byte of the variable's name in a reference (`${jwt.secret:…}`, `${DB_PASS:-…}`).
+fn is_reference_name(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
 /// Whether `span` is the default of a reference: after `${NAME:` or `${NAME:-`, before `}`.
@@ -1079,7 +1050,7 @@ fn is_reference_default(data: &[u8], span: &Range<usize>) -> bool {
     let name = before
         .iter()
         .rev()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        .take_while(|&&b| is_reference_name(b))
         .count();
     name > 0 && before[..before.len() - name].ends_with(b"${")
 }

@@ -11,7 +11,7 @@ mod model;
 mod template;
 
 pub use model::{Allowlist, KeywordGuard, RotationKind, Rule, RuleFile, Severity, Validator};
-pub use template::has_assignment_forms;
+pub use template::{after_directive, has_assignment_forms, quoted_first_argument};
 
 use crate::error::Error;
 use std::path::Path;

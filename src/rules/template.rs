@@ -82,6 +82,38 @@ fn assignment_forms(pattern: &str) -> String {
     out
 }
 
+/// The keyword guard's cheap test of the call form (beside its regex, so the two agree): after
+/// the rest of a name (`[\w.-]*`), a closing quote, blanks and a comma, the name is a call's
+/// quoted first argument (`Setenv("DB_PASSWORD", ...)`).
+pub fn quoted_first_argument(rest: &[u8]) -> bool {
+    let mut it = rest
+        .iter()
+        .skip_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    matches!(it.next(), Some(b'"' | b'\'')) && it.find(|&&b| b != b' ' && b != b'\t') == Some(&b',')
+}
+
+/// The keyword guard's cheap test of the directive form (beside [`DIRECTIVE`], whose first words
+/// these are): the line of the hit at `start` opens with one of them.
+pub fn after_directive(data: &[u8], start: usize) -> bool {
+    let line = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+    let head = data[line..start].trim_ascii_start();
+    let word = head
+        .iter()
+        .position(|&b| b == b' ' || b == b'\t')
+        .map_or(head, |i| &head[..i]);
+    [
+        &b"env"[..],
+        b"setenv",
+        b"set",
+        b"setx",
+        b"launchctl",
+        b"fastcgi_param",
+        b"uwsgi_param",
+    ]
+    .iter()
+    .any(|d| word.eq_ignore_ascii_case(d))
+}
+
 /// Whether an expanded regex takes the other forms of an assignment of [`assignment_forms`]
 /// (a directive and a space, a call's first two arguments).
 pub fn has_assignment_forms(regex: &str) -> bool {
